@@ -1,1 +1,12 @@
-pub fn x(){}
+//! Message types shared by every `grounded` component.
+//!
+//! Everything here is plain serde data: the observed world state ([`Observation`]), the
+//! skill text that travels from planner to policy ([`SkillText`]) and the tabletop skill
+//! grammar ([`tabletop`]) that planner, grounded models and policies all parse the same way.
+
+pub mod observation;
+pub mod skill;
+pub mod tabletop;
+
+pub use observation::{Domain, ObjectKind, Observation, ObservationError, SceneObject, SCHEMA_VERSION};
+pub use skill::{SkillText, SkillTextError};

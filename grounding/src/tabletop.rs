@@ -1,0 +1,279 @@
+//! The tabletop domain's knowledge: which skills are admissible in a state, and what a
+//! skill does to the state (its symbolic effect, for open-loop planning).
+//!
+//! Geometry (metres, table frame): x to the right, y away from the robot ("top"), z up from
+//! the table top. The table spans x in [-0.5, 0.5] and y in [-0.35, 0.35].
+
+use crate::affordance::{ScoredSkill, SkillSpace};
+use protocol::tabletop::{Placement, TabletopSkill, CORNERS, POSITIONS, SIDES};
+use protocol::{ObjectKind, Observation, SceneObject};
+
+/// Height of a block; an object stacked on a block sits this much higher.
+pub const BLOCK_HEIGHT: f64 = 0.04;
+/// Objects whose centres are closer than this in the plane are in/on each other.
+const STACK_RADIUS: f64 = 0.03;
+/// An object this close to a container's centre is in it.
+const CONTAINER_RADIUS: f64 = 0.07;
+/// An object this close to a corner's or side's anchor is on that corner or side.
+const REGION_RADIUS: f64 = 0.1;
+
+/// Where a named place of the table is (corners, sides), in the plane.
+pub fn region_anchor(name: &str) -> Option<[f64; 2]> {
+    Some(match name {
+        "top left corner" => [-0.42, 0.28],
+        "top right corner" => [0.42, 0.28],
+        "bottom left corner" => [-0.42, -0.28],
+        "bottom right corner" => [0.42, -0.28],
+        "top side" => [0.0, 0.28],
+        "bottom side" => [0.0, -0.28],
+        "left side" => [-0.42, 0.0],
+        "right side" => [0.42, 0.0],
+        _ => return None,
+    })
+}
+
+/// Where slot `n` of the letter row is.
+pub fn position_anchor(n: u32) -> [f64; 2] {
+    [-0.35 + 0.1 * f64::from(n.saturating_sub(1)), 0.15]
+}
+
+fn planar(a: [f64; 3], b: [f64; 2]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+}
+
+fn xy(o: &SceneObject) -> [f64; 2] {
+    [o.position[0], o.position[1]]
+}
+
+/// The object lying directly on top of `o`, if any.
+pub fn covering<'a>(obs: &'a Observation, o: &SceneObject) -> Option<&'a SceneObject> {
+    obs.objects.iter().find(|other| {
+        other.id != o.id
+            && other.kind.is_pickable()
+            && planar(other.position, xy(o)) < STACK_RADIUS
+            && other.position[2] > o.position[2] + 0.01
+    })
+}
+
+/// Where an object is, in the skill grammar's words, if it is at a named place.
+pub fn location_of(obs: &Observation, o: &SceneObject) -> Option<Placement> {
+    let container = obs
+        .objects
+        .iter()
+        .filter(|c| c.kind.is_container() && c.id != o.id)
+        .map(|c| (planar(o.position, xy(c)), c))
+        .filter(|(d, _)| *d < CONTAINER_RADIUS)
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some((_, c)) = container {
+        return Some(Placement::In(c.name.clone()));
+    }
+    if let Some(b) = obs.objects.iter().find(|b| {
+        b.id != o.id
+            && b.kind == ObjectKind::Block
+            && planar(o.position, xy(b)) < STACK_RADIUS
+            && o.position[2] > b.position[2] + 0.01
+            && o.position[2] < b.position[2] + 1.5 * BLOCK_HEIGHT
+    }) {
+        return Some(Placement::On(b.name.clone()));
+    }
+    if let Some(n) = POSITIONS.clone().find(|&n| planar(o.position, position_anchor(n)) < STACK_RADIUS) {
+        return Some(Placement::AtPosition(n));
+    }
+    CORNERS
+        .iter()
+        .chain(SIDES.iter())
+        .filter_map(|r| region_anchor(r).map(|a| (planar(o.position, a), *r)))
+        .filter(|(d, _)| *d < REGION_RADIUS)
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, r)| Placement::On(r.to_string()))
+}
+
+/// The tabletop skills: every pick-and-place of a free pickable object to a place it could
+/// go (a container, the top of a block, a corner or side, a free letter slot), plus `done`.
+/// A move that would leave the object where it is already is not admissible.
+#[derive(Clone, Debug, Default)]
+pub struct TabletopSkills;
+
+impl TabletopSkills {
+    /// The places `o` could be put in this state.
+    fn placements(obs: &Observation, o: &SceneObject) -> Vec<Placement> {
+        let mut out = Vec::new();
+        for t in &obs.objects {
+            if t.id == o.id {
+                continue;
+            }
+            if t.kind.is_container() {
+                out.push(Placement::In(t.name.clone()));
+            } else if t.kind == ObjectKind::Block && o.kind == ObjectKind::Block && covering(obs, t).is_none() {
+                out.push(Placement::On(t.name.clone()));
+            }
+        }
+        out.extend(CORNERS.iter().chain(SIDES.iter()).map(|r| Placement::On(r.to_string())));
+        if o.kind == ObjectKind::Letter {
+            for n in POSITIONS {
+                let taken = obs.objects.iter().any(|l| l.id != o.id && planar(l.position, position_anchor(n)) < STACK_RADIUS);
+                if !taken {
+                    out.push(Placement::AtPosition(n));
+                }
+            }
+        }
+        let here = location_of(obs, o);
+        out.retain(|p| Some(p) != here.as_ref());
+        out
+    }
+}
+
+impl SkillSpace for TabletopSkills {
+    fn admissible(&self, obs: &Observation) -> Vec<ScoredSkill> {
+        let mut out = vec![ScoredSkill { text: "done".into(), feasibility: 1.0 }];
+        for o in obs.objects.iter().filter(|o| o.kind.is_pickable() && covering(obs, o).is_none()) {
+            for p in Self::placements(obs, o) {
+                out.push(ScoredSkill { text: format!("pick up the {} and place it {}", o.name, p), feasibility: 1.0 });
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EffectError {
+    #[error("there is no {0} in the scene")]
+    UnknownObject(String),
+    #[error("the {0} cannot be picked up (it is a {1:?})")]
+    NotPickable(String, ObjectKind),
+    #[error("the {0} cannot be picked up: the {1} is on top of it")]
+    Covered(String, String),
+    #[error("cannot place the {0} {1}: no such place in the scene")]
+    UnknownPlace(String, String),
+    #[error("cannot place the {0} {1}")]
+    Impossible(String, String),
+}
+
+/// The symbolic effect of a skill: the state after it, as if carried out perfectly.
+pub fn apply(obs: &Observation, skill: &TabletopSkill) -> Result<Observation, EffectError> {
+    let TabletopSkill::PickPlace(pp) = skill else {
+        return Ok(obs.clone());
+    };
+    let o = obs.object(&pp.object).ok_or_else(|| EffectError::UnknownObject(pp.object.clone()))?;
+    if !o.kind.is_pickable() {
+        return Err(EffectError::NotPickable(o.name.clone(), o.kind));
+    }
+    if let Some(top) = covering(obs, o) {
+        return Err(EffectError::Covered(o.name.clone(), top.name.clone()));
+    }
+    let placements = TabletopSkills::placements(obs, o);
+    if !placements.contains(&pp.placement) {
+        let place = pp.placement.to_string();
+        let known = match &pp.placement {
+            Placement::In(t) | Placement::On(t) => obs.object(t).is_some() || region_anchor(t).is_some(),
+            Placement::AtPosition(_) => true,
+        };
+        return Err(if known {
+            EffectError::Impossible(o.name.clone(), place)
+        } else {
+            EffectError::UnknownPlace(o.name.clone(), place)
+        });
+    }
+    let target = match &pp.placement {
+        Placement::In(c) => {
+            let c = obs.object(c).ok_or_else(|| EffectError::UnknownPlace(o.name.clone(), pp.placement.to_string()))?;
+            free_spot(obs, o, xy(c), 0.0, 0.03)
+        }
+        Placement::On(t) => match obs.object(t) {
+            Some(b) => [b.position[0], b.position[1], b.position[2] + BLOCK_HEIGHT],
+            None => {
+                let anchor = region_anchor(t).ok_or_else(|| EffectError::UnknownPlace(o.name.clone(), pp.placement.to_string()))?;
+                free_spot(obs, o, anchor, 0.0, 0.06)
+            }
+        },
+        Placement::AtPosition(n) => {
+            let a = position_anchor(*n);
+            [a[0], a[1], 0.0]
+        }
+    };
+    let mut next = obs.clone();
+    if let Some(moved) = next.objects.iter_mut().find(|x| x.id == o.id) {
+        moved.position = target;
+    }
+    Ok(next)
+}
+
+/// A spot near `anchor` (within a few rings of `step`) that no other pickable object occupies.
+fn free_spot(obs: &Observation, o: &SceneObject, anchor: [f64; 2], z: f64, step: f64) -> [f64; 3] {
+    let offsets = [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0), (1.0, 1.0), (-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0)];
+    for (dx, dy) in offsets {
+        let p = [anchor[0] + dx * step, anchor[1] + dy * step, z];
+        let occupied = obs.objects.iter().any(|x| x.id != o.id && x.kind.is_pickable() && planar(x.position, [p[0], p[1]]) < STACK_RADIUS);
+        if !occupied {
+            return p;
+        }
+    }
+    [anchor[0], anchor[1], z]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::Domain;
+
+    fn obj(id: &str, name: &str, kind: ObjectKind, x: f64, y: f64) -> SceneObject {
+        SceneObject { id: id.into(), name: name.into(), kind, position: [x, y, 0.0] }
+    }
+
+    fn scene() -> Observation {
+        Observation::new(
+            Domain::Tabletop,
+            vec![
+                obj("b1", "red block", ObjectKind::Block, -0.2, 0.0),
+                obj("b2", "blue block", ObjectKind::Block, 0.0, 0.0),
+                obj("w1", "blue bowl", ObjectKind::Bowl, 0.2, 0.0),
+            ],
+        )
+    }
+
+    fn texts(obs: &Observation) -> Vec<String> {
+        TabletopSkills.admissible(obs).into_iter().map(|s| s.text).collect()
+    }
+
+    #[test]
+    fn admissible_skills_follow_the_scene() {
+        let t = texts(&scene());
+        assert!(t.contains(&"done".to_string()));
+        assert!(t.contains(&"pick up the red block and place it in the blue bowl".to_string()));
+        assert!(t.contains(&"pick up the red block and place it on the blue block".to_string()));
+        assert!(t.contains(&"pick up the red block and place it on the top left corner".to_string()));
+        assert!(!t.iter().any(|s| s.contains("green")));
+        assert!(!t.iter().any(|s| s.starts_with("pick up the blue bowl")));
+        assert!(!t.iter().any(|s| s.contains("at position")), "only letters go to letter slots");
+    }
+
+    #[test]
+    fn effects_change_what_is_admissible() {
+        let s = TabletopSkill::parse("pick up the red block and place it on the blue block").unwrap();
+        let after = apply(&scene(), &s).unwrap();
+        let red = after.object("red block").unwrap();
+        assert_eq!(location_of(&after, red), Some(Placement::On("blue block".into())));
+        let t = texts(&after);
+        assert!(!t.iter().any(|x| x.starts_with("pick up the blue block")), "the blue block is covered");
+        assert!(!t.contains(&"pick up the red block and place it on the blue block".to_string()), "no-op moves are not admissible");
+        assert_eq!(apply(&after, &s), Err(EffectError::Impossible("red block".into(), "on the blue block".into())));
+        let cover = TabletopSkill::parse("pick up the blue block and place it in the blue bowl").unwrap();
+        assert_eq!(apply(&after, &cover), Err(EffectError::Covered("blue block".into(), "red block".into())));
+        let ghost = TabletopSkill::parse("pick up the green block and place it in the blue bowl").unwrap();
+        assert_eq!(apply(&after, &ghost), Err(EffectError::UnknownObject("green block".into())));
+    }
+
+    #[test]
+    fn two_blocks_in_one_corner_do_not_stack() {
+        let mut obs = scene();
+        for b in ["red block", "blue block"] {
+            let s = TabletopSkill::parse(&format!("pick up the {b} and place it on the top left corner")).unwrap();
+            obs = apply(&obs, &s).unwrap();
+        }
+        for b in ["red block", "blue block"] {
+            let o = obs.object(b).unwrap();
+            assert_eq!(location_of(&obs, o), Some(Placement::On("top left corner".into())));
+            assert!(covering(&obs, o).is_none());
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The observed world state that grounded models score against.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// Version of the observation schema; a message with another version is refused.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The longest object name accepted, in bytes.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// The most objects one observation may hold.
+pub const MAX_OBJECTS: usize = 256;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Domain {
+    Tabletop,
+    Grid,
+    Kitchen,
+}
+
+impl std::fmt::Display for Domain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Domain::Tabletop => "tabletop",
+            Domain::Grid => "grid",
+            Domain::Kitchen => "kitchen",
+        })
+    }
+}
+
+/// What an object is, which decides what a policy can do with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectKind {
+    /// A coloured block: pickable, and others can be stacked on it.
+    Block,
+    /// A coloured bowl: a container, not pickable.
+    Bowl,
+    /// A letter block: pickable.
+    Letter,
+    /// A box-packing object (fruit, snacks, a knife, ...): pickable.
+    Item,
+    /// A box: a container, not pickable.
+    Box,
+}
+
+impl ObjectKind {
+    pub fn is_pickable(self) -> bool {
+        matches!(self, ObjectKind::Block | ObjectKind::Letter | ObjectKind::Item)
+    }
+
+    pub fn is_container(self) -> bool {
+        matches!(self, ObjectKind::Bowl | ObjectKind::Box)
+    }
+}
+
+/// One object as the robot observes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SceneObject {
+    /// Unique within the observation.
+    pub id: String,
+    /// The words a skill uses for it, e.g. `red block`, `letter A`, `apple`. Unique.
+    pub name: String,
+    pub kind: ObjectKind,
+    /// Position of the object's base centre in metres, table frame: x right, y away from
+    /// the robot ("top"), z up from the table surface.
+    pub position: [f64; 3],
+}
+
+/// The world state: every object the robot observes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Observation {
+    #[serde(default = "schema_version")]
+    pub schema: u32,
+    pub domain: Domain,
+    #[serde(default)]
+    pub objects: Vec<SceneObject>,
+}
+
+fn schema_version() -> u32 {
+    SCHEMA_VERSION
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObservationError {
+    #[error("not a valid observation: {0} (expected JSON like {{\"domain\": \"tabletop\", \"objects\": [{{\"id\": \"b1\", \"name\": \"red block\", \"kind\": \"block\", \"position\": [0.1, 0.2, 0.0]}}]}})")]
+    Json(#[from] serde_json::Error),
+    #[error("observation schema version {found} is not supported (this build reads version {SCHEMA_VERSION})")]
+    Schema { found: u32 },
+    #[error("an observation holds {0} objects; at most {MAX_OBJECTS} are accepted")]
+    TooManyObjects(usize),
+    #[error("object #{index} has an empty id")]
+    EmptyId { index: usize },
+    #[error("object id {0:?} appears twice; ids must be unique")]
+    DuplicateId(String),
+    #[error("object {id:?} has name {name:?}: a name is 1 to {MAX_NAME_LEN} letters, digits and single spaces, in lower case except a letter block's letter")]
+    BadName { id: String, name: String },
+    #[error("object name {0:?} appears twice; names must be unique, since skills refer to objects by name")]
+    DuplicateName(String),
+    #[error("object {id:?} has a position that is not finite: {position:?}")]
+    BadPosition { id: String, position: [f64; 3] },
+}
+
+impl Observation {
+    pub fn new(domain: Domain, objects: Vec<SceneObject>) -> Self {
+        Self { schema: SCHEMA_VERSION, domain, objects }
+    }
+
+    /// Parse and validate an observation from JSON text.
+    pub fn from_json(text: &str) -> Result<Self, ObservationError> {
+        let obs: Observation = serde_json::from_str(text)?;
+        obs.validate()?;
+        Ok(obs)
+    }
+
+    /// Check every invariant the rest of the system relies on.
+    pub fn validate(&self) -> Result<(), ObservationError> {
+        if self.schema != SCHEMA_VERSION {
+            return Err(ObservationError::Schema { found: self.schema });
+        }
+        if self.objects.len() > MAX_OBJECTS {
+            return Err(ObservationError::TooManyObjects(self.objects.len()));
+        }
+        let mut ids = HashSet::new();
+        let mut names = HashSet::new();
+        for (index, o) in self.objects.iter().enumerate() {
+            if o.id.trim().is_empty() {
+                return Err(ObservationError::EmptyId { index });
+            }
+            if !ids.insert(o.id.as_str()) {
+                return Err(ObservationError::DuplicateId(o.id.clone()));
+            }
+            if !valid_name(&o.name) {
+                return Err(ObservationError::BadName { id: o.id.clone(), name: o.name.clone() });
+            }
+            if !names.insert(o.name.as_str()) {
+                return Err(ObservationError::DuplicateName(o.name.clone()));
+            }
+            if o.position.iter().any(|v| !v.is_finite()) {
+                return Err(ObservationError::BadPosition { id: o.id.clone(), position: o.position });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn object(&self, name: &str) -> Option<&SceneObject> {
+        self.objects.iter().find(|o| o.name == name)
+    }
+
+    pub fn object_mut(&mut self, name: &str) -> Option<&mut SceneObject> {
+        self.objects.iter_mut().find(|o| o.name == name)
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && !name.starts_with(' ')
+        && !name.ends_with(' ')
+        && !name.contains("  ")
+        && name.split(' ').all(|word| {
+            word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                || (word.len() == 1 && word.chars().all(|c| c.is_ascii_uppercase()))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"domain":"tabletop","objects":[
+        {"id":"b1","name":"red block","kind":"block","position":[0.1,0.2,0.0]},
+        {"id":"l1","name":"letter A","kind":"letter","position":[0.3,0.2,0.0]}]}"#;
+
+    #[test]
+    fn parses_a_valid_observation() {
+        let obs = Observation::from_json(GOOD).unwrap();
+        assert_eq!(obs.objects.len(), 2);
+        assert_eq!(obs.schema, SCHEMA_VERSION);
+        assert_eq!(obs.object("letter A").unwrap().kind, ObjectKind::Letter);
+    }
+
+    #[test]
+    fn rejects_bad_observations_with_a_reason() {
+        let cases = [
+            ("{", "not a valid observation"),
+            (r#"{"domain":"moon","objects":[]}"#, "not a valid observation"),
+            (r#"{"schema":7,"domain":"tabletop"}"#, "schema version 7"),
+            (
+                r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0]},{"id":"a","name":"blue block","kind":"block","position":[0,0,0]}]}"#,
+                "appears twice",
+            ),
+            (
+                r#"{"domain":"tabletop","objects":[{"id":"a","name":"Red  block","kind":"block","position":[0,0,0]}]}"#,
+                "has name",
+            ),
+            (
+                r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0],"colour":"red"}]}"#,
+                "unknown field",
+            ),
+        ];
+        for (json, needle) in cases {
+            let err = Observation::from_json(json).unwrap_err().to_string();
+            assert!(err.contains(needle), "{json} -> {err}");
+        }
+    }
+}
