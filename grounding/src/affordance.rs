@@ -19,24 +19,25 @@ pub trait SkillSpace: Send + Sync {
 }
 
 /// Scores a prefix by its best feasible completion among the admissible skills; a prefix no
-/// admissible skill starts with gets the floor.
-pub struct Affordance<S> {
-    space: S,
+/// admissible skill starts with gets the floor. A finished skill text that is not admissible
+/// gets probability zero: grounded decoding never hands such a skill to a policy.
+pub struct Affordance {
+    space: Box<dyn SkillSpace>,
     floor: LogProb,
 }
 
-impl<S: SkillSpace> Affordance<S> {
+impl Affordance {
     /// `floor` is the probability given to text no admissible skill starts with (e.g. 1e-6).
-    pub fn new(space: S, floor: f64) -> Self {
-        Self { space, floor: LogProb::from_prob(floor) }
+    pub fn new(space: impl SkillSpace + 'static, floor: f64) -> Self {
+        Self { space: Box::new(space), floor: LogProb::from_prob(floor) }
     }
 
-    pub fn space(&self) -> &S {
-        &self.space
+    pub fn space(&self) -> &dyn SkillSpace {
+        self.space.as_ref()
     }
 }
 
-impl<S: SkillSpace> GroundedModel for Affordance<S> {
+impl GroundedModel for Affordance {
     fn name(&self) -> &str {
         "affordance"
     }
@@ -58,8 +59,11 @@ impl BoundModel for BoundAffordance {
         Ok(prefixes
             .iter()
             .map(|p| {
-                let found = if p.complete { self.trie.exact(p.text) } else { self.trie.best_completion(p.text) };
-                found.unwrap_or(self.floor).at_least(self.floor)
+                if p.complete {
+                    self.trie.exact(p.text).map_or(LogProb::NEVER, |s| s.at_least(self.floor))
+                } else {
+                    self.trie.best_completion(p.text).unwrap_or(self.floor).at_least(self.floor)
+                }
             })
             .collect())
     }

@@ -1,0 +1,391 @@
+//! Grounded decoding of one skill: the paper's token-level rule inside a beam search.
+//!
+//! At every step each live beam proposes its language model's top-k tokens; each candidate's
+//! skill text (the beam's text plus the token, compared as text so BPE boundaries do not
+//! matter) is scored by every grounded model; a candidate's score is
+//!
+//! ```text
+//! beam score + log p_LM(token) + sum_i weight_i * log p_Gi(skill text so far)
+//! ```
+//!
+//! and the best B candidates survive.
+//!
+//! Renormalisation (an extension of the paper's rule, on by default): the LM never sees the
+//! scene, so at an object word its probability is spread over every object it has seen in
+//! training, and a beam that must name an object looks far less likely than `done`. Each
+//! beam's step scores are therefore renormalised over its candidates, as a Bayesian update
+//! of the LM's guess about the scene, with the normaliser never taken below
+//! `renorm_floor`: where the LM strongly wanted something infeasible (a green bowl that is
+//! not there), most of that penalty stays. `renorm_floor = 1` turns it off. A token holding a terminator (`.` or a line break)
+//! finishes the skill. All live beams go through one batched forward pass per step, their
+//! cache rows gathered by parent. B = 1 is greedy decoding.
+
+use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
+use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
+use protocol::skill::TERMINATORS;
+use serde::{Deserialize, Serialize};
+
+/// Decoder settings. Every field has a default; see `grounded plan --help`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecodeConfig {
+    /// Candidate tokens taken from each beam per step, by language-model probability.
+    pub top_k: usize,
+    /// Beams kept per step (1 = greedy).
+    pub beam_width: usize,
+    /// Probability the affordance model gives text that no admissible skill starts with.
+    pub floor: f64,
+    /// Tokens one skill may take before decoding gives up on it.
+    pub max_skill_tokens: usize,
+    /// Steps one plan may take (the last is usually `done`).
+    pub max_steps: usize,
+    /// Smallest normaliser of the per-step renormalisation (1 = none; see the module docs).
+    pub renorm_floor: f64,
+}
+
+impl Default for DecodeConfig {
+    fn default() -> Self {
+        Self { top_k: 10, beam_width: 4, floor: 1e-6, max_skill_tokens: 32, max_steps: 12, renorm_floor: 0.05 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error(transparent)]
+    Lm(#[from] LmError),
+    #[error(transparent)]
+    Grounding(#[from] GroundingError),
+    #[error("invalid decoder setting: {0}")]
+    Config(String),
+}
+
+impl DecodeConfig {
+    pub fn validate(&self) -> Result<(), DecodeError> {
+        let bad = |m: &str| Err(DecodeError::Config(m.to_string()));
+        if self.top_k == 0 || self.top_k > 1000 {
+            return bad("top_k must be between 1 and 1000");
+        }
+        if self.beam_width == 0 || self.beam_width > 64 {
+            return bad("beam_width must be between 1 and 64");
+        }
+        if !(self.floor > 0.0 && self.floor < 1.0) {
+            return bad("floor must be a probability strictly between 0 and 1, e.g. 1e-6");
+        }
+        if self.max_skill_tokens == 0 || self.max_skill_tokens > 512 {
+            return bad("max_skill_tokens must be between 1 and 512");
+        }
+        if self.max_steps == 0 || self.max_steps > 100 {
+            return bad("max_steps must be between 1 and 100");
+        }
+        if !(self.renorm_floor > 0.0 && self.renorm_floor <= 1.0) {
+            return bad("renorm_floor must be in (0, 1]; 1 turns renormalisation off");
+        }
+        Ok(())
+    }
+}
+
+/// A grounded model bound to the current state, with its weight.
+pub struct WeightedModel<'a> {
+    pub name: String,
+    pub weight: f32,
+    pub bound: Box<dyn BoundModel + 'a>,
+}
+
+/// One candidate token and how it scored.
+#[derive(Clone, Debug, Serialize)]
+pub struct CandidateScore {
+    pub token: String,
+    /// log p_LM of the token.
+    pub lm: f32,
+    /// log p of each grounded model for the text with this token (order: `PlanResult::models`);
+    /// `null` in JSON means minus infinity (never).
+    pub grounded: Vec<f32>,
+    /// The candidate's score: its beam's score plus LM plus weighted grounded scores.
+    pub total: f32,
+}
+
+/// The choice at one token of a skill: the candidates its beam considered.
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenChoice {
+    pub chosen: String,
+    /// The log normaliser subtracted from this beam's step scores (0: none).
+    pub normaliser: f32,
+    pub candidates: Vec<CandidateScore>,
+}
+
+/// A decoded skill with the cache to continue the plan from.
+pub struct DecodedSkill {
+    /// The skill text, trimmed, without the terminator.
+    pub text: String,
+    /// The hypothesis' score (sum of LM and weighted grounded terms).
+    pub score: f32,
+    /// Sum of the language model's log-probabilities of its tokens.
+    pub lm_score: f32,
+    /// For each token, the candidates considered.
+    pub choices: Vec<TokenChoice>,
+    /// Cache holding everything before `pending`.
+    pub cache: KvCache,
+    /// Text of the skill not yet in `cache` (to be fed with the step's ending).
+    pub pending: String,
+}
+
+#[derive(Clone)]
+struct Beam {
+    text: String,
+    score: f32,
+    lm_score: f32,
+    choices: Vec<TokenChoice>,
+}
+
+struct Candidate {
+    parent: usize,
+    token: TokenId,
+    /// Beam text with the token (up to the terminator if it finishes the skill).
+    text: String,
+    /// Part of the token before its terminator, for a finishing token.
+    tail: Option<String>,
+    lm: f32,
+    grounded: Vec<f32>,
+    /// log of this beam's normaliser, subtracted in `total`.
+    normaliser: f32,
+    total: f32,
+}
+
+impl Candidate {
+    fn finishes(&self) -> bool {
+        self.tail.is_some()
+    }
+}
+
+/// Natural-log softmax of one row of logits.
+pub fn log_softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = logits.iter().map(|&v| (v - max).exp()).sum();
+    let log_z = max + sum.ln();
+    logits.iter().map(|&v| v - log_z).collect()
+}
+
+/// log of the sum of exps, -inf for nothing or only -inf.
+fn log_sum_exp(values: impl Iterator<Item = f32> + Clone) -> f32 {
+    let max = values.clone().fold(f32::NEG_INFINITY, f32::max);
+    if max == f32::NEG_INFINITY {
+        return max;
+    }
+    max + values.map(|v| (v - max).exp()).sum::<f32>().ln()
+}
+
+/// The `k` best token ids of a row of log-probabilities, best first, ties by lower id,
+/// among ids below `vocab` whose text is not empty.
+pub fn top_k(logprobs: &[f32], k: usize, lm: &LanguageModel) -> Vec<TokenId> {
+    let vocab = lm.vocab().min(logprobs.len());
+    let mut ids: Vec<u32> = (0..vocab as u32).filter(|&i| !lm.token_text(TokenId(i)).is_empty()).collect();
+    let order = |a: &u32, b: &u32| logprobs[*b as usize].total_cmp(&logprobs[*a as usize]).then(a.cmp(b));
+    if ids.len() > k {
+        ids.select_nth_unstable_by(k - 1, order);
+        ids.truncate(k);
+    }
+    ids.sort_unstable_by(order);
+    ids.into_iter().map(TokenId).collect()
+}
+
+/// Expand every live beam by its top-k tokens and score each candidate.
+fn expand(
+    lm: &LanguageModel,
+    beams: &[Beam],
+    logprobs: &[Vec<f32>],
+    models: &mut [WeightedModel<'_>],
+    config: &DecodeConfig,
+) -> Result<Vec<Candidate>, DecodeError> {
+    let k = config.top_k;
+    let mut cands = Vec::with_capacity(beams.len() * k);
+    for (parent, (beam, lp)) in beams.iter().zip(logprobs).enumerate() {
+        for token in top_k(lp, k, lm) {
+            let piece = lm.token_text(token);
+            let (text, tail) = match piece.find(TERMINATORS) {
+                Some(at) => (format!("{}{}", beam.text, &piece[..at]).trim().to_string(), Some(piece[..at].to_string())),
+                None => (format!("{}{}", beam.text, piece), None),
+            };
+            // A skill must say something before it ends, and may not start with a line break.
+            if tail.is_some() && text.is_empty() {
+                continue;
+            }
+            cands.push(Candidate { parent, token, text, tail, lm: lp[token.0 as usize], grounded: Vec::new(), normaliser: 0.0, total: 0.0 });
+        }
+    }
+    let prefixes: Vec<SkillPrefix<'_>> = cands
+        .iter()
+        .map(|c| SkillPrefix { text: c.text.trim_start(), complete: c.finishes() })
+        .collect();
+    let mut per_model: Vec<Vec<LogProb>> = Vec::with_capacity(models.len());
+    for m in models.iter_mut() {
+        let scores = m.bound.score(&prefixes)?;
+        if scores.len() != prefixes.len() {
+            return Err(GroundingError::Model { model: m.name.clone(), message: format!("{} scores for {} texts", scores.len(), prefixes.len()) }.into());
+        }
+        per_model.push(scores);
+    }
+    // Step scores (LM plus weighted grounded terms), then each beam's normaliser.
+    let mut steps = Vec::with_capacity(cands.len());
+    for (i, c) in cands.iter_mut().enumerate() {
+        let mut step = c.lm;
+        for (m, scores) in models.iter().zip(&per_model) {
+            let g = scores[i].value();
+            c.grounded.push(g);
+            if m.weight != 0.0 {
+                step += m.weight * g;
+            }
+        }
+        steps.push(if step.is_nan() { f32::NEG_INFINITY } else { step });
+    }
+    let floor = config.renorm_floor.ln() as f32;
+    let mut norms = vec![0f32; beams.len()];
+    for (parent, norm) in norms.iter_mut().enumerate() {
+        let mine = cands.iter().zip(&steps).filter(|(c, _)| c.parent == parent).map(|(_, s)| *s);
+        *norm = log_sum_exp(mine).max(floor);
+    }
+    for (c, step) in cands.iter_mut().zip(steps) {
+        c.normaliser = norms[c.parent];
+        c.total = beams[c.parent].score + step - c.normaliser;
+    }
+    Ok(cands)
+}
+
+fn choice_for(beam_cands: &[&Candidate], chosen: &Candidate, lm: &LanguageModel) -> TokenChoice {
+    TokenChoice {
+        chosen: lm.token_text(chosen.token).to_string(),
+        normaliser: chosen.normaliser,
+        candidates: beam_cands
+            .iter()
+            .map(|c| CandidateScore { token: lm.token_text(c.token).to_string(), lm: c.lm, grounded: c.grounded.clone(), total: c.total })
+            .collect(),
+    }
+}
+
+fn child(beams: &[Beam], cands: &[Candidate], c: &Candidate, lm: &LanguageModel) -> Beam {
+    let parent = &beams[c.parent];
+    let siblings: Vec<&Candidate> = cands.iter().filter(|o| o.parent == c.parent).collect();
+    let mut choices = parent.choices.clone();
+    choices.push(choice_for(&siblings, c, lm));
+    Beam { text: c.text.clone(), score: c.total, lm_score: parent.lm_score + c.lm, choices }
+}
+
+fn sort_best_first(cands: &mut [Candidate]) {
+    cands.sort_by(|a, b| b.total.total_cmp(&a.total).then(a.parent.cmp(&b.parent)).then(a.token.cmp(&b.token)));
+}
+
+/// Decode one skill with beam search, starting from a one-row `cache` whose last logits are
+/// `logits`. Returns `None` when no admissible skill finished within the token limit.
+pub fn decode_skill(
+    lm: &mut LanguageModel,
+    cache: KvCache,
+    logits: &[f32],
+    models: &mut [WeightedModel<'_>],
+    config: &DecodeConfig,
+) -> Result<Option<DecodedSkill>, DecodeError> {
+    let mut beams = vec![Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: Vec::new() }];
+    let mut logprobs = vec![log_softmax(logits)];
+    let mut cache = cache;
+    let mut best: Option<DecodedSkill> = None;
+    for _ in 0..config.max_skill_tokens {
+        let mut cands = expand(lm, &beams, &logprobs, models, config)?;
+        sort_best_first(&mut cands);
+        let mut next: Vec<usize> = Vec::new();
+        let mut taken = 0;
+        for (i, c) in cands.iter().enumerate() {
+            if taken == config.beam_width || c.total == f32::NEG_INFINITY {
+                break;
+            }
+            taken += 1;
+            if c.finishes() {
+                if best.as_ref().is_none_or(|b| c.total > b.score) {
+                    let b = child(&beams, &cands, c, lm);
+                    best = Some(DecodedSkill {
+                        text: c.text.clone(),
+                        score: c.total,
+                        lm_score: b.lm_score,
+                        choices: b.choices,
+                        cache: cache.row(c.parent)?,
+                        pending: c.tail.clone().unwrap_or_default(),
+                    });
+                }
+            } else {
+                next.push(i);
+            }
+        }
+        // Scores only fall as text grows: once a finished skill beats every live beam, stop.
+        let best_live = next.first().map(|&i| cands[i].total);
+        match (best_live, &best) {
+            (None, _) => break,
+            (Some(live), Some(done)) if done.score >= live => break,
+            _ => {}
+        }
+        let parents: Vec<usize> = next.iter().map(|&i| cands[i].parent).collect();
+        let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
+        let new_beams: Vec<Beam> = next.iter().map(|&i| child(&beams, &cands, &cands[i], lm)).collect();
+        let (out, new_cache) = lm.forward(cache.gather(&parents)?, &tokens, Purpose::Decode)?;
+        cache = new_cache;
+        beams = new_beams;
+        logprobs = (0..out.rows).map(|r| log_softmax(out.last(r))).collect();
+    }
+    Ok(best)
+}
+
+/// Greedy grounded decoding (the paper's Algorithm 1): at each token, the best candidate.
+/// Independent of the beam search's bookkeeping, so that the two can check each other.
+pub fn decode_skill_greedy(
+    lm: &mut LanguageModel,
+    cache: KvCache,
+    logits: &[f32],
+    models: &mut [WeightedModel<'_>],
+    config: &DecodeConfig,
+) -> Result<Option<DecodedSkill>, DecodeError> {
+    let mut beam = Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: Vec::new() };
+    let mut cache = cache;
+    let mut logprobs = log_softmax(logits);
+    for _ in 0..config.max_skill_tokens {
+        let beams = [beam];
+        let mut cands = expand(lm, &beams, std::slice::from_ref(&logprobs), models, config)?;
+        sort_best_first(&mut cands);
+        let Some(c) = cands.first().filter(|c| c.total > f32::NEG_INFINITY) else {
+            return Ok(None);
+        };
+        let next = child(&beams, &cands, c, lm);
+        if c.finishes() {
+            return Ok(Some(DecodedSkill {
+                text: c.text.clone(),
+                score: c.total,
+                lm_score: next.lm_score,
+                choices: next.choices,
+                cache,
+                pending: c.tail.clone().unwrap_or_default(),
+            }));
+        }
+        let (out, new_cache): (Logits, KvCache) = lm.forward(cache, &[c.token], Purpose::Decode)?;
+        cache = new_cache;
+        logprobs = log_softmax(out.last(0));
+        beam = next;
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_softmax_normalises() {
+        let lp = log_softmax(&[1.0, 2.0, 3.0]);
+        let total: f32 = lp.iter().map(|v| v.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-6);
+        assert!(lp[2] > lp[1] && lp[1] > lp[0]);
+    }
+
+    #[test]
+    fn config_validation_names_the_setting() {
+        let bad = DecodeConfig { beam_width: 0, ..DecodeConfig::default() };
+        assert!(bad.validate().unwrap_err().to_string().contains("beam_width"));
+        let bad = DecodeConfig { floor: 0.0, ..DecodeConfig::default() };
+        assert!(bad.validate().unwrap_err().to_string().contains("floor"));
+        assert!(DecodeConfig::default().validate().is_ok());
+    }
+}

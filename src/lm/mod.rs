@@ -1,0 +1,274 @@
+//! The language-model backend: a causal LM in the standard ONNX export layout, run by ONNX
+//! Runtime through `ort`, with its key/value cache kept between calls.
+//!
+//! A model directory holds `model.onnx` (inputs `input_ids`, `attention_mask`, optionally
+//! `position_ids`, and `past_key_values.{i}.{key,value}`; outputs `logits` and
+//! `present.{i}.{key,value}`), `tokenizer.json` and `config.json`: what
+//! `optimum-cli export onnx --task text-generation-with-past` writes for GPT-2, Llama or
+//! Qwen2 models. Layer count, key/value heads and head size are read from the graph (and
+//! from `config.json` where the graph leaves them symbolic), never assumed.
+
+mod kv_cache;
+mod spec;
+
+pub use kv_cache::KvCache;
+pub use spec::ModelSpec;
+
+use grounding::runtime::{open_session, RuntimeError};
+use ort::session::Session;
+use ort::value::{DynValue, Tensor};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use tokenizers::Tokenizer;
+
+/// A token of the language model's vocabulary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct TokenId(pub u32);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LmError {
+    #[error("model directory {0} does not exist (pass --model DIR with a model in the standard ONNX export layout: model.onnx, tokenizer.json, config.json)")]
+    NoDirectory(PathBuf),
+    #[error("model directory {dir} has no {file} (expected the standard ONNX export layout: model.onnx, tokenizer.json, config.json; `optimum-cli export onnx --task text-generation-with-past` writes it)")]
+    MissingFile { dir: PathBuf, file: &'static str },
+    #[error("{path} is not a usable config.json: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error("{path} is not a usable tokenizer: {message}")]
+    Tokenizer { path: PathBuf, message: String },
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error("{path}: {message}")]
+    Graph { path: PathBuf, message: String },
+    #[error("the tokenizer does not match the model: {0}")]
+    Mismatch(String),
+    #[error("ONNX Runtime failed while running the language model: {0}")]
+    Run(#[from] ort::Error),
+    #[error("the text needs {needed} tokens but the model's context holds {limit}")]
+    ContextFull { needed: usize, limit: usize },
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// What a run of the model was for, for the token accounting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Prompt text: the instruction and the plan's earlier steps.
+    Prompt,
+    /// Tokens of skills being decoded (every live beam counts).
+    Decode,
+    /// Whole skill texts scored by a SayCan-style baseline.
+    Scoring,
+}
+
+/// Tokens the language model processed, by purpose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TokenStats {
+    pub prompt_tokens: usize,
+    pub decode_tokens: usize,
+    pub scoring_tokens: usize,
+    pub forward_passes: usize,
+}
+
+impl TokenStats {
+    /// Every token position the model processed.
+    pub fn total(&self) -> usize {
+        self.prompt_tokens + self.decode_tokens + self.scoring_tokens
+    }
+
+    pub fn since(&self, earlier: &TokenStats) -> TokenStats {
+        TokenStats {
+            prompt_tokens: self.prompt_tokens - earlier.prompt_tokens,
+            decode_tokens: self.decode_tokens - earlier.decode_tokens,
+            scoring_tokens: self.scoring_tokens - earlier.scoring_tokens,
+            forward_passes: self.forward_passes - earlier.forward_passes,
+        }
+    }
+}
+
+/// Logits of a forward pass: `rows` x `positions` x `vocab`.
+#[derive(Clone, Debug)]
+pub struct Logits {
+    pub rows: usize,
+    pub positions: usize,
+    pub vocab: usize,
+    data: Vec<f32>,
+}
+
+impl Logits {
+    pub fn at(&self, row: usize, position: usize) -> &[f32] {
+        let start = (row * self.positions + position) * self.vocab;
+        &self.data[start..start + self.vocab]
+    }
+
+    /// The logits that predict the token after each row's last input.
+    pub fn last(&self, row: usize) -> &[f32] {
+        self.at(row, self.positions - 1)
+    }
+}
+
+/// A loaded language model and its tokenizer.
+pub struct LanguageModel {
+    dir: PathBuf,
+    session: Session,
+    tokenizer: Tokenizer,
+    spec: ModelSpec,
+    token_texts: Vec<String>,
+    stats: TokenStats,
+}
+
+impl LanguageModel {
+    /// Load a model directory, checking the layout, the graph and the tokenizer.
+    pub fn load(dir: &Path, threads: usize) -> Result<Self, LmError> {
+        if !dir.is_dir() {
+            return Err(LmError::NoDirectory(dir.to_path_buf()));
+        }
+        for file in ["model.onnx", "tokenizer.json", "config.json"] {
+            if !dir.join(file).is_file() {
+                return Err(LmError::MissingFile { dir: dir.to_path_buf(), file });
+            }
+        }
+        let config_path = dir.join("config.json");
+        let config: serde_json::Value = std::fs::read_to_string(&config_path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+            .map_err(|message| LmError::Config { path: config_path.clone(), message })?;
+        let tok_path = dir.join("tokenizer.json");
+        let tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| LmError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
+        let session = open_session(&dir.join("model.onnx"), threads)?;
+        let spec = ModelSpec::read(&session, &config, &dir.join("model.onnx"))?;
+        let tok_vocab = tokenizer.get_vocab_size(true);
+        if let Some(model_vocab) = spec.vocab {
+            if tok_vocab > model_vocab {
+                return Err(LmError::Mismatch(format!(
+                    "tokenizer.json has {tok_vocab} tokens but the model's output has {model_vocab}; use the tokenizer the model was trained with"
+                )));
+            }
+        }
+        if let Some(eos) = spec.eos {
+            if tokenizer.id_to_token(eos.0).is_none() {
+                return Err(LmError::Mismatch(format!(
+                    "config.json's eos_token_id {} is not a token of tokenizer.json; use the tokenizer the model was trained with",
+                    eos.0
+                )));
+            }
+        }
+        let token_texts = token_texts(&tokenizer, tok_vocab);
+        Ok(Self { dir: dir.to_path_buf(), session, tokenizer, spec, token_texts, stats: TokenStats::default() })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    pub fn stats(&self) -> TokenStats {
+        self.stats
+    }
+
+    /// Tokens of a text (no special tokens added).
+    pub fn encode(&self, text: &str) -> Result<Vec<TokenId>, LmError> {
+        let enc = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| LmError::Tokenizer { path: self.dir.join("tokenizer.json"), message: e.to_string() })?;
+        Ok(enc.get_ids().iter().map(|&i| TokenId(i)).collect())
+    }
+
+    /// The text one token adds when appended to a sequence ("" for special tokens).
+    pub fn token_text(&self, id: TokenId) -> &str {
+        self.token_texts.get(id.0 as usize).map(String::as_str).unwrap_or("")
+    }
+
+    /// The vocabulary size the decoder may choose from (tokens the tokenizer knows).
+    pub fn vocab(&self) -> usize {
+        self.token_texts.len()
+    }
+
+    /// An empty cache for `rows` sequences.
+    pub fn empty_cache(&self, rows: usize) -> Result<KvCache, LmError> {
+        KvCache::empty(&self.spec, rows)
+    }
+
+    /// Run the model on `tokens` (`rows` sequences of equal length, row-major) after the
+    /// sequences already in `cache`; returns the logits at every new position and the cache
+    /// extended by the new tokens.
+    pub fn forward(&mut self, cache: KvCache, tokens: &[TokenId], purpose: Purpose) -> Result<(Logits, KvCache), LmError> {
+        let rows = cache.rows();
+        if rows == 0 || tokens.is_empty() || tokens.len() % rows != 0 {
+            return Err(LmError::Internal(format!("forward: {} tokens for {rows} rows", tokens.len())));
+        }
+        let n = tokens.len() / rows;
+        let past = cache.len();
+        if let Some(limit) = self.spec.max_positions {
+            if past + n > limit {
+                return Err(LmError::ContextFull { needed: past + n, limit });
+            }
+        }
+        let ids: Vec<i64> = tokens.iter().map(|t| i64::from(t.0)).collect();
+        let mut inputs: Vec<(String, DynValue)> = Vec::with_capacity(3 + 2 * self.spec.layers);
+        inputs.push(("input_ids".into(), Tensor::from_array(([rows, n], ids))?.into_dyn()));
+        inputs.push(("attention_mask".into(), Tensor::from_array(([rows, past + n], vec![1i64; rows * (past + n)]))?.into_dyn()));
+        if self.spec.position_ids {
+            let pos: Vec<i64> = (0..rows).flat_map(|_| (past..past + n).map(|p| p as i64)).collect();
+            inputs.push(("position_ids".into(), Tensor::from_array(([rows, n], pos))?.into_dyn()));
+        }
+        if self.spec.use_cache_branch {
+            inputs.push(("use_cache_branch".into(), Tensor::from_array(([1usize], vec![past > 0]))?.into_dyn()));
+        }
+        for (i, [k, v]) in cache.into_layers().into_iter().enumerate() {
+            inputs.push((format!("past_key_values.{i}.key"), k));
+            inputs.push((format!("past_key_values.{i}.value"), v));
+        }
+        let mut outputs = self.session.run(inputs)?;
+        let logits_value = outputs.remove("logits").ok_or_else(|| LmError::Internal("the model returned no logits".into()))?;
+        let (shape, data) = logits_value.try_extract_tensor::<f32>()?;
+        if shape.len() != 3 || shape[0] as usize != rows || shape[1] as usize != n {
+            return Err(LmError::Internal(format!("logits have shape {shape:?}, expected [{rows}, {n}, vocab]")));
+        }
+        let logits = Logits { rows, positions: n, vocab: shape[2] as usize, data: data.to_vec() };
+        let mut layers = Vec::with_capacity(self.spec.layers);
+        for i in 0..self.spec.layers {
+            let k = outputs.remove(format!("present.{i}.key").as_str());
+            let v = outputs.remove(format!("present.{i}.value").as_str());
+            match (k, v) {
+                (Some(k), Some(v)) => layers.push([k, v]),
+                _ => return Err(LmError::Internal(format!("the model returned no present.{i}.key/value"))),
+            }
+        }
+        let count = rows * n;
+        match purpose {
+            Purpose::Prompt => self.stats.prompt_tokens += count,
+            Purpose::Decode => self.stats.decode_tokens += count,
+            Purpose::Scoring => self.stats.scoring_tokens += count,
+        }
+        self.stats.forward_passes += 1;
+        Ok((logits, KvCache::from_layers(rows, past + n, layers)))
+    }
+}
+
+/// The text each token adds after another token; a SentencePiece-style tokenizer drops a
+/// leading space when a token is decoded alone, so decode it after an anchor token instead.
+fn token_texts(tokenizer: &Tokenizer, vocab: usize) -> Vec<String> {
+    let anchor = tokenizer.encode("a", false).ok().and_then(|e| e.get_ids().first().copied());
+    let anchor_text = anchor.and_then(|a| tokenizer.decode(&[a], true).ok());
+    (0..vocab as u32)
+        .map(|id| {
+            let special = tokenizer.get_added_vocabulary().is_special_token(&tokenizer.id_to_token(id).unwrap_or_default());
+            if special {
+                return String::new();
+            }
+            if let (Some(a), Some(at)) = (anchor, anchor_text.as_deref()) {
+                if let Ok(both) = tokenizer.decode(&[a, id], true) {
+                    if let Some(rest) = both.strip_prefix(at) {
+                        return rest.to_string();
+                    }
+                }
+            }
+            tokenizer.decode(&[id], true).unwrap_or_default()
+        })
+        .collect()
+}

@@ -1,0 +1,83 @@
+//! The plan text the language model reads and extends.
+//!
+//! ```text
+//! Instruction: put the blocks in the bowls with matching colours.
+//! 1. pick up the red block and place it in the red bowl.
+//! 2. done.
+//! ```
+//!
+//! The model never sees the scene: only the instruction and the steps so far (as in the
+//! paper, and as tools/train/corpus.py writes its corpus).
+
+/// The longest instruction accepted, in characters.
+pub const MAX_INSTRUCTION_CHARS: usize = 1000;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InstructionError {
+    #[error("the instruction is empty: say what the robot should do, e.g. \"put the blocks in the bowls with matching colours\"")]
+    Empty,
+    #[error("the instruction is {0} characters long; at most {MAX_INSTRUCTION_CHARS} are accepted")]
+    TooLong(usize),
+}
+
+/// A validated instruction: one line, single-spaced, non-empty, bounded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instruction(String);
+
+impl Instruction {
+    pub fn new(text: &str) -> Result<Self, InstructionError> {
+        let chars = text.chars().count();
+        if chars > MAX_INSTRUCTION_CHARS {
+            return Err(InstructionError::TooLong(chars));
+        }
+        let single: Vec<&str> = text.split_whitespace().collect();
+        if single.is_empty() {
+            return Err(InstructionError::Empty);
+        }
+        Ok(Self(single.join(" ")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The plan text's first line, ending in a full stop unless it ends in `.`, `?` or `!`.
+    pub fn line(&self) -> String {
+        let t = &self.0;
+        if t.ends_with(['.', '?', '!']) {
+            format!("Instruction: {t}")
+        } else {
+            format!("Instruction: {t}.")
+        }
+    }
+}
+
+/// The prompt before step 1: the instruction line and `1.`.
+pub fn plan_start(instruction: &Instruction) -> String {
+    format!("{}\n1.", instruction.line())
+}
+
+/// The text that closes a step's skill and opens the next step.
+pub fn step_end(next_step: usize, failed: bool) -> String {
+    if failed {
+        format!(". (failed)\n{next_step}.")
+    } else {
+        format!(".\n{next_step}.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_are_normalised_and_bounded() {
+        let i = Instruction::new("  put the blocks\n in the bowls  ").unwrap();
+        assert_eq!(i.line(), "Instruction: put the blocks in the bowls.");
+        assert_eq!(Instruction::new("help?").unwrap().line(), "Instruction: help?");
+        assert_eq!(Instruction::new(" \n "), Err(InstructionError::Empty));
+        assert_eq!(Instruction::new(&"x".repeat(10_000)), Err(InstructionError::TooLong(10_000)));
+        assert_eq!(plan_start(&i), "Instruction: put the blocks in the bowls.\n1.");
+        assert_eq!(step_end(3, false), ".\n3.");
+    }
+}
