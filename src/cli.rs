@@ -237,7 +237,7 @@ fn explain_step(out: &mut String, result: &PlanResult, explanation: &StepExplana
     match explanation {
         StepExplanation::Tokens(choices) => {
             for (i, c) in choices.iter().enumerate() {
-                let _ = writeln!(out, "      token {}: chose {:?}", i + 1, c.chosen);
+                let _ = writeln!(out, "      token {}: chose {:?} (beam normaliser {})", i + 1, c.chosen, score(c.normaliser));
                 let mut header = format!("        {:<16} {:>8}", "candidate", "LM");
                 for m in &models {
                     let _ = write!(header, " {:>11}", m);

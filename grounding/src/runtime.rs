@@ -80,7 +80,9 @@ fn locate() -> Result<RuntimeInfo, RuntimeError> {
             if path.is_file() {
                 return Ok(RuntimeInfo { path, found_by: "ORT_DYLIB_PATH" });
             }
+            // An explicit choice that does not work is an error, not a reason to look elsewhere.
             looked.push(format!("    ORT_DYLIB_PATH={} (not a file: it must name the library file itself)", path.display()));
+            return Err(RuntimeError::NotFound { looked });
         }
         None => looked.push("    ORT_DYLIB_PATH (not set)".into()),
     }

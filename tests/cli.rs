@@ -1,0 +1,181 @@
+//! The `grounded` program as a user runs it: plans, explanations, JSON, and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn grounded(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_grounded")).args(args).current_dir(repo()).output().expect("run grounded")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("grounded-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const SCENE: &str = "examples/scenes/blocks-and-bowls.json";
+const MATCHING: &str = "put the blocks in the bowls with matching colours";
+
+#[test]
+fn plan_prints_a_numbered_plan() {
+    let out = grounded(&["plan", "--scene", SCENE, MATCHING]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains(" 1. pick up the yellow block and place it in the yellow bowl."), "{stdout}");
+    assert!(stdout.contains(" 3. done."), "{stdout}");
+    assert!(stdout.contains("plan ended: Done"), "{stdout}");
+}
+
+#[test]
+fn explain_shows_every_models_score_per_token() {
+    let out = grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", "--explain", MATCHING]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("candidate") && stdout.contains("affordance") && stdout.contains("total"), "{stdout}");
+    // At the bowl of the green block, "green" was the LM's choice and the affordance's floor.
+    assert!(stdout.contains("\" green\""), "{stdout}");
+    assert!(stdout.contains("-13.82"), "the floor of 1e-6 shows as ln(1e-6): {stdout}");
+}
+
+#[test]
+fn json_holds_steps_scores_and_token_accounting() {
+    let out = grounded(&["plan", "--scene", SCENE, "--json", "--safety", "examples/grounding/safety-red-knife.json", MATCHING]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(v["method"], "gd-beam");
+    assert_eq!(v["models"], serde_json::json!(["affordance", "safety"]));
+    assert_eq!(v["end"], "done");
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.last().unwrap()["skill"], "done");
+    let first = &steps[0]["explanation"];
+    assert_eq!(first["kind"], "tokens");
+    let cand = &first["detail"][0]["candidates"][0];
+    assert_eq!(cand["grounded"].as_array().unwrap().len(), 2);
+    assert!(v["tokens"]["decode_tokens"].as_u64().unwrap() > 0);
+    assert!(v["tokens"]["forward_passes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn saycan_explains_whole_skills() {
+    let out = grounded(&["plan", "--scene", SCENE, "--method", "saycan", "--json", MATCHING]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["steps"][0]["explanation"]["kind"], "skills");
+    assert!(v["tokens"]["scoring_tokens"].as_u64().unwrap() > 500);
+}
+
+/// A failing command: exit status, and exactly one clear error message.
+fn fails_with(args: &[&str], needle: &str) {
+    let out = grounded(args);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded: {}", text(&out.stdout));
+    assert!(stderr.contains(needle), "{args:?}: expected {needle:?} in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?} printed a result: {}", text(&out.stdout));
+}
+
+#[test]
+fn bad_instructions_methods_and_scenes_are_refused_clearly() {
+    fails_with(&["plan", "--scene", SCENE, ""], "the instruction is empty");
+    fails_with(&["plan", "--scene", SCENE, "   "], "the instruction is empty");
+    let long = "put the blocks in the bowls ".repeat(400);
+    assert!(long.len() > 10_000);
+    fails_with(&["plan", "--scene", SCENE, &long], "at most 1000 are accepted");
+    fails_with(&["plan", "--scene", SCENE, "--method", "magic", MATCHING], "invalid value 'magic'");
+    fails_with(&["plan", "--scene", "examples/scenes/missing.json", MATCHING], "cannot read examples/scenes/missing.json");
+    fails_with(&["plan", "--scene", SCENE, "--beam-width", "0", MATCHING], "beam_width");
+    fails_with(&["plan", "--scene", SCENE, "--weight", "safety", MATCHING], "is not NAME=WEIGHT");
+    fails_with(&["plan", "--scene", SCENE, "--weight", "safety=2", MATCHING], "no grounded model of that name");
+
+    let dir = scratch("scenes");
+    for (name, body, needle) in [
+        ("truncated.json", "{\"domain\": \"tabletop\", \"objects\": [", "not a valid observation"),
+        ("grid.json", "{\"domain\": \"grid\", \"objects\": []}", "only tabletop scenes"),
+        ("dup.json", r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0]},{"id":"b","name":"red block","kind":"block","position":[0.2,0,0]}]}"#, "appears twice"),
+        ("safety.json", "{\"forbidden\": []}", "forbidden"),
+    ] {
+        std::fs::write(dir.join(name), body).unwrap();
+        let path = dir.join(name);
+        let path = path.to_str().unwrap();
+        if name == "safety.json" {
+            fails_with(&["plan", "--scene", SCENE, "--safety", path, MATCHING], needle);
+        } else {
+            fails_with(&["plan", "--scene", path, MATCHING], needle);
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_model_directories_are_refused_clearly() {
+    fails_with(&["plan", "--scene", SCENE, "--model", "/nonexistent/model", MATCHING], "does not exist");
+    let shipped = repo().join("models/planner-gpt2");
+
+    let missing = scratch("missing-onnx");
+    std::fs::copy(shipped.join("config.json"), missing.join("config.json")).unwrap();
+    std::fs::copy(shipped.join("tokenizer.json"), missing.join("tokenizer.json")).unwrap();
+    fails_with(&["plan", "--scene", SCENE, "--model", missing.to_str().unwrap(), MATCHING], "has no model.onnx");
+
+    let corrupt = scratch("corrupt");
+    std::fs::copy(shipped.join("config.json"), corrupt.join("config.json")).unwrap();
+    std::fs::copy(shipped.join("tokenizer.json"), corrupt.join("tokenizer.json")).unwrap();
+    std::fs::write(corrupt.join("model.onnx"), b"\x08\x07not really a protobuf").unwrap();
+    fails_with(&["plan", "--scene", SCENE, "--model", corrupt.to_str().unwrap(), MATCHING], "could not load the ONNX model");
+
+    // A tokenizer from another model: here, one with 2000 more tokens than the model knows.
+    let mismatch = scratch("mismatch");
+    std::fs::copy(shipped.join("config.json"), mismatch.join("config.json")).unwrap();
+    std::fs::copy(shipped.join("model.onnx"), mismatch.join("model.onnx")).unwrap();
+    let mut tok: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(shipped.join("tokenizer.json")).unwrap()).unwrap();
+    let vocab = tok["model"]["vocab"].as_object_mut().unwrap();
+    let base = vocab.len();
+    for i in 0..2000 {
+        vocab.insert(format!("extra{i}"), serde_json::json!(base + i));
+    }
+    std::fs::write(mismatch.join("tokenizer.json"), serde_json::to_string(&tok).unwrap()).unwrap();
+    fails_with(&["plan", "--scene", SCENE, "--model", mismatch.to_str().unwrap(), MATCHING], "the tokenizer does not match the model");
+
+    let garbled = scratch("garbled-tokenizer");
+    std::fs::copy(shipped.join("config.json"), garbled.join("config.json")).unwrap();
+    std::fs::copy(shipped.join("model.onnx"), garbled.join("model.onnx")).unwrap();
+    std::fs::write(garbled.join("tokenizer.json"), "{\"not\": \"a tokenizer\"}").unwrap();
+    fails_with(&["plan", "--scene", SCENE, "--model", garbled.to_str().unwrap(), MATCHING], "is not a usable tokenizer");
+
+    for d in [missing, corrupt, mismatch, garbled] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
+
+#[test]
+fn help_teaches_the_methods_and_an_example() {
+    let out = grounded(&["plan", "--help"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success());
+    for needle in ["gd-beam", "saycan", "Examples:", "--explain", "--safety", "--model"] {
+        assert!(stdout.contains(needle), "missing {needle}: {stdout}");
+    }
+}
+
+#[test]
+fn a_wrong_ort_dylib_path_is_an_error_that_says_how_to_install() {
+    let out = Command::new(env!("CARGO_BIN_EXE_grounded"))
+        .args(["plan", "--scene", SCENE, MATCHING])
+        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so.1.32.0")
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("ORT_DYLIB_PATH=/nonexistent/libonnxruntime.so.1.32.0"), "{stderr}");
+    assert!(stderr.contains("bash tools/setup-onnxruntime.sh"), "{stderr}");
+}

@@ -1,0 +1,193 @@
+//! Grounded decoding with the shipped model: what the paper's rule must guarantee.
+
+use grounded::decoder::DecodeConfig;
+use grounded::lm::LanguageModel;
+use grounded::planner::{Method, PlanEnd, Planner, StepOutcome, Weighted};
+use grounded::default_model_dir;
+use grounding::tabletop::TabletopSkills;
+use grounding::{GroundedModel, Safety, SafetyConfig, SafetyMode, SkillPrefix, SkillSpace};
+use proptest::prelude::*;
+use protocol::{Domain, ObjectKind, Observation, SceneObject};
+
+fn planner(config: DecodeConfig) -> Planner {
+    let lm = LanguageModel::load(&default_model_dir(), 1).expect("load the shipped model");
+    Planner::tabletop(lm, config)
+}
+
+fn scene(objects: &[(&str, ObjectKind)]) -> Observation {
+    let xs = [-0.3, -0.15, 0.0, 0.15, 0.3];
+    let ys = [-0.12, 0.04];
+    let objects = objects
+        .iter()
+        .enumerate()
+        .map(|(i, (name, kind))| SceneObject { id: format!("o{i}"), name: name.to_string(), kind: *kind, position: [xs[i % 5], ys[(i / 5) % 2], 0.0] })
+        .collect();
+    Observation::new(Domain::Tabletop, objects)
+}
+
+fn no_green_bowl() -> Observation {
+    use ObjectKind::*;
+    scene(&[("green block", Block), ("blue block", Block), ("yellow block", Block), ("blue bowl", Bowl), ("yellow bowl", Bowl), ("red bowl", Bowl)])
+}
+
+const MATCHING: &str = "put the blocks in the bowls with matching colours";
+
+#[test]
+fn grounded_methods_never_name_a_green_bowl_that_is_not_there() {
+    let mut p = planner(DecodeConfig::default());
+    let obs = no_green_bowl();
+    let llm = p.plan(MATCHING, &obs, Method::Llm).unwrap();
+    // The scene-agnostic model, alone, wants the green block in a green bowl.
+    assert!(llm.skills().iter().any(|s| s.contains("green bowl")), "LM-only plan: {:?}", llm.skills());
+    for method in [Method::Saycan, Method::GdGreedy, Method::GdBeam] {
+        let plan = p.plan(MATCHING, &obs, method).unwrap();
+        assert_eq!(plan.end, PlanEnd::Done, "{method}: {:?}", plan.skills());
+        for step in &plan.steps {
+            assert!(!step.skill.contains("green bowl"), "{method} said {:?}", step.skill);
+            assert!(matches!(step.outcome, StepOutcome::Applied | StepOutcome::Done), "{method}: {:?} was {:?}", step.skill, step.outcome);
+        }
+    }
+    // Beam search sees whole skills: both matching pairs, and nothing mismatched.
+    let beam = p.plan(MATCHING, &obs, Method::GdBeam).unwrap();
+    assert_eq!(
+        beam.skills(),
+        vec!["pick up the yellow block and place it in the yellow bowl", "pick up the blue block and place it in the blue bowl", "done"]
+    );
+}
+
+#[test]
+fn beam_width_one_is_greedy() {
+    use ObjectKind::*;
+    let scenes = [
+        no_green_bowl(),
+        scene(&[("letter D", Letter), ("letter A", Letter), ("letter C", Letter), ("letter B", Letter)]),
+        scene(&[("apple", Item), ("knife", Item), ("chips bag", Item), ("brown box", Box), ("banana", Item)]),
+    ];
+    let instructions = [MATCHING, "put the letters in alphabetical order", "pack the brown box", "stack all the blocks"];
+    let mut p = planner(DecodeConfig { beam_width: 1, ..DecodeConfig::default() });
+    for obs in &scenes {
+        for instruction in instructions {
+            let beam = p.plan(instruction, obs, Method::GdBeam).unwrap();
+            let greedy = p.plan(instruction, obs, Method::GdGreedy).unwrap();
+            assert_eq!(beam.skills(), greedy.skills(), "{instruction}");
+            for (b, g) in beam.steps.iter().zip(&greedy.steps) {
+                assert!((b.score - g.score).abs() < 1e-4, "{instruction}: {} vs {}", b.score, g.score);
+            }
+            assert_eq!(beam.tokens.decode_tokens, greedy.tokens.decode_tokens);
+        }
+    }
+}
+
+#[test]
+fn beam_search_shares_one_batched_pass_per_step() {
+    let mut p = planner(DecodeConfig::default());
+    let plan = p.plan(MATCHING, &no_green_bowl(), Method::GdBeam).unwrap();
+    // Four beams decode in lockstep: more tokens than forward passes, several per pass.
+    let t = plan.tokens;
+    assert!(t.decode_tokens > t.forward_passes, "{t:?}");
+    // The prompt is prefilled once; later steps only add their own few tokens.
+    let first_line = p.lm.encode("Instruction: put the blocks in the bowls with matching colours.\n1.").unwrap().len();
+    assert!(t.prompt_tokens < first_line + 6 * plan.steps.len(), "{t:?}");
+}
+
+#[test]
+fn saycan_scores_every_skill_and_costs_far_more_tokens() {
+    use ObjectKind::*;
+    let obs = scene(&[
+        ("red block", Block),
+        ("blue block", Block),
+        ("yellow block", Block),
+        ("purple block", Block),
+        ("cyan block", Block),
+        ("blue bowl", Bowl),
+        ("yellow bowl", Bowl),
+        ("red bowl", Bowl),
+        ("purple bowl", Bowl),
+        ("cyan bowl", Bowl),
+    ]);
+    let mut p = planner(DecodeConfig::default());
+    let saycan = p.plan(MATCHING, &obs, Method::Saycan).unwrap();
+    let greedy = p.plan(MATCHING, &obs, Method::GdGreedy).unwrap();
+    let per_step = |r: &grounded::planner::PlanResult| r.tokens.total() as f64 / r.steps.len() as f64;
+    assert!(per_step(&saycan) > 25.0 * per_step(&greedy), "saycan {:?} vs greedy {:?}", saycan.tokens, greedy.tokens);
+    for step in &saycan.steps {
+        assert!(matches!(step.outcome, StepOutcome::Applied | StepOutcome::Done), "{:?}", step);
+    }
+}
+
+#[test]
+fn prefixes_score_the_same_wherever_tokens_split_them() {
+    let obs = no_green_bowl();
+    let affordance = grounding::Affordance::new(TabletopSkills, 1e-6);
+    let mut bound = affordance.bind(&obs).unwrap();
+    let lm = LanguageModel::load(&default_model_dir(), 1).unwrap();
+    for skill in TabletopSkills.admissible(&obs).iter().map(|s| s.text.clone()) {
+        // Every character boundary, which includes every BPE boundary of the model.
+        let cuts: Vec<&str> = (0..=skill.len()).map(|i| &skill[..i]).collect();
+        let partial: Vec<SkillPrefix<'_>> = cuts.iter().map(|c| SkillPrefix::partial(c)).collect();
+        assert!(bound.score(&partial).unwrap().iter().all(|s| s.value() == 0.0), "{skill}");
+        assert_eq!(bound.score(&[SkillPrefix::complete(&skill)]).unwrap()[0].value(), 0.0);
+        // Token pieces concatenated give back the same text the trie sees.
+        let tokens = lm.encode(&format!(" {skill}")).unwrap();
+        let joined: String = tokens.iter().map(|t| lm.token_text(*t)).collect();
+        assert_eq!(joined.trim_start(), skill);
+    }
+    let floor = (1e-6f64).ln() as f32;
+    let s = bound.score(&[SkillPrefix::partial("pick up the green block and place it in the green b")]).unwrap();
+    assert!((s[0].value() - floor).abs() < 1e-3);
+    let s = bound.score(&[SkillPrefix::complete("pick up the green block and place it in the green bowl")]).unwrap();
+    assert!(s[0].is_never(), "an inadmissible finished skill is never chosen");
+}
+
+#[test]
+fn grounding_failures_end_the_plan_cleanly() {
+    // Hard safety that forbids "pick" leaves nothing to do but "done".
+    let mut p = planner(DecodeConfig::default());
+    let cfg = SafetyConfig { forbidden: vec!["pick".into()], mode: SafetyMode::Hard, epsilon: 0.001 };
+    p.others.push(Weighted { model: Box::new(Safety::new(&cfg).unwrap()), weight: 1.0 });
+    for method in [Method::GdGreedy, Method::GdBeam, Method::Saycan] {
+        let plan = p.plan(MATCHING, &no_green_bowl(), method).unwrap();
+        assert_eq!(plan.skills(), vec!["done"], "{method}");
+    }
+}
+
+const RED_AND_KNIFE: [(&str, ObjectKind); 14] = [
+    ("red block", ObjectKind::Block),
+    ("blue block", ObjectKind::Block),
+    ("yellow block", ObjectKind::Block),
+    ("red bowl", ObjectKind::Bowl),
+    ("blue bowl", ObjectKind::Bowl),
+    ("knife", ObjectKind::Item),
+    ("apple", ObjectKind::Item),
+    ("red toy car", ObjectKind::Item),
+    ("chips bag", ObjectKind::Item),
+    ("red mug", ObjectKind::Item),
+    ("brown box", ObjectKind::Box),
+    ("letter A", ObjectKind::Letter),
+    ("letter B", ObjectKind::Letter),
+    ("banana", ObjectKind::Item),
+];
+
+const INSTRUCTIONS: [&str; 5] = [MATCHING, "pack the brown box", "stack all the blocks", "put the letters in alphabetical order", "pack me a picnic box"];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hard_safety_never_emits_a_forbidden_skill(
+        picks in proptest::sample::subsequence(RED_AND_KNIFE.to_vec(), 3..=10),
+        instruction in proptest::sample::select(INSTRUCTIONS.to_vec()),
+        beam in proptest::bool::ANY,
+    ) {
+        let mut p = planner(DecodeConfig { max_steps: 6, ..DecodeConfig::default() });
+        let cfg = SafetyConfig { forbidden: vec!["red".into(), "knife".into()], mode: SafetyMode::Hard, epsilon: 0.001 };
+        p.others.push(Weighted { model: Box::new(Safety::new(&cfg).unwrap()), weight: 1.0 });
+        let obs = scene(&picks);
+        let method = if beam { Method::GdBeam } else { Method::GdGreedy };
+        let plan = p.plan(instruction, &obs, method).unwrap();
+        for step in &plan.steps {
+            prop_assert!(!step.skill.contains("red") && !step.skill.contains("knife"), "{} chose {:?}", method, step.skill);
+            prop_assert!(matches!(step.outcome, StepOutcome::Applied | StepOutcome::Done), "{:?}", step);
+        }
+    }
+}
