@@ -1,8 +1,162 @@
-//! `grounded bench`: decoder overhead, plan latency, LM tokens per plan, load time, memory.
-use crate::setup::{PlannerOptions, SetupError};
-use protocol::Observation;
-use std::path::Path;
+//! `grounded bench`: the numbers behind BENCHMARKS.md.
+//!
+//! * model load time (ONNX Runtime start-up separately);
+//! * per decode step, the decoder's own time (candidate scoring, grounded models, beam
+//!   bookkeeping, cache gathers) next to the LM forward pass, at the configured B and k;
+//! * plan latency and LM tokens per plan for every method on one scene (median of repeats);
+//! * peak resident memory of the process.
 
-pub fn run(_o: &PlannerOptions, _s: &Observation, _p: &Path, _i: &str, _r: usize) -> Result<String, SetupError> {
-    Ok(String::new())
+use crate::lm::LanguageModel;
+use crate::planner::{Method, PlanResult};
+use crate::setup::{build_planner, PlannerOptions, SetupError};
+use protocol::Observation;
+use std::fmt::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error(transparent)]
+    Plan(#[from] crate::planner::PlanError),
+}
+
+/// One method's measurements (medians over the repeats).
+#[derive(Clone, Debug)]
+pub struct MethodBench {
+    pub method: Method,
+    pub latency: Duration,
+    pub steps: usize,
+    pub tokens: usize,
+    pub forward_passes: usize,
+    /// Decoder time outside the LM per forward pass made while choosing skills.
+    pub overhead_per_step: Duration,
+    /// LM forward time per pass.
+    pub lm_per_step: Duration,
+    pub skills: Vec<String>,
+}
+
+fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// Run every method `repeats` times and report.
+pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, instruction: &str, repeats: usize) -> Result<String, BenchError> {
+    let t0 = Instant::now();
+    grounding::runtime::ensure().map_err(|e| SetupError::Lm(e.into()))?;
+    let runtime_start = t0.elapsed();
+    let t1 = Instant::now();
+    let lm = LanguageModel::load(&options.model, options.threads).map_err(SetupError::from)?;
+    let load = t1.elapsed();
+    drop(lm);
+    let mut planner = build_planner(options)?;
+    // Warm up ONNX Runtime's allocations once.
+    planner.plan(instruction, scene, Method::GdGreedy)?;
+    let mut results = Vec::new();
+    for method in Method::ALL {
+        let mut latencies = Vec::new();
+        let mut overheads = Vec::new();
+        let mut lm_steps = Vec::new();
+        let mut last: Option<PlanResult> = None;
+        for _ in 0..repeats {
+            let result = planner.plan(instruction, scene, method)?;
+            latencies.push(result.elapsed);
+            overheads.push(result.timing.overhead_per_pass());
+            lm_steps.push(result.timing.lm_per_pass());
+            last = Some(result);
+        }
+        let Some(last) = last else { continue };
+        results.push(MethodBench {
+            method,
+            latency: median(latencies),
+            steps: last.steps.len(),
+            tokens: last.tokens.total(),
+            forward_passes: last.tokens.forward_passes,
+            overhead_per_step: median(overheads),
+            lm_per_step: median(lm_steps),
+            skills: last.skills().iter().map(|s| s.to_string()).collect(),
+        });
+    }
+    Ok(report(options, scene_path, scene, instruction, repeats, runtime_start, load, &results))
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    format!("{cpu}, {cores} cores available, {} {}", std::env::consts::OS, std::env::consts::ARCH)
+}
+
+/// Peak resident memory of this process, from /proc (Linux).
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    options: &PlannerOptions,
+    scene_path: &Path,
+    scene: &Observation,
+    instruction: &str,
+    repeats: usize,
+    runtime_start: Duration,
+    load: Duration,
+    results: &[MethodBench],
+) -> String {
+    let mut out = String::new();
+    let c = &options.config;
+    let _ = writeln!(out, "## `grounded bench`\n");
+    let _ = writeln!(out, "- machine: {}", machine());
+    let _ = writeln!(out, "- model: {} ({} ONNX Runtime thread(s))", options.model.display(), options.threads);
+    let _ = writeln!(out, "- scene: {} ({} objects); instruction: \"{instruction}\"", scene_path.display(), scene.objects.len());
+    let _ = writeln!(out, "- decoder: B = {}, k = {}, floor = {}, renorm_floor = {}; median of {repeats} plans per method\n", c.beam_width, c.top_k, c.floor, c.renorm_floor);
+    let _ = writeln!(out, "| method | plan latency (ms) | steps | LM tokens per plan | forward passes | LM time per pass (ms) | decoder time per pass, outside the LM (ms) | decoder / LM |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    // (columns 6-8 cover the time spent choosing skills; prompt extension between steps is in the latency only)
+    for r in results {
+        let ratio = r.overhead_per_step.as_secs_f64() / r.lm_per_step.as_secs_f64().max(1e-12);
+        let _ = writeln!(
+            out,
+            "| {} | {:.1} | {} | {} | {} | {:.3} | {:.3} | {:.1}% |",
+            r.method,
+            ms(r.latency),
+            r.steps,
+            r.tokens,
+            r.forward_passes,
+            ms(r.lm_per_step),
+            ms(r.overhead_per_step),
+            100.0 * ratio
+        );
+    }
+    let find = |m: Method| results.iter().find(|r| r.method == m);
+    if let (Some(g), Some(b), Some(s)) = (find(Method::GdGreedy), find(Method::GdBeam), find(Method::Saycan)) {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "- LM tokens per plan relative to gd-greedy: gd-beam {:.1}x, saycan {:.1}x (paper: 4.3x and 113.7x)", b.tokens as f64 / g.tokens as f64, s.tokens as f64 / g.tokens as f64);
+        let _ = writeln!(out, "- plan latency relative to gd-greedy: gd-beam {:.2}x, saycan {:.1}x", ms(b.latency) / ms(g.latency), ms(s.latency) / ms(g.latency));
+        let _ = writeln!(
+            out,
+            "- latency per plan step relative to gd-greedy: gd-beam {:.2}x",
+            (ms(b.latency) / b.steps as f64) / (ms(g.latency) / g.steps as f64)
+        );
+    }
+    let _ = writeln!(out, "- ONNX Runtime start-up: {:.0} ms; model load: {:.0} ms", ms(runtime_start), ms(load));
+    if let Some(peak) = peak_memory_mib() {
+        let _ = writeln!(out, "- peak resident memory of the whole run: {peak:.0} MiB");
+    }
+    let _ = writeln!(out, "\nPlans:\n");
+    for r in results {
+        let _ = writeln!(out, "- {}: {}", r.method, r.skills.join("; "));
+    }
+    out
 }

@@ -24,6 +24,7 @@ use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
 use protocol::skill::TERMINATORS;
 use serde::{Deserialize, Serialize};
+use std::rc::Rc;
 
 /// Decoder settings. Every field has a default; see `grounded plan --help`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -129,12 +130,37 @@ pub struct DecodedSkill {
     pub pending: String,
 }
 
+/// The choices that led to a beam, newest first, shared between beams that branch.
+struct ChoiceNode {
+    /// Index of the chosen candidate in `candidates`.
+    chosen: usize,
+    /// Every candidate its parent beam considered at this step (shared by siblings).
+    candidates: Rc<Vec<KeptCandidate>>,
+    normaliser: f32,
+    previous: Option<Rc<ChoiceNode>>,
+}
+
+fn unroll(mut node: Option<Rc<ChoiceNode>>, lm: &LanguageModel) -> Vec<TokenChoice> {
+    let mut out = Vec::new();
+    while let Some(n) = node {
+        let candidates = n
+            .candidates
+            .iter()
+            .map(|c| CandidateScore { token: lm.token_text(c.token).to_string(), lm: c.lm, grounded: c.grounded.clone(), total: c.total })
+            .collect();
+        out.push(TokenChoice { chosen: lm.token_text(n.candidates[n.chosen].token).to_string(), normaliser: n.normaliser, candidates });
+        node = n.previous.clone();
+    }
+    out.reverse();
+    out
+}
+
 #[derive(Clone)]
 struct Beam {
     text: String,
     score: f32,
     lm_score: f32,
-    choices: Vec<TokenChoice>,
+    choices: Option<Rc<ChoiceNode>>,
 }
 
 struct Candidate {
@@ -175,17 +201,20 @@ fn log_sum_exp(values: impl Iterator<Item = f32> + Clone) -> f32 {
 }
 
 /// The `k` best token ids of a row of log-probabilities, best first, ties by lower id,
-/// among ids below `vocab` whose text is not empty.
+/// among the tokens the decoder may choose (known to the tokenizer, not special).
 pub fn top_k(logprobs: &[f32], k: usize, lm: &LanguageModel) -> Vec<TokenId> {
-    let vocab = lm.vocab().min(logprobs.len());
-    let mut ids: Vec<u32> = (0..vocab as u32).filter(|&i| !lm.token_text(TokenId(i)).is_empty()).collect();
-    let order = |a: &u32, b: &u32| logprobs[*b as usize].total_cmp(&logprobs[*a as usize]).then(a.cmp(b));
-    if ids.len() > k {
-        ids.select_nth_unstable_by(k - 1, order);
-        ids.truncate(k);
+    // Insertion into a short sorted list: one comparison per token for most of the vocabulary.
+    let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+    for &id in lm.candidate_ids() {
+        let Some(&v) = logprobs.get(id as usize) else { continue };
+        if best.len() == k && best.last().is_some_and(|&(w, _)| v <= w) {
+            continue;
+        }
+        let at = best.partition_point(|&(w, other)| w > v || (w == v && other < id));
+        best.insert(at, (v, id));
+        best.truncate(k);
     }
-    ids.sort_unstable_by(order);
-    ids.into_iter().map(TokenId).collect()
+    best.into_iter().map(|(_, id)| TokenId(id)).collect()
 }
 
 /// Expand every live beam by its top-k tokens and score each candidate.
@@ -250,23 +279,32 @@ fn expand(
     Ok(cands)
 }
 
-fn choice_for(beam_cands: &[&Candidate], chosen: &Candidate, lm: &LanguageModel) -> TokenChoice {
-    TokenChoice {
-        chosen: lm.token_text(chosen.token).to_string(),
-        normaliser: chosen.normaliser,
-        candidates: beam_cands
-            .iter()
-            .map(|c| CandidateScore { token: lm.token_text(c.token).to_string(), lm: c.lm, grounded: c.grounded.clone(), total: c.total })
-            .collect(),
-    }
+/// A candidate as explanations keep it until they are read (text looked up only then).
+#[derive(Clone)]
+struct KeptCandidate {
+    token: TokenId,
+    lm: f32,
+    grounded: Vec<f32>,
+    total: f32,
 }
 
-fn child(beams: &[Beam], cands: &[Candidate], c: &Candidate, lm: &LanguageModel) -> Beam {
+/// The scored candidates of each parent beam, as the explanations keep them (the grounded
+/// scores move out of `cands`).
+fn candidate_lists(beams: &[Beam], cands: &mut [Candidate]) -> Vec<Rc<Vec<KeptCandidate>>> {
+    let mut lists: Vec<Vec<KeptCandidate>> = vec![Vec::new(); beams.len()];
+    for c in cands.iter_mut() {
+        lists[c.parent].push(KeptCandidate { token: c.token, lm: c.lm, grounded: std::mem::take(&mut c.grounded), total: c.total });
+    }
+    lists.into_iter().map(Rc::new).collect()
+}
+
+/// The beam a candidate makes; `lists` from [`candidate_lists`] (same candidate order).
+fn child(beams: &[Beam], cands: &[Candidate], index: usize, lists: &[Rc<Vec<KeptCandidate>>]) -> Beam {
+    let c = &cands[index];
     let parent = &beams[c.parent];
-    let siblings: Vec<&Candidate> = cands.iter().filter(|o| o.parent == c.parent).collect();
-    let mut choices = parent.choices.clone();
-    choices.push(choice_for(&siblings, c, lm));
-    Beam { text: c.text.clone(), score: c.total, lm_score: parent.lm_score + c.lm, choices }
+    let chosen = cands[..index].iter().filter(|o| o.parent == c.parent).count();
+    let node = ChoiceNode { chosen, candidates: Rc::clone(&lists[c.parent]), normaliser: c.normaliser, previous: parent.choices.clone() };
+    Beam { text: c.text.clone(), score: c.total, lm_score: parent.lm_score + c.lm, choices: Some(Rc::new(node)) }
 }
 
 fn sort_best_first(cands: &mut [Candidate]) {
@@ -282,13 +320,14 @@ pub fn decode_skill(
     models: &mut [WeightedModel<'_>],
     config: &DecodeConfig,
 ) -> Result<Option<DecodedSkill>, DecodeError> {
-    let mut beams = vec![Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: Vec::new() }];
+    let mut beams = vec![Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: None }];
     let mut logprobs = vec![log_softmax(logits)];
     let mut cache = cache;
-    let mut best: Option<DecodedSkill> = None;
+    let mut best: Option<(Beam, KvCache, String)> = None;
     for _ in 0..config.max_skill_tokens {
         let mut cands = expand(lm, &beams, &logprobs, models, config)?;
         sort_best_first(&mut cands);
+        let lists = candidate_lists(&beams, &mut cands);
         let mut next: Vec<usize> = Vec::new();
         let mut taken = 0;
         for (i, c) in cands.iter().enumerate() {
@@ -297,16 +336,8 @@ pub fn decode_skill(
             }
             taken += 1;
             if c.finishes() {
-                if best.as_ref().is_none_or(|b| c.total > b.score) {
-                    let b = child(&beams, &cands, c, lm);
-                    best = Some(DecodedSkill {
-                        text: c.text.clone(),
-                        score: c.total,
-                        lm_score: b.lm_score,
-                        choices: b.choices,
-                        cache: cache.row(c.parent)?,
-                        pending: c.tail.clone().unwrap_or_default(),
-                    });
+                if best.as_ref().is_none_or(|(b, _, _)| c.total > b.score) {
+                    best = Some((child(&beams, &cands, i, &lists), cache.row(c.parent)?, c.tail.clone().unwrap_or_default()));
                 }
             } else {
                 next.push(i);
@@ -316,18 +347,27 @@ pub fn decode_skill(
         let best_live = next.first().map(|&i| cands[i].total);
         match (best_live, &best) {
             (None, _) => break,
-            (Some(live), Some(done)) if done.score >= live => break,
+            (Some(live), Some((done, _, _))) if done.score >= live => break,
             _ => {}
         }
+        // Rows in parent order: when every beam has one child the cache needs no gather.
+        next.sort_by_key(|&i| cands[i].parent);
         let parents: Vec<usize> = next.iter().map(|&i| cands[i].parent).collect();
         let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
-        let new_beams: Vec<Beam> = next.iter().map(|&i| child(&beams, &cands, &cands[i], lm)).collect();
+        let new_beams: Vec<Beam> = next.iter().map(|&i| child(&beams, &cands, i, &lists)).collect();
         let (out, new_cache) = lm.forward(cache.gather(&parents)?, &tokens, Purpose::Decode)?;
         cache = new_cache;
         beams = new_beams;
         logprobs = (0..out.rows).map(|r| log_softmax(out.last(r))).collect();
     }
-    Ok(best)
+    Ok(best.map(|(beam, cache, pending)| DecodedSkill {
+        text: beam.text.trim().to_string(),
+        score: beam.score,
+        lm_score: beam.lm_score,
+        choices: unroll(beam.choices, lm),
+        cache,
+        pending,
+    }))
 }
 
 /// Greedy grounded decoding (the paper's Algorithm 1): at each token, the best candidate.
@@ -339,23 +379,25 @@ pub fn decode_skill_greedy(
     models: &mut [WeightedModel<'_>],
     config: &DecodeConfig,
 ) -> Result<Option<DecodedSkill>, DecodeError> {
-    let mut beam = Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: Vec::new() };
+    let mut beam = Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: None };
     let mut cache = cache;
     let mut logprobs = log_softmax(logits);
     for _ in 0..config.max_skill_tokens {
         let beams = [beam];
         let mut cands = expand(lm, &beams, std::slice::from_ref(&logprobs), models, config)?;
         sort_best_first(&mut cands);
-        let Some(c) = cands.first().filter(|c| c.total > f32::NEG_INFINITY) else {
+        if cands.first().is_none_or(|c| c.total == f32::NEG_INFINITY) {
             return Ok(None);
-        };
-        let next = child(&beams, &cands, c, lm);
+        }
+        let lists = candidate_lists(&beams, &mut cands);
+        let next = child(&beams, &cands, 0, &lists);
+        let c = &cands[0];
         if c.finishes() {
             return Ok(Some(DecodedSkill {
                 text: c.text.clone(),
                 score: c.total,
                 lm_score: next.lm_score,
-                choices: next.choices,
+                choices: unroll(next.choices, lm),
                 cache,
                 pending: c.tail.clone().unwrap_or_default(),
             }));

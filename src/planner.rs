@@ -116,6 +116,31 @@ pub enum PlanEnd {
     NoSkill,
 }
 
+/// Where a plan's time went.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct PlanTiming {
+    /// Wall time choosing skills (decoding or scoring), LM passes included.
+    #[serde(serialize_with = "seconds")]
+    pub choosing: Duration,
+    /// Of that, time inside the language model's forward passes.
+    #[serde(serialize_with = "seconds")]
+    pub choosing_lm: Duration,
+    /// Forward passes made while choosing skills.
+    pub choosing_passes: usize,
+}
+
+impl PlanTiming {
+    /// Decoder time outside the LM, per forward pass made while choosing skills.
+    pub fn overhead_per_pass(&self) -> Duration {
+        self.choosing.saturating_sub(self.choosing_lm) / self.choosing_passes.max(1) as u32
+    }
+
+    /// LM time per forward pass made while choosing skills.
+    pub fn lm_per_pass(&self) -> Duration {
+        self.choosing_lm / self.choosing_passes.max(1) as u32
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct PlanResult {
     pub instruction: String,
@@ -129,6 +154,7 @@ pub struct PlanResult {
     pub tokens: TokenStats,
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
+    pub timing: PlanTiming,
     /// The scene after every applied skill.
     pub final_scene: Observation,
 }
@@ -200,8 +226,14 @@ impl Planner {
         let mut state = scene.clone();
         let mut steps = Vec::new();
         let mut end = PlanEnd::StepLimit;
+        let mut timing = PlanTiming::default();
         for index in 1..=self.config.max_steps {
-            let Some((decoded, explanation)) = self.next_skill(cursor.cache, &cursor.logits, &state, method)? else {
+            let (t0, lm0, passes0) = (Instant::now(), self.lm.forward_time(), self.lm.stats().forward_passes);
+            let next = self.next_skill(cursor.cache, &cursor.logits, &state, method)?;
+            timing.choosing += t0.elapsed();
+            timing.choosing_lm += self.lm.forward_time() - lm0;
+            timing.choosing_passes += self.lm.stats().forward_passes - passes0;
+            let Some((decoded, explanation)) = next else {
                 end = PlanEnd::NoSkill;
                 break;
             };
@@ -243,6 +275,7 @@ impl Planner {
             text: cursor.text,
             tokens: self.lm.stats().since(&stats_before),
             elapsed: started.elapsed(),
+            timing,
             final_scene: state,
         })
     }

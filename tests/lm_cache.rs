@@ -58,3 +58,25 @@ fn batched_rows_and_gathered_caches_match_single_rows() {
     assert!(stats.forward_passes >= 5);
     assert_eq!(stats.decode_tokens, 3 + 2);
 }
+
+#[test]
+fn permuting_rows_in_place_keeps_every_row_intact() {
+    let mut lm = LanguageModel::load(&default_model_dir(), 1).expect("load the shipped model");
+    let prompt = lm.encode("Instruction: pack the brown box.\n1.").unwrap();
+    let (_, root) = lm.forward(lm.empty_cache(1).unwrap(), &prompt, Purpose::Prompt).unwrap();
+    let firsts: Vec<TokenId> = [" pick", " done", " find"].iter().map(|t| lm.encode(t).unwrap()[0]).collect();
+    let (_, three) = lm.forward(root.gather(&[0, 0, 0]).unwrap(), &firsts, Purpose::Decode).unwrap();
+    // Same row count: row 0 takes row 2, rows 1 and 2 take row 0 (a cycle and a copy).
+    let parents = [2usize, 0, 0];
+    let permuted = three.gather(&parents).unwrap();
+    let dot = lm.encode(".").unwrap()[0];
+    let (batched, _) = lm.forward(permuted, &[dot, dot, dot], Purpose::Decode).unwrap();
+    for (row, &p) in parents.iter().enumerate() {
+        let mut seq = prompt.clone();
+        seq.push(firsts[p]);
+        seq.push(dot);
+        let (single, _) = lm.forward(lm.empty_cache(1).unwrap(), &seq, Purpose::Prompt).unwrap();
+        let d = max_abs_diff(batched.last(row), single.last(0));
+        assert!(d < 1e-4, "row {row} (from {p}): max abs difference {d}");
+    }
+}

@@ -49,8 +49,8 @@ impl KvCache {
         if parents.iter().any(|&p| p >= self.rows) || parents.is_empty() {
             return Err(LmError::Internal(format!("gather {parents:?} from {} rows", self.rows)));
         }
-        if parents.len() == self.rows && parents.iter().enumerate().all(|(i, &p)| i == p) {
-            return Ok(self);
+        if parents.len() == self.rows {
+            return self.permute_in_place(parents);
         }
         let mut layers = Vec::with_capacity(self.layers.len());
         for pair in &self.layers {
@@ -72,6 +72,37 @@ impl KvCache {
             layers.push([k, v]);
         }
         Ok(Self { rows: parents.len(), len: self.len, layers })
+    }
+
+    /// Same row count: copy only the rows that change, inside the tensors already there.
+    fn permute_in_place(mut self, parents: &[usize]) -> Result<Self, LmError> {
+        let changed: Vec<usize> = (0..parents.len()).filter(|&i| parents[i] != i).collect();
+        if changed.is_empty() {
+            return Ok(self);
+        }
+        // Sources that are themselves overwritten are saved first.
+        let mut saved_rows: Vec<usize> = changed.iter().map(|&i| parents[i]).filter(|p| changed.contains(p)).collect();
+        saved_rows.sort_unstable();
+        saved_rows.dedup();
+        let mut scratch: Vec<f32> = Vec::new();
+        for pair in self.layers.iter_mut() {
+            for value in pair.iter_mut() {
+                let (_, data) = value.try_extract_tensor_mut::<f32>()?;
+                let row = data.len() / parents.len();
+                scratch.clear();
+                for &s in &saved_rows {
+                    scratch.extend_from_slice(&data[s * row..(s + 1) * row]);
+                }
+                for &i in &changed {
+                    let p = parents[i];
+                    match saved_rows.binary_search(&p) {
+                        Ok(k) => data[i * row..(i + 1) * row].copy_from_slice(&scratch[k * row..(k + 1) * row]),
+                        Err(_) => data.copy_within(p * row..(p + 1) * row, i * row),
+                    }
+                }
+            }
+        }
+        Ok(self)
     }
 
     /// A copy of one row, as a one-row cache.

@@ -114,7 +114,9 @@ pub struct LanguageModel {
     tokenizer: Tokenizer,
     spec: ModelSpec,
     token_texts: Vec<String>,
+    candidate_ids: Vec<u32>,
     stats: TokenStats,
+    forward_time: std::time::Duration,
 }
 
 impl LanguageModel {
@@ -154,7 +156,8 @@ impl LanguageModel {
             }
         }
         let token_texts = token_texts(&tokenizer, tok_vocab);
-        Ok(Self { dir: dir.to_path_buf(), session, tokenizer, spec, token_texts, stats: TokenStats::default() })
+        let candidate_ids = (0..token_texts.len() as u32).filter(|&i| !token_texts[i as usize].is_empty()).collect();
+        Ok(Self { dir: dir.to_path_buf(), session, tokenizer, spec, token_texts, candidate_ids, stats: TokenStats::default(), forward_time: Default::default() })
     }
 
     pub fn dir(&self) -> &Path {
@@ -167,6 +170,11 @@ impl LanguageModel {
 
     pub fn stats(&self) -> TokenStats {
         self.stats
+    }
+
+    /// Wall time spent inside `forward` since the model was loaded (for benchmarks).
+    pub fn forward_time(&self) -> std::time::Duration {
+        self.forward_time
     }
 
     /// Tokens of a text (no special tokens added).
@@ -188,6 +196,11 @@ impl LanguageModel {
         self.token_texts.len()
     }
 
+    /// Ids of the tokens a decoder may emit: known to the tokenizer, not special, not empty.
+    pub fn candidate_ids(&self) -> &[u32] {
+        &self.candidate_ids
+    }
+
     /// An empty cache for `rows` sequences.
     pub fn empty_cache(&self, rows: usize) -> Result<KvCache, LmError> {
         KvCache::empty(&self.spec, rows)
@@ -197,6 +210,7 @@ impl LanguageModel {
     /// sequences already in `cache`; returns the logits at every new position and the cache
     /// extended by the new tokens.
     pub fn forward(&mut self, cache: KvCache, tokens: &[TokenId], purpose: Purpose) -> Result<(Logits, KvCache), LmError> {
+        let started = std::time::Instant::now();
         let rows = cache.rows();
         if rows == 0 || tokens.is_empty() || tokens.len() % rows != 0 {
             return Err(LmError::Internal(format!("forward: {} tokens for {rows} rows", tokens.len())));
@@ -246,6 +260,7 @@ impl LanguageModel {
             Purpose::Scoring => self.stats.scoring_tokens += count,
         }
         self.stats.forward_passes += 1;
+        self.forward_time += started.elapsed();
         Ok((logits, KvCache::from_layers(rows, past + n, layers)))
     }
 }
