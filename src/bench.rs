@@ -54,28 +54,24 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
     let mut planner = build_planner(options)?;
     // Warm up ONNX Runtime's allocations once.
     planner.plan(instruction, scene, Method::GdGreedy)?;
-    let mut results = Vec::new();
-    for method in Method::ALL {
-        let mut latencies = Vec::new();
-        let mut overheads = Vec::new();
-        let mut lm_steps = Vec::new();
-        let mut last: Option<PlanResult> = None;
-        for _ in 0..repeats {
-            let result = planner.plan(instruction, scene, method)?;
-            latencies.push(result.elapsed);
-            overheads.push(result.timing.overhead_per_pass());
-            lm_steps.push(result.timing.lm_per_pass());
-            last = Some(result);
+    // Methods take turns, so that the machine's changing load spreads over all of them.
+    let mut runs: Vec<Vec<PlanResult>> = vec![Vec::new(); Method::ALL.len()];
+    for _ in 0..repeats {
+        for (i, method) in Method::ALL.into_iter().enumerate() {
+            runs[i].push(planner.plan(instruction, scene, method)?);
         }
-        let Some(last) = last else { continue };
+    }
+    let mut results = Vec::new();
+    for (method, plans) in Method::ALL.into_iter().zip(runs) {
+        let Some(last) = plans.last() else { continue };
         results.push(MethodBench {
             method,
-            latency: median(latencies),
+            latency: median(plans.iter().map(|p| p.elapsed).collect()),
             steps: last.steps.len(),
             tokens: last.tokens.total(),
             forward_passes: last.tokens.forward_passes,
-            overhead_per_step: median(overheads),
-            lm_per_step: median(lm_steps),
+            overhead_per_step: median(plans.iter().map(|p| p.timing.overhead_per_pass()).collect()),
+            lm_per_step: median(plans.iter().map(|p| p.timing.lm_per_pass()).collect()),
             skills: last.skills().iter().map(|s| s.to_string()).collect(),
         });
     }
@@ -118,9 +114,11 @@ fn report(
     let c = &options.config;
     let _ = writeln!(out, "## `grounded bench`\n");
     let _ = writeln!(out, "- machine: {}", machine());
-    let _ = writeln!(out, "- model: {} ({} ONNX Runtime thread(s))", options.model.display(), options.threads);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let model = options.model.strip_prefix(&cwd).unwrap_or(&options.model);
+    let _ = writeln!(out, "- model: {} ({} ONNX Runtime thread(s))", model.display(), options.threads);
     let _ = writeln!(out, "- scene: {} ({} objects); instruction: \"{instruction}\"", scene_path.display(), scene.objects.len());
-    let _ = writeln!(out, "- decoder: B = {}, k = {}, floor = {}, renorm_floor = {}; median of {repeats} plans per method\n", c.beam_width, c.top_k, c.floor, c.renorm_floor);
+    let _ = writeln!(out, "- decoder: B = {}, k = {}, floor = {}, renorm_floor = {}, beam_margin = {}; median of {repeats} plans per method, methods taking turns\n", c.beam_width, c.top_k, c.floor, c.renorm_floor, c.beam_margin);
     let _ = writeln!(out, "| method | plan latency (ms) | steps | LM tokens per plan | forward passes | LM time per pass (ms) | decoder time per pass, outside the LM (ms) | decoder / LM |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
     // (columns 6-8 cover the time spent choosing skills; prompt extension between steps is in the latency only)

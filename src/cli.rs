@@ -71,6 +71,9 @@ pub struct PlannerArgs {
     /// Most steps in one plan.
     #[arg(long, default_value_t = DecodeConfig::default().max_steps)]
     pub max_steps: usize,
+    /// Beam pruning: drop candidates this many nats behind the step's best ("inf": never).
+    #[arg(long, default_value_t = DecodeConfig::default().beam_margin)]
+    pub beam_margin: f32,
     /// Smallest per-step normaliser of grounded decoding (1 turns renormalisation off).
     #[arg(long, default_value_t = DecodeConfig::default().renorm_floor)]
     pub renorm_floor: f64,
@@ -112,6 +115,7 @@ impl PlannerArgs {
                 max_skill_tokens: self.max_skill_tokens,
                 max_steps: self.max_steps,
                 renorm_floor: self.renorm_floor,
+                beam_margin: self.beam_margin,
             },
             safety: self.safety.clone(),
             preference: self.preference.clone(),

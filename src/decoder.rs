@@ -18,7 +18,8 @@
 //! `renorm_floor`: where the LM strongly wanted something infeasible (a green bowl that is
 //! not there), most of that penalty stays. `renorm_floor = 1` turns it off. A token holding a terminator (`.` or a line break)
 //! finishes the skill. All live beams go through one batched forward pass per step, their
-//! cache rows gathered by parent. B = 1 is greedy decoding.
+//! cache rows gathered by parent. B = 1 is greedy decoding. Candidates far behind the
+//! step's best (`beam_margin`) are pruned, so while the LM is sure only one beam runs.
 
 use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
@@ -42,11 +43,14 @@ pub struct DecodeConfig {
     pub max_steps: usize,
     /// Smallest normaliser of the per-step renormalisation (1 = none; see the module docs).
     pub renorm_floor: f64,
+    /// Beam pruning: candidates more than this many nats below the step's best are dropped
+    /// (while the LM is sure, one beam runs instead of B). Infinity turns pruning off.
+    pub beam_margin: f32,
 }
 
 impl Default for DecodeConfig {
     fn default() -> Self {
-        Self { top_k: 10, beam_width: 4, floor: 1e-6, max_skill_tokens: 32, max_steps: 12, renorm_floor: 0.05 }
+        Self { top_k: 10, beam_width: 4, floor: 1e-6, max_skill_tokens: 32, max_steps: 12, renorm_floor: 0.05, beam_margin: 10.0 }
     }
 }
 
@@ -77,6 +81,9 @@ impl DecodeConfig {
         }
         if self.max_steps == 0 || self.max_steps > 100 {
             return bad("max_steps must be between 1 and 100");
+        }
+        if self.beam_margin.is_nan() || self.beam_margin <= 0.0 {
+            return bad("beam_margin must be a positive number of nats (inf turns pruning off)");
         }
         if !(self.renorm_floor > 0.0 && self.renorm_floor <= 1.0) {
             return bad("renorm_floor must be in (0, 1]; 1 turns renormalisation off");
@@ -330,8 +337,9 @@ pub fn decode_skill(
         let lists = candidate_lists(&beams, &mut cands);
         let mut next: Vec<usize> = Vec::new();
         let mut taken = 0;
+        let cutoff = cands.first().map_or(f32::NEG_INFINITY, |c| c.total - config.beam_margin);
         for (i, c) in cands.iter().enumerate() {
-            if taken == config.beam_width || c.total == f32::NEG_INFINITY {
+            if taken == config.beam_width || c.total == f32::NEG_INFINITY || c.total < cutoff {
                 break;
             }
             taken += 1;
