@@ -94,3 +94,42 @@ impl BoundModel for BoundPreference<'_> {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{Domain, ObjectKind, SceneObject};
+
+    fn scene() -> Observation {
+        let obj = |name: &str, kind| SceneObject { id: name.into(), name: name.into(), kind, position: [0.0; 3] };
+        Observation::new(Domain::Tabletop, vec![obj("apple", ObjectKind::Item), obj("chips bag", ObjectKind::Item), obj("brown box", ObjectKind::Box)])
+    }
+
+    #[test]
+    fn preferred_objects_score_alpha_others_beta() {
+        let pref = Preference::new(&PreferenceConfig { preferred: vec!["apple".into()], alpha: 0.5, beta: 0.1 }).unwrap();
+        let mut bound = pref.bind(&scene()).unwrap();
+        let texts = [
+            SkillPrefix::partial("pick up the"),
+            SkillPrefix::partial("pick up the apple"),
+            SkillPrefix::partial("pick up the chips bag and place it in the"),
+            SkillPrefix::complete("pick up the chips bag and place it in the brown box"),
+            // Only the picked object counts, not where it goes.
+            SkillPrefix::complete("pick up the apple and place it in the brown box"),
+        ];
+        let p: Vec<f64> = bound.score(&texts).unwrap().iter().map(|s| s.prob()).collect();
+        let expect = [0.5, 0.5, 0.1, 0.1, 0.5];
+        for (got, want) in p.iter().zip(expect) {
+            assert!((got - want).abs() < 1e-6, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn bad_configs_are_refused() {
+        let bad = |alpha, beta| Preference::new(&PreferenceConfig { preferred: vec!["apple".into()], alpha, beta }).is_err();
+        assert!(bad(0.1, 0.5), "beta above alpha");
+        assert!(bad(1.5, 0.1));
+        assert!(bad(0.5, 0.0));
+        assert!(Preference::new(&PreferenceConfig { preferred: vec![], alpha: 0.5, beta: 0.1 }).is_err());
+    }
+}
