@@ -32,6 +32,8 @@ pub struct MethodBench {
     pub forward_passes: usize,
     /// Decoder time outside the LM per forward pass made while choosing skills.
     pub overhead_per_step: Duration,
+    /// Binding grounded models to each new state, per plan step.
+    pub binding_per_step: Duration,
     /// LM forward time per pass.
     pub lm_per_step: Duration,
     pub skills: Vec<String>,
@@ -72,6 +74,7 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
             forward_passes: last.tokens.forward_passes,
             overhead_per_step: median(plans.iter().map(|p| p.timing.overhead_per_pass()).collect()),
             lm_per_step: median(plans.iter().map(|p| p.timing.lm_per_pass()).collect()),
+            binding_per_step: median(plans.iter().map(|p| p.timing.binding / p.steps.len().max(1) as u32).collect()),
             skills: last.skills().iter().map(|s| s.to_string()).collect(),
         });
     }
@@ -119,14 +122,14 @@ fn report(
     let _ = writeln!(out, "- model: {} ({} ONNX Runtime thread(s))", model.display(), options.threads);
     let _ = writeln!(out, "- scene: {} ({} objects); instruction: \"{instruction}\"", scene_path.display(), scene.objects.len());
     let _ = writeln!(out, "- decoder: B = {}, k = {}, floor = {}, renorm_floor = {}, beam_margin = {}; median of {repeats} plans per method, methods taking turns\n", c.beam_width, c.top_k, c.floor, c.renorm_floor, c.beam_margin);
-    let _ = writeln!(out, "| method | plan latency (ms) | steps | LM tokens per plan | forward passes | LM time per pass (ms) | decoder time per pass, outside the LM (ms) | decoder / LM |");
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "| method | plan latency (ms) | steps | LM tokens per plan | forward passes | LM time per pass (ms) | decoder time per pass, outside the LM (ms) | decoder / LM | binding grounded models, per plan step (ms) |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     // (columns 6-8 cover the time spent choosing skills; prompt extension between steps is in the latency only)
     for r in results {
         let ratio = r.overhead_per_step.as_secs_f64() / r.lm_per_step.as_secs_f64().max(1e-12);
         let _ = writeln!(
             out,
-            "| {} | {:.1} | {} | {} | {} | {:.3} | {:.3} | {:.1}% |",
+            "| {} | {:.1} | {} | {} | {} | {:.3} | {:.3} | {:.1}% | {:.3} |",
             r.method,
             ms(r.latency),
             r.steps,
@@ -134,7 +137,8 @@ fn report(
             r.forward_passes,
             ms(r.lm_per_step),
             ms(r.overhead_per_step),
-            100.0 * ratio
+            100.0 * ratio,
+            ms(r.binding_per_step)
         );
     }
     let find = |m: Method| results.iter().find(|r| r.method == m);

@@ -127,12 +127,16 @@ pub struct PlanTiming {
     pub choosing_lm: Duration,
     /// Forward passes made while choosing skills.
     pub choosing_passes: usize,
+    /// Of `choosing`, time binding grounded models to each new state (once per step).
+    #[serde(serialize_with = "seconds")]
+    pub binding: Duration,
 }
 
 impl PlanTiming {
-    /// Decoder time outside the LM, per forward pass made while choosing skills.
+    /// Decoder time outside the LM per forward pass made while choosing skills (the
+    /// per-step binding of grounded models to the new state not included).
     pub fn overhead_per_pass(&self) -> Duration {
-        self.choosing.saturating_sub(self.choosing_lm) / self.choosing_passes.max(1) as u32
+        self.choosing.saturating_sub(self.choosing_lm).saturating_sub(self.binding) / self.choosing_passes.max(1) as u32
     }
 
     /// LM time per forward pass made while choosing skills.
@@ -229,7 +233,7 @@ impl Planner {
         let mut timing = PlanTiming::default();
         for index in 1..=self.config.max_steps {
             let (t0, lm0, passes0) = (Instant::now(), self.lm.forward_time(), self.lm.stats().forward_passes);
-            let next = self.next_skill(cursor.cache, &cursor.logits, &state, method)?;
+            let next = self.next_skill(cursor.cache, &cursor.logits, &state, method, &mut timing)?;
             timing.choosing += t0.elapsed();
             timing.choosing_lm += self.lm.forward_time() - lm0;
             timing.choosing_passes += self.lm.stats().forward_passes - passes0;
@@ -281,7 +285,15 @@ impl Planner {
     }
 
     /// Decode the next skill with `method` against `state`.
-    fn next_skill(&mut self, cache: KvCache, logits: &[f32], state: &Observation, method: Method) -> Result<Option<(DecodedSkill, StepExplanation)>, PlanError> {
+    fn next_skill(
+        &mut self,
+        cache: KvCache,
+        logits: &[f32],
+        state: &Observation,
+        method: Method,
+        timing: &mut PlanTiming,
+    ) -> Result<Option<(DecodedSkill, StepExplanation)>, PlanError> {
+        let bind_started = Instant::now();
         let mut models: Vec<WeightedModel<'_>> = Vec::new();
         if method != Method::Llm {
             if method != Method::Saycan {
@@ -291,6 +303,7 @@ impl Planner {
                 models.push(WeightedModel { name: w.model.name().into(), weight: w.weight, bound: w.model.bind(state)? });
             }
         }
+        timing.binding += bind_started.elapsed();
         let decoded = match method {
             Method::Llm => {
                 let config = DecodeConfig { beam_width: 1, ..self.config.clone() };
@@ -299,7 +312,9 @@ impl Planner {
             Method::GdGreedy => decode_skill_greedy(&mut self.lm, cache, logits, &mut models, &self.config)?,
             Method::GdBeam => decode_skill(&mut self.lm, cache, logits, &mut models, &self.config)?,
             Method::Saycan => {
+                let listed = Instant::now();
                 let skills = self.affordance.space().admissible(state);
+                timing.binding += listed.elapsed();
                 let scores = score_skills(&mut self.lm, &cache, logits, &skills, &mut models, self.affordance_weight)?;
                 let Some(best) = scores.first().filter(|b| b.total > f32::NEG_INFINITY).cloned() else {
                     return Ok(None);

@@ -25,60 +25,40 @@ pub struct SkillTrie {
 
 impl SkillTrie {
     /// Build from (skill text, score) pairs; a text given twice keeps its best score.
+    ///
+    /// The texts are sorted once; then every node's children are the runs of texts that
+    /// share the next byte, so the flat arrays are filled breadth first without building a
+    /// pointer tree.
     pub fn build<'a>(skills: impl IntoIterator<Item = (&'a str, LogProb)>) -> Self {
-        // A pointer-based tree first, then flattened breadth first.
-        struct Tmp {
-            children: Vec<(u8, usize)>,
-            best: f32,
-            terminal: f32,
-        }
-        let new = || Tmp { children: Vec::new(), best: f32::NEG_INFINITY, terminal: f32::NEG_INFINITY };
-        let mut tmp = vec![new()];
-        for (text, score) in skills {
-            let s = score.value();
-            let mut at = 0;
-            tmp[at].best = tmp[at].best.max(s);
-            for &b in text.as_bytes() {
-                let next = match tmp[at].children.iter().find(|(c, _)| *c == b) {
-                    Some(&(_, n)) => n,
-                    None => {
-                        tmp.push(new());
-                        let n = tmp.len() - 1;
-                        tmp[at].children.push((b, n));
-                        n
-                    }
-                };
-                at = next;
-                tmp[at].best = tmp[at].best.max(s);
-            }
-            tmp[at].terminal = tmp[at].terminal.max(s);
-        }
-        let mut order = vec![0usize];
-        let mut index_of = vec![0u32; tmp.len()];
-        let mut i = 0;
-        while i < order.len() {
-            let n = order[i];
-            index_of[n] = i as u32;
-            let mut kids = tmp[n].children.clone();
-            kids.sort_unstable_by_key(|(b, _)| *b);
-            order.extend(kids.iter().map(|(_, c)| *c));
-            i += 1;
-        }
-        let mut nodes = Vec::with_capacity(order.len());
+        let mut items: Vec<(&[u8], f32)> = skills.into_iter().map(|(t, s)| (t.as_bytes(), s.value())).collect();
+        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let best_of = |range: &[(&[u8], f32)]| range.iter().map(|i| i.1).fold(f32::NEG_INFINITY, f32::max);
+        let mut nodes = vec![Node { first_edge: 0, edge_count: 0, best: best_of(&items), terminal: f32::NEG_INFINITY }];
         let mut edge_bytes = Vec::new();
         let mut edge_targets = Vec::new();
-        for &n in &order {
-            let mut kids = tmp[n].children.clone();
-            kids.sort_unstable_by_key(|(b, _)| *b);
-            nodes.push(Node {
-                first_edge: edge_bytes.len() as u32,
-                edge_count: kids.len() as u32,
-                best: tmp[n].best,
-                terminal: tmp[n].terminal,
-            });
-            for (b, c) in kids {
-                edge_bytes.push(b);
-                edge_targets.push(index_of[c]);
+        // (node, range of items sharing its prefix, depth = prefix length), breadth first.
+        let mut queue = std::collections::VecDeque::from([(0usize, 0usize, items.len(), 0usize)]);
+        while let Some((node, lo, hi, depth)) = queue.pop_front() {
+            // Texts that end here sort first.
+            let mut i = lo;
+            while i < hi && items[i].0.len() == depth {
+                nodes[node].terminal = nodes[node].terminal.max(items[i].1);
+                i += 1;
+            }
+            nodes[node].first_edge = edge_bytes.len() as u32;
+            while i < hi {
+                let byte = items[i].0[depth];
+                let mut j = i;
+                while j < hi && items[j].0[depth] == byte {
+                    j += 1;
+                }
+                let child = nodes.len();
+                nodes.push(Node { first_edge: 0, edge_count: 0, best: best_of(&items[i..j]), terminal: f32::NEG_INFINITY });
+                edge_bytes.push(byte);
+                edge_targets.push(child as u32);
+                nodes[node].edge_count += 1;
+                queue.push_back((child, i, j, depth + 1));
+                i = j;
             }
         }
         Self { nodes, edge_bytes, edge_targets }
@@ -114,6 +94,23 @@ impl SkillTrie {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn agrees_with_brute_force(
+            skills in proptest::collection::vec(("[ab ]{0,6}", 0.01f64..=1.0), 0..20),
+            probes in proptest::collection::vec("[ab ]{0,7}", 1..20),
+        ) {
+            let t = SkillTrie::build(skills.iter().map(|(s, p)| (s.as_str(), LogProb::from_prob(*p))));
+            for probe in &probes {
+                let best = skills.iter().filter(|(s, _)| s.starts_with(probe.as_str())).map(|(_, p)| LogProb::from_prob(*p).value()).fold(None, |a: Option<f32>, v| Some(a.map_or(v, |a| a.max(v))));
+                prop_assert_eq!(t.best_completion(probe).map(LogProb::value), best);
+                let exact = skills.iter().filter(|(s, _)| s == probe).map(|(_, p)| LogProb::from_prob(*p).value()).fold(None, |a: Option<f32>, v| Some(a.map_or(v, |a| a.max(v))));
+                prop_assert_eq!(t.exact(probe).map(LogProb::value), exact);
+            }
+        }
+    }
 
     #[test]
     fn prefixes_take_their_best_completion() {
