@@ -4,6 +4,7 @@ use crate::model::{BoundModel, GroundedModel, GroundingError, SkillPrefix};
 use crate::score::LogProb;
 use crate::trie::SkillTrie;
 use protocol::Observation;
+use std::collections::HashMap;
 
 /// A skill text that is admissible in a state, with its feasibility in `(0, 1]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,13 +46,32 @@ impl GroundedModel for Affordance {
     fn bind<'a>(&'a self, observation: &Observation) -> Result<Box<dyn BoundModel + 'a>, GroundingError> {
         let skills = self.space.admissible(observation);
         let trie = SkillTrie::build(skills.iter().map(|s| (s.text.as_str(), LogProb::from_prob(s.feasibility))));
-        Ok(Box::new(BoundAffordance { trie, floor: self.floor }))
+        Ok(Box::new(BoundAffordance { trie, floor: self.floor, words: HashMap::new() }))
     }
 }
 
 struct BoundAffordance {
     trie: SkillTrie,
     floor: LogProb,
+    /// Trie node (or none) of each text up to a word boundary seen so far: the decoder asks
+    /// for the same beam text plus one token many times, so only the last word is walked.
+    words: HashMap<Box<str>, Option<usize>>,
+}
+
+impl BoundAffordance {
+    fn node(&mut self, text: &str) -> Option<usize> {
+        let cut = text.rfind(' ').map_or(0, |i| i + 1);
+        let (head, tail) = text.split_at(cut);
+        let start = match self.words.get(head) {
+            Some(&n) => n,
+            None => {
+                let n = self.trie.walk_from(0, head.as_bytes());
+                self.words.insert(head.into(), n);
+                n
+            }
+        };
+        self.trie.walk_from(start?, tail.as_bytes())
+    }
 }
 
 impl BoundModel for BoundAffordance {
@@ -59,10 +79,11 @@ impl BoundModel for BoundAffordance {
         Ok(prefixes
             .iter()
             .map(|p| {
+                let node = self.node(p.text);
                 if p.complete {
-                    self.trie.exact(p.text).map_or(LogProb::NEVER, |s| s.at_least(self.floor))
+                    node.and_then(|n| self.trie.exact_at(n)).map_or(LogProb::NEVER, |s| s.at_least(self.floor))
                 } else {
-                    self.trie.best_completion(p.text).unwrap_or(self.floor).at_least(self.floor)
+                    node.and_then(|n| self.trie.best_at(n)).unwrap_or(self.floor).at_least(self.floor)
                 }
             })
             .collect())

@@ -65,15 +65,30 @@ impl SkillTrie {
     }
 
     fn walk(&self, text: &str) -> Option<&Node> {
-        let mut at = 0usize;
-        for &b in text.as_bytes() {
+        self.walk_from(0, text.as_bytes()).map(|n| &self.nodes[n])
+    }
+
+    /// The node reached from node `at` along `bytes`, if any.
+    pub fn walk_from(&self, at: usize, bytes: &[u8]) -> Option<usize> {
+        let mut at = at;
+        for &b in bytes {
             let node = &self.nodes[at];
             let lo = node.first_edge as usize;
             let hi = lo + node.edge_count as usize;
             let k = self.edge_bytes[lo..hi].binary_search(&b).ok()?;
             at = self.edge_targets[lo + k] as usize;
         }
-        Some(&self.nodes[at])
+        Some(at)
+    }
+
+    /// Best score below node `n` (see [`Self::best_completion`]).
+    pub fn best_at(&self, n: usize) -> Option<LogProb> {
+        Some(LogProb::new(self.nodes[n].best)).filter(|p| !p.is_never())
+    }
+
+    /// Score of the skill ending exactly at node `n` (see [`Self::exact`]).
+    pub fn exact_at(&self, n: usize) -> Option<LogProb> {
+        Some(LogProb::new(self.nodes[n].terminal)).filter(|p| !p.is_never())
     }
 
     /// Best score of any skill starting with `prefix`, or `None` if no skill does.
