@@ -1,92 +1,12 @@
 //! The tabletop domain's knowledge: which skills are admissible in a state, and what a
 //! skill does to the state (its symbolic effect, for open-loop planning).
 //!
-//! Geometry (metres, table frame): x to the right, y away from the robot ("top"), z up from
-//! the table top. The table spans x in [-0.5, 0.5] and y in [-0.35, 0.35].
+//! Where things are comes from the shared geometry of `protocol::tabletop::geometry`.
 
 use crate::affordance::{ScoredSkill, SkillSpace};
+use protocol::tabletop::geometry::{covering, location_of, planar, region_named, slot, xy, BLOCK_SIZE, STACK_RADIUS};
 use protocol::tabletop::{Placement, TabletopSkill, CORNERS, POSITIONS, SIDES};
 use protocol::{ObjectKind, Observation, SceneObject};
-
-/// Height of a block; an object stacked on a block sits this much higher.
-pub const BLOCK_HEIGHT: f64 = 0.04;
-/// Objects whose centres are closer than this in the plane are in/on each other.
-const STACK_RADIUS: f64 = 0.03;
-/// An object this close to a container's centre is in it.
-const CONTAINER_RADIUS: f64 = 0.07;
-/// An object this close to a corner's or side's anchor is on that corner or side.
-const REGION_RADIUS: f64 = 0.1;
-
-/// Where a named place of the table is (corners, sides), in the plane.
-pub fn region_anchor(name: &str) -> Option<[f64; 2]> {
-    Some(match name {
-        "top left corner" => [-0.42, 0.28],
-        "top right corner" => [0.42, 0.28],
-        "bottom left corner" => [-0.42, -0.28],
-        "bottom right corner" => [0.42, -0.28],
-        "top side" => [0.0, 0.28],
-        "bottom side" => [0.0, -0.28],
-        "left side" => [-0.42, 0.0],
-        "right side" => [0.42, 0.0],
-        _ => return None,
-    })
-}
-
-/// Where slot `n` of the letter row is.
-pub fn position_anchor(n: u32) -> [f64; 2] {
-    [-0.35 + 0.1 * f64::from(n.saturating_sub(1)), 0.15]
-}
-
-fn planar(a: [f64; 3], b: [f64; 2]) -> f64 {
-    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
-}
-
-fn xy(o: &SceneObject) -> [f64; 2] {
-    [o.position[0], o.position[1]]
-}
-
-/// The object lying directly on top of `o`, if any.
-pub fn covering<'a>(obs: &'a Observation, o: &SceneObject) -> Option<&'a SceneObject> {
-    obs.objects.iter().find(|other| {
-        other.id != o.id
-            && other.kind.is_pickable()
-            && planar(other.position, xy(o)) < STACK_RADIUS
-            && other.position[2] > o.position[2] + 0.01
-    })
-}
-
-/// Where an object is, in the skill grammar's words, if it is at a named place.
-pub fn location_of(obs: &Observation, o: &SceneObject) -> Option<Placement> {
-    let container = obs
-        .objects
-        .iter()
-        .filter(|c| c.kind.is_container() && c.id != o.id)
-        .map(|c| (planar(o.position, xy(c)), c))
-        .filter(|(d, _)| *d < CONTAINER_RADIUS)
-        .min_by(|a, b| a.0.total_cmp(&b.0));
-    if let Some((_, c)) = container {
-        return Some(Placement::In(c.name.clone()));
-    }
-    if let Some(b) = obs.objects.iter().find(|b| {
-        b.id != o.id
-            && b.kind == ObjectKind::Block
-            && planar(o.position, xy(b)) < STACK_RADIUS
-            && o.position[2] > b.position[2] + 0.01
-            && o.position[2] < b.position[2] + 1.5 * BLOCK_HEIGHT
-    }) {
-        return Some(Placement::On(b.name.clone()));
-    }
-    if let Some(n) = POSITIONS.clone().find(|&n| planar(o.position, position_anchor(n)) < STACK_RADIUS) {
-        return Some(Placement::AtPosition(n));
-    }
-    CORNERS
-        .iter()
-        .chain(SIDES.iter())
-        .filter_map(|r| region_anchor(r).map(|a| (planar(o.position, a), *r)))
-        .filter(|(d, _)| *d < REGION_RADIUS)
-        .min_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, r)| Placement::On(r.to_string()))
-}
 
 /// The tabletop skills: every pick-and-place of a free pickable object to a place it could
 /// go (a container, the top of a block, a corner or side, a free letter slot), plus `done`.
@@ -111,7 +31,7 @@ impl TabletopSkills {
         out.extend(CORNERS.iter().chain(SIDES.iter()).map(|r| Placement::On(r.to_string())));
         if o.kind == ObjectKind::Letter {
             for n in POSITIONS {
-                let taken = obs.objects.iter().any(|l| l.id != o.id && planar(l.position, position_anchor(n)) < STACK_RADIUS);
+                let taken = obs.objects.iter().any(|l| l.id != o.id && planar(l.position, slot(n)) < STACK_RADIUS);
                 if !taken {
                     out.push(Placement::AtPosition(n));
                 }
@@ -165,7 +85,7 @@ pub fn apply(obs: &Observation, skill: &TabletopSkill) -> Result<Observation, Ef
     if !placements.contains(&pp.placement) {
         let place = pp.placement.to_string();
         let known = match &pp.placement {
-            Placement::In(t) | Placement::On(t) => obs.object(t).is_some() || region_anchor(t).is_some(),
+            Placement::In(t) | Placement::On(t) => obs.object(t).is_some() || region_named(t).is_some(),
             Placement::AtPosition(_) => true,
         };
         return Err(if known {
@@ -180,14 +100,14 @@ pub fn apply(obs: &Observation, skill: &TabletopSkill) -> Result<Observation, Ef
             free_spot(obs, o, xy(c), 0.0, 0.03)
         }
         Placement::On(t) => match obs.object(t) {
-            Some(b) => [b.position[0], b.position[1], b.position[2] + BLOCK_HEIGHT],
+            Some(b) => [b.position[0], b.position[1], b.position[2] + BLOCK_SIZE],
             None => {
-                let anchor = region_anchor(t).ok_or_else(|| EffectError::UnknownPlace(o.name.clone(), pp.placement.to_string()))?;
-                free_spot(obs, o, anchor, 0.0, 0.06)
+                let region = region_named(t).ok_or_else(|| EffectError::UnknownPlace(o.name.clone(), pp.placement.to_string()))?;
+                free_spot(obs, o, region.anchor, 0.0, 0.06)
             }
         },
         Placement::AtPosition(n) => {
-            let a = position_anchor(*n);
+            let a = slot(*n);
             [a[0], a[1], 0.0]
         }
     };

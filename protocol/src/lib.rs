@@ -2,8 +2,11 @@
 //!
 //! Everything here is plain serde data: the observed world state ([`Observation`]), the
 //! skill text that travels from planner to policy ([`SkillText`]) and the tabletop skill
-//! grammar ([`tabletop`]) that planner, grounded models and policies all parse the same way.
+//! grammar ([`tabletop`]) that planner, grounded models and policies all parse the same way,
+//! the zenoh key expressions ([`keys`]) and the messages on them ([`messages`]).
 
+pub mod keys;
+pub mod messages;
 pub mod observation;
 pub mod skill;
 pub mod tabletop;

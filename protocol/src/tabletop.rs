@@ -136,3 +136,156 @@ mod tests {
         );
     }
 }
+
+/// The table's shared geometry: where named places are, and where an object is in the
+/// grammar's words. Planner (symbolic effects), policies (targets) and the simulator
+/// (success checks on ground truth) all use these, so "the top left corner" is one place.
+///
+/// Frame: metres; x to the right, y away from the robot ("top"), z up from the table top.
+/// The table spans x in [-0.5, 0.5], y in [-0.35, 0.35].
+pub mod geometry {
+    use super::{Placement, CORNERS, POSITIONS, SIDES};
+    use crate::{ObjectKind, Observation, SceneObject};
+
+    pub const TABLE_HALF_X: f64 = 0.5;
+    pub const TABLE_HALF_Y: f64 = 0.35;
+    /// Edge length of a block or letter block.
+    pub const BLOCK_SIZE: f64 = 0.04;
+    /// Inner radius of a bowl: an object whose centre is this close is in it.
+    pub const BOWL_RADIUS: f64 = 0.06;
+    /// Inner half extents of a box.
+    pub const BOX_HALF: [f64; 2] = [0.1, 0.075];
+    /// Centres closer than this in the plane are stacked (one on the other).
+    pub const STACK_RADIUS: f64 = 0.025;
+    /// A corner or side is the band of the table beyond these from the centre.
+    pub const SIDE_X: f64 = 0.3;
+    pub const SIDE_Y: f64 = 0.2;
+    /// The letter row: slot n at x = ROW_X0 + (n - 1) * ROW_STEP, y = ROW_Y.
+    pub const ROW_X0: f64 = -0.245;
+    pub const ROW_STEP: f64 = 0.07;
+    pub const ROW_Y: f64 = 0.14;
+
+    /// A named area of the table (a corner or a side).
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Region {
+        pub name: &'static str,
+        /// Where to put things in it.
+        pub anchor: [f64; 2],
+        sx: i8,
+        sy: i8,
+    }
+
+    impl Region {
+        pub fn contains(&self, x: f64, y: f64) -> bool {
+            let in_band = |v: f64, edge: f64, sign: i8| match sign {
+                -1 => v < -edge,
+                1 => v > edge,
+                _ => v.abs() <= edge,
+            };
+            in_band(x, SIDE_X, self.sx) && in_band(y, SIDE_Y, self.sy)
+        }
+    }
+
+    const fn region(name: &'static str, sx: i8, sy: i8) -> Region {
+        let ax = 0.4 * sx as f64;
+        let ay = 0.27 * sy as f64;
+        Region { name, anchor: [ax, ay], sx, sy }
+    }
+
+    /// The eight named areas: four corners, four sides.
+    pub const REGIONS: [Region; 8] = [
+        region("top left corner", -1, 1),
+        region("top right corner", 1, 1),
+        region("bottom left corner", -1, -1),
+        region("bottom right corner", 1, -1),
+        region("top side", 0, 1),
+        region("bottom side", 0, -1),
+        region("left side", -1, 0),
+        region("right side", 1, 0),
+    ];
+
+    pub fn region_named(name: &str) -> Option<&'static Region> {
+        debug_assert!(CORNERS.len() + SIDES.len() == REGIONS.len());
+        REGIONS.iter().find(|r| r.name == name)
+    }
+
+    /// Where slot `n` of the letter row is.
+    pub fn slot(n: u32) -> [f64; 2] {
+        [ROW_X0 + ROW_STEP * f64::from(n.saturating_sub(1)), ROW_Y]
+    }
+
+    pub fn planar(a: [f64; 3], b: [f64; 2]) -> f64 {
+        ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+    }
+
+    pub fn xy(o: &SceneObject) -> [f64; 2] {
+        [o.position[0], o.position[1]]
+    }
+
+    /// Is point `p` inside container `c`?
+    pub fn inside(c: &SceneObject, p: [f64; 3]) -> bool {
+        match c.kind {
+            ObjectKind::Bowl => planar(p, xy(c)) < BOWL_RADIUS,
+            ObjectKind::Box => (p[0] - c.position[0]).abs() < BOX_HALF[0] && (p[1] - c.position[1]).abs() < BOX_HALF[1],
+            _ => false,
+        }
+    }
+
+    /// The object lying directly on top of `o`, if any.
+    pub fn covering<'a>(obs: &'a Observation, o: &SceneObject) -> Option<&'a SceneObject> {
+        obs.objects.iter().find(|other| {
+            other.id != o.id && other.kind.is_pickable() && planar(other.position, xy(o)) < STACK_RADIUS && other.position[2] > o.position[2] + 0.5 * BLOCK_SIZE
+        })
+    }
+
+    /// The block `o` rests on, if any.
+    pub fn resting_on<'a>(obs: &'a Observation, o: &SceneObject) -> Option<&'a SceneObject> {
+        obs.objects.iter().find(|b| {
+            b.id != o.id
+                && b.kind == ObjectKind::Block
+                && planar(o.position, xy(b)) < STACK_RADIUS
+                && o.position[2] > b.position[2] + 0.5 * BLOCK_SIZE
+                && o.position[2] < b.position[2] + 1.5 * BLOCK_SIZE
+        })
+    }
+
+    /// Where an object is, in the skill grammar's words, if it is at a named place.
+    pub fn location_of(obs: &Observation, o: &SceneObject) -> Option<Placement> {
+        if let Some(c) = obs.objects.iter().find(|c| c.kind.is_container() && c.id != o.id && inside(c, o.position)) {
+            return Some(Placement::In(c.name.clone()));
+        }
+        if let Some(b) = resting_on(obs, o) {
+            return Some(Placement::On(b.name.clone()));
+        }
+        if let Some(n) = POSITIONS.clone().find(|&n| planar(o.position, slot(n)) < STACK_RADIUS) {
+            return Some(Placement::AtPosition(n));
+        }
+        REGIONS.iter().find(|r| r.contains(o.position[0], o.position[1])).map(|r| Placement::On(r.name.to_string()))
+    }
+
+    /// The objects of a stack, bottom first, that `o` belongs to.
+    pub fn stack_of<'a>(obs: &'a Observation, o: &'a SceneObject) -> Vec<&'a SceneObject> {
+        let mut members: Vec<&SceneObject> = obs.objects.iter().filter(|x| x.kind.is_pickable() && planar(x.position, xy(o)) < STACK_RADIUS).collect();
+        members.sort_by(|a, b| a.position[2].total_cmp(&b.position[2]));
+        members
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn regions_partition_the_edges_and_hold_their_anchors() {
+            for r in REGIONS {
+                assert!(r.contains(r.anchor[0], r.anchor[1]), "{}", r.name);
+                assert_eq!(REGIONS.iter().filter(|o| o.contains(r.anchor[0], r.anchor[1])).count(), 1, "{}", r.name);
+                assert!(r.anchor[0].abs() < TABLE_HALF_X && r.anchor[1].abs() < TABLE_HALF_Y);
+            }
+            assert!(REGIONS.iter().all(|r| !r.contains(0.0, 0.0)), "the centre is no region");
+            for n in POSITIONS {
+                let s = slot(n);
+                assert!(REGIONS.iter().all(|r| !r.contains(s[0], s[1])), "slot {n} is in a region");
+            }
+        }
+    }
+}
