@@ -43,6 +43,10 @@ pub enum Command {
     /// applied to the scene before the next is decoded).
     #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
+    /// Evaluate methods on every tabletop task template, closed-loop in the physics
+    /// simulation, and print PAPER.md-shaped tables of success rates.
+    #[command(after_help = EVAL_EXAMPLES)]
+    Eval(EvalArgs),
     /// Measure decoder overhead, plan latency and LM tokens per plan for every method, and
     /// write BENCHMARKS.md.
     #[command(after_help = "Example:\n  grounded bench --out BENCHMARKS.md")]
@@ -145,6 +149,42 @@ pub struct PlanArgs {
     pub instruction: String,
 }
 
+const EVAL_EXAMPLES: &str = "Examples:
+  grounded eval --episodes 5 --seed 0
+  grounded eval --methods llm,gd-beam --tasks matching-bowls,stack-all-blocks --episodes 20 --json episodes.json
+
+Episode i of a task uses scene seed (seed * 1000 + i) for every method; the same seed gives the same table.";
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Domain to evaluate (only tabletop in this version).
+    #[arg(long, default_value = "tabletop")]
+    pub domain: String,
+    /// Methods to compare, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Method::ALL.to_vec())]
+    pub methods: Vec<Method>,
+    /// Task templates, comma-separated [default: all 20].
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Episodes per task template and method.
+    #[arg(long, default_value_t = 5)]
+    pub episodes: usize,
+    /// Base seed of the scenes.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Episodes run in parallel [default: the number of cores].
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Standard deviation of observation noise (m).
+    #[arg(long, default_value_t = 0.0)]
+    pub noise: f64,
+    /// Also write every episode's record (seed, task, plan, outcomes, tokens, timings) here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub planner: PlannerArgs,
+}
+
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// The scene to plan in.
@@ -177,6 +217,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Plan(args) => plan(args),
         Command::Bench(args) => bench(args),
+        Command::Eval(args) => eval(args),
     }
 }
 
@@ -212,8 +253,9 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
     let _ = writeln!(out, "method: {}   grounded models: {}", result.method, if result.method == Method::Llm { "none".to_string() } else { result.models.join(", ") });
     for step in &result.steps {
         let note = match &step.outcome {
-            StepOutcome::Applied | StepOutcome::Done => String::new(),
+            StepOutcome::Applied | StepOutcome::Succeeded | StepOutcome::Done => String::new(),
             StepOutcome::Infeasible(why) => format!("   <- infeasible: {why}"),
+            StepOutcome::Failed(why) => format!("   <- failed: {why}"),
         };
         let _ = writeln!(out, "{:>2}. {}.{note}", step.index, step.skill);
         if explain {
@@ -275,6 +317,53 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
     print!("{report}");
     if let Some(path) = &args.out {
         std::fs::write(path, &report).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval(args: EvalArgs) -> Result<ExitCode> {
+    use grounded::eval::{per_task, run, tables, EvalConfig};
+    if args.domain != "tabletop" {
+        anyhow::bail!("--domain {}: only the tabletop domain can be evaluated in this version", args.domain);
+    }
+    let tasks = if args.tasks.is_empty() {
+        sim::TASKS.to_vec()
+    } else {
+        args.tasks
+            .iter()
+            .map(|t| sim::task_named(t).copied().ok_or_else(|| anyhow::anyhow!("unknown task {t:?}; tasks: {}", sim::tasks::task_ids())))
+            .collect::<Result<Vec<_>>>()?
+    };
+    if !(0.0..=0.05).contains(&args.noise) {
+        anyhow::bail!("--noise {} m: use a standard deviation between 0 and 0.05", args.noise);
+    }
+    let options = args.planner.options();
+    let config = EvalConfig {
+        model: options.model.clone(),
+        decode: options.config.clone(),
+        methods: args.methods.clone(),
+        tasks,
+        episodes: args.episodes,
+        seed: args.seed,
+        workers: args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+        observation_noise: args.noise,
+    };
+    let total = config.tasks.len() * config.methods.len() * config.episodes;
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} episodes ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let records = run(&config, &|done, _| bar.set_position(done as u64)).context("running the evaluation")?;
+    bar.finish_and_clear();
+    println!("## grounded eval: tabletop, {} episodes per task and method, seed {}\n", config.episodes, config.seed);
+    println!("{}", tables(&records, &config.methods));
+    println!("Per task template (successes / episodes):\n");
+    println!("{}", per_task(&records, &config.methods));
+    println!("{} episodes in {:.0} s on {} worker(s).", records.len(), started.elapsed().as_secs_f64(), config.workers);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&records)?).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }

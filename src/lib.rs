@@ -8,7 +8,9 @@
 //! * [`prompt`]: the plan text the model reads.
 
 pub mod bench;
+pub mod controller;
 pub mod decoder;
+pub mod eval;
 pub mod lm;
 pub mod planner;
 pub mod prompt;

@@ -56,6 +56,8 @@ pub enum PlanError {
     Decode(#[from] DecodeError),
     #[error("the scene is a {0} scene; only tabletop scenes can be planned in this version")]
     Domain(Domain),
+    #[error("internal: {0}")]
+    Sequence(&'static str),
     #[error("the instruction is too long for the model: {prompt} tokens leave no room for a plan in its context of {limit} tokens; shorten it")]
     Context { prompt: usize, limit: usize },
 }
@@ -76,10 +78,14 @@ impl From<GroundingError> for PlanError {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", content = "reason", rename_all = "kebab-case")]
 pub enum StepOutcome {
-    /// The skill's effect was applied to the scene.
+    /// Open-loop: the skill's symbolic effect was applied to the scene.
     Applied,
-    /// The skill cannot be carried out in the scene (it changed nothing).
+    /// Open-loop: the skill cannot be carried out in the scene (it changed nothing).
     Infeasible(String),
+    /// Closed-loop: the policy carried the skill out.
+    Succeeded,
+    /// Closed-loop: the policy failed, for this reason.
+    Failed(String),
     /// The plan's end.
     Done,
 }
@@ -190,11 +196,120 @@ pub struct Planner {
     pub config: DecodeConfig,
 }
 
-/// The step and the plan's cache and logits before it.
+/// The plan's cache and the logits for the next token, between steps.
 struct Cursor {
     cache: KvCache,
     logits: Vec<f32>,
+}
+
+/// The next skill, as decoded against the state; [`PlanSession::record`] says what became of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Proposal {
+    pub index: usize,
+    pub skill: String,
+    pub score: f32,
+    pub lm_score: f32,
+}
+
+/// A plan being made step by step: [`propose`](Self::propose) the next skill against the
+/// current state, then [`record`](Self::record) what became of it (its symbolic effect
+/// open-loop, the policy's result closed-loop). The prompt only grows: each step continues
+/// from the cache of the text already processed.
+pub struct PlanSession<'p> {
+    planner: &'p mut Planner,
+    instruction: Instruction,
+    method: Method,
+    started: Instant,
+    stats_before: TokenStats,
+    /// Where decoding continues; `None` while a proposal awaits its outcome.
+    cursor: Option<Cursor>,
+    proposed: Option<(DecodedSkill, StepExplanation)>,
     text: String,
+    steps: Vec<PlanStep>,
+    timing: PlanTiming,
+    end: Option<PlanEnd>,
+}
+
+impl PlanSession<'_> {
+    /// Decode the next skill against `state`; `None` once the plan has ended.
+    pub fn propose(&mut self, state: &Observation) -> Result<Option<Proposal>, PlanError> {
+        if self.end.is_some() {
+            return Ok(None);
+        }
+        if self.steps.len() >= self.planner.config.max_steps {
+            self.end = Some(PlanEnd::StepLimit);
+            return Ok(None);
+        }
+        let Some(cursor) = self.cursor.take() else {
+            return Err(PlanError::Sequence("propose called twice without record"));
+        };
+        let lm = &self.planner.lm;
+        let (t0, lm0, passes0) = (Instant::now(), lm.forward_time(), lm.stats().forward_passes);
+        let next = self.planner.next_skill(cursor.cache, &cursor.logits, state, self.method, &mut self.timing)?;
+        let lm = &self.planner.lm;
+        self.timing.choosing += t0.elapsed();
+        self.timing.choosing_lm += lm.forward_time() - lm0;
+        self.timing.choosing_passes += lm.stats().forward_passes - passes0;
+        let Some((decoded, explanation)) = next else {
+            self.end = Some(PlanEnd::NoSkill);
+            return Ok(None);
+        };
+        let proposal = Proposal { index: self.steps.len() + 1, skill: decoded.text.clone(), score: decoded.score, lm_score: decoded.lm_score };
+        self.proposed = Some((decoded, explanation));
+        Ok(Some(proposal))
+    }
+
+    /// What became of the proposed skill. A `Failed` step is written into the plan text as
+    /// failed, so the language model sees it when it decodes the next.
+    pub fn record(&mut self, outcome: StepOutcome) -> Result<(), PlanError> {
+        let Some((decoded, explanation)) = self.proposed.take() else {
+            return Err(PlanError::Sequence("record called without a proposal"));
+        };
+        let index = self.steps.len() + 1;
+        self.text.push(' ');
+        self.text.push_str(&decoded.text);
+        let done = outcome == StepOutcome::Done;
+        let failed = matches!(outcome, StepOutcome::Failed(_));
+        self.steps.push(PlanStep { index, skill: decoded.text.clone(), score: decoded.score, lm_score: decoded.lm_score, outcome, explanation });
+        if done || index >= self.planner.config.max_steps {
+            self.text.push('.');
+            self.end = Some(if done { PlanEnd::Done } else { PlanEnd::StepLimit });
+            return Ok(());
+        }
+        // Close this step and open the next, on top of the cache of what was decoded.
+        let ending = step_end(index + 1, failed);
+        let feed = self.planner.lm.encode(&format!("{}{ending}", decoded.pending))?;
+        let (out, cache) = self.planner.lm.forward(decoded.cache, &feed, Purpose::Prompt)?;
+        self.cursor = Some(Cursor { cache, logits: out.last(0).to_vec() });
+        self.text.push_str(&ending);
+        Ok(())
+    }
+
+    /// The steps so far.
+    pub fn steps(&self) -> &[PlanStep] {
+        &self.steps
+    }
+
+    /// The plan text so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The plan, with the state it left.
+    pub fn finish(self, final_scene: Observation) -> PlanResult {
+        PlanResult {
+            instruction: self.instruction.as_str().to_string(),
+            method: self.method,
+            models: self.planner.model_names(),
+            steps: self.steps,
+            end: self.end.unwrap_or(PlanEnd::StepLimit),
+            text: self.text,
+            tokens: self.planner.lm.stats().since(&self.stats_before),
+            elapsed: self.started.elapsed(),
+            timing: self.timing,
+            final_scene,
+        }
+    }
 }
 
 impl Planner {
@@ -208,14 +323,12 @@ impl Planner {
         std::iter::once(self.affordance.name().to_string()).chain(self.others.iter().map(|w| w.model.name().to_string())).collect()
     }
 
-    /// Plan open-loop for `instruction` in `scene` with `method`.
-    pub fn plan(&mut self, instruction: &str, scene: &Observation, method: Method) -> Result<PlanResult, PlanError> {
+    /// Start a plan: the prompt is prefilled once; then [`PlanSession::propose`] and
+    /// [`PlanSession::record`] alternate, step by step.
+    pub fn start(&mut self, instruction: &str, method: Method) -> Result<PlanSession<'_>, PlanError> {
         let started = Instant::now();
         self.config.validate()?;
         let instruction = Instruction::new(instruction)?;
-        if scene.domain != Domain::Tabletop {
-            return Err(PlanError::Domain(scene.domain));
-        }
         let stats_before = self.lm.stats();
         let prompt = plan_start(&instruction);
         let tokens = self.lm.encode(&prompt)?;
@@ -226,25 +339,34 @@ impl Planner {
             }
         }
         let (logits, cache) = self.lm.forward(self.lm.empty_cache(1)?, &tokens, Purpose::Prompt)?;
-        let mut cursor = Cursor { cache, logits: logits.last(0).to_vec(), text: prompt };
+        Ok(PlanSession {
+            planner: self,
+            instruction,
+            method,
+            started,
+            stats_before,
+            cursor: Some(Cursor { cache, logits: logits.last(0).to_vec() }),
+            proposed: None,
+            text: prompt,
+            steps: Vec::new(),
+            timing: PlanTiming::default(),
+            end: None,
+        })
+    }
+
+    /// Plan open-loop for `instruction` in `scene` with `method`: each skill's symbolic
+    /// effect is applied to the scene before the next is decoded.
+    pub fn plan(&mut self, instruction: &str, scene: &Observation, method: Method) -> Result<PlanResult, PlanError> {
+        if scene.domain != Domain::Tabletop {
+            return Err(PlanError::Domain(scene.domain));
+        }
+        let mut session = self.start(instruction, method)?;
         let mut state = scene.clone();
-        let mut steps = Vec::new();
-        let mut end = PlanEnd::StepLimit;
-        let mut timing = PlanTiming::default();
-        for index in 1..=self.config.max_steps {
-            let (t0, lm0, passes0) = (Instant::now(), self.lm.forward_time(), self.lm.stats().forward_passes);
-            let next = self.next_skill(cursor.cache, &cursor.logits, &state, method, &mut timing)?;
-            timing.choosing += t0.elapsed();
-            timing.choosing_lm += self.lm.forward_time() - lm0;
-            timing.choosing_passes += self.lm.stats().forward_passes - passes0;
-            let Some((decoded, explanation)) = next else {
-                end = PlanEnd::NoSkill;
-                break;
-            };
-            let outcome = if decoded.text == "done" {
+        while let Some(proposal) = session.propose(&state)? {
+            let outcome = if proposal.skill == "done" {
                 StepOutcome::Done
             } else {
-                match TabletopSkill::parse(&decoded.text).map_err(|e| e.to_string()).and_then(|s| apply(&state, &s).map_err(|e| e.to_string())) {
+                match TabletopSkill::parse(&proposal.skill).map_err(|e| e.to_string()).and_then(|s| apply(&state, &s).map_err(|e| e.to_string())) {
                     Ok(next) => {
                         state = next;
                         StepOutcome::Applied
@@ -252,36 +374,9 @@ impl Planner {
                     Err(reason) => StepOutcome::Infeasible(reason),
                 }
             };
-            cursor.text.push(' ');
-            cursor.text.push_str(&decoded.text);
-            steps.push(PlanStep { index, skill: decoded.text.clone(), score: decoded.score, lm_score: decoded.lm_score, outcome: outcome.clone(), explanation });
-            if outcome == StepOutcome::Done {
-                cursor.text.push('.');
-                end = PlanEnd::Done;
-                break;
-            }
-            if index == self.config.max_steps {
-                cursor.text.push('.');
-                break;
-            }
-            // Close this step and open the next, on top of the cache of what was decoded.
-            let ending = step_end(index + 1, false);
-            let feed = self.lm.encode(&format!("{}{ending}", decoded.pending))?;
-            let (out, cache) = self.lm.forward(decoded.cache, &feed, Purpose::Prompt)?;
-            cursor = Cursor { cache, logits: out.last(0).to_vec(), text: cursor.text + &ending };
+            session.record(outcome)?;
         }
-        Ok(PlanResult {
-            instruction: instruction.as_str().to_string(),
-            method,
-            models: self.model_names(),
-            steps,
-            end,
-            text: cursor.text,
-            tokens: self.lm.stats().since(&stats_before),
-            elapsed: started.elapsed(),
-            timing,
-            final_scene: state,
-        })
+        Ok(session.finish(state))
     }
 
     /// Decode the next skill with `method` against `state`.

@@ -8,6 +8,10 @@ use protocol::tabletop::geometry::{covering, location_of, planar, region_named, 
 use protocol::tabletop::{Placement, TabletopSkill, CORNERS, POSITIONS, SIDES};
 use protocol::{ObjectKind, Observation, SceneObject};
 
+/// The feasibility of `done`: as SayCan's 0.2, so that ending the plan has to win over
+/// every feasible skill by the language model's conviction, not by default.
+pub const DONE_FEASIBILITY: f64 = 0.2;
+
 /// The tabletop skills: every pick-and-place of a free pickable object to a place it could
 /// go (a container, the top of a block, a corner or side, a free letter slot), plus `done`.
 /// A move that would leave the object where it is already is not admissible.
@@ -45,7 +49,7 @@ impl TabletopSkills {
 
 impl SkillSpace for TabletopSkills {
     fn admissible(&self, obs: &Observation) -> Vec<ScoredSkill> {
-        let mut out = vec![ScoredSkill { text: "done".into(), feasibility: 1.0 }];
+        let mut out = vec![ScoredSkill { text: "done".into(), feasibility: DONE_FEASIBILITY }];
         for o in obs.objects.iter().filter(|o| o.kind.is_pickable() && covering(obs, o).is_none()) {
             for p in Self::placements(obs, o) {
                 out.push(ScoredSkill { text: format!("pick up the {} and place it {}", o.name, p), feasibility: 1.0 });

@@ -1,0 +1,249 @@
+//! `grounded eval`: every task template, N episodes per method, closed-loop in the physics
+//! simulation, success judged on ground truth; tables in the shape of PAPER.md's.
+//!
+//! Reproducible: episode `i` of a task uses scene seed `seed * 1000 + i` for every method,
+//! every episode is deterministic (scene, physics, decoding), and results are ordered by
+//! (task, episode, method) whatever the worker scheduling.
+
+use crate::controller::{run_closed_loop, LocalRobot};
+use crate::decoder::DecodeConfig;
+use crate::lm::{LanguageModel, LmError};
+use crate::planner::{Method, PlanEnd, PlanError, Planner, StepOutcome, Weighted};
+use grounding::{Preference, PreferenceConfig, Safety, SafetyConfig, SafetyMode};
+use policies::PickPlace;
+use serde::Serialize;
+use sim::tasks::{Row, TaskGrounding};
+use sim::{generate, judge, Task, World, WorldConfig};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Clone, Debug)]
+pub struct EvalConfig {
+    pub model: PathBuf,
+    pub decode: DecodeConfig,
+    pub methods: Vec<Method>,
+    pub tasks: Vec<Task>,
+    pub episodes: usize,
+    pub seed: u64,
+    pub workers: usize,
+    pub observation_noise: f64,
+}
+
+/// One step of an episode's plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRecord {
+    pub skill: String,
+    pub success: bool,
+    pub reason: Option<String>,
+}
+
+/// Everything about one episode.
+#[derive(Clone, Debug, Serialize)]
+pub struct EpisodeRecord {
+    pub task: String,
+    pub row: String,
+    pub method: Method,
+    pub episode: usize,
+    pub seed: u64,
+    pub instruction: String,
+    pub steps: Vec<StepRecord>,
+    pub end: PlanEnd,
+    pub success: bool,
+    /// What the success check found wrong, or why the episode was aborted.
+    pub reason: Option<String>,
+    pub lm_tokens: usize,
+    pub wall_seconds: f64,
+    pub sim_seconds: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Lm(#[from] LmError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("invalid evaluation: {0}")]
+    Config(String),
+}
+
+/// The grounded models a task calls for besides the affordance (hard safety, preference).
+pub fn task_models(g: &TaskGrounding) -> Vec<Weighted> {
+    let mut out = Vec::new();
+    if !g.forbidden.is_empty() {
+        if let Ok(s) = Safety::new(&SafetyConfig { forbidden: g.forbidden.clone(), mode: SafetyMode::Hard, epsilon: 1e-3 }) {
+            out.push(Weighted { model: Box::new(s), weight: 1.0 });
+        }
+    }
+    if !g.preferred.is_empty() {
+        if let Ok(p) = Preference::new(&PreferenceConfig { preferred: g.preferred.clone(), alpha: 0.5, beta: 0.1 }) {
+            out.push(Weighted { model: Box::new(p), weight: 1.0 });
+        }
+    }
+    out
+}
+
+/// Run one episode in this thread.
+pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64, method: Method, noise: f64) -> Result<EpisodeRecord, EvalError> {
+    let started = Instant::now();
+    let ep = generate(task, seed);
+    planner.others = task_models(&ep.grounding);
+    let world = World::new(&ep.scene, WorldConfig { observation_noise: noise, noise_seed: seed, ..WorldConfig::default() });
+    let mut robot = LocalRobot { arm: world, policy: PickPlace::default() };
+    let (result, abort) = run_closed_loop(planner, &mut robot, &ep.instruction, method, &mut |_| {})?;
+    let truth = robot.arm.ground_truth();
+    let verdict = judge(&ep, &truth);
+    let steps = result
+        .steps
+        .iter()
+        .map(|s| match &s.outcome {
+            StepOutcome::Failed(r) | StepOutcome::Infeasible(r) => StepRecord { skill: s.skill.clone(), success: false, reason: Some(r.clone()) },
+            _ => StepRecord { skill: s.skill.clone(), success: true, reason: None },
+        })
+        .collect();
+    Ok(EpisodeRecord {
+        task: task.id.to_string(),
+        row: task.row().label().to_string(),
+        method,
+        episode,
+        seed,
+        instruction: ep.instruction.clone(),
+        steps,
+        end: result.end.clone(),
+        success: verdict.is_ok(),
+        reason: abort.or(verdict.err()),
+        lm_tokens: result.tokens.total(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        sim_seconds: robot.arm.sim_seconds(),
+    })
+}
+
+/// Run the whole evaluation on `workers` threads; `progress(done, total)` after each episode.
+pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Vec<EpisodeRecord>, EvalError> {
+    if config.episodes == 0 || config.methods.is_empty() || config.tasks.is_empty() {
+        return Err(EvalError::Config("need at least one task, one method and one episode".into()));
+    }
+    config.decode.validate().map_err(|e| EvalError::Config(e.to_string()))?;
+    let mut jobs = Vec::new();
+    for task in &config.tasks {
+        for episode in 0..config.episodes {
+            for &method in &config.methods {
+                jobs.push((*task, episode, config.seed.wrapping_mul(1000).wrapping_add(episode as u64), method));
+            }
+        }
+    }
+    let total = jobs.len();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<EpisodeRecord, String>>>> = Mutex::new(vec![None; total]);
+    let workers = config.workers.clamp(1, total);
+    let first_error: Mutex<Option<EvalError>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let lm = match LanguageModel::load(&config.model, 1) {
+                    Ok(lm) => lm,
+                    Err(e) => {
+                        if let Ok(mut slot) = first_error.lock() {
+                            slot.get_or_insert(e.into());
+                        }
+                        return;
+                    }
+                };
+                let mut planner = Planner::tabletop(lm, config.decode.clone());
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= total {
+                        break;
+                    }
+                    let (task, episode, seed, method) = jobs[i];
+                    let record = run_episode(&mut planner, &task, episode, seed, method, config.observation_noise).map_err(|e| e.to_string());
+                    if let Ok(mut r) = results.lock() {
+                        r[i] = Some(record);
+                    }
+                    progress(done.fetch_add(1, Ordering::SeqCst) + 1, total);
+                }
+            });
+        }
+    });
+    if let Some(e) = first_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let results = results.into_inner().map_err(|_| EvalError::Config("a worker panicked".into()))?;
+    let mut out = Vec::with_capacity(total);
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Some(Ok(rec)) => out.push(rec),
+            Some(Err(e)) => return Err(EvalError::Config(format!("episode {i} failed to run: {e}"))),
+            None => return Err(EvalError::Config(format!("episode {i} was never run"))),
+        }
+    }
+    Ok(out)
+}
+
+/// PAPER.md-shaped Markdown tables of success rates, tokens and time.
+pub fn tables(records: &[EpisodeRecord], methods: &[Method]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = write!(out, "| split / family |");
+    for m in methods {
+        let _ = write!(out, " {m} |");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(methods.len()));
+    for row in Row::ALL {
+        let label = row.label();
+        if !records.iter().any(|r| r.row == label) {
+            continue;
+        }
+        let _ = write!(out, "| {label} |");
+        for m in methods {
+            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.row == label && r.method == *m).collect();
+            let ok = rs.iter().filter(|r| r.success).count();
+            let pct = if rs.is_empty() { 0.0 } else { 100.0 * ok as f64 / rs.len() as f64 };
+            let _ = write!(out, " {pct:.0}% ({ok}/{}) |", rs.len());
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "| method | LM tokens per plan (mean) | wall time per episode (s, mean) | simulated time per episode (s, mean) |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for m in methods {
+        let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.method == *m).collect();
+        let n = rs.len().max(1) as f64;
+        let tokens = rs.iter().map(|r| r.lm_tokens as f64).sum::<f64>() / n;
+        let wall = rs.iter().map(|r| r.wall_seconds).sum::<f64>() / n;
+        let simt = rs.iter().map(|r| r.sim_seconds).sum::<f64>() / n;
+        let _ = writeln!(out, "| {m} | {tokens:.0} | {wall:.2} | {simt:.1} |");
+    }
+    out
+}
+
+/// Per-template success, for looking closer.
+pub fn per_task(records: &[EpisodeRecord], methods: &[Method]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = write!(out, "| task |");
+    for m in methods {
+        let _ = write!(out, " {m} |");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(methods.len()));
+    let mut tasks: Vec<&str> = Vec::new();
+    for r in records {
+        if !tasks.contains(&r.task.as_str()) {
+            tasks.push(&r.task);
+        }
+    }
+    for t in tasks {
+        let _ = write!(out, "| {t} |");
+        for m in methods {
+            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.task == t && r.method == *m).collect();
+            let ok = rs.iter().filter(|r| r.success).count();
+            let _ = write!(out, " {ok}/{} |", rs.len());
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
