@@ -39,6 +39,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run one tabletop episode closed-loop: simulator, policy and controller in one process,
+    /// talking over a real zenoh session. Start here.
+    #[command(after_help = DEMO_EXAMPLES)]
+    Demo(DemoArgs),
     /// Plan the skills for an instruction in a scene (open-loop: each skill's effect is
     /// applied to the scene before the next is decoded).
     #[command(after_help = PLAN_EXAMPLES)]
@@ -49,8 +53,21 @@ pub enum Command {
     Eval(EvalArgs),
     /// Measure decoder overhead, plan latency and LM tokens per plan for every method, and
     /// write BENCHMARKS.md.
-    #[command(after_help = "Example:\n  grounded bench --out BENCHMARKS.md")]
+    #[command(after_help = "Example:\n  grounded bench --top-k 10 --out BENCHMARKS.md")]
     Bench(BenchArgs),
+    /// Run the tabletop simulator as a zenoh node (serves the arm, the state and episodes).
+    #[command(after_help = NODE_EXAMPLES)]
+    Sim(SimArgs),
+    /// Run the pick-and-place policy as a zenoh node (executes skills, answers affordances).
+    #[command(after_help = NODE_EXAMPLES)]
+    Policy(NodeArgs),
+    /// Run the controller daemon: takes instructions over zenoh, plans closed-loop.
+    #[command(after_help = NODE_EXAMPLES)]
+    Daemon(DaemonArgs),
+    /// Send an instruction to a robot's daemon and follow its progress until the plan ends.
+    Send(SendArgs),
+    /// Run a zenoh router (for components on several machines).
+    Router(RouterArgs),
 }
 
 /// Model and grounded-model options shared by every command that plans.
@@ -149,6 +166,107 @@ pub struct PlanArgs {
     pub instruction: String,
 }
 
+const DEMO_EXAMPLES: &str = "Examples:
+  grounded demo
+  grounded demo --task stack-all-blocks --seed 3 --method gd-greedy
+  grounded demo --task pack-brown-box --method llm
+
+Tasks: alphabetical-order, spell-word, separate-vowels, reverse-alphabetical-order, spell-sport,
+symmetric-letters, separate-consonants, letters-less-than-d, stack-all-blocks, blocks-on-place,
+matching-bowls, mismatched-bowls, different-corners, stack-cool-colours, stack-warm-colours,
+primary-colours-left, pack-brown-box, pack-boxes, snacks-right, picnic-box.";
+
+const NODE_EXAMPLES: &str = "Separate processes find each other through zenoh endpoints, e.g. on one machine:
+  grounded sim    --robot r1 --listen tcp/127.0.0.1:7501 --task matching-bowls --seed 0
+  grounded policy --robot r1 --connect tcp/127.0.0.1:7501
+  grounded daemon --robot r1 --connect tcp/127.0.0.1:7501
+  grounded send   --robot r1 --connect tcp/127.0.0.1:7501 \"put the blocks in the bowls with matching colours\"
+or all through a router:
+  grounded router --listen tcp/127.0.0.1:7447
+  grounded sim --robot r1 --mode client --connect tcp/127.0.0.1:7447   (and so on)";
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Task template of the episode.
+    #[arg(long, default_value = "matching-bowls")]
+    pub task: String,
+    /// Scene seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// How skills are chosen.
+    #[arg(long, value_enum, default_value_t = Method::GdBeam)]
+    pub method: Method,
+    /// Robot id (the zenoh key prefix grounded/<robot>/...).
+    #[arg(long, default_value = "demo")]
+    pub robot: String,
+    /// Standard deviation of observation noise (m).
+    #[arg(long, default_value_t = 0.0)]
+    pub noise: f64,
+    #[command(flatten)]
+    pub zenoh: grounded::nodes::common::CommonArgs,
+    #[command(flatten)]
+    pub planner: PlannerArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// Robot id (the zenoh key prefix grounded/<robot>/...).
+    #[arg(long)]
+    pub robot: String,
+    #[command(flatten)]
+    pub zenoh: grounded::nodes::common::CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// Task template of the first episode (episodes can be reset over zenoh).
+    #[arg(long, default_value = "matching-bowls")]
+    pub task: String,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Standard deviation of observation noise (m).
+    #[arg(long, default_value_t = 0.0)]
+    pub noise: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct DaemonArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// How skills are chosen.
+    #[arg(long, value_enum, default_value_t = Method::GdBeam)]
+    pub method: Method,
+    /// Longest one skill may take, in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub skill_timeout: f64,
+    #[command(flatten)]
+    pub planner: PlannerArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SendArgs {
+    #[arg(long)]
+    pub robot: String,
+    /// Longest to wait for the plan to end, in seconds.
+    #[arg(long, default_value_t = 300.0)]
+    pub timeout: f64,
+    /// Print every progress message as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub zenoh: grounded::nodes::common::CommonArgs,
+    /// The instruction.
+    pub instruction: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RouterArgs {
+    #[command(flatten)]
+    pub zenoh: grounded::nodes::common::CommonArgs,
+}
+
 const EVAL_EXAMPLES: &str = "Examples:
   grounded eval --episodes 5 --seed 0
   grounded eval --methods llm,gd-beam --tasks matching-bowls,stack-all-blocks --episodes 20 --json episodes.json
@@ -218,6 +336,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => plan(args),
         Command::Bench(args) => bench(args),
         Command::Eval(args) => eval(args),
+        Command::Demo(args) => demo(args),
+        Command::Sim(args) => sim_node(args),
+        Command::Policy(args) => policy_node(args),
+        Command::Daemon(args) => daemon_node(args),
+        Command::Send(args) => send(args),
+        Command::Router(args) => router(args),
     }
 }
 
@@ -365,5 +489,159 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&records)?).with_context(|| format!("writing {}", path.display()))?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+fn robot_keys(robot: &str) -> Result<protocol::keys::RobotKeys> {
+    Ok(protocol::keys::RobotKeys::new(protocol::keys::RobotId::new(robot)?))
+}
+
+fn demo(args: DemoArgs) -> Result<ExitCode> {
+    let robot = protocol::keys::RobotId::new(&args.robot)?;
+    if sim::task_named(&args.task).is_none() {
+        anyhow::bail!("unknown task {:?}; tasks: {}", args.task, sim::tasks::task_ids());
+    }
+    let options = args.planner.options();
+    options.config.validate()?;
+    let demo = grounded::demo::DemoOptions {
+        task: args.task.clone(),
+        seed: args.seed,
+        method: args.method,
+        robot,
+        model: options.model.clone(),
+        decode: options.config.clone(),
+        noise: args.noise,
+        timeout: std::time::Duration::from_secs(300),
+    };
+    let outcome = runtime()?.block_on(grounded::demo::run(&args.zenoh, &demo, &mut |line| println!("{line}"))).context("running the demo")?;
+    Ok(if outcome.success { ExitCode::SUCCESS } else { ExitCode::from(3) })
+}
+
+async fn wait_for_ctrl_c() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn sim_node(args: SimArgs) -> Result<ExitCode> {
+    let keys = robot_keys(&args.node.robot)?;
+    let state = grounded::nodes::sim::SimState::new(&args.task, args.seed, args.noise).map_err(anyhow::Error::msg)?;
+    runtime()?.block_on(async {
+        let session = args.node.zenoh.open().await?;
+        eprintln!("sim: robot {} serving {} (task {}, seed {})", keys.robot(), keys.arm(), args.task, args.seed);
+        tokio::select! {
+            r = grounded::nodes::sim::run(session, keys, state) => r?,
+            _ = wait_for_ctrl_c() => {}
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn policy_node(args: NodeArgs) -> Result<ExitCode> {
+    let keys = robot_keys(&args.robot)?;
+    runtime()?.block_on(async {
+        let session = args.zenoh.open().await?;
+        eprintln!("policy: robot {} serving {}", keys.robot(), keys.skill());
+        tokio::select! {
+            r = grounded::nodes::policy::run(session, keys, std::time::Duration::from_secs(10)) => r?,
+            _ = wait_for_ctrl_c() => {}
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn daemon_node(args: DaemonArgs) -> Result<ExitCode> {
+    use grounded::nodes::remote::RemoteSkillSpace;
+    let keys = robot_keys(&args.node.robot)?;
+    if !(args.skill_timeout > 0.0 && args.skill_timeout <= 3600.0) {
+        anyhow::bail!("--skill-timeout {} s: use a number of seconds between 0 and 3600", args.skill_timeout);
+    }
+    let options = args.planner.options();
+    options.config.validate()?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let session = args.node.zenoh.open().await?;
+        let mut planner = build_planner(&options).with_context(|| format!("loading the planner (model {})", options.model.display()))?;
+        let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: std::time::Duration::from_secs(5) };
+        planner.affordance = grounding::Affordance::new(space, options.config.floor);
+        let config = grounded::nodes::daemon::DaemonConfig {
+            method: args.method,
+            skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),
+            observe_timeout: std::time::Duration::from_secs(5),
+        };
+        eprintln!("daemon: robot {} listening on {} ({})", keys.robot(), keys.instruction(), args.method);
+        tokio::select! {
+            r = grounded::nodes::daemon::run(session, keys, planner, config) => r?,
+            _ = wait_for_ctrl_c() => {}
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn send(args: SendArgs) -> Result<ExitCode> {
+    use grounded::nodes::common::{alive, put};
+    use protocol::messages::{decode, InstructionMsg, PlanProgress, PlanStatus};
+    let keys = robot_keys(&args.robot)?;
+    if args.instruction.trim().is_empty() {
+        anyhow::bail!("the instruction is empty: say what the robot should do");
+    }
+    let code = runtime()?.block_on(async {
+        let session = args.zenoh.open().await?;
+        // Give the session a moment to meet its peers before asking who is alive.
+        let daemon_key = keys.alive(protocol::keys::Component::Daemon);
+        let mut up = false;
+        for _ in 0..40 {
+            let (s, k) = (session.clone(), daemon_key.clone());
+            if tokio::task::spawn_blocking(move || alive(&s, &k)).await.unwrap_or(false) {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        if !up {
+            anyhow::bail!("no daemon is running for robot {:?} (no liveliness token on {daemon_key}); start `grounded daemon --robot {}` and connect to it", args.robot, args.robot);
+        }
+        let progress = session.declare_subscriber(keys.plan()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let id = format!("send-{}", std::process::id());
+        let msg = InstructionMsg { schema: protocol::SCHEMA_VERSION, id: id.clone(), text: args.instruction.clone() };
+        let (s, k) = (session.clone(), keys.instruction());
+        tokio::task::spawn_blocking(move || put(&s, &k, &msg)).await??;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(args.timeout);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let sample = tokio::time::timeout(left, progress.recv_async()).await.map_err(|_| anyhow::anyhow!("the plan did not end within {} s", args.timeout))?.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let Ok(p) = decode::<PlanProgress>(&sample.payload().to_bytes()) else { continue };
+            if p.instruction_id != id {
+                continue;
+            }
+            if args.json {
+                println!("{}", serde_json::to_string(&p)?);
+            } else {
+                println!("{:>2} {:?} {}{}", p.step, p.status, p.skill.clone().unwrap_or_default(), p.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default());
+            }
+            match p.status {
+                PlanStatus::Done => return Ok::<_, anyhow::Error>(0u8),
+                PlanStatus::StepLimit | PlanStatus::Aborted => return Ok(3u8),
+                _ => {}
+            }
+        }
+    })?;
+    Ok(ExitCode::from(code))
+}
+
+fn router(args: RouterArgs) -> Result<ExitCode> {
+    let mut zenoh = args.zenoh.clone();
+    zenoh.mode = "router".into();
+    runtime()?.block_on(async {
+        let _session = zenoh.open().await?;
+        eprintln!("router: listening on {:?}", if zenoh.listen.is_empty() { vec!["tcp/127.0.0.1:0".to_string()] } else { zenoh.listen.clone() });
+        wait_for_ctrl_c().await;
+        Ok::<_, anyhow::Error>(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }

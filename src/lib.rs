@@ -10,8 +10,10 @@
 pub mod bench;
 pub mod controller;
 pub mod decoder;
+pub mod demo;
 pub mod eval;
 pub mod lm;
+pub mod nodes;
 pub mod planner;
 pub mod prompt;
 pub mod saycan;

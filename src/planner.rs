@@ -319,6 +319,11 @@ impl Planner {
         Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), config }
     }
 
+    /// A planner whose affordance comes from another skill space (e.g. the policy's, over zenoh).
+    pub fn with_affordance(lm: LanguageModel, config: DecodeConfig, affordance: Affordance) -> Self {
+        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), config }
+    }
+
     pub fn model_names(&self) -> Vec<String> {
         std::iter::once(self.affordance.name().to_string()).chain(self.others.iter().map(|w| w.model.name().to_string())).collect()
     }
@@ -408,7 +413,7 @@ impl Planner {
             Method::GdBeam => decode_skill(&mut self.lm, cache, logits, &mut models, &self.config)?,
             Method::Saycan => {
                 let listed = Instant::now();
-                let skills = self.affordance.space().admissible(state);
+                let skills = self.affordance.space().admissible(state)?;
                 timing.binding += listed.elapsed();
                 let scores = score_skills(&mut self.lm, &cache, logits, &skills, &mut models, self.affordance_weight)?;
                 let Some(best) = scores.first().filter(|b| b.total > f32::NEG_INFINITY).cloned() else {

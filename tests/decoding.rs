@@ -121,7 +121,7 @@ fn prefixes_score_the_same_wherever_tokens_split_them() {
     let affordance = grounding::Affordance::new(TabletopSkills, 1e-6);
     let mut bound = affordance.bind(&obs).unwrap();
     let lm = LanguageModel::load(&default_model_dir(), 1).unwrap();
-    for scored in TabletopSkills.admissible(&obs) {
+    for scored in TabletopSkills.admissible(&obs).unwrap() {
         let skill = scored.text.clone();
         let own = (scored.feasibility.ln()) as f32;
         // Every character boundary, which includes every BPE boundary of the model: a

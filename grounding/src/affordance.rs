@@ -16,7 +16,8 @@ pub struct ScoredSkill {
 /// The skills a robot could carry out in a state: a domain's knowledge (or its policy's).
 pub trait SkillSpace: Send + Sync {
     /// Every admissible skill text in this state (including `done`), with its feasibility.
-    fn admissible(&self, observation: &Observation) -> Vec<ScoredSkill>;
+    /// Fails when the knowledge is remote and cannot be reached.
+    fn admissible(&self, observation: &Observation) -> Result<Vec<ScoredSkill>, GroundingError>;
 }
 
 /// Scores a prefix by its best feasible completion among the admissible skills; a prefix no
@@ -44,7 +45,7 @@ impl GroundedModel for Affordance {
     }
 
     fn bind<'a>(&'a self, observation: &Observation) -> Result<Box<dyn BoundModel + 'a>, GroundingError> {
-        let skills = self.space.admissible(observation);
+        let skills = self.space.admissible(observation)?;
         let trie = SkillTrie::build(skills.iter().map(|s| (s.text.as_str(), LogProb::from_prob(s.feasibility))));
         Ok(Box::new(BoundAffordance { trie, floor: self.floor, words: HashMap::new() }))
     }

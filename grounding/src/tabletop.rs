@@ -4,6 +4,7 @@
 //! Where things are comes from the shared geometry of `protocol::tabletop::geometry`.
 
 use crate::affordance::{ScoredSkill, SkillSpace};
+use crate::model::GroundingError;
 use protocol::tabletop::geometry::{covering, location_of, planar, region_named, slot, xy, BLOCK_SIZE, STACK_RADIUS};
 use protocol::tabletop::{Placement, TabletopSkill, CORNERS, POSITIONS, SIDES};
 use protocol::{ObjectKind, Observation, SceneObject};
@@ -48,14 +49,14 @@ impl TabletopSkills {
 }
 
 impl SkillSpace for TabletopSkills {
-    fn admissible(&self, obs: &Observation) -> Vec<ScoredSkill> {
+    fn admissible(&self, obs: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
         let mut out = vec![ScoredSkill { text: "done".into(), feasibility: DONE_FEASIBILITY }];
         for o in obs.objects.iter().filter(|o| o.kind.is_pickable() && covering(obs, o).is_none()) {
             for p in Self::placements(obs, o) {
                 out.push(ScoredSkill { text: format!("pick up the {} and place it {}", o.name, p), feasibility: 1.0 });
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -156,7 +157,7 @@ mod tests {
     }
 
     fn texts(obs: &Observation) -> Vec<String> {
-        TabletopSkills.admissible(obs).into_iter().map(|s| s.text).collect()
+        TabletopSkills.admissible(obs).unwrap().into_iter().map(|s| s.text).collect()
     }
 
     #[test]

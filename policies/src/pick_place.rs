@@ -93,7 +93,7 @@ impl PickPlace {
     /// The skills this policy could carry out in a state, with feasibility: its answer to
     /// affordance queries.
     pub fn admissible(&self, obs: &Observation) -> Vec<(String, f64)> {
-        TabletopSkills.admissible(obs).into_iter().map(|s| (s.text, s.feasibility)).collect()
+        TabletopSkills.admissible(obs).unwrap_or_default().into_iter().map(|s| (s.text, s.feasibility)).collect()
     }
 
     /// Carry out one skill; `progress` hears each phase as it starts.

@@ -152,6 +152,11 @@ pub struct PlanProgress {
     pub skill: Option<String>,
     pub status: PlanStatus,
     pub reason: Option<String>,
+    /// For a decoded skill: its score (LM and grounded models together) and the LM's part.
+    #[serde(default)]
+    pub score: Option<f32>,
+    #[serde(default)]
+    pub lm_score: Option<f32>,
     /// The plan text so far.
     pub plan: String,
 }

@@ -1,0 +1,143 @@
+//! `grounded demo`: one tabletop episode, closed-loop, in one process with a real zenoh
+//! session: the simulator, the policy and the controller daemon run as tasks and talk over
+//! zenoh exactly as separate processes would.
+
+use crate::decoder::DecodeConfig;
+use crate::eval::task_models;
+use crate::lm::LanguageModel;
+use crate::nodes::common::{alive, put, query_one, CommonArgs};
+use crate::nodes::daemon::DaemonConfig;
+use crate::nodes::remote::RemoteSkillSpace;
+use crate::nodes::sim::SimState;
+use crate::nodes::{daemon, policy, sim as sim_node};
+use crate::planner::{Method, Planner};
+use grounding::Affordance;
+use protocol::keys::{Component, RobotId, RobotKeys};
+use protocol::messages::{decode, EpisodeReply, EpisodeRequest, EpisodeRequestBody, InstructionMsg, PlanProgress, PlanStatus};
+use protocol::SCHEMA_VERSION;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    pub task: String,
+    pub seed: u64,
+    pub method: Method,
+    pub robot: RobotId,
+    pub model: PathBuf,
+    pub decode: DecodeConfig,
+    pub noise: f64,
+    /// Longest the whole episode may take.
+    pub timeout: Duration,
+}
+
+/// How the demo went.
+#[derive(Clone, Debug)]
+pub struct DemoOutcome {
+    pub success: bool,
+    pub reason: Option<String>,
+    pub last: PlanProgress,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("zenoh: {0}")]
+    Net(String),
+    #[error("the episode did not finish within {0:.0} s")]
+    Timeout(f64),
+}
+
+/// Run the demo, printing what happens to `out` as it happens.
+pub async fn run(common: &CommonArgs, options: &DemoOptions, out: &mut (dyn FnMut(&str) + Send)) -> Result<DemoOutcome, DemoError> {
+    let session = common.open().await.map_err(|e| DemoError::Net(e.to_string()))?;
+    let keys = RobotKeys::new(options.robot.clone());
+    let state = SimState::new(&options.task, options.seed, options.noise).map_err(DemoError::Setup)?;
+    let episode = state.episode.clone();
+    let mut text = format!("task {} (seed {}), robot {}\nscene:\n", episode.task.id, episode.seed, options.robot);
+    for o in &episode.scene.objects {
+        let _ = writeln!(text, "  {:<14} {:?} at ({:+.2}, {:+.2})", o.name, o.kind, o.position[0], o.position[1]);
+    }
+    let _ = write!(text, "instruction: \"{}\"\nmethod: {}", episode.instruction, options.method);
+    out(&text);
+
+    let lm = LanguageModel::load(&options.model, 1).map_err(|e| DemoError::Setup(e.to_string()))?;
+    let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: Duration::from_secs(5) };
+    let mut planner = Planner::with_affordance(lm, options.decode.clone(), Affordance::new(space, options.decode.floor));
+    planner.others = task_models(&episode.grounding);
+    let names = planner.model_names().join(", ");
+    out(&format!("grounded models: {names}"));
+
+    tokio::spawn(sim_node::run(session.clone(), keys.clone(), state));
+    tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
+    let config = DaemonConfig { method: options.method, skill_timeout: Duration::from_secs(60), observe_timeout: Duration::from_secs(5) };
+    tokio::spawn(daemon::run(session.clone(), keys.clone(), planner, config));
+
+    // Wait for every component's liveliness token.
+    let started = Instant::now();
+    for c in Component::ALL {
+        let key = keys.alive(c);
+        let s = session.clone();
+        loop {
+            let k = key.clone();
+            let s2 = s.clone();
+            if tokio::task::spawn_blocking(move || alive(&s2, &k)).await.unwrap_or(false) {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                return Err(DemoError::Setup(format!("the {} did not start", c.name())));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    let progress = session.declare_subscriber(keys.plan()).await.map_err(|e| DemoError::Net(e.to_string()))?;
+    let id = format!("demo-{}-{}", episode.task.id, episode.seed);
+    let msg = InstructionMsg { schema: SCHEMA_VERSION, id: id.clone(), text: episode.instruction.clone() };
+    {
+        let (s, k) = (session.clone(), keys.instruction());
+        tokio::task::spawn_blocking(move || put(&s, &k, &msg)).await.map_err(|e| DemoError::Net(e.to_string()))?.map_err(|e| DemoError::Net(e.to_string()))?;
+    }
+    let deadline = Instant::now() + options.timeout;
+    let last = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let sample = match tokio::time::timeout(left, progress.recv_async()).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(DemoError::Net(e.to_string())),
+            Err(_) => return Err(DemoError::Timeout(options.timeout.as_secs_f64())),
+        };
+        let Ok(p) = decode::<PlanProgress>(&sample.payload().to_bytes()) else { continue };
+        if p.instruction_id != id {
+            continue;
+        }
+        match p.status {
+            PlanStatus::Started => out("decoding step 1 ..."),
+            PlanStatus::Decoded => {
+                let skill = p.skill.clone().unwrap_or_default();
+                let (score, lm) = (p.score.unwrap_or(f32::NAN), p.lm_score.unwrap_or(f32::NAN));
+                out(&format!("{:>2}. {skill}.\n      score {score:.2}: LM {lm:.2}, grounded models and renormalisation {:+.2}", p.step, score - lm));
+            }
+            PlanStatus::Succeeded => out("      -> carried out by the policy"),
+            PlanStatus::Failed => out(&format!("      -> FAILED: {}", p.reason.clone().unwrap_or_default())),
+            PlanStatus::Done | PlanStatus::StepLimit | PlanStatus::Aborted => break p,
+        }
+    };
+    out(&format!("plan ended: {:?}{}", last.status, last.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()));
+    let judge = EpisodeRequest { schema: SCHEMA_VERSION, body: EpisodeRequestBody::Judge };
+    let (s, k) = (session.clone(), keys.episode());
+    let verdict: EpisodeReply = tokio::task::spawn_blocking(move || query_one(&s, &k, &judge, Duration::from_secs(5)))
+        .await
+        .map_err(|e| DemoError::Net(e.to_string()))?
+        .map_err(|e| DemoError::Net(e.to_string()))?
+        .map_err(DemoError::Net)?;
+    let success = verdict.success.unwrap_or(false);
+    out(&format!(
+        "success (judged on the simulator's ground truth): {}{}",
+        if success { "yes" } else { "no" },
+        verdict.reason.as_ref().map(|r| format!(" - {r}")).unwrap_or_default()
+    ));
+    let _ = session.close().await;
+    Ok(DemoOutcome { success, reason: verdict.reason, last })
+}

@@ -1,0 +1,98 @@
+//! What every node shares: the zenoh flags (`CommonArgs`), opening a session, and sending
+//! and receiving the protocol's messages.
+
+use protocol::messages::{decode, encode, Message, MessageError};
+use std::path::PathBuf;
+use std::time::Duration;
+use zenoh::Wait;
+
+/// The zenoh options of every command, as the zenoh examples have them.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CommonArgs {
+    /// zenoh mode: peer, client or router.
+    #[arg(long, value_parser = ["peer", "client", "router"], default_value = "peer")]
+    pub mode: String,
+    /// Endpoints to connect to, e.g. tcp/127.0.0.1:7447 (repeatable).
+    #[arg(short = 'e', long, value_name = "ENDPOINT")]
+    pub connect: Vec<String>,
+    /// Endpoints to listen on, e.g. tcp/127.0.0.1:7447 (repeatable) [default: tcp/127.0.0.1:0].
+    #[arg(short = 'l', long, value_name = "ENDPOINT")]
+    pub listen: Vec<String>,
+    /// A zenoh configuration file (JSON5); the flags above override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("zenoh configuration: {0}")]
+    Config(String),
+    #[error("cannot open a zenoh session: {0}")]
+    Open(String),
+    #[error("zenoh: {0}")]
+    Zenoh(String),
+}
+
+impl CommonArgs {
+    /// The zenoh configuration: loopback, no multicast scouting, unless told otherwise.
+    pub fn zenoh_config(&self) -> Result<zenoh::Config, NetError> {
+        let mut config = match &self.config {
+            Some(path) => zenoh::Config::from_file(path).map_err(|e| NetError::Config(format!("{}: {e}", path.display())))?,
+            None => zenoh::Config::default(),
+        };
+        let set = |c: &mut zenoh::Config, key: &str, value: String| c.insert_json5(key, &value).map_err(|e| NetError::Config(format!("{key} = {value}: {e}")));
+        set(&mut config, "mode", format!("{:?}", self.mode))?;
+        if self.config.is_none() {
+            set(&mut config, "scouting/multicast/enabled", "false".into())?;
+        }
+        let listen = if self.listen.is_empty() && self.config.is_none() { vec!["tcp/127.0.0.1:0".to_string()] } else { self.listen.clone() };
+        if !listen.is_empty() {
+            set(&mut config, "listen/endpoints", serde_json::to_string(&listen).unwrap_or_default())?;
+        }
+        if !self.connect.is_empty() {
+            set(&mut config, "connect/endpoints", serde_json::to_string(&self.connect).unwrap_or_default())?;
+        }
+        Ok(config)
+    }
+
+    pub async fn open(&self) -> Result<zenoh::Session, NetError> {
+        let config = self.zenoh_config()?;
+        zenoh::open(config).await.map_err(|e| NetError::Open(e.to_string()))
+    }
+}
+
+/// Put a message on a key (blocking).
+pub fn put<T: Message>(session: &zenoh::Session, key: &str, msg: &T) -> Result<(), NetError> {
+    session.put(key, encode(msg)).wait().map_err(|e| NetError::Zenoh(e.to_string()))
+}
+
+/// Send a query and collect every reply until the query ends or `timeout` passes.
+pub fn query_all(session: &zenoh::Session, key: &str, payload: Vec<u8>, timeout: Duration) -> Result<Vec<Result<Vec<u8>, String>>, NetError> {
+    let replies = session.get(key).payload(payload).timeout(timeout).wait().map_err(|e| NetError::Zenoh(e.to_string()))?;
+    let mut out = Vec::new();
+    while let Ok(reply) = replies.recv() {
+        out.push(match reply.result() {
+            Ok(sample) => Ok(sample.payload().to_bytes().into_owned()),
+            Err(err) => Err(String::from_utf8_lossy(&err.payload().to_bytes()).into_owned()),
+        });
+    }
+    Ok(out)
+}
+
+/// Send a query and return its first reply, decoded.
+pub fn query_one<Req: Message, Rep: Message>(session: &zenoh::Session, key: &str, req: &Req, timeout: Duration) -> Result<Result<Rep, String>, NetError> {
+    let replies = query_all(session, key, encode(req), timeout)?;
+    match replies.into_iter().next() {
+        None => Err(NetError::Zenoh(format!("no answer on {key} within {:.1} s", timeout.as_secs_f64()))),
+        Some(Err(e)) => Ok(Err(e)),
+        Some(Ok(bytes)) => Ok(decode::<Rep>(&bytes).map_err(|e: MessageError| e.to_string())),
+    }
+}
+
+/// Is a component's liveliness token present?
+pub fn alive(session: &zenoh::Session, key: &str) -> bool {
+    match session.liveliness().get(key).timeout(Duration::from_millis(500)).wait() {
+        Ok(replies) => replies.recv().is_ok_and(|r| r.result().is_ok()),
+        Err(_) => false,
+    }
+}

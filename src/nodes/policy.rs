@@ -1,0 +1,108 @@
+//! The policy node: carries out skills (replying with progress, then the result) and answers
+//! affordance queries from its own view of the state.
+
+use super::common::NetError;
+use super::remote::RemoteArm;
+use grounding::tabletop::TabletopSkills;
+use grounding::{Affordance, GroundedModel, SkillPrefix};
+use policies::PickPlace;
+use protocol::keys::{Component, RobotKeys};
+use protocol::messages::{decode, encode, AffordanceReply, AffordanceRequest, EStop, SkillReply, SkillReplyBody, SkillRequest};
+use protocol::SCHEMA_VERSION;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use zenoh::Wait;
+
+/// Clears the busy flag when a skill's task ends, however it ends.
+struct ReleaseOnDrop(Arc<AtomicBool>);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+fn skill_reply(body: SkillReplyBody) -> Vec<u8> {
+    encode(&SkillReply { schema: SCHEMA_VERSION, body })
+}
+
+/// Serve until the session closes. `arm_timeout` bounds each low-level command.
+pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration) -> Result<(), NetError> {
+    let z = |e: zenoh::Error| NetError::Zenoh(e.to_string());
+    let _token = session.liveliness().declare_token(keys.alive(Component::Policy)).await.map_err(z)?;
+    let skills = session.declare_queryable(keys.skill()).await.map_err(z)?;
+    let affordances = session.declare_queryable(keys.affordance()).await.map_err(z)?;
+    let estops = session.declare_subscriber(keys.estop()).await.map_err(z)?;
+    let estop = Arc::new(AtomicBool::new(false));
+    let busy = Arc::new(AtomicBool::new(false));
+    let policy = PickPlace::default();
+    loop {
+        tokio::select! {
+            q = skills.recv_async() => {
+                let Ok(q) = q else { break };
+                let arm = RemoteArm { session: session.clone(), keys: keys.clone(), timeout: arm_timeout, estop: estop.clone() };
+                let policy = policy.clone();
+                // One skill at a time: the arm is one arm. The loop keeps serving (affordances,
+                // emergency stops) while a skill runs.
+                if busy.swap(true, Ordering::SeqCst) {
+                    let _ = q.reply(q.key_expr().clone(), skill_reply(SkillReplyBody::Result { success: false, reason: Some("the arm is busy with another skill".into()), sim_seconds: 0.0 })).await;
+                    continue;
+                }
+                let busy = busy.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _release = ReleaseOnDrop(busy);
+                    let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
+                    let req = match decode::<SkillRequest>(&bytes) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let _ = q.reply(q.key_expr().clone(), skill_reply(SkillReplyBody::Result { success: false, reason: Some(e.to_string()), sim_seconds: 0.0 })).wait();
+                            return;
+                        }
+                    };
+                    let mut arm = arm;
+                    let key = q.key_expr().clone();
+                    let outcome = policy.execute(&req.skill, &mut arm, &mut |phase| {
+                        let _ = q.reply(key.clone(), skill_reply(SkillReplyBody::Progress { phase: phase.name().to_string() })).wait();
+                    });
+                    let sim_seconds = policies::Arm::wait(&mut arm, 0.0).map(|a| a.sim_seconds).unwrap_or(0.0);
+                    let _ = q.reply(key, skill_reply(SkillReplyBody::Result { success: outcome.success, reason: outcome.reason, sim_seconds })).wait();
+                });
+            }
+            q = affordances.recv_async() => {
+                let Ok(q) = q else { break };
+                let mut arm = RemoteArm { session: session.clone(), keys: keys.clone(), timeout: arm_timeout, estop: estop.clone() };
+                let policy = policy.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
+                    let answer = decode::<AffordanceRequest>(&bytes).map_err(|e| e.to_string()).and_then(|req| {
+                        let obs = policies::Arm::observe(&mut arm)?;
+                        if req.texts.is_empty() {
+                            return Ok(AffordanceReply { schema: SCHEMA_VERSION, skills: policy.admissible(&obs), scores: Vec::new() });
+                        }
+                        let model = Affordance::new(TabletopSkills, 1e-6);
+                        let mut bound = model.bind(&obs).map_err(|e| e.to_string())?;
+                        let prefixes: Vec<SkillPrefix<'_>> = req.texts.iter().map(|t| SkillPrefix { text: &t.text, complete: t.complete }).collect();
+                        let scores = bound.score(&prefixes).map_err(|e| e.to_string())?.iter().map(|s| s.prob()).collect();
+                        Ok(AffordanceReply { schema: SCHEMA_VERSION, skills: Vec::new(), scores })
+                    });
+                    match answer {
+                        Ok(reply) => { let _ = q.reply(q.key_expr().clone(), encode(&reply)).wait(); }
+                        Err(e) => { let _ = q.reply_err(e).wait(); }
+                    }
+                }).await;
+            }
+            s = estops.recv_async() => {
+                let Ok(s) = s else { break };
+                match decode::<EStop>(&s.payload().to_bytes()) {
+                    Ok(stop) => {
+                        tracing::warn!("policy: emergency stop {}", if stop.engaged { "engaged" } else { "released" });
+                        estop.store(stop.engaged, Ordering::SeqCst);
+                    }
+                    Err(e) => tracing::warn!("policy: ignored a malformed emergency stop: {e}"),
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! zenoh clients: the arm as the policy reaches it, the robot as the daemon reaches it, and
+//! the policy's affordances as the daemon's grounded model reaches them.
+
+use super::common::{alive, query_all, query_one};
+use crate::controller::{Robot, RobotError};
+use grounding::{GroundingError, ScoredSkill, SkillSpace};
+use protocol::keys::{Component, RobotKeys};
+use protocol::messages::{decode, encode, AffordanceReply, AffordanceRequest, ArmCommand, ArmCommandBody, ArmReply, SkillReply, SkillReplyBody, SkillRequest};
+use protocol::{Observation, SCHEMA_VERSION};
+use sim::ArmState;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use zenoh::Wait;
+
+/// The current observation, asked of the simulator (or robot bridge).
+pub fn observe(session: &zenoh::Session, keys: &RobotKeys, timeout: Duration) -> Result<Observation, String> {
+    let replies = query_all(session, &keys.state(), Vec::new(), timeout).map_err(|e| e.to_string())?;
+    match replies.into_iter().next() {
+        None => Err(format!("no observation from {} within {:.1} s (is the sim running?)", keys.state(), timeout.as_secs_f64())),
+        Some(Err(e)) => Err(e),
+        Some(Ok(bytes)) => decode::<Observation>(&bytes).map_err(|e| e.to_string()),
+    }
+}
+
+/// The simulated arm, reached over zenoh.
+pub struct RemoteArm {
+    pub session: zenoh::Session,
+    pub keys: RobotKeys,
+    pub timeout: Duration,
+    /// Engaged emergency stop: every further command fails.
+    pub estop: Arc<AtomicBool>,
+}
+
+impl RemoteArm {
+    fn command(&mut self, body: ArmCommandBody) -> Result<ArmState, String> {
+        if self.estop.load(Ordering::SeqCst) {
+            return Err("emergency stop engaged".into());
+        }
+        let reply: ArmReply = query_one(&self.session, &self.keys.arm(), &ArmCommand { schema: SCHEMA_VERSION, body }, self.timeout)
+            .map_err(|e| format!("the sim did not answer: {e}"))??;
+        if !reply.ok {
+            return Err(reply.reason.unwrap_or_else(|| "the arm refused the command".into()));
+        }
+        Ok(ArmState { tip: reply.tip, holding: reply.holding, sim_seconds: reply.sim_seconds })
+    }
+}
+
+impl policies::Arm for RemoteArm {
+    fn observe(&mut self) -> Result<Observation, String> {
+        observe(&self.session, &self.keys, self.timeout)
+    }
+    fn move_to(&mut self, position: [f64; 3], speed: f64) -> Result<ArmState, String> {
+        self.command(ArmCommandBody::MoveTo { position, speed })
+    }
+    fn suction(&mut self, on: bool) -> Result<ArmState, String> {
+        self.command(ArmCommandBody::Suction { on })
+    }
+    fn wait(&mut self, seconds: f64) -> Result<ArmState, String> {
+        self.command(ArmCommandBody::Wait { seconds })
+    }
+}
+
+/// The robot as the daemon reaches it: observations from the sim, skills from the policy.
+pub struct ZenohRobot {
+    pub session: zenoh::Session,
+    pub keys: RobotKeys,
+    /// How long one skill may take.
+    pub skill_timeout: Duration,
+    pub observe_timeout: Duration,
+    /// The daemon's emergency-stop flag: while engaged, nothing is observed or executed.
+    pub estop: Option<Arc<AtomicBool>>,
+}
+
+impl ZenohRobot {
+    fn stopped(&self) -> Result<(), RobotError> {
+        match &self.estop {
+            Some(flag) if flag.load(Ordering::SeqCst) => Err(RobotError::Other("emergency stop engaged".into())),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Robot for ZenohRobot {
+    fn observe(&mut self) -> Result<Observation, RobotError> {
+        self.stopped()?;
+        if !alive(&self.session, &self.keys.alive(Component::Sim)) {
+            return Err(RobotError::Lost("sim"));
+        }
+        observe(&self.session, &self.keys, self.observe_timeout).map_err(RobotError::Other)
+    }
+
+    fn execute(&mut self, skill: &str, progress: &mut dyn FnMut(&str)) -> Result<policies::SkillOutcome, RobotError> {
+        self.stopped()?;
+        if !alive(&self.session, &self.keys.alive(Component::Policy)) {
+            return Err(RobotError::Lost("policy"));
+        }
+        let req = SkillRequest { schema: SCHEMA_VERSION, skill: skill.to_string() };
+        let replies = self
+            .session
+            .get(self.keys.skill())
+            .payload(encode(&req))
+            .timeout(self.skill_timeout)
+            .wait()
+            .map_err(|e| RobotError::Other(e.to_string()))?;
+        while let Ok(reply) = replies.recv() {
+            let sample = match reply.result() {
+                Ok(s) => s,
+                Err(e) => return Ok(policies::SkillOutcome { success: false, reason: Some(String::from_utf8_lossy(&e.payload().to_bytes()).into_owned()) }),
+            };
+            match decode::<SkillReply>(&sample.payload().to_bytes()) {
+                Ok(SkillReply { body: SkillReplyBody::Progress { phase }, .. }) => progress(&phase),
+                Ok(SkillReply { body: SkillReplyBody::Result { success, reason, .. }, .. }) => return Ok(policies::SkillOutcome { success, reason }),
+                Err(e) => return Err(RobotError::Other(format!("the policy sent a malformed reply: {e}"))),
+            }
+        }
+        // No result: the policy (or the sim under it) went away, or took too long.
+        if !alive(&self.session, &self.keys.alive(Component::Policy)) {
+            return Err(RobotError::Lost("policy"));
+        }
+        if !alive(&self.session, &self.keys.alive(Component::Sim)) {
+            return Err(RobotError::Lost("sim"));
+        }
+        Err(RobotError::Timeout { component: "policy", seconds: self.skill_timeout.as_secs_f64() })
+    }
+}
+
+/// The policy's own knowledge of what it can do, as a skill space for the affordance model:
+/// one query per plan step (not per token).
+pub struct RemoteSkillSpace {
+    pub session: zenoh::Session,
+    pub keys: RobotKeys,
+    pub timeout: Duration,
+}
+
+impl SkillSpace for RemoteSkillSpace {
+    fn admissible(&self, _observation: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
+        let req = AffordanceRequest { schema: SCHEMA_VERSION, texts: Vec::new() };
+        let err = |message: String| GroundingError::Model { model: "affordance".into(), message };
+        let reply: AffordanceReply = query_one(&self.session, &self.keys.affordance(), &req, self.timeout).map_err(|e| err(format!("the policy did not answer: {e}")))?.map_err(err)?;
+        Ok(reply.skills.into_iter().filter(|(_, f)| f.is_finite() && *f > 0.0).map(|(text, feasibility)| ScoredSkill { text, feasibility: feasibility.min(1.0) }).collect())
+    }
+}
