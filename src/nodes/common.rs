@@ -71,10 +71,16 @@ pub fn query_all(session: &zenoh::Session, key: &str, payload: Vec<u8>, timeout:
     let replies = session.get(key).payload(payload).timeout(timeout).wait().map_err(|e| NetError::Zenoh(e.to_string()))?;
     let mut out = Vec::new();
     while let Ok(reply) = replies.recv() {
-        out.push(match reply.result() {
-            Ok(sample) => Ok(sample.payload().to_bytes().into_owned()),
-            Err(err) => Err(String::from_utf8_lossy(&err.payload().to_bytes()).into_owned()),
-        });
+        match reply.result() {
+            Ok(sample) => out.push(Ok(sample.payload().to_bytes().into_owned())),
+            Err(err) => {
+                let message = String::from_utf8_lossy(&err.payload().to_bytes()).into_owned();
+                // zenoh's own error for a query that ran out of time: no answer, not an answer.
+                if message != "Timeout" {
+                    out.push(Err(message));
+                }
+            }
+        }
     }
     Ok(out)
 }

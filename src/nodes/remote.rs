@@ -106,7 +106,14 @@ impl Robot for ZenohRobot {
         while let Ok(reply) = replies.recv() {
             let sample = match reply.result() {
                 Ok(s) => s,
-                Err(e) => return Ok(policies::SkillOutcome { success: false, reason: Some(String::from_utf8_lossy(&e.payload().to_bytes()).into_owned()) }),
+                Err(e) => {
+                    let message = String::from_utf8_lossy(&e.payload().to_bytes()).into_owned();
+                    // zenoh answers a query that ran out of time with a "Timeout" error.
+                    if message == "Timeout" {
+                        break;
+                    }
+                    return Ok(policies::SkillOutcome { success: false, reason: Some(message) });
+                }
             };
             match decode::<SkillReply>(&sample.payload().to_bytes()) {
                 Ok(SkillReply { body: SkillReplyBody::Progress { phase }, .. }) => progress(&phase),

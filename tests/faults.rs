@@ -1,0 +1,169 @@
+//! Faults over a real zenoh session: bad messages, a policy that never answers, a sim that
+//! goes away, skills for objects that are not there. Each ends with a clear record, and the
+//! daemon keeps running.
+
+use grounded::controller::{Robot, RobotError};
+use grounded::decoder::DecodeConfig;
+use grounded::lm::LanguageModel;
+use grounded::nodes::common::{put, CommonArgs};
+use grounded::nodes::daemon::{self, DaemonConfig};
+use grounded::nodes::remote::{RemoteSkillSpace, ZenohRobot};
+use grounded::nodes::sim::SimState;
+use grounded::nodes::{policy, sim as sim_node};
+use grounded::planner::{Method, Planner};
+use protocol::keys::{Component, RobotId, RobotKeys};
+use protocol::messages::{decode, InstructionMsg, PlanProgress, PlanStatus, MAX_MESSAGE_BYTES};
+use protocol::SCHEMA_VERSION;
+use std::time::Duration;
+use zenoh::Wait;
+
+async fn session() -> zenoh::Session {
+    CommonArgs { mode: "peer".into(), ..CommonArgs::default() }.open().await.expect("open a zenoh session")
+}
+
+fn keys(name: &str) -> RobotKeys {
+    RobotKeys::new(RobotId::new(name).unwrap())
+}
+
+fn planner(session: &zenoh::Session, keys: &RobotKeys) -> Planner {
+    let lm = LanguageModel::load(&grounded::default_model_dir(), 1).expect("load the shipped model");
+    let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: Duration::from_secs(5) };
+    Planner::with_affordance(lm, DecodeConfig::default(), grounding::Affordance::new(space, 1e-6))
+}
+
+fn daemon_config() -> DaemonConfig {
+    DaemonConfig { method: Method::GdBeam, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3) }
+}
+
+/// Wait for the next plan progress of `id` whose status ends a plan.
+async fn final_progress(sub: &zenoh::pubsub::Subscriber<zenoh::handlers::FifoChannelHandler<zenoh::sample::Sample>>, id: &str) -> PlanProgress {
+    loop {
+        let sample = tokio::time::timeout(Duration::from_secs(60), sub.recv_async()).await.expect("progress in time").expect("a sample");
+        let p: PlanProgress = decode(&sample.payload().to_bytes()).expect("valid progress");
+        if p.instruction_id == id && matches!(p.status, PlanStatus::Done | PlanStatus::StepLimit | PlanStatus::Aborted) {
+            return p;
+        }
+    }
+}
+
+async fn wait_alive(session: &zenoh::Session, key: &str) {
+    for _ in 0..100 {
+        let (s, k) = (session.clone(), key.to_string());
+        if tokio::task::spawn_blocking(move || grounded::nodes::common::alive(&s, &k)).await.unwrap() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{key} never came up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_instructions_are_recorded_and_the_daemon_keeps_running() {
+    let session = session().await;
+    let keys = keys("faults-bad");
+    tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
+    tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
+    tokio::spawn(daemon::run(session.clone(), keys.clone(), planner(&session, &keys), daemon_config()));
+    for c in Component::ALL {
+        wait_alive(&session, &keys.alive(c)).await;
+    }
+    let sub = session.declare_subscriber(keys.plan()).await.unwrap();
+
+    session.put(keys.instruction(), b"{not json".to_vec()).await.unwrap();
+    let p = final_progress(&sub, "").await;
+    assert_eq!(p.status, PlanStatus::Aborted);
+    assert!(p.reason.as_deref().unwrap().contains("malformed instruction message"), "{p:?}");
+
+    session.put(keys.instruction(), vec![b' '; MAX_MESSAGE_BYTES + 10]).await.unwrap();
+    let p = final_progress(&sub, "").await;
+    assert!(p.reason.as_deref().unwrap().contains("at most"), "{p:?}");
+
+    let empty = InstructionMsg { schema: SCHEMA_VERSION, id: "empty".into(), text: "  ".into() };
+    let (s, k) = (session.clone(), keys.instruction());
+    tokio::task::spawn_blocking(move || put(&s, &k, &empty)).await.unwrap().unwrap();
+    let p = final_progress(&sub, "empty").await;
+    assert_eq!(p.status, PlanStatus::Aborted);
+    assert!(p.reason.as_deref().unwrap().contains("instruction is empty"), "{p:?}");
+
+    // Still serving: a good instruction succeeds.
+    let good = InstructionMsg { schema: SCHEMA_VERSION, id: "good".into(), text: "put the blocks in the bowls with matching colours".into() };
+    let (s, k) = (session.clone(), keys.instruction());
+    tokio::task::spawn_blocking(move || put(&s, &k, &good)).await.unwrap().unwrap();
+    let p = final_progress(&sub, "good").await;
+    assert_eq!(p.status, PlanStatus::Done, "{p:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_that_never_answers_times_out_and_a_missing_object_fails_with_a_reason() {
+    let session = session().await;
+    // A "policy" that announces itself and swallows every skill request.
+    let silent = keys("faults-silent");
+    let _token = session.liveliness().declare_token(silent.alive(Component::Policy)).await.unwrap();
+    let _sim_token = session.liveliness().declare_token(silent.alive(Component::Sim)).await.unwrap();
+    let queryable = session.declare_queryable(silent.skill()).await.unwrap();
+    let held = tokio::spawn(async move {
+        let mut kept = Vec::new();
+        while let Ok(q) = queryable.recv_async().await {
+            kept.push(q);
+        }
+    });
+    let (s, k) = (session.clone(), silent.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_millis(800), observe_timeout: Duration::from_secs(1), estop: None };
+        robot.execute("pick up the red block and place it in the red bowl", &mut |_| {})
+    })
+    .await
+    .unwrap();
+    assert!(matches!(result, Err(RobotError::Timeout { component: "policy", .. })), "{result:?}");
+    held.abort();
+
+    // A real policy and sim: a skill naming an object that is not there fails, with why.
+    let keys = keys("faults-missing");
+    tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
+    tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
+    wait_alive(&session, &keys.alive(Component::Policy)).await;
+    wait_alive(&session, &keys.alive(Component::Sim)).await;
+    let (s, k) = (session.clone(), keys.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), estop: None };
+        let mut phases = Vec::new();
+        let missing = robot.execute("pick up the purple elephant and place it in the red bowl", &mut |p| phases.push(p.to_string()));
+        let garbage = robot.execute("dance a little", &mut |_| {});
+        (missing, garbage, phases)
+    })
+    .await
+    .unwrap();
+    let (missing, garbage, phases) = outcome;
+    let missing = missing.unwrap();
+    assert!(!missing.success && missing.reason.as_deref().unwrap().contains("no purple elephant"), "{missing:?}");
+    assert!(phases.is_empty());
+    let garbage = garbage.unwrap();
+    assert!(garbage.reason.as_deref().unwrap().contains("cannot parse"), "{garbage:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sim_that_goes_away_ends_the_plan_with_a_record() {
+    let session = session().await;
+    let keys = keys("faults-gone");
+    let sim = tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 4, 0.0).unwrap()));
+    tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(2)));
+    tokio::spawn(daemon::run(session.clone(), keys.clone(), planner(&session, &keys), daemon_config()));
+    for c in Component::ALL {
+        wait_alive(&session, &keys.alive(c)).await;
+    }
+    // The sim goes away: its task ends and its liveliness token with it.
+    sim.abort();
+    let _ = sim.await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sub = session.declare_subscriber(keys.plan()).await.unwrap();
+    let msg = InstructionMsg { schema: SCHEMA_VERSION, id: "orphan".into(), text: "stack all the blocks".into() };
+    let (s, k) = (session.clone(), keys.instruction());
+    tokio::task::spawn_blocking(move || put(&s, &k, &msg)).await.unwrap().unwrap();
+    let p = final_progress(&sub, "orphan").await;
+    assert_eq!(p.status, PlanStatus::Aborted, "{p:?}");
+    assert!(p.reason.as_deref().unwrap().contains("the sim went away"), "{p:?}");
+    // The daemon is still there.
+    let (s, k) = (session.clone(), keys.alive(Component::Daemon));
+    assert!(tokio::task::spawn_blocking(move || grounded::nodes::common::alive(&s, &k)).await.unwrap());
+    let _ = session.liveliness().get(keys.alive_any()).wait();
+}
