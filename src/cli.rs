@@ -299,6 +299,9 @@ pub struct EvalArgs {
     /// Also write every episode's record (seed, task, plan, outcomes, tokens, timings) here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// How the controller reaches simulator and policy: over zenoh, or by direct calls.
+    #[arg(long, value_enum, default_value_t = grounded::eval::Transport::Zenoh)]
+    pub transport: grounded::eval::Transport,
     #[command(flatten)]
     pub planner: PlannerArgs,
 }
@@ -471,6 +474,7 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         seed: args.seed,
         workers: args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
         observation_noise: args.noise,
+        transport: args.transport,
     };
     let total = config.tasks.len() * config.methods.len() * config.episodes;
     let bar = indicatif::ProgressBar::new(total as u64);
@@ -481,7 +485,7 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let records = run(&config, &|done, _| bar.set_position(done as u64)).context("running the evaluation")?;
     bar.finish_and_clear();
-    println!("## grounded eval: tabletop, {} episodes per task and method, seed {}\n", config.episodes, config.seed);
+    println!("## grounded eval: tabletop, {} episodes per task and method, seed {}, over {:?}\n", config.episodes, config.seed, config.transport);
     println!("{}", tables(&records, &config.methods));
     println!("Per task template (successes / episodes):\n");
     println!("{}", per_task(&records, &config.methods));

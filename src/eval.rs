@@ -29,6 +29,17 @@ pub struct EvalConfig {
     pub seed: u64,
     pub workers: usize,
     pub observation_noise: f64,
+    pub transport: Transport,
+}
+
+/// How the controller reaches the simulator and the policy during an evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// Over zenoh, as in the demo and the daemon: each worker has a sim and a policy node of
+    /// its own robot id on one in-process session.
+    Zenoh,
+    /// Direct calls in each worker (same code paths for decoding, policy and physics).
+    Local,
 }
 
 /// One step of an episode's plan.
@@ -94,6 +105,53 @@ pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64
     let (result, abort) = run_closed_loop(planner, &mut robot, &ep.instruction, method, &mut |_| {})?;
     let truth = robot.arm.ground_truth();
     let verdict = judge(&ep, &truth);
+    let (success, reason) = (verdict.is_ok(), verdict.err());
+    Ok(record(task, episode, seed, method, &ep.instruction, &result, abort, success, reason, started, robot.arm.sim_seconds()))
+}
+
+/// Run one episode through zenoh: reset the worker's sim to the task, plan closed-loop with
+/// the policy node executing, judge on the sim's ground truth.
+pub fn run_episode_zenoh(
+    planner: &mut Planner,
+    session: &zenoh::Session,
+    keys: &protocol::keys::RobotKeys,
+    task: &Task,
+    episode: usize,
+    seed: u64,
+    method: Method,
+) -> Result<EpisodeRecord, EvalError> {
+    use crate::nodes::common::query_one;
+    use crate::nodes::remote::ZenohRobot;
+    use protocol::messages::{EpisodeReply, EpisodeRequest, EpisodeRequestBody};
+    use std::time::Duration;
+    let started = Instant::now();
+    let ep = generate(task, seed);
+    let ask = |body: EpisodeRequestBody| -> Result<EpisodeReply, EvalError> {
+        let req = EpisodeRequest { schema: protocol::SCHEMA_VERSION, body };
+        query_one(session, &keys.episode(), &req, Duration::from_secs(10)).map_err(|e| EvalError::Config(e.to_string()))?.map_err(EvalError::Config)
+    };
+    ask(EpisodeRequestBody::Reset { task: task.id.to_string(), seed })?;
+    planner.others = task_models(&ep.grounding);
+    let mut robot = ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: Duration::from_secs(60), observe_timeout: Duration::from_secs(5), estop: None };
+    let (result, abort) = run_closed_loop(planner, &mut robot, &ep.instruction, method, &mut |_| {})?;
+    let verdict = ask(EpisodeRequestBody::Judge)?;
+    Ok(record(task, episode, seed, method, &ep.instruction, &result, abort, verdict.success.unwrap_or(false), verdict.reason, started, verdict.sim_seconds))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    task: &Task,
+    episode: usize,
+    seed: u64,
+    method: Method,
+    instruction: &str,
+    result: &crate::planner::PlanResult,
+    abort: Option<String>,
+    success: bool,
+    reason: Option<String>,
+    started: Instant,
+    sim_seconds: f64,
+) -> EpisodeRecord {
     let steps = result
         .steps
         .iter()
@@ -102,21 +160,21 @@ pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64
             _ => StepRecord { skill: s.skill.clone(), success: true, reason: None },
         })
         .collect();
-    Ok(EpisodeRecord {
+    EpisodeRecord {
         task: task.id.to_string(),
         row: task.row().label().to_string(),
         method,
         episode,
         seed,
-        instruction: ep.instruction.clone(),
+        instruction: instruction.to_string(),
         steps,
         end: result.end.clone(),
-        success: verdict.is_ok(),
-        reason: abort.or(verdict.err()),
+        success: success && abort.is_none(),
+        reason: abort.or(reason),
         lm_tokens: result.tokens.total(),
         wall_seconds: started.elapsed().as_secs_f64(),
-        sim_seconds: robot.arm.sim_seconds(),
-    })
+        sim_seconds,
+    }
 }
 
 /// Run the whole evaluation on `workers` threads; `progress(done, total)` after each episode.
@@ -139,9 +197,20 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
     let results: Mutex<Vec<Option<Result<EpisodeRecord, String>>>> = Mutex::new(vec![None; total]);
     let workers = config.workers.clamp(1, total);
     let first_error: Mutex<Option<EvalError>> = Mutex::new(None);
+    // Over zenoh: one session, and per worker a sim node and a policy node of its own robot id.
+    let net = match config.transport {
+        Transport::Local => None,
+        Transport::Zenoh => Some(start_nodes(workers, config.observation_noise)?),
+    };
     std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
+        for w in 0..workers {
+            let next = &next;
+            let done = &done;
+            let results = &results;
+            let first_error = &first_error;
+            let jobs = &jobs;
+            let net = net.as_ref();
+            scope.spawn(move || {
                 let lm = match LanguageModel::load(&config.model, 1) {
                     Ok(lm) => lm,
                     Err(e) => {
@@ -151,14 +220,24 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                         return;
                     }
                 };
-                let mut planner = Planner::tabletop(lm, config.decode.clone());
+                let mut planner = match net {
+                    None => Planner::tabletop(lm, config.decode.clone()),
+                    Some(n) => {
+                        let space = crate::nodes::remote::RemoteSkillSpace { session: n.session.clone(), keys: n.keys[w].clone(), timeout: std::time::Duration::from_secs(5) };
+                        Planner::with_affordance(lm, config.decode.clone(), grounding::Affordance::new(space, config.decode.floor))
+                    }
+                };
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     if i >= total {
                         break;
                     }
                     let (task, episode, seed, method) = jobs[i];
-                    let record = run_episode(&mut planner, &task, episode, seed, method, config.observation_noise).map_err(|e| e.to_string());
+                    let record = match net {
+                        None => run_episode(&mut planner, &task, episode, seed, method, config.observation_noise),
+                        Some(n) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method),
+                    }
+                    .map_err(|e| e.to_string());
                     if let Ok(mut r) = results.lock() {
                         r[i] = Some(record);
                     }
@@ -167,6 +246,11 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
             });
         }
     });
+    if let Some(n) = net {
+        n.runtime.block_on(async {
+            let _ = n.session.close().await;
+        });
+    }
     if let Some(e) = first_error.into_inner().ok().flatten() {
         return Err(e);
     }
@@ -180,6 +264,43 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
         }
     }
     Ok(out)
+}
+
+/// The zenoh side of an evaluation: a runtime, a session, and each worker's robot keys.
+struct Nodes {
+    runtime: tokio::runtime::Runtime,
+    session: zenoh::Session,
+    keys: Vec<protocol::keys::RobotKeys>,
+}
+
+fn start_nodes(workers: usize, noise: f64) -> Result<Nodes, EvalError> {
+    use crate::nodes::{common::CommonArgs, policy, sim as sim_node};
+    use protocol::keys::{Component, RobotId, RobotKeys};
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| EvalError::Config(e.to_string()))?;
+    let session = runtime.block_on(CommonArgs { mode: "peer".into(), ..CommonArgs::default() }.open()).map_err(|e| EvalError::Config(e.to_string()))?;
+    let mut keys = Vec::new();
+    for w in 0..workers {
+        let id = RobotId::new(&format!("eval-{}-{w}", std::process::id())).map_err(|e| EvalError::Config(e.to_string()))?;
+        let k = RobotKeys::new(id);
+        let state = crate::nodes::sim::SimState::new("matching-bowls", 0, noise).map_err(EvalError::Config)?;
+        runtime.spawn(sim_node::run(session.clone(), k.clone(), state));
+        runtime.spawn(policy::run(session.clone(), k.clone(), std::time::Duration::from_secs(10)));
+        for c in [Component::Sim, Component::Policy] {
+            let key = k.alive(c);
+            let up = (0..200).any(|_| {
+                let ok = crate::nodes::common::alive(&session, &key);
+                if !ok {
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                ok
+            });
+            if !up {
+                return Err(EvalError::Config(format!("the {} node of worker {w} did not start", c.name())));
+            }
+        }
+        keys.push(k);
+    }
+    Ok(Nodes { runtime, session, keys })
 }
 
 /// PAPER.md-shaped Markdown tables of success rates, tokens and time.

@@ -15,6 +15,7 @@ fn config(tasks: &[&str], episodes: usize, methods: Vec<Method>) -> EvalConfig {
         seed: 7,
         workers: 2,
         observation_noise: 0.0,
+        transport: grounded::eval::Transport::Zenoh,
     }
 }
 
@@ -44,6 +45,18 @@ fn grounded_beam_search_beats_the_language_model_alone() {
         for s in &r.steps {
             assert!(!s.reason.as_deref().unwrap_or("").contains("no "), "{}: {:?}", r.task, s);
         }
+    }
+}
+
+#[test]
+fn zenoh_and_direct_calls_give_the_same_episodes() {
+    let mut c = config(&["stack-all-blocks", "snacks-right"], 1, vec![Method::GdGreedy, Method::GdBeam]);
+    let over_zenoh = run(&c, &|_, _| {}).unwrap();
+    c.transport = grounded::eval::Transport::Local;
+    let direct = run(&c, &|_, _| {}).unwrap();
+    for (z, d) in over_zenoh.iter().zip(&direct) {
+        assert_eq!((&z.task, z.method, z.success), (&d.task, d.method, d.success));
+        assert_eq!(z.steps.iter().map(|s| &s.skill).collect::<Vec<_>>(), d.steps.iter().map(|s| &s.skill).collect::<Vec<_>>());
     }
 }
 

@@ -251,6 +251,9 @@ pub struct EpisodeReply {
     pub instruction: String,
     pub success: Option<bool>,
     pub reason: Option<String>,
+    /// Simulated time since the episode's reset.
+    #[serde(default)]
+    pub sim_seconds: f64,
 }
 message!(EpisodeReply, "episode reply");
 

@@ -37,7 +37,14 @@ impl SimState {
     }
 
     fn episode_reply(&self, success: Option<bool>, reason: Option<String>) -> EpisodeReply {
-        EpisodeReply { schema: SCHEMA_VERSION, task: self.episode.task.id.to_string(), instruction: self.episode.instruction.clone(), success, reason }
+        EpisodeReply {
+            schema: SCHEMA_VERSION,
+            task: self.episode.task.id.to_string(),
+            instruction: self.episode.instruction.clone(),
+            success,
+            reason,
+            sim_seconds: self.world.sim_seconds(),
+        }
     }
 
     fn episode(&mut self, req: &EpisodeRequest) -> Result<EpisodeReply, String> {
