@@ -5,7 +5,7 @@
 
 use crate::affordance::{ScoredSkill, SkillSpace};
 use crate::model::GroundingError;
-use protocol::tabletop::geometry::{covering, location_of, planar, region_named, slot, xy, BLOCK_SIZE, STACK_RADIUS};
+use protocol::tabletop::geometry::{covering, free_spot, location_of, planar, region_named, slot, xy, BLOCK_SIZE, STACK_RADIUS};
 use protocol::tabletop::{Placement, TabletopSkill, CORNERS, POSITIONS, SIDES};
 use protocol::{ObjectKind, Observation, SceneObject};
 
@@ -102,13 +102,15 @@ pub fn apply(obs: &Observation, skill: &TabletopSkill) -> Result<Observation, Ef
     let target = match &pp.placement {
         Placement::In(c) => {
             let c = obs.object(c).ok_or_else(|| EffectError::UnknownPlace(o.name.clone(), pp.placement.to_string()))?;
-            free_spot(obs, o, xy(c), 0.0, 0.03)
+            let p = free_spot(obs, o, xy(c), 0.03, STACK_RADIUS, |_| true);
+            [p[0], p[1], 0.0]
         }
         Placement::On(t) => match obs.object(t) {
             Some(b) => [b.position[0], b.position[1], b.position[2] + BLOCK_SIZE],
             None => {
                 let region = region_named(t).ok_or_else(|| EffectError::UnknownPlace(o.name.clone(), pp.placement.to_string()))?;
-                free_spot(obs, o, region.anchor, 0.0, 0.06)
+                let p = free_spot(obs, o, region.anchor, 0.06, STACK_RADIUS, |_| true);
+                [p[0], p[1], 0.0]
             }
         },
         Placement::AtPosition(n) => {
@@ -121,19 +123,6 @@ pub fn apply(obs: &Observation, skill: &TabletopSkill) -> Result<Observation, Ef
         moved.position = target;
     }
     Ok(next)
-}
-
-/// A spot near `anchor` (within a few rings of `step`) that no other pickable object occupies.
-fn free_spot(obs: &Observation, o: &SceneObject, anchor: [f64; 2], z: f64, step: f64) -> [f64; 3] {
-    let offsets = [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0), (1.0, 1.0), (-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0)];
-    for (dx, dy) in offsets {
-        let p = [anchor[0] + dx * step, anchor[1] + dy * step, z];
-        let occupied = obs.objects.iter().any(|x| x.id != o.id && x.kind.is_pickable() && planar(x.position, [p[0], p[1]]) < STACK_RADIUS);
-        if !occupied {
-            return p;
-        }
-    }
-    [anchor[0], anchor[1], z]
 }
 
 #[cfg(test)]

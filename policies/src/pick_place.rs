@@ -5,7 +5,10 @@
 use crate::arm::Arm;
 use grounding::tabletop::TabletopSkills;
 use grounding::SkillSpace;
-use protocol::tabletop::geometry::{covering, inside, location_of, region_named, resting_on, slot, xy, STACK_RADIUS};
+use protocol::tabletop::geometry::{covering, free_spot, inside, location_of, region_named, resting_on, slot, xy, STACK_RADIUS};
+
+/// How far a placed object keeps from the others (m).
+const CLEARANCE: f64 = 0.045;
 use protocol::tabletop::{PickPlace as Parsed, Placement, TabletopSkill};
 use protocol::{Observation, SceneObject};
 use serde::Serialize;
@@ -76,19 +79,6 @@ fn height(o: &SceneObject) -> f64 {
     2.0 * sim::world::half_extents(o)[2]
 }
 
-/// A spot near `anchor` no other pickable object occupies (spiral of `step`).
-fn free_spot(obs: &Observation, moving: &SceneObject, anchor: [f64; 2], step: f64, fits: impl Fn([f64; 2]) -> bool) -> [f64; 2] {
-    let rings: [(f64, f64); 9] = [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0), (1.0, 1.0), (-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0)];
-    for (dx, dy) in rings {
-        let p = [anchor[0] + dx * step, anchor[1] + dy * step];
-        let free = obs.objects.iter().all(|o| o.id == moving.id || !o.kind.is_pickable() || ((o.position[0] - p[0]).powi(2) + (o.position[1] - p[1]).powi(2)).sqrt() > 0.045);
-        if free && fits(p) {
-            return p;
-        }
-    }
-    anchor
-}
-
 impl PickPlace {
     /// The skills this policy could carry out in a state, with feasibility: its answer to
     /// affordance queries.
@@ -131,7 +121,7 @@ impl PickPlace {
                 let Some(container) = obs.object(c).filter(|c| c.kind.is_container()) else {
                     return Ok(SkillOutcome::fail(format!("there is no container called the {c}")));
                 };
-                let spot = free_spot(&obs, &obj, xy(container), 0.03, |q| inside(container, [q[0], q[1], 0.0]));
+                let spot = free_spot(&obs, &obj, xy(container), 0.03, CLEARANCE, |q| inside(container, [q[0], q[1], 0.0]));
                 (spot, 0.02)
             }
             Placement::On(t) => match obs.object(t) {
@@ -147,7 +137,7 @@ impl PickPlace {
                     let Some(region) = region_named(t) else {
                         return Ok(SkillOutcome::fail(format!("there is no {t} on the table")));
                     };
-                    (free_spot(&obs, &obj, region.anchor, 0.06, |q| region.contains(q[0], q[1])), 0.005)
+                    (free_spot(&obs, &obj, region.anchor, 0.06, CLEARANCE, |q| region.contains(q[0], q[1])), 0.005)
                 }
             },
             Placement::AtPosition(n) => (slot(*n), 0.005),

@@ -263,6 +263,17 @@ pub mod geometry {
         REGIONS.iter().find(|r| r.contains(o.position[0], o.position[1])).map(|r| Placement::On(r.name.to_string()))
     }
 
+    /// A spot near `anchor` (the anchor, then a ring of eight at `step`) where no other
+    /// pickable object than `moving` stands within `clearance` and that `fits` accepts;
+    /// the anchor itself when none is free.
+    pub fn free_spot(obs: &Observation, moving: &SceneObject, anchor: [f64; 2], step: f64, clearance: f64, fits: impl Fn([f64; 2]) -> bool) -> [f64; 2] {
+        const RING: [(f64, f64); 9] = [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0), (1.0, 1.0), (-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0)];
+        RING.iter()
+            .map(|(dx, dy)| [anchor[0] + dx * step, anchor[1] + dy * step])
+            .find(|p| fits(*p) && obs.objects.iter().all(|o| o.id == moving.id || !o.kind.is_pickable() || planar(o.position, *p) >= clearance))
+            .unwrap_or(anchor)
+    }
+
     /// The objects of a stack, bottom first, that `o` belongs to.
     pub fn stack_of<'a>(obs: &'a Observation, o: &'a SceneObject) -> Vec<&'a SceneObject> {
         let mut members: Vec<&SceneObject> = obs.objects.iter().filter(|x| x.kind.is_pickable() && planar(x.position, xy(o)) < STACK_RADIUS).collect();

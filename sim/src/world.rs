@@ -320,13 +320,6 @@ impl World {
         self.settle(seconds);
         Ok(self.arm())
     }
-
-    /// Top surface height of an object (for placing on it).
-    pub fn top_of(&self, name: &str) -> Option<f64> {
-        let b = self.objects.iter().find(|b| b.meta.name == name)?;
-        let t = self.bodies.get(b.handle)?.translation();
-        Some(if b.meta.kind.is_container() { f64::from(t.z) + 0.01 } else { f64::from(t.z) + b.half[2] })
-    }
 }
 
 #[cfg(test)]
