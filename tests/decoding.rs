@@ -20,7 +20,7 @@ fn scene(objects: &[(&str, ObjectKind)]) -> Observation {
     let objects = objects
         .iter()
         .enumerate()
-        .map(|(i, (name, kind))| SceneObject { id: format!("o{i}"), name: name.to_string(), kind: *kind, position: [xs[i % 5], ys[(i / 5) % 2], 0.0] })
+        .map(|(i, (name, kind))| SceneObject::new(format!("o{i}"), *name, *kind, [xs[i % 5], ys[(i / 5) % 2], 0.0]))
         .collect();
     Observation::new(Domain::Tabletop, objects)
 }

@@ -101,7 +101,7 @@ mod tests {
     use protocol::{Domain, ObjectKind, SceneObject};
 
     fn scene() -> Observation {
-        let obj = |name: &str, kind| SceneObject { id: name.into(), name: name.into(), kind, position: [0.0; 3] };
+        let obj = |name: &str, kind| SceneObject::new(name, name, kind, [0.0; 3]);
         Observation::new(Domain::Tabletop, vec![obj("apple", ObjectKind::Item), obj("chips bag", ObjectKind::Item), obj("brown box", ObjectKind::Box)])
     }
 

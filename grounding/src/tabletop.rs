@@ -131,7 +131,7 @@ mod tests {
     use protocol::Domain;
 
     fn obj(id: &str, name: &str, kind: ObjectKind, x: f64, y: f64) -> SceneObject {
-        SceneObject { id: id.into(), name: name.into(), kind, position: [x, y, 0.0] }
+        SceneObject::new(id, name, kind, [x, y, 0.0])
     }
 
     fn scene() -> Observation {

@@ -68,6 +68,18 @@ pub struct SceneObject {
     /// Position of the object's base centre in metres, table frame: x right, y away from
     /// the robot ("top"), z up from the table surface.
     pub position: [f64; 3],
+    /// Rotation about the vertical axis, radians.
+    #[serde(default)]
+    pub yaw: f64,
+    /// The object's colour (red, green, blue), where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rgb: Option<[u8; 3]>,
+}
+
+impl SceneObject {
+    pub fn new(id: impl Into<String>, name: impl Into<String>, kind: ObjectKind, position: [f64; 3]) -> Self {
+        Self { id: id.into(), name: name.into(), kind, position, yaw: 0.0, rgb: None }
+    }
 }
 
 /// The world state: every object the robot observes.
@@ -140,7 +152,7 @@ impl Observation {
             if !names.insert(o.name.as_str()) {
                 return Err(ObservationError::DuplicateName(o.name.clone()));
             }
-            if o.position.iter().any(|v| !v.is_finite()) {
+            if o.position.iter().any(|v| !v.is_finite()) || !o.yaw.is_finite() {
                 return Err(ObservationError::BadPosition { id: o.id.clone(), position: o.position });
             }
         }

@@ -97,3 +97,12 @@ pub fn letter_of(name: &str) -> Option<char> {
 pub fn is_forbidden(name: &str) -> bool {
     name.split(' ').any(|w| FORBIDDEN.contains(&w))
 }
+
+/// The colour an object is drawn with: its colour word's, an item's own, wood for letters.
+pub fn rgb_of(name: &str, kind: protocol::ObjectKind) -> Option<[u8; 3]> {
+    match kind {
+        protocol::ObjectKind::Letter => Some([222, 184, 135]),
+        protocol::ObjectKind::Item => item_named(name).map(|i| i.rgb),
+        _ => colour_of(name).and_then(rgb_of_colour),
+    }
+}

@@ -359,7 +359,10 @@ pub fn generate(task: &Task, seed: u64) -> Episode {
         .into_iter()
         .zip(positions)
         .enumerate()
-        .map(|(i, ((name, kind), [x, y]))| SceneObject { id: format!("o{i}"), name, kind, position: [x, y, 0.0] })
+        .map(|(i, ((name, kind), [x, y]))| {
+            let rgb = catalog::rgb_of(&name, kind);
+            SceneObject { rgb, ..SceneObject::new(format!("o{i}"), name, kind, [x, y, 0.0]) }
+        })
         .collect();
     Episode { task: *task, seed, instruction, scene: Observation::new(Domain::Tabletop, objects), goal, grounding }
 }

@@ -236,6 +236,7 @@ impl World {
                     let t = body.translation();
                     let base = if o.kind.is_container() { 0.0 } else { b.half[2] };
                     o.position = [f64::from(t.x), f64::from(t.y), f64::from(t.z) - base];
+                    o.yaw = f64::from(body.rotation().euler_angles().2);
                 }
                 o
             })
@@ -330,7 +331,7 @@ mod tests {
     use protocol::Domain;
 
     fn obj(id: &str, name: &str, kind: ObjectKind, x: f64, y: f64) -> SceneObject {
-        SceneObject { id: id.into(), name: name.into(), kind, position: [x, y, 0.0] }
+        SceneObject::new(id, name, kind, [x, y, 0.0])
     }
 
     fn scene() -> Observation {
