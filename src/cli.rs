@@ -64,7 +64,8 @@ pub enum Command {
     /// Run the controller daemon: takes instructions over zenoh, plans closed-loop.
     #[command(after_help = NODE_EXAMPLES)]
     Daemon(DaemonArgs),
-    /// Send an instruction to a robot's daemon and follow its progress until the plan ends.
+    /// Send an instruction to a robot's daemon and follow its progress until the plan ends
+    /// (exit status 0 when the plan said done, 3 when it hit the step limit or was aborted).
     Send(SendArgs),
     /// Run a zenoh router (for components on several machines).
     Router(RouterArgs),
@@ -174,7 +175,9 @@ const DEMO_EXAMPLES: &str = "Examples:
 Tasks: alphabetical-order, spell-word, separate-vowels, reverse-alphabetical-order, spell-sport,
 symmetric-letters, separate-consonants, letters-less-than-d, stack-all-blocks, blocks-on-place,
 matching-bowls, mismatched-bowls, different-corners, stack-cool-colours, stack-warm-colours,
-primary-colours-left, pack-brown-box, pack-boxes, snacks-right, picnic-box.";
+primary-colours-left, pack-brown-box, pack-boxes, snacks-right, picnic-box.
+
+Exit status: 0 when the task succeeded, 3 when it did not, 1 on an error.";
 
 const NODE_EXAMPLES: &str = "Separate processes find each other through zenoh endpoints, e.g. on one machine:
   grounded sim    --robot r1 --listen tcp/127.0.0.1:7501 --task matching-bowls --seed 0

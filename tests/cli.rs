@@ -179,3 +179,27 @@ fn a_wrong_ort_dylib_path_is_an_error_that_says_how_to_install() {
     assert!(stderr.contains("ORT_DYLIB_PATH=/nonexistent/libonnxruntime.so.1.32.0"), "{stderr}");
     assert!(stderr.contains("bash tools/setup-onnxruntime.sh"), "{stderr}");
 }
+
+#[test]
+fn bad_arguments_of_the_closed_loop_commands_are_refused_clearly() {
+    fails_with(&["demo", "--task", "juggle"], "unknown task \"juggle\"");
+    fails_with(&["demo", "--robot", "Robot/1"], "robot id \"Robot/1\" is not valid");
+    fails_with(&["sim", "--robot", "bad id"], "robot id \"bad id\" is not valid");
+    fails_with(&["sim", "--robot", "r1", "--task", "juggle"], "unknown task");
+    fails_with(&["eval", "--tasks", "juggle"], "unknown task \"juggle\"");
+    fails_with(&["eval", "--domain", "grid"], "only the tabletop domain");
+    fails_with(&["eval", "--noise", "2"], "--noise 2 m");
+    fails_with(&["daemon", "--robot", "r1", "--skill-timeout", "0"], "--skill-timeout 0 s");
+    fails_with(&["send", "--robot", "r1", " "], "the instruction is empty");
+    fails_with(&["plan", "--scene", SCENE, "--renorm-floor", "0", MATCHING], "renorm_floor");
+}
+
+#[test]
+fn the_demo_runs_an_episode_to_success() {
+    let out = grounded(&["demo", "--task", "matching-bowls", "--seed", "0"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("instruction: \"put the blocks in the bowls with matching colours\""), "{stdout}");
+    assert!(stdout.contains("-> carried out by the policy"), "{stdout}");
+    assert!(stdout.contains("success (judged on the simulator's ground truth): yes"), "{stdout}");
+}
