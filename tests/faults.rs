@@ -167,3 +167,64 @@ async fn a_sim_that_goes_away_ends_the_plan_with_a_record() {
     assert!(tokio::task::spawn_blocking(move || grounded::nodes::common::alive(&s, &k)).await.unwrap());
     let _ = session.liveliness().get(keys.alive_any()).wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_queryable_answers_a_malformed_request_with_the_reason() {
+    use grounded::nodes::common::query_all;
+    let session = session().await;
+    let keys = keys("faults-malformed");
+    tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
+    tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
+    wait_alive(&session, &keys.alive(Component::Sim)).await;
+    wait_alive(&session, &keys.alive(Component::Policy)).await;
+    let cases: Vec<(String, Vec<u8>, &str)> = vec![
+        (keys.arm(), br#"{"kind": "teleport"}"#.to_vec(), "malformed arm command message"),
+        (keys.arm(), br#"{"kind": "move-to", "position": [9, 9, 9], "speed": 0.5}"#.to_vec(), "outside the arm's reach"),
+        (keys.episode(), br#"{"kind": "reset", "task": "juggle", "seed": 1}"#.to_vec(), "unknown task \"juggle\""),
+        (keys.episode(), b"[]".to_vec(), "malformed episode request message"),
+        (keys.affordance(), br#"{"texts": 3}"#.to_vec(), "malformed affordance request message"),
+        (keys.skill(), b"\xff".to_vec(), "malformed skill request message"),
+        (keys.arm(), vec![b'{'; MAX_MESSAGE_BYTES + 1], "at most"),
+    ];
+    for (key, payload, needle) in cases {
+        let s = session.clone();
+        let k = key.clone();
+        let replies = tokio::task::spawn_blocking(move || query_all(&s, &k, payload, Duration::from_secs(5))).await.unwrap().unwrap();
+        let text: Vec<String> = replies
+            .into_iter()
+            .map(|r| match r {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(e) => e,
+            })
+            .collect();
+        assert!(text.iter().any(|t| t.contains(needle)), "{key}: expected {needle:?} in {text:?}");
+    }
+    // A malformed emergency stop is ignored: the policy still works.
+    session.put(keys.estop(), b"stop!".to_vec()).await.unwrap();
+    let (s, k) = (session.clone(), keys.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), estop: None };
+        robot.execute("done", &mut |_| {})
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(outcome.success);
+
+    // An engaged emergency stop: the policy refuses to move the arm, and says why.
+    let stop = protocol::messages::EStop { schema: SCHEMA_VERSION, engaged: true, reason: Some("test".into()) };
+    let (s, k) = (session.clone(), keys.estop());
+    tokio::task::spawn_blocking(move || put(&s, &k, &stop)).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (s, k) = (session.clone(), keys.clone());
+    let stopped = tokio::task::spawn_blocking(move || {
+        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), estop: None };
+        let state = robot.observe().unwrap();
+        let block = state.objects.iter().find(|o| o.kind == protocol::ObjectKind::Block).unwrap().name.clone();
+        robot.execute(&format!("pick up the {block} and place it on the top left corner"), &mut |_| {})
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!stopped.success && stopped.reason.as_deref().unwrap().contains("emergency stop engaged"), "{stopped:?}");
+}
