@@ -13,6 +13,10 @@ use protocol::{ObjectKind, Observation, SceneObject};
 /// every feasible skill by the language model's conviction, not by default.
 pub const DONE_FEASIBILITY: f64 = 0.2;
 
+/// The feasibility of moving an object that already sits at a named place (in a container,
+/// on a block, a corner, a side or a letter slot).
+pub const REPLACE_FEASIBILITY: f64 = 0.1;
+
 /// The tabletop skills: every pick-and-place of a free pickable object to a place it could
 /// go (a container, the top of a block, a corner or side, a free letter slot), plus `done`.
 /// A move that would leave the object where it is already is not admissible.
@@ -52,8 +56,11 @@ impl SkillSpace for TabletopSkills {
     fn admissible(&self, obs: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
         let mut out = vec![ScoredSkill { text: "done".into(), feasibility: DONE_FEASIBILITY }];
         for o in obs.objects.iter().filter(|o| o.kind.is_pickable() && covering(obs, o).is_none()) {
+            // An object that already sits at a named place was put there on purpose: moving it
+            // again is possible but seldom what is wanted.
+            let feasibility = if location_of(obs, o).is_some() { REPLACE_FEASIBILITY } else { 1.0 };
             for p in Self::placements(obs, o) {
-                out.push(ScoredSkill { text: format!("pick up the {} and place it {}", o.name, p), feasibility: 1.0 });
+                out.push(ScoredSkill { text: format!("pick up the {} and place it {}", o.name, p), feasibility });
             }
         }
         Ok(out)
