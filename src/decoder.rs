@@ -336,13 +336,12 @@ pub fn decode_skill(
         sort_best_first(&mut cands);
         let lists = candidate_lists(&beams, &mut cands);
         let mut next: Vec<usize> = Vec::new();
-        let mut taken = 0;
         let cutoff = cands.first().map_or(f32::NEG_INFINITY, |c| c.total - config.beam_margin);
+        // The best B candidates (sorted), finished or not, while within the pruning margin.
         for (i, c) in cands.iter().enumerate() {
-            if taken == config.beam_width || c.total == f32::NEG_INFINITY || c.total < cutoff {
+            if i == config.beam_width || c.total == f32::NEG_INFINITY || c.total < cutoff {
                 break;
             }
-            taken += 1;
             if c.finishes() {
                 if best.as_ref().is_none_or(|(b, _, _)| c.total > b.score) {
                     best = Some((child(&beams, &cands, i, &lists), cache.row(c.parent)?, c.tail.clone().unwrap_or_default()));
