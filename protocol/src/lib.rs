@@ -11,5 +11,5 @@ pub mod observation;
 pub mod skill;
 pub mod tabletop;
 
-pub use observation::{Domain, ObjectKind, Observation, ObservationError, SceneObject, SCHEMA_VERSION};
+pub use observation::{Domain, ObjectKind, Observation, ObservationError, RobotState, SceneObject, SCHEMA_VERSION};
 pub use skill::{SkillText, SkillTextError};

@@ -91,6 +91,23 @@ pub struct Observation {
     pub domain: Domain,
     #[serde(default)]
     pub objects: Vec<SceneObject>,
+    /// The robot itself, where the source knows it (the simulator always does; a hand-written
+    /// scene need not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub robot: Option<RobotState>,
+}
+
+/// The robot's own state at the moment of an observation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobotState {
+    /// The robot's clock in seconds (simulation time in the simulator), from the episode's start.
+    pub time_s: f64,
+    /// Position of the gripper's tip, metres, table frame.
+    pub gripper: [f64; 3],
+    /// The name of the object held, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holding: Option<String>,
 }
 
 fn schema_version() -> u32 {
@@ -115,11 +132,13 @@ pub enum ObservationError {
     DuplicateName(String),
     #[error("object {id:?} has a position that is not finite: {position:?}")]
     BadPosition { id: String, position: [f64; 3] },
+    #[error("the robot state is not finite (time {time_s}, gripper {gripper:?})")]
+    BadRobotState { time_s: f64, gripper: [f64; 3] },
 }
 
 impl Observation {
     pub fn new(domain: Domain, objects: Vec<SceneObject>) -> Self {
-        Self { schema: SCHEMA_VERSION, domain, objects }
+        Self { schema: SCHEMA_VERSION, domain, objects, robot: None }
     }
 
     /// Parse and validate an observation from JSON text.
@@ -154,6 +173,11 @@ impl Observation {
             }
             if o.position.iter().any(|v| !v.is_finite()) || !o.yaw.is_finite() {
                 return Err(ObservationError::BadPosition { id: o.id.clone(), position: o.position });
+            }
+        }
+        if let Some(r) = &self.robot {
+            if !r.time_s.is_finite() || r.gripper.iter().any(|v| !v.is_finite()) {
+                return Err(ObservationError::BadRobotState { time_s: r.time_s, gripper: r.gripper });
             }
         }
         Ok(())

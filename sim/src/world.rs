@@ -241,7 +241,10 @@ impl World {
                 o
             })
             .collect();
-        Observation::new(protocol::Domain::Tabletop, objects)
+        let mut obs = Observation::new(protocol::Domain::Tabletop, objects);
+        let arm = self.arm();
+        obs.robot = Some(protocol::RobotState { time_s: arm.sim_seconds, gripper: arm.tip, holding: arm.holding });
+        obs
     }
 
     /// What the robot observes: the true state plus the configured noise.
