@@ -44,8 +44,15 @@ fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
     v[v.len() / 2]
 }
 
+/// The benchmark's results: the Markdown report, and the same numbers as JSON.
+#[derive(Clone, Debug)]
+pub struct BenchReport {
+    pub markdown: String,
+    pub json: serde_json::Value,
+}
+
 /// Run every method `repeats` times and report.
-pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, instruction: &str, repeats: usize) -> Result<String, BenchError> {
+pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, instruction: &str, repeats: usize) -> Result<BenchReport, BenchError> {
     let t0 = Instant::now();
     grounding::runtime::ensure().map_err(|e| SetupError::Lm(e.into()))?;
     let runtime_start = t0.elapsed();
@@ -86,7 +93,37 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
         wall,
         simulated / wall.max(1e-9)
     );
-    Ok(out)
+    let methods: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "method": r.method,
+                "latency_ms": ms(r.latency),
+                "steps": r.steps,
+                "lm_tokens": r.tokens,
+                "forward_passes": r.forward_passes,
+                "lm_ms_per_pass": ms(r.lm_per_step),
+                "decoder_ms_per_pass": ms(r.overhead_per_step),
+                "binding_ms_per_step": ms(r.binding_per_step),
+                "plan": r.skills,
+            })
+        })
+        .collect();
+    let json = serde_json::json!({
+        "machine": machine(),
+        "model": options.model,
+        "threads": options.threads,
+        "scene": scene_path,
+        "instruction": instruction,
+        "decoder": options.config,
+        "repeats": repeats,
+        "onnxruntime_start_ms": ms(runtime_start),
+        "model_load_ms": ms(load),
+        "peak_memory_mib": peak_memory_mib(),
+        "methods": methods,
+        "physics": {"simulated_s": simulated, "wall_s": wall, "speedup": simulated / wall.max(1e-9)},
+    });
+    Ok(BenchReport { markdown: out, json })
 }
 
 /// Simulated seconds and wall seconds of three pick-and-place skills in the physics world.

@@ -4,6 +4,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use grounded::decoder::DecodeConfig;
 use grounded::planner::{Method, PlanResult, StepExplanation, StepOutcome};
+use grounded::config::ConfigFile;
+use grounded::dashboard::DashboardArgs;
 use grounded::setup::{build_planner, load_scene, PlannerOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,12 +29,31 @@ Methods:
 A scene is JSON: {\"domain\": \"tabletop\", \"objects\": [{\"id\": \"b1\", \"name\": \"red block\",
 \"kind\": \"block\", \"position\": [x, y, z]}, ...]} with kinds block, bowl, letter, item, box.";
 
+const TOP_EXAMPLES: &str = "Start here:
+  grounded demo                     one episode, closed-loop, with a printed account
+  grounded demo --serve             ... and the dashboard in your browser (http://127.0.0.1:9090)
+  grounded plan --scene examples/scenes/blocks-and-bowls.json --explain \"put the blocks in the bowls with matching colours\"
+  grounded eval --episodes 5        success rates of every method on all 20 tabletop tasks
+  grounded config > grounded.toml   every decoder and grounded-model setting, documented
+
+Exit status (every command):
+  0  success
+  1  an error: bad input, a missing model or ONNX Runtime, a network failure (the message says which)
+  2  a usage error: unknown flag or bad flag value (clap's message)
+  3  the robot did not succeed: the episode failed its check (demo) or the plan did not end in done (send)
+
+Logs: RUST_LOG=grounded=debug or -v / -vv; logs go to stderr, results to stdout.";
+
 #[derive(Parser, Debug)]
-#[command(name = "grounded", version, about = ABOUT)]
+#[command(name = "grounded", version, about = ABOUT, after_help = TOP_EXAMPLES)]
 pub struct Cli {
     /// More log output (-v: debug, -vv: trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Configuration file (TOML) with decoder and grounded-model settings; flags override it.
+    /// `grounded config` prints one with every default.
+    #[arg(long, value_name = "FILE", global = true, env = "GROUNDED_CONFIG")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -69,51 +90,63 @@ pub enum Command {
     Send(SendArgs),
     /// Run a zenoh router (for components on several machines).
     Router(RouterArgs),
+    /// Print a configuration file with every setting at its default, each explained
+    /// (or, with --config, check that file and print the settings it gives).
+    #[command(after_help = "Examples:\n  grounded config > grounded.toml\n  grounded --config grounded.toml config --json")]
+    Config(ConfigArgs),
 }
 
-/// Model and grounded-model options shared by every command that plans.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    /// Print the settings in effect (defaults, then --config) as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Model and grounded-model options shared by every command that plans. Each flag beats
+/// the configuration file (--config), which beats the built-in default shown here.
+#[derive(Args, Debug, Clone, Default)]
 pub struct PlannerArgs {
     /// Model directory in the standard ONNX export layout (model.onnx, tokenizer.json,
     /// config.json) [default: the shipped models/planner-gpt2]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Planner")]
     pub model: Option<PathBuf>,
-    /// Candidate tokens per beam and step, by LM probability.
-    #[arg(long, default_value_t = DecodeConfig::default().top_k)]
-    pub top_k: usize,
-    /// Beams kept per step (gd-beam).
-    #[arg(long, default_value_t = DecodeConfig::default().beam_width)]
-    pub beam_width: usize,
-    /// Probability the affordance gives text that no admissible skill starts with.
-    #[arg(long, default_value_t = DecodeConfig::default().floor)]
-    pub floor: f64,
-    /// Most tokens in one skill.
-    #[arg(long, default_value_t = DecodeConfig::default().max_skill_tokens)]
-    pub max_skill_tokens: usize,
-    /// Most steps in one plan.
-    #[arg(long, default_value_t = DecodeConfig::default().max_steps)]
-    pub max_steps: usize,
-    /// Beam pruning: drop candidates this many nats behind the step's best ("inf": never).
-    #[arg(long, default_value_t = DecodeConfig::default().beam_margin)]
-    pub beam_margin: f32,
-    /// Smallest per-step normaliser of grounded decoding (1 turns renormalisation off).
-    #[arg(long, default_value_t = DecodeConfig::default().renorm_floor)]
-    pub renorm_floor: f64,
+    /// Candidate tokens per beam and step, by LM probability [default: 20]
+    #[arg(long, help_heading = "Planner")]
+    pub top_k: Option<usize>,
+    /// Beams kept per step (gd-beam) [default: 2]
+    #[arg(long, help_heading = "Planner")]
+    pub beam_width: Option<usize>,
+    /// Probability the affordance gives text that no admissible skill starts with [default: 1e-6]
+    #[arg(long, help_heading = "Planner")]
+    pub floor: Option<f64>,
+    /// Most tokens in one skill [default: 32]
+    #[arg(long, help_heading = "Planner")]
+    pub max_skill_tokens: Option<usize>,
+    /// Most steps in one plan [default: 12]
+    #[arg(long, help_heading = "Planner")]
+    pub max_steps: Option<usize>,
+    /// Beam pruning: drop candidates this many nats behind the step's best ("inf": never) [default: 10]
+    #[arg(long, help_heading = "Planner")]
+    pub beam_margin: Option<f32>,
+    /// Smallest per-step normaliser of grounded decoding (1 turns renormalisation off) [default: 0.05]
+    #[arg(long, help_heading = "Planner")]
+    pub renorm_floor: Option<f64>,
     /// Safety rules (JSON: {"forbidden": ["red", "knife"], "mode": "hard"|"soft", "epsilon": 0.001}).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Planner")]
     pub safety: Option<PathBuf>,
     /// Preferred objects (JSON: {"preferred": ["apple"], "alpha": 0.5, "beta": 0.1}).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Planner")]
     pub preference: Option<PathBuf>,
     /// A learned ONNX grounded model (directory with scorer.onnx and scorer.json); repeatable.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Planner")]
     pub scorer: Vec<PathBuf>,
     /// Weight of a grounded model in the decoding rule, e.g. --weight safety=2 (default 1); repeatable.
-    #[arg(long, value_name = "NAME=W", value_parser = parse_weight)]
+    #[arg(long, value_name = "NAME=W", value_parser = parse_weight, help_heading = "Planner")]
     pub weight: Vec<(String, f32)>,
-    /// ONNX Runtime threads for the language model.
-    #[arg(long, default_value_t = 1)]
-    pub threads: usize,
+    /// ONNX Runtime threads for the language model [default: 1]
+    #[arg(long, help_heading = "Planner")]
+    pub threads: Option<usize>,
 }
 
 fn parse_weight(s: &str) -> Result<(String, f32), String> {
@@ -126,25 +159,37 @@ fn parse_weight(s: &str) -> Result<(String, f32), String> {
 }
 
 impl PlannerArgs {
-    pub fn options(&self) -> PlannerOptions {
+    /// The planner's options: these flags over the configuration file over the defaults.
+    pub fn options(&self, file: &ConfigFile) -> PlannerOptions {
+        let base = file.decoder_config(&DecodeConfig::default());
+        let mut weights: Vec<(String, f32)> = file.grounding.weights.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        for (name, w) in &self.weight {
+            weights.retain(|(n, _)| n != name);
+            weights.push((name.clone(), *w));
+        }
         PlannerOptions {
-            model: self.model.clone().unwrap_or_else(grounded::default_model_dir),
-            threads: self.threads,
+            model: self.model.clone().or_else(|| file.model.dir.clone()).unwrap_or_else(grounded::default_model_dir),
+            threads: self.threads.or(file.model.threads).unwrap_or(1),
             config: DecodeConfig {
-                top_k: self.top_k,
-                beam_width: self.beam_width,
-                floor: self.floor,
-                max_skill_tokens: self.max_skill_tokens,
-                max_steps: self.max_steps,
-                renorm_floor: self.renorm_floor,
-                beam_margin: self.beam_margin,
+                top_k: self.top_k.unwrap_or(base.top_k),
+                beam_width: self.beam_width.unwrap_or(base.beam_width),
+                floor: self.floor.unwrap_or(base.floor),
+                max_skill_tokens: self.max_skill_tokens.unwrap_or(base.max_skill_tokens),
+                max_steps: self.max_steps.unwrap_or(base.max_steps),
+                renorm_floor: self.renorm_floor.unwrap_or(base.renorm_floor),
+                beam_margin: self.beam_margin.unwrap_or(base.beam_margin),
             },
-            safety: self.safety.clone(),
-            preference: self.preference.clone(),
-            scorers: self.scorer.clone(),
-            weights: self.weight.clone(),
+            safety: self.safety.clone().or_else(|| file.grounding.safety.clone()),
+            preference: self.preference.clone().or_else(|| file.grounding.preference.clone()),
+            scorers: if self.scorer.is_empty() { file.grounding.scorers.clone() } else { self.scorer.clone() },
+            weights,
         }
     }
+}
+
+/// The method: the flag, else the configuration file, else gd-beam.
+fn method_of(flag: Option<Method>, file: &ConfigFile) -> Method {
+    flag.or_else(|| file.method()).unwrap_or(Method::GdBeam)
 }
 
 #[derive(Args, Debug)]
@@ -152,9 +197,9 @@ pub struct PlanArgs {
     /// The scene (JSON observation) to plan in.
     #[arg(long, value_name = "FILE")]
     pub scene: PathBuf,
-    /// How skills are chosen.
-    #[arg(long, value_enum, default_value_t = Method::GdBeam)]
-    pub method: Method,
+    /// How skills are chosen [default: gd-beam]
+    #[arg(long, value_enum)]
+    pub method: Option<Method>,
     /// Print, for every token, the candidates with their LM, grounded and combined scores.
     #[arg(long)]
     pub explain: bool,
@@ -169,6 +214,10 @@ pub struct PlanArgs {
 
 const DEMO_EXAMPLES: &str = "Examples:
   grounded demo
+  grounded demo --serve                       (then open http://127.0.0.1:9090 in a browser)
+  grounded demo --save demo.rrd               (a recording for the rerun viewer)
+  grounded demo --connect rerun+http://127.0.0.1:9876/proxy   (a viewer that is already running)
+  grounded demo --json | jq .
   grounded demo --task stack-all-blocks --seed 3 --method gd-greedy
   grounded demo --task pack-brown-box --method llm
 
@@ -196,17 +245,22 @@ pub struct DemoArgs {
     /// Scene seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// How skills are chosen.
-    #[arg(long, value_enum, default_value_t = Method::GdBeam)]
-    pub method: Method,
+    /// How skills are chosen [default: gd-beam]
+    #[arg(long, value_enum)]
+    pub method: Option<Method>,
     /// Robot id (the zenoh key prefix grounded/<robot>/...).
     #[arg(long, default_value = "demo")]
     pub robot: String,
     /// Standard deviation of observation noise (m).
     #[arg(long, default_value_t = 0.0)]
     pub noise: f64,
+    /// Print each event (scene, decoded skill, outcome, verdict) as a JSON line instead of text.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub zenoh: grounded::nodes::common::CommonArgs,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
     #[command(flatten)]
     pub planner: PlannerArgs,
 }
@@ -238,12 +292,14 @@ pub struct SimArgs {
 pub struct DaemonArgs {
     #[command(flatten)]
     pub node: NodeArgs,
-    /// How skills are chosen.
-    #[arg(long, value_enum, default_value_t = Method::GdBeam)]
-    pub method: Method,
+    /// How skills are chosen [default: gd-beam]
+    #[arg(long, value_enum)]
+    pub method: Option<Method>,
     /// Longest one skill may take, in seconds.
     #[arg(long, default_value_t = 60.0)]
     pub skill_timeout: f64,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
     #[command(flatten)]
     pub planner: PlannerArgs,
 }
@@ -272,7 +328,8 @@ pub struct RouterArgs {
 
 const EVAL_EXAMPLES: &str = "Examples:
   grounded eval --episodes 5 --seed 0
-  grounded eval --methods llm,gd-beam --tasks matching-bowls,stack-all-blocks --episodes 20 --json episodes.json
+  grounded eval --methods llm,gd-beam --tasks matching-bowls,stack-all-blocks --episodes 20 --out episodes.json
+  grounded eval --tasks matching-bowls --episodes 2 --save eval.rrd     (every episode in the dashboard)
 
 Episode i of a task uses scene seed (seed * 1000 + i) for every method; the same seed gives the same table.";
 
@@ -299,12 +356,20 @@ pub struct EvalArgs {
     /// Standard deviation of observation noise (m).
     #[arg(long, default_value_t = 0.0)]
     pub noise: f64,
-    /// Also write every episode's record (seed, task, plan, outcomes, tokens, timings) here.
+    /// Also write every episode's record (seed, task, plan, outcomes, tokens, timings) here, as JSON.
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    /// Print the success rates and every episode's record as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
     /// How the controller reaches simulator and policy: over zenoh, or by direct calls.
     #[arg(long, value_enum, default_value_t = grounded::eval::Transport::Zenoh)]
     pub transport: grounded::eval::Transport,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+    /// Send the dashboard to a running rerun viewer, e.g. rerun+http://127.0.0.1:9876/proxy.
+    #[arg(long, value_name = "URL", help_heading = "Dashboard (rerun)")]
+    pub connect: Option<String>,
     #[command(flatten)]
     pub planner: PlannerArgs,
 }
@@ -323,6 +388,9 @@ pub struct BenchArgs {
     /// Write the report (Markdown) here as well as to stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Print the numbers as JSON instead of the Markdown report.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub planner: PlannerArgs,
 }
@@ -338,25 +406,47 @@ pub fn init_logging(verbose: u8) {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    let file = match &cli.config {
+        Some(path) => ConfigFile::load(path)?,
+        None => ConfigFile::default(),
+    };
     match cli.command {
-        Command::Plan(args) => plan(args),
-        Command::Bench(args) => bench(args),
-        Command::Eval(args) => eval(args),
-        Command::Demo(args) => demo(args),
+        Command::Plan(args) => plan(args, &file),
+        Command::Bench(args) => bench(args, &file),
+        Command::Eval(args) => eval(args, &file),
+        Command::Demo(args) => demo(args, &file),
         Command::Sim(args) => sim_node(args),
         Command::Policy(args) => policy_node(args),
-        Command::Daemon(args) => daemon_node(args),
+        Command::Daemon(args) => daemon_node(args, &file),
         Command::Send(args) => send(args),
         Command::Router(args) => router(args),
+        Command::Config(args) => config(args, &cli.config, &file),
     }
 }
 
-fn plan(args: PlanArgs) -> Result<ExitCode> {
+fn config(args: ConfigArgs, path: &Option<PathBuf>, file: &ConfigFile) -> Result<ExitCode> {
+    if !args.json && path.is_none() {
+        print!("{}", grounded::config::DEFAULTS_TOML);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = PlannerArgs::default().options(file);
+    let settings = serde_json::json!({
+        "file": path,
+        "model": {"dir": options.model, "threads": options.threads},
+        "decoder": {"method": method_of(None, file), "config": options.config},
+        "grounding": {"safety": options.safety, "preference": options.preference, "scorers": options.scorers,
+                      "weights": options.weights.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>()},
+    });
+    println!("{}", serde_json::to_string_pretty(&settings)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan(args: PlanArgs, file: &ConfigFile) -> Result<ExitCode> {
     let scene = load_scene(&args.scene)?;
-    let options = args.planner.options();
+    let options = args.planner.options(file);
     options.config.validate()?;
-    let mut planner = build_planner(&options).with_context(|| format!("loading the planner (model {})", options.model.display()))?;
-    let result = planner.plan(&args.instruction, &scene, args.method).context("planning")?;
+    let mut planner = load_planner(&options)?;
+    let result = planner.plan(&args.instruction, &scene, method_of(args.method, file)).context("planning")?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
@@ -439,19 +529,26 @@ fn explain_step(out: &mut String, result: &PlanResult, explanation: &StepExplana
     }
 }
 
-fn bench(args: BenchArgs) -> Result<ExitCode> {
+fn bench(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     let scene = load_scene(&args.scene)?;
-    let options = args.planner.options();
+    let options = args.planner.options(file);
     options.config.validate()?;
-    let report = grounded::bench::run(&options, &scene, &args.scene, &args.instruction, args.repeats.max(1)).context("running the benchmark")?;
-    print!("{report}");
+    let spinner = spinner(format!("benchmarking every method, {} plans each", args.repeats.max(1)));
+    let report = grounded::bench::run(&options, &scene, &args.scene, &args.instruction, args.repeats.max(1)).context("running the benchmark");
+    spinner.finish_and_clear();
+    let report = report?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.json)?);
+    } else {
+        print!("{}", report.markdown);
+    }
     if let Some(path) = &args.out {
-        std::fs::write(path, &report).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, &report.markdown).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn eval(args: EvalArgs) -> Result<ExitCode> {
+fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
     use grounded::eval::{per_task, run, tables, EvalConfig};
     if args.domain != "tabletop" {
         anyhow::bail!("--domain {}: only the tabletop domain can be evaluated in this version", args.domain);
@@ -467,7 +564,7 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
     if !(0.0..=0.05).contains(&args.noise) {
         anyhow::bail!("--noise {} m: use a standard deviation between 0 and 0.05", args.noise);
     }
-    let options = args.planner.options();
+    let options = args.planner.options(file);
     let config = EvalConfig {
         model: options.model.clone(),
         decode: options.config.clone(),
@@ -478,6 +575,11 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         workers: args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
         observation_noise: args.noise,
         transport: args.transport,
+        dashboard: {
+            let mut d = args.dashboard.clone();
+            d.connect = args.connect.clone();
+            d.open(false)?
+        },
     };
     let total = config.tasks.len() * config.methods.len() * config.episodes;
     let bar = indicatif::ProgressBar::new(total as u64);
@@ -488,15 +590,54 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let records = run(&config, &|done, _| bar.set_position(done as u64)).context("running the evaluation")?;
     bar.finish_and_clear();
-    println!("## grounded eval: tabletop, {} episodes per task and method, seed {}, over {:?}\n", config.episodes, config.seed, config.transport);
-    println!("{}", tables(&records, &config.methods));
-    println!("Per task template (successes / episodes):\n");
-    println!("{}", per_task(&records, &config.methods));
-    println!("{} episodes in {:.0} s on {} worker(s).", records.len(), started.elapsed().as_secs_f64(), config.workers);
-    if let Some(path) = &args.json {
+    config.dashboard.flush();
+    if let Some(path) = &args.out {
         std::fs::write(path, serde_json::to_string_pretty(&records)?).with_context(|| format!("writing {}", path.display()))?;
     }
+    if args.json {
+        let report = serde_json::json!({
+            "domain": "tabletop",
+            "episodes_per_task": config.episodes,
+            "seed": config.seed,
+            "success": grounded::eval::success_rates(&records, &config.methods),
+            "wall_seconds": started.elapsed().as_secs_f64(),
+            "records": records,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("## grounded eval: tabletop, {} episodes per task and method, seed {}, over {:?}\n", config.episodes, config.seed, config.transport);
+        println!("{}", tables(&records, &config.methods));
+        println!("Per task template (successes / episodes):\n");
+        println!("{}", per_task(&records, &config.methods));
+        println!("{} episodes in {:.0} s on {} worker(s).", records.len(), started.elapsed().as_secs_f64(), config.workers);
+    }
+    serve_until_ctrl_c(&args.dashboard)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// With --serve, the dashboard stays up after the run until Ctrl-C.
+fn serve_until_ctrl_c(dashboard: &DashboardArgs) -> Result<()> {
+    if dashboard.serve {
+        eprintln!("dashboard: serving {} until Ctrl-C", grounded::dashboard::sink::viewer_url(dashboard.web_port, dashboard.grpc_port));
+        runtime()?.block_on(wait_for_ctrl_c());
+    }
+    Ok(())
+}
+
+/// Load the planner, with a spinner while the model loads.
+fn load_planner(options: &PlannerOptions) -> Result<grounded::planner::Planner> {
+    let spinner = spinner(format!("loading the language model from {}", options.model.display()));
+    let planner = build_planner(options).with_context(|| format!("loading the planner (model {})", options.model.display()));
+    spinner.finish_and_clear();
+    planner
+}
+
+/// A spinner on stderr (drawn only when stderr is a terminal).
+fn spinner(message: String) -> indicatif::ProgressBar {
+    let s = indicatif::ProgressBar::new_spinner();
+    s.set_message(message);
+    s.enable_steady_tick(std::time::Duration::from_millis(120));
+    s
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -507,24 +648,39 @@ fn robot_keys(robot: &str) -> Result<protocol::keys::RobotKeys> {
     Ok(protocol::keys::RobotKeys::new(protocol::keys::RobotId::new(robot)?))
 }
 
-fn demo(args: DemoArgs) -> Result<ExitCode> {
+fn demo(args: DemoArgs, file: &ConfigFile) -> Result<ExitCode> {
     let robot = protocol::keys::RobotId::new(&args.robot)?;
     if sim::task_named(&args.task).is_none() {
         anyhow::bail!("unknown task {:?}; tasks: {}", args.task, sim::tasks::task_ids());
     }
-    let options = args.planner.options();
+    let options = args.planner.options(file);
     options.config.validate()?;
     let demo = grounded::demo::DemoOptions {
         task: args.task.clone(),
         seed: args.seed,
-        method: args.method,
+        method: method_of(args.method, file),
         robot,
         model: options.model.clone(),
         decode: options.config.clone(),
         noise: args.noise,
         timeout: std::time::Duration::from_secs(300),
     };
-    let outcome = runtime()?.block_on(grounded::demo::run(&args.zenoh, &demo, &mut |line| println!("{line}"))).context("running the demo")?;
+    let mut dashboard_args = args.dashboard.clone();
+    dashboard_args.connect = args.zenoh.viewer_url()?;
+    let dashboard = dashboard_args.open(true)?;
+    let json = args.json;
+    let spinner = spinner("starting the simulator, the policy and the daemon; loading the language model".into());
+    let mut print = |event: grounded::demo::DemoEvent| {
+        spinner.finish_and_clear();
+        if json {
+            println!("{}", serde_json::to_string(&event).unwrap_or_default());
+        } else {
+            println!("{event}");
+        }
+    };
+    let outcome = runtime()?.block_on(grounded::demo::run(&args.zenoh, &demo, &dashboard, &mut print)).context("running the demo")?;
+    dashboard.flush();
+    serve_until_ctrl_c(&args.dashboard)?;
     Ok(if outcome.success { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 
@@ -561,28 +717,31 @@ fn policy_node(args: NodeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn daemon_node(args: DaemonArgs) -> Result<ExitCode> {
+fn daemon_node(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
     use grounded::nodes::remote::RemoteSkillSpace;
     let keys = robot_keys(&args.node.robot)?;
     if !(args.skill_timeout > 0.0 && args.skill_timeout <= 3600.0) {
         anyhow::bail!("--skill-timeout {} s: use a number of seconds between 0 and 3600", args.skill_timeout);
     }
-    let options = args.planner.options();
+    let options = args.planner.options(file);
     options.config.validate()?;
+    let mut dashboard_args = args.dashboard.clone();
+    dashboard_args.connect = args.node.zenoh.viewer_url()?;
+    let dashboard = dashboard_args.open(true)?;
     let rt = runtime()?;
     rt.block_on(async {
         let session = args.node.zenoh.open().await?;
-        let mut planner = build_planner(&options).with_context(|| format!("loading the planner (model {})", options.model.display()))?;
+        let mut planner = load_planner(&options)?;
         let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: std::time::Duration::from_secs(5) };
         planner.affordance = grounding::Affordance::new(space, options.config.floor);
         let config = grounded::nodes::daemon::DaemonConfig {
-            method: args.method,
+            method: method_of(args.method, file),
             skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),
             observe_timeout: std::time::Duration::from_secs(5),
         };
-        eprintln!("daemon: robot {} listening on {} ({})", keys.robot(), keys.instruction(), args.method);
+        eprintln!("daemon: robot {} listening on {} ({})", keys.robot(), keys.instruction(), config.method);
         tokio::select! {
-            r = grounded::nodes::daemon::run(session, keys, planner, config) => r?,
+            r = grounded::nodes::daemon::run(session, keys, planner, config, dashboard) => r?,
             _ = wait_for_ctrl_c() => {}
         }
         Ok::<_, anyhow::Error>(())

@@ -15,7 +15,7 @@ use grounding::Affordance;
 use protocol::keys::{Component, RobotId, RobotKeys};
 use protocol::messages::{decode, EpisodeReply, EpisodeRequest, EpisodeRequestBody, InstructionMsg, PlanProgress, PlanStatus};
 use protocol::SCHEMA_VERSION;
-use std::fmt::Write as _;
+use crate::dashboard::Dashboard;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,47 @@ pub struct DemoOptions {
     pub noise: f64,
     /// Longest the whole episode may take.
     pub timeout: Duration,
+}
+
+/// What the demo reports as it goes (printed as text, or as JSON lines with `--json`).
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum DemoEvent {
+    Scene { task: String, seed: u64, robot: String, instruction: String, method: Method, objects: Vec<protocol::SceneObject> },
+    Models { grounded: Vec<String> },
+    Decoding { step: usize },
+    Decoded { step: usize, skill: String, score: f32, lm_score: f32 },
+    Executed { step: usize, skill: String, success: bool, reason: Option<String> },
+    PlanEnded { status: PlanStatus, reason: Option<String>, plan: String },
+    Verdict { success: bool, reason: Option<String>, sim_seconds: f64 },
+}
+
+impl std::fmt::Display for DemoEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DemoEvent::Scene { task, seed, robot, instruction, method, objects } => {
+                writeln!(f, "task {task} (seed {seed}), robot {robot}\nscene:")?;
+                for o in objects {
+                    writeln!(f, "  {:<14} {:?} at ({:+.2}, {:+.2})", o.name, o.kind, o.position[0], o.position[1])?;
+                }
+                write!(f, "instruction: \"{instruction}\"\nmethod: {method}")
+            }
+            DemoEvent::Models { grounded } => write!(f, "grounded models: {}", grounded.join(", ")),
+            DemoEvent::Decoding { step } => write!(f, "decoding step {step} ..."),
+            DemoEvent::Decoded { step, skill, score, lm_score } => {
+                write!(f, "{step:>2}. {skill}.\n      score {score:.2}: LM {lm_score:.2}, grounded models and renormalisation {:+.2}", score - lm_score)
+            }
+            DemoEvent::Executed { success: true, .. } => write!(f, "      -> carried out by the policy"),
+            DemoEvent::Executed { reason, .. } => write!(f, "      -> FAILED: {}", reason.clone().unwrap_or_default()),
+            DemoEvent::PlanEnded { status, reason, .. } => write!(f, "plan ended: {status:?}{}", reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()),
+            DemoEvent::Verdict { success, reason, .. } => write!(
+                f,
+                "success (judged on the simulator's ground truth): {}{}",
+                if *success { "yes" } else { "no" },
+                reason.as_ref().map(|r| format!(" - {r}")).unwrap_or_default()
+            ),
+        }
+    }
 }
 
 /// How the demo went.
@@ -51,29 +92,30 @@ pub enum DemoError {
 }
 
 /// Run the demo, printing what happens to `out` as it happens.
-pub async fn run(common: &CommonArgs, options: &DemoOptions, out: &mut (dyn FnMut(&str) + Send)) -> Result<DemoOutcome, DemoError> {
+pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboard, out: &mut (dyn FnMut(DemoEvent) + Send)) -> Result<DemoOutcome, DemoError> {
     let session = common.open().await.map_err(|e| DemoError::Net(e.to_string()))?;
     let keys = RobotKeys::new(options.robot.clone());
     let state = SimState::new(&options.task, options.seed, options.noise).map_err(DemoError::Setup)?;
     let episode = state.episode.clone();
-    let mut text = format!("task {} (seed {}), robot {}\nscene:\n", episode.task.id, episode.seed, options.robot);
-    for o in &episode.scene.objects {
-        let _ = writeln!(text, "  {:<14} {:?} at ({:+.2}, {:+.2})", o.name, o.kind, o.position[0], o.position[1]);
-    }
-    let _ = write!(text, "instruction: \"{}\"\nmethod: {}", episode.instruction, options.method);
-    out(&text);
+    out(DemoEvent::Scene {
+        task: episode.task.id.to_string(),
+        seed: episode.seed,
+        robot: options.robot.to_string(),
+        instruction: episode.instruction.clone(),
+        method: options.method,
+        objects: episode.scene.objects.clone(),
+    });
 
     let lm = LanguageModel::load(&options.model, 1).map_err(|e| DemoError::Setup(e.to_string()))?;
     let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: Duration::from_secs(5) };
     let mut planner = Planner::with_affordance(lm, options.decode.clone(), Affordance::new(space, options.decode.floor));
     planner.others = task_models(&episode.grounding);
-    let names = planner.model_names().join(", ");
-    out(&format!("grounded models: {names}"));
+    out(DemoEvent::Models { grounded: planner.model_names() });
 
     tokio::spawn(sim_node::run(session.clone(), keys.clone(), state));
     tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
     let config = DaemonConfig { method: options.method, skill_timeout: Duration::from_secs(60), observe_timeout: Duration::from_secs(5) };
-    tokio::spawn(daemon::run(session.clone(), keys.clone(), planner, config));
+    tokio::spawn(daemon::run(session.clone(), keys.clone(), planner, config, dashboard.clone()));
 
     // Wait for every component's liveliness token.
     let started = Instant::now();
@@ -113,18 +155,23 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, out: &mut (dyn FnMu
             continue;
         }
         match p.status {
-            PlanStatus::Started => out("decoding step 1 ..."),
-            PlanStatus::Decoded => {
-                let skill = p.skill.clone().unwrap_or_default();
-                let (score, lm) = (p.score.unwrap_or(f32::NAN), p.lm_score.unwrap_or(f32::NAN));
-                out(&format!("{:>2}. {skill}.\n      score {score:.2}: LM {lm:.2}, grounded models and renormalisation {:+.2}", p.step, score - lm));
-            }
-            PlanStatus::Succeeded => out("      -> carried out by the policy"),
-            PlanStatus::Failed => out(&format!("      -> FAILED: {}", p.reason.clone().unwrap_or_default())),
+            PlanStatus::Started => out(DemoEvent::Decoding { step: 1 }),
+            PlanStatus::Decoded => out(DemoEvent::Decoded {
+                step: p.step,
+                skill: p.skill.clone().unwrap_or_default(),
+                score: p.score.unwrap_or(f32::NAN),
+                lm_score: p.lm_score.unwrap_or(f32::NAN),
+            }),
+            PlanStatus::Succeeded | PlanStatus::Failed => out(DemoEvent::Executed {
+                step: p.step,
+                skill: p.skill.clone().unwrap_or_default(),
+                success: p.status == PlanStatus::Succeeded,
+                reason: p.reason.clone(),
+            }),
             PlanStatus::Done | PlanStatus::StepLimit | PlanStatus::Aborted => break p,
         }
     };
-    out(&format!("plan ended: {:?}{}", last.status, last.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()));
+    out(DemoEvent::PlanEnded { status: last.status, reason: last.reason.clone(), plan: last.plan.clone() });
     let judge = EpisodeRequest { schema: SCHEMA_VERSION, body: EpisodeRequestBody::Judge };
     let (s, k) = (session.clone(), keys.episode());
     let verdict: EpisodeReply = tokio::task::spawn_blocking(move || query_one(&s, &k, &judge, Duration::from_secs(5)))
@@ -133,11 +180,8 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, out: &mut (dyn FnMu
         .map_err(|e| DemoError::Net(e.to_string()))?
         .map_err(DemoError::Net)?;
     let success = verdict.success.unwrap_or(false);
-    out(&format!(
-        "success (judged on the simulator's ground truth): {}{}",
-        if success { "yes" } else { "no" },
-        verdict.reason.as_ref().map(|r| format!(" - {r}")).unwrap_or_default()
-    ));
+    dashboard.episode_result(success, verdict.reason.as_deref());
+    out(DemoEvent::Verdict { success, reason: verdict.reason.clone(), sim_seconds: verdict.sim_seconds });
     let _ = session.close().await;
     Ok(DemoOutcome { success, reason: verdict.reason, last })
 }

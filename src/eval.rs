@@ -6,6 +6,7 @@
 //! (task, episode, method) whatever the worker scheduling.
 
 use crate::controller::{run_closed_loop, LocalRobot};
+use crate::dashboard::{Dashboard, Watched};
 use crate::decoder::DecodeConfig;
 use crate::lm::{LanguageModel, LmError};
 use crate::planner::{Method, PlanEnd, PlanError, Planner, StepOutcome, Weighted};
@@ -30,6 +31,8 @@ pub struct EvalConfig {
     pub workers: usize,
     pub observation_noise: f64,
     pub transport: Transport,
+    /// Where each episode is logged (under `eval/<method>/<task>/<episode>/`); off by default.
+    pub dashboard: crate::dashboard::Dashboard,
 }
 
 /// How the controller reaches the simulator and the policy during an evaluation.
@@ -96,16 +99,18 @@ pub fn task_models(g: &TaskGrounding) -> Vec<Weighted> {
 }
 
 /// Run one episode in this thread.
-pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64, method: Method, noise: f64) -> Result<EpisodeRecord, EvalError> {
+pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64, method: Method, noise: f64, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
     let started = Instant::now();
     let ep = generate(task, seed);
     planner.others = task_models(&ep.grounding);
     let world = World::new(&ep.scene, WorldConfig { observation_noise: noise, noise_seed: seed, ..WorldConfig::default() });
     let mut robot = LocalRobot { arm: world, policy: PickPlace::default() };
-    let (result, abort) = run_closed_loop(planner, &mut robot, &ep.instruction, method, &mut |_| {})?;
+    let dash = episode_dashboard(dashboard, task, episode, method, &ep.instruction);
+    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &ep.instruction, method, &mut |e| dash.event(&e))?;
     let truth = robot.arm.ground_truth();
     let verdict = judge(&ep, &truth);
     let (success, reason) = (verdict.is_ok(), verdict.err());
+    dash.episode_result(success, reason.as_deref());
     Ok(record(task, episode, seed, method, &ep.instruction, &result, abort, success, reason, started, robot.arm.sim_seconds()))
 }
 
@@ -119,6 +124,7 @@ pub fn run_episode_zenoh(
     episode: usize,
     seed: u64,
     method: Method,
+    dashboard: &Dashboard,
 ) -> Result<EpisodeRecord, EvalError> {
     use crate::nodes::common::query_one;
     use crate::nodes::remote::ZenohRobot;
@@ -133,9 +139,21 @@ pub fn run_episode_zenoh(
     ask(EpisodeRequestBody::Reset { task: task.id.to_string(), seed })?;
     planner.others = task_models(&ep.grounding);
     let mut robot = ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: Duration::from_secs(60), observe_timeout: Duration::from_secs(5), estop: None };
-    let (result, abort) = run_closed_loop(planner, &mut robot, &ep.instruction, method, &mut |_| {})?;
+    let dash = episode_dashboard(dashboard, task, episode, method, &ep.instruction);
+    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &ep.instruction, method, &mut |e| dash.event(&e))?;
     let verdict = ask(EpisodeRequestBody::Judge)?;
+    dash.episode_result(verdict.success.unwrap_or(false), verdict.reason.as_deref());
     Ok(record(task, episode, seed, method, &ep.instruction, &result, abort, verdict.success.unwrap_or(false), verdict.reason, started, verdict.sim_seconds))
+}
+
+/// The dashboard of one episode: its own entity subtree, so episodes run in parallel do not mix.
+fn episode_dashboard(dashboard: &Dashboard, task: &Task, episode: usize, method: Method, instruction: &str) -> Dashboard {
+    if !dashboard.is_enabled() {
+        return dashboard.clone();
+    }
+    let d = dashboard.scoped(&format!("eval/{method}/{}/{episode}", task.id));
+    d.instruction(instruction);
+    d
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -234,8 +252,8 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                     }
                     let (task, episode, seed, method) = jobs[i];
                     let record = match net {
-                        None => run_episode(&mut planner, &task, episode, seed, method, config.observation_noise),
-                        Some(n) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method),
+                        None => run_episode(&mut planner, &task, episode, seed, method, config.observation_noise, &config.dashboard),
+                        Some(n) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, &config.dashboard),
                     }
                     .map_err(|e| e.to_string());
                     if let Ok(mut r) = results.lock() {
@@ -365,6 +383,31 @@ pub fn per_task(records: &[EpisodeRecord], methods: &[Method]) -> String {
             let _ = write!(out, " {ok}/{} |", rs.len());
         }
         let _ = writeln!(out);
+    }
+    out
+}
+
+/// One cell of the success table: a row of PAPER.md's table and a method.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SuccessRate {
+    pub row: String,
+    pub method: Method,
+    pub successes: usize,
+    pub episodes: usize,
+}
+
+/// The success table as data (the rows present in `records`, in PAPER.md's order).
+pub fn success_rates(records: &[EpisodeRecord], methods: &[Method]) -> Vec<SuccessRate> {
+    let mut out = Vec::new();
+    for row in Row::ALL {
+        let label = row.label();
+        if !records.iter().any(|r| r.row == label) {
+            continue;
+        }
+        for m in methods {
+            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.row == label && r.method == *m).collect();
+            out.push(SuccessRate { row: label.to_string(), method: *m, successes: rs.iter().filter(|r| r.success).count(), episodes: rs.len() });
+        }
     }
     out
 }

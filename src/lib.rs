@@ -6,9 +6,12 @@
 //! * [`saycan`]: the SayCan-style baseline that scores whole skills.
 //! * [`planner`]: plans of several skills, open-loop with symbolic effects.
 //! * [`prompt`]: the plan text the model reads.
+//! * [`dashboard`]: the rerun dashboard.
 
 pub mod bench;
+pub mod config;
 pub mod controller;
+pub mod dashboard;
 pub mod decoder;
 pub mod demo;
 pub mod eval;

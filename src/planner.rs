@@ -209,6 +209,10 @@ pub struct Proposal {
     pub skill: String,
     pub score: f32,
     pub lm_score: f32,
+    /// The grounded models whose scores the explanation lists, in order (none for `llm`).
+    pub models: Vec<String>,
+    /// Why this skill: each token's candidates (or SayCan's best skills).
+    pub explanation: StepExplanation,
 }
 
 /// A plan being made step by step: [`propose`](Self::propose) the next skill against the
@@ -254,7 +258,8 @@ impl PlanSession<'_> {
             self.end = Some(PlanEnd::NoSkill);
             return Ok(None);
         };
-        let proposal = Proposal { index: self.steps.len() + 1, skill: decoded.text.clone(), score: decoded.score, lm_score: decoded.lm_score };
+        let models = if self.method == Method::Llm { Vec::new() } else { self.planner.model_names() };
+        let proposal = Proposal { index: self.steps.len() + 1, skill: decoded.text.clone(), score: decoded.score, lm_score: decoded.lm_score, models, explanation: explanation.clone() };
         self.proposed = Some((decoded, explanation));
         Ok(Some(proposal))
     }

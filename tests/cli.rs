@@ -203,3 +203,73 @@ fn the_demo_runs_an_episode_to_success() {
     assert!(stdout.contains("-> carried out by the policy"), "{stdout}");
     assert!(stdout.contains("success (judged on the simulator's ground truth): yes"), "{stdout}");
 }
+
+#[test]
+fn the_configuration_file_sits_between_flags_and_defaults() {
+    let defaults = grounded(&["config"]);
+    assert!(defaults.status.success());
+    let toml = text(&defaults.stdout);
+    assert!(toml.contains("top_k = 20") && toml.contains("method = \"gd-beam\""), "{toml}");
+    let dir = scratch("config");
+    let file = dir.join("g.toml");
+    std::fs::write(&file, "[decoder]\ntop_k = 7\nmethod = \"saycan\"\n[grounding]\nsafety = \"safety.json\"\n").unwrap();
+    let file_s = file.to_str().unwrap();
+    let shown = grounded(&["--config", file_s, "config", "--json"]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+    assert_eq!(v["decoder"]["config"]["top_k"], 7, "{v}");
+    assert_eq!(v["decoder"]["config"]["beam_width"], 2, "untouched settings keep their defaults: {v}");
+    assert_eq!(v["decoder"]["method"], "saycan");
+    assert_eq!(v["grounding"]["safety"], dir.join("safety.json").to_str().unwrap(), "relative to the file");
+    // The file's grounded models are used: its (missing) safety file is named.
+    fails_with(&["--config", file_s, "plan", "--scene", SCENE, "--top-k", "3", MATCHING], "safety.json");
+    std::fs::write(&file, "[decoder]\ntop_k = 7\nmethod = \"saycan\"\n").unwrap();
+    let method = |extra: &[&str]| {
+        let mut args = vec!["--config", file_s, "plan", "--scene", SCENE, "--json"];
+        args.extend_from_slice(extra);
+        args.push(MATCHING);
+        let out = grounded(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["method"].clone()
+    };
+    assert_eq!(method(&[]), "saycan", "the file beats the default");
+    assert_eq!(method(&["--method", "gd-greedy"]), "gd-greedy", "the flag beats the file");
+    // Bad files are refused with the file's name and the reason.
+    std::fs::write(&file, "[decoder]\nbeam_widht = 3\n").unwrap();
+    fails_with(&["--config", file_s, "plan", "--scene", SCENE, MATCHING], "beam_widht");
+    fails_with(&["--config", dir.join("missing.toml").to_str().unwrap(), "config"], "missing.toml");
+}
+
+#[test]
+fn exit_status_tells_usage_errors_from_failures() {
+    let usage = grounded(&["plan", "--no-such-flag"]);
+    assert_eq!(usage.status.code(), Some(2), "{}", text(&usage.stderr));
+    let error = grounded(&["plan", "--scene", "no/such/scene.json", MATCHING]);
+    assert_eq!(error.status.code(), Some(1), "{}", text(&error.stderr));
+    let help = grounded(&["--help"]);
+    assert!(text(&help.stdout).contains("Exit status"), "{}", text(&help.stdout));
+}
+
+#[test]
+fn dashboard_flags_are_checked_before_anything_runs() {
+    fails_with(&["demo", "--save", "x.rrd", "--serve"], "choose one dashboard sink: --save, --serve");
+    fails_with(&["demo", "--connect", "rerun+http://127.0.0.1:1/proxy", "--connect", "rerun+http://127.0.0.1:2/proxy"], "rerun viewers");
+    fails_with(&["eval", "--connect", "tcp/127.0.0.1:7447"], "not a rerun viewer URL");
+}
+
+#[test]
+fn eval_and_demo_print_json_on_request() {
+    let out = grounded(&["eval", "--tasks", "matching-bowls", "--episodes", "1", "--methods", "llm,gd-greedy", "--transport", "local", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let rates = v["success"].as_array().expect("success rates");
+    assert_eq!(rates.len(), 2, "{v}");
+    assert_eq!(rates[0]["method"], "llm");
+    assert_eq!(v["records"].as_array().map(Vec::len), Some(2));
+    let demo = grounded(&["demo", "--json", "--task", "matching-bowls", "--seed", "0"]);
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let events: Vec<serde_json::Value> = text(&demo.stdout).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(events.first().map(|e| e["event"].clone()), Some("scene".into()));
+    assert_eq!(events.last().map(|e| e["event"].clone()), Some("verdict".into()));
+    assert!(events.iter().any(|e| e["event"] == "decoded" && e["skill"].as_str().is_some_and(|s| s.starts_with("pick up the"))));
+}

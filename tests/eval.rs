@@ -16,6 +16,7 @@ fn config(tasks: &[&str], episodes: usize, methods: Vec<Method>) -> EvalConfig {
         workers: 2,
         observation_noise: 0.0,
         transport: grounded::eval::Transport::Zenoh,
+        dashboard: grounded::dashboard::Dashboard::disabled(),
     }
 }
 

@@ -63,7 +63,7 @@ async fn bad_instructions_are_recorded_and_the_daemon_keeps_running() {
     let keys = keys("faults-bad");
     tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
     tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
-    tokio::spawn(daemon::run(session.clone(), keys.clone(), planner(&session, &keys), daemon_config()));
+    tokio::spawn(daemon::run(session.clone(), keys.clone(), planner(&session, &keys), daemon_config(), grounded::dashboard::Dashboard::disabled()));
     for c in Component::ALL {
         wait_alive(&session, &keys.alive(c)).await;
     }
@@ -147,7 +147,7 @@ async fn a_sim_that_goes_away_ends_the_plan_with_a_record() {
     let keys = keys("faults-gone");
     let sim = tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 4, 0.0).unwrap()));
     tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(2)));
-    tokio::spawn(daemon::run(session.clone(), keys.clone(), planner(&session, &keys), daemon_config()));
+    tokio::spawn(daemon::run(session.clone(), keys.clone(), planner(&session, &keys), daemon_config(), grounded::dashboard::Dashboard::disabled()));
     for c in Component::ALL {
         wait_alive(&session, &keys.alive(c)).await;
     }

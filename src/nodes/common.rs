@@ -12,7 +12,8 @@ pub struct CommonArgs {
     /// zenoh mode: peer, client or router.
     #[arg(long, value_parser = ["peer", "client", "router"], default_value = "peer")]
     pub mode: String,
-    /// Endpoints to connect to, e.g. tcp/127.0.0.1:7447 (repeatable).
+    /// Endpoints to connect to, e.g. tcp/127.0.0.1:7447 (repeatable). A rerun viewer URL
+    /// (rerun+http://127.0.0.1:9876/proxy) sends the dashboard there instead.
     #[arg(short = 'e', long, value_name = "ENDPOINT")]
     pub connect: Vec<String>,
     /// Endpoints to listen on, e.g. tcp/127.0.0.1:7447 (repeatable) [default: tcp/127.0.0.1:0].
@@ -20,7 +21,7 @@ pub struct CommonArgs {
     pub listen: Vec<String>,
     /// A zenoh configuration file (JSON5); the flags above override it.
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub zenoh_config: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,23 +37,39 @@ pub enum NetError {
 impl CommonArgs {
     /// The zenoh configuration: loopback, no multicast scouting, unless told otherwise.
     pub fn zenoh_config(&self) -> Result<zenoh::Config, NetError> {
-        let mut config = match &self.config {
+        let mut config = match &self.zenoh_config {
             Some(path) => zenoh::Config::from_file(path).map_err(|e| NetError::Config(format!("{}: {e}", path.display())))?,
             None => zenoh::Config::default(),
         };
         let set = |c: &mut zenoh::Config, key: &str, value: String| c.insert_json5(key, &value).map_err(|e| NetError::Config(format!("{key} = {value}: {e}")));
         set(&mut config, "mode", format!("{:?}", self.mode))?;
-        if self.config.is_none() {
+        if self.zenoh_config.is_none() {
             set(&mut config, "scouting/multicast/enabled", "false".into())?;
         }
-        let listen = if self.listen.is_empty() && self.config.is_none() { vec!["tcp/127.0.0.1:0".to_string()] } else { self.listen.clone() };
+        let listen = if self.listen.is_empty() && self.zenoh_config.is_none() { vec!["tcp/127.0.0.1:0".to_string()] } else { self.listen.clone() };
         if !listen.is_empty() {
             set(&mut config, "listen/endpoints", serde_json::to_string(&listen).unwrap_or_default())?;
         }
-        if !self.connect.is_empty() {
-            set(&mut config, "connect/endpoints", serde_json::to_string(&self.connect).unwrap_or_default())?;
+        let connect = self.zenoh_endpoints();
+        if !connect.is_empty() {
+            set(&mut config, "connect/endpoints", serde_json::to_string(&connect).unwrap_or_default())?;
         }
         Ok(config)
+    }
+
+    /// The `--connect` values that are zenoh endpoints.
+    pub fn zenoh_endpoints(&self) -> Vec<String> {
+        self.connect.iter().filter(|c| !crate::dashboard::sink::is_viewer_url(c)).cloned().collect()
+    }
+
+    /// The `--connect` value that names a rerun viewer, if any (an error if several do).
+    pub fn viewer_url(&self) -> Result<Option<String>, NetError> {
+        let urls: Vec<&String> = self.connect.iter().filter(|c| crate::dashboard::sink::is_viewer_url(c)).collect();
+        match urls.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some((*one).clone())),
+            _ => Err(NetError::Config(format!("--connect names {} rerun viewers; the dashboard goes to one", urls.len()))),
+        }
     }
 
     pub async fn open(&self) -> Result<zenoh::Session, NetError> {

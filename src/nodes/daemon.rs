@@ -6,6 +6,7 @@
 use super::common::{put, NetError};
 use super::remote::ZenohRobot;
 use crate::controller::{run_closed_loop, ControlEvent};
+use crate::dashboard::{Dashboard, Watched};
 use crate::planner::{Method, PlanEnd, Planner, StepOutcome};
 use protocol::keys::{Component, RobotKeys};
 use protocol::messages::{decode, EStop, InstructionMsg, PlanProgress, PlanStatus};
@@ -27,13 +28,14 @@ fn progress(id: &str, step: usize, status: PlanStatus) -> PlanProgress {
 }
 
 /// Carry out one instruction; publishes progress on the plan key.
-pub fn handle_instruction(session: &zenoh::Session, keys: &RobotKeys, planner: &mut Planner, config: &DaemonConfig, msg: &InstructionMsg, estop: &Arc<AtomicBool>) -> PlanProgress {
+pub fn handle_instruction(session: &zenoh::Session, keys: &RobotKeys, planner: &mut Planner, config: &DaemonConfig, msg: &InstructionMsg, estop: &Arc<AtomicBool>, dashboard: &Dashboard) -> PlanProgress {
     let plan_key = keys.plan();
     let id = msg.id.clone();
     let _ = put(session, &plan_key, &progress(&id, 0, PlanStatus::Started));
     let mut robot = ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: config.skill_timeout, observe_timeout: config.observe_timeout, estop: Some(estop.clone()) };
     let mut last_step = 0;
-    let mut events = |event: ControlEvent<'_>| match event {
+    dashboard.instruction(&msg.text);
+    let mut publish = |event: ControlEvent<'_>| match event {
         ControlEvent::Decoded(p) => {
             last_step = p.index;
             let mut m = progress(&id, p.index, PlanStatus::Decoded);
@@ -53,13 +55,17 @@ pub fn handle_instruction(session: &zenoh::Session, keys: &RobotKeys, planner: &
         }
         ControlEvent::Phase { .. } | ControlEvent::Ended { .. } => {}
     };
+    let mut events = |event: ControlEvent<'_>| {
+        dashboard.event(&event);
+        publish(event)
+    };
     if estop.load(Ordering::SeqCst) {
         let mut m = progress(&id, 0, PlanStatus::Aborted);
         m.reason = Some("emergency stop engaged".into());
         let _ = put(session, &plan_key, &m);
         return m;
     }
-    let outcome = run_closed_loop(planner, &mut robot, &msg.text, config.method, &mut events);
+    let outcome = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard }, &msg.text, config.method, &mut events);
     let mut last = match outcome {
         Ok((result, abort)) => {
             let status = match (&abort, &result.end) {
@@ -83,14 +89,29 @@ pub fn handle_instruction(session: &zenoh::Session, keys: &RobotKeys, planner: &
         last.status = PlanStatus::Aborted;
         last.reason = Some("emergency stop engaged".into());
     }
+    if last.status == PlanStatus::Aborted {
+        dashboard.plan_ended("aborted", last.reason.as_deref());
+    }
     let _ = put(session, &plan_key, &last);
     last
 }
 
 /// Serve instructions until the session closes.
-pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, config: DaemonConfig) -> Result<(), NetError> {
+pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, config: DaemonConfig, dashboard: Dashboard) -> Result<(), NetError> {
     let z = |e: zenoh::Error| NetError::Zenoh(e.to_string());
     let _token = session.liveliness().declare_token(keys.alive(Component::Daemon)).await.map_err(z)?;
+    if dashboard.is_enabled() {
+        // Every state the simulator (or robot) publishes, also while a skill runs.
+        let states = session.declare_subscriber(keys.state()).await.map_err(z)?;
+        let d = dashboard.clone();
+        tokio::spawn(async move {
+            while let Ok(s) = states.recv_async().await {
+                if let Ok(obs) = decode::<protocol::Observation>(&s.payload().to_bytes()) {
+                    d.observation(&obs);
+                }
+            }
+        });
+    }
     let instructions = session.declare_subscriber(keys.instruction()).await.map_err(z)?;
     let estops = session.declare_subscriber(keys.estop()).await.map_err(z)?;
     let estop = Arc::new(AtomicBool::new(false));
@@ -122,9 +143,9 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, con
             }
         };
         let Some(mut p) = planner.take() else { break };
-        let (session2, keys2, config2, estop2) = (session.clone(), keys.clone(), config.clone(), estop.clone());
+        let (session2, keys2, config2, estop2, dash2) = (session.clone(), keys.clone(), config.clone(), estop.clone(), dashboard.clone());
         let joined = tokio::task::spawn_blocking(move || {
-            handle_instruction(&session2, &keys2, &mut p, &config2, &msg, &estop2);
+            handle_instruction(&session2, &keys2, &mut p, &config2, &msg, &estop2, &dash2);
             p
         })
         .await;

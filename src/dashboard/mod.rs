@@ -1,0 +1,254 @@
+//! The rerun dashboard: the 3D tabletop on a simulation-time timeline, the instruction and
+//! the plan, every decoded token's candidates on a decode-step timeline, skill outcomes and
+//! the episode's result. Entity paths and timelines are listed in docs/dashboard.md and in
+//! [`paths`]; a disabled dashboard costs nothing.
+
+mod decode;
+mod layout;
+pub mod paths;
+mod scene;
+pub mod sink;
+
+pub use sink::{DashboardArgs, DashboardError, Sink};
+
+use crate::planner::{PlanStep, Proposal, StepOutcome};
+use protocol::Observation;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Where a recording goes, and what this run has logged so far. Cheap to clone: clones log
+/// to the same recording (the daemon's planner thread and its state subscriber share one).
+#[derive(Clone)]
+pub struct Dashboard {
+    rec: rerun::RecordingStream,
+    /// Entity path prefix (`eval` puts each episode under its own).
+    prefix: String,
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    /// Tokens logged so far: the `decode_step` timeline.
+    decode_step: AtomicI64,
+    /// The latest simulation time seen, seconds (decoding is logged at the time of the
+    /// observation it decoded against).
+    sim_time: Mutex<f64>,
+    /// The latest observation (to place the current skill's targets).
+    last: Mutex<Option<Observation>>,
+    /// Plan lines so far.
+    plan: Mutex<Vec<String>>,
+}
+
+impl std::fmt::Debug for Dashboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dashboard").field("enabled", &self.is_enabled()).field("prefix", &self.prefix).finish()
+    }
+}
+
+impl Dashboard {
+    /// A dashboard that logs nothing.
+    pub fn disabled() -> Self {
+        Self::new(rerun::RecordingStream::disabled())
+    }
+
+    pub fn new(rec: rerun::RecordingStream) -> Self {
+        let d = Self { rec, prefix: String::new(), shared: Arc::default() };
+        d.log_static_scene();
+        d
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.rec.is_enabled()
+    }
+
+    /// A dashboard that logs under `prefix/` (its own plan, decode timeline and scene).
+    pub fn scoped(&self, prefix: &str) -> Self {
+        let d = Self { rec: self.rec.clone(), prefix: format!("{prefix}/"), shared: Arc::default() };
+        d.log_static_scene();
+        d
+    }
+
+    fn path(&self, p: &str) -> String {
+        format!("{}{p}", self.prefix)
+    }
+
+    /// Set the timelines of the next log calls on this thread: simulation time always (the
+    /// latest seen), the decode step where given.
+    fn at(&self, decode_step: Option<i64>) {
+        self.rec.reset_time();
+        let t = *lock(&self.shared.sim_time);
+        self.rec.set_duration_secs(paths::SIM_TIME, t);
+        if let Some(step) = decode_step {
+            self.rec.set_time_sequence(paths::DECODE_STEP, step);
+        }
+    }
+
+    fn log(&self, path: &str, what: &impl rerun::AsComponents) {
+        if let Err(e) = self.rec.log(self.path(path), what) {
+            tracing::debug!("dashboard: {path}: {e}");
+        }
+    }
+
+    fn log_static(&self, path: &str, what: &impl rerun::AsComponents) {
+        if let Err(e) = self.rec.log_static(self.path(path), what) {
+            tracing::debug!("dashboard: {path}: {e}");
+        }
+    }
+
+    /// The instruction a plan starts from.
+    pub fn instruction(&self, text: &str) {
+        if !self.is_enabled() {
+            return;
+        }
+        lock(&self.shared.plan).clear();
+        self.at(None);
+        self.log(paths::INSTRUCTION, &rerun::TextDocument::from_markdown(format!("## Instruction\n\n> {text}")));
+        self.log(paths::PLAN, &rerun::TextDocument::from_markdown("## Plan\n\n(decoding the first step)"));
+        self.log(paths::TARGETS, &rerun::Clear::recursive());
+    }
+
+    /// A state of the world: objects, gripper; the robot's clock moves the `sim_time` timeline.
+    pub fn observation(&self, obs: &Observation) {
+        if !self.is_enabled() {
+            return;
+        }
+        if let Some(r) = &obs.robot {
+            *lock(&self.shared.sim_time) = r.time_s;
+        }
+        self.at(None);
+        scene::log_observation(self, obs);
+        *lock(&self.shared.last) = Some(obs.clone());
+    }
+
+    /// A skill was decoded: its tokens' candidates, the plan line, the skill's targets.
+    pub fn decoded(&self, p: &Proposal) {
+        if !self.is_enabled() {
+            return;
+        }
+        let steps = decode::token_count(&p.explanation);
+        let first = self.shared.decode_step.fetch_add(steps.max(1) as i64, Ordering::SeqCst);
+        decode::log_explanation(self, p, first);
+        self.at(Some(first + steps.max(1) as i64 - 1));
+        self.push_plan_line(format!("{}. {} _(score {:.2}, LM {:.2})_", p.index, p.skill, p.score, p.lm_score));
+        let last = lock(&self.shared.last).clone();
+        match last.as_ref().and_then(|obs| scene::targets(&p.skill, obs)) {
+            Some(t) => scene::log_targets(self, &t),
+            None => self.log(paths::TARGETS, &rerun::Clear::recursive()),
+        }
+    }
+
+    /// What became of a step.
+    pub fn outcome(&self, index: usize, skill: &str, outcome: &StepOutcome) {
+        if !self.is_enabled() {
+            return;
+        }
+        self.at(Some(self.shared.decode_step.load(Ordering::SeqCst)));
+        let (level, text) = match outcome {
+            StepOutcome::Failed(why) => (rerun::TextLogLevel::WARN, format!("step {index} FAILED: {skill} ({why})")),
+            StepOutcome::Infeasible(why) => (rerun::TextLogLevel::WARN, format!("step {index} infeasible: {skill} ({why})")),
+            StepOutcome::Done => (rerun::TextLogLevel::INFO, format!("step {index}: done")),
+            StepOutcome::Succeeded | StepOutcome::Applied => (rerun::TextLogLevel::INFO, format!("step {index} carried out: {skill}")),
+        };
+        self.log(paths::OUTCOMES, &rerun::TextLog::new(text).with_level(level));
+        let mark = match outcome {
+            StepOutcome::Failed(_) | StepOutcome::Infeasible(_) => " **failed**",
+            _ => "",
+        };
+        if !mark.is_empty() {
+            if let Some(line) = lock(&self.shared.plan).last_mut() {
+                line.push_str(mark);
+            }
+            self.log_plan();
+        }
+        self.log(paths::TARGETS, &rerun::Clear::recursive());
+    }
+
+    /// The plan ended (done, step limit, no skill, aborted), with a reason where there is one.
+    pub fn plan_ended(&self, how: &str, reason: Option<&str>) {
+        if !self.is_enabled() {
+            return;
+        }
+        self.at(Some(self.shared.decode_step.load(Ordering::SeqCst)));
+        let text = format!("plan ended: {how}{}", reason.map(|r| format!(" ({r})")).unwrap_or_default());
+        let level = if reason.is_some() { rerun::TextLogLevel::WARN } else { rerun::TextLogLevel::INFO };
+        self.log(paths::OUTCOMES, &rerun::TextLog::new(text).with_level(level));
+    }
+
+    /// The episode's verdict, judged on the simulator's ground truth.
+    pub fn episode_result(&self, success: bool, reason: Option<&str>) {
+        if !self.is_enabled() {
+            return;
+        }
+        self.at(None);
+        let text = format!("episode {}{}", if success { "SUCCEEDED" } else { "FAILED" }, reason.map(|r| format!(": {r}")).unwrap_or_default());
+        let level = if success { rerun::TextLogLevel::INFO } else { rerun::TextLogLevel::ERROR };
+        self.log(paths::OUTCOMES, &rerun::TextLog::new(text.clone()).with_level(level));
+        self.log(paths::EPISODE, &rerun::TextDocument::from_markdown(format!("## Episode\n\n**{text}**")));
+        self.log(paths::SUCCESS, &rerun::Scalars::single(if success { 1.0 } else { 0.0 }));
+    }
+
+    /// The whole plan at once (open-loop `plan`, or an eval episode's record).
+    pub fn plan_steps(&self, steps: &[PlanStep]) {
+        for s in steps {
+            self.push_plan_line(format!("{}. {} _(score {:.2}, LM {:.2})_", s.index, s.skill, s.score, s.lm_score));
+        }
+    }
+
+    fn push_plan_line(&self, line: String) {
+        lock(&self.shared.plan).push(line);
+        self.log_plan();
+    }
+
+    fn log_plan(&self) {
+        let text = format!("## Plan\n\n{}", lock(&self.shared.plan).join("\n"));
+        self.log(paths::PLAN, &rerun::TextDocument::from_markdown(text));
+    }
+
+    /// Wait until everything logged so far has reached the sink.
+    pub fn flush(&self) {
+        if let Err(e) = self.rec.flush_blocking() {
+            tracing::warn!("dashboard: could not flush the recording: {e}");
+        }
+    }
+
+    fn log_static_scene(&self) {
+        if self.is_enabled() {
+            scene::log_static(self);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Dashboard {
+    /// Log what the closed loop reports.
+    pub fn event(&self, event: &crate::controller::ControlEvent<'_>) {
+        use crate::controller::ControlEvent;
+        match event {
+            ControlEvent::Decoded(p) => self.decoded(p),
+            ControlEvent::Phase { .. } => {}
+            ControlEvent::Executed { index, skill, outcome } => self.outcome(*index, skill, outcome),
+            ControlEvent::Ended { end, reason } => self.plan_ended(&format!("{end:?}").to_lowercase(), *reason),
+        }
+    }
+}
+
+/// A robot whose every observation is logged to the dashboard.
+pub struct Watched<'a> {
+    pub robot: &'a mut dyn crate::controller::Robot,
+    pub dashboard: &'a Dashboard,
+}
+
+impl crate::controller::Robot for Watched<'_> {
+    fn observe(&mut self) -> Result<Observation, crate::controller::RobotError> {
+        let obs = self.robot.observe()?;
+        self.dashboard.observation(&obs);
+        Ok(obs)
+    }
+
+    fn execute(&mut self, skill: &str, progress: &mut dyn FnMut(&str)) -> Result<policies::SkillOutcome, crate::controller::RobotError> {
+        self.robot.execute(skill, progress)
+    }
+}

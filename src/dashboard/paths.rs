@@ -1,0 +1,57 @@
+//! Every entity path and timeline of the dashboard, in one place (docs/dashboard.md lists
+//! the same; a test keeps them distinct).
+
+/// Simulation (robot) time in seconds, from the episode's start.
+pub const SIM_TIME: &str = "sim_time";
+/// One tick per decoded token, over the whole run.
+pub const DECODE_STEP: &str = "decode_step";
+
+/// The world, right-handed, z up, metres (static: the view's coordinates).
+pub const WORLD: &str = "world";
+/// The table top (static).
+pub const TABLE: &str = "world/table";
+/// One entity per object: `world/objects/<id>`.
+pub const OBJECTS: &str = "world/objects";
+/// The gripper's tip, labelled with what it holds.
+pub const GRIPPER: &str = "world/gripper";
+/// The current skill's pick and place targets, and the arrow between them.
+pub const TARGETS: &str = "world/targets";
+pub const PICK: &str = "world/targets/pick";
+pub const PLACE: &str = "world/targets/place";
+pub const MOVE: &str = "world/targets/move";
+
+/// The instruction, as text.
+pub const INSTRUCTION: &str = "plan/instruction";
+/// The plan so far, one line per skill with its scores.
+pub const PLAN: &str = "plan/steps";
+/// Skill outcomes, failures, the plan's end and the episode's verdict, as a log.
+pub const OUTCOMES: &str = "plan/outcomes";
+
+/// Per decoded token: a table of the candidates with LM, grounded and combined scores.
+pub const CANDIDATES: &str = "decode/candidates";
+/// Per decoded token: the combined scores of the candidates, best first, as a bar chart.
+pub const COMBINED: &str = "decode/combined";
+/// Per decoded token: the LM log-probabilities of the same candidates, same order.
+pub const LM: &str = "decode/lm";
+
+/// The episode's verdict as text, and as a scalar (1 success, 0 failure).
+pub const EPISODE: &str = "episode/result";
+pub const SUCCESS: &str = "episode/success";
+
+/// Every path above, for documentation checks.
+pub const ALL: [&str; 16] = [WORLD, TABLE, OBJECTS, GRIPPER, TARGETS, PICK, PLACE, MOVE, INSTRUCTION, PLAN, OUTCOMES, CANDIDATES, COMBINED, LM, EPISODE, SUCCESS];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_distinct_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/dashboard.md")).expect("docs/dashboard.md");
+        for p in ALL.iter().chain([SIM_TIME, DECODE_STEP].iter()) {
+            assert!(seen.insert(*p), "{p} twice");
+            assert!(doc.contains(&format!("`{p}`")), "docs/dashboard.md does not mention `{p}`");
+        }
+    }
+}

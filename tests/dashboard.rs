@@ -1,0 +1,57 @@
+//! The dashboard's recording, read back: a real demo saves it with `--save`, and the file
+//! holds the scene (every object, the gripper, the targets), the decode tables on the
+//! `decode_step` timeline, the plan and the verdict, as docs/dashboard.md says.
+
+use rerun::external::re_log_encoding::DecoderApp;
+use rerun::external::re_log_types::LogMsg;
+use rerun::log::Chunk;
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+/// Entity path -> the timelines its chunks were logged on, for the recording (not the layout).
+fn entities(path: &std::path::Path) -> BTreeMap<String, BTreeSet<String>> {
+    let file = std::fs::File::open(path).expect("the recording");
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for msg in DecoderApp::decode_lazy(std::io::BufReader::new(file)) {
+        let msg = msg.expect("a well-formed recording");
+        if let LogMsg::ArrowMsg(store, arrow) = msg {
+            if store.is_blueprint() {
+                continue;
+            }
+            let chunk = Chunk::from_arrow_msg(&arrow).expect("a chunk");
+            let timelines = out.entry(chunk.entity_path().to_string().trim_start_matches('/').to_string()).or_default();
+            timelines.extend(chunk.timelines().keys().map(|t| t.to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_saved_demo_holds_scene_decoding_plan_and_verdict() {
+    let dir = std::env::temp_dir().join(format!("grounded-dashboard-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rrd = dir.join("demo.rrd");
+    let out = Command::new(env!("CARGO_BIN_EXE_grounded"))
+        .args(["demo", "--json", "--task", "pack-brown-box", "--seed", "1", "--save"])
+        .arg(&rrd)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.code() == Some(0) || out.status.code() == Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let scene: serde_json::Value = stdout.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).find(|e| e["event"] == "scene").expect("a scene event");
+    let got = entities(&rrd);
+    let names: Vec<&String> = got.keys().collect();
+    for o in scene["objects"].as_array().expect("objects") {
+        let path = format!("world/objects/{}", o["id"].as_str().expect("an id"));
+        assert!(got.get(&path).is_some_and(|t| t.contains("sim_time")), "{path} on sim_time; got {names:?}");
+    }
+    for path in ["world/table", "world/gripper", "plan/instruction", "plan/steps", "plan/outcomes", "episode/result", "episode/success"] {
+        assert!(got.contains_key(path), "{path} missing; got {names:?}");
+    }
+    for path in ["decode/candidates", "decode/combined", "decode/lm"] {
+        assert!(got.get(path).is_some_and(|t| t.contains("decode_step") && t.contains("sim_time")), "{path} on decode_step and sim_time; got {:?}", got.get(path));
+    }
+    assert!(got.contains_key("world/targets/pick") && got.contains_key("world/targets/place"), "targets; got {names:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
