@@ -22,7 +22,9 @@ command -v python3 >/dev/null || { echo "error: python3 with pip is needed to fe
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 echo "fetching onnxruntime==$version (the wheel from the Python package index) ..." >&2
-python3 -m pip download --quiet --disable-pip-version-check "onnxruntime==$version" \
+# pip's own progress bar on a terminal; quiet in logs.
+if [ -t 2 ]; then show=(--progress-bar on); else show=(--quiet); fi
+python3 -m pip download "${show[@]}" --disable-pip-version-check "onnxruntime==$version" \
   --no-deps --only-binary=:all: -d "$tmp" >&2
 wheel="$(ls "$tmp"/onnxruntime-*.whl | head -n 1)"
 mkdir -p "$dest"
