@@ -87,9 +87,14 @@ pub enum Command {
     Daemon(DaemonArgs),
     /// Send an instruction to a robot's daemon and follow its progress until the plan ends
     /// (exit status 0 when the plan said done, 3 when it hit the step limit or was aborted).
+    #[command(after_help = "Examples:\n  grounded send --robot r1 --connect tcp/127.0.0.1:7501 \"stack all the blocks\"\n  grounded send --robot r1 --connect tcp/127.0.0.1:7501 --json \"pack the brown box\" | jq .status")]
     Send(SendArgs),
     /// Run a zenoh router (for components on several machines).
+    #[command(after_help = "Example:\n  grounded router --listen tcp/0.0.0.0:7447\n  (then every component with --mode client --connect tcp/ROUTER_HOST:7447)")]
     Router(RouterArgs),
+    /// Print the starting scene of a task or grid level as JSON (what `plan --scene` reads).
+    #[command(after_help = "Examples:\n  grounded scene --task pack-brown-box --seed 3 > scene.json\n  grounded scene --task locked-room > maze.json && grounded plan --scene maze.json \"$(grounded scene --task locked-room --instruction)\"")]
+    Scene(SceneArgs),
     /// Print a configuration file with every setting at its default, each explained
     /// (or, with --config, check that file and print the settings it gives).
     #[command(after_help = "Examples:\n  grounded config > grounded.toml\n  grounded --config grounded.toml config --json")]
@@ -97,10 +102,34 @@ pub enum Command {
 }
 
 #[derive(Args, Debug)]
+pub struct SceneArgs {
+    /// A tabletop task template or a grid level.
+    #[arg(long)]
+    pub task: String,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the episode's instruction instead of its scene.
+    #[arg(long)]
+    pub instruction: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct ConfigArgs {
     /// Print the settings in effect (defaults, then --config) as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The domains of PAPER.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DomainArg {
+    /// Tabletop rearrangement in rapier3d physics (20 task templates).
+    Tabletop,
+    /// The grid maze, MiniGrid's rules (levels open-doors, put-next, locked-room, multi-room,
+    /// blocked-unlock-pickup).
+    Grid,
+    /// Kitchen mobile manipulation (not in this version).
+    Kitchen,
 }
 
 /// Model and grounded-model options shared by every command that plans. Each flag beats
@@ -123,7 +152,7 @@ pub struct PlannerArgs {
     /// Most tokens in one skill [default: 32]
     #[arg(long, help_heading = "Planner")]
     pub max_skill_tokens: Option<usize>,
-    /// Most steps in one plan [default: 12]
+    /// Most steps in one plan [default: 16]
     #[arg(long, help_heading = "Planner")]
     pub max_steps: Option<usize>,
     /// Beam pruning: drop candidates this many nats behind the step's best ("inf": never) [default: 10]
@@ -147,6 +176,12 @@ pub struct PlannerArgs {
     /// ONNX Runtime threads for the language model [default: 1]
     #[arg(long, help_heading = "Planner")]
     pub threads: Option<usize>,
+}
+
+fn parse_cell(s: &str) -> Result<(u32, u32), String> {
+    let (x, y) = s.split_once(',').ok_or_else(|| format!("{s:?} is not X,Y, e.g. 3,4"))?;
+    let n = |v: &str| v.trim().parse::<u32>().map_err(|_| format!("{v:?} in {s:?} is not a cell coordinate (0 or more)"));
+    Ok((n(x)?, n(y)?))
 }
 
 fn parse_weight(s: &str) -> Result<(String, f32), String> {
@@ -239,9 +274,13 @@ or all through a router:
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Task template of the episode.
-    #[arg(long, default_value = "matching-bowls")]
-    pub task: String,
+    /// The domain: the tabletop, or the grid maze.
+    #[arg(long, value_enum, default_value_t = DomainArg::Tabletop)]
+    pub domain: DomainArg,
+    /// Task template (tabletop) or level (grid) of the episode [default: matching-bowls, or
+    /// locked-room in the grid]
+    #[arg(long)]
+    pub task: Option<String>,
     /// Scene seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -257,6 +296,10 @@ pub struct DemoArgs {
     /// Print each event (scene, decoded skill, outcome, verdict) as a JSON line instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Grid: a cell the agent must never enter, as X,Y (x right, y down from the top-left
+    /// corner); repeatable. Policies avoid it as they avoid lava.
+    #[arg(long, value_name = "X,Y", value_parser = parse_cell)]
+    pub forbid_cell: Vec<(u32, u32)>,
     #[command(flatten)]
     pub zenoh: grounded::nodes::common::CommonArgs,
     #[command(flatten)]
@@ -286,6 +329,9 @@ pub struct SimArgs {
     /// Standard deviation of observation noise (m).
     #[arg(long, default_value_t = 0.0)]
     pub noise: f64,
+    /// Grid: a cell the agent must never enter, as X,Y; repeatable.
+    #[arg(long, value_name = "X,Y", value_parser = parse_cell)]
+    pub forbid_cell: Vec<(u32, u32)>,
 }
 
 #[derive(Args, Debug)]
@@ -335,13 +381,13 @@ Episode i of a task uses scene seed (seed * 1000 + i) for every method; the same
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Domain to evaluate (only tabletop in this version).
-    #[arg(long, default_value = "tabletop")]
-    pub domain: String,
+    /// Domain to evaluate.
+    #[arg(long, value_enum, default_value_t = DomainArg::Tabletop)]
+    pub domain: DomainArg,
     /// Methods to compare, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = Method::ALL.to_vec())]
     pub methods: Vec<Method>,
-    /// Task templates, comma-separated [default: all 20].
+    /// Task templates (tabletop) or levels (grid), comma-separated [default: all of the domain].
     #[arg(long, value_delimiter = ',')]
     pub tasks: Vec<String>,
     /// Episodes per task template and method.
@@ -421,7 +467,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Send(args) => send(args),
         Command::Router(args) => router(args),
         Command::Config(args) => config(args, &cli.config, &file),
+        Command::Scene(args) => scene(args),
     }
+}
+
+fn scene(args: SceneArgs) -> Result<ExitCode> {
+    let state = grounded::nodes::sim::SimState::new(&args.task, args.seed, 0.0).map_err(anyhow::Error::msg)?;
+    let summary = state.summary();
+    if args.instruction {
+        println!("{}", summary.instruction);
+    } else {
+        let mut start = summary.start;
+        start.robot = None;
+        println!("{}", serde_json::to_string_pretty(&start)?);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn config(args: ConfigArgs, path: &Option<PathBuf>, file: &ConfigFile) -> Result<ExitCode> {
@@ -467,8 +527,18 @@ fn score(v: f32) -> String {
 pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: bool) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let names: Vec<&str> = scene.objects.iter().map(|o| o.name.as_str()).collect();
-    let _ = writeln!(out, "scene: {} objects: {}", names.len(), names.join(", "));
+    match &scene.grid {
+        Some(g) => {
+            let _ = writeln!(out, "scene: a {} x {} grid maze", g.width, g.height);
+            for line in g.render().lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        None => {
+            let names: Vec<&str> = scene.objects.iter().map(|o| o.name.as_str()).collect();
+            let _ = writeln!(out, "scene: {} objects: {}", names.len(), names.join(", "));
+        }
+    }
     let _ = writeln!(out, "instruction: {}", result.instruction);
     let _ = writeln!(out, "method: {}   grounded models: {}", result.method, if result.method == Method::Llm { "none".to_string() } else { result.models.join(", ") });
     for step in &result.steps {
@@ -549,17 +619,17 @@ fn bench(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
 }
 
 fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
-    use grounded::eval::{per_task, run, tables, EvalConfig};
-    if args.domain != "tabletop" {
-        anyhow::bail!("--domain {}: only the tabletop domain can be evaluated in this version", args.domain);
-    }
+    use grounded::eval::{per_task, run, tables, EvalConfig, EvalTask};
+    let domain = match args.domain {
+        DomainArg::Tabletop => protocol::Domain::Tabletop,
+        DomainArg::Grid => protocol::Domain::Grid,
+        DomainArg::Kitchen => anyhow::bail!("--domain kitchen: the kitchen domain is not available in this version (tabletop and grid are)"),
+    };
     let tasks = if args.tasks.is_empty() {
-        sim::TASKS.to_vec()
+        EvalTask::all(domain)
     } else {
-        args.tasks
-            .iter()
-            .map(|t| sim::task_named(t).copied().ok_or_else(|| anyhow::anyhow!("unknown task {t:?}; tasks: {}", sim::tasks::task_ids())))
-            .collect::<Result<Vec<_>>>()?
+        let ids = || EvalTask::all(domain).iter().map(|t| t.id()).collect::<Vec<_>>().join(", ");
+        args.tasks.iter().map(|t| EvalTask::named(domain, t).ok_or_else(|| anyhow::anyhow!("unknown {domain} task {t:?}; tasks: {}", ids()))).collect::<Result<Vec<_>>>()?
     };
     if !(0.0..=0.05).contains(&args.noise) {
         anyhow::bail!("--noise {} m: use a standard deviation between 0 and 0.05", args.noise);
@@ -596,7 +666,7 @@ fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
     }
     if args.json {
         let report = serde_json::json!({
-            "domain": "tabletop",
+            "domain": domain,
             "episodes_per_task": config.episodes,
             "seed": config.seed,
             "success": grounded::eval::success_rates(&records, &config.methods),
@@ -605,7 +675,7 @@ fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("## grounded eval: tabletop, {} episodes per task and method, seed {}, over {:?}\n", config.episodes, config.seed, config.transport);
+        println!("## grounded eval: {domain}, {} episodes per task and method, seed {}, over {:?}\n", config.episodes, config.seed, config.transport);
         println!("{}", tables(&records, &config.methods));
         println!("Per task template (successes / episodes):\n");
         println!("{}", per_task(&records, &config.methods));
@@ -650,19 +720,26 @@ fn robot_keys(robot: &str) -> Result<protocol::keys::RobotKeys> {
 
 fn demo(args: DemoArgs, file: &ConfigFile) -> Result<ExitCode> {
     let robot = protocol::keys::RobotId::new(&args.robot)?;
-    if sim::task_named(&args.task).is_none() {
-        anyhow::bail!("unknown task {:?}; tasks: {}", args.task, sim::tasks::task_ids());
-    }
+    let task = match (args.domain, args.task.as_deref()) {
+        (DomainArg::Tabletop, None) => "matching-bowls".to_string(),
+        (DomainArg::Grid, None) => "locked-room".to_string(),
+        (DomainArg::Tabletop, Some(t)) if sim::task_named(t).is_some() => t.to_string(),
+        (DomainArg::Grid, Some(t)) if sim::grid::Level::named(t).is_some() => t.to_string(),
+        (DomainArg::Tabletop, Some(t)) => anyhow::bail!("unknown task {t:?}; tasks: {}", sim::tasks::task_ids()),
+        (DomainArg::Grid, Some(t)) => anyhow::bail!("unknown grid level {t:?}; levels: {}", sim::grid::level_ids()),
+        (DomainArg::Kitchen, _) => anyhow::bail!("--domain kitchen: the kitchen domain is not available in this version (tabletop and grid are)"),
+    };
     let options = args.planner.options(file);
     options.config.validate()?;
     let demo = grounded::demo::DemoOptions {
-        task: args.task.clone(),
+        task,
         seed: args.seed,
         method: method_of(args.method, file),
         robot,
         model: options.model.clone(),
         decode: options.config.clone(),
         noise: args.noise,
+        forbidden: args.forbid_cell.clone(),
         timeout: std::time::Duration::from_secs(300),
     };
     let mut dashboard_args = args.dashboard.clone();
@@ -690,7 +767,8 @@ async fn wait_for_ctrl_c() {
 
 fn sim_node(args: SimArgs) -> Result<ExitCode> {
     let keys = robot_keys(&args.node.robot)?;
-    let state = grounded::nodes::sim::SimState::new(&args.task, args.seed, args.noise).map_err(anyhow::Error::msg)?;
+    let mut state = grounded::nodes::sim::SimState::new(&args.task, args.seed, args.noise).map_err(anyhow::Error::msg)?;
+    state.forbid_cells(&args.forbid_cell).map_err(anyhow::Error::msg)?;
     runtime()?.block_on(async {
         let session = args.node.zenoh.open().await?;
         eprintln!("sim: robot {} serving {} (task {}, seed {})", keys.robot(), keys.arm(), args.task, args.seed);

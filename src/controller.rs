@@ -40,6 +40,22 @@ impl<A: Arm> Robot for LocalRobot<A> {
     }
 }
 
+/// A grid maze in this process, its agent moved by the grid skill policy.
+pub struct LocalGridRobot {
+    pub world: sim::grid::GridWorld,
+}
+
+impl Robot for LocalGridRobot {
+    fn observe(&mut self) -> Result<Observation, RobotError> {
+        Ok(self.world.observe())
+    }
+
+    fn execute(&mut self, skill: &str, _progress: &mut dyn FnMut(&str)) -> Result<policies::SkillOutcome, RobotError> {
+        let o = policies::grid::execute(skill, &mut self.world);
+        Ok(policies::SkillOutcome { success: o.success, reason: o.reason })
+    }
+}
+
 /// What the controller reports as it goes.
 #[derive(Debug)]
 pub enum ControlEvent<'a> {

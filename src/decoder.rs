@@ -50,7 +50,7 @@ pub struct DecodeConfig {
 
 impl Default for DecodeConfig {
     fn default() -> Self {
-        Self { top_k: 20, beam_width: 2, floor: 1e-6, max_skill_tokens: 32, max_steps: 12, renorm_floor: 0.05, beam_margin: 10.0 }
+        Self { top_k: 20, beam_width: 2, floor: 1e-6, max_skill_tokens: 32, max_steps: 16, renorm_floor: 0.05, beam_margin: 10.0 }
     }
 }
 

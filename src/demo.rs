@@ -28,6 +28,8 @@ pub struct DemoOptions {
     pub model: PathBuf,
     pub decode: DecodeConfig,
     pub noise: f64,
+    /// Grid cells the agent must never enter.
+    pub forbidden: Vec<protocol::grid::Pos>,
     /// Longest the whole episode may take.
     pub timeout: Duration,
 }
@@ -36,7 +38,18 @@ pub struct DemoOptions {
 #[derive(Clone, Debug, serde::Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum DemoEvent {
-    Scene { task: String, seed: u64, robot: String, instruction: String, method: Method, objects: Vec<protocol::SceneObject> },
+    Scene {
+        domain: protocol::Domain,
+        task: String,
+        seed: u64,
+        robot: String,
+        instruction: String,
+        method: Method,
+        objects: Vec<protocol::SceneObject>,
+        /// The grid maze as text (`protocol::grid::GridState::render`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        map: Option<String>,
+    },
     Models { grounded: Vec<String> },
     Decoding { step: usize },
     Decoded { step: usize, skill: String, score: f32, lm_score: f32 },
@@ -48,10 +61,16 @@ pub enum DemoEvent {
 impl std::fmt::Display for DemoEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DemoEvent::Scene { task, seed, robot, instruction, method, objects } => {
-                writeln!(f, "task {task} (seed {seed}), robot {robot}\nscene:")?;
+            DemoEvent::Scene { domain, task, seed, robot, instruction, method, objects, map } => {
+                writeln!(f, "{domain} task {task} (seed {seed}), robot {robot}\nscene:")?;
                 for o in objects {
                     writeln!(f, "  {:<14} {:?} at ({:+.2}, {:+.2})", o.name, o.kind, o.position[0], o.position[1])?;
+                }
+                if let Some(map) = map {
+                    for line in map.lines() {
+                        writeln!(f, "  {line}")?;
+                    }
+                    writeln!(f, "  (## wall, GG goal, ~~ lava, D/L/d closed/locked/open door, K key, B ball, X box + colour initial; >> the agent)")?;
                 }
                 write!(f, "instruction: \"{instruction}\"\nmethod: {method}")
             }
@@ -95,21 +114,24 @@ pub enum DemoError {
 pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboard, out: &mut (dyn FnMut(DemoEvent) + Send)) -> Result<DemoOutcome, DemoError> {
     let session = common.open().await.map_err(|e| DemoError::Net(e.to_string()))?;
     let keys = RobotKeys::new(options.robot.clone());
-    let state = SimState::new(&options.task, options.seed, options.noise).map_err(DemoError::Setup)?;
-    let episode = state.episode.clone();
+    let mut state = SimState::new(&options.task, options.seed, options.noise).map_err(DemoError::Setup)?;
+    state.forbid_cells(&options.forbidden).map_err(DemoError::Setup)?;
+    let episode = state.summary();
     out(DemoEvent::Scene {
-        task: episode.task.id.to_string(),
+        domain: episode.domain,
+        task: episode.task.clone(),
         seed: episode.seed,
         robot: options.robot.to_string(),
         instruction: episode.instruction.clone(),
         method: options.method,
-        objects: episode.scene.objects.clone(),
+        objects: episode.start.objects.clone(),
+        map: episode.start.grid.as_ref().map(|g| g.render()),
     });
 
     let lm = LanguageModel::load(&options.model, 1).map_err(|e| DemoError::Setup(e.to_string()))?;
     let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: Duration::from_secs(5) };
     let mut planner = Planner::with_affordance(lm, options.decode.clone(), Affordance::new(space, options.decode.floor));
-    planner.others = task_models(&episode.grounding);
+    planner.others = episode.grounding.as_ref().map(task_models).unwrap_or_default();
     out(DemoEvent::Models { grounded: planner.model_names() });
 
     tokio::spawn(sim_node::run(session.clone(), keys.clone(), state));
@@ -136,7 +158,7 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
     }
 
     let progress = session.declare_subscriber(keys.plan()).await.map_err(|e| DemoError::Net(e.to_string()))?;
-    let id = format!("demo-{}-{}", episode.task.id, episode.seed);
+    let id = format!("demo-{}-{}", episode.task, episode.seed);
     let msg = InstructionMsg { schema: SCHEMA_VERSION, id: id.clone(), text: episode.instruction.clone() };
     {
         let (s, k) = (session.clone(), keys.instruction());

@@ -14,18 +14,62 @@ use grounding::{Preference, PreferenceConfig, Safety, SafetyConfig, SafetyMode};
 use policies::PickPlace;
 use serde::Serialize;
 use sim::tasks::{Row, TaskGrounding};
+use sim::grid::{Difficulty, GridWorld, Level};
 use sim::{generate, judge, Task, World, WorldConfig};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// One task of an evaluation: a tabletop template or a grid level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvalTask {
+    Tabletop(Task),
+    Grid(Level),
+}
+
+impl EvalTask {
+    pub fn id(&self) -> &'static str {
+        match self {
+            EvalTask::Tabletop(t) => t.id,
+            EvalTask::Grid(l) => l.id(),
+        }
+    }
+
+    /// The row of PAPER.md's table the task counts in.
+    pub fn row(&self) -> &'static str {
+        match self {
+            EvalTask::Tabletop(t) => t.row().label(),
+            EvalTask::Grid(l) => l.difficulty().label(),
+        }
+    }
+
+    /// Every task of a domain.
+    pub fn all(domain: protocol::Domain) -> Vec<EvalTask> {
+        match domain {
+            protocol::Domain::Tabletop => sim::TASKS.iter().map(|t| EvalTask::Tabletop(*t)).collect(),
+            protocol::Domain::Grid => Level::ALL.iter().map(|l| EvalTask::Grid(*l)).collect(),
+            protocol::Domain::Kitchen => Vec::new(),
+        }
+    }
+
+    /// A task of a domain by its id.
+    pub fn named(domain: protocol::Domain, id: &str) -> Option<EvalTask> {
+        Self::all(domain).into_iter().find(|t| t.id() == id)
+    }
+}
+
+/// The rows of the tables, in PAPER.md's order.
+fn row_order() -> Vec<&'static str> {
+    Row::ALL.iter().map(|r| r.label()).chain(Difficulty::ALL.iter().map(|d| d.label())).collect()
+}
+
 #[derive(Clone, Debug)]
 pub struct EvalConfig {
     pub model: PathBuf,
     pub decode: DecodeConfig,
     pub methods: Vec<Method>,
-    pub tasks: Vec<Task>,
+    pub tasks: Vec<EvalTask>,
     pub episodes: usize,
     pub seed: u64,
     pub workers: usize,
@@ -105,13 +149,13 @@ pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64
     planner.others = task_models(&ep.grounding);
     let world = World::new(&ep.scene, WorldConfig { observation_noise: noise, noise_seed: seed, ..WorldConfig::default() });
     let mut robot = LocalRobot { arm: world, policy: PickPlace::default() };
-    let dash = episode_dashboard(dashboard, task, episode, method, &ep.instruction);
+    let dash = episode_dashboard(dashboard, task.id, episode, method, &ep.instruction);
     let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &ep.instruction, method, &mut |e| dash.event(&e))?;
     let truth = robot.arm.ground_truth();
     let verdict = judge(&ep, &truth);
     let (success, reason) = (verdict.is_ok(), verdict.err());
     dash.episode_result(success, reason.as_deref());
-    Ok(record(task, episode, seed, method, &ep.instruction, &result, abort, success, reason, started, robot.arm.sim_seconds()))
+    Ok(record(&EvalTask::Tabletop(*task), episode, seed, method, &ep.instruction, &result, abort, success, reason, started, robot.arm.sim_seconds()))
 }
 
 /// Run one episode through zenoh: reset the worker's sim to the task, plan closed-loop with
@@ -120,7 +164,7 @@ pub fn run_episode_zenoh(
     planner: &mut Planner,
     session: &zenoh::Session,
     keys: &protocol::keys::RobotKeys,
-    task: &Task,
+    task: &EvalTask,
     episode: usize,
     seed: u64,
     method: Method,
@@ -131,34 +175,51 @@ pub fn run_episode_zenoh(
     use protocol::messages::{EpisodeReply, EpisodeRequest, EpisodeRequestBody};
     use std::time::Duration;
     let started = Instant::now();
-    let ep = generate(task, seed);
     let ask = |body: EpisodeRequestBody| -> Result<EpisodeReply, EvalError> {
         let req = EpisodeRequest { schema: protocol::SCHEMA_VERSION, body };
         query_one(session, &keys.episode(), &req, Duration::from_secs(10)).map_err(|e| EvalError::Config(e.to_string()))?.map_err(EvalError::Config)
     };
-    ask(EpisodeRequestBody::Reset { task: task.id.to_string(), seed })?;
-    planner.others = task_models(&ep.grounding);
+    let reset = ask(EpisodeRequestBody::Reset { task: task.id().to_string(), seed })?;
+    planner.others = match task {
+        EvalTask::Tabletop(t) => task_models(&generate(t, seed).grounding),
+        EvalTask::Grid(_) => Vec::new(),
+    };
+    let instruction = reset.instruction;
     let mut robot = ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: Duration::from_secs(60), observe_timeout: Duration::from_secs(5), estop: None };
-    let dash = episode_dashboard(dashboard, task, episode, method, &ep.instruction);
-    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &ep.instruction, method, &mut |e| dash.event(&e))?;
+    let dash = episode_dashboard(dashboard, task.id(), episode, method, &instruction);
+    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, method, &mut |e| dash.event(&e))?;
     let verdict = ask(EpisodeRequestBody::Judge)?;
     dash.episode_result(verdict.success.unwrap_or(false), verdict.reason.as_deref());
-    Ok(record(task, episode, seed, method, &ep.instruction, &result, abort, verdict.success.unwrap_or(false), verdict.reason, started, verdict.sim_seconds))
+    Ok(record(task, episode, seed, method, &instruction, &result, abort, verdict.success.unwrap_or(false), verdict.reason, started, verdict.sim_seconds))
+}
+
+/// Run one grid episode in this thread.
+pub fn run_grid_episode(planner: &mut Planner, level: Level, episode: usize, seed: u64, method: Method, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+    let started = Instant::now();
+    let ep = sim::grid::episode(level, seed);
+    planner.others = Vec::new();
+    let mut robot = crate::controller::LocalGridRobot { world: GridWorld::new(&ep) };
+    let dash = episode_dashboard(dashboard, level.id(), episode, method, &ep.instruction);
+    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &ep.instruction, method, &mut |e| dash.event(&e))?;
+    let verdict = sim::grid::judge(&ep, &robot.world);
+    let (success, reason) = (verdict.is_ok(), verdict.err());
+    dash.episode_result(success, reason.as_deref());
+    Ok(record(&EvalTask::Grid(level), episode, seed, method, &ep.instruction, &result, abort, success, reason, started, f64::from(robot.world.steps)))
 }
 
 /// The dashboard of one episode: its own entity subtree, so episodes run in parallel do not mix.
-fn episode_dashboard(dashboard: &Dashboard, task: &Task, episode: usize, method: Method, instruction: &str) -> Dashboard {
+fn episode_dashboard(dashboard: &Dashboard, task: &str, episode: usize, method: Method, instruction: &str) -> Dashboard {
     if !dashboard.is_enabled() {
         return dashboard.clone();
     }
-    let d = dashboard.scoped(&format!("eval/{method}/{}/{episode}", task.id));
+    let d = dashboard.scoped(&format!("eval/{method}/{task}/{episode}"));
     d.instruction(instruction);
     d
 }
 
 #[allow(clippy::too_many_arguments)]
 fn record(
-    task: &Task,
+    task: &EvalTask,
     episode: usize,
     seed: u64,
     method: Method,
@@ -179,8 +240,8 @@ fn record(
         })
         .collect();
     EpisodeRecord {
-        task: task.id.to_string(),
-        row: task.row().label().to_string(),
+        task: task.id().to_string(),
+        row: task.row().to_string(),
         method,
         episode,
         seed,
@@ -239,7 +300,7 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                     }
                 };
                 let mut planner = match net {
-                    None => Planner::tabletop(lm, config.decode.clone()),
+                    None => Planner::any_domain(lm, config.decode.clone()),
                     Some(n) => {
                         let space = crate::nodes::remote::RemoteSkillSpace { session: n.session.clone(), keys: n.keys[w].clone(), timeout: std::time::Duration::from_secs(5) };
                         Planner::with_affordance(lm, config.decode.clone(), grounding::Affordance::new(space, config.decode.floor))
@@ -251,9 +312,10 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                         break;
                     }
                     let (task, episode, seed, method) = jobs[i];
-                    let record = match net {
-                        None => run_episode(&mut planner, &task, episode, seed, method, config.observation_noise, &config.dashboard),
-                        Some(n) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, &config.dashboard),
+                    let record = match (net, task) {
+                        (None, EvalTask::Tabletop(task)) => run_episode(&mut planner, &task, episode, seed, method, config.observation_noise, &config.dashboard),
+                        (None, EvalTask::Grid(level)) => run_grid_episode(&mut planner, level, episode, seed, method, &config.dashboard),
+                        (Some(n), _) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, &config.dashboard),
                     }
                     .map_err(|e| e.to_string());
                     if let Ok(mut r) = results.lock() {
@@ -331,8 +393,7 @@ pub fn tables(records: &[EpisodeRecord], methods: &[Method]) -> String {
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "|---|{}", "---:|".repeat(methods.len()));
-    for row in Row::ALL {
-        let label = row.label();
+    for label in row_order() {
         if !records.iter().any(|r| r.row == label) {
             continue;
         }
@@ -399,8 +460,7 @@ pub struct SuccessRate {
 /// The success table as data (the rows present in `records`, in PAPER.md's order).
 pub fn success_rates(records: &[EpisodeRecord], methods: &[Method]) -> Vec<SuccessRate> {
     let mut out = Vec::new();
-    for row in Row::ALL {
-        let label = row.label();
+    for label in row_order() {
         if !records.iter().any(|r| r.row == label) {
             continue;
         }

@@ -8,9 +8,8 @@ use crate::decoder::{decode_skill, decode_skill_greedy, DecodeConfig, DecodeErro
 use crate::lm::{KvCache, LanguageModel, LmError, Purpose, TokenStats};
 use crate::prompt::{plan_start, step_end, Instruction, InstructionError};
 use crate::saycan::{score_skills, SkillScore};
-use grounding::tabletop::{apply, TabletopSkills};
+use grounding::tabletop::TabletopSkills;
 use grounding::{Affordance, GroundedModel, GroundingError};
-use protocol::tabletop::TabletopSkill;
 use protocol::{Domain, Observation};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -324,6 +323,12 @@ impl Planner {
         Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), config }
     }
 
+    /// A planner with the affordance of every domain (each observation says its own).
+    pub fn any_domain(lm: LanguageModel, config: DecodeConfig) -> Self {
+        let affordance = Affordance::new(crate::domain::AnyDomainSkills, config.floor);
+        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), config }
+    }
+
     /// A planner whose affordance comes from another skill space (e.g. the policy's, over zenoh).
     pub fn with_affordance(lm: LanguageModel, config: DecodeConfig, affordance: Affordance) -> Self {
         Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), config }
@@ -367,7 +372,7 @@ impl Planner {
     /// Plan open-loop for `instruction` in `scene` with `method`: each skill's symbolic
     /// effect is applied to the scene before the next is decoded.
     pub fn plan(&mut self, instruction: &str, scene: &Observation, method: Method) -> Result<PlanResult, PlanError> {
-        if scene.domain != Domain::Tabletop {
+        if scene.domain == Domain::Kitchen {
             return Err(PlanError::Domain(scene.domain));
         }
         let mut session = self.start(instruction, method)?;
@@ -376,7 +381,7 @@ impl Planner {
             let outcome = if proposal.skill == "done" {
                 StepOutcome::Done
             } else {
-                match TabletopSkill::parse(&proposal.skill).map_err(|e| e.to_string()).and_then(|s| apply(&state, &s).map_err(|e| e.to_string())) {
+                match crate::domain::apply_skill(&state, &proposal.skill) {
                     Ok(next) => {
                         state = next;
                         StepOutcome::Applied

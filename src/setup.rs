@@ -70,7 +70,7 @@ fn load_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) ->
 /// Load the model and the grounded models the options name.
 pub fn build_planner(options: &PlannerOptions) -> Result<Planner, SetupError> {
     let lm = LanguageModel::load(&options.model, options.threads)?;
-    let mut planner = Planner::tabletop(lm, options.config.clone());
+    let mut planner = Planner::any_domain(lm, options.config.clone());
     if let Some(path) = &options.safety {
         let cfg: SafetyConfig = load_json(path, "safety")?;
         planner.others.push(Weighted { model: Box::new(Safety::new(&cfg)?), weight: 1.0 });

@@ -187,7 +187,7 @@ fn bad_arguments_of_the_closed_loop_commands_are_refused_clearly() {
     fails_with(&["sim", "--robot", "bad id"], "robot id \"bad id\" is not valid");
     fails_with(&["sim", "--robot", "r1", "--task", "juggle"], "unknown task");
     fails_with(&["eval", "--tasks", "juggle"], "unknown task \"juggle\"");
-    fails_with(&["eval", "--domain", "grid"], "only the tabletop domain");
+    fails_with(&["eval", "--domain", "kitchen"], "not available in this version");
     fails_with(&["eval", "--noise", "2"], "--noise 2 m");
     fails_with(&["daemon", "--robot", "r1", "--skill-timeout", "0"], "--skill-timeout 0 s");
     fails_with(&["send", "--robot", "r1", " "], "the instruction is empty");

@@ -55,3 +55,25 @@ fn a_saved_demo_holds_scene_decoding_plan_and_verdict() {
     assert!(got.contains_key("world/targets/pick") && got.contains_key("world/targets/place"), "targets; got {names:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_saved_grid_demo_holds_the_maze_in_2d() {
+    let dir = std::env::temp_dir().join(format!("grounded-dashboard-grid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rrd = dir.join("grid.rrd");
+    let out = Command::new(env!("CARGO_BIN_EXE_grounded"))
+        .args(["demo", "--domain", "grid", "--task", "open-doors", "--save"])
+        .arg(&rrd)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the demo");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = entities(&rrd);
+    let names: Vec<&String> = got.keys().collect();
+    for path in ["grid/cells", "grid/doors", "grid/agent", "grid/path", "grid/target", "decode/candidates", "plan/steps", "episode/success"] {
+        assert!(got.contains_key(path), "{path} missing; got {names:?}");
+    }
+    assert!(got["grid/agent"].contains("sim_time"), "the agent moves on sim_time");
+    assert!(!got.keys().any(|p| p.starts_with("world/objects")), "no tabletop objects in a maze: {names:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -10,7 +10,7 @@ fn config(tasks: &[&str], episodes: usize, methods: Vec<Method>) -> EvalConfig {
         model: grounded::default_model_dir(),
         decode: DecodeConfig::default(),
         methods,
-        tasks: tasks.iter().map(|t| *sim::task_named(t).unwrap()).collect(),
+        tasks: tasks.iter().map(|t| grounded::eval::EvalTask::Tabletop(*sim::task_named(t).unwrap())).collect(),
         episodes,
         seed: 7,
         workers: 2,

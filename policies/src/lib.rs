@@ -3,6 +3,7 @@
 //! or one reached over zenoh).
 
 pub mod arm;
+pub mod grid;
 pub mod pick_place;
 
 pub use arm::Arm;

@@ -206,6 +206,9 @@ pub enum ArmCommandBody {
     Suction { on: bool },
     /// Let the world run for a while (objects settle).
     Wait { seconds: f64 },
+    /// Grid maze: one primitive action of the agent (left, right, forward, pickup, drop,
+    /// toggle, done); the reply's `event` says what it did.
+    Act { action: crate::grid::Action },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,6 +222,9 @@ pub struct ArmReply {
     pub holding: Option<String>,
     pub tip: [f64; 3],
     pub sim_seconds: f64,
+    /// Grid maze: what the action did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<crate::grid::Event>,
 }
 message!(ArmReply, "arm reply");
 

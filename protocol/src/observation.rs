@@ -95,6 +95,9 @@ pub struct Observation {
     /// scene need not say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub robot: Option<RobotState>,
+    /// The maze, in the grid domain (its objects live in the cells, not in `objects`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid: Option<crate::grid::GridState>,
 }
 
 /// The robot's own state at the moment of an observation.
@@ -132,13 +135,17 @@ pub enum ObservationError {
     DuplicateName(String),
     #[error("object {id:?} has a position that is not finite: {position:?}")]
     BadPosition { id: String, position: [f64; 3] },
+    #[error("grid: {0}")]
+    Grid(#[from] crate::grid::GridError),
+    #[error("a {0} observation needs a \"grid\"")]
+    MissingGrid(Domain),
     #[error("the robot state is not finite (time {time_s}, gripper {gripper:?})")]
     BadRobotState { time_s: f64, gripper: [f64; 3] },
 }
 
 impl Observation {
     pub fn new(domain: Domain, objects: Vec<SceneObject>) -> Self {
-        Self { schema: SCHEMA_VERSION, domain, objects, robot: None }
+        Self { schema: SCHEMA_VERSION, domain, objects, robot: None, grid: None }
     }
 
     /// Parse and validate an observation from JSON text.
@@ -174,6 +181,11 @@ impl Observation {
             if o.position.iter().any(|v| !v.is_finite()) || !o.yaw.is_finite() {
                 return Err(ObservationError::BadPosition { id: o.id.clone(), position: o.position });
             }
+        }
+        match (&self.grid, self.domain) {
+            (Some(g), _) => g.validate()?,
+            (None, Domain::Grid) => return Err(ObservationError::MissingGrid(self.domain)),
+            (None, _) => {}
         }
         if let Some(r) = &self.robot {
             if !r.time_s.is_finite() || r.gripper.iter().any(|v| !v.is_finite()) {

@@ -2,6 +2,7 @@
 //! task templates of PAPER.md with seeded scenes and success checks on ground truth.
 
 pub mod catalog;
+pub mod grid;
 pub mod rng;
 pub mod tasks;
 pub mod world;

@@ -3,8 +3,8 @@
 
 use super::paths;
 use rerun::blueprint::{
-    BarChartView, Blueprint, BlueprintPanel, ContainerLike, Horizontal, SelectionPanel, Spatial3DView, TextDocumentView, TextLogView, TimePanel,
-    Vertical,
+    BarChartView, Blueprint, BlueprintPanel, ContainerLike, Horizontal, SelectionPanel, Spatial2DView, Spatial3DView, TextDocumentView, TextLogView,
+    TimePanel, Vertical,
 };
 use rerun::blueprint::components::PanelState;
 
@@ -12,11 +12,15 @@ fn root(p: &str) -> String {
     format!("/{p}")
 }
 
-/// The layout of one run's recording (not used by `eval`, whose episodes have their own
-/// subtrees and get rerun's automatic layout).
-pub fn blueprint() -> Blueprint {
+/// The layout of one run's recording in `domain` (not used by `eval`, whose episodes have
+/// their own subtrees and get rerun's automatic layout).
+pub fn blueprint(domain: protocol::Domain) -> Blueprint {
+    let scene: ContainerLike = match domain {
+        protocol::Domain::Grid => Spatial2DView::new("maze").with_origin(root(paths::GRID)).into(),
+        _ => Spatial3DView::new("table").with_origin(root(paths::WORLD)).into(),
+    };
     let left: ContainerLike = Vertical::new([
-        Spatial3DView::new("table").with_origin(root(paths::WORLD)).into(),
+        scene,
         Horizontal::new([
             TextDocumentView::new("instruction").with_origin(root(paths::INSTRUCTION)).into(),
             TextDocumentView::new("plan").with_origin(root(paths::PLAN)).into(),

@@ -5,6 +5,7 @@
 
 mod decode;
 mod layout;
+mod maze;
 pub mod paths;
 mod scene;
 pub mod sink;
@@ -37,6 +38,12 @@ struct Shared {
     last: Mutex<Option<Observation>>,
     /// Plan lines so far.
     plan: Mutex<Vec<String>>,
+    /// Send the one-run layout for the domain of the first observation (demo, daemon).
+    layout: std::sync::atomic::AtomicBool,
+    /// The domain whose layout was sent.
+    layout_sent: Mutex<Option<protocol::Domain>>,
+    /// The grid agent's cells so far (its path).
+    path: Mutex<Vec<(u32, u32)>>,
 }
 
 impl std::fmt::Debug for Dashboard {
@@ -55,6 +62,26 @@ impl Dashboard {
         let d = Self { rec, prefix: String::new(), shared: Arc::default() };
         d.log_static_scene();
         d
+    }
+
+    /// Send the one-run layout once the first observation tells the domain.
+    pub fn with_layout(self) -> Self {
+        self.shared.layout.store(true, Ordering::SeqCst);
+        self
+    }
+
+    fn send_layout(&self, domain: protocol::Domain) {
+        if !self.shared.layout.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut sent = lock(&self.shared.layout_sent);
+        if *sent != Some(domain) {
+            let activation = rerun::blueprint::BlueprintActivation { make_active: true, make_default: true };
+            if let Err(e) = layout::blueprint(domain).send(&self.rec, activation) {
+                tracing::debug!("dashboard: layout: {e}");
+            }
+            *sent = Some(domain);
+        }
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -101,6 +128,7 @@ impl Dashboard {
             return;
         }
         lock(&self.shared.plan).clear();
+        lock(&self.shared.path).clear();
         self.at(None);
         self.log(paths::INSTRUCTION, &rerun::TextDocument::from_markdown(format!("## Instruction\n\n> {text}")));
         self.log(paths::PLAN, &rerun::TextDocument::from_markdown("## Plan\n\n(decoding the first step)"));
@@ -115,8 +143,21 @@ impl Dashboard {
         if let Some(r) = &obs.robot {
             *lock(&self.shared.sim_time) = r.time_s;
         }
+        self.send_layout(obs.domain);
         self.at(None);
-        scene::log_observation(self, obs);
+        match &obs.grid {
+            Some(g) => {
+                let path = {
+                    let mut path = lock(&self.shared.path);
+                    if path.last() != Some(&g.agent) {
+                        path.push(g.agent);
+                    }
+                    path.clone()
+                };
+                maze::log_grid(self, g, &path);
+            }
+            None => scene::log_observation(self, obs),
+        }
         *lock(&self.shared.last) = Some(obs.clone());
     }
 
@@ -131,6 +172,10 @@ impl Dashboard {
         self.at(Some(first + steps.max(1) as i64 - 1));
         self.push_plan_line(format!("{}. {} _(score {:.2}, LM {:.2})_", p.index, p.skill, p.score, p.lm_score));
         let last = lock(&self.shared.last).clone();
+        if let Some(g) = last.as_ref().and_then(|o| o.grid.as_ref()) {
+            maze::log_target(self, g, &p.skill);
+            return;
+        }
         match last.as_ref().and_then(|obs| scene::targets(&p.skill, obs)) {
             Some(t) => scene::log_targets(self, &t),
             None => self.log(paths::TARGETS, &rerun::Clear::recursive()),
@@ -161,6 +206,7 @@ impl Dashboard {
             self.log_plan();
         }
         self.log(paths::TARGETS, &rerun::Clear::recursive());
+        self.log(paths::GRID_TARGET, &rerun::Clear::flat());
     }
 
     /// The plan ended (done, step limit, no skill, aborted), with a reason where there is one.
@@ -206,6 +252,9 @@ impl Dashboard {
 
     /// Wait until everything logged so far has reached the sink.
     pub fn flush(&self) {
+        if !self.is_enabled() {
+            return;
+        }
         if let Err(e) = self.rec.flush_blocking() {
             tracing::warn!("dashboard: could not flush the recording: {e}");
         }

@@ -20,6 +20,21 @@ pub const PICK: &str = "world/targets/pick";
 pub const PLACE: &str = "world/targets/place";
 pub const MOVE: &str = "world/targets/move";
 
+/// The grid maze, in 2D (x right, y down, one unit a cell).
+pub const GRID: &str = "grid";
+/// The cells as an image, one pixel each: floor, walls, lava, the goal, doors.
+pub const GRID_CELLS: &str = "grid/cells";
+/// Door outlines, labelled with colour and state.
+pub const GRID_DOORS: &str = "grid/doors";
+/// Keys, balls and boxes as discs in their colours, labelled.
+pub const GRID_OBJECTS: &str = "grid/objects";
+/// The agent: an arrow the way it faces, labelled with what it carries.
+pub const GRID_AGENT: &str = "grid/agent";
+/// The cells the agent has been through in this plan.
+pub const GRID_PATH: &str = "grid/path";
+/// What the current skill names, outlined.
+pub const GRID_TARGET: &str = "grid/target";
+
 /// The instruction, as text.
 pub const INSTRUCTION: &str = "plan/instruction";
 /// The plan so far, one line per skill with its scores.
@@ -39,7 +54,31 @@ pub const EPISODE: &str = "episode/result";
 pub const SUCCESS: &str = "episode/success";
 
 /// Every path above, for documentation checks.
-pub const ALL: [&str; 16] = [WORLD, TABLE, OBJECTS, GRIPPER, TARGETS, PICK, PLACE, MOVE, INSTRUCTION, PLAN, OUTCOMES, CANDIDATES, COMBINED, LM, EPISODE, SUCCESS];
+pub const ALL: [&str; 23] = [
+    WORLD,
+    TABLE,
+    OBJECTS,
+    GRIPPER,
+    TARGETS,
+    PICK,
+    PLACE,
+    MOVE,
+    GRID,
+    GRID_CELLS,
+    GRID_DOORS,
+    GRID_OBJECTS,
+    GRID_AGENT,
+    GRID_PATH,
+    GRID_TARGET,
+    INSTRUCTION,
+    PLAN,
+    OUTCOMES,
+    CANDIDATES,
+    COMBINED,
+    LM,
+    EPISODE,
+    SUCCESS,
+];
 
 #[cfg(test)]
 mod tests {

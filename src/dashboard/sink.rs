@@ -87,13 +87,11 @@ impl DashboardArgs {
     }
 
     /// Open the dashboard; with `--serve` the servers run until the process ends. `layout`
-    /// sends the one-run layout (demo, daemon); without it the viewer lays out by itself.
+    /// sends the one-run layout (demo, daemon) once the first observation tells the domain;
+    /// without it the viewer lays out by itself.
     pub fn open(&self, layout: bool) -> Result<Dashboard, DashboardError> {
         let sink = self.sink()?;
-        let mut builder = rerun::RecordingStreamBuilder::new(APPLICATION_ID);
-        if layout {
-            builder = builder.with_blueprint(super::layout::blueprint());
-        }
+        let builder = rerun::RecordingStreamBuilder::new(APPLICATION_ID);
         let started = |what: &str, r: Result<rerun::RecordingStream, rerun::RecordingStreamError>| {
             r.map_err(|e| DashboardError::Start { sink: what.to_string(), message: e.to_string() })
         };
@@ -117,7 +115,8 @@ impl DashboardArgs {
                 rec
             }
         };
-        Ok(Dashboard::new(rec))
+        let d = Dashboard::new(rec);
+        Ok(if layout { d.with_layout() } else { d })
     }
 }
 

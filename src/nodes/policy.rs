@@ -3,7 +3,6 @@
 
 use super::common::NetError;
 use super::remote::RemoteArm;
-use grounding::tabletop::TabletopSkills;
 use grounding::{Affordance, GroundedModel, SkillPrefix};
 use policies::PickPlace;
 use protocol::keys::{Component, RobotKeys};
@@ -62,9 +61,15 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
                     };
                     let mut arm = arm;
                     let key = q.key_expr().clone();
-                    let outcome = policy.execute(&req.skill, &mut arm, &mut |phase| {
-                        let _ = q.reply(key.clone(), skill_reply(SkillReplyBody::Progress { phase: phase.name().to_string() })).wait();
-                    });
+                    let grid = matches!(policies::Arm::observe(&mut arm), Ok(obs) if obs.domain == protocol::Domain::Grid);
+                    let outcome = if grid {
+                        let o = policies::grid::execute(&req.skill, &mut arm);
+                        policies::SkillOutcome { success: o.success, reason: o.reason }
+                    } else {
+                        policy.execute(&req.skill, &mut arm, &mut |phase| {
+                            let _ = q.reply(key.clone(), skill_reply(SkillReplyBody::Progress { phase: phase.name().to_string() })).wait();
+                        })
+                    };
                     let sim_seconds = policies::Arm::wait(&mut arm, 0.0).map(|a| a.sim_seconds).unwrap_or(0.0);
                     let _ = q.reply(key, skill_reply(SkillReplyBody::Result { success: outcome.success, reason: outcome.reason, sim_seconds })).wait();
                 });
@@ -78,9 +83,13 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
                     let answer = decode::<AffordanceRequest>(&bytes).map_err(|e| e.to_string()).and_then(|req| {
                         let obs = policies::Arm::observe(&mut arm)?;
                         if req.texts.is_empty() {
-                            return Ok(AffordanceReply { schema: SCHEMA_VERSION, skills: policy.admissible(&obs), scores: Vec::new() });
+                            let skills = match obs.domain {
+                                protocol::Domain::Grid => obs.grid.as_ref().map(|g| policies::grid::admissible(g).into_iter().map(|(s, f)| (s.to_string(), f)).collect()).unwrap_or_default(),
+                                _ => policy.admissible(&obs),
+                            };
+                            return Ok(AffordanceReply { schema: SCHEMA_VERSION, skills, scores: Vec::new() });
                         }
-                        let model = Affordance::new(TabletopSkills, 1e-6);
+                        let model = Affordance::new(crate::domain::AnyDomainSkills, 1e-6);
                         let mut bound = model.bind(&obs).map_err(|e| e.to_string())?;
                         let prefixes: Vec<SkillPrefix<'_>> = req.texts.iter().map(|t| SkillPrefix { text: &t.text, complete: t.complete }).collect();
                         let scores = bound.score(&prefixes).map_err(|e| e.to_string())?.iter().map(|s| s.prob()).collect();

@@ -33,7 +33,7 @@ pub struct RemoteArm {
 }
 
 impl RemoteArm {
-    fn command(&mut self, body: ArmCommandBody) -> Result<ArmState, String> {
+    fn send(&mut self, body: ArmCommandBody) -> Result<ArmReply, String> {
         if self.estop.load(Ordering::SeqCst) {
             return Err("emergency stop engaged".into());
         }
@@ -42,7 +42,23 @@ impl RemoteArm {
         if !reply.ok {
             return Err(reply.reason.unwrap_or_else(|| "the arm refused the command".into()));
         }
+        Ok(reply)
+    }
+
+    fn command(&mut self, body: ArmCommandBody) -> Result<ArmState, String> {
+        let reply = self.send(body)?;
         Ok(ArmState { tip: reply.tip, holding: reply.holding, sim_seconds: reply.sim_seconds })
+    }
+}
+
+/// The grid maze's agent, reached over zenoh through the same arm key.
+impl policies::grid::GridAgent for RemoteArm {
+    fn state(&mut self) -> Result<protocol::grid::GridState, String> {
+        observe(&self.session, &self.keys, self.timeout)?.grid.ok_or_else(|| "the sim is not running a grid maze".to_string())
+    }
+
+    fn act(&mut self, action: protocol::grid::Action) -> Result<protocol::grid::Event, String> {
+        self.send(ArmCommandBody::Act { action })?.event.ok_or_else(|| "the sim did not say what the action did".to_string())
     }
 }
 

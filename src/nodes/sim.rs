@@ -3,58 +3,179 @@
 
 use super::common::{put, NetError};
 use protocol::keys::{Component, RobotKeys};
-use protocol::messages::{decode, encode, ArmCommand, ArmCommandBody, ArmReply, EpisodeReply, EpisodeRequest, EpisodeRequestBody};
+use protocol::messages::{decode, encode, ArmCommand, ArmReply, EpisodeReply, EpisodeRequest, EpisodeRequestBody};
 use protocol::SCHEMA_VERSION;
+use protocol::messages::ArmCommandBody;
+use protocol::Observation;
+use sim::grid::{GridEpisode, GridWorld, Level};
 use sim::{generate, judge, task_named, Episode, World, WorldConfig};
 
-/// The world and the episode it plays.
+/// An episode and the world it plays in, in its domain.
+pub enum Scenario {
+    Tabletop { episode: Episode, world: World },
+    Grid { episode: GridEpisode, world: GridWorld },
+}
+
+/// The simulator's state: the current scenario, and the observation noise of tabletop worlds.
 pub struct SimState {
-    pub episode: Episode,
-    pub world: World,
+    pub scenario: Scenario,
     pub noise: f64,
 }
 
+/// What a client needs to know of an episode.
+#[derive(Clone, Debug)]
+pub struct EpisodeSummary {
+    pub domain: protocol::Domain,
+    pub task: String,
+    pub seed: u64,
+    pub instruction: String,
+    pub start: Observation,
+    /// The task's own grounded models (tabletop: safety, preference).
+    pub grounding: Option<sim::tasks::TaskGrounding>,
+}
+
 impl SimState {
+    /// A tabletop task template or a grid level, by its id.
     pub fn new(task: &str, seed: u64, noise: f64) -> Result<Self, String> {
-        let t = task_named(task).ok_or_else(|| format!("unknown task {task:?}; tasks: {}", sim::tasks::task_ids()))?;
-        let episode = generate(t, seed);
-        let world = World::new(&episode.scene, WorldConfig { observation_noise: noise, noise_seed: seed, ..WorldConfig::default() });
-        Ok(Self { episode, world, noise })
+        let scenario = if let Some(t) = task_named(task) {
+            let episode = generate(t, seed);
+            let world = World::new(&episode.scene, WorldConfig { observation_noise: noise, noise_seed: seed, ..WorldConfig::default() });
+            Scenario::Tabletop { episode, world }
+        } else if let Some(level) = Level::named(task) {
+            let episode = sim::grid::episode(level, seed);
+            let world = GridWorld::new(&episode);
+            Scenario::Grid { episode, world }
+        } else {
+            return Err(format!("unknown task {task:?}; tabletop tasks: {}; grid levels: {}", sim::tasks::task_ids(), sim::grid::level_ids()));
+        };
+        Ok(Self { scenario, noise })
+    }
+
+    /// Forbid grid cells (the operator's safety constraint): policies will never enter them.
+    /// Refused for a tabletop world, and for cells outside the maze or under the agent.
+    pub fn forbid_cells(&mut self, cells: &[protocol::grid::Pos]) -> Result<(), String> {
+        if cells.is_empty() {
+            return Ok(());
+        }
+        let Scenario::Grid { episode, world } = &mut self.scenario else {
+            return Err("forbidden cells apply to grid mazes; this is a tabletop task".into());
+        };
+        for &c in cells {
+            if !world.state.inside(c) || c == world.state.agent {
+                return Err(format!("cell {c:?} is outside the {} x {} maze or under the agent", world.state.width, world.state.height));
+            }
+            world.state.forbidden.push(c);
+            episode.start.forbidden.push(c);
+        }
+        Ok(())
+    }
+
+    pub fn summary(&self) -> EpisodeSummary {
+        match &self.scenario {
+            Scenario::Tabletop { episode, .. } => EpisodeSummary {
+                domain: protocol::Domain::Tabletop,
+                task: episode.task.id.to_string(),
+                seed: episode.seed,
+                instruction: episode.instruction.clone(),
+                start: episode.scene.clone(),
+                grounding: Some(episode.grounding.clone()),
+            },
+            Scenario::Grid { episode, .. } => EpisodeSummary {
+                domain: protocol::Domain::Grid,
+                task: episode.level.id().to_string(),
+                seed: episode.seed,
+                instruction: episode.instruction.clone(),
+                start: GridWorld::new(episode).observe(),
+                grounding: None,
+            },
+        }
+    }
+
+    pub fn observe(&mut self) -> Observation {
+        match &mut self.scenario {
+            Scenario::Tabletop { world, .. } => world.observe(),
+            Scenario::Grid { world, .. } => world.observe(),
+        }
+    }
+
+    fn sim_seconds(&self) -> f64 {
+        match &self.scenario {
+            Scenario::Tabletop { world, .. } => world.sim_seconds(),
+            Scenario::Grid { world, .. } => f64::from(world.steps),
+        }
     }
 
     fn arm(&mut self, cmd: &ArmCommand) -> ArmReply {
-        let result = match &cmd.body {
-            ArmCommandBody::MoveTo { position, speed } => self.world.move_to(*position, *speed),
-            ArmCommandBody::Suction { on } => self.world.suction(*on),
-            ArmCommandBody::Wait { seconds } => self.world.wait(*seconds),
-        };
-        let (ok, reason) = match &result {
-            Ok(_) => (true, None),
-            Err(e) => (false, Some(e.to_string())),
-        };
-        let arm = self.world.arm();
-        ArmReply { schema: SCHEMA_VERSION, ok, reason, holding: arm.holding, tip: arm.tip, sim_seconds: arm.sim_seconds }
+        let refuse = |reason: &str, sim_seconds: f64| ArmReply { schema: SCHEMA_VERSION, ok: false, reason: Some(reason.to_string()), holding: None, tip: [0.0; 3], sim_seconds, event: None };
+        match &mut self.scenario {
+            Scenario::Tabletop { world, .. } => {
+                let result = match &cmd.body {
+                    ArmCommandBody::MoveTo { position, speed } => world.move_to(*position, *speed),
+                    ArmCommandBody::Suction { on } => world.suction(*on),
+                    ArmCommandBody::Wait { seconds } => world.wait(*seconds),
+                    ArmCommandBody::Act { .. } => return refuse("this simulator runs a tabletop world: grid actions do not apply", world.sim_seconds()),
+                };
+                let (ok, reason) = match &result {
+                    Ok(_) => (true, None),
+                    Err(e) => (false, Some(e.to_string())),
+                };
+                let arm = world.arm();
+                ArmReply { schema: SCHEMA_VERSION, ok, reason, holding: arm.holding, tip: arm.tip, sim_seconds: arm.sim_seconds, event: None }
+            }
+            Scenario::Grid { world, .. } => {
+                let steps = f64::from(world.steps);
+                let event = match &cmd.body {
+                    ArmCommandBody::Act { action } => match world.act(*action) {
+                        Ok(e) => Some(e),
+                        Err(e) => return refuse(&e.to_string(), steps),
+                    },
+                    ArmCommandBody::Wait { .. } => None,
+                    _ => return refuse("this simulator runs a grid maze: send grid actions (act)", steps),
+                };
+                let g = &world.state;
+                ArmReply {
+                    schema: SCHEMA_VERSION,
+                    ok: true,
+                    reason: None,
+                    holding: g.carrying.map(|o| o.to_string()),
+                    tip: [f64::from(g.agent.0), f64::from(g.agent.1), 0.0],
+                    sim_seconds: f64::from(world.steps),
+                    event,
+                }
+            }
+        }
     }
 
     fn episode_reply(&self, success: Option<bool>, reason: Option<String>) -> EpisodeReply {
-        EpisodeReply {
-            schema: SCHEMA_VERSION,
-            task: self.episode.task.id.to_string(),
-            instruction: self.episode.instruction.clone(),
-            success,
-            reason,
-            sim_seconds: self.world.sim_seconds(),
+        let s = self.summary();
+        EpisodeReply { schema: SCHEMA_VERSION, task: s.task, instruction: s.instruction, success, reason, sim_seconds: self.sim_seconds() }
+    }
+
+    /// The episode's verdict on the ground truth.
+    pub fn judge(&self) -> Result<(), String> {
+        match &self.scenario {
+            Scenario::Tabletop { episode, world } => judge(episode, &world.ground_truth()),
+            Scenario::Grid { episode, world } => sim::grid::judge(episode, world),
         }
     }
 
     fn episode(&mut self, req: &EpisodeRequest) -> Result<EpisodeReply, String> {
         match &req.body {
             EpisodeRequestBody::Reset { task, seed } => {
+                let forbidden = match &self.scenario {
+                    Scenario::Grid { world, .. } => world.state.forbidden.clone(),
+                    Scenario::Tabletop { .. } => Vec::new(),
+                };
                 *self = SimState::new(task, *seed, self.noise)?;
+                // The operator's forbidden cells stay forbidden in the next maze, where they fit.
+                if let Scenario::Grid { world, .. } = &self.scenario {
+                    let fits: Vec<_> = forbidden.into_iter().filter(|c| world.state.inside(*c) && *c != world.state.agent).collect();
+                    self.forbid_cells(&fits)?;
+                }
                 Ok(self.episode_reply(None, None))
             }
             EpisodeRequestBody::Judge => {
-                let verdict = judge(&self.episode, &self.world.ground_truth());
+                let verdict = self.judge();
                 Ok(self.episode_reply(Some(verdict.is_ok()), verdict.err()))
             }
         }
@@ -69,7 +190,7 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, mut state: SimState) 
     let observe = session.declare_queryable(keys.state()).await.map_err(z)?;
     let episode = session.declare_queryable(keys.episode()).await.map_err(z)?;
     let state_key = keys.state();
-    put(&session, &state_key, &state.world.observe())?;
+    put(&session, &state_key, &state.observe())?;
     loop {
         tokio::select! {
             q = arm.recv_async() => {
@@ -79,7 +200,7 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, mut state: SimState) 
                     Ok(cmd) => {
                         let reply = state.arm(&cmd);
                         let _ = q.reply(q.key_expr().clone(), encode(&reply)).await;
-                        let _ = put(&session, &state_key, &state.world.observe());
+                        let _ = put(&session, &state_key, &state.observe());
                     }
                     Err(e) => {
                         tracing::warn!("sim: refused an arm command: {e}");
@@ -89,7 +210,7 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, mut state: SimState) 
             }
             q = observe.recv_async() => {
                 let Ok(q) = q else { break };
-                let obs = state.world.observe();
+                let obs = state.observe();
                 let _ = q.reply(q.key_expr().clone(), encode(&obs)).await;
             }
             q = episode.recv_async() => {
@@ -98,7 +219,7 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, mut state: SimState) 
                 match decode::<EpisodeRequest>(&bytes).map_err(|e| e.to_string()).and_then(|req| state.episode(&req)) {
                     Ok(reply) => {
                         let _ = q.reply(q.key_expr().clone(), encode(&reply)).await;
-                        let _ = put(&session, &state_key, &state.world.observe());
+                        let _ = put(&session, &state_key, &state.observe());
                     }
                     Err(e) => {
                         tracing::warn!("sim: refused an episode request: {e}");

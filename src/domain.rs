@@ -1,0 +1,50 @@
+//! What differs between domains, behind one interface: the skills admissible in a state
+//! (the affordance's skill space), and a skill's effect for open-loop planning. Everything
+//! else (decoder, planner, daemon, protocol, eval runner, dashboard) is shared.
+
+use grounding::tabletop::{apply, TabletopSkills};
+use grounding::SkillSpace;
+use protocol::grid::GridSkill;
+use protocol::tabletop::TabletopSkill;
+use protocol::{Domain, Observation};
+
+/// The skills of `domain`, as the affordance model scores them.
+pub fn skill_space(domain: Domain) -> Result<Box<dyn SkillSpace>, String> {
+    match domain {
+        Domain::Tabletop => Ok(Box::new(TabletopSkills)),
+        Domain::Grid => Ok(Box::new(policies::grid::GridSkills)),
+        Domain::Kitchen => Err("the kitchen domain is not available in this version".into()),
+    }
+}
+
+/// Every skill admissible in `obs`, by its own domain's rules.
+#[derive(Clone, Debug, Default)]
+pub struct AnyDomainSkills;
+
+impl SkillSpace for AnyDomainSkills {
+    fn admissible(&self, obs: &Observation) -> Result<Vec<grounding::ScoredSkill>, grounding::GroundingError> {
+        skill_space(obs.domain).map_err(grounding::GroundingError::Config)?.admissible(obs)
+    }
+}
+
+/// The state after `skill` as if carried out perfectly: the tabletop's symbolic effect, the
+/// grid's planned primitive actions applied by the maze's rules. `Err` says why it cannot be.
+pub fn apply_skill(state: &Observation, skill: &str) -> Result<Observation, String> {
+    match state.domain {
+        Domain::Tabletop => {
+            let s = TabletopSkill::parse(skill).map_err(|e| e.to_string())?;
+            apply(state, &s).map_err(|e| e.to_string())
+        }
+        Domain::Grid => {
+            let s = GridSkill::parse(skill).map_err(|e| e.to_string())?;
+            let mut g = state.grid.clone().ok_or("a grid observation has no grid")?;
+            for a in policies::grid::plan(&s, &g)? {
+                g.apply(a);
+            }
+            let mut next = state.clone();
+            next.grid = Some(g);
+            Ok(next)
+        }
+        Domain::Kitchen => Err("the kitchen domain is not available in this version".into()),
+    }
+}

@@ -1,0 +1,92 @@
+//! The grid maze end to end: the demo over zenoh, the evaluation's tables, open-loop plans
+//! on a saved maze, and what grounding changes on the hard levels.
+
+use std::process::{Command, Output};
+
+fn grounded(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_grounded")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run grounded")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn the_grid_demo_unblocks_the_door_and_picks_up_the_box_over_zenoh() {
+    let out = grounded(&["demo", "--domain", "grid", "--task", "blocked-unlock-pickup", "--seed", "1", "--json"]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let events: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(events[0]["domain"], "grid");
+    assert!(events[0]["map"].as_str().is_some_and(|m| m.contains("##")), "the maze is shown");
+    let skills: Vec<&str> = events.iter().filter(|e| e["event"] == "executed" && e["success"] == true).filter_map(|e| e["skill"].as_str()).collect();
+    assert!(skills.iter().any(|s| s.starts_with("drop the ")), "the ball is moved out of the way: {skills:?}");
+    assert!(skills.iter().any(|s| s.starts_with("open the ")), "{skills:?}");
+    let verdict = events.last().expect("events");
+    assert_eq!(verdict["event"], "verdict");
+    assert_eq!(verdict["success"], true, "{verdict}");
+}
+
+#[test]
+fn grounding_solves_the_hard_levels_that_the_language_model_alone_fails() {
+    let out = grounded(&["eval", "--domain", "grid", "--tasks", "multi-room,blocked-unlock-pickup", "--episodes", "3", "--methods", "llm,gd-beam", "--transport", "local", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rate = |method: &str| {
+        let r = v["success"].as_array().expect("rates").iter().find(|r| r["method"] == method).cloned().expect("a row");
+        assert_eq!(r["row"], "hard (MultiRoom, BlockedUnlockPickup)");
+        (r["successes"].as_u64().unwrap(), r["episodes"].as_u64().unwrap())
+    };
+    let (beam, n) = rate("gd-beam");
+    let (llm, _) = rate("llm");
+    assert_eq!(n, 6);
+    assert_eq!(beam, 6, "gd-beam solves every hard episode: {v}");
+    assert!(llm + 2 <= beam, "the language model alone does worse (llm {llm}/6)");
+}
+
+#[test]
+fn the_eval_runs_grid_episodes_over_zenoh_too() {
+    let out = grounded(&["eval", "--domain", "grid", "--tasks", "open-doors,locked-room", "--episodes", "1", "--methods", "gd-greedy"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("| easy (OpenDoors, PutNext) | 100% (1/1) |"), "{stdout}");
+    assert!(stdout.contains("| medium (LockedRoom) | 100% (1/1) |"), "{stdout}");
+}
+
+#[test]
+fn a_saved_maze_is_planned_open_loop() {
+    let scene = "examples/scenes/grid-blocked-unlock-pickup.json";
+    let out = grounded(&["plan", "--scene", scene, "--json", "pick up the red box"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps: Vec<&str> = v["steps"].as_array().unwrap().iter().filter_map(|s| s["skill"].as_str()).collect();
+    assert_eq!(steps.last(), Some(&"done"), "{steps:?}");
+    assert!(steps.contains(&"pick up the red box"), "{steps:?}");
+    assert!(v["steps"].as_array().unwrap().iter().all(|s| s["outcome"]["kind"] != "infeasible"), "{v}");
+    // A bad grid is refused with the reason.
+    let dir = std::env::temp_dir().join(format!("grounded-grid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"domain": "grid", "grid": {"width": 3, "height": 3, "cells": [], "agent": [1, 1], "dir": "up"}}"#).unwrap();
+    let out = grounded(&["plan", "--scene", bad.to_str().unwrap(), "pick up the red box"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("the grid has 0 cells; 3 x 3 needs 9"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_forbidden_cell_is_never_entered_even_when_the_task_needs_it() {
+    // Seed 1's locked door is at (5, 2): forbidding it walls the box off.
+    let out = grounded(&["demo", "--domain", "grid", "--task", "blocked-unlock-pickup", "--seed", "1", "--forbid-cell", "5,2", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "the task fails: {}", text(&out.stderr));
+    let events: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert!(events[0]["map"].as_str().is_some_and(|m| m.contains("xx") || m.contains("Ly")), "{}", events[0]);
+    for e in &events {
+        if e["event"] == "executed" {
+            assert!(!e["skill"].as_str().unwrap_or_default().contains("red box"), "a skill that needs the forbidden cell was carried out: {e}");
+        }
+    }
+    let bad = grounded(&["demo", "--domain", "grid", "--forbid-cell", "99,99"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("outside"), "{}", text(&bad.stderr));
+    let tabletop = grounded(&["demo", "--forbid-cell", "1,1"]);
+    assert!(text(&tabletop.stderr).contains("apply to grid mazes"), "{}", text(&tabletop.stderr));
+}
