@@ -53,7 +53,7 @@ pub enum PlanError {
     Instruction(#[from] InstructionError),
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    #[error("the scene is a {0} scene; only tabletop scenes can be planned in this version")]
+    #[error("the scene is a {0} scene; only tabletop and grid scenes can be planned in this version")]
     Domain(Domain),
     #[error("internal: {0}")]
     Sequence(&'static str),

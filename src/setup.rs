@@ -14,11 +14,11 @@ pub const MAX_FILE_BYTES: u64 = 4 << 20;
 pub enum SetupError {
     #[error("cannot read {path}: {message}")]
     Read { path: PathBuf, message: String },
-    #[error("scene {path}: {source}")]
+    #[error("scene {path}: {reason}")]
     Scene {
         path: PathBuf,
-        #[source]
-        source: ObservationError,
+        // Not a source: the message holds it already, and error chains would say it twice.
+        reason: ObservationError,
     },
     #[error("{path} is not a valid {what} file: {message}")]
     Config { path: PathBuf, what: &'static str, message: String },
@@ -60,7 +60,7 @@ pub fn read_text(path: &Path) -> Result<String, SetupError> {
 
 /// Read and validate a scene (an observation in JSON).
 pub fn load_scene(path: &Path) -> Result<Observation, SetupError> {
-    Observation::from_json(&read_text(path)?).map_err(|source| SetupError::Scene { path: path.to_path_buf(), source })
+    Observation::from_json(&read_text(path)?).map_err(|reason| SetupError::Scene { path: path.to_path_buf(), reason })
 }
 
 fn load_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) -> Result<T, SetupError> {

@@ -100,7 +100,8 @@ fn bad_instructions_methods_and_scenes_are_refused_clearly() {
     let dir = scratch("scenes");
     for (name, body, needle) in [
         ("truncated.json", "{\"domain\": \"tabletop\", \"objects\": [", "not a valid observation"),
-        ("grid.json", "{\"domain\": \"grid\", \"objects\": []}", "only tabletop scenes"),
+        ("grid.json", "{\"domain\": \"grid\", \"objects\": []}", "a grid observation needs a \"grid\""),
+        ("kitchen.json", "{\"domain\": \"kitchen\", \"objects\": []}", "kitchen"),
         ("dup.json", r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0]},{"id":"b","name":"red block","kind":"block","position":[0.2,0,0]}]}"#, "appears twice"),
         ("safety.json", "{\"forbidden\": []}", "forbidden"),
     ] {
@@ -186,7 +187,9 @@ fn bad_arguments_of_the_closed_loop_commands_are_refused_clearly() {
     fails_with(&["demo", "--robot", "Robot/1"], "robot id \"Robot/1\" is not valid");
     fails_with(&["sim", "--robot", "bad id"], "robot id \"bad id\" is not valid");
     fails_with(&["sim", "--robot", "r1", "--task", "juggle"], "unknown task");
-    fails_with(&["eval", "--tasks", "juggle"], "unknown task \"juggle\"");
+    fails_with(&["eval", "--tasks", "juggle"], "unknown tabletop task \"juggle\"");
+    fails_with(&["eval", "--domain", "grid", "--tasks", "matching-bowls"], "unknown grid task \"matching-bowls\"; tasks: open-doors");
+    fails_with(&["demo", "--domain", "grid", "--task", "matching-bowls"], "unknown grid level");
     fails_with(&["eval", "--domain", "kitchen"], "not available in this version");
     fails_with(&["eval", "--noise", "2"], "--noise 2 m");
     fails_with(&["daemon", "--robot", "r1", "--skill-timeout", "0"], "--skill-timeout 0 s");
