@@ -31,7 +31,7 @@ A scene is JSON: {\"domain\": \"tabletop\", \"objects\": [{\"id\": \"b1\", \"nam
 
 const TOP_EXAMPLES: &str = "Start here:
   grounded demo                     one episode, closed-loop, with a printed account
-  grounded demo --serve             ... and the dashboard in your browser (http://127.0.0.1:9090)
+  grounded demo --serve             ... and the dashboard in your browser (open the address it prints)
   grounded plan --scene examples/scenes/blocks-and-bowls.json --explain \"put the blocks in the bowls with matching colours\"
   grounded eval --episodes 5        success rates of every method on all 20 tabletop tasks
   grounded config > grounded.toml   every decoder and grounded-model setting, documented
@@ -249,7 +249,7 @@ pub struct PlanArgs {
 
 const DEMO_EXAMPLES: &str = "Examples:
   grounded demo
-  grounded demo --serve                       (then open http://127.0.0.1:9090 in a browser)
+  grounded demo --serve                       (then open the address it prints in a browser)
   grounded demo --save demo.rrd               (a recording for the rerun viewer)
   grounded demo --connect rerun+http://127.0.0.1:9876/proxy   (a viewer that is already running)
   grounded demo --json | jq .

@@ -15,8 +15,8 @@ pub struct DashboardArgs {
     /// Write the dashboard's recording to this .rrd file (open it with the rerun viewer).
     #[arg(long, value_name = "FILE.rrd", help_heading = "Dashboard (rerun)")]
     pub save: Option<PathBuf>,
-    /// Serve the dashboard: the web viewer at http://127.0.0.1:WEB_PORT, nothing to install
-    /// but a browser. The program keeps serving after the run until Ctrl-C.
+    /// Serve the dashboard: rerun's web viewer on 127.0.0.1:WEB_PORT (open the address printed),
+    /// nothing to install but a browser. The program keeps serving after the run until Ctrl-C.
     #[arg(long, help_heading = "Dashboard (rerun)")]
     pub serve: bool,
     /// Start a native rerun viewer (the `rerun` program must be on PATH).
