@@ -60,23 +60,24 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run one tabletop episode closed-loop: simulator, policy and controller in one process,
-    /// talking over a real zenoh session. Start here.
+    /// Run one episode closed-loop (tabletop, or the grid maze with --domain grid): simulator,
+    /// policy and controller in one process, talking over a real zenoh session. Start here.
     #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
     /// Plan the skills for an instruction in a scene (open-loop: each skill's effect is
     /// applied to the scene before the next is decoded).
     #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
-    /// Evaluate methods on every tabletop task template, closed-loop in the physics
-    /// simulation, and print PAPER.md-shaped tables of success rates.
+    /// Evaluate methods on every task of a domain (tabletop templates, or grid levels with
+    /// --domain grid), closed-loop in simulation, and print PAPER.md-shaped tables of success rates.
     #[command(after_help = EVAL_EXAMPLES)]
     Eval(EvalArgs),
     /// Measure decoder overhead, plan latency and LM tokens per plan for every method, and
     /// write BENCHMARKS.md.
     #[command(after_help = "Example:\n  grounded bench --top-k 10 --out BENCHMARKS.md")]
     Bench(BenchArgs),
-    /// Run the tabletop simulator as a zenoh node (serves the arm, the state and episodes).
+    /// Run the simulator as a zenoh node (serves the arm, the state and episodes; a tabletop
+    /// task or a grid level).
     #[command(after_help = NODE_EXAMPLES)]
     Sim(SimArgs),
     /// Run the pick-and-place policy as a zenoh node (executes skills, answers affordances).
@@ -253,9 +254,12 @@ const DEMO_EXAMPLES: &str = "Examples:
   grounded demo --save demo.rrd               (a recording for the rerun viewer)
   grounded demo --connect rerun+http://127.0.0.1:9876/proxy   (a viewer that is already running)
   grounded demo --json | jq .
+  grounded demo --domain grid --task blocked-unlock-pickup --seed 1
+  grounded demo --domain grid --forbid-cell 5,2 --task blocked-unlock-pickup --seed 1   (a cell never to enter)
   grounded demo --task stack-all-blocks --seed 3 --method gd-greedy
   grounded demo --task pack-brown-box --method llm
 
+Grid levels: open-doors, put-next, locked-room, multi-room, blocked-unlock-pickup.
 Tasks: alphabetical-order, spell-word, separate-vowels, reverse-alphabetical-order, spell-sport,
 symmetric-letters, separate-consonants, letters-less-than-d, stack-all-blocks, blocks-on-place,
 matching-bowls, mismatched-bowls, different-corners, stack-cool-colours, stack-warm-colours,
@@ -374,6 +378,7 @@ pub struct RouterArgs {
 
 const EVAL_EXAMPLES: &str = "Examples:
   grounded eval --episodes 5 --seed 0
+  grounded eval --domain grid --episodes 100 --transport local
   grounded eval --methods llm,gd-beam --tasks matching-bowls,stack-all-blocks --episodes 20 --out episodes.json
   grounded eval --tasks matching-bowls --episodes 2 --save eval.rrd     (every episode in the dashboard)
 
