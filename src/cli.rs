@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use grounded::decoder::DecodeConfig;
+use grounded::decoder::{score_text as score, DecodeConfig};
 use grounded::planner::{Method, PlanResult, StepExplanation, StepOutcome};
 use grounded::config::ConfigFile;
 use grounded::dashboard::DashboardArgs;
@@ -131,6 +131,17 @@ pub enum DomainArg {
     Grid,
     /// Kitchen mobile manipulation (not in this version).
     Kitchen,
+}
+
+impl DomainArg {
+    /// The domain, if this version has it.
+    fn available(self) -> Result<protocol::Domain> {
+        match self {
+            DomainArg::Tabletop => Ok(protocol::Domain::Tabletop),
+            DomainArg::Grid => Ok(protocol::Domain::Grid),
+            DomainArg::Kitchen => anyhow::bail!("--domain kitchen: the kitchen domain is not available in this version (tabletop and grid are)"),
+        }
+    }
 }
 
 /// Model and grounded-model options shared by every command that plans. Each flag beats
@@ -520,14 +531,6 @@ fn plan(args: PlanArgs, file: &ConfigFile) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn score(v: f32) -> String {
-    if v == f32::NEG_INFINITY {
-        "-inf".into()
-    } else {
-        format!("{v:.2}")
-    }
-}
-
 /// The plan as a person reads it.
 pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: bool) -> String {
     use std::fmt::Write;
@@ -625,11 +628,7 @@ fn bench(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
 
 fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
     use grounded::eval::{per_task, run, tables, EvalConfig, EvalTask};
-    let domain = match args.domain {
-        DomainArg::Tabletop => protocol::Domain::Tabletop,
-        DomainArg::Grid => protocol::Domain::Grid,
-        DomainArg::Kitchen => anyhow::bail!("--domain kitchen: the kitchen domain is not available in this version (tabletop and grid are)"),
-    };
+    let domain = args.domain.available()?;
     let tasks = if args.tasks.is_empty() {
         EvalTask::all(domain)
     } else {
@@ -725,14 +724,14 @@ fn robot_keys(robot: &str) -> Result<protocol::keys::RobotKeys> {
 
 fn demo(args: DemoArgs, file: &ConfigFile) -> Result<ExitCode> {
     let robot = protocol::keys::RobotId::new(&args.robot)?;
-    let task = match (args.domain, args.task.as_deref()) {
-        (DomainArg::Tabletop, None) => "matching-bowls".to_string(),
-        (DomainArg::Grid, None) => "locked-room".to_string(),
-        (DomainArg::Tabletop, Some(t)) if sim::task_named(t).is_some() => t.to_string(),
-        (DomainArg::Grid, Some(t)) if sim::grid::Level::named(t).is_some() => t.to_string(),
-        (DomainArg::Tabletop, Some(t)) => anyhow::bail!("unknown task {t:?}; tasks: {}", sim::tasks::task_ids()),
-        (DomainArg::Grid, Some(t)) => anyhow::bail!("unknown grid level {t:?}; levels: {}", sim::grid::level_ids()),
-        (DomainArg::Kitchen, _) => anyhow::bail!("--domain kitchen: the kitchen domain is not available in this version (tabletop and grid are)"),
+    let grid = args.domain.available()? == protocol::Domain::Grid;
+    let task = match (grid, args.task.as_deref()) {
+        (false, None) => "matching-bowls".to_string(),
+        (true, None) => "locked-room".to_string(),
+        (false, Some(t)) if sim::task_named(t).is_some() => t.to_string(),
+        (true, Some(t)) if sim::grid::Level::named(t).is_some() => t.to_string(),
+        (false, Some(t)) => anyhow::bail!("unknown task {t:?}; tasks: {}", sim::tasks::task_ids()),
+        (true, Some(t)) => anyhow::bail!("unknown grid level {t:?}; levels: {}", sim::grid::level_ids()),
     };
     let options = args.planner.options(file);
     options.config.validate()?;

@@ -112,6 +112,15 @@ pub struct CandidateScore {
     pub total: f32,
 }
 
+/// A log-score as explanations print it: two decimals, `-inf` for never.
+pub fn score_text(v: f32) -> String {
+    if v == f32::NEG_INFINITY {
+        "-inf".into()
+    } else {
+        format!("{v:.2}")
+    }
+}
+
 /// The choice at one token of a skill: the candidates its beam considered.
 #[derive(Clone, Debug, Serialize)]
 pub struct TokenChoice {

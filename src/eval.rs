@@ -393,16 +393,12 @@ pub fn tables(records: &[EpisodeRecord], methods: &[Method]) -> String {
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "|---|{}", "---:|".repeat(methods.len()));
-    for label in row_order() {
-        if !records.iter().any(|r| r.row == label) {
-            continue;
-        }
-        let _ = write!(out, "| {label} |");
-        for m in methods {
-            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.row == label && r.method == *m).collect();
-            let ok = rs.iter().filter(|r| r.success).count();
-            let pct = if rs.is_empty() { 0.0 } else { 100.0 * ok as f64 / rs.len() as f64 };
-            let _ = write!(out, " {pct:.0}% ({ok}/{}) |", rs.len());
+    // One line per row: success_rates gives each row's cells in method order.
+    for row in success_rates(records, methods).chunks(methods.len().max(1)) {
+        let _ = write!(out, "| {} |", row[0].row);
+        for r in row {
+            let pct = if r.episodes == 0 { 0.0 } else { 100.0 * r.successes as f64 / r.episodes as f64 };
+            let _ = write!(out, " {pct:.0}% ({}/{}) |", r.successes, r.episodes);
         }
         let _ = writeln!(out);
     }

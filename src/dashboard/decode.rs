@@ -3,6 +3,7 @@
 //! bar charts on the `decode_step` timeline.
 
 use super::{paths, Dashboard};
+use crate::decoder::score_text as score;
 use crate::planner::{Proposal, StepExplanation};
 use std::fmt::Write as _;
 
@@ -14,14 +15,6 @@ pub(super) fn token_count(e: &StepExplanation) -> usize {
     match e {
         StepExplanation::Tokens(t) => t.len(),
         StepExplanation::Skills(_) => 1,
-    }
-}
-
-fn score(v: f32) -> String {
-    if v == f32::NEG_INFINITY {
-        "-inf".into()
-    } else {
-        format!("{v:.2}")
     }
 }
 

@@ -12,7 +12,7 @@ pub mod sink;
 
 pub use sink::{DashboardArgs, DashboardError, Sink};
 
-use crate::planner::{PlanStep, Proposal, StepOutcome};
+use crate::planner::{Proposal, StepOutcome};
 use protocol::Observation;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -166,10 +166,10 @@ impl Dashboard {
         if !self.is_enabled() {
             return;
         }
-        let steps = decode::token_count(&p.explanation);
-        let first = self.shared.decode_step.fetch_add(steps.max(1) as i64, Ordering::SeqCst);
+        let ticks = decode::token_count(&p.explanation).max(1) as i64;
+        let first = self.shared.decode_step.fetch_add(ticks, Ordering::SeqCst);
         decode::log_explanation(self, p, first);
-        self.at(Some(first + steps.max(1) as i64 - 1));
+        self.at(Some(first + ticks - 1));
         self.push_plan_line(format!("{}. {} _(score {:.2}, LM {:.2})_", p.index, p.skill, p.score, p.lm_score));
         let last = lock(&self.shared.last).clone();
         if let Some(g) = last.as_ref().and_then(|o| o.grid.as_ref()) {
@@ -231,13 +231,6 @@ impl Dashboard {
         self.log(paths::OUTCOMES, &rerun::TextLog::new(text.clone()).with_level(level));
         self.log(paths::EPISODE, &rerun::TextDocument::from_markdown(format!("## Episode\n\n**{text}**")));
         self.log(paths::SUCCESS, &rerun::Scalars::single(if success { 1.0 } else { 0.0 }));
-    }
-
-    /// The whole plan at once (open-loop `plan`, or an eval episode's record).
-    pub fn plan_steps(&self, steps: &[PlanStep]) {
-        for s in steps {
-            self.push_plan_line(format!("{}. {} _(score {:.2}, LM {:.2})_", s.index, s.skill, s.score, s.lm_score));
-        }
     }
 
     fn push_plan_line(&self, line: String) {

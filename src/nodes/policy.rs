@@ -3,7 +3,7 @@
 
 use super::common::NetError;
 use super::remote::RemoteArm;
-use grounding::{Affordance, GroundedModel, SkillPrefix};
+use grounding::{Affordance, GroundedModel, SkillPrefix, SkillSpace};
 use policies::PickPlace;
 use protocol::keys::{Component, RobotKeys};
 use protocol::messages::{decode, encode, AffordanceReply, AffordanceRequest, EStop, SkillReply, SkillReplyBody, SkillRequest};
@@ -77,16 +77,13 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
             q = affordances.recv_async() => {
                 let Ok(q) = q else { break };
                 let mut arm = RemoteArm { session: session.clone(), keys: keys.clone(), timeout: arm_timeout, estop: estop.clone() };
-                let policy = policy.clone();
                 let _ = tokio::task::spawn_blocking(move || {
                     let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
                     let answer = decode::<AffordanceRequest>(&bytes).map_err(|e| e.to_string()).and_then(|req| {
                         let obs = policies::Arm::observe(&mut arm)?;
                         if req.texts.is_empty() {
-                            let skills = match obs.domain {
-                                protocol::Domain::Grid => obs.grid.as_ref().map(|g| policies::grid::admissible(g).into_iter().map(|(s, f)| (s.to_string(), f)).collect()).unwrap_or_default(),
-                                _ => policy.admissible(&obs),
-                            };
+                            let skills = crate::domain::AnyDomainSkills.admissible(&obs).map_err(|e| e.to_string())?;
+                            let skills = skills.into_iter().map(|s| (s.text, s.feasibility)).collect();
                             return Ok(AffordanceReply { schema: SCHEMA_VERSION, skills, scores: Vec::new() });
                         }
                         let model = Affordance::new(crate::domain::AnyDomainSkills, 1e-6);

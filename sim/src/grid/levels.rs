@@ -20,14 +20,13 @@ impl Rect {
     }
 }
 
-/// A random empty cell of `r` that is not `avoid`.
-fn free_cell(g: &GridState, rng: &mut Rng, r: Rect, avoid: &[Pos]) -> Pos {
-    let free: Vec<Pos> = r.cells().filter(|p| g.get(*p) == Cell::Empty && !avoid.contains(p) && *p != g.agent).collect();
+/// A random empty cell of `r`, not under the agent.
+fn free_cell(g: &GridState, rng: &mut Rng, r: Rect) -> Pos {
+    let free: Vec<Pos> = r.cells().filter(|p| g.get(*p) == Cell::Empty && *p != g.agent).collect();
     *rng.pick(&free)
 }
 
 fn place_agent(g: &mut GridState, rng: &mut Rng, r: Rect) {
-    g.agent = (r.x0, r.y0); // so that free_cell does not avoid the old position
     let free: Vec<Pos> = r.cells().filter(|p| g.get(*p) == Cell::Empty).collect();
     g.agent = *rng.pick(&free);
     g.dir = *rng.pick(&Dir::ALL);
@@ -122,7 +121,7 @@ fn put_next(rng: &mut Rng) -> (GridState, String, Goal) {
         let mut objects = Vec::new();
         for _ in 0..8 {
             let o = random_object(rng, &objects);
-            let p = free_cell(&g, rng, inside, &[]);
+            let p = free_cell(&g, rng, inside);
             g.set(p, Cell::Object { object: o });
             objects.push(o);
         }
@@ -171,10 +170,10 @@ fn locked_room(rng: &mut Rng) -> (GridState, String, Goal) {
     for (i, (_, d)) in rooms.iter().enumerate() {
         g.set(*d, door(colours[i], if i == locked { DoorState::Locked } else { DoorState::Closed }));
     }
-    let goal = free_cell(&g, rng, rooms[locked].0, &[]);
+    let goal = free_cell(&g, rng, rooms[locked].0);
     g.set(goal, Cell::Goal);
     let key = Object { colour: colours[locked], kind: ObjectKind::Key };
-    let kp = free_cell(&g, rng, rooms[key_room].0, &[]);
+    let kp = free_cell(&g, rng, rooms[key_room].0);
     g.set(kp, Cell::Object { object: key });
     place_agent(&mut g, rng, Rect { x0: l + 1, y0: 1, x1: r - 1, y1: h - 2 });
     let text = format!(
@@ -210,7 +209,7 @@ fn multi_room(rng: &mut Rng) -> (GridState, String, Goal) {
         g.set(p, door(colours[i], DoorState::Closed));
     }
     place_agent(&mut g, rng, rect(chain[0]));
-    let goal = free_cell(&g, rng, rect(chain[n - 1]), &[]);
+    let goal = free_cell(&g, rng, rect(chain[n - 1]));
     g.set(goal, Cell::Goal);
     (g, "go through the rooms to the goal".to_string(), Goal::ReachGoal)
 }
@@ -231,10 +230,10 @@ fn blocked_unlock_pickup(rng: &mut Rng) -> (GridState, String, Goal) {
     let ball = Object { kind: ObjectKind::Ball, ..ball };
     let boxed = Object { colour: *rng.pick(&Colour::ALL), kind: ObjectKind::Box };
     g.set((4, dy), Cell::Object { object: ball });
-    let bp = free_cell(&g, rng, right, &[]);
+    let bp = free_cell(&g, rng, right);
     g.set(bp, Cell::Object { object: boxed });
     place_agent(&mut g, rng, left);
-    let kp = free_cell(&g, rng, left, &[]);
+    let kp = free_cell(&g, rng, left);
     g.set(kp, Cell::Object { object: key });
     let text = format!("pick up the {boxed}");
     (g, text, Goal::PickUp { object: boxed })
