@@ -276,3 +276,15 @@ fn eval_and_demo_print_json_on_request() {
     assert_eq!(events.last().map(|e| e["event"].clone()), Some("verdict".into()));
     assert!(events.iter().any(|e| e["event"] == "decoded" && e["skill"].as_str().is_some_and(|s| s.starts_with("pick up the"))));
 }
+
+#[test]
+fn grid_flags_and_scene_tasks_are_checked() {
+    let bad = grounded(&["demo", "--domain", "grid", "--forbid-cell", "three,4"]);
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
+    assert!(text(&bad.stderr).contains("\"three\" in \"three,4\" is not a cell coordinate"), "{}", text(&bad.stderr));
+    let bad = grounded(&["sim", "--robot", "r1", "--forbid-cell", "34"]);
+    assert!(text(&bad.stderr).contains("\"34\" is not X,Y"), "{}", text(&bad.stderr));
+    fails_with(&["scene", "--task", "juggle"], "unknown task \"juggle\"");
+    let ok = grounded(&["scene", "--task", "locked-room", "--instruction"]);
+    assert!(text(&ok.stdout).starts_with("get the "), "{}", text(&ok.stdout));
+}

@@ -231,3 +231,44 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, mut state: SimState) 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::grid::{Action, Event};
+
+    fn cmd(body: ArmCommandBody) -> ArmCommand {
+        ArmCommand { schema: SCHEMA_VERSION, body }
+    }
+
+    #[test]
+    fn each_world_refuses_the_other_domains_commands_with_the_reason() {
+        let mut table = SimState::new("matching-bowls", 0, 0.0).unwrap();
+        let r = table.arm(&cmd(ArmCommandBody::Act { action: Action::Forward }));
+        assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("grid actions do not apply")), "{r:?}");
+        let mut maze = SimState::new("locked-room", 0, 0.0).unwrap();
+        let r = maze.arm(&cmd(ArmCommandBody::MoveTo { position: [0.0, 0.0, 0.1], speed: 0.5 }));
+        assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("send grid actions")), "{r:?}");
+        let r = maze.arm(&cmd(ArmCommandBody::Act { action: Action::Left }));
+        assert!(r.ok && r.event == Some(Event::Turned), "{r:?}");
+        assert_eq!(r.sim_seconds, 1.0, "one primitive step");
+        assert!(SimState::new("juggle", 0, 0.0).err().is_some_and(|e| e.contains("grid levels: open-doors")));
+    }
+
+    #[test]
+    fn forbidden_cells_are_checked_and_kept_across_resets() {
+        let mut table = SimState::new("matching-bowls", 0, 0.0).unwrap();
+        assert!(table.forbid_cells(&[(1, 1)]).unwrap_err().contains("apply to grid mazes"));
+        let mut maze = SimState::new("open-doors", 0, 0.0).unwrap();
+        assert!(maze.forbid_cells(&[(40, 40)]).unwrap_err().contains("outside"));
+        let agent = maze.observe().grid.unwrap().agent;
+        assert!(maze.forbid_cells(&[agent]).unwrap_err().contains("under the agent"));
+        let free = if agent == (2, 2) { (3, 3) } else { (2, 2) };
+        maze.forbid_cells(&[free]).unwrap();
+        let reset = EpisodeRequest { schema: SCHEMA_VERSION, body: EpisodeRequestBody::Reset { task: "put-next".into(), seed: 4 } };
+        maze.episode(&reset).unwrap();
+        let g = maze.observe().grid.unwrap();
+        assert_ne!(g.agent, free, "this seed's agent starts elsewhere");
+        assert_eq!(g.forbidden, vec![free], "the forbidden cell is kept in the next maze");
+    }
+}
