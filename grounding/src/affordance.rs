@@ -18,6 +18,13 @@ pub trait SkillSpace: Send + Sync {
     /// Every admissible skill text in this state (including `done`), with its feasibility.
     /// Fails when the knowledge is remote and cannot be reached.
     fn admissible(&self, observation: &Observation) -> Result<Vec<ScoredSkill>, GroundingError>;
+
+    /// A domain whose skills name things in open vocabulary scores prefixes with its own
+    /// model (e.g. text similarity to what was observed, times a detector's box score)
+    /// instead of the trie of admissible texts. `None` (the default): the trie.
+    fn prefix_model<'a>(&'a self, _observation: &Observation) -> Result<Option<Box<dyn BoundModel + 'a>>, GroundingError> {
+        Ok(None)
+    }
 }
 
 /// Scores a prefix by its best feasible completion among the admissible skills; a prefix no
@@ -45,6 +52,9 @@ impl GroundedModel for Affordance {
     }
 
     fn bind<'a>(&'a self, observation: &Observation) -> Result<Box<dyn BoundModel + 'a>, GroundingError> {
+        if let Some(model) = self.space.prefix_model(observation)? {
+            return Ok(model);
+        }
         let skills = self.space.admissible(observation)?;
         let trie = SkillTrie::build(skills.iter().map(|s| (s.text.as_str(), LogProb::from_prob(s.feasibility))));
         Ok(Box::new(BoundAffordance { trie, floor: self.floor, words: HashMap::new() }))

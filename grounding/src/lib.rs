@@ -14,6 +14,7 @@ pub mod affordance;
 pub mod features;
 pub mod model;
 pub mod onnx_scorer;
+pub mod open_vocab;
 pub mod preference;
 pub mod runtime;
 pub mod safety;

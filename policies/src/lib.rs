@@ -4,6 +4,7 @@
 
 pub mod arm;
 pub mod grid;
+pub mod kitchen;
 pub mod pick_place;
 
 pub use arm::Arm;

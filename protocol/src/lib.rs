@@ -7,6 +7,7 @@
 
 pub mod grid;
 pub mod keys;
+pub mod kitchen;
 pub mod messages;
 pub mod observation;
 pub mod skill;

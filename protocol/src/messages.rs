@@ -209,6 +209,8 @@ pub enum ArmCommandBody {
     /// Grid maze: one primitive action of the agent (left, right, forward, pickup, drop,
     /// toggle, done); the reply's `event` says what it did.
     Act { action: crate::grid::Action },
+    /// Kitchen: one primitive of the mobile robot (navigate and look, grasp, place).
+    Kitchen { action: crate::kitchen::KitchenAction },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -98,6 +98,9 @@ pub struct Observation {
     /// The maze, in the grid domain (its objects live in the cells, not in `objects`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid: Option<crate::grid::GridState>,
+    /// The kitchen as the robot has observed it, in the kitchen domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kitchen: Option<crate::kitchen::KitchenState>,
 }
 
 /// The robot's own state at the moment of an observation.
@@ -139,13 +142,17 @@ pub enum ObservationError {
     Grid(#[from] crate::grid::GridError),
     #[error("a {0} observation needs a \"grid\"")]
     MissingGrid(Domain),
+    #[error(transparent)]
+    Kitchen(#[from] crate::kitchen::KitchenError),
+    #[error("a kitchen observation needs a \"kitchen\" (the robot's location, what it holds, where it looked and what it saw)")]
+    MissingKitchen,
     #[error("the robot state is not finite (time {time_s}, gripper {gripper:?})")]
     BadRobotState { time_s: f64, gripper: [f64; 3] },
 }
 
 impl Observation {
     pub fn new(domain: Domain, objects: Vec<SceneObject>) -> Self {
-        Self { schema: SCHEMA_VERSION, domain, objects, robot: None, grid: None }
+        Self { schema: SCHEMA_VERSION, domain, objects, robot: None, grid: None, kitchen: None }
     }
 
     /// Parse and validate an observation from JSON text.
@@ -185,6 +192,11 @@ impl Observation {
         match (&self.grid, self.domain) {
             (Some(g), _) => g.validate()?,
             (None, Domain::Grid) => return Err(ObservationError::MissingGrid(self.domain)),
+            (None, _) => {}
+        }
+        match (&self.kitchen, self.domain) {
+            (Some(k), _) => k.validate()?,
+            (None, Domain::Kitchen) => return Err(ObservationError::MissingKitchen),
             (None, _) => {}
         }
         if let Some(r) = &self.robot {

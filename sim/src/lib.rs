@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod grid;
+pub mod kitchen;
 pub mod rng;
 pub mod tasks;
 pub mod world;
