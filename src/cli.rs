@@ -60,16 +60,18 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run one episode closed-loop (tabletop, or the grid maze with --domain grid): simulator,
-    /// policy and controller in one process, talking over a real zenoh session. Start here.
+    /// Run one episode closed-loop (tabletop; the grid maze with --domain grid; the kitchen
+    /// with --domain kitchen): simulator, policy and controller in one process, talking over
+    /// a real zenoh session. Start here.
     #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
     /// Plan the skills for an instruction in a scene (open-loop: each skill's effect is
     /// applied to the scene before the next is decoded).
     #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
-    /// Evaluate methods on every task of a domain (tabletop templates, or grid levels with
-    /// --domain grid), closed-loop in simulation, and print PAPER.md-shaped tables of success rates.
+    /// Evaluate methods on every task of a domain (tabletop templates, grid levels with
+    /// --domain grid, kitchen instructions with --domain kitchen), closed-loop in simulation,
+    /// and print PAPER.md-shaped tables of success rates.
     #[command(after_help = EVAL_EXAMPLES)]
     Eval(EvalArgs),
     /// Measure decoder overhead, plan latency and LM tokens per plan for every method, and
@@ -77,10 +79,11 @@ pub enum Command {
     #[command(after_help = "Example:\n  grounded bench --top-k 10 --out BENCHMARKS.md")]
     Bench(BenchArgs),
     /// Run the simulator as a zenoh node (serves the arm, the state and episodes; a tabletop
-    /// task or a grid level).
+    /// task, a grid level or a kitchen instruction).
     #[command(after_help = NODE_EXAMPLES)]
     Sim(SimArgs),
-    /// Run the pick-and-place policy as a zenoh node (executes skills, answers affordances).
+    /// Run the skill policies as a zenoh node (executes skills in whatever domain the sim runs,
+    /// answers affordances).
     #[command(after_help = NODE_EXAMPLES)]
     Policy(NodeArgs),
     /// Run the controller daemon: takes instructions over zenoh, plans closed-loop.
@@ -93,8 +96,9 @@ pub enum Command {
     /// Run a zenoh router (for components on several machines).
     #[command(after_help = "Example:\n  grounded router --listen tcp/0.0.0.0:7447\n  (then every component with --mode client --connect tcp/ROUTER_HOST:7447)")]
     Router(RouterArgs),
-    /// Print the starting scene of a task or grid level as JSON (what `plan --scene` reads).
-    #[command(after_help = "Examples:\n  grounded scene --task pack-brown-box --seed 3 > scene.json\n  grounded scene --task locked-room > maze.json && grounded plan --scene maze.json \"$(grounded scene --task locked-room --instruction)\"")]
+    /// Print the starting scene of a task, grid level or kitchen instruction as JSON (what
+    /// `plan --scene` reads).
+    #[command(after_help = "Examples:\n  grounded scene --task pack-brown-box --seed 3 > scene.json\n  grounded scene --task locked-room > maze.json && grounded plan --scene maze.json \"$(grounded scene --task locked-room --instruction)\"\n  grounded scene --task healthy --seed 2 > kitchen.json   (the kitchen as the robot has seen it)")]
     Scene(SceneArgs),
     /// Print a configuration file with every setting at its default, each explained
     /// (or, with --config, check that file and print the settings it gives).
@@ -104,7 +108,7 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct SceneArgs {
-    /// A tabletop task template or a grid level.
+    /// A tabletop task template, a grid level or a kitchen instruction.
     #[arg(long)]
     pub task: String,
     #[arg(long, default_value_t = 0)]
@@ -129,17 +133,17 @@ pub enum DomainArg {
     /// The grid maze, MiniGrid's rules (levels open-doors, put-next, locked-room, multi-room,
     /// blocked-unlock-pickup).
     Grid,
-    /// Kitchen mobile manipulation (not in this version).
+    /// Kitchen mobile manipulation after SayCan's kitchen (18 objects, 5 locations; 8
+    /// unambiguous and 10 ambiguous instructions, e.g. spill, healthy, bring-apple).
     Kitchen,
 }
 
 impl DomainArg {
-    /// The domain, if this version has it.
-    fn available(self) -> Result<protocol::Domain> {
+    fn domain(self) -> protocol::Domain {
         match self {
-            DomainArg::Tabletop => Ok(protocol::Domain::Tabletop),
-            DomainArg::Grid => Ok(protocol::Domain::Grid),
-            DomainArg::Kitchen => anyhow::bail!("--domain kitchen: the kitchen domain is not available in this version (tabletop and grid are)"),
+            DomainArg::Tabletop => protocol::Domain::Tabletop,
+            DomainArg::Grid => protocol::Domain::Grid,
+            DomainArg::Kitchen => protocol::Domain::Kitchen,
         }
     }
 }
@@ -267,10 +271,15 @@ const DEMO_EXAMPLES: &str = "Examples:
   grounded demo --json | jq .
   grounded demo --domain grid --task blocked-unlock-pickup --seed 1
   grounded demo --domain grid --forbid-cell 5,2 --task blocked-unlock-pickup --seed 1   (a cell never to enter)
+  grounded demo --domain kitchen --task healthy --seed 2
+  grounded demo --domain kitchen --task spill --method saycan
   grounded demo --task stack-all-blocks --seed 3 --method gd-greedy
   grounded demo --task pack-brown-box --method llm
 
 Grid levels: open-doors, put-next, locked-room, multi-room, blocked-unlock-pickup.
+Kitchen instructions: bring-apple, bring-coke-far-counter, fetch-rice-chips, want-energy-bar,
+sponge-to-table, water-to-near-counter, throw-away-pepsi, banana-to-table (unambiguous); spill,
+healthy, thirsty, salty, caffeine, fruit, soda, energy, wipe-table, recycle (ambiguous).
 Tasks: alphabetical-order, spell-word, separate-vowels, reverse-alphabetical-order, spell-sport,
 symmetric-letters, separate-consonants, letters-less-than-d, stack-all-blocks, blocks-on-place,
 matching-bowls, mismatched-bowls, different-corners, stack-cool-colours, stack-warm-colours,
@@ -289,11 +298,11 @@ or all through a router:
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// The domain: the tabletop, or the grid maze.
+    /// The domain: the tabletop, the grid maze or the kitchen.
     #[arg(long, value_enum, default_value_t = DomainArg::Tabletop)]
     pub domain: DomainArg,
-    /// Task template (tabletop) or level (grid) of the episode [default: matching-bowls, or
-    /// locked-room in the grid]
+    /// Task template (tabletop), level (grid) or instruction (kitchen) of the episode
+    /// [default: matching-bowls; locked-room in the grid; spill in the kitchen]
     #[arg(long)]
     pub task: Option<String>,
     /// Scene seed.
@@ -390,6 +399,7 @@ pub struct RouterArgs {
 const EVAL_EXAMPLES: &str = "Examples:
   grounded eval --episodes 5 --seed 0
   grounded eval --domain grid --episodes 100 --transport local
+  grounded eval --domain kitchen --episodes 10 --transport local   (planning and execution success)
   grounded eval --methods llm,gd-beam --tasks matching-bowls,stack-all-blocks --episodes 20 --out episodes.json
   grounded eval --tasks matching-bowls --episodes 2 --save eval.rrd     (every episode in the dashboard)
 
@@ -403,7 +413,8 @@ pub struct EvalArgs {
     /// Methods to compare, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = Method::ALL.to_vec())]
     pub methods: Vec<Method>,
-    /// Task templates (tabletop) or levels (grid), comma-separated [default: all of the domain].
+    /// Task templates (tabletop), levels (grid) or instructions (kitchen), comma-separated
+    /// [default: all of the domain].
     #[arg(long, value_delimiter = ',')]
     pub tasks: Vec<String>,
     /// Episodes per task template and method.
@@ -535,14 +546,20 @@ fn plan(args: PlanArgs, file: &ConfigFile) -> Result<ExitCode> {
 pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: bool) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    match &scene.grid {
-        Some(g) => {
+    match (&scene.grid, &scene.kitchen) {
+        (Some(g), _) => {
             let _ = writeln!(out, "scene: a {} x {} grid maze", g.width, g.height);
             for line in g.render().lines() {
                 let _ = writeln!(out, "  {line}");
             }
         }
-        None => {
+        (None, Some(k)) => {
+            let _ = writeln!(out, "scene: a kitchen, as the robot has seen it (box scores in brackets)");
+            for line in k.render().lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        (None, None) => {
             let names: Vec<&str> = scene.objects.iter().map(|o| o.name.as_str()).collect();
             let _ = writeln!(out, "scene: {} objects: {}", names.len(), names.join(", "));
         }
@@ -628,7 +645,7 @@ fn bench(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
 
 fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
     use grounded::eval::{per_task, run, tables, EvalConfig, EvalTask};
-    let domain = args.domain.available()?;
+    let domain = args.domain.domain();
     let tasks = if args.tasks.is_empty() {
         EvalTask::all(domain)
     } else {
@@ -724,14 +741,18 @@ fn robot_keys(robot: &str) -> Result<protocol::keys::RobotKeys> {
 
 fn demo(args: DemoArgs, file: &ConfigFile) -> Result<ExitCode> {
     let robot = protocol::keys::RobotId::new(&args.robot)?;
-    let grid = args.domain.available()? == protocol::Domain::Grid;
-    let task = match (grid, args.task.as_deref()) {
-        (false, None) => "matching-bowls".to_string(),
-        (true, None) => "locked-room".to_string(),
-        (false, Some(t)) if sim::task_named(t).is_some() => t.to_string(),
-        (true, Some(t)) if sim::grid::Level::named(t).is_some() => t.to_string(),
-        (false, Some(t)) => anyhow::bail!("unknown task {t:?}; tasks: {}", sim::tasks::task_ids()),
-        (true, Some(t)) => anyhow::bail!("unknown grid level {t:?}; levels: {}", sim::grid::level_ids()),
+    use protocol::Domain;
+    let domain = args.domain.domain();
+    let task = match (domain, args.task.as_deref()) {
+        (Domain::Tabletop, None) => "matching-bowls".to_string(),
+        (Domain::Grid, None) => "locked-room".to_string(),
+        (Domain::Kitchen, None) => "spill".to_string(),
+        (Domain::Tabletop, Some(t)) if sim::task_named(t).is_some() => t.to_string(),
+        (Domain::Grid, Some(t)) if sim::grid::Level::named(t).is_some() => t.to_string(),
+        (Domain::Kitchen, Some(t)) if sim::kitchen::task_named(t).is_some() => t.to_string(),
+        (Domain::Tabletop, Some(t)) => anyhow::bail!("unknown task {t:?}; tasks: {}", sim::tasks::task_ids()),
+        (Domain::Grid, Some(t)) => anyhow::bail!("unknown grid level {t:?}; levels: {}", sim::grid::level_ids()),
+        (Domain::Kitchen, Some(t)) => anyhow::bail!("unknown kitchen instruction {t:?}; instructions: {}", sim::kitchen::task_ids()),
     };
     let options = args.planner.options(file);
     options.config.validate()?;

@@ -56,6 +56,22 @@ impl Robot for LocalGridRobot {
     }
 }
 
+/// A kitchen in this process, its robot moved by the kitchen skill policies.
+pub struct LocalKitchenRobot {
+    pub world: sim::kitchen::KitchenWorld,
+}
+
+impl Robot for LocalKitchenRobot {
+    fn observe(&mut self) -> Result<Observation, RobotError> {
+        Ok(self.world.observe())
+    }
+
+    fn execute(&mut self, skill: &str, _progress: &mut dyn FnMut(&str)) -> Result<policies::SkillOutcome, RobotError> {
+        let o = policies::kitchen::execute(skill, &mut self.world);
+        Ok(policies::SkillOutcome { success: o.success, reason: o.reason })
+    }
+}
+
 /// What the controller reports as it goes.
 #[derive(Debug)]
 pub enum ControlEvent<'a> {

@@ -1,4 +1,4 @@
-//! `grounded demo`: one tabletop episode, closed-loop, in one process with a real zenoh
+//! `grounded demo`: one episode (tabletop, grid maze or kitchen), closed-loop, in one process with a real zenoh
 //! session: the simulator, the policy and the controller daemon run as tasks and talk over
 //! zenoh exactly as separate processes would.
 
@@ -46,7 +46,7 @@ pub enum DemoEvent {
         instruction: String,
         method: Method,
         objects: Vec<protocol::SceneObject>,
-        /// The grid maze as text (`protocol::grid::GridState::render`).
+        /// The grid maze, or the kitchen as the robot has seen it, as text.
         #[serde(skip_serializing_if = "Option::is_none")]
         map: Option<String>,
     },
@@ -70,7 +70,11 @@ impl std::fmt::Display for DemoEvent {
                     for line in map.lines() {
                         writeln!(f, "  {line}")?;
                     }
-                    writeln!(f, "  (## wall, GG goal, ~~ lava, D/L/d closed/locked/open door, K key, B ball, X box + colour initial; >> the agent)")?;
+                    if *domain == protocol::Domain::Grid {
+                        writeln!(f, "  (## wall, GG goal, ~~ lava, D/L/d closed/locked/open door, K key, B ball, X box + colour initial; >> the agent)")?;
+                    } else if *domain == protocol::Domain::Kitchen {
+                        writeln!(f, "  (what the robot has seen, with the detector's box scores; it has not seen the truth)")?;
+                    }
                 }
                 write!(f, "instruction: \"{instruction}\"\nmethod: {method}")
             }
@@ -125,7 +129,7 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
         instruction: episode.instruction.clone(),
         method: options.method,
         objects: episode.start.objects.clone(),
-        map: episode.start.grid.as_ref().map(|g| g.render()),
+        map: episode.start.grid.as_ref().map(|g| g.render()).or_else(|| episode.start.kitchen.as_ref().map(|k| k.render())),
     });
 
     let lm = LanguageModel::load(&options.model, 1).map_err(|e| DemoError::Setup(e.to_string()))?;

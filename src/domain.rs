@@ -13,7 +13,7 @@ pub fn skill_space(domain: Domain) -> Result<Box<dyn SkillSpace>, String> {
     match domain {
         Domain::Tabletop => Ok(Box::new(TabletopSkills)),
         Domain::Grid => Ok(Box::new(policies::grid::GridSkills)),
-        Domain::Kitchen => Err("the kitchen domain is not available in this version".into()),
+        Domain::Kitchen => Ok(Box::new(policies::kitchen::KitchenSkills)),
     }
 }
 
@@ -24,6 +24,29 @@ pub struct AnyDomainSkills;
 impl SkillSpace for AnyDomainSkills {
     fn admissible(&self, obs: &Observation) -> Result<Vec<grounding::ScoredSkill>, grounding::GroundingError> {
         skill_space(obs.domain).map_err(grounding::GroundingError::Config)?.admissible(obs)
+    }
+
+    fn prefix_model<'a>(&'a self, obs: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, grounding::GroundingError> {
+        match obs.domain {
+            Domain::Kitchen => KITCHEN.prefix_model(obs),
+            _ => Ok(None),
+        }
+    }
+}
+
+static KITCHEN: policies::kitchen::KitchenSkills = policies::kitchen::KitchenSkills;
+
+/// The state as the SayCan baseline sees it: in the kitchen its detector is thresholded
+/// ("object detected or not", PAPER.md), so a partly hidden object is not seen at all;
+/// elsewhere the state itself.
+pub fn saycan_view(state: &Observation) -> std::borrow::Cow<'_, Observation> {
+    match &state.kitchen {
+        Some(k) if state.domain == Domain::Kitchen => {
+            let mut s = state.clone();
+            s.kitchen = Some(policies::kitchen::thresholded(k));
+            std::borrow::Cow::Owned(s)
+        }
+        _ => std::borrow::Cow::Borrowed(state),
     }
 }
 
@@ -45,6 +68,11 @@ pub fn apply_skill(state: &Observation, skill: &str) -> Result<Observation, Stri
             next.grid = Some(g);
             Ok(next)
         }
-        Domain::Kitchen => Err("the kitchen domain is not available in this version".into()),
+        Domain::Kitchen => {
+            let k = state.kitchen.as_ref().ok_or("a kitchen observation has no kitchen state")?;
+            let mut next = state.clone();
+            next.kitchen = Some(policies::kitchen::apply(k, skill)?);
+            Ok(next)
+        }
     }
 }

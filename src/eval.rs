@@ -15,17 +15,19 @@ use policies::PickPlace;
 use serde::Serialize;
 use sim::tasks::{Row, TaskGrounding};
 use sim::grid::{Difficulty, GridWorld, Level};
+use sim::kitchen::{KitchenConfig, KitchenTask, KitchenWorld, Split as KitchenSplit};
 use sim::{generate, judge, Task, World, WorldConfig};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// One task of an evaluation: a tabletop template or a grid level.
+/// One task of an evaluation: a tabletop template, a grid level or a kitchen instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EvalTask {
     Tabletop(Task),
     Grid(Level),
+    Kitchen(KitchenTask),
 }
 
 impl EvalTask {
@@ -33,6 +35,7 @@ impl EvalTask {
         match self {
             EvalTask::Tabletop(t) => t.id,
             EvalTask::Grid(l) => l.id(),
+            EvalTask::Kitchen(t) => t.id,
         }
     }
 
@@ -41,6 +44,7 @@ impl EvalTask {
         match self {
             EvalTask::Tabletop(t) => t.row().label(),
             EvalTask::Grid(l) => l.difficulty().label(),
+            EvalTask::Kitchen(t) => t.split.label(),
         }
     }
 
@@ -49,7 +53,7 @@ impl EvalTask {
         match domain {
             protocol::Domain::Tabletop => sim::TASKS.iter().map(|t| EvalTask::Tabletop(*t)).collect(),
             protocol::Domain::Grid => Level::ALL.iter().map(|l| EvalTask::Grid(*l)).collect(),
-            protocol::Domain::Kitchen => Vec::new(),
+            protocol::Domain::Kitchen => sim::kitchen::TASKS.iter().map(|t| EvalTask::Kitchen(*t)).collect(),
         }
     }
 
@@ -59,10 +63,16 @@ impl EvalTask {
     }
 }
 
-/// The rows of the tables, in PAPER.md's order.
-fn row_order() -> Vec<&'static str> {
-    Row::ALL.iter().map(|r| r.label()).chain(Difficulty::ALL.iter().map(|d| d.label())).collect()
+/// The rows of the tables, in PAPER.md's order; a kitchen split has two (planning success,
+/// execution success).
+fn row_order() -> Vec<String> {
+    let kitchen = KitchenSplit::ALL.iter().flat_map(|s| [format!("{} {PLANNING}", s.label()), format!("{} {EXECUTION}", s.label())]);
+    Row::ALL.iter().map(|r| r.label().to_string()).chain(Difficulty::ALL.iter().map(|d| d.label().to_string())).chain(kitchen).collect()
 }
+
+/// The suffixes of the kitchen's rows.
+const PLANNING: &str = "planning";
+const EXECUTION: &str = "execution";
 
 #[derive(Clone, Debug)]
 pub struct EvalConfig {
@@ -109,6 +119,10 @@ pub struct EpisodeRecord {
     pub steps: Vec<StepRecord>,
     pub end: PlanEnd,
     pub success: bool,
+    /// Kitchen: did the plan succeed with skills that never fail? (`success` is with the
+    /// simulated skills' failures.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planning_success: Option<bool>,
     /// What the success check found wrong, or why the episode was aborted.
     pub reason: Option<String>,
     pub lm_tokens: usize,
@@ -168,6 +182,7 @@ pub fn run_episode_zenoh(
     episode: usize,
     seed: u64,
     method: Method,
+    skill_failures: bool,
     dashboard: &Dashboard,
 ) -> Result<EpisodeRecord, EvalError> {
     use crate::nodes::common::query_one;
@@ -179,10 +194,10 @@ pub fn run_episode_zenoh(
         let req = EpisodeRequest { schema: protocol::SCHEMA_VERSION, body };
         query_one(session, &keys.episode(), &req, Duration::from_secs(10)).map_err(|e| EvalError::Config(e.to_string()))?.map_err(EvalError::Config)
     };
-    let reset = ask(EpisodeRequestBody::Reset { task: task.id().to_string(), seed })?;
+    let reset = ask(EpisodeRequestBody::Reset { task: task.id().to_string(), seed, skill_failures: Some(skill_failures) })?;
     planner.others = match task {
         EvalTask::Tabletop(t) => task_models(&generate(t, seed).grounding),
-        EvalTask::Grid(_) => Vec::new(),
+        EvalTask::Grid(_) | EvalTask::Kitchen(_) => Vec::new(),
     };
     let instruction = reset.instruction;
     let mut robot = ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: Duration::from_secs(60), observe_timeout: Duration::from_secs(5), estop: None };
@@ -205,6 +220,29 @@ pub fn run_grid_episode(planner: &mut Planner, level: Level, episode: usize, see
     let (success, reason) = (verdict.is_ok(), verdict.err());
     dash.episode_result(success, reason.as_deref());
     Ok(record(&EvalTask::Grid(level), episode, seed, method, &ep.instruction, &result, abort, success, reason, started, f64::from(robot.world.steps)))
+}
+
+/// Run one kitchen episode in this thread, with the simulated skills failing as configured.
+pub fn run_kitchen_episode(planner: &mut Planner, task: KitchenTask, episode: usize, seed: u64, method: Method, config: KitchenConfig, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+    let started = Instant::now();
+    let ep = sim::kitchen::episode(task, seed);
+    planner.others = Vec::new();
+    let mut robot = crate::controller::LocalKitchenRobot { world: KitchenWorld::new(&ep, config) };
+    let dash = episode_dashboard(dashboard, task.id, episode, method, &ep.instruction);
+    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &ep.instruction, method, &mut |e| dash.event(&e))?;
+    let verdict = sim::kitchen::judge(&ep, &robot.world);
+    let (success, reason) = (verdict.is_ok(), verdict.err());
+    dash.episode_result(success, reason.as_deref());
+    Ok(record(&EvalTask::Kitchen(task), episode, seed, method, &ep.instruction, &result, abort, success, reason, started, robot.world.sim_seconds))
+}
+
+/// A kitchen episode twice: with skills that never fail (planning success, not logged to
+/// the dashboard) and with the simulated failures (execution success, the record's steps).
+fn kitchen_twice(run: &mut dyn FnMut(bool, &Dashboard) -> Result<EpisodeRecord, EvalError>, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+    let planned = run(false, &Dashboard::disabled())?;
+    let mut executed = run(true, dashboard)?;
+    executed.planning_success = Some(planned.success);
+    Ok(executed)
 }
 
 /// The dashboard of one episode: its own entity subtree, so episodes run in parallel do not mix.
@@ -249,6 +287,7 @@ fn record(
         steps,
         end: result.end.clone(),
         success: success && abort.is_none(),
+        planning_success: None,
         reason: abort.or(reason),
         lm_tokens: result.tokens.total(),
         wall_seconds: started.elapsed().as_secs_f64(),
@@ -315,7 +354,15 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                     let record = match (net, task) {
                         (None, EvalTask::Tabletop(task)) => run_episode(&mut planner, &task, episode, seed, method, config.observation_noise, &config.dashboard),
                         (None, EvalTask::Grid(level)) => run_grid_episode(&mut planner, level, episode, seed, method, &config.dashboard),
-                        (Some(n), _) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, &config.dashboard),
+                        (None, EvalTask::Kitchen(t)) => kitchen_twice(
+                            &mut |failures, dash| {
+                                let kc = if failures { KitchenConfig::default() } else { KitchenConfig::PERFECT };
+                                run_kitchen_episode(&mut planner, t, episode, seed, method, kc, dash)
+                            },
+                            &config.dashboard,
+                        ),
+                        (Some(n), EvalTask::Kitchen(_)) => kitchen_twice(&mut |failures, dash| run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, failures, dash), &config.dashboard),
+                        (Some(n), _) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, true, &config.dashboard),
                     }
                     .map_err(|e| e.to_string());
                     if let Ok(mut r) = results.lock() {
@@ -457,12 +504,19 @@ pub struct SuccessRate {
 pub fn success_rates(records: &[EpisodeRecord], methods: &[Method]) -> Vec<SuccessRate> {
     let mut out = Vec::new();
     for label in row_order() {
-        if !records.iter().any(|r| r.row == label) {
+        // A kitchen row counts planning or execution success of its split's records.
+        let (split, planning) = match (label.strip_suffix(&format!(" {PLANNING}")), label.strip_suffix(&format!(" {EXECUTION}"))) {
+            (Some(split), _) => (split, true),
+            (_, Some(split)) => (split, false),
+            _ => (label.as_str(), false),
+        };
+        if !records.iter().any(|r| r.row == split) {
             continue;
         }
         for m in methods {
-            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.row == label && r.method == *m).collect();
-            out.push(SuccessRate { row: label.to_string(), method: *m, successes: rs.iter().filter(|r| r.success).count(), episodes: rs.len() });
+            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.row == split && r.method == *m).collect();
+            let successes = rs.iter().filter(|r| if planning { r.planning_success == Some(true) } else { r.success }).count();
+            out.push(SuccessRate { row: label.clone(), method: *m, successes, episodes: rs.len() });
         }
     }
     out

@@ -10,7 +10,7 @@ use crate::prompt::{plan_start, step_end, Instruction, InstructionError};
 use crate::saycan::{score_skills, SkillScore};
 use grounding::tabletop::TabletopSkills;
 use grounding::{Affordance, GroundedModel, GroundingError};
-use protocol::{Domain, Observation};
+use protocol::Observation;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -53,8 +53,6 @@ pub enum PlanError {
     Instruction(#[from] InstructionError),
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    #[error("the scene is a {0} scene; only tabletop and grid scenes can be planned in this version")]
-    Domain(Domain),
     #[error("internal: {0}")]
     Sequence(&'static str),
     #[error("the instruction is too long for the model: {prompt} tokens leave no room for a plan in its context of {limit} tokens; shorten it")]
@@ -372,9 +370,6 @@ impl Planner {
     /// Plan open-loop for `instruction` in `scene` with `method`: each skill's symbolic
     /// effect is applied to the scene before the next is decoded.
     pub fn plan(&mut self, instruction: &str, scene: &Observation, method: Method) -> Result<PlanResult, PlanError> {
-        if scene.domain == Domain::Kitchen {
-            return Err(PlanError::Domain(scene.domain));
-        }
         let mut session = self.start(instruction, method)?;
         let mut state = scene.clone();
         while let Some(proposal) = session.propose(&state)? {
@@ -423,7 +418,7 @@ impl Planner {
             Method::GdBeam => decode_skill(&mut self.lm, cache, logits, &mut models, &self.config)?,
             Method::Saycan => {
                 let listed = Instant::now();
-                let skills = self.affordance.space().admissible(state)?;
+                let skills = self.affordance.space().admissible(&crate::domain::saycan_view(state))?;
                 timing.binding += listed.elapsed();
                 let scores = score_skills(&mut self.lm, &cache, logits, &skills, &mut models, self.affordance_weight)?;
                 let Some(best) = scores.first().filter(|b| b.total > f32::NEG_INFINITY).cloned() else {

@@ -77,3 +77,25 @@ fn a_saved_grid_demo_holds_the_maze_in_2d() {
     assert!(!got.keys().any(|p| p.starts_with("world/objects")), "no tabletop objects in a maze: {names:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_saved_kitchen_demo_holds_the_floor_plan_in_2d() {
+    let dir = std::env::temp_dir().join(format!("grounded-dashboard-kitchen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rrd = dir.join("kitchen.rrd");
+    let out = Command::new(env!("CARGO_BIN_EXE_grounded"))
+        .args(["demo", "--domain", "kitchen", "--task", "healthy", "--seed", "2", "--save"])
+        .arg(&rrd)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the demo");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let got = entities(&rrd);
+    let names: Vec<&String> = got.keys().collect();
+    for path in ["kitchen/locations", "kitchen/objects", "kitchen/robot", "kitchen/held", "kitchen/path", "kitchen/target", "decode/candidates", "plan/steps", "episode/success"] {
+        assert!(got.contains_key(path), "{path} missing; got {names:?}");
+    }
+    assert!(got["kitchen/robot"].contains("sim_time"), "the robot moves on sim_time");
+    assert!(!got.keys().any(|p| p.starts_with("world/objects") || p.starts_with("grid/")), "no tabletop or maze in a kitchen: {names:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

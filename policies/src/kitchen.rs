@@ -18,8 +18,9 @@ use std::sync::{Arc, OnceLock};
 pub const DONE_FEASIBILITY: f64 = 0.2;
 /// Going where the robot already is: possible (it looks again), seldom wanted.
 pub const HERE_FEASIBILITY: f64 = 0.1;
-/// Finding an object not seen yet while some surface is unlooked: it may be there.
-pub const UNSEEN_FIND_FEASIBILITY: f64 = 0.3;
+/// Finding an object not seen yet while some surface is unlooked: it may be there. About
+/// the chance that it is: a scene holds a third of the catalogue, spread over three surfaces.
+pub const UNSEEN_FIND_FEASIBILITY: f64 = 0.1;
 /// What a partial text no skill starts with scores.
 pub const FLOOR: f64 = 1e-6;
 

@@ -199,6 +199,23 @@ impl KitchenState {
         self.detections.iter().find(|d| d.name == name)
     }
 
+    /// The view as text, one line per location: what the robot saw there (with box scores).
+    pub fn render(&self) -> String {
+        let mut out = format!("robot at the {}, holding {}\n", self.robot_at, self.holding.as_deref().unwrap_or("nothing"));
+        for l in Location::SURFACES {
+            let seen: Vec<String> = self.detections.iter().filter(|d| d.location == l).map(|d| format!("{} ({:.2})", d.name, d.score)).collect();
+            let what = if !self.looked.contains(&l) {
+                "not looked at yet".to_string()
+            } else if seen.is_empty() {
+                "nothing seen".to_string()
+            } else {
+                seen.join(", ")
+            };
+            out.push_str(&format!("{:<13} {what}\n", format!("{}:", l.name())));
+        }
+        out
+    }
+
     /// Surfaces the robot has not looked at yet.
     pub fn unlooked(&self) -> Vec<Location> {
         Location::SURFACES.into_iter().filter(|l| !self.looked.contains(l)).collect()
@@ -310,6 +327,8 @@ mod tests {
         let mut s = KitchenState { robot_at: Location::User, holding: None, looked: vec![Location::Table], detections: vec![Detection { name: "apple".into(), location: Location::Table, score: 0.9 }] };
         s.validate().unwrap();
         assert_eq!(s.unlooked(), vec![Location::FarCounter, Location::NearCounter]);
+        let text = s.render();
+        assert!(text.contains("robot at the user, holding nothing") && text.contains("table:        apple (0.90)") && text.contains("far counter:  not looked at yet"), "{text}");
         s.holding = Some("apple".into());
         assert_eq!(s.validate(), Err(KitchenError::HeldAndSeen("apple".into())));
         s.holding = None;

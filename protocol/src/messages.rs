@@ -245,7 +245,14 @@ message!(EpisodeRequest, "episode request");
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum EpisodeRequestBody {
     /// A new scene for a task template, fixed by the seed.
-    Reset { task: String, seed: u64 },
+    Reset {
+        task: String,
+        seed: u64,
+        /// Kitchen: `false` makes the simulated skills never fail (how planning success is
+        /// measured); absent or `true`, grasps slip at the simulator's rate.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        skill_failures: Option<bool>,
+    },
     /// Judge the current state against the task's success check.
     Judge,
 }

@@ -107,6 +107,8 @@ pub fn task_ids() -> String {
 pub enum Place {
     At(Location),
     Held,
+    /// Knocked off by a slipping grasp: out of the robot's reach.
+    Floor,
 }
 
 /// An object of the scene: where it stands, and the box score the detector gives it there.
@@ -176,19 +178,22 @@ fn placed(rng: &mut Rng, name: &str, at: Location) -> Placed {
 /// How the simulated robot's skills go wrong.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct KitchenConfig {
-    /// The chance that a grasp slips (the object stays where it was).
+    /// The chance that a grasp slips.
     pub grasp_failure: f64,
+    /// Of the slips, the share that knock the object to the floor, out of reach (the rest
+    /// leave it standing, to be tried again).
+    pub knocked_off: f64,
 }
 
 impl Default for KitchenConfig {
     fn default() -> Self {
-        Self { grasp_failure: 0.15 }
+        Self { grasp_failure: 0.15, knocked_off: 0.5 }
     }
 }
 
 impl KitchenConfig {
     /// Policies that never fail: what planning success is measured with.
-    pub const PERFECT: KitchenConfig = KitchenConfig { grasp_failure: 0.0 };
+    pub const PERFECT: KitchenConfig = KitchenConfig { grasp_failure: 0.0, knocked_off: 0.0 };
 }
 
 /// Driving speed between locations, m/s.
@@ -206,6 +211,8 @@ pub enum KitchenActionError {
     NotHere { object: String, at: Location },
     #[error("the grasp slipped off the {0}")]
     Slipped(String),
+    #[error("the grasp slipped and knocked the {0} to the floor, out of reach")]
+    KnockedOff(String),
     #[error("the robot holds nothing to put down")]
     HandsEmpty,
 }
@@ -269,6 +276,11 @@ impl KitchenWorld {
         };
         self.sim_seconds += GRASP_SECONDS;
         if self.rng.unit() < self.config.grasp_failure {
+            if self.rng.unit() < self.config.knocked_off {
+                self.objects[i].place = Place::Floor;
+                self.view.detections.retain(|d| d.name != object);
+                return Err(KitchenActionError::KnockedOff(object.to_string()));
+            }
             return Err(KitchenActionError::Slipped(object.to_string()));
         }
         self.objects[i].place = Place::Held;
@@ -381,11 +393,16 @@ mod tests {
         assert_eq!(w.place().unwrap(), "coke can");
         assert_eq!(judge(&e, &w), Ok(()));
         assert_eq!(w.place(), Err(KitchenActionError::HandsEmpty));
-        // Always slipping: the object stays.
-        let mut w = KitchenWorld::new(&e, KitchenConfig { grasp_failure: 1.0 });
+        // Always slipping: the object stays, or falls out of reach.
+        let mut w = KitchenWorld::new(&e, KitchenConfig { grasp_failure: 1.0, knocked_off: 0.0 });
         w.navigate(Location::FarCounter);
         assert_eq!(w.grasp("coke can"), Err(KitchenActionError::Slipped("coke can".into())));
         assert_eq!(w.place_of("coke can"), Some(Place::At(Location::FarCounter)));
+        let mut w = KitchenWorld::new(&e, KitchenConfig { grasp_failure: 1.0, knocked_off: 1.0 });
+        w.navigate(Location::FarCounter);
+        assert_eq!(w.grasp("coke can"), Err(KitchenActionError::KnockedOff("coke can".into())));
+        assert_eq!(w.place_of("coke can"), Some(Place::Floor));
+        assert!(w.view.detection("coke can").is_none(), "the robot saw it fall");
     }
 
     #[test]

@@ -17,6 +17,7 @@ fn root(p: &str) -> String {
 pub fn blueprint(domain: protocol::Domain) -> Blueprint {
     let scene: ContainerLike = match domain {
         protocol::Domain::Grid => Spatial2DView::new("maze").with_origin(root(paths::GRID)).into(),
+        protocol::Domain::Kitchen => Spatial2DView::new("kitchen").with_origin(root(paths::KITCHEN)).into(),
         _ => Spatial3DView::new("table").with_origin(root(paths::WORLD)).into(),
     };
     let left: ContainerLike = Vertical::new([

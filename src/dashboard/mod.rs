@@ -4,6 +4,7 @@
 //! [`paths`]; a disabled dashboard costs nothing.
 
 mod decode;
+mod kitchen;
 mod layout;
 mod maze;
 pub mod paths;
@@ -44,6 +45,8 @@ struct Shared {
     layout_sent: Mutex<Option<protocol::Domain>>,
     /// The grid agent's cells so far (its path).
     path: Mutex<Vec<(u32, u32)>>,
+    /// The kitchen robot's locations so far.
+    visited: Mutex<Vec<protocol::kitchen::Location>>,
 }
 
 impl std::fmt::Debug for Dashboard {
@@ -129,6 +132,7 @@ impl Dashboard {
         }
         lock(&self.shared.plan).clear();
         lock(&self.shared.path).clear();
+        lock(&self.shared.visited).clear();
         self.at(None);
         self.log(paths::INSTRUCTION, &rerun::TextDocument::from_markdown(format!("## Instruction\n\n> {text}")));
         self.log(paths::PLAN, &rerun::TextDocument::from_markdown("## Plan\n\n(decoding the first step)"));
@@ -145,8 +149,8 @@ impl Dashboard {
         }
         self.send_layout(obs.domain);
         self.at(None);
-        match &obs.grid {
-            Some(g) => {
+        match (&obs.grid, &obs.kitchen) {
+            (Some(g), _) => {
                 let path = {
                     let mut path = lock(&self.shared.path);
                     if path.last() != Some(&g.agent) {
@@ -156,7 +160,17 @@ impl Dashboard {
                 };
                 maze::log_grid(self, g, &path);
             }
-            None => scene::log_observation(self, obs),
+            (None, Some(k)) => {
+                let visited = {
+                    let mut visited = lock(&self.shared.visited);
+                    if visited.last() != Some(&k.robot_at) {
+                        visited.push(k.robot_at);
+                    }
+                    visited.clone()
+                };
+                kitchen::log_kitchen(self, k, &visited);
+            }
+            (None, None) => scene::log_observation(self, obs),
         }
         *lock(&self.shared.last) = Some(obs.clone());
     }
@@ -174,6 +188,10 @@ impl Dashboard {
         let last = lock(&self.shared.last).clone();
         if let Some(g) = last.as_ref().and_then(|o| o.grid.as_ref()) {
             maze::log_target(self, g, &p.skill);
+            return;
+        }
+        if let Some(k) = last.as_ref().and_then(|o| o.kitchen.as_ref()) {
+            kitchen::log_target(self, k, &p.skill);
             return;
         }
         match last.as_ref().and_then(|obs| scene::targets(&p.skill, obs)) {
@@ -205,8 +223,13 @@ impl Dashboard {
             }
             self.log_plan();
         }
-        self.log(paths::TARGETS, &rerun::Clear::recursive());
-        self.log(paths::GRID_TARGET, &rerun::Clear::flat());
+        // The skill has ended: clear its targets (in its own domain's view).
+        let domain = lock(&self.shared.last).as_ref().map(|o| o.domain);
+        match domain {
+            Some(protocol::Domain::Grid) => self.log(paths::GRID_TARGET, &rerun::Clear::flat()),
+            Some(protocol::Domain::Kitchen) => self.log(paths::KITCHEN_TARGET, &rerun::Clear::flat()),
+            _ => self.log(paths::TARGETS, &rerun::Clear::recursive()),
+        }
     }
 
     /// The plan ended (done, step limit, no skill, aborted), with a reason where there is one.

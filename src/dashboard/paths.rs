@@ -35,6 +35,21 @@ pub const GRID_PATH: &str = "grid/path";
 /// What the current skill names, outlined.
 pub const GRID_TARGET: &str = "grid/target";
 
+/// The kitchen, as a 2D floor plan (x right, y down, metres).
+pub const KITCHEN: &str = "kitchen";
+/// The five locations as boxes; surfaces not looked at yet drawn dim.
+pub const KITCHEN_LOCATIONS: &str = "kitchen/locations";
+/// The objects the robot has seen, where it saw them, labelled with their box scores.
+pub const KITCHEN_OBJECTS: &str = "kitchen/objects";
+/// The robot, labelled with what it holds.
+pub const KITCHEN_ROBOT: &str = "kitchen/robot";
+/// The object the robot holds, beside it.
+pub const KITCHEN_HELD: &str = "kitchen/held";
+/// The locations the robot has been at in this plan.
+pub const KITCHEN_PATH: &str = "kitchen/path";
+/// The location the current skill heads for, outlined.
+pub const KITCHEN_TARGET: &str = "kitchen/target";
+
 /// The instruction, as text.
 pub const INSTRUCTION: &str = "plan/instruction";
 /// The plan so far, one line per skill with its scores.
@@ -54,7 +69,7 @@ pub const EPISODE: &str = "episode/result";
 pub const SUCCESS: &str = "episode/success";
 
 /// Every path above, for documentation checks.
-pub const ALL: [&str; 23] = [
+pub const ALL: [&str; 30] = [
     WORLD,
     TABLE,
     OBJECTS,
@@ -70,6 +85,13 @@ pub const ALL: [&str; 23] = [
     GRID_AGENT,
     GRID_PATH,
     GRID_TARGET,
+    KITCHEN,
+    KITCHEN_LOCATIONS,
+    KITCHEN_OBJECTS,
+    KITCHEN_ROBOT,
+    KITCHEN_HELD,
+    KITCHEN_PATH,
+    KITCHEN_TARGET,
     INSTRUCTION,
     PLAN,
     OUTCOMES,

@@ -61,14 +61,19 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
                     };
                     let mut arm = arm;
                     let key = q.key_expr().clone();
-                    let grid = matches!(policies::Arm::observe(&mut arm), Ok(obs) if obs.domain == protocol::Domain::Grid);
-                    let outcome = if grid {
-                        let o = policies::grid::execute(&req.skill, &mut arm);
-                        policies::SkillOutcome { success: o.success, reason: o.reason }
-                    } else {
-                        policy.execute(&req.skill, &mut arm, &mut |phase| {
+                    let domain = policies::Arm::observe(&mut arm).map(|obs| obs.domain).unwrap_or(protocol::Domain::Tabletop);
+                    let outcome = match domain {
+                        protocol::Domain::Grid => {
+                            let o = policies::grid::execute(&req.skill, &mut arm);
+                            policies::SkillOutcome { success: o.success, reason: o.reason }
+                        }
+                        protocol::Domain::Kitchen => {
+                            let o = policies::kitchen::execute(&req.skill, &mut arm);
+                            policies::SkillOutcome { success: o.success, reason: o.reason }
+                        }
+                        protocol::Domain::Tabletop => policy.execute(&req.skill, &mut arm, &mut |phase| {
                             let _ = q.reply(key.clone(), skill_reply(SkillReplyBody::Progress { phase: phase.name().to_string() })).wait();
-                        })
+                        }),
                     };
                     let sim_seconds = policies::Arm::wait(&mut arm, 0.0).map(|a| a.sim_seconds).unwrap_or(0.0);
                     let _ = q.reply(key, skill_reply(SkillReplyBody::Result { success: outcome.success, reason: outcome.reason, sim_seconds })).wait();

@@ -62,6 +62,17 @@ impl policies::grid::GridAgent for RemoteArm {
     }
 }
 
+/// The kitchen robot, reached over zenoh through the same arm key.
+impl policies::kitchen::KitchenAgent for RemoteArm {
+    fn state(&mut self) -> Result<protocol::kitchen::KitchenState, String> {
+        observe(&self.session, &self.keys, self.timeout)?.kitchen.ok_or_else(|| "the sim is not running a kitchen".to_string())
+    }
+
+    fn act(&mut self, action: protocol::kitchen::KitchenAction) -> Result<(), String> {
+        self.send(ArmCommandBody::Kitchen { action }).map(|_| ())
+    }
+}
+
 impl policies::Arm for RemoteArm {
     fn observe(&mut self) -> Result<Observation, String> {
         observe(&self.session, &self.keys, self.timeout)
@@ -157,10 +168,20 @@ pub struct RemoteSkillSpace {
 }
 
 impl SkillSpace for RemoteSkillSpace {
-    fn admissible(&self, _observation: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
+    fn admissible(&self, observation: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
+        // The kitchen's skills follow from the robot's own view, which the observation
+        // carries whole: no query needed (and the SayCan baseline's thresholded view is kept).
+        if observation.domain == protocol::Domain::Kitchen {
+            return crate::domain::AnyDomainSkills.admissible(observation);
+        }
         let req = AffordanceRequest { schema: SCHEMA_VERSION, texts: Vec::new() };
         let err = |message: String| GroundingError::Model { model: "affordance".into(), message };
         let reply: AffordanceReply = query_one(&self.session, &self.keys.affordance(), &req, self.timeout).map_err(|e| err(format!("the policy did not answer: {e}")))?.map_err(err)?;
         Ok(reply.skills.into_iter().filter(|(_, f)| f.is_finite() && *f > 0.0).map(|(text, feasibility)| ScoredSkill { text, feasibility: feasibility.min(1.0) }).collect())
+    }
+
+    fn prefix_model<'a>(&'a self, observation: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, GroundingError> {
+        static ANY: crate::domain::AnyDomainSkills = crate::domain::AnyDomainSkills;
+        ANY.prefix_model(observation)
     }
 }

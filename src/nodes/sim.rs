@@ -8,12 +8,14 @@ use protocol::SCHEMA_VERSION;
 use protocol::messages::ArmCommandBody;
 use protocol::Observation;
 use sim::grid::{GridEpisode, GridWorld, Level};
+use sim::kitchen::{KitchenConfig, KitchenEpisode, KitchenWorld};
 use sim::{generate, judge, task_named, Episode, World, WorldConfig};
 
 /// An episode and the world it plays in, in its domain.
 pub enum Scenario {
     Tabletop { episode: Episode, world: World },
     Grid { episode: GridEpisode, world: GridWorld },
+    Kitchen { episode: KitchenEpisode, world: KitchenWorld },
 }
 
 /// The simulator's state: the current scenario, and the observation noise of tabletop worlds.
@@ -35,7 +37,7 @@ pub struct EpisodeSummary {
 }
 
 impl SimState {
-    /// A tabletop task template or a grid level, by its id.
+    /// A tabletop task template, a grid level or a kitchen instruction, by its id.
     pub fn new(task: &str, seed: u64, noise: f64) -> Result<Self, String> {
         let scenario = if let Some(t) = task_named(task) {
             let episode = generate(t, seed);
@@ -45,8 +47,17 @@ impl SimState {
             let episode = sim::grid::episode(level, seed);
             let world = GridWorld::new(&episode);
             Scenario::Grid { episode, world }
+        } else if let Some(t) = sim::kitchen::task_named(task) {
+            let episode = sim::kitchen::episode(t, seed);
+            let world = KitchenWorld::new(&episode, KitchenConfig::default());
+            Scenario::Kitchen { episode, world }
         } else {
-            return Err(format!("unknown task {task:?}; tabletop tasks: {}; grid levels: {}", sim::tasks::task_ids(), sim::grid::level_ids()));
+            return Err(format!(
+                "unknown task {task:?}; tabletop tasks: {}; grid levels: {}; kitchen instructions: {}",
+                sim::tasks::task_ids(),
+                sim::grid::level_ids(),
+                sim::kitchen::task_ids()
+            ));
         };
         Ok(Self { scenario, noise })
     }
@@ -58,7 +69,7 @@ impl SimState {
             return Ok(());
         }
         let Scenario::Grid { episode, world } = &mut self.scenario else {
-            return Err("forbidden cells apply to grid mazes; this is a tabletop task".into());
+            return Err("forbidden cells apply to grid mazes; this is not a grid level".into());
         };
         for &c in cells {
             if !world.state.inside(c) || c == world.state.agent {
@@ -88,6 +99,14 @@ impl SimState {
                 start: GridWorld::new(episode).observe(),
                 grounding: None,
             },
+            Scenario::Kitchen { episode, world } => EpisodeSummary {
+                domain: protocol::Domain::Kitchen,
+                task: episode.task.id.to_string(),
+                seed: episode.seed,
+                instruction: episode.instruction.clone(),
+                start: KitchenWorld::new(episode, world.config).observe(),
+                grounding: None,
+            },
         }
     }
 
@@ -95,6 +114,7 @@ impl SimState {
         match &mut self.scenario {
             Scenario::Tabletop { world, .. } => world.observe(),
             Scenario::Grid { world, .. } => world.observe(),
+            Scenario::Kitchen { world, .. } => world.observe(),
         }
     }
 
@@ -102,6 +122,7 @@ impl SimState {
         match &self.scenario {
             Scenario::Tabletop { world, .. } => world.sim_seconds(),
             Scenario::Grid { world, .. } => f64::from(world.steps),
+            Scenario::Kitchen { world, .. } => world.sim_seconds,
         }
     }
 
@@ -113,7 +134,7 @@ impl SimState {
                     ArmCommandBody::MoveTo { position, speed } => world.move_to(*position, *speed),
                     ArmCommandBody::Suction { on } => world.suction(*on),
                     ArmCommandBody::Wait { seconds } => world.wait(*seconds),
-                    ArmCommandBody::Act { .. } => return refuse("this simulator runs a tabletop world: grid actions do not apply", world.sim_seconds()),
+                    ArmCommandBody::Act { .. } | ArmCommandBody::Kitchen { .. } => return refuse("this simulator runs a tabletop world: grid and kitchen actions do not apply", world.sim_seconds()),
                 };
                 let (ok, reason) = match &result {
                     Ok(_) => (true, None),
@@ -143,6 +164,18 @@ impl SimState {
                     event,
                 }
             }
+            Scenario::Kitchen { world, .. } => {
+                let result = match &cmd.body {
+                    ArmCommandBody::Kitchen { action } => policies::kitchen::KitchenAgent::act(world, action.clone()),
+                    ArmCommandBody::Wait { seconds } if seconds.is_finite() && *seconds >= 0.0 => {
+                        world.sim_seconds += seconds;
+                        Ok(())
+                    }
+                    _ => return refuse("this simulator runs a kitchen: send kitchen actions (navigate, grasp, place)", world.sim_seconds),
+                };
+                let p = world.view.robot_at.map_position();
+                ArmReply { schema: SCHEMA_VERSION, ok: result.is_ok(), reason: result.err(), holding: world.view.holding.clone(), tip: [p[0], p[1], 0.0], sim_seconds: world.sim_seconds, event: None }
+            }
         }
     }
 
@@ -156,17 +189,21 @@ impl SimState {
         match &self.scenario {
             Scenario::Tabletop { episode, world } => judge(episode, &world.ground_truth()),
             Scenario::Grid { episode, world } => sim::grid::judge(episode, world),
+            Scenario::Kitchen { episode, world } => sim::kitchen::judge(episode, world),
         }
     }
 
     fn episode(&mut self, req: &EpisodeRequest) -> Result<EpisodeReply, String> {
         match &req.body {
-            EpisodeRequestBody::Reset { task, seed } => {
+            EpisodeRequestBody::Reset { task, seed, skill_failures } => {
                 let forbidden = match &self.scenario {
                     Scenario::Grid { world, .. } => world.state.forbidden.clone(),
-                    Scenario::Tabletop { .. } => Vec::new(),
+                    Scenario::Tabletop { .. } | Scenario::Kitchen { .. } => Vec::new(),
                 };
                 *self = SimState::new(task, *seed, self.noise)?;
+                if let (Scenario::Kitchen { world, .. }, Some(false)) = (&mut self.scenario, skill_failures) {
+                    world.config = KitchenConfig::PERFECT;
+                }
                 // The operator's forbidden cells stay forbidden in the next maze, where they fit.
                 if let Scenario::Grid { world, .. } = &self.scenario {
                     let fits: Vec<_> = forbidden.into_iter().filter(|c| world.state.inside(*c) && *c != world.state.agent).collect();
@@ -252,7 +289,16 @@ mod tests {
         let r = maze.arm(&cmd(ArmCommandBody::Act { action: Action::Left }));
         assert!(r.ok && r.event == Some(Event::Turned), "{r:?}");
         assert_eq!(r.sim_seconds, 1.0, "one primitive step");
-        assert!(SimState::new("juggle", 0, 0.0).err().is_some_and(|e| e.contains("grid levels: open-doors")));
+        assert!(SimState::new("juggle", 0, 0.0).err().is_some_and(|e| e.contains("grid levels: open-doors") && e.contains("kitchen instructions: bring-apple")));
+        let mut kitchen = SimState::new("healthy", 0, 0.0).unwrap();
+        let r = kitchen.arm(&cmd(ArmCommandBody::Act { action: Action::Left }));
+        assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("send kitchen actions")), "{r:?}");
+        let r = kitchen.arm(&cmd(ArmCommandBody::Kitchen { action: protocol::kitchen::KitchenAction::Place }));
+        assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("holds nothing")), "{r:?}");
+        let r = kitchen.arm(&cmd(ArmCommandBody::Kitchen { action: protocol::kitchen::KitchenAction::Navigate { location: protocol::kitchen::Location::Table } }));
+        assert!(r.ok && r.sim_seconds > 0.0, "{r:?}");
+        let r = table.arm(&cmd(ArmCommandBody::Kitchen { action: protocol::kitchen::KitchenAction::Place }));
+        assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("kitchen actions do not apply")), "{r:?}");
     }
 
     #[test]
@@ -265,7 +311,7 @@ mod tests {
         assert!(maze.forbid_cells(&[agent]).unwrap_err().contains("under the agent"));
         let free = if agent == (2, 2) { (3, 3) } else { (2, 2) };
         maze.forbid_cells(&[free]).unwrap();
-        let reset = EpisodeRequest { schema: SCHEMA_VERSION, body: EpisodeRequestBody::Reset { task: "put-next".into(), seed: 4 } };
+        let reset = EpisodeRequest { schema: SCHEMA_VERSION, body: EpisodeRequestBody::Reset { task: "put-next".into(), seed: 4, skill_failures: None } };
         maze.episode(&reset).unwrap();
         let g = maze.observe().grid.unwrap();
         assert_ne!(g.agent, free, "this seed's agent starts elsewhere");
