@@ -27,9 +27,10 @@ fn the_kitchen_demo_brings_something_healthy_over_zenoh() {
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     let events: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
     assert_eq!(events[0]["domain"], "kitchen");
-    assert!(events[0]["map"].as_str().is_some_and(|m| m.contains("far counter:  not looked at yet")), "the robot's view is shown: {}", events[0]);
+    assert!(events[0]["map"].as_str().is_some_and(|m| m.contains("table:        not looked at yet")), "the robot's view is shown: {}", events[0]);
     let skills: Vec<&str> = events.iter().filter(|e| e["event"] == "executed" && e["success"] == true).filter_map(|e| e["skill"].as_str()).collect();
-    assert!(skills.iter().any(|s| s.starts_with("put down the ")), "{skills:?}");
+    // Nothing healthy in sight: the robot finds an orange on the table it had not looked at.
+    assert_eq!(skills, ["find the orange", "pick up the orange", "go to the user", "put down the orange"]);
     let verdict = events.last().expect("events");
     assert_eq!(verdict["event"], "verdict");
     assert_eq!(verdict["success"], true, "{verdict}");
@@ -78,7 +79,7 @@ fn a_partly_hidden_object_is_brought_by_grounded_decoding_but_not_by_thresholded
 
 #[test]
 fn a_kitchen_scene_is_printed_and_planned_open_loop() {
-    let out = grounded(&["scene", "--task", "healthy", "--seed", "2"]);
+    let out = grounded(&["scene", "--task", "healthy", "--seed", "1"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("scene JSON");
     assert_eq!(v["domain"], "kitchen");
     assert!(v["kitchen"]["detections"].as_array().is_some_and(|d| !d.is_empty()), "{v}");
@@ -87,9 +88,7 @@ fn a_kitchen_scene_is_printed_and_planned_open_loop() {
     let path = dir.join("kitchen.json");
     std::fs::write(&path, &out.stdout).unwrap();
     let plan = json(&grounded(&["plan", "--scene", path.to_str().unwrap(), "--json", "bring me something healthy"]));
-    let skills = plan_skills(&plan);
-    assert_eq!(skills.last().map(String::as_str), Some("done"), "{skills:?}");
-    assert!(skills.iter().any(|s| s == "go to the user"), "{skills:?}");
+    assert_eq!(plan_skills(&plan), ["find the apple", "pick up the apple", "go to the user", "put down the apple", "done"]);
     std::fs::remove_dir_all(&dir).ok();
 }
 

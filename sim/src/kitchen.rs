@@ -143,8 +143,7 @@ pub const HIDDEN_SHARE: f64 = 0.25;
 /// the wanted kind (ambiguous; the others absent), four to six distractors, one surface
 /// the robot has not looked at yet.
 pub fn episode(task: KitchenTask, seed: u64) -> KitchenEpisode {
-    let index = TASKS.iter().position(|t| t.id == task.id).unwrap_or(0) as u64;
-    let mut rng = Rng::new(seed ^ 0x6b69_7463_6865_6e00 ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng = Rng::new(seed ^ 0x6b69_7463_6865_6e00 ^ task_salt(task));
     let surfaces: Vec<Location> = Location::SURFACES.into_iter().filter(|l| *l != task.to).collect();
     let wanted = task.wanted.objects();
     let present: Vec<&str> = match task.wanted {
@@ -170,9 +169,16 @@ pub fn episode(task: KitchenTask, seed: u64) -> KitchenEpisode {
     KitchenEpisode { task, seed, instruction: task.instruction.to_string(), objects, unlooked }
 }
 
+/// A number of the task's own, so that two tasks' episodes of one seed differ.
+fn task_salt(task: KitchenTask) -> u64 {
+    let index = TASKS.iter().position(|t| t.id == task.id).unwrap_or(0) as u64;
+    (index + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 fn placed(rng: &mut Rng, name: &str, at: Location) -> Placed {
     let (lo, hi) = if rng.unit() < HIDDEN_SHARE { HIDDEN_SCORE } else { VISIBLE_SCORE };
-    Placed { name: name.to_string(), place: Place::At(at), score: rng.range(lo, hi) }
+    // Two decimals, as a person reads a detector's score.
+    Placed { name: name.to_string(), place: Place::At(at), score: (rng.range(lo, hi) * 100.0).round() / 100.0 }
 }
 
 /// How the simulated robot's skills go wrong.
@@ -232,7 +238,7 @@ pub struct KitchenWorld {
 impl KitchenWorld {
     pub fn new(episode: &KitchenEpisode, config: KitchenConfig) -> Self {
         let view = KitchenState { robot_at: Location::User, holding: None, looked: Vec::new(), detections: Vec::new() };
-        let mut w = Self { objects: episode.objects.clone(), view, config, sim_seconds: 0.0, actions: 0, rng: Rng::new(episode.seed ^ 0x6772_6173_7000) };
+        let mut w = Self { objects: episode.objects.clone(), view, config, sim_seconds: 0.0, actions: 0, rng: Rng::new(episode.seed ^ 0x6772_6173_7000 ^ task_salt(episode.task).rotate_left(17)) };
         for l in Location::SURFACES.into_iter().filter(|l| *l != episode.unlooked) {
             w.look(l);
         }
