@@ -40,11 +40,11 @@ impl Location {
     /// Position on the kitchen's floor plan, metres (x right, y up the map).
     pub fn map_position(self) -> [f64; 2] {
         match self {
-            Location::FarCounter => [5.0, 4.0],
+            Location::FarCounter => [5.5, 4.0],
             Location::NearCounter => [1.0, 4.0],
-            Location::Table => [4.5, 1.0],
-            Location::TrashCan => [0.0, 1.5],
-            Location::User => [2.0, 0.0],
+            Location::Table => [5.5, 0.5],
+            Location::TrashCan => [-1.5, 1.0],
+            Location::User => [2.0, -0.5],
         }
     }
 
@@ -113,7 +113,7 @@ pub const CATALOGUE: [CatalogueEntry; 18] = [
     CatalogueEntry { name: "multigrain chips", aliases: &["multigrain crisps", "whole grain chips"], tags: &[Salty], rgb: [180, 130, 70] },
     CatalogueEntry { name: "energy bar", aliases: &["granola bar", "protein bar"], tags: &[Healthy, Energy], rgb: [140, 90, 60] },
     CatalogueEntry { name: "sponge", aliases: &["dish sponge", "scrubber"], tags: &[Cleaning], rgb: [250, 230, 80] },
-    CatalogueEntry { name: "towel", aliases: &["paper towel", "cloth", "napkin"], tags: &[Cleaning], rgb: [240, 240, 240] },
+    CatalogueEntry { name: "towel", aliases: &["paper towel", "cloth", "napkin"], tags: &[Cleaning], rgb: [150, 170, 200] },
 ];
 
 /// The catalogue entry of an object, by its name.

@@ -7,12 +7,20 @@ use super::{paths, Dashboard};
 use protocol::kitchen::{entry, KitchenSkill, KitchenState, Location};
 
 /// Half the size of a location's box on the plan, metres.
-const HALF: [f32; 2] = [0.9, 0.45];
+const HALF: [f32; 2] = [1.1, 1.0];
+/// Objects are listed down a location's box, this far apart.
+const ROW: f32 = 0.4;
 
 /// Map coordinates (y up) to the 2D view's (y down).
 fn at(l: Location) -> [f32; 2] {
     let [x, y] = l.map_position();
     [x as f32, 4.5 - y as f32]
+}
+
+/// Where the robot is drawn when at a location: beside its box, on the left.
+fn robot_at(l: Location) -> [f32; 2] {
+    let [x, y] = at(l);
+    [x - HALF[0] - 0.3, y]
 }
 
 fn rgb([r, g, b]: [u8; 3]) -> rerun::Color {
@@ -34,15 +42,13 @@ pub(super) fn log_kitchen(d: &Dashboard, k: &KitchenState, visited: &[Location])
         let here: Vec<_> = k.detections.iter().filter(|o| o.location == l).collect();
         let [cx, cy] = at(l);
         for (i, o) in here.iter().enumerate() {
-            let dx = (i as f32 - (here.len() as f32 - 1.0) / 2.0) * 0.3;
-            points.push([cx + dx, cy + 0.15]);
+            points.push([cx - 0.3, cy - HALF[1] + 0.15 + ROW * i as f32]);
             colours.push(entry(&o.name).map_or(rgb([255, 255, 255]), |e| rgb(e.rgb)));
             labels.push(format!("{} {:.2}", o.name, o.score));
         }
     }
     d.log(paths::KITCHEN_OBJECTS, &rerun::Points2D::new(points).with_radii([0.1]).with_colors(colours).with_labels(labels));
-    let [rx, ry] = at(k.robot_at);
-    let robot = [rx, ry - 0.7];
+    let robot = robot_at(k.robot_at);
     let label = match &k.holding {
         Some(h) => format!("robot (holding the {h})"),
         None => "robot".to_string(),
@@ -52,10 +58,7 @@ pub(super) fn log_kitchen(d: &Dashboard, k: &KitchenState, visited: &[Location])
         Some(e) => d.log(paths::KITCHEN_HELD, &rerun::Points2D::new([[robot[0] + 0.25, robot[1] - 0.15]]).with_radii([0.1]).with_colors([rgb(e.rgb)])),
         None => d.log(paths::KITCHEN_HELD, &rerun::Clear::flat()),
     }
-    let strip: Vec<[f32; 2]> = visited.iter().map(|l| {
-        let [x, y] = at(*l);
-        [x, y - 0.7]
-    }).collect();
+    let strip: Vec<[f32; 2]> = visited.iter().map(|l| robot_at(*l)).collect();
     d.log(paths::KITCHEN_PATH, &rerun::LineStrips2D::new([strip]).with_colors([rgb([255, 90, 90])]).with_radii([0.04]));
 }
 
