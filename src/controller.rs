@@ -40,35 +40,56 @@ impl<A: Arm> Robot for LocalRobot<A> {
     }
 }
 
-/// A grid maze in this process, its agent moved by the grid skill policy.
-pub struct LocalGridRobot {
-    pub world: sim::grid::GridWorld,
+/// A simulated world whose skill policy runs in this process and carries out a skill whole
+/// (the grid maze, the kitchen).
+pub trait SkillWorld {
+    fn observe(&self) -> Observation;
+    fn carry_out(&mut self, skill: &str) -> policies::SkillOutcome;
+    /// The world's clock, seconds.
+    fn sim_seconds(&self) -> f64;
 }
 
-impl Robot for LocalGridRobot {
+impl SkillWorld for sim::grid::GridWorld {
+    fn observe(&self) -> Observation {
+        sim::grid::GridWorld::observe(self)
+    }
+
+    fn carry_out(&mut self, skill: &str) -> policies::SkillOutcome {
+        let o = policies::grid::execute(skill, self);
+        policies::SkillOutcome { success: o.success, reason: o.reason }
+    }
+
+    /// One primitive step counts one second.
+    fn sim_seconds(&self) -> f64 {
+        f64::from(self.steps)
+    }
+}
+
+impl SkillWorld for sim::kitchen::KitchenWorld {
+    fn observe(&self) -> Observation {
+        sim::kitchen::KitchenWorld::observe(self)
+    }
+
+    fn carry_out(&mut self, skill: &str) -> policies::SkillOutcome {
+        let o = policies::kitchen::execute(skill, self);
+        policies::SkillOutcome { success: o.success, reason: o.reason }
+    }
+
+    fn sim_seconds(&self) -> f64 {
+        self.sim_seconds
+    }
+}
+
+/// A [`SkillWorld`] as the controller's robot.
+pub struct LocalWorld<W: SkillWorld>(pub W);
+
+impl<W: SkillWorld> Robot for LocalWorld<W> {
     fn observe(&mut self) -> Result<Observation, RobotError> {
-        Ok(self.world.observe())
+        Ok(self.0.observe())
     }
 
     fn execute(&mut self, skill: &str, _progress: &mut dyn FnMut(&str)) -> Result<policies::SkillOutcome, RobotError> {
-        let o = policies::grid::execute(skill, &mut self.world);
-        Ok(policies::SkillOutcome { success: o.success, reason: o.reason })
-    }
-}
-
-/// A kitchen in this process, its robot moved by the kitchen skill policies.
-pub struct LocalKitchenRobot {
-    pub world: sim::kitchen::KitchenWorld,
-}
-
-impl Robot for LocalKitchenRobot {
-    fn observe(&mut self) -> Result<Observation, RobotError> {
-        Ok(self.world.observe())
-    }
-
-    fn execute(&mut self, skill: &str, _progress: &mut dyn FnMut(&str)) -> Result<policies::SkillOutcome, RobotError> {
-        let o = policies::kitchen::execute(skill, &mut self.world);
-        Ok(policies::SkillOutcome { success: o.success, reason: o.reason })
+        Ok(self.0.carry_out(skill))
     }
 }
 

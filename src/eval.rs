@@ -5,7 +5,7 @@
 //! every episode is deterministic (scene, physics, decoding), and results are ordered by
 //! (task, episode, method) whatever the worker scheduling.
 
-use crate::controller::{run_closed_loop, LocalRobot};
+use crate::controller::{run_closed_loop, LocalRobot, LocalWorld, SkillWorld};
 use crate::dashboard::{Dashboard, Watched};
 use crate::decoder::DecodeConfig;
 use crate::lm::{LanguageModel, LmError};
@@ -172,6 +172,7 @@ pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64
     Ok(record(&EvalTask::Tabletop(*task), episode, seed, method, &ep.instruction, &result, abort, success, reason, started, robot.arm.sim_seconds()))
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Run one episode through zenoh: reset the worker's sim to the task, plan closed-loop with
 /// the policy node executing, judge on the sim's ground truth.
 pub fn run_episode_zenoh(
@@ -210,30 +211,40 @@ pub fn run_episode_zenoh(
 
 /// Run one grid episode in this thread.
 pub fn run_grid_episode(planner: &mut Planner, level: Level, episode: usize, seed: u64, method: Method, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
-    let started = Instant::now();
     let ep = sim::grid::episode(level, seed);
-    planner.others = Vec::new();
-    let mut robot = crate::controller::LocalGridRobot { world: GridWorld::new(&ep) };
-    let dash = episode_dashboard(dashboard, level.id(), episode, method, &ep.instruction);
-    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &ep.instruction, method, &mut |e| dash.event(&e))?;
-    let verdict = sim::grid::judge(&ep, &robot.world);
-    let (success, reason) = (verdict.is_ok(), verdict.err());
-    dash.episode_result(success, reason.as_deref());
-    Ok(record(&EvalTask::Grid(level), episode, seed, method, &ep.instruction, &result, abort, success, reason, started, f64::from(robot.world.steps)))
+    let world = GridWorld::new(&ep);
+    run_world_episode(planner, EvalTask::Grid(level), episode, seed, method, &ep.instruction, world, |w| sim::grid::judge(&ep, w), dashboard)
 }
 
 /// Run one kitchen episode in this thread, with the simulated skills failing as configured.
 pub fn run_kitchen_episode(planner: &mut Planner, task: KitchenTask, episode: usize, seed: u64, method: Method, config: KitchenConfig, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
-    let started = Instant::now();
     let ep = sim::kitchen::episode(task, seed);
+    let world = KitchenWorld::new(&ep, config);
+    run_world_episode(planner, EvalTask::Kitchen(task), episode, seed, method, &ep.instruction, world, |w| sim::kitchen::judge(&ep, w), dashboard)
+}
+
+/// Plan closed-loop in a world whose policies run in this process, then judge it.
+#[allow(clippy::too_many_arguments)]
+fn run_world_episode<W: SkillWorld>(
+    planner: &mut Planner,
+    task: EvalTask,
+    episode: usize,
+    seed: u64,
+    method: Method,
+    instruction: &str,
+    world: W,
+    judge: impl Fn(&W) -> Result<(), String>,
+    dashboard: &Dashboard,
+) -> Result<EpisodeRecord, EvalError> {
+    let started = Instant::now();
     planner.others = Vec::new();
-    let mut robot = crate::controller::LocalKitchenRobot { world: KitchenWorld::new(&ep, config) };
-    let dash = episode_dashboard(dashboard, task.id, episode, method, &ep.instruction);
-    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &ep.instruction, method, &mut |e| dash.event(&e))?;
-    let verdict = sim::kitchen::judge(&ep, &robot.world);
+    let mut robot = LocalWorld(world);
+    let dash = episode_dashboard(dashboard, task.id(), episode, method, instruction);
+    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, instruction, method, &mut |e| dash.event(&e))?;
+    let verdict = judge(&robot.0);
     let (success, reason) = (verdict.is_ok(), verdict.err());
     dash.episode_result(success, reason.as_deref());
-    Ok(record(&EvalTask::Kitchen(task), episode, seed, method, &ep.instruction, &result, abort, success, reason, started, robot.world.sim_seconds))
+    Ok(record(&task, episode, seed, method, instruction, &result, abort, success, reason, started, robot.0.sim_seconds()))
 }
 
 /// A kitchen episode twice: with skills that never fail (planning success, not logged to
