@@ -101,7 +101,8 @@ fn bad_instructions_methods_and_scenes_are_refused_clearly() {
     for (name, body, needle) in [
         ("truncated.json", "{\"domain\": \"tabletop\", \"objects\": [", "not a valid observation"),
         ("grid.json", "{\"domain\": \"grid\", \"objects\": []}", "a grid observation needs a \"grid\""),
-        ("kitchen.json", "{\"domain\": \"kitchen\", \"objects\": []}", "kitchen"),
+        ("kitchen.json", "{\"domain\": \"kitchen\", \"objects\": []}", "a kitchen observation needs a \"kitchen\""),
+        ("kitchen-bad.json", r#"{"domain":"kitchen","kitchen":{"robot_at":"user","detections":[{"name":"hammer","location":"table","score":0.9}]}}"#, "\"hammer\" is not one of the kitchen's objects"),
         ("dup.json", r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0]},{"id":"b","name":"red block","kind":"block","position":[0.2,0,0]}]}"#, "appears twice"),
         ("safety.json", "{\"forbidden\": []}", "forbidden"),
     ] {
@@ -190,7 +191,8 @@ fn bad_arguments_of_the_closed_loop_commands_are_refused_clearly() {
     fails_with(&["eval", "--tasks", "juggle"], "unknown tabletop task \"juggle\"");
     fails_with(&["eval", "--domain", "grid", "--tasks", "matching-bowls"], "unknown grid task \"matching-bowls\"; tasks: open-doors");
     fails_with(&["demo", "--domain", "grid", "--task", "matching-bowls"], "unknown grid level");
-    fails_with(&["eval", "--domain", "kitchen"], "not available in this version");
+    fails_with(&["eval", "--domain", "kitchen", "--tasks", "matching-bowls"], "unknown kitchen task \"matching-bowls\"; tasks: bring-apple");
+    fails_with(&["sim", "--robot", "r1", "--task", "juggle"], "kitchen instructions: bring-apple");
     fails_with(&["eval", "--noise", "2"], "--noise 2 m");
     fails_with(&["daemon", "--robot", "r1", "--skill-timeout", "0"], "--skill-timeout 0 s");
     fails_with(&["send", "--robot", "r1", " "], "the instruction is empty");

@@ -282,7 +282,7 @@ mod tests {
     fn each_world_refuses_the_other_domains_commands_with_the_reason() {
         let mut table = SimState::new("matching-bowls", 0, 0.0).unwrap();
         let r = table.arm(&cmd(ArmCommandBody::Act { action: Action::Forward }));
-        assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("grid actions do not apply")), "{r:?}");
+        assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("grid and kitchen actions do not apply")), "{r:?}");
         let mut maze = SimState::new("locked-room", 0, 0.0).unwrap();
         let r = maze.arm(&cmd(ArmCommandBody::MoveTo { position: [0.0, 0.0, 0.1], speed: 0.5 }));
         assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("send grid actions")), "{r:?}");
