@@ -55,8 +55,7 @@ impl SkillWorld for sim::grid::GridWorld {
     }
 
     fn carry_out(&mut self, skill: &str) -> policies::SkillOutcome {
-        let o = policies::grid::execute(skill, self);
-        policies::SkillOutcome { success: o.success, reason: o.reason }
+        policies::grid::execute(skill, self).into()
     }
 
     /// One primitive step counts one second.
@@ -71,8 +70,7 @@ impl SkillWorld for sim::kitchen::KitchenWorld {
     }
 
     fn carry_out(&mut self, skill: &str) -> policies::SkillOutcome {
-        let o = policies::kitchen::execute(skill, self);
-        policies::SkillOutcome { success: o.success, reason: o.reason }
+        policies::kitchen::execute(skill, self)
     }
 
     fn sim_seconds(&self) -> f64 {

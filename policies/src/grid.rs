@@ -147,6 +147,12 @@ pub struct GridOutcome {
     pub actions: usize,
 }
 
+impl From<GridOutcome> for crate::SkillOutcome {
+    fn from(o: GridOutcome) -> Self {
+        Self { success: o.success, reason: o.reason }
+    }
+}
+
 /// Carry out a skill text on an agent: plan over primitive actions, then take them.
 pub fn execute(skill: &str, agent: &mut dyn GridAgent) -> GridOutcome {
     let fail = |reason: String, actions| GridOutcome { success: false, reason: Some(reason), actions };

@@ -74,32 +74,18 @@ pub fn names(phrase: &str, name: &str) -> bool {
     names_of(name).similarity(&Phrase::complete(phrase)) >= NAMING_THRESHOLD
 }
 
-/// How a kitchen skill went.
-#[derive(Clone, Debug, PartialEq)]
-pub struct KitchenOutcome {
-    pub success: bool,
-    pub reason: Option<String>,
-    /// Primitives taken.
-    pub actions: usize,
-}
-
 /// Carry out a skill text.
-pub fn execute(skill: &str, agent: &mut dyn KitchenAgent) -> KitchenOutcome {
-    let mut actions = 0;
-    let result = run(skill, agent, &mut actions);
-    KitchenOutcome { success: result.is_ok(), reason: result.err(), actions }
+pub fn execute(skill: &str, agent: &mut dyn KitchenAgent) -> crate::SkillOutcome {
+    let result = run(skill, agent);
+    crate::SkillOutcome { success: result.is_ok(), reason: result.err() }
 }
 
-fn run(skill: &str, agent: &mut dyn KitchenAgent, actions: &mut usize) -> Result<(), String> {
+fn run(skill: &str, agent: &mut dyn KitchenAgent) -> Result<(), String> {
     let skill = KitchenSkill::parse(skill).map_err(|e| e.to_string())?;
-    let mut act = |agent: &mut dyn KitchenAgent, a: KitchenAction| {
-        *actions += 1;
-        agent.act(a)
-    };
     let state = agent.state()?;
     match skill {
         KitchenSkill::Done => Ok(()),
-        KitchenSkill::GoTo(location) => act(agent, KitchenAction::Navigate { location }),
+        KitchenSkill::GoTo(location) => agent.act(KitchenAction::Navigate { location }),
         KitchenSkill::PickUp(phrase) => {
             if let Some(h) = &state.holding {
                 return Err(format!("the robot already holds the {h}; put it down first"));
@@ -108,12 +94,12 @@ fn run(skill: &str, agent: &mut dyn KitchenAgent, actions: &mut usize) -> Result
             let Some(d) = resolve(&phrase, here) else {
                 return Err(format!("no {phrase} seen at the {}", state.robot_at));
             };
-            act(agent, KitchenAction::Grasp { object: d.name.clone() })
+            agent.act(KitchenAction::Grasp { object: d.name.clone() })
         }
         KitchenSkill::PutDown(phrase) => match &state.holding {
             None => Err("the robot holds nothing to put down".into()),
             Some(h) if !names(&phrase, h) => Err(format!("the robot holds the {h}, not the {phrase}")),
-            Some(_) => act(agent, KitchenAction::Place),
+            Some(_) => agent.act(KitchenAction::Place),
         },
         KitchenSkill::Find(phrase) => {
             if state.holding.as_deref().is_some_and(|h| names(&phrase, h)) {
@@ -125,7 +111,7 @@ fn run(skill: &str, agent: &mut dyn KitchenAgent, actions: &mut usize) -> Result
             unlooked.sort_by(|a, b| state.robot_at.distance(*a).total_cmp(&state.robot_at.distance(*b)));
             route.extend(unlooked);
             for location in route {
-                act(agent, KitchenAction::Navigate { location })?;
+                agent.act(KitchenAction::Navigate { location })?;
                 let now = agent.state()?;
                 if resolve(&phrase, now.detections.iter().filter(|d| d.location == location)).is_some() {
                     return Ok(());

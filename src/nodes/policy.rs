@@ -63,14 +63,8 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
                     let key = q.key_expr().clone();
                     let domain = policies::Arm::observe(&mut arm).map(|obs| obs.domain).unwrap_or(protocol::Domain::Tabletop);
                     let outcome = match domain {
-                        protocol::Domain::Grid => {
-                            let o = policies::grid::execute(&req.skill, &mut arm);
-                            policies::SkillOutcome { success: o.success, reason: o.reason }
-                        }
-                        protocol::Domain::Kitchen => {
-                            let o = policies::kitchen::execute(&req.skill, &mut arm);
-                            policies::SkillOutcome { success: o.success, reason: o.reason }
-                        }
+                        protocol::Domain::Grid => policies::grid::execute(&req.skill, &mut arm).into(),
+                        protocol::Domain::Kitchen => policies::kitchen::execute(&req.skill, &mut arm),
                         protocol::Domain::Tabletop => policy.execute(&req.skill, &mut arm, &mut |phase| {
                             let _ = q.reply(key.clone(), skill_reply(SkillReplyBody::Progress { phase: phase.name().to_string() })).wait();
                         }),
