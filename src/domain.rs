@@ -9,11 +9,11 @@ use protocol::tabletop::TabletopSkill;
 use protocol::{Domain, Observation};
 
 /// The skills of `domain`, as the affordance model scores them.
-pub fn skill_space(domain: Domain) -> Result<Box<dyn SkillSpace>, String> {
+pub fn skill_space(domain: Domain) -> &'static dyn SkillSpace {
     match domain {
-        Domain::Tabletop => Ok(Box::new(TabletopSkills)),
-        Domain::Grid => Ok(Box::new(policies::grid::GridSkills)),
-        Domain::Kitchen => Ok(Box::new(policies::kitchen::KitchenSkills)),
+        Domain::Tabletop => &TabletopSkills,
+        Domain::Grid => &policies::grid::GridSkills,
+        Domain::Kitchen => &policies::kitchen::KitchenSkills,
     }
 }
 
@@ -23,18 +23,13 @@ pub struct AnyDomainSkills;
 
 impl SkillSpace for AnyDomainSkills {
     fn admissible(&self, obs: &Observation) -> Result<Vec<grounding::ScoredSkill>, grounding::GroundingError> {
-        skill_space(obs.domain).map_err(grounding::GroundingError::Config)?.admissible(obs)
+        skill_space(obs.domain).admissible(obs)
     }
 
     fn prefix_model<'a>(&'a self, obs: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, grounding::GroundingError> {
-        match obs.domain {
-            Domain::Kitchen => KITCHEN.prefix_model(obs),
-            _ => Ok(None),
-        }
+        skill_space(obs.domain).prefix_model(obs)
     }
 }
-
-static KITCHEN: policies::kitchen::KitchenSkills = policies::kitchen::KitchenSkills;
 
 /// The state as the SayCan baseline sees it: in the kitchen its detector is thresholded
 /// ("object detected or not", PAPER.md), so a partly hidden object is not seen at all;

@@ -172,7 +172,7 @@ impl SkillSpace for RemoteSkillSpace {
         // The kitchen's skills follow from the robot's own view, which the observation
         // carries whole: no query needed (and the SayCan baseline's thresholded view is kept).
         if observation.domain == protocol::Domain::Kitchen {
-            return crate::domain::AnyDomainSkills.admissible(observation);
+            return crate::domain::skill_space(observation.domain).admissible(observation);
         }
         let req = AffordanceRequest { schema: SCHEMA_VERSION, texts: Vec::new() };
         let err = |message: String| GroundingError::Model { model: "affordance".into(), message };
@@ -181,7 +181,6 @@ impl SkillSpace for RemoteSkillSpace {
     }
 
     fn prefix_model<'a>(&'a self, observation: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, GroundingError> {
-        static ANY: crate::domain::AnyDomainSkills = crate::domain::AnyDomainSkills;
-        ANY.prefix_model(observation)
+        crate::domain::skill_space(observation.domain).prefix_model(observation)
     }
 }
