@@ -150,26 +150,8 @@ impl Dashboard {
         self.send_layout(obs.domain);
         self.at(None);
         match (&obs.grid, &obs.kitchen) {
-            (Some(g), _) => {
-                let path = {
-                    let mut path = lock(&self.shared.path);
-                    if path.last() != Some(&g.agent) {
-                        path.push(g.agent);
-                    }
-                    path.clone()
-                };
-                maze::log_grid(self, g, &path);
-            }
-            (None, Some(k)) => {
-                let visited = {
-                    let mut visited = lock(&self.shared.visited);
-                    if visited.last() != Some(&k.robot_at) {
-                        visited.push(k.robot_at);
-                    }
-                    visited.clone()
-                };
-                kitchen::log_kitchen(self, k, &visited);
-            }
+            (Some(g), _) => maze::log_grid(self, g, &extend_trail(&self.shared.path, g.agent)),
+            (None, Some(k)) => kitchen::log_kitchen(self, k, &extend_trail(&self.shared.visited, k.robot_at)),
             (None, None) => scene::log_observation(self, obs),
         }
         *lock(&self.shared.last) = Some(obs.clone());
@@ -281,6 +263,15 @@ impl Dashboard {
             scene::log_static(self);
         }
     }
+}
+
+/// Where the robot has been so far, `at` appended unless it is still there.
+fn extend_trail<T: PartialEq + Clone>(trail: &Mutex<Vec<T>>, at: T) -> Vec<T> {
+    let mut trail = lock(trail);
+    if trail.last() != Some(&at) {
+        trail.push(at);
+    }
+    trail.clone()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
