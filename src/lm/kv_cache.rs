@@ -26,8 +26,8 @@ impl KvCache {
         Self { rows, len, layers }
     }
 
-    pub(super) fn into_layers(self) -> Vec<[DynValue; 2]> {
-        self.layers
+    pub(super) fn layers(&self) -> &[[DynValue; 2]] {
+        &self.layers
     }
 
     pub fn rows(&self) -> usize {

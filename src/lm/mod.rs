@@ -15,8 +15,8 @@ pub use kv_cache::KvCache;
 pub use spec::ModelSpec;
 
 use grounding::runtime::{open_session, RuntimeError};
-use ort::session::Session;
-use ort::value::{DynValue, Tensor};
+use ort::session::{Session, SessionInputValue};
+use ort::value::Tensor;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use tokenizers::Tokenizer;
@@ -210,6 +210,12 @@ impl LanguageModel {
     /// sequences already in `cache`; returns the logits at every new position and the cache
     /// extended by the new tokens.
     pub fn forward(&mut self, cache: KvCache, tokens: &[TokenId], purpose: Purpose) -> Result<(Logits, KvCache), LmError> {
+        self.forward_after(&cache, tokens, purpose)
+    }
+
+    /// [`forward`](Self::forward) on a cache that stays as it is, for continuing the same text in
+    /// more than one way (best-first search). Costs no copy: ONNX Runtime reads the cache in place.
+    pub fn forward_after(&mut self, cache: &KvCache, tokens: &[TokenId], purpose: Purpose) -> Result<(Logits, KvCache), LmError> {
         let started = std::time::Instant::now();
         let rows = cache.rows();
         if rows == 0 || tokens.is_empty() || tokens.len() % rows != 0 {
@@ -223,19 +229,19 @@ impl LanguageModel {
             }
         }
         let ids: Vec<i64> = tokens.iter().map(|t| i64::from(t.0)).collect();
-        let mut inputs: Vec<(String, DynValue)> = Vec::with_capacity(3 + 2 * self.spec.layers);
-        inputs.push(("input_ids".into(), Tensor::from_array(([rows, n], ids))?.into_dyn()));
-        inputs.push(("attention_mask".into(), Tensor::from_array(([rows, past + n], vec![1i64; rows * (past + n)]))?.into_dyn()));
+        let mut inputs: Vec<(String, SessionInputValue<'_>)> = Vec::with_capacity(3 + 2 * self.spec.layers);
+        inputs.push(("input_ids".into(), Tensor::from_array(([rows, n], ids))?.into()));
+        inputs.push(("attention_mask".into(), Tensor::from_array(([rows, past + n], vec![1i64; rows * (past + n)]))?.into()));
         if self.spec.position_ids {
             let pos: Vec<i64> = (0..rows).flat_map(|_| (past..past + n).map(|p| p as i64)).collect();
-            inputs.push(("position_ids".into(), Tensor::from_array(([rows, n], pos))?.into_dyn()));
+            inputs.push(("position_ids".into(), Tensor::from_array(([rows, n], pos))?.into()));
         }
         if self.spec.use_cache_branch {
-            inputs.push(("use_cache_branch".into(), Tensor::from_array(([1usize], vec![past > 0]))?.into_dyn()));
+            inputs.push(("use_cache_branch".into(), Tensor::from_array(([1usize], vec![past > 0]))?.into()));
         }
-        for (i, [k, v]) in cache.into_layers().into_iter().enumerate() {
-            inputs.push((format!("past_key_values.{i}.key"), k));
-            inputs.push((format!("past_key_values.{i}.value"), v));
+        for (i, [k, v]) in cache.layers().iter().enumerate() {
+            inputs.push((format!("past_key_values.{i}.key"), k.into()));
+            inputs.push((format!("past_key_values.{i}.value"), v.into()));
         }
         let mut outputs = self.session.run(inputs)?;
         let logits_value = outputs.remove("logits").ok_or_else(|| LmError::Internal("the model returned no logits".into()))?;
