@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use grounded::decoder::{score_text as score, DecodeConfig};
+use grounded::decoder::{score_text as score, DecodeConfig, Search};
 use grounded::planner::{Method, PlanResult, StepExplanation, StepOutcome};
 use grounded::config::ConfigFile;
 use grounded::dashboard::DashboardArgs;
@@ -177,6 +177,9 @@ pub struct PlannerArgs {
     /// Smallest per-step normaliser of grounded decoding (1 turns renormalisation off) [default: 0.05]
     #[arg(long, help_heading = "Planner")]
     pub renorm_floor: Option<f64>,
+    /// How gd-beam walks the candidates; both choose the same skill [default: best-first]
+    #[arg(long, value_enum, help_heading = "Planner")]
+    pub search: Option<Search>,
     /// Safety rules (JSON: {"forbidden": ["red", "knife"], "mode": "hard"|"soft", "epsilon": 0.001}).
     #[arg(long, value_name = "FILE", help_heading = "Planner")]
     pub safety: Option<PathBuf>,
@@ -229,6 +232,7 @@ impl PlannerArgs {
                 max_steps: self.max_steps.unwrap_or(base.max_steps),
                 renorm_floor: self.renorm_floor.unwrap_or(base.renorm_floor),
                 beam_margin: self.beam_margin.unwrap_or(base.beam_margin),
+                search: self.search.unwrap_or(base.search),
             },
             safety: self.safety.clone().or_else(|| file.grounding.safety.clone()),
             preference: self.preference.clone().or_else(|| file.grounding.preference.clone()),

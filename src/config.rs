@@ -2,7 +2,7 @@
 //! optional. Precedence: command-line flag, then the file, then the built-in default.
 //! `grounded config` prints a file with every default and what it means (examples/grounded.toml).
 
-use crate::decoder::DecodeConfig;
+use crate::decoder::{DecodeConfig, Search};
 use crate::planner::Method;
 use crate::setup::{read_text, SetupError};
 use serde::Deserialize;
@@ -44,6 +44,8 @@ pub struct DecoderSection {
     pub max_steps: Option<usize>,
     pub beam_margin: Option<f32>,
     pub renorm_floor: Option<f64>,
+    /// best-first or lock-step.
+    pub search: Option<Search>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -113,6 +115,7 @@ impl ConfigFile {
             max_steps: d.max_steps.unwrap_or(base.max_steps),
             beam_margin: d.beam_margin.unwrap_or(base.beam_margin),
             renorm_floor: d.renorm_floor.unwrap_or(base.renorm_floor),
+            search: d.search.unwrap_or(base.search),
         }
     }
 }
@@ -128,7 +131,7 @@ mod tests {
     #[test]
     fn the_shipped_defaults_file_says_the_built_in_defaults() {
         let file = ConfigFile::parse(DEFAULTS_TOML).expect("examples/grounded.toml parses");
-        assert_eq!(file.decoder_config(&DecodeConfig { top_k: 1, beam_width: 1, floor: 0.5, max_skill_tokens: 1, max_steps: 1, renorm_floor: 1.0, beam_margin: 1.0 }), DecodeConfig::default());
+        assert_eq!(file.decoder_config(&DecodeConfig { top_k: 1, beam_width: 1, floor: 0.5, max_skill_tokens: 1, max_steps: 1, renorm_floor: 1.0, beam_margin: 1.0, search: Search::LockStep }), DecodeConfig::default());
         assert_eq!(file.method(), Some(Method::GdBeam));
         assert_eq!(file.model.threads, Some(1));
         assert!(file.grounding.weights.is_empty() && file.grounding.safety.is_none());

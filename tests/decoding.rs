@@ -1,6 +1,6 @@
 //! Grounded decoding with the shipped model: what the paper's rule must guarantee.
 
-use grounded::decoder::DecodeConfig;
+use grounded::decoder::{DecodeConfig, Search};
 use grounded::lm::LanguageModel;
 use grounded::planner::{Method, PlanEnd, Planner, StepOutcome, Weighted};
 use grounded::default_model_dir;
@@ -64,23 +64,25 @@ fn beam_width_one_is_greedy() {
         scene(&[("apple", Item), ("knife", Item), ("chips bag", Item), ("brown box", Box), ("banana", Item)]),
     ];
     let instructions = [MATCHING, "put the letters in alphabetical order", "pack the brown box", "stack all the blocks"];
-    let mut p = planner(DecodeConfig { beam_width: 1, ..DecodeConfig::default() });
-    for obs in &scenes {
-        for instruction in instructions {
-            let beam = p.plan(instruction, obs, Method::GdBeam).unwrap();
-            let greedy = p.plan(instruction, obs, Method::GdGreedy).unwrap();
-            assert_eq!(beam.skills(), greedy.skills(), "{instruction}");
-            for (b, g) in beam.steps.iter().zip(&greedy.steps) {
-                assert!((b.score - g.score).abs() < 1e-4, "{instruction}: {} vs {}", b.score, g.score);
+    for search in [Search::BestFirst, Search::LockStep] {
+        let mut p = planner(DecodeConfig { beam_width: 1, search, ..DecodeConfig::default() });
+        for obs in &scenes {
+            for instruction in instructions {
+                let beam = p.plan(instruction, obs, Method::GdBeam).unwrap();
+                let greedy = p.plan(instruction, obs, Method::GdGreedy).unwrap();
+                assert_eq!(beam.skills(), greedy.skills(), "{search}: {instruction}");
+                for (b, g) in beam.steps.iter().zip(&greedy.steps) {
+                    assert!((b.score - g.score).abs() < 1e-4, "{search}: {instruction}: {} vs {}", b.score, g.score);
+                }
+                assert_eq!(beam.tokens.decode_tokens, greedy.tokens.decode_tokens, "{search}: {instruction}");
             }
-            assert_eq!(beam.tokens.decode_tokens, greedy.tokens.decode_tokens);
         }
     }
 }
 
 #[test]
-fn beam_search_shares_one_batched_pass_per_step() {
-    let mut p = planner(DecodeConfig::default());
+fn lock_step_beam_search_shares_one_batched_pass_per_step() {
+    let mut p = planner(DecodeConfig { search: Search::LockStep, ..DecodeConfig::default() });
     let plan = p.plan(MATCHING, &no_green_bowl(), Method::GdBeam).unwrap();
     // Four beams decode in lockstep: more tokens than forward passes, several per pass.
     let t = plan.tokens;

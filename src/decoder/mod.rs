@@ -10,22 +10,52 @@
 //!
 //! and the best B candidates survive.
 //!
+//! Two searches find that same skill ([`Search`]): best-first (the default, in
+//! [`best_first`]) always continues the best candidate and runs one sequence per pass of the
+//! language model; lock-step (here) runs every beam of a length in one batched pass.
+//!
 //! Renormalisation (an extension of the paper's rule, on by default): the LM never sees the
 //! scene, so at an object word its probability is spread over every object it has seen in
 //! training, and a beam that must name an object looks far less likely than `done`. Each
 //! beam's step scores are therefore renormalised over its candidates, as a Bayesian update
 //! of the LM's guess about the scene, with the normaliser never taken below
 //! `renorm_floor`: where the LM strongly wanted something infeasible (a green bowl that is
-//! not there), most of that penalty stays. `renorm_floor = 1` turns it off. A token holding a terminator (`.` or a line break)
-//! finishes the skill. All live beams go through one batched forward pass per step, their
-//! cache rows gathered by parent. B = 1 is greedy decoding. Candidates far behind the
-//! step's best (`beam_margin`) are pruned, so while the LM is sure only one beam runs.
+//! not there), most of that penalty stays. `renorm_floor = 1` turns it off. A token holding a
+//! terminator (`.` or a line break) finishes the skill. B = 1 is greedy decoding. Candidates
+//! far behind the best of their length (`beam_margin`) are pruned.
+
+mod best_first;
+
+pub use best_first::decode_skill_best_first;
 
 use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
 use protocol::skill::TERMINATORS;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
+
+/// How grounded beam search (gd-beam) walks the candidates. Both choose the same skill.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Search {
+    /// Always continue the best candidate of any length: one sequence per pass of the
+    /// language model, and the beams a sure choice leaves behind are never run (fewest LM
+    /// tokens; fastest where a pass over several rows costs much more than over one).
+    #[default]
+    BestFirst,
+    /// Every beam of a length in one batched pass (fewest passes; fastest where batching rows
+    /// is nearly free, e.g. a large model on a GPU).
+    LockStep,
+}
+
+impl std::fmt::Display for Search {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Search::BestFirst => "best-first",
+            Search::LockStep => "lock-step",
+        })
+    }
+}
 
 /// Decoder settings. Every field has a default; see `grounded plan --help`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,11 +76,13 @@ pub struct DecodeConfig {
     /// Beam pruning: candidates more than this many nats below the step's best are dropped
     /// (while the LM is sure, one beam runs instead of B). Infinity turns pruning off.
     pub beam_margin: f32,
+    /// How gd-beam walks the candidates (the chosen skill is the same either way).
+    pub search: Search,
 }
 
 impl Default for DecodeConfig {
     fn default() -> Self {
-        Self { top_k: 20, beam_width: 2, floor: 1e-6, max_skill_tokens: 32, max_steps: 16, renorm_floor: 0.05, beam_margin: 10.0 }
+        Self { top_k: 20, beam_width: 2, floor: 1e-6, max_skill_tokens: 32, max_steps: 16, renorm_floor: 0.05, beam_margin: 10.0, search: Search::BestFirst }
     }
 }
 
@@ -327,9 +359,25 @@ fn sort_best_first(cands: &mut [Candidate]) {
     cands.sort_by(|a, b| b.total.total_cmp(&a.total).then(a.parent.cmp(&b.parent)).then(a.token.cmp(&b.token)));
 }
 
-/// Decode one skill with beam search, starting from a one-row `cache` whose last logits are
-/// `logits`. Returns `None` when no admissible skill finished within the token limit.
+/// Decode one skill with beam search, by `config.search`, starting from a one-row `cache`
+/// whose last logits are `logits`. Returns `None` when no admissible skill finished within
+/// the token limit.
 pub fn decode_skill(
+    lm: &mut LanguageModel,
+    cache: KvCache,
+    logits: &[f32],
+    models: &mut [WeightedModel<'_>],
+    config: &DecodeConfig,
+) -> Result<Option<DecodedSkill>, DecodeError> {
+    match config.search {
+        Search::BestFirst => decode_skill_best_first(lm, cache, logits, models, config),
+        Search::LockStep => decode_skill_lock_step(lm, cache, logits, models, config),
+    }
+}
+
+/// Lock-step beam search: every live beam advances one token per batched pass, its cache
+/// rows gathered by parent. Arguments and result as [`decode_skill`].
+pub fn decode_skill_lock_step(
     lm: &mut LanguageModel,
     cache: KvCache,
     logits: &[f32],
@@ -340,7 +388,7 @@ pub fn decode_skill(
     let mut logprobs = vec![log_softmax(logits)];
     let mut cache = cache;
     let mut best: Option<(Beam, KvCache, String)> = None;
-    for _ in 0..config.max_skill_tokens {
+    for length in 0..config.max_skill_tokens {
         let mut cands = expand(lm, &beams, &logprobs, models, config)?;
         sort_best_first(&mut cands);
         let lists = candidate_lists(&beams, &mut cands);
@@ -364,6 +412,8 @@ pub fn decode_skill(
         match (best_live, &best) {
             (None, _) => break,
             (Some(live), Some((done, _, _))) if done.score >= live => break,
+            // The live beams are as long as a skill may be: nothing to run them for.
+            _ if length + 1 == config.max_skill_tokens => break,
             _ => {}
         }
         // Rows in parent order: when every beam has one child the cache needs no gather.
@@ -398,7 +448,7 @@ pub fn decode_skill_greedy(
     let mut beam = Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: None };
     let mut cache = cache;
     let mut logprobs = log_softmax(logits);
-    for _ in 0..config.max_skill_tokens {
+    for length in 0..config.max_skill_tokens {
         let beams = [beam];
         let mut cands = expand(lm, &beams, std::slice::from_ref(&logprobs), models, config)?;
         sort_best_first(&mut cands);
@@ -417,6 +467,9 @@ pub fn decode_skill_greedy(
                 cache,
                 pending: c.tail.clone().unwrap_or_default(),
             }));
+        }
+        if length + 1 == config.max_skill_tokens {
+            break;
         }
         let (out, new_cache): (Logits, KvCache) = lm.forward(cache, &[c.token], Purpose::Decode)?;
         cache = new_cache;
