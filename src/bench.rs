@@ -3,9 +3,11 @@
 //! * model load time (ONNX Runtime start-up separately);
 //! * per decode step, the decoder's own time (candidate scoring, grounded models, beam
 //!   bookkeeping, cache gathers) next to the LM forward pass, at the configured B and k;
-//! * plan latency and LM tokens per plan for every method on one scene (median of repeats);
+//! * plan latency and LM tokens per plan for every method on one scene (median of repeats),
+//!   gd-beam with each of its two searches;
 //! * peak resident memory of the process.
 
+use crate::decoder::Search;
 use crate::lm::LanguageModel;
 use crate::planner::{Method, PlanResult};
 use crate::setup::{build_planner, PlannerOptions, SetupError};
@@ -22,10 +24,41 @@ pub enum BenchError {
     Plan(#[from] crate::planner::PlanError),
 }
 
-/// One method's measurements (medians over the repeats).
+/// What one row of the benchmark runs: a method, and for gd-beam its search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Variant {
+    pub method: Method,
+    pub search: Option<Search>,
+}
+
+impl Variant {
+    /// Every method with the configured search, then gd-beam with the other search.
+    fn all(configured: Search) -> Vec<Variant> {
+        let mut all: Vec<Variant> = Method::ALL.into_iter().map(|method| Variant { method, search: (method == Method::GdBeam).then_some(configured) }).collect();
+        all.push(Variant { method: Method::GdBeam, search: Some(other(configured)) });
+        all
+    }
+
+    fn label(&self) -> String {
+        match self.search {
+            Some(search) => format!("{} ({search})", self.method),
+            None => self.method.to_string(),
+        }
+    }
+}
+
+/// The search that is not `search`.
+fn other(search: Search) -> Search {
+    match search {
+        Search::BestFirst => Search::LockStep,
+        Search::LockStep => Search::BestFirst,
+    }
+}
+
+/// One variant's measurements (medians over the repeats).
 #[derive(Clone, Debug)]
 pub struct MethodBench {
-    pub method: Method,
+    pub variant: Variant,
     pub latency: Duration,
     pub steps: usize,
     pub tokens: usize,
@@ -63,18 +96,21 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
     let mut planner = build_planner(options)?;
     // Warm up ONNX Runtime's allocations once.
     planner.plan(instruction, scene, Method::GdGreedy)?;
-    // Methods take turns, so that the machine's changing load spreads over all of them.
-    let mut runs: Vec<Vec<PlanResult>> = vec![Vec::new(); Method::ALL.len()];
+    // Variants take turns, so that the machine's changing load spreads over all of them.
+    let variants = Variant::all(options.config.search);
+    let mut runs: Vec<Vec<PlanResult>> = vec![Vec::new(); variants.len()];
     for _ in 0..repeats {
-        for (i, method) in Method::ALL.into_iter().enumerate() {
-            runs[i].push(planner.plan(instruction, scene, method)?);
+        for (i, v) in variants.iter().enumerate() {
+            planner.config.search = v.search.unwrap_or(options.config.search);
+            runs[i].push(planner.plan(instruction, scene, v.method)?);
         }
     }
+    planner.config.search = options.config.search;
     let mut results = Vec::new();
-    for (method, plans) in Method::ALL.into_iter().zip(runs) {
+    for (variant, plans) in variants.into_iter().zip(runs) {
         let Some(last) = plans.last() else { continue };
         results.push(MethodBench {
-            method,
+            variant,
             latency: median(plans.iter().map(|p| p.elapsed).collect()),
             steps: last.steps.len(),
             tokens: last.tokens.total(),
@@ -85,7 +121,9 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
             skills: last.skills().iter().map(|s| s.to_string()).collect(),
         });
     }
+    let suite = tabletop_suite(&mut planner, options.config.search, repeats.min(5))?;
     let mut out = report(options, scene_path, scene, instruction, repeats, runtime_start, load, &results);
+    write_suite(&mut out, &suite);
     let (simulated, wall) = physics_speed();
     let _ = writeln!(
         out,
@@ -105,7 +143,8 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
         .iter()
         .map(|r| {
             serde_json::json!({
-                "method": r.method,
+                "method": r.variant.method,
+                "search": r.variant.search,
                 "latency_ms": ms(r.latency),
                 "steps": r.steps,
                 "lm_tokens": r.tokens,
@@ -129,10 +168,78 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
         "model_load_ms": ms(load),
         "peak_memory_mib": peak_memory_mib(),
         "methods": methods,
+        "tabletop_suite": suite.iter().map(|r| serde_json::json!({
+            "method": r.variant.method,
+            "search": r.variant.search,
+            "latency_ms": ms(r.latency),
+            "lm_tokens": r.tokens,
+            "forward_passes": r.forward_passes,
+        })).collect::<Vec<_>>(),
         "physics": {"simulated_s": simulated, "wall_s": wall, "speedup": simulated / wall.max(1e-9)},
         "grid": {"steps": grid.0, "wall_s": grid.1, "speedup": grid.0 as f64 / grid.1.max(1e-9)},
     });
     Ok(BenchReport { markdown: out, json })
+}
+
+/// One variant's totals over the tabletop suite.
+#[derive(Clone, Debug)]
+pub struct SuiteBench {
+    pub variant: Variant,
+    /// Sum over the templates of each plan's median latency.
+    pub latency: Duration,
+    pub tokens: usize,
+    pub forward_passes: usize,
+}
+
+/// gd-greedy and both gd-beam searches, planning open-loop for every tabletop template's
+/// seed-0 scene: the one-scene numbers above can flatter one search, this sum cannot.
+fn tabletop_suite(planner: &mut crate::planner::Planner, configured: Search, repeats: usize) -> Result<Vec<SuiteBench>, BenchError> {
+    let variants = [
+        Variant { method: Method::GdGreedy, search: None },
+        Variant { method: Method::GdBeam, search: Some(configured) },
+        Variant { method: Method::GdBeam, search: Some(other(configured)) },
+    ];
+    let mut totals: Vec<SuiteBench> = variants.iter().map(|&variant| SuiteBench { variant, latency: Duration::ZERO, tokens: 0, forward_passes: 0 }).collect();
+    for task in sim::TASKS.iter() {
+        let episode = sim::generate(task, 0);
+        let mut runs: Vec<Vec<PlanResult>> = vec![Vec::new(); variants.len()];
+        for _ in 0..repeats.max(1) {
+            for (i, v) in variants.iter().enumerate() {
+                planner.config.search = v.search.unwrap_or(configured);
+                runs[i].push(planner.plan(&episode.instruction, &episode.scene, v.method)?);
+            }
+        }
+        for (total, plans) in totals.iter_mut().zip(runs) {
+            let Some(last) = plans.last() else { continue };
+            total.latency += median(plans.iter().map(|p| p.elapsed).collect());
+            total.tokens += last.tokens.total();
+            total.forward_passes += last.tokens.forward_passes;
+        }
+    }
+    planner.config.search = configured;
+    Ok(totals)
+}
+
+fn write_suite(out: &mut String, suite: &[SuiteBench]) {
+    let Some(greedy) = suite.first() else { return };
+    let _ = writeln!(
+        out,
+        "\nEvery tabletop template ({} of them), seed 0, open-loop plans, same decoder settings (latency: sum of each plan's median):\n",
+        sim::TASKS.len()
+    );
+    let _ = writeln!(out, "| method | plan latency, all templates (ms) | relative to gd-greedy | LM tokens | forward passes |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    for r in suite {
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.2}x | {} | {} |",
+            r.variant.label(),
+            ms(r.latency),
+            ms(r.latency) / ms(greedy.latency).max(1e-9),
+            r.tokens,
+            r.forward_passes
+        );
+    }
 }
 
 /// Simulated seconds and wall seconds of three pick-and-place skills in the physics world.
@@ -214,7 +321,11 @@ fn report(
     let model = options.model.strip_prefix(&cwd).unwrap_or(&options.model);
     let _ = writeln!(out, "- model: {} ({} ONNX Runtime thread(s))", model.display(), options.threads);
     let _ = writeln!(out, "- scene: {} ({} objects); instruction: \"{instruction}\"", scene_path.display(), scene.objects.len());
-    let _ = writeln!(out, "- decoder: B = {}, k = {}, floor = {}, renorm_floor = {}, beam_margin = {}; median of {repeats} plans per method, methods taking turns\n", c.beam_width, c.top_k, c.floor, c.renorm_floor, c.beam_margin);
+    let _ = writeln!(
+        out,
+        "- decoder: B = {}, k = {}, floor = {}, renorm_floor = {}, beam_margin = {}, search = {}; median of {repeats} plans per method, methods taking turns\n",
+        c.beam_width, c.top_k, c.floor, c.renorm_floor, c.beam_margin, c.search
+    );
     let _ = writeln!(out, "| method | plan latency (ms) | steps | LM tokens per plan | forward passes | LM time per pass (ms) | decoder time per pass, outside the LM (ms) | decoder / LM | binding grounded models, per plan step (ms) |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     // (columns 6-8 cover the time spent choosing skills; prompt extension between steps is in the latency only)
@@ -223,7 +334,7 @@ fn report(
         let _ = writeln!(
             out,
             "| {} | {:.1} | {} | {} | {} | {:.3} | {:.3} | {:.1}% | {:.3} |",
-            r.method,
+            r.variant.label(),
             ms(r.latency),
             r.steps,
             r.tokens,
@@ -234,16 +345,22 @@ fn report(
             ms(r.binding_per_step)
         );
     }
-    let find = |m: Method| results.iter().find(|r| r.method == m);
-    if let (Some(g), Some(b), Some(s)) = (find(Method::GdGreedy), find(Method::GdBeam), find(Method::Saycan)) {
+    let find = |m: Method, search: Option<Search>| results.iter().find(|r| r.variant == Variant { method: m, search });
+    let beam = |search: Search| find(Method::GdBeam, Some(search));
+    if let (Some(g), Some(s)) = (find(Method::GdGreedy, None), find(Method::Saycan, None)) {
         let _ = writeln!(out);
-        let _ = writeln!(out, "- LM tokens per plan relative to gd-greedy: gd-beam {:.1}x, saycan {:.1}x (paper: 4.3x and 113.7x)", b.tokens as f64 / g.tokens as f64, s.tokens as f64 / g.tokens as f64);
-        let _ = writeln!(out, "- plan latency relative to gd-greedy: gd-beam {:.2}x, saycan {:.1}x", ms(b.latency) / ms(g.latency), ms(s.latency) / ms(g.latency));
-        let _ = writeln!(
-            out,
-            "- latency per plan step relative to gd-greedy: gd-beam {:.2}x",
-            (ms(b.latency) / b.steps as f64) / (ms(g.latency) / g.steps as f64)
-        );
+        let _ = writeln!(out, "- LM tokens per plan relative to gd-greedy: saycan {:.1}x (paper: 113.7x)", s.tokens as f64 / g.tokens as f64);
+        let _ = writeln!(out, "- plan latency relative to gd-greedy: saycan {:.1}x", ms(s.latency) / ms(g.latency));
+        for b in [beam(c.search), beam(other(c.search))].into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "- {} relative to gd-greedy: {:.1}x the LM tokens (paper, lock-step: 4.3x), {:.2}x the plan latency, {:.2}x the latency per plan step",
+                b.variant.label(),
+                b.tokens as f64 / g.tokens as f64,
+                ms(b.latency) / ms(g.latency),
+                (ms(b.latency) / b.steps as f64) / (ms(g.latency) / g.steps as f64)
+            );
+        }
     }
     let _ = writeln!(out, "- ONNX Runtime start-up: {:.0} ms; model load: {:.0} ms", ms(runtime_start), ms(load));
     if let Some(peak) = peak_memory_mib() {
@@ -251,7 +368,7 @@ fn report(
     }
     let _ = writeln!(out, "\nPlans:\n");
     for r in results {
-        let _ = writeln!(out, "- {}: {}", r.method, r.skills.join("; "));
+        let _ = writeln!(out, "- {}: {}", r.variant.label(), r.skills.join("; "));
     }
     out
 }
