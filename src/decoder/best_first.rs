@@ -97,37 +97,43 @@ impl Taken {
     }
 }
 
-/// Score `beam`'s next tokens from `logprobs` and queue them, each holding `cache`.
-#[allow(clippy::too_many_arguments)]
-fn push_children(
-    queue: &mut BinaryHeap<Queued>,
-    lm: &LanguageModel,
+/// A candidate the search has run: its beam, where it ranks at its length, and the cache
+/// of its text.
+struct Expanded {
     beam: Beam,
     length: usize,
     rank: usize,
-    logprobs: Vec<f32>,
     cache: KvCache,
+}
+
+/// Score the next tokens of `node` (their log-probabilities in `logprobs`) and queue them,
+/// each holding `node`'s cache.
+fn push_children(
+    queue: &mut BinaryHeap<Queued>,
+    lm: &LanguageModel,
+    node: Expanded,
+    logprobs: Vec<f32>,
     models: &mut [WeightedModel<'_>],
     config: &DecodeConfig,
 ) -> Result<(), DecodeError> {
-    let beams = [beam];
+    let beams = [node.beam];
     let mut cands = expand(lm, &beams, &[logprobs], models, config)?;
     // Best first, as lock-step keeps them, so that explanations list them alike.
     sort_best_first(&mut cands);
     let lists = candidate_lists(&beams, &mut cands);
     // Candidates more than the margin behind their best sibling would be dropped when taken.
-    let best = cands.iter().map(|c| c.total).fold(f32::NEG_INFINITY, f32::max);
-    let cache = Rc::new(cache);
+    let cutoff = cands.first().map_or(f32::NEG_INFINITY, |c| c.total - config.beam_margin);
+    let cache = Rc::new(node.cache);
     for (i, c) in cands.iter().enumerate() {
-        if c.total == f32::NEG_INFINITY || c.total < best - config.beam_margin {
-            continue;
+        if c.total == f32::NEG_INFINITY || c.total < cutoff {
+            break;
         }
         queue.push(Queued {
             beam: child(&beams, &cands, i, &lists),
-            length: length + 1,
+            length: node.length + 1,
             token: c.token,
             tail: c.tail.clone(),
-            parent_rank: rank,
+            parent_rank: node.rank,
             parent_cache: Rc::clone(&cache),
         });
     }
@@ -145,8 +151,8 @@ pub fn decode_skill_best_first(
     config: &DecodeConfig,
 ) -> Result<Option<DecodedSkill>, DecodeError> {
     let mut queue = BinaryHeap::new();
-    let root = Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: None };
-    push_children(&mut queue, lm, root, 0, 0, log_softmax(logits), cache, models, config)?;
+    let root = Expanded { beam: Beam::start(), length: 0, rank: 0, cache };
+    push_children(&mut queue, lm, root, log_softmax(logits), models, config)?;
     let mut taken = Taken::new(config.max_skill_tokens);
     while let Some(q) = queue.pop() {
         if !taken.take(&q, config) {
@@ -173,10 +179,9 @@ pub fn decode_skill_best_first(
         if q.length == config.max_skill_tokens {
             continue;
         }
-        let rank = taken.count[q.length] - 1;
-        let (out, next_cache) = lm.forward_after(&q.parent_cache, &[q.token], Purpose::Decode)?;
-        let Queued { beam, length, .. } = q;
-        push_children(&mut queue, lm, beam, length, rank, log_softmax(out.last(0)), next_cache, models, config)?;
+        let (out, cache) = lm.forward_after(&q.parent_cache, &[q.token], Purpose::Decode)?;
+        let node = Expanded { rank: taken.count[q.length] - 1, beam: q.beam, length: q.length, cache };
+        push_children(&mut queue, lm, node, log_softmax(out.last(0)), models, config)?;
     }
     Ok(None)
 }

@@ -211,6 +211,13 @@ struct Beam {
     choices: Option<Rc<ChoiceNode>>,
 }
 
+impl Beam {
+    /// The beam before a skill's first token.
+    fn start() -> Self {
+        Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: None }
+    }
+}
+
 struct Candidate {
     parent: usize,
     token: TokenId,
@@ -384,7 +391,7 @@ pub fn decode_skill_lock_step(
     models: &mut [WeightedModel<'_>],
     config: &DecodeConfig,
 ) -> Result<Option<DecodedSkill>, DecodeError> {
-    let mut beams = vec![Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: None }];
+    let mut beams = vec![Beam::start()];
     let mut logprobs = vec![log_softmax(logits)];
     let mut cache = cache;
     let mut best: Option<(Beam, KvCache, String)> = None;
@@ -445,7 +452,7 @@ pub fn decode_skill_greedy(
     models: &mut [WeightedModel<'_>],
     config: &DecodeConfig,
 ) -> Result<Option<DecodedSkill>, DecodeError> {
-    let mut beam = Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: None };
+    let mut beam = Beam::start();
     let mut cache = cache;
     let mut logprobs = log_softmax(logits);
     for length in 0..config.max_skill_tokens {
