@@ -99,7 +99,6 @@ pub fn handle_instruction(session: &zenoh::Session, keys: &RobotKeys, planner: &
 /// Serve instructions until the session closes.
 pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, config: DaemonConfig, dashboard: Dashboard) -> Result<(), NetError> {
     let z = |e: zenoh::Error| NetError::Zenoh(e.to_string());
-    let _token = session.liveliness().declare_token(keys.alive(Component::Daemon)).await.map_err(z)?;
     if dashboard.is_enabled() {
         // Every state the simulator (or robot) publishes, also while a skill runs.
         let states = session.declare_subscriber(keys.state()).await.map_err(z)?;
@@ -114,6 +113,8 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, con
     }
     let instructions = session.declare_subscriber(keys.instruction()).await.map_err(z)?;
     let estops = session.declare_subscriber(keys.estop()).await.map_err(z)?;
+    // Alive only once it listens: an instruction sent on seeing the token is not lost.
+    let _token = session.liveliness().declare_token(keys.alive(Component::Daemon)).await.map_err(z)?;
     let estop = Arc::new(AtomicBool::new(false));
     // The emergency stop is heard while a plan runs: the robot client checks it before every
     // observation and skill.

@@ -29,10 +29,11 @@ fn skill_reply(body: SkillReplyBody) -> Vec<u8> {
 /// Serve until the session closes. `arm_timeout` bounds each low-level command.
 pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration) -> Result<(), NetError> {
     let z = |e: zenoh::Error| NetError::Zenoh(e.to_string());
-    let _token = session.liveliness().declare_token(keys.alive(Component::Policy)).await.map_err(z)?;
     let skills = session.declare_queryable(keys.skill()).await.map_err(z)?;
     let affordances = session.declare_queryable(keys.affordance()).await.map_err(z)?;
     let estops = session.declare_subscriber(keys.estop()).await.map_err(z)?;
+    // Alive only once it answers.
+    let _token = session.liveliness().declare_token(keys.alive(Component::Policy)).await.map_err(z)?;
     let estop = Arc::new(AtomicBool::new(false));
     let busy = Arc::new(AtomicBool::new(false));
     let policy = PickPlace::default();

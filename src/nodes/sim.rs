@@ -222,10 +222,11 @@ impl SimState {
 /// Serve until the session closes.
 pub async fn run(session: zenoh::Session, keys: RobotKeys, mut state: SimState) -> Result<(), NetError> {
     let z = |e: zenoh::Error| NetError::Zenoh(e.to_string());
-    let _token = session.liveliness().declare_token(keys.alive(Component::Sim)).await.map_err(z)?;
     let arm = session.declare_queryable(keys.arm()).await.map_err(z)?;
     let observe = session.declare_queryable(keys.state()).await.map_err(z)?;
     let episode = session.declare_queryable(keys.episode()).await.map_err(z)?;
+    // Alive only once it answers.
+    let _token = session.liveliness().declare_token(keys.alive(Component::Sim)).await.map_err(z)?;
     let state_key = keys.state();
     put(&session, &state_key, &state.observe())?;
     loop {
