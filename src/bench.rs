@@ -9,7 +9,7 @@
 
 use crate::decoder::Search;
 use crate::lm::LanguageModel;
-use crate::planner::{Method, PlanResult};
+use crate::planner::{Method, PlanResult, Planner};
 use crate::setup::{build_planner, PlannerOptions, SetupError};
 use protocol::Observation;
 use std::fmt::Write;
@@ -96,16 +96,8 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
     let mut planner = build_planner(options)?;
     // Warm up ONNX Runtime's allocations once.
     planner.plan(instruction, scene, Method::GdGreedy)?;
-    // Variants take turns, so that the machine's changing load spreads over all of them.
     let variants = Variant::all(options.config.search);
-    let mut runs: Vec<Vec<PlanResult>> = vec![Vec::new(); variants.len()];
-    for _ in 0..repeats {
-        for (i, v) in variants.iter().enumerate() {
-            planner.config.search = v.search.unwrap_or(options.config.search);
-            runs[i].push(planner.plan(instruction, scene, v.method)?);
-        }
-    }
-    planner.config.search = options.config.search;
+    let runs = plan_in_turns(&mut planner, &variants, instruction, scene, repeats)?;
     let mut results = Vec::new();
     for (variant, plans) in variants.into_iter().zip(runs) {
         let Some(last) = plans.last() else { continue };
@@ -121,7 +113,7 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
             skills: last.skills().iter().map(|s| s.to_string()).collect(),
         });
     }
-    let suite = tabletop_suite(&mut planner, options.config.search, repeats.min(5))?;
+    let suite = tabletop_suite(&mut planner, repeats.min(5))?;
     let mut out = report(options, scene_path, scene, instruction, repeats, runtime_start, load, &results);
     write_suite(&mut out, &suite);
     let (simulated, wall) = physics_speed();
@@ -193,7 +185,8 @@ pub struct SuiteBench {
 
 /// gd-greedy and both gd-beam searches, planning open-loop for every tabletop template's
 /// seed-0 scene: the one-scene numbers above can flatter one search, this sum cannot.
-fn tabletop_suite(planner: &mut crate::planner::Planner, configured: Search, repeats: usize) -> Result<Vec<SuiteBench>, BenchError> {
+fn tabletop_suite(planner: &mut Planner, repeats: usize) -> Result<Vec<SuiteBench>, BenchError> {
+    let configured = planner.config.search;
     let variants = [
         Variant { method: Method::GdGreedy, search: None },
         Variant { method: Method::GdBeam, search: Some(configured) },
@@ -202,13 +195,7 @@ fn tabletop_suite(planner: &mut crate::planner::Planner, configured: Search, rep
     let mut totals: Vec<SuiteBench> = variants.iter().map(|&variant| SuiteBench { variant, latency: Duration::ZERO, tokens: 0, forward_passes: 0 }).collect();
     for task in sim::TASKS.iter() {
         let episode = sim::generate(task, 0);
-        let mut runs: Vec<Vec<PlanResult>> = vec![Vec::new(); variants.len()];
-        for _ in 0..repeats.max(1) {
-            for (i, v) in variants.iter().enumerate() {
-                planner.config.search = v.search.unwrap_or(configured);
-                runs[i].push(planner.plan(&episode.instruction, &episode.scene, v.method)?);
-            }
-        }
+        let runs = plan_in_turns(planner, &variants, &episode.instruction, &episode.scene, repeats.max(1))?;
         for (total, plans) in totals.iter_mut().zip(runs) {
             let Some(last) = plans.last() else { continue };
             total.latency += median(plans.iter().map(|p| p.elapsed).collect());
@@ -216,8 +203,23 @@ fn tabletop_suite(planner: &mut crate::planner::Planner, configured: Search, rep
             total.forward_passes += last.tokens.forward_passes;
         }
     }
-    planner.config.search = configured;
     Ok(totals)
+}
+
+/// `repeats` plans of `instruction` in `scene` by each variant, the variants taking turns so
+/// that the machine's changing load spreads over all of them. The planner's search is as it
+/// was when this returns its plans (after an error the benchmark stops anyway).
+fn plan_in_turns(planner: &mut Planner, variants: &[Variant], instruction: &str, scene: &Observation, repeats: usize) -> Result<Vec<Vec<PlanResult>>, BenchError> {
+    let configured = planner.config.search;
+    let mut runs: Vec<Vec<PlanResult>> = vec![Vec::new(); variants.len()];
+    for _ in 0..repeats {
+        for (i, v) in variants.iter().enumerate() {
+            planner.config.search = v.search.unwrap_or(configured);
+            runs[i].push(planner.plan(instruction, scene, v.method)?);
+        }
+    }
+    planner.config.search = configured;
+    Ok(runs)
 }
 
 fn write_suite(out: &mut String, suite: &[SuiteBench]) {
