@@ -81,19 +81,20 @@ impl Taken {
         Self { count: vec![0; max_length + 1], first: vec![f32::NEG_INFINITY; max_length + 1] }
     }
 
-    /// Take `q` if the beam at its length has room and it is within the margin of the best.
-    fn take(&mut self, q: &Queued, config: &DecodeConfig) -> bool {
+    /// Take `q` if the beam at its length has room and it is within the margin of the best:
+    /// its rank among those taken at its length (0 for the first), or `None`.
+    fn take(&mut self, q: &Queued, config: &DecodeConfig) -> Option<usize> {
         let n = q.length;
         if self.count[n] == config.beam_width {
-            return false;
+            return None;
         }
         if self.count[n] == 0 {
             self.first[n] = q.beam.score;
         } else if q.beam.score < self.first[n] - config.beam_margin {
-            return false;
+            return None;
         }
         self.count[n] += 1;
-        true
+        Some(self.count[n] - 1)
     }
 }
 
@@ -155,10 +156,8 @@ pub fn decode_skill_best_first(
     push_children(&mut queue, lm, root, log_softmax(logits), models, config)?;
     let mut taken = Taken::new(config.max_skill_tokens);
     while let Some(q) = queue.pop() {
-        if !taken.take(&q, config) {
-            continue;
-        }
-        if taken.count[q.length] == config.beam_width {
+        let Some(rank) = taken.take(&q, config) else { continue };
+        if rank + 1 == config.beam_width {
             // The beam at this length is full: let go of the rest (and their parents' caches).
             queue.retain(|other| other.length != q.length);
         }
@@ -180,7 +179,7 @@ pub fn decode_skill_best_first(
             continue;
         }
         let (out, cache) = lm.forward_after(&q.parent_cache, &[q.token], Purpose::Decode)?;
-        let node = Expanded { rank: taken.count[q.length] - 1, beam: q.beam, length: q.length, cache };
+        let node = Expanded { rank, beam: q.beam, length: q.length, cache };
         push_children(&mut queue, lm, node, log_softmax(out.last(0)), models, config)?;
     }
     Ok(None)
