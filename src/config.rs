@@ -142,6 +142,7 @@ mod tests {
         let err = |t: &str| ConfigFile::parse(t).unwrap_err();
         assert!(err("[decoder]\ntop_k = 0\n").contains("top"), "{}", err("[decoder]\ntop_k = 0\n"));
         assert!(err("[decoder]\nmethod = \"magic\"\n").contains("gd-beam"));
+        assert!(err("[decoder]\nsearch = \"sideways\"\n").contains("expected `best-first` or `lock-step`"));
         assert!(err("[decoder]\ntopk = 3\n").contains("topk"), "unknown keys are named");
         assert!(err("[grounding.weights]\nsafety = -1\n").contains("safety"));
         assert!(err("[model]\nthreads = 0\n").contains("threads"));

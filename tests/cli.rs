@@ -92,6 +92,7 @@ fn bad_instructions_methods_and_scenes_are_refused_clearly() {
     assert!(long.len() > 10_000);
     fails_with(&["plan", "--scene", SCENE, &long], "at most 1000 are accepted");
     fails_with(&["plan", "--scene", SCENE, "--method", "magic", MATCHING], "invalid value 'magic'");
+    fails_with(&["plan", "--scene", SCENE, "--search", "sideways", MATCHING], "[possible values: best-first, lock-step]");
     fails_with(&["plan", "--scene", "examples/scenes/missing.json", MATCHING], "cannot read examples/scenes/missing.json");
     fails_with(&["plan", "--scene", SCENE, "--beam-width", "0", MATCHING], "beam_width");
     fails_with(&["plan", "--scene", SCENE, "--weight", "safety", MATCHING], "is not NAME=WEIGHT");
