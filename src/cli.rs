@@ -312,6 +312,13 @@ pub struct DemoArgs {
     /// Scene seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Say the task in your own words, e.g. --instruction "each block goes into the bowl of
+    /// its colour": the robot plans for your wording, and the episode's task still judges
+    /// success, so you see whether your wording works. `{place}` and `{word}` (tabletop) and
+    /// the grid's `{first}`, `{second}`, `{object}`, `{target}`, `{colour}`, `{room}` are
+    /// filled from the episode.
+    #[arg(long, value_name = "TEXT")]
+    pub instruction: Option<String>,
     /// How skills are chosen [default: gd-beam]
     #[arg(long, value_enum)]
     pub method: Option<Method>,
@@ -424,6 +431,13 @@ pub struct EvalArgs {
     /// Episodes per task template and method.
     #[arg(long, default_value_t = 5)]
     pub episodes: usize,
+    /// Your own wordings of the tasks, each evaluated on the same episodes as its task's own
+    /// wording: a tab-separated file, one `task id<TAB>instruction` per line, `#` comments.
+    /// `{place}` and `{word}` (tabletop), `{first}`, `{second}`, `{object}`, `{target}`,
+    /// `{colour}` and `{room}` (grid) are filled from each episode. Without --tasks, the
+    /// tasks the file names are evaluated. Examples: bench/paraphrases/*.tsv.
+    #[arg(long, value_name = "FILE")]
+    pub instructions: Option<PathBuf>,
     /// Base seed of the scenes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -648,9 +662,15 @@ fn bench(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
 }
 
 fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
-    use grounded::eval::{per_task, run, tables, EvalConfig, EvalTask};
+    use grounded::eval::{per_task, per_wording, run, tables, EvalConfig, EvalTask};
     let domain = args.domain.domain();
-    let tasks = if args.tasks.is_empty() {
+    let wordings = match &args.instructions {
+        Some(path) => grounded::wordings::load(path, &grounded::eval::DomainTasks(domain))?,
+        None => Vec::new(),
+    };
+    let tasks = if args.tasks.is_empty() && !wordings.is_empty() {
+        EvalTask::all(domain).into_iter().filter(|t| wordings.iter().any(|w| w.task == t.id())).collect()
+    } else if args.tasks.is_empty() {
         EvalTask::all(domain)
     } else {
         let ids = || EvalTask::all(domain).iter().map(|t| t.id()).collect::<Vec<_>>().join(", ");
@@ -675,8 +695,9 @@ fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
             d.connect = args.connect.clone();
             d.open(false)?
         },
+        wordings: wordings.iter().filter(|w| tasks_named(&args.tasks, &w.task)).cloned().collect(),
     };
-    let total = config.tasks.len() * config.methods.len() * config.episodes;
+    let total = grounded::eval::episode_count(&config);
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} episodes ({eta} left)")
@@ -704,10 +725,19 @@ fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
         println!("{}", tables(&records, &config.methods));
         println!("Per task template (successes / episodes):\n");
         println!("{}", per_task(&records, &config.methods));
+        if !config.wordings.is_empty() {
+            println!("Per line of {} (successes / episodes; the task's own wording on the same episodes):\n", args.instructions.as_deref().unwrap_or(std::path::Path::new("")).display());
+            println!("{}", per_wording(&records, &config.methods, &config.wordings));
+        }
         println!("{} episodes in {:.0} s on {} worker(s).", records.len(), started.elapsed().as_secs_f64(), config.workers);
     }
     serve_until_ctrl_c(&args.dashboard)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `--tasks` (empty: every task) takes in the task `id`.
+fn tasks_named(tasks: &[String], id: &str) -> bool {
+    tasks.is_empty() || tasks.iter().any(|t| t == id)
 }
 
 /// With --serve, the dashboard stays up after the run until Ctrl-C.
@@ -763,6 +793,7 @@ fn demo(args: DemoArgs, file: &ConfigFile) -> Result<ExitCode> {
     let demo = grounded::demo::DemoOptions {
         task,
         seed: args.seed,
+        instruction: args.instruction.clone(),
         method: method_of(args.method, file),
         robot,
         model: options.model.clone(),

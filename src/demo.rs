@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 pub struct DemoOptions {
     pub task: String,
     pub seed: u64,
+    /// The user's own wording of the task (slots such as `{place}` filled from the
+    /// episode); the episode's task still judges success. `None`: the task's own wording.
+    pub instruction: Option<String>,
     pub method: Method,
     pub robot: RobotId,
     pub model: PathBuf,
@@ -44,6 +47,9 @@ pub enum DemoEvent {
         seed: u64,
         robot: String,
         instruction: String,
+        /// The task's own wording, when the user gave another.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        task_instruction: Option<String>,
         method: Method,
         objects: Vec<protocol::SceneObject>,
         /// The grid maze, or the kitchen as the robot has seen it, as text.
@@ -61,7 +67,7 @@ pub enum DemoEvent {
 impl std::fmt::Display for DemoEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DemoEvent::Scene { domain, task, seed, robot, instruction, method, objects, map } => {
+            DemoEvent::Scene { domain, task, seed, robot, instruction, task_instruction, method, objects, map } => {
                 writeln!(f, "{domain} task {task} (seed {seed}), robot {robot}\nscene:")?;
                 for o in objects {
                     writeln!(f, "  {:<14} {:?} at ({:+.2}, {:+.2})", o.name, o.kind, o.position[0], o.position[1])?;
@@ -76,7 +82,11 @@ impl std::fmt::Display for DemoEvent {
                         writeln!(f, "  (what the robot has seen, with the detector's box scores; it has not seen the truth)")?;
                     }
                 }
-                write!(f, "instruction: \"{instruction}\"\nmethod: {method}")
+                write!(f, "instruction: \"{instruction}\"")?;
+                if let Some(own) = task_instruction {
+                    write!(f, "\n  (your wording; the task's own is \"{own}\", and the task judges success)")?;
+                }
+                write!(f, "\nmethod: {method}")
             }
             DemoEvent::Models { grounded } => write!(f, "grounded models: {}", grounded.join(", ")),
             DemoEvent::Decoding { step } => write!(f, "decoding step {step} ..."),
@@ -121,12 +131,20 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
     let mut state = SimState::new(&options.task, options.seed, options.noise).map_err(DemoError::Setup)?;
     state.forbid_cells(&options.forbidden).map_err(DemoError::Setup)?;
     let episode = state.summary();
+    let instruction = match &options.instruction {
+        Some(text) => {
+            let filled = episode.slots.fill(text).map_err(|e| DemoError::Setup(format!("--instruction: {e}")))?;
+            crate::prompt::Instruction::new(&filled).map_err(|e| DemoError::Setup(format!("--instruction: {e}")))?.as_str().to_string()
+        }
+        None => episode.instruction.clone(),
+    };
     out(DemoEvent::Scene {
         domain: episode.domain,
         task: episode.task.clone(),
         seed: episode.seed,
         robot: options.robot.to_string(),
-        instruction: episode.instruction.clone(),
+        instruction: instruction.clone(),
+        task_instruction: options.instruction.as_ref().map(|_| episode.instruction.clone()),
         method: options.method,
         objects: episode.start.objects.clone(),
         map: episode.start.grid.as_ref().map(|g| g.render()).or_else(|| episode.start.kitchen.as_ref().map(|k| k.render())),
@@ -163,7 +181,7 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
 
     let progress = session.declare_subscriber(keys.plan()).await.map_err(|e| DemoError::Net(e.to_string()))?;
     let id = format!("demo-{}-{}", episode.task, episode.seed);
-    let msg = InstructionMsg { schema: SCHEMA_VERSION, id: id.clone(), text: episode.instruction.clone() };
+    let msg = InstructionMsg { schema: SCHEMA_VERSION, id: id.clone(), text: instruction };
     {
         let (s, k) = (session.clone(), keys.instruction());
         tokio::task::spawn_blocking(move || put(&s, &k, &msg)).await.map_err(|e| DemoError::Net(e.to_string()))?.map_err(|e| DemoError::Net(e.to_string()))?;

@@ -10,12 +10,14 @@ use crate::dashboard::{Dashboard, Watched};
 use crate::decoder::DecodeConfig;
 use crate::lm::{LanguageModel, LmError};
 use crate::planner::{Method, PlanEnd, PlanError, Planner, StepOutcome, Weighted};
+use crate::wordings::{TaskLookup, Wording};
 use grounding::{Preference, PreferenceConfig, Safety, SafetyConfig, SafetyMode};
 use policies::PickPlace;
 use serde::Serialize;
 use sim::tasks::{Row, TaskGrounding};
 use sim::grid::{Difficulty, GridWorld, Level};
 use sim::kitchen::{KitchenConfig, KitchenTask, KitchenWorld, Split as KitchenSplit};
+use sim::wording::Slots;
 use sim::{generate, judge, Task, World, WorldConfig};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -61,6 +63,61 @@ impl EvalTask {
     pub fn named(domain: protocol::Domain, id: &str) -> Option<EvalTask> {
         Self::all(domain).into_iter().find(|t| t.id() == id)
     }
+
+    /// The slots a wording of this task may name (`{place}`, `{word}`, the grid's colours).
+    pub fn slot_names(&self) -> &'static [&'static str] {
+        match self {
+            EvalTask::Tabletop(t) => t.slot_names(),
+            EvalTask::Grid(l) => l.slot_names(),
+            EvalTask::Kitchen(_) => &[],
+        }
+    }
+
+    /// The values the episode of `seed` gives the task's slots.
+    pub fn slots(&self, seed: u64) -> Slots {
+        match self {
+            EvalTask::Tabletop(t) => generate(t, seed).slots(),
+            EvalTask::Grid(l) => sim::grid::episode(*l, seed).slots,
+            EvalTask::Kitchen(_) => Slots::default(),
+        }
+    }
+}
+
+/// The tasks of one domain, for checking a wordings file (`--instructions`).
+pub struct DomainTasks(pub protocol::Domain);
+
+impl TaskLookup for DomainTasks {
+    fn slots_of(&self, task: &str) -> Result<&'static [&'static str], String> {
+        if let Some(t) = EvalTask::named(self.0, task) {
+            return Ok(t.slot_names());
+        }
+        let ids = EvalTask::all(self.0).iter().map(|t| t.id()).collect::<Vec<_>>().join(", ");
+        let elsewhere = [protocol::Domain::Tabletop, protocol::Domain::Grid, protocol::Domain::Kitchen]
+            .into_iter()
+            .find(|d| *d != self.0 && EvalTask::named(*d, task).is_some())
+            .map(|d| format!(" ({task} is a {d} task: evaluate it with --domain {d})"))
+            .unwrap_or_default();
+        Err(format!("unknown {} task {task:?}{elsewhere}; tasks: {ids}", self.0))
+    }
+}
+
+/// Whose words an episode's instruction is: the task's own, or a line of `--instructions`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WordingKind {
+    /// The task's own instruction.
+    Template,
+    /// A wording from the `--instructions` file.
+    Reworded,
+}
+
+impl std::fmt::Display for WordingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WordingKind::Template => "template",
+            WordingKind::Reworded => "reworded",
+        })
+    }
 }
 
 /// The rows of the tables, in PAPER.md's order; a kitchen split has two (planning success,
@@ -87,6 +144,9 @@ pub struct EvalConfig {
     pub transport: Transport,
     /// Where each episode is logged (under `eval/<method>/<task>/<episode>/`); off by default.
     pub dashboard: crate::dashboard::Dashboard,
+    /// Other wordings of the tasks (`--instructions`): each is evaluated on the same
+    /// episodes as its task's own wording.
+    pub wordings: Vec<Wording>,
 }
 
 /// How the controller reaches the simulator and the policy during an evaluation.
@@ -115,7 +175,13 @@ pub struct EpisodeRecord {
     pub method: Method,
     pub episode: usize,
     pub seed: u64,
+    /// The instruction the planner was given (slots filled).
     pub instruction: String,
+    /// The task's own wording, or a line of the `--instructions` file.
+    pub wording: WordingKind,
+    /// The line of the `--instructions` file, for a reworded episode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wording_line: Option<usize>,
     pub steps: Vec<StepRecord>,
     pub end: PlanEnd,
     pub success: bool,
@@ -157,9 +223,12 @@ pub fn task_models(g: &TaskGrounding) -> Vec<Weighted> {
 }
 
 /// Run one episode in this thread.
-pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64, method: Method, noise: f64, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64, method: Method, noise: f64, wording: Option<&str>, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
     let started = Instant::now();
-    let ep = generate(task, seed);
+    let mut ep = generate(task, seed);
+    if let Some(w) = wording {
+        ep.instruction = w.to_string();
+    }
     planner.others = task_models(&ep.grounding);
     let world = World::new(&ep.scene, WorldConfig { observation_noise: noise, noise_seed: seed, ..WorldConfig::default() });
     let mut robot = LocalRobot { arm: world, policy: PickPlace::default() };
@@ -184,6 +253,7 @@ pub fn run_episode_zenoh(
     seed: u64,
     method: Method,
     skill_failures: bool,
+    wording: Option<&str>,
     dashboard: &Dashboard,
 ) -> Result<EpisodeRecord, EvalError> {
     use crate::nodes::common::query_one;
@@ -200,7 +270,7 @@ pub fn run_episode_zenoh(
         EvalTask::Tabletop(t) => task_models(&generate(t, seed).grounding),
         EvalTask::Grid(_) | EvalTask::Kitchen(_) => Vec::new(),
     };
-    let instruction = reset.instruction;
+    let instruction = wording.map_or(reset.instruction, str::to_string);
     let mut robot = ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: Duration::from_secs(60), observe_timeout: Duration::from_secs(5), estop: None };
     let dash = episode_dashboard(dashboard, task.id(), episode, method, &instruction);
     let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, method, &mut |e| dash.event(&e))?;
@@ -210,17 +280,20 @@ pub fn run_episode_zenoh(
 }
 
 /// Run one grid episode in this thread.
-pub fn run_grid_episode(planner: &mut Planner, level: Level, episode: usize, seed: u64, method: Method, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+pub fn run_grid_episode(planner: &mut Planner, level: Level, episode: usize, seed: u64, method: Method, wording: Option<&str>, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
     let ep = sim::grid::episode(level, seed);
     let world = GridWorld::new(&ep);
-    run_world_episode(planner, EvalTask::Grid(level), episode, seed, method, &ep.instruction, world, |w| sim::grid::judge(&ep, w), dashboard)
+    let instruction = wording.unwrap_or(&ep.instruction);
+    run_world_episode(planner, EvalTask::Grid(level), episode, seed, method, instruction, world, |w| sim::grid::judge(&ep, w), dashboard)
 }
 
 /// Run one kitchen episode in this thread, with the simulated skills failing as configured.
-pub fn run_kitchen_episode(planner: &mut Planner, task: KitchenTask, episode: usize, seed: u64, method: Method, config: KitchenConfig, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+#[allow(clippy::too_many_arguments)]
+pub fn run_kitchen_episode(planner: &mut Planner, task: KitchenTask, episode: usize, seed: u64, method: Method, config: KitchenConfig, wording: Option<&str>, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
     let ep = sim::kitchen::episode(task, seed);
     let world = KitchenWorld::new(&ep, config);
-    run_world_episode(planner, EvalTask::Kitchen(task), episode, seed, method, &ep.instruction, world, |w| sim::kitchen::judge(&ep, w), dashboard)
+    let instruction = wording.unwrap_or(&ep.instruction);
+    run_world_episode(planner, EvalTask::Kitchen(task), episode, seed, method, instruction, world, |w| sim::kitchen::judge(&ep, w), dashboard)
 }
 
 /// Plan closed-loop in a world whose policies run in this process, then judge it.
@@ -295,6 +368,8 @@ fn record(
         episode,
         seed,
         instruction: instruction.to_string(),
+        wording: WordingKind::Template,
+        wording_line: None,
         steps,
         end: result.end.clone(),
         success: success && abort.is_none(),
@@ -312,14 +387,7 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
         return Err(EvalError::Config("need at least one task, one method and one episode".into()));
     }
     config.decode.validate().map_err(|e| EvalError::Config(e.to_string()))?;
-    let mut jobs = Vec::new();
-    for task in &config.tasks {
-        for episode in 0..config.episodes {
-            for &method in &config.methods {
-                jobs.push((*task, episode, config.seed.wrapping_mul(1000).wrapping_add(episode as u64), method));
-            }
-        }
-    }
+    let jobs = jobs(config)?;
     let total = jobs.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -361,20 +429,28 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                     if i >= total {
                         break;
                     }
-                    let (task, episode, seed, method) = jobs[i];
+                    let Job { task, episode, seed, method, ref wording } = jobs[i];
+                    let text = wording.as_ref().map(|(_, t)| t.as_str());
                     let record = match (net, task) {
-                        (None, EvalTask::Tabletop(task)) => run_episode(&mut planner, &task, episode, seed, method, config.observation_noise, &config.dashboard),
-                        (None, EvalTask::Grid(level)) => run_grid_episode(&mut planner, level, episode, seed, method, &config.dashboard),
+                        (None, EvalTask::Tabletop(task)) => run_episode(&mut planner, &task, episode, seed, method, config.observation_noise, text, &config.dashboard),
+                        (None, EvalTask::Grid(level)) => run_grid_episode(&mut planner, level, episode, seed, method, text, &config.dashboard),
                         (None, EvalTask::Kitchen(t)) => kitchen_twice(
                             &mut |failures, dash| {
                                 let kc = if failures { KitchenConfig::default() } else { KitchenConfig::PERFECT };
-                                run_kitchen_episode(&mut planner, t, episode, seed, method, kc, dash)
+                                run_kitchen_episode(&mut planner, t, episode, seed, method, kc, text, dash)
                             },
                             &config.dashboard,
                         ),
-                        (Some(n), EvalTask::Kitchen(_)) => kitchen_twice(&mut |failures, dash| run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, failures, dash), &config.dashboard),
-                        (Some(n), _) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, true, &config.dashboard),
+                        (Some(n), EvalTask::Kitchen(_)) => kitchen_twice(&mut |failures, dash| run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, failures, text, dash), &config.dashboard),
+                        (Some(n), _) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, true, text, &config.dashboard),
                     }
+                    .map(|mut r| {
+                        if let Some((line, _)) = wording {
+                            r.wording = WordingKind::Reworded;
+                            r.wording_line = Some(*line);
+                        }
+                        r
+                    })
                     .map_err(|e| e.to_string());
                     if let Ok(mut r) = results.lock() {
                         r[i] = Some(record);
@@ -402,6 +478,50 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
         }
     }
     Ok(out)
+}
+
+/// One episode to run: a task's episode with a method, in the task's own words or in a
+/// wording of the file (its line and its text, slots filled from the episode).
+#[derive(Clone, Debug)]
+struct Job {
+    task: EvalTask,
+    episode: usize,
+    seed: u64,
+    method: Method,
+    wording: Option<(usize, String)>,
+}
+
+/// Every episode of an evaluation, in (task, wording, episode, method) order: each wording
+/// of a task runs on the same seeds as the task's own.
+fn jobs(config: &EvalConfig) -> Result<Vec<Job>, EvalError> {
+    for w in &config.wordings {
+        if !config.tasks.iter().any(|t| t.id() == w.task) {
+            return Err(EvalError::Config(format!("line {}: task {} is not among the tasks evaluated", w.line, w.task)));
+        }
+    }
+    let mut jobs = Vec::new();
+    for task in &config.tasks {
+        let wordings: Vec<Option<&Wording>> = std::iter::once(None).chain(config.wordings.iter().filter(|w| w.task == task.id()).map(Some)).collect();
+        for wording in wordings {
+            for episode in 0..config.episodes {
+                let seed = config.seed.wrapping_mul(1000).wrapping_add(episode as u64);
+                let text = match wording {
+                    None => None,
+                    Some(w) => Some((w.line, task.slots(seed).fill(&w.text).map_err(|e| EvalError::Config(format!("line {}: {e}", w.line)))?)),
+                };
+                for &method in &config.methods {
+                    jobs.push(Job { task: *task, episode, seed, method, wording: text.clone() });
+                }
+            }
+        }
+    }
+    Ok(jobs)
+}
+
+/// How many episodes an evaluation runs (for a progress bar).
+pub fn episode_count(config: &EvalConfig) -> usize {
+    let lines = config.wordings.iter().filter(|w| config.tasks.iter().any(|t| t.id() == w.task)).count();
+    (config.tasks.len() + lines) * config.episodes * config.methods.len()
 }
 
 /// The zenoh side of an evaluation: a runtime, a session, and each worker's robot keys.
@@ -441,18 +561,41 @@ fn start_nodes(workers: usize, noise: f64) -> Result<Nodes, EvalError> {
     Ok(Nodes { runtime, session, keys })
 }
 
-/// PAPER.md-shaped Markdown tables of success rates, tokens and time.
+/// The columns of the tables: each method, and within it each wording present (the task's
+/// own and, with `--instructions`, the file's).
+fn columns(records: &[EpisodeRecord], methods: &[Method]) -> Vec<(Method, WordingKind)> {
+    let kinds: Vec<WordingKind> = [WordingKind::Template, WordingKind::Reworded].into_iter().filter(|k| records.iter().any(|r| r.wording == *k)).collect();
+    methods.iter().flat_map(|m| kinds.iter().map(move |k| (*m, *k))).collect()
+}
+
+fn column_label(column: (Method, WordingKind), reworded: bool) -> String {
+    if reworded {
+        format!("{} {}", column.0, column.1)
+    } else {
+        column.0.to_string()
+    }
+}
+
+fn header(out: &mut String, first: &str, columns: &[(Method, WordingKind)]) {
+    use std::fmt::Write;
+    let reworded = columns.iter().any(|c| c.1 == WordingKind::Reworded);
+    let _ = write!(out, "| {first} |");
+    for c in columns {
+        let _ = write!(out, " {} |", column_label(*c, reworded));
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(columns.len()));
+}
+
+/// PAPER.md-shaped Markdown tables of success rates, tokens and time; with other wordings
+/// (`--instructions`), each method's template and reworded success side by side.
 pub fn tables(records: &[EpisodeRecord], methods: &[Method]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = write!(out, "| split / family |");
-    for m in methods {
-        let _ = write!(out, " {m} |");
-    }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "|---|{}", "---:|".repeat(methods.len()));
-    // One line per row: success_rates gives each row's cells in method order.
-    for row in success_rates(records, methods).chunks(methods.len().max(1)) {
+    let columns = columns(records, methods);
+    header(&mut out, "split / family", &columns);
+    // One line per row: success_rates gives each row's cells in column order.
+    for row in success_rates(records, methods).chunks(columns.len().max(1)) {
         let _ = write!(out, "| {} |", row[0].row);
         for r in row {
             let pct = if r.episodes == 0 { 0.0 } else { 100.0 * r.successes as f64 / r.episodes as f64 };
@@ -461,15 +604,16 @@ pub fn tables(records: &[EpisodeRecord], methods: &[Method]) -> String {
         let _ = writeln!(out);
     }
     let _ = writeln!(out);
+    let reworded = columns.iter().any(|c| c.1 == WordingKind::Reworded);
     let _ = writeln!(out, "| method | LM tokens per plan (mean) | wall time per episode (s, mean) | simulated time per episode (s, mean) |");
     let _ = writeln!(out, "|---|---:|---:|---:|");
-    for m in methods {
-        let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.method == *m).collect();
+    for c in &columns {
+        let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.method == c.0 && r.wording == c.1).collect();
         let n = rs.len().max(1) as f64;
         let tokens = rs.iter().map(|r| r.lm_tokens as f64).sum::<f64>() / n;
         let wall = rs.iter().map(|r| r.wall_seconds).sum::<f64>() / n;
         let simt = rs.iter().map(|r| r.sim_seconds).sum::<f64>() / n;
-        let _ = writeln!(out, "| {m} | {tokens:.0} | {wall:.2} | {simt:.1} |");
+        let _ = writeln!(out, "| {} | {tokens:.0} | {wall:.2} | {simt:.1} |", column_label(*c, reworded));
     }
     out
 }
@@ -478,12 +622,8 @@ pub fn tables(records: &[EpisodeRecord], methods: &[Method]) -> String {
 pub fn per_task(records: &[EpisodeRecord], methods: &[Method]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = write!(out, "| task |");
-    for m in methods {
-        let _ = write!(out, " {m} |");
-    }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "|---|{}", "---:|".repeat(methods.len()));
+    let columns = columns(records, methods);
+    header(&mut out, "task", &columns);
     let mut tasks: Vec<&str> = Vec::new();
     for r in records {
         if !tasks.contains(&r.task.as_str()) {
@@ -492,8 +632,8 @@ pub fn per_task(records: &[EpisodeRecord], methods: &[Method]) -> String {
     }
     for t in tasks {
         let _ = write!(out, "| {t} |");
-        for m in methods {
-            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.task == t && r.method == *m).collect();
+        for c in &columns {
+            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.task == t && r.method == c.0 && r.wording == c.1).collect();
             let ok = rs.iter().filter(|r| r.success).count();
             let _ = write!(out, " {ok}/{} |", rs.len());
         }
@@ -502,17 +642,44 @@ pub fn per_task(records: &[EpisodeRecord], methods: &[Method]) -> String {
     out
 }
 
-/// One cell of the success table: a row of PAPER.md's table and a method.
+/// Success of each line of the `--instructions` file, against its task's own wording on
+/// the same episodes (kitchen: execution success).
+pub fn per_wording(records: &[EpisodeRecord], methods: &[Method], wordings: &[Wording]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = write!(out, "| line | task | instruction |");
+    for m in methods {
+        let _ = write!(out, " {m} |");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "|---:|---|---|{}", "---:|".repeat(methods.len()));
+    for w in wordings {
+        let _ = write!(out, "| {} | {} | {} |", w.line, w.task, w.text.replace('|', "\\|"));
+        for m in methods {
+            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.wording_line == Some(w.line) && r.method == *m).collect();
+            let template = records.iter().filter(|r| r.wording == WordingKind::Template && r.task == w.task && r.method == *m);
+            let (ok, base) = (rs.iter().filter(|r| r.success).count(), template.filter(|r| r.success).count());
+            let _ = write!(out, " {ok}/{} (template {base}) |", rs.len());
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
+/// One cell of the success table: a row of PAPER.md's table, a method and a wording.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SuccessRate {
     pub row: String,
     pub method: Method,
+    pub wording: WordingKind,
     pub successes: usize,
     pub episodes: usize,
 }
 
-/// The success table as data (the rows present in `records`, in PAPER.md's order).
+/// The success table as data (the rows present in `records`, in PAPER.md's order; in each,
+/// the methods in order, and for each method its wordings, template first).
 pub fn success_rates(records: &[EpisodeRecord], methods: &[Method]) -> Vec<SuccessRate> {
+    let columns = columns(records, methods);
     let mut out = Vec::new();
     for label in row_order() {
         // A kitchen row counts planning or execution success of its split's records.
@@ -524,10 +691,10 @@ pub fn success_rates(records: &[EpisodeRecord], methods: &[Method]) -> Vec<Succe
         if !records.iter().any(|r| r.row == split) {
             continue;
         }
-        for m in methods {
-            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.row == split && r.method == *m).collect();
+        for &(m, wording) in &columns {
+            let rs: Vec<&EpisodeRecord> = records.iter().filter(|r| r.row == split && r.method == m && r.wording == wording).collect();
             let successes = rs.iter().filter(|r| if planning { r.planning_success == Some(true) } else { r.success }).count();
-            out.push(SuccessRate { row: label.clone(), method: *m, successes, episodes: rs.len() });
+            out.push(SuccessRate { row: label.clone(), method: m, wording, successes, episodes: rs.len() });
         }
     }
     out

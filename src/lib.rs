@@ -22,6 +22,7 @@ pub mod planner;
 pub mod prompt;
 pub mod saycan;
 pub mod setup;
+pub mod wordings;
 use std::path::PathBuf;
 
 /// The name of the model that ships under `models/`.

@@ -17,6 +17,7 @@ fn config(tasks: &[&str], episodes: usize, methods: Vec<Method>) -> EvalConfig {
         observation_noise: 0.0,
         transport: grounded::eval::Transport::Zenoh,
         dashboard: grounded::dashboard::Dashboard::disabled(),
+        wordings: Vec::new(),
     }
 }
 

@@ -120,6 +120,7 @@ fn both_searches_give_the_same_episodes_in_every_domain() {
         observation_noise: 0.0,
         transport: Transport::Local,
         dashboard: grounded::dashboard::Dashboard::disabled(),
+        wordings: Vec::new(),
     };
     let best_first = run(&config(Search::BestFirst), &|_, _| {}).expect("eval");
     let lock_step = run(&config(Search::LockStep), &|_, _| {}).expect("eval");

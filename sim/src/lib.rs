@@ -6,6 +6,7 @@ pub mod grid;
 pub mod kitchen;
 pub mod rng;
 pub mod tasks;
+pub mod wording;
 pub mod world;
 
 pub use tasks::{generate, judge, task_named, Episode, Family, Row, Split, Task, TASKS};

@@ -67,6 +67,15 @@ impl Task {
     pub fn row(&self) -> Row {
         Row { family: self.family, split: self.split }
     }
+
+    /// The slots an instruction for this template may name, filled from each episode.
+    pub fn slot_names(&self) -> &'static [&'static str] {
+        match self.id {
+            "blocks-on-place" => &["place"],
+            "spell-word" => &["word"],
+            _ => &[],
+        }
+    }
 }
 
 const fn task(id: &'static str, family: Family, split: Split) -> Task {
@@ -225,6 +234,17 @@ fn distractors(rng: &mut Rng, layout: &mut Layout, family: Family, max_total: us
 
 /// The most objects a scene holds (so that all fit at least 15 cm apart).
 pub const MAX_OBJECTS: usize = 8;
+
+impl Episode {
+    /// What the episode's instruction names, by slot (see [`Task::slot_names`]).
+    pub fn slots(&self) -> crate::wording::Slots {
+        match &self.goal {
+            Goal::Word(w) => crate::wording::Slots::of(&[("word", w)]),
+            Goal::Place(p) => crate::wording::Slots::of(&[("place", p)]),
+            Goal::None | Goal::Bound(_) => crate::wording::Slots::default(),
+        }
+    }
+}
 
 /// Instance of `task` for `seed`.
 pub fn generate(task: &Task, seed: u64) -> Episode {

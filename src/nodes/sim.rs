@@ -34,6 +34,8 @@ pub struct EpisodeSummary {
     pub start: Observation,
     /// The task's own grounded models (tabletop: safety, preference).
     pub grounding: Option<sim::tasks::TaskGrounding>,
+    /// What the instruction names, by slot (`{place}`, `{word}`, the grid's colours).
+    pub slots: sim::wording::Slots,
 }
 
 impl SimState {
@@ -90,6 +92,7 @@ impl SimState {
                 instruction: episode.instruction.clone(),
                 start: episode.scene.clone(),
                 grounding: Some(episode.grounding.clone()),
+                slots: episode.slots(),
             },
             Scenario::Grid { episode, .. } => EpisodeSummary {
                 domain: protocol::Domain::Grid,
@@ -98,6 +101,7 @@ impl SimState {
                 instruction: episode.instruction.clone(),
                 start: GridWorld::new(episode).observe(),
                 grounding: None,
+                slots: episode.slots.clone(),
             },
             Scenario::Kitchen { episode, world } => EpisodeSummary {
                 domain: protocol::Domain::Kitchen,
@@ -106,6 +110,7 @@ impl SimState {
                 instruction: episode.instruction.clone(),
                 start: KitchenWorld::new(episode, world.config).observe(),
                 grounding: None,
+                slots: sim::wording::Slots::default(),
             },
         }
     }

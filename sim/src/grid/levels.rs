@@ -3,6 +3,7 @@
 
 use super::{GridEpisode, Goal, Level};
 use crate::rng::Rng;
+use crate::wording::Slots;
 use protocol::grid::{Cell, Colour, Dir, DoorState, GridState, Object, ObjectKind, Pos, Target};
 
 /// A rectangle of interior cells, inclusive.
@@ -54,18 +55,18 @@ fn door(colour: Colour, state: DoorState) -> Cell {
 }
 
 pub fn generate(level: Level, seed: u64, rng: &mut Rng) -> GridEpisode {
-    let (start, instruction, goal) = match level {
+    let (start, instruction, goal, slots) = match level {
         Level::OpenDoors => open_doors(rng),
         Level::PutNext => put_next(rng),
         Level::LockedRoom => locked_room(rng),
         Level::MultiRoom => multi_room(rng),
         Level::BlockedUnlockPickup => blocked_unlock_pickup(rng),
     };
-    GridEpisode { level, seed, instruction, start, goal }
+    GridEpisode { level, seed, instruction, start, goal, slots }
 }
 
 /// BabyAI OpenDoorsOrder (N = 2): one room, doors of distinct colours in its walls.
-fn open_doors(rng: &mut Rng) -> (GridState, String, Goal) {
+fn open_doors(rng: &mut Rng) -> (GridState, String, Goal, Slots) {
     let mut g = GridState::room(8, 8);
     let colours = rng.sample(&Colour::ALL, 2);
     let mut used_walls = Vec::new();
@@ -90,7 +91,8 @@ fn open_doors(rng: &mut Rng) -> (GridState, String, Goal) {
     place_agent(&mut g, rng, Rect { x0: 1, y0: 1, x1: 6, y1: 6 });
     let (a, b) = (colours[0], colours[1]);
     let text = format!("open the {} door, then open the {} door", a.name(), b.name());
-    (g, text, Goal::OpenInOrder { first: a, second: b })
+    let slots = Slots::of(&[("first", a.name()), ("second", b.name())]);
+    (g, text, Goal::OpenInOrder { first: a, second: b }, slots)
 }
 
 /// The cells the agent can walk to (doors passable only when open).
@@ -113,7 +115,7 @@ fn walkable_from(g: &GridState) -> Vec<Pos> {
 
 /// BabyAI PutNextLocal: one room, eight objects, put one next to another. As BabyAI does,
 /// placements that wall an object off from the agent are drawn again.
-fn put_next(rng: &mut Rng) -> (GridState, String, Goal) {
+fn put_next(rng: &mut Rng) -> (GridState, String, Goal, Slots) {
     let inside = Rect { x0: 1, y0: 1, x1: 6, y1: 6 };
     let (g, objects) = loop {
         let mut g = GridState::room(8, 8);
@@ -138,14 +140,15 @@ fn put_next(rng: &mut Rng) -> (GridState, String, Goal) {
         let (px, py) = (g.positions_of(&Target::Object(x))[0], g.positions_of(&Target::Object(y))[0]);
         if px.0.abs_diff(py.0) + px.1.abs_diff(py.1) > 1 {
             let text = format!("put the {x} next to the {y}");
-            return (g, text, Goal::PutNext { object: x, target: Target::Object(y) });
+            let slots = Slots::of(&[("object", &x.to_string()), ("target", &y.to_string())]);
+            return (g, text, Goal::PutNext { object: x, target: Target::Object(y) }, slots);
         }
     }
 }
 
 /// MiniGrid LockedRoom: 19 x 19, a hallway between six rooms, each behind a door of its own
 /// colour; one is locked with the goal inside, and the key is in another.
-fn locked_room(rng: &mut Rng) -> (GridState, String, Goal) {
+fn locked_room(rng: &mut Rng) -> (GridState, String, Goal, Slots) {
     let (w, h) = (19, 19);
     let mut g = GridState::room(w, h);
     let (l, r) = (w / 2 - 2, w / 2 + 2);
@@ -182,12 +185,13 @@ fn locked_room(rng: &mut Rng) -> (GridState, String, Goal) {
         colours[key_room].name(),
         colours[locked].name()
     );
-    (g, text, Goal::ReachGoal)
+    let slots = Slots::of(&[("colour", colours[locked].name()), ("room", colours[key_room].name())]);
+    (g, text, Goal::ReachGoal, slots)
 }
 
 /// MiniGrid MultiRoom: a chain of four to six rooms joined by closed doors; the goal is in
 /// the last. Rooms here follow a snake over a 3 x 2 layout of 8 x 8 blocks.
-fn multi_room(rng: &mut Rng) -> (GridState, String, Goal) {
+fn multi_room(rng: &mut Rng) -> (GridState, String, Goal, Slots) {
     const B: u32 = 7; // block pitch: walls shared between neighbours
     let (w, h) = (3 * B + 1, 2 * B + 1);
     let mut g = GridState::room(w, h);
@@ -211,12 +215,12 @@ fn multi_room(rng: &mut Rng) -> (GridState, String, Goal) {
     place_agent(&mut g, rng, rect(chain[0]));
     let goal = free_cell(&g, rng, rect(chain[n - 1]));
     g.set(goal, Cell::Goal);
-    (g, "go through the rooms to the goal".to_string(), Goal::ReachGoal)
+    (g, "go through the rooms to the goal".to_string(), Goal::ReachGoal, Slots::default())
 }
 
 /// MiniGrid BlockedUnlockPickup: two rooms; the door between them is locked, a ball blocks
 /// it, the key is in the agent's room, the box to pick up in the other.
-fn blocked_unlock_pickup(rng: &mut Rng) -> (GridState, String, Goal) {
+fn blocked_unlock_pickup(rng: &mut Rng) -> (GridState, String, Goal, Slots) {
     let (w, h) = (11, 6);
     let mut g = GridState::room(w, h);
     wall_line(&mut g, (5, 0), (5, h - 1));
@@ -236,5 +240,5 @@ fn blocked_unlock_pickup(rng: &mut Rng) -> (GridState, String, Goal) {
     let kp = free_cell(&g, rng, left);
     g.set(kp, Cell::Object { object: key });
     let text = format!("pick up the {boxed}");
-    (g, text, Goal::PickUp { object: boxed })
+    (g, text, Goal::PickUp { object: boxed }, Slots::of(&[("object", &boxed.to_string())]))
 }

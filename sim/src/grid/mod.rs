@@ -75,6 +75,17 @@ impl Level {
         }
     }
 
+    /// The slots an instruction for this level may name, filled from each episode.
+    pub fn slot_names(self) -> &'static [&'static str] {
+        match self {
+            Level::OpenDoors => &["first", "second"],
+            Level::PutNext => &["object", "target"],
+            Level::LockedRoom => &["colour", "room"],
+            Level::MultiRoom => &[],
+            Level::BlockedUnlockPickup => &["object"],
+        }
+    }
+
     /// The most primitive steps an episode may take (MiniGrid's limits, or BabyAI's).
     pub fn max_steps(self) -> u32 {
         match self {
@@ -116,6 +127,8 @@ pub struct GridEpisode {
     pub instruction: String,
     pub start: GridState,
     pub goal: Goal,
+    /// What the mission names, by slot (see [`Level::slot_names`]).
+    pub slots: crate::wording::Slots,
 }
 
 /// Why an episode ended early.

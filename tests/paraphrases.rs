@@ -1,0 +1,149 @@
+//! The held-out paraphrases in bench/paraphrases/ are a fair test of the shipped model:
+//! every line names a real task and real slots, every task has its share of wordings, and
+//! no paraphrase, nor any 5-word window of one, occurs in an instruction of the corpus the
+//! shipped model was trained on (regenerated here from tools/train/corpus.py with the seed
+//! and size models/planner-gpt2/training.json records, and checked against its hash).
+
+use grounded::eval::{DomainTasks, EvalTask};
+use grounded::wordings::{load, Wording};
+use protocol::Domain;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn paraphrases(domain: Domain) -> Vec<Wording> {
+    let path = repo().join("bench/paraphrases").join(format!("{domain}.tsv"));
+    load(&path, &DomainTasks(domain)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn every_task_has_its_share_of_paraphrases() {
+    for (domain, least) in [(Domain::Tabletop, 6), (Domain::Grid, 4), (Domain::Kitchen, 4)] {
+        let lines = paraphrases(domain);
+        for task in EvalTask::all(domain) {
+            let n = lines.iter().filter(|w| w.task == task.id()).count();
+            assert!(n >= least, "{domain} task {} has {n} paraphrases, fewer than {least}", task.id());
+        }
+        let mut seen = HashSet::new();
+        for w in &lines {
+            assert!(seen.insert(w.text.to_lowercase()), "{domain}: line {} repeats {:?}", w.line, w.text);
+            // A paraphrase is not the task's own wording.
+            let own = own_wording(domain, &w.task);
+            assert_ne!(w.text.to_lowercase(), own.to_lowercase(), "{domain}: line {}", w.line);
+        }
+    }
+}
+
+fn own_wording(domain: Domain, task: &str) -> String {
+    match domain {
+        Domain::Tabletop => sim::generate(sim::task_named(task).expect("task"), 0).instruction,
+        Domain::Grid => sim::grid::episode(sim::grid::Level::named(task).expect("level"), 0).instruction,
+        Domain::Kitchen => sim::kitchen::task_named(task).expect("instruction").instruction.to_string(),
+    }
+}
+
+/// The words the check compares: lower case, curly apostrophes straight, anything but
+/// letters, digits and apostrophes a separator (tools/train/phrasing.py does the same).
+fn words_of(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .replace('\u{2019}', "'")
+        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+const WINDOW: usize = 5;
+
+/// Every value a slot takes in the simulated episodes.
+fn slot_values(name: &str) -> Vec<String> {
+    let colours: Vec<String> = protocol::grid::Colour::ALL.iter().map(|c| c.name().to_string()).collect();
+    match name {
+        "place" => protocol::tabletop::CORNERS.iter().chain(protocol::tabletop::SIDES.iter()).map(|s| s.to_string()).collect(),
+        "word" => sim::catalog::WORDS.iter().map(|s| s.to_string()).collect(),
+        "first" | "second" | "colour" | "room" => colours,
+        "object" | "target" => colours.iter().flat_map(|c| protocol::grid::ObjectKind::ALL.iter().map(move |k| format!("{c} {}", k.name()))).collect(),
+        other => panic!("no values known for slot {{{other}}}"),
+    }
+}
+
+/// A wording with its slots filled every way the episodes can fill them.
+fn filled(text: &str) -> Vec<String> {
+    let Some(start) = text.find('{') else { return vec![text.to_string()] };
+    let end = start + text[start..].find('}').expect("closed slot");
+    slot_values(&text[start + 1..end]).iter().flat_map(|v| filled(&format!("{}{v}{}", &text[..start], &text[end + 1..]))).collect()
+}
+
+/// The shipped model's training corpus, regenerated; `None` when WordNet (which the corpus
+/// generator reads) is not installed and the run does not require it.
+fn shipped_corpus() -> Option<String> {
+    let training: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo().join("models/planner-gpt2/training.json")).expect("training.json")).expect("json");
+    let corpus = &training["corpus"];
+    let (plans, seed, sha) = (corpus["train_plans"].as_u64().expect("train_plans"), corpus["seed"].as_u64().expect("seed"), corpus["corpus_sha256"].as_str().expect("hash"));
+    if !Path::new("/usr/share/wordnet/index.noun").exists() && std::env::var_os("WORDNET_DIR").is_none() {
+        assert!(std::env::var_os("GROUNDED_REQUIRE_WORDNET").is_none(), "WordNet is required (GROUNDED_REQUIRE_WORDNET is set): apt-get install wordnet-base");
+        eprintln!("SKIPPED: the held-out check regenerates the training corpus, which reads WordNet: install Debian's wordnet-base (CI does)");
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("grounded-corpus-{}", std::process::id()));
+    let out = Command::new("python3")
+        .arg(repo().join("tools/train/corpus.py"))
+        .args(["--write", dir.to_str().expect("utf-8 path"), "--plans", &plans.to_string(), "--heldout-plans", "10", "--seed", &seed.to_string()])
+        .output()
+        .expect("python3 runs tools/train/corpus.py");
+    assert!(out.status.success(), "corpus.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("corpus.json")).expect("corpus.json")).expect("json");
+    assert_eq!(
+        info["corpus_sha256"].as_str(),
+        Some(sha),
+        "the regenerated corpus is not the one the shipped model was trained on: retrain (tools/train/README.md), or restore the generator"
+    );
+    let text = std::fs::read_to_string(dir.join("corpus-train.txt")).expect("corpus");
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(text)
+}
+
+#[test]
+fn no_paraphrase_nor_any_five_word_window_of_one_is_in_the_training_corpus() {
+    let Some(corpus) = shipped_corpus() else { return };
+    let instructions: Vec<Vec<String>> = corpus.lines().filter_map(|l| l.strip_prefix("Instruction: ")).map(words_of).collect();
+    assert!(instructions.len() > 10_000, "only {} instructions in the corpus", instructions.len());
+    let mut windows: HashSet<&[String]> = HashSet::new();
+    for ws in &instructions {
+        for w in ws.windows(WINDOW) {
+            windows.insert(w);
+        }
+    }
+    let mut checked = 0;
+    for domain in [Domain::Tabletop, Domain::Grid, Domain::Kitchen] {
+        for p in paraphrases(domain) {
+            for text in filled(&p.text) {
+                let ws = words_of(&text);
+                checked += 1;
+                if ws.len() >= WINDOW {
+                    for w in ws.windows(WINDOW) {
+                        assert!(!windows.contains(w), "{domain} line {}: {:?} is in the training corpus ({text:?})", p.line, w.join(" "));
+                    }
+                } else if let Some(i) = instructions.iter().find(|i| i.windows(ws.len()).any(|x| x == ws.as_slice())) {
+                    panic!("{domain} line {}: {text:?} occurs in the training corpus: {:?}", p.line, i.join(" "));
+                }
+            }
+        }
+    }
+    assert!(checked > 255, "only {checked} filled paraphrases checked");
+}
+
+#[test]
+fn the_check_finds_a_window_that_is_there() {
+    // The same comparison, on a text that shares a window with a paraphrase: it must be found.
+    let p = words_of("Could you line the letters up from A through Z?");
+    let corpus = words_of("please, line the letters up from A to Z now");
+    let set: HashSet<&[String]> = corpus.windows(WINDOW).collect();
+    assert!(p.windows(WINDOW).any(|w| set.contains(w)), "{p:?}");
+    assert_eq!(words_of("I\u{2019}d like it, OK?"), vec!["i'd", "like", "it", "ok"]);
+    assert_eq!(filled("to the {place}").len(), 8);
+}
