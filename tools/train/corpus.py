@@ -1,10 +1,18 @@
-"""Corpus of instruction -> numbered plan texts for the three domains of PAPER.md.
+"""Corpus of instruction -> numbered plan texts for the three domains (tabletop, grid maze,
+kitchen).
 
-The corpus is scene-agnostic, as in the paper: every plan names objects drawn at random from
-the domain's whole object set, so a model trained on it learns how plans go for an
-instruction (which kinds of skills, in which order, how objects relate: a block goes to the
-bowl of the *same* colour) but never what is actually on the table. Only grounded models can
-make its plans feasible.
+The corpus is scene-agnostic, as in the Grounded Decoding paper: every plan names objects
+drawn at random from the domain's whole object set, so a model trained on it learns how
+plans go for an instruction (which kinds of skills, in which order, how objects relate: a
+block goes to the bowl of the *same* colour) but never what is actually on the table. Only
+grounded models can make its plans feasible.
+
+Instructions are built compositionally (phrasing.py): each task says what it wants as verb
+phrases, wanted states and whole sentences, whose slots draw verbs, object phrases and
+modifiers (several from WordNet, wordnet.py); sentence frames wrap them (politeness,
+questions, indirect requests, word order); then noise (fillers, dropped articles, typos,
+capitals). An instruction that shares a 5-word window with a held-out paraphrase
+(bench/paraphrases/) is drawn again, so that set stays held out (tests/paraphrases.rs).
 
 Text format (one plan; the Rust decoder builds exactly this prompt, see src/prompt.rs):
 
@@ -14,19 +22,32 @@ Text format (one plan; the Rust decoder builds exactly this prompt, see src/prom
     3. done.
 
 A small share of plans holds a failed step, written as "N. <skill>. (failed)" and followed
-by a retry, so that a closed-loop controller can record failures in the plan text.
+by what to do next: the same step again, or, in the kitchen, after a failed find for a kind
+of thing ("something to drink"), a find for another object of that kind.
 
 The skill grammar here must match the Rust one (protocol/src/tabletop.rs and friends); the
 Rust test `corpus_sample_parses` checks a sample of this output against it.
+
+    python3 tools/train/corpus.py 5                 # five plans (seed 0)
+    python3 tools/train/corpus.py --write DIR --plans N --seed S   # the training corpus
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from typing import Callable, List, Tuple
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-# ----------------------------------------------------------------------------- tabletop
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import phrasing as ph  # noqa: E402
+from wordnet import WordNet  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+HELD_OUT_DIR = REPO / "bench" / "paraphrases"
+
+# ----------------------------------------------------------------------------- tabletop objects
 COLOURS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "cyan", "brown",
            "gray", "white"]
 WARM = ["red", "orange", "yellow", "pink", "brown"]
@@ -37,7 +58,7 @@ SIDES = ["top side", "bottom side", "left side", "right side"]
 LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 VOWELS = list("AEIOU")
 SYMMETRIC = list("AHIMOTUVWXY")
-WORDS = ["hi", "world", "left", "right", "top", "down", "love", "you"]
+SIM_WORDS = ["hi", "world", "left", "right", "top", "down", "love", "you"]  # the sim's words
 SPORTS = ["golf", "judo", "ski", "swim", "surf", "yoga", "sumo", "dive", "polo", "run"]
 SNACKS = ["chips bag", "cookie box", "cracker box", "granola bar", "candy bar"]
 FRUIT = ["apple", "banana", "strawberry", "lemon", "peach", "pear", "plum"]
@@ -75,220 +96,123 @@ def letter(l: str) -> str:
     return f"letter {l}"
 
 
-@dataclass
-class Template:
-    name: str
-    family: str
-    paraphrases: List[str]
-    plan: Callable[[random.Random, str], Tuple[str, List[str]]]
-
-
 def pick(rng: random.Random, items, lo: int, hi: int):
     k = rng.randint(lo, min(hi, len(items)))
     return rng.sample(items, k)
 
 
-def fill(instruction: str, **kw) -> str:
-    return instruction.format(**kw)
+# A plan: the values its instruction names (slots, and the words of them the plan copies),
+# and its steps; a step is its text and whether it failed.
+@dataclass
+class Plan:
+    slots: Dict[str, str]
+    steps: List[Tuple[str, bool]]
+    copied: List[str] = field(default_factory=list)
+    said: Dict[str, str] = field(default_factory=dict)  # how the instruction names a slot's value
 
 
-def tt_stack_all(rng, p):
+def plain(steps: Sequence[str], **slots) -> Plan:
+    return Plan(dict(slots), [(s, False) for s in steps], [v for v in slots.values()])
+
+
+# ----------------------------------------------------------------------------- tabletop plans
+def tt_stack_all(rng):
     cs = pick(rng, COLOURS, 2, 5)
-    return fill(p), [skill(block(cs[i]), on(block(cs[i - 1]))) for i in range(1, len(cs))]
+    return plain([skill(block(cs[i]), on(block(cs[i - 1]))) for i in range(1, len(cs))])
 
 
-def tt_all_on_place(rng, p):
+def tt_all_on_place(rng):
     place = rng.choice(CORNERS + SIDES)
     cs = pick(rng, COLOURS, 1, 5)
-    return fill(p, place=place), [skill(block(c), on(place)) for c in cs]
+    p = plain([skill(block(c), on(place)) for c in cs])
+    p.slots["place"] = place
+    return p
 
 
-def tt_matching(rng, p):
+def tt_matching(rng):
     cs = pick(rng, COLOURS, 1, 5)
-    return fill(p), [skill(block(c), in_(bowl(c))) for c in cs]
+    return plain([skill(block(c), in_(bowl(c))) for c in cs])
 
 
-def tt_mismatched(rng, p):
+def tt_mismatched(rng):
     cs = pick(rng, COLOURS, 2, 5)
     bowls = cs[1:] + cs[:1]  # a derangement: every block to a bowl of another colour
-    return fill(p), [skill(block(c), in_(bowl(b))) for c, b in zip(cs, bowls)]
+    return plain([skill(block(c), in_(bowl(b))) for c, b in zip(cs, bowls)])
 
 
-def tt_corners(rng, p):
+def tt_corners(rng):
     cs = pick(rng, COLOURS, 2, 4)
     corners = rng.sample(CORNERS, len(cs))
-    return fill(p), [skill(block(c), on(k)) for c, k in zip(cs, corners)]
+    return plain([skill(block(c), on(k)) for c, k in zip(cs, corners)])
 
 
 def tt_stack_group(group):
-    def plan(rng, p):
+    def plan(rng):
         cs = pick(rng, group, 2, 4)
-        return fill(p), [skill(block(cs[i]), on(block(cs[i - 1]))) for i in range(1, len(cs))]
+        return plain([skill(block(cs[i]), on(block(cs[i - 1]))) for i in range(1, len(cs))])
     return plan
 
 
-def tt_primary_left(rng, p):
+def tt_primary_left(rng):
     cs = pick(rng, PRIMARY, 1, 3)
-    return fill(p), [skill(block(c), on("left side")) for c in cs]
+    return plain([skill(block(c), on("left side")) for c in cs])
 
 
-def letters_in_order(rng, p, reverse=False):
-    ls = sorted(pick(rng, LETTERS, 2, 5), reverse=reverse)
-    return fill(p), [skill(letter(l), at(i + 1)) for i, l in enumerate(ls)]
+def letters_in_order(reverse=False):
+    def plan(rng):
+        ls = sorted(pick(rng, LETTERS, 2, 5), reverse=reverse)
+        return plain([skill(letter(l), at(i + 1)) for i, l in enumerate(ls)])
+    return plan
 
 
-def tt_spell_word(rng, p):
-    word = rng.choice(WORDS)
-    # "as much as you can": sometimes a letter is missing and the plan skips it
-    letters = [c.upper() for c in word]
-    kept = [(i, l) for i, l in enumerate(letters) if rng.random() > 0.15] or [(0, letters[0])]
-    return fill(p, word=word), [skill(letter(l), at(i + 1)) for i, l in kept]
+def tt_spell_word(words):
+    def plan(rng):
+        word = rng.choice(SIM_WORDS) if rng.random() < 0.4 else rng.choice(words)
+        # "as much as you can": sometimes a letter is missing and the plan skips it
+        letters = [c.upper() for c in word]
+        kept = [(i, l) for i, l in enumerate(letters) if rng.random() > 0.15] or [(0, letters[0])]
+        return plain([skill(letter(l), at(i + 1)) for i, l in kept], word=word)
+    return plan
 
 
-def tt_spell_sport(rng, p):
+def tt_spell_sport(rng):
     word = rng.choice(SPORTS)
-    return fill(p), [skill(letter(c.upper()), at(i + 1)) for i, c in enumerate(word)]
+    return plain([skill(letter(c.upper()), at(i + 1)) for i, c in enumerate(word)])
 
 
 def letters_to(group, place):
-    def plan(rng, p):
+    def plan(rng):
         ls = pick(rng, group, 1, 4)
-        return fill(p), [skill(letter(l), on(place)) for l in ls]
+        return plain([skill(letter(l), on(place)) for l in ls])
     return plan
 
 
-def tt_less_than(rng, p):
+def tt_less_than(rng):
     bound = rng.choice(LETTERS[2:8])
     below = [l for l in LETTERS if l < bound]
     ls = sorted(pick(rng, below, 1, 3))
-    return fill(p, bound=bound), [skill(letter(l), on("bottom side")) for l in ls]
+    return plain([skill(letter(l), on("bottom side")) for l in ls], bound=bound)
 
 
-def tt_pack_brown(rng, p):
-    items = pick(rng, PACKABLE, 1, 5)
-    return fill(p), [skill(o, in_("brown box")) for o in items]
+def tt_pack_brown(rng):
+    return plain([skill(o, in_("brown box")) for o in pick(rng, PACKABLE, 1, 5)])
 
 
-def tt_pack_boxes(rng, p):
+def tt_pack_boxes(rng):
     items = pick(rng, PACKABLE, 2, 5)
     boxes = rng.sample(BOX_COLOURS, 2)
-    return fill(p), [skill(o, in_(f"{boxes[i % 2]} box")) for i, o in enumerate(items)]
+    return plain([skill(o, in_(f"{boxes[i % 2]} box")) for i, o in enumerate(items)])
 
 
-def tt_snacks_right(rng, p):
-    items = pick(rng, SNACKS, 1, 4)
-    return fill(p), [skill(o, on("right side")) for o in items]
+def tt_snacks_right(rng):
+    return plain([skill(o, on("right side")) for o in pick(rng, SNACKS, 1, 4)])
 
 
-def tt_picnic(rng, p):
-    items = pick(rng, FRUIT + SNACKS, 1, 5)
-    return fill(p), [skill(o, in_("brown box")) for o in items]
+def tt_picnic(rng):
+    return plain([skill(o, in_("brown box")) for o in pick(rng, FRUIT + SNACKS, 1, 5)])
 
 
-TABLETOP = [
-    # Letters
-    Template("alphabetical-order", "letters", [
-        "put the letters in alphabetical order", "arrange the letters in alphabetical order",
-        "sort the letters alphabetically", "line up the letters from A to Z",
-        "order the letters alphabetically", "place the letters in alphabetical order",
-    ], lambda r, p: letters_in_order(r, p)),
-    Template("spell-word", "letters", [
-        "spell as much of the word {word} as you can", "spell the word {word}",
-        "use the letters to spell {word}", "make the word {word} with the letters",
-        "spell out {word} with the letter blocks",
-    ], tt_spell_word),
-    Template("separate-vowels", "letters", [
-        "separate the vowels from the other letters", "put the vowels on the left side",
-        "move the vowels to the left", "pull the vowels out to the left side",
-    ], letters_to(VOWELS, "left side")),
-    Template("reverse-alphabetical-order", "letters", [
-        "put the letters in reverse alphabetical order", "sort the letters from Z to A",
-        "arrange the letters in reverse alphabetical order", "order the letters backwards",
-    ], lambda r, p: letters_in_order(r, p, reverse=True)),
-    Template("spell-sport", "letters", [
-        "spell a sport", "use the letters to spell the name of a sport",
-        "spell any sport with the letters", "make the name of a sport with the letters",
-    ], tt_spell_sport),
-    Template("symmetric-letters", "letters", [
-        "sort the symmetric letters", "put the symmetric letters on the top side",
-        "move the letters that are symmetric to the top",
-        "separate the symmetric letters to the top side",
-    ], letters_to(SYMMETRIC, "top side")),
-    Template("separate-consonants", "letters", [
-        "separate the consonants from the other letters",
-        "put the consonants on the right side", "move the consonants to the right",
-        "pull the consonants out to the right side",
-    ], letters_to([l for l in LETTERS if l not in VOWELS], "right side")),
-    Template("letters-less-than", "letters", [
-        "put the letters that come before {bound} on the bottom side",
-        "move the letters less than {bound} to the bottom",
-        "separate the letters before {bound} to the bottom side",
-    ], tt_less_than),
-    # Blocks & Bowls
-    Template("stack-all-blocks", "blocks-and-bowls", [
-        "stack all the blocks", "put all the blocks in one stack", "stack the blocks",
-        "make a tower of all the blocks", "stack every block on top of each other",
-        "build a tower with the blocks",
-    ], tt_stack_all),
-    Template("blocks-on-place", "blocks-and-bowls", [
-        "put all the blocks on the {place}", "move all the blocks to the {place}",
-        "place every block on the {place}", "gather the blocks on the {place}",
-        "push all the blocks to the {place}",
-    ], tt_all_on_place),
-    Template("matching-bowls", "blocks-and-bowls", [
-        "put the blocks in the bowls with matching colours",
-        "place each block in the bowl of the same colour",
-        "put every block into the bowl that matches its colour",
-        "sort the blocks into bowls of the same colour",
-        "match the blocks to the bowls by colour",
-        "put the blocks in bowls with the same colour",
-        "put the blocks in the bowls with matching colors",
-    ], tt_matching),
-    Template("mismatched-bowls", "blocks-and-bowls", [
-        "put the blocks in the bowls with mismatched colours",
-        "place each block in a bowl of a different colour",
-        "put every block into a bowl that does not match its colour",
-        "put the blocks in bowls with different colours",
-        "put the blocks in the bowls with mismatched colors",
-    ], tt_mismatched),
-    Template("different-corners", "blocks-and-bowls", [
-        "put the blocks in different corners", "move each block to a different corner",
-        "spread the blocks out to different corners", "place every block in its own corner",
-    ], tt_corners),
-    Template("stack-cool-colours", "blocks-and-bowls", [
-        "stack the blocks with cool colours", "stack the cool coloured blocks",
-        "make a tower of the cool colour blocks", "stack the blocks of cool colors",
-    ], tt_stack_group(COOL)),
-    Template("stack-warm-colours", "blocks-and-bowls", [
-        "stack the blocks with warm colours", "stack the warm coloured blocks",
-        "make a tower of the warm colour blocks", "stack the blocks of warm colors",
-    ], tt_stack_group(WARM)),
-    Template("primary-colours-left", "blocks-and-bowls", [
-        "put the blocks of primary colours on the left side",
-        "move the primary coloured blocks to the left",
-        "place the blocks with primary colors on the left side",
-        "sort the primary colour blocks to the left",
-    ], tt_primary_left),
-    # Box packing
-    Template("pack-brown-box", "box-packing", [
-        "pack the brown box", "put the objects in the brown box", "fill the brown box",
-        "pack everything into the brown box", "put things in the brown box",
-    ], tt_pack_brown),
-    Template("pack-boxes", "box-packing", [
-        "pack the boxes", "put the objects in the boxes", "fill the boxes",
-        "pack the objects into the boxes", "split the objects between the boxes",
-    ], tt_pack_boxes),
-    Template("snacks-right", "box-packing", [
-        "put the snacks on the right side", "move the snacks to the right",
-        "place all the snacks on the right side", "put my snacks to the right",
-    ], tt_snacks_right),
-    Template("picnic-box", "box-packing", [
-        "pack me a picnic box", "pack a picnic in the brown box",
-        "get a picnic box ready", "put food for a picnic in the brown box",
-    ], tt_picnic),
-]
-
-# ----------------------------------------------------------------------------- grid maze
+# ----------------------------------------------------------------------------- grid plans
 GRID_COLOURS = ["red", "green", "blue", "purple", "yellow", "grey"]
 GRID_OBJECTS = ["key", "ball", "box"]
 
@@ -297,83 +221,58 @@ def gobj(rng, kinds=GRID_OBJECTS):
     return f"{rng.choice(GRID_COLOURS)} {rng.choice(kinds)}"
 
 
-def g_open_doors(rng, p):
+def g_open_doors(rng):
     a, b = rng.sample(GRID_COLOURS, 2)
-    return fill(p, a=a, b=b), [f"go to the {a} door", f"open the {a} door",
-                               f"go to the {b} door", f"open the {b} door"]
+    return plain([f"go to the {a} door", f"open the {a} door", f"go to the {b} door",
+                  f"open the {b} door"], first=a, second=b)
 
 
-def g_put_next(rng, p):
+def g_put_next(rng):
     x, y = gobj(rng), gobj(rng)
     while y == x:
         y = gobj(rng)
-    return fill(p, x=x, y=y), [f"go to the {x}", f"pick up the {x}", f"go to the {y}",
-                               f"put the {x} next to the {y}"]
+    return plain([f"go to the {x}", f"pick up the {x}", f"go to the {y}",
+                  f"put the {x} next to the {y}"], object=x, target=y)
 
 
-def g_go_to(rng, p):
+def g_go_to(rng):
     x = gobj(rng)
-    return fill(p, x=x), [f"go to the {x}"]
+    return plain([f"go to the {x}"], object=x)
 
 
-def g_pick_up(rng, p):
+def g_pick_up(rng):
     x = gobj(rng)
-    steps = [f"go to the {x}", f"pick up the {x}"]
-    return fill(p, x=x), steps
+    return plain([f"go to the {x}", f"pick up the {x}"], object=x)
 
 
-def g_locked_room(rng, p):
-    key_c, room_c, door_c = rng.choice(GRID_COLOURS), rng.choice(GRID_COLOURS), rng.choice(GRID_COLOURS)
-    return fill(p, k=key_c, r=room_c, d=door_c), [
+def g_locked_room(rng):
+    key_c, room_c = rng.choice(GRID_COLOURS), rng.choice(GRID_COLOURS)
+    return plain([
         f"go to the {room_c} door", f"open the {room_c} door", f"go to the {key_c} key",
-        f"pick up the {key_c} key", f"go to the {door_c} door", f"open the {door_c} door",
-        "go to the goal"]
+        f"pick up the {key_c} key", f"go to the {key_c} door", f"open the {key_c} door",
+        "go to the goal"], colour=key_c, room=room_c)
 
 
-def g_multi_room(rng, p):
+def g_multi_room(rng):
     doors = rng.sample(GRID_COLOURS, rng.randint(2, 5))
     steps = []
     for d in doors:
         steps += [f"go to the {d} door", f"open the {d} door"]
-    return fill(p), steps + ["go to the goal"]
+    return plain(steps + ["go to the goal"])
 
 
-def g_blocked_unlock(rng, p):
+def g_blocked_unlock(rng):
     box_c, ball_c = rng.choice(GRID_COLOURS), rng.choice(GRID_COLOURS)
     key_c = rng.choice(GRID_COLOURS)
-    return fill(p, c=box_c), [
+    return plain([
         f"go to the {key_c} key", f"pick up the {key_c} key", f"go to the {ball_c} ball",
         f"drop the {key_c} key", f"pick up the {ball_c} ball", f"drop the {ball_c} ball",
         f"pick up the {key_c} key", f"go to the {key_c} door", f"open the {key_c} door",
-        f"drop the {key_c} key", f"go to the {box_c} box", f"pick up the {box_c} box"]
+        f"drop the {key_c} key", f"go to the {box_c} box", f"pick up the {box_c} box"],
+        object=f"{box_c} box")
 
 
-GRID = [
-    Template("open-doors", "grid-easy", [
-        "open the {a} door, then open the {b} door", "open the {a} door and then the {b} door",
-        "first open the {a} door, then the {b} door",
-    ], g_open_doors),
-    Template("put-next", "grid-easy", [
-        "put the {x} next to the {y}", "move the {x} next to the {y}",
-        "place the {x} beside the {y}",
-    ], g_put_next),
-    Template("go-to", "grid-easy", ["go to the {x}", "walk to the {x}", "find the {x}"], g_go_to),
-    Template("pick-up", "grid-easy", ["pick up the {x}", "get the {x}", "fetch the {x}"], g_pick_up),
-    Template("locked-room", "grid-medium", [
-        "get the {k} key from the {r} room, unlock the {d} door and go to the goal",
-        "fetch the {k} key in the {r} room, open the locked {d} door and reach the goal",
-    ], g_locked_room),
-    Template("multi-room", "grid-hard", [
-        "go through the rooms to the goal", "traverse the rooms to get to the goal",
-        "reach the goal square in the last room",
-    ], g_multi_room),
-    Template("blocked-unlock-pickup", "grid-hard", [
-        "pick up the {c} box", "get the {c} box from the locked room",
-        "unlock the door and pick up the {c} box",
-    ], g_blocked_unlock),
-]
-
-# ----------------------------------------------------------------------------- kitchen
+# ----------------------------------------------------------------------------- kitchen plans
 KITCHEN_LOCATIONS = ["far counter", "near counter", "table", "trash can", "user"]
 DRINKS = ["coke can", "pepsi can", "sprite can", "lime soda can", "tea can",
           "grapefruit soda can", "red bull can", "water bottle"]
@@ -384,130 +283,708 @@ KITCHEN_OBJECTS = DRINKS + KITCHEN_FOOD + KITCHEN_OTHER
 HEALTHY = ["apple", "orange", "banana", "water bottle", "energy bar"]
 CHIPS = [o for o in KITCHEN_FOOD if o.endswith("chips")]
 CANS = [o for o in DRINKS if o.endswith("can")]
+CAFFEINE = ["coke can", "pepsi can", "tea can", "red bull can"]
+SODA = ["coke can", "pepsi can", "sprite can", "lime soda can", "grapefruit soda can"]
+ENERGY = ["energy bar", "red bull can", "banana"]
+CLEANING = ["sponge", "towel"]
+# Other words for the objects (protocol/src/kitchen.rs's aliases, and a few more).
+KITCHEN_ALIASES = {
+    "coke can": ["coke", "coca cola", "cola can", "can of coke", "coca-cola", "coke"],
+    "pepsi can": ["pepsi", "pepsi cola", "can of pepsi"],
+    "sprite can": ["sprite", "lemon lime soda", "can of sprite"],
+    "lime soda can": ["lime soda", "lime seltzer", "can of lime soda"],
+    "tea can": ["iced tea", "tea", "can of tea", "can of iced tea"],
+    "grapefruit soda can": ["grapefruit soda", "grapefruit can"],
+    "red bull can": ["red bull", "energy drink", "can of red bull"],
+    "water bottle": ["water", "bottle of water", "bottled water"],
+    "apple": ["green apple", "red apple"],
+    "orange": ["mandarin", "clementine"],
+    "banana": ["banana"],
+    "kettle chips": ["kettle crisps", "bag of kettle chips", "kettle chip bag"],
+    "rice chips": ["rice crisps", "rice crackers", "bag of rice chips"],
+    "jalapeno chips": ["jalapeno crisps", "spicy chips", "bag of jalapeno chips"],
+    "multigrain chips": ["multigrain crisps", "whole grain chips", "bag of multigrain chips"],
+    "energy bar": ["granola bar", "protein bar"],
+    "sponge": ["dish sponge", "scrubber"],
+    "towel": ["paper towel", "cloth", "napkin", "dish towel"],
+}
 
 
 def bring(obj, place="user"):
     return [f"find the {obj}", f"pick up the {obj}", f"go to the {place}", f"put down the {obj}"]
 
 
-def k_bring(rng, p):
+def k_bring(rng):
     o = rng.choice(KITCHEN_OBJECTS)
-    return fill(p, o=o), bring(o)
+    return plain(bring(o), o=o)
 
 
-def k_bring_from(rng, p):
+def k_bring_from(rng):
     o, loc = rng.choice(KITCHEN_OBJECTS), rng.choice(KITCHEN_LOCATIONS[:3])
-    return fill(p, o=o, l=loc), [f"go to the {loc}", f"pick up the {o}", "go to the user",
-                                  f"put down the {o}"]
+    return plain([f"go to the {loc}", f"pick up the {o}", "go to the user", f"put down the {o}"],
+                 o=o, l=loc)
 
 
-def k_move(rng, p):
+def k_move(rng):
     o, loc = rng.choice(KITCHEN_OBJECTS), rng.choice(KITCHEN_LOCATIONS[:3])
-    return fill(p, o=o, l=loc), bring(o, loc)
+    return plain(bring(o, loc), o=o, l=loc)
 
 
-def k_throw(rng, p):
+def k_throw(rng):
     o = rng.choice(KITCHEN_OBJECTS)
-    return fill(p, o=o), bring(o, "trash can")
+    return plain(bring(o, "trash can"), o=o)
 
 
 def k_from_group(group, place="user"):
-    def plan(rng, p):
-        return fill(p), bring(rng.choice(group), place)
+    """Any object of the kind, brought to `place`. Sometimes the first object looked for is
+    not there ("find the X" fails): the plan then looks for another of the kind, as a robot
+    should (the shipped model used to want the same object again)."""
+    def plan(rng):
+        order = rng.sample(group, len(group))
+        steps: List[Tuple[str, bool]] = []
+        misses = 0
+        if len(order) > 1 and rng.random() < 0.22:
+            misses = 1 if len(order) == 2 or rng.random() < 0.75 else 2
+        for o in order[:misses]:
+            steps.append((f"find the {o}", True))
+        got = order[misses]
+        if misses < len(order) - 1 and rng.random() < 0.06:
+            # The grasp slipped and knocked it out of reach: another of the kind will do.
+            steps += [(f"find the {got}", False), (f"pick up the {got}", True), (f"pick up the {got}", True)]
+            got = order[misses + 1]
+        steps += [(s, False) for s in bring(got, place)]
+        return Plan({}, steps)
     return plan
 
 
-KITCHEN = [
-    Template("bring", "kitchen-unambiguous", [
-        "bring me the {o}", "can you bring me the {o}", "please get me the {o}",
-        "fetch the {o} for me", "I want the {o}",
-    ], k_bring),
-    Template("bring-from", "kitchen-unambiguous", [
-        "bring me the {o} from the {l}", "get me the {o} that is on the {l}",
-    ], k_bring_from),
-    Template("move", "kitchen-unambiguous", [
-        "put the {o} on the {l}", "move the {o} to the {l}", "take the {o} to the {l}",
-    ], k_move),
-    Template("throw-away", "kitchen-unambiguous", [
-        "throw away the {o}", "put the {o} in the trash", "throw the {o} in the trash can",
-    ], k_throw),
-    Template("spill", "kitchen-ambiguous", [
-        "I spilled my drink, can you help?", "I made a mess with my drink, help me clean it",
-        "there is a spill on the table, can you help?", "I knocked my drink over",
-    ], k_from_group(["sponge", "towel"])),
-    Template("healthy", "kitchen-ambiguous", [
-        "bring me something healthy", "I want a healthy snack", "get me something healthy to eat",
-        "can I have a healthy snack?",
-    ], k_from_group(HEALTHY)),
-    Template("thirsty", "kitchen-ambiguous", [
-        "I am thirsty", "bring me something to drink", "can you get me a drink?",
-        "I need a drink",
-    ], k_from_group(DRINKS)),
-    Template("salty", "kitchen-ambiguous", [
-        "bring me something salty", "I want some chips", "get me a salty snack",
-    ], k_from_group(CHIPS)),
-    Template("caffeine", "kitchen-ambiguous", [
-        "I need some caffeine", "bring me something with caffeine",
-        "I am tired, bring me a drink with caffeine",
-    ], k_from_group(["coke can", "pepsi can", "tea can", "red bull can"])),
-    Template("fruit", "kitchen-ambiguous", [
-        "bring me a fruit", "I want some fruit", "get me a piece of fruit",
-    ], k_from_group(["apple", "orange", "banana"])),
-    Template("soda", "kitchen-ambiguous", [
-        "bring me a soda", "I want a fizzy drink", "get me a soda can",
-    ], k_from_group(["coke can", "pepsi can", "sprite can", "lime soda can",
-                     "grapefruit soda can"])),
-    Template("energy", "kitchen-ambiguous", [
-        "I need energy for my workout", "bring me something to give me energy",
-    ], k_from_group(["energy bar", "red bull can", "banana"])),
-    Template("clean-table", "kitchen-ambiguous", [
-        "the table is dirty", "please wipe the table", "can you clean up the table?",
-    ], k_from_group(["sponge", "towel"], "table")),
-    Template("recycle", "kitchen-ambiguous", [
-        "throw away a can", "recycle a can", "get rid of an empty can",
-    ], k_from_group(CANS, "trash can")),
-]
+# ----------------------------------------------------------------------------- the lexicon
+class Lexicon:
+    """The words the phrasings draw from: curated lists, widened with WordNet synonyms of
+    chosen senses (a sense is chosen by its index in WordNet's frequency order)."""
 
-DOMAINS = {"tabletop": TABLETOP, "grid": GRID, "kitchen": KITCHEN}
+    def __init__(self, wn: WordNet):
+        w = wn.lemmas
+        self.put = w("put", "v", [0], exclude=["pose"]) + ["move", "drop", "stick", "pop", "get", "transfer"]
+        self.move = (w("move", "v", [1]) + w("shift", "v", [1, 2]) +
+                     ["push", "slide", "bring", "take", "carry", "send", "relocate", "drag"])
+        self.arrange = (w("arrange", "v", [0]) + ["order", "sort", "line up", "lay out", "put",
+                        "place", "set", "organise", "organize", "rearrange", "align", "set out",
+                        "position", "reorder", "lay"])
+        self.stack = w("stack", "v", [1]) + ["pile up", "stack up", "heap up", "put together"]
+        self.spell = w("spell", "v", [0, 2]) + ["write out", "form", "make", "build", "compose",
+                                                  "create", "lay out", "put together"]
+        self.pack = (w("pack", "v", [0]) + w("fill", "v", [0], exclude=["make full"]) + w("load", "v", [0], exclude=["lade", "laden"]) +
+                     ["stow", "pack up", "box up", "put away"])
+        self.gather = w("gather", "v", [0]) + ["group", "put", "place", "collect", "cluster", "bunch"]
+        odd = ["disunite", "secern", "secernate", "severalize", "severalise", "distinguish", "differentiate",
+               "tell", "tell apart", "part", "cleave", "rive", "carve up", "fraction", "dissever"]
+        self.separate = (w("separate", "v", [0], exclude=odd) + w("split", "v", [0], exclude=odd) +
+                         ["isolate", "set apart", "pull apart", "keep apart", "sort out", "pull out"])
+        self.bring = (w("bring", "v", [0, 3], exclude=["convey"]) + w("fetch", "v", [1], exclude=["bring in"]) +
+                      ["grab", "get", "hand", "pass", "carry", "deliver"])
+        self.throw = (w("throw away", "v", [0], exclude=["fling", "put away", "cast out", "cast away"])
+                      + ["bin", "trash", "get rid of", "dump", "ditch", "dispose of", "chuck", "junk"])
+        self.go = ["go", "walk", "head", "move", "travel", "get", "make your way", "navigate", "drive", "roll"]
+        self.take = ["pick up", "grab", "get", "fetch", "take", "collect", "lift", "grab hold of",
+                     "get hold of", "retrieve", "obtain", "snatch", "pick"]
+        self.colour = ["colour", "color", "colour", "color"] + w("colour", "n", [5]) + ["hue", "shade", "tint", "tone"]
+        self.colours = ["colours", "colors", "colours", "colors", "hues", "shades", "tints", "tones"]
+        self.thirsty = ["thirsty"] + wn.similar("thirsty") + ["parched", "dehydrated", "dried out"]
+        self.tired = (["tired", "sleepy", "drowsy", "exhausted", "worn out", "knackered", "fatigued",
+                       "beat", "wiped out", "half asleep", "dead tired"] + w("tired", "a", [0]))
+        self.healthy = (["healthy", "nutritious", "wholesome", "healthful", "nourishing",
+                         "good for me", "good for you", "nutritional", "low in sugar", "not junk food"] +
+                        w("nutritious", "a", [0], exclude=["alimentary", "alimental", "nutrient"]))
+        self.drink = ["drink", "beverage", "something to drink", "something to sip"] + w("drink", "n", [2], exclude=["drinkable"])
+        self.dirty = ["dirty", "messy", "sticky", "filthy", "grimy", "grubby", "stained", "wet",
+                      "covered in crumbs"] + w("dirty", "a", [0])
+        # Words to spell: common nouns and verbs of 3-6 letters (seen at least 3 times in
+        # WordNet's sense-tagged text).
+        self.words = sorted({x for x in wn.common_lemmas("n", 3) + wn.common_lemmas("v", 3) if 3 <= len(x) <= 6})
+
+
+# ----------------------------------------------------------------------------- phrasings
+@dataclass
+class Say:
+    """How a task can be said (see phrasing.py): verb phrases ({V} is the verb), wanted
+    states (noun phrase, verbs for the participle, where they end), whole sentences."""
+    vps: Sequence[Tuple[str, str]] = ()            # (verb slot name, pattern without the verb)
+    states: Sequence[Tuple[str, str, str]] = ()    # (np pattern, verb slot name, rest pattern)
+    wholes: Sequence[str] = ()
+    slots: Dict[str, ph.Slot] = field(default_factory=dict)
+
+
+@dataclass
+class Task:
+    name: str
+    family: str
+    plan: Callable[[random.Random], Plan]
+    say: Say
+
+
+def tabletop_slots(lex: Lexicon) -> Dict[str, ph.Slot]:
+    return {
+        "PUT": lex.put, "MOVE": lex.move, "ARRANGE": lex.arrange, "STACK": lex.stack,
+        "SPELL": lex.spell, "PACK": lex.pack, "GATHER": lex.gather, "SEPARATE": lex.separate,
+        "colour": lex.colour, "colours": lex.colours,
+        "block": "(block|block|block|cube|toy block|brick|wooden block)",
+        "blocks": "(blocks|blocks|blocks|blocks|cubes|toy blocks|bricks|wooden blocks)",
+        "bowl": "(bowl|bowl|bowl|dish)", "bowls": "(bowls|bowls|bowls|dishes)",
+        "all": "(the|all the|all of the|all|every one of the|each of the|the|the|all these|those)",
+        "each": "(each|every|each single|every single|each and every)",
+        "letters": "(letters|letters|letters|letter blocks|letter tiles|letter cubes|alphabet blocks|characters|tiles|letter pieces)",
+        "letter": "(letter|letter|letter block|letter tile|character|tile)",
+        "in": "(in|into|inside|in|into)",
+        "onto": "(on|onto|to|over to|on|to|toward|towards|across to)",
+        "it": "(it|it|that one|the thing)",
+        "them": "(them|them|them|those|these)",
+        "left": "(left side|left side|left|left-hand side|left edge|left hand side|left part of the table|left half)",
+        "right": "(right side|right side|right|right-hand side|right edge|right hand side|right part of the table|right half)",
+        "top": "(top side|top side|top|top edge|upper side|top of the table|top part|upper edge)",
+        "bottom": "(bottom side|bottom side|bottom|bottom edge|lower side|bottom of the table|bottom part|lower edge)",
+        "items": "(objects|items|things|stuff|objects on the table|items on the table|things on the table|products|goods)",
+        "box": "(box|box|carton|crate|cardboard box|container)",
+        "boxes": "(boxes|boxes|cartons|crates|containers|two boxes)",
+    }
+
+
+def place_phrase(rng: random.Random, place: str) -> str:
+    """The place as an instruction may say it (the plan always writes it the canonical way)."""
+    if rng.random() < 0.65:
+        return place
+    v, h = {"top": ["top", "upper"], "bottom": ["bottom", "lower"]}, \
+        {"left": ["left", "left-hand", "left hand"], "right": ["right", "right-hand", "right hand"]}
+    parts = place.split()
+    if parts[-1] == "corner":
+        a, b = rng.choice(v[parts[0]]), rng.choice(h[parts[1]])
+        return rng.choice([f"{a} {b} corner", f"{a}-{b} corner", f"{b} {a} corner", f"corner at the {a} {b}",
+                           f"{a} {b}"])
+    side = parts[0]
+    words = v.get(side) or h.get(side)
+    return rng.choice([f"{rng.choice(words)} {x}" for x in ["side", "edge", "part", "end", "half"]] +
+                      [f"{rng.choice(words)}"])
+
+
+def tabletop_tasks(lex: Lexicon) -> List[Task]:
+    s = tabletop_slots(lex)
+
+    def say(**kw) -> Say:
+        return Say(kw.get("vps", ()), kw.get("states", ()), kw.get("wholes", ()), dict(s, **kw.get("slots", {})))
+
+    alpha = ("(alphabetical|alphabetic|ABC|A to Z|A-Z|abc|dictionary|alphabet) order")
+    alpha_adv = ("(alphabetically|from A to Z|A to Z|from a to z|A through Z|by the alphabet|"
+                 "according to the alphabet|as in the alphabet|starting (with|from) A|the way the alphabet goes)")
+    rev = ("(reverse|reversed|backwards|backward|inverse|inverted|descending|opposite|reverse alphabetical|"
+           "backwards alphabetical|Z to A) order")
+    rev_adv = ("(from Z to A|Z to A|from z to a|Z through A|backwards through the alphabet|in reverse|starting (with|from) Z|"
+               "alphabetically but backwards|alphabetically in reverse|in the opposite order to the alphabet|"
+               "from the end of the alphabet)")
+    vowels = ("(the vowels|the vowel letters|all the vowels|every vowel|the letters that are vowels|"
+              "A, E, I, O and U|the vowel tiles|any vowels|the vowel blocks)")
+    consonants = ("(the consonants|the consonant letters|all the consonants|every consonant|"
+                  "the letters that are not vowels|the non-vowels|the letters that aren't vowels|"
+                  "the consonant tiles|the consonant blocks|every letter that is not a vowel)")
+    others = "(the other letters|the rest|the others|the remaining letters|everything else|the rest of the letters)"
+    symmetric = ("(the symmetric letters|the symmetrical letters|the letters that are symmetric|"
+                 "the letters that are symmetrical|the mirror-symmetric letters|the letters with symmetry|"
+                 "the letters with mirror symmetry|the letters that look the same mirrored|"
+                 "the letters that look the same when flipped|the letters that are the same on both sides|"
+                 "the symmetric ones|every symmetric letter|any symmetrical letter)")
+    before = ("(the letters (that come|coming) before {bound}|the letters (earlier|smaller|lower|less) than {bound}|"
+              "the letters (preceding|ahead of|prior to) {bound}|the letters alphabetically before {bound}|"
+              "every letter before {bound} in the alphabet|the letters below {bound}|any letter that comes before {bound}|"
+              "the letters up to but not including {bound})")
+    same = ("(the same|matching|identical|corresponding|their own|the matching|equal|like|the very same)")
+    other = ("(a different|another|the wrong|a non-matching|a mismatched|a contrasting|some other|an unmatching|"
+             "a differently coloured|a differently colored)")
+    cool = "(cool|cold|cool-coloured|cool-colored|cool colour|cool color|cool-toned|cooler)"
+    warm = "(warm|hot|warm-coloured|warm-colored|warm colour|warm color|warm-toned|warmer)"
+    snacks = "(snacks|snack foods|snack items|snack food|treats|munchies|nibbles|snacky things|snack packs)"
+
+    T = [
+        Task("alphabetical-order", "letters", letters_in_order(), say(
+            vps=[("ARRANGE", "{all} {letters} (in|into) " + alpha), ("ARRANGE", "{all} {letters} " + alpha_adv),
+                 ("ARRANGE", "{all} {letters} (in a row|in a line|left to right) (alphabetically|in " + alpha + ")"),
+                 ("ARRANGE", "{all} {letters} so [that] they (read|go|run) " + alpha_adv),
+                 ("PUT", "{all} {letters} in order")],
+            states=[("{all} {letters}", "ARRANGE", "(in " + alpha + "|" + alpha_adv + ")")],
+            wholes=["(alphabetize|alphabetise|alphabetically sort|alphabetically order) {all} {letters}",
+                    "(alphabetical|ABC|A to Z) order (for|with) {all} {letters}",
+                    "{all} {letters} (should|must) (be|go) in " + alpha,
+                    "(sort|order) {all} {letters} by the alphabet"])),
+        Task("reverse-alphabetical-order", "letters", letters_in_order(reverse=True), say(
+            vps=[("ARRANGE", "{all} {letters} in " + rev), ("ARRANGE", "{all} {letters} " + rev_adv),
+                 ("ARRANGE", "{all} {letters} (alphabetically|in alphabetical order) (but|only) (backwards|in reverse|reversed)")],
+            states=[("{all} {letters}", "ARRANGE", "(in " + rev + "|" + rev_adv + ")")],
+            wholes=["(reverse-alphabetize|reverse alphabetize|reverse-alphabetise) {all} {letters}",
+                    "(Z to A|reverse alphabetical|backwards alphabetical) order (for|with) {all} {letters}",
+                    "{all} {letters} in " + rev, "(flip|reverse) the alphabetical order of {all} {letters}"])),
+        Task("spell-word", "letters", tt_spell_word(lex.words), say(
+            vps=[("SPELL", "[the word] {w} (with|using|out of|from) {all} {letters}"),
+                 ("SPELL", "[the word] {w} [as (best|far|much) as you can]"),
+                 ("SPELL", "as much of [the word] {w} as (you can|possible|you are able)"),
+                 ("ARRANGE", "{all} {letters} (to spell|so they spell|so that they spell|into) [the word] {w}")],
+            wholes=["(use|take) {all} {letters} to (spell|write|form|make) [the word] {w}",
+                    "(can|could) you (spell|make|write) [the word] {w}?",
+                    "(spell|write) {w}, as much of it as you can"],
+            slots={"w": "({word}|{word}|{word}|\"{word}\"|'{word}')"})),
+        Task("spell-sport", "letters", tt_spell_sport, say(
+            vps=[("SPELL", "(a|any|some|one) sport [with {all} {letters}]"),
+                 ("SPELL", "(the name of|the word for|a word for) (a|any|some|one) sport"),
+                 ("SPELL", "(a|some|any) (sport's name|sports word|kind of sport|type of sport)")],
+            states=[("the name of a sport", "SPELL", "(with|using|from|out of) {all} {letters}")],
+            wholes=["(use|take) {all} {letters} to (spell|write|form|make) (a|some|any) sport",
+                    "(make|form|build) (a|the) word (for|that is|naming|that names) (a|some) sport",
+                    "(choose|pick|think of) a sport and (spell|write) it [out]"])),
+        Task("separate-vowels", "letters", letters_to(VOWELS, "left side"), say(
+            vps=[("SEPARATE", vowels + " (from|away from|apart from) " + others),
+                 ("MOVE", vowels + " (to|onto|over to|toward) the {left}"),
+                 ("GATHER", vowels + " (on|at) the {left}"), ("SEPARATE", vowels + " (out|off)")],
+            states=[(vowels, "MOVE", "(on|to) the {left}")],
+            wholes=["(keep|set) " + vowels + " apart from " + others, vowels + " (to|on) the {left}",
+                    "(split|pull) " + vowels + " (out|off) to the {left}"])),
+        Task("separate-consonants", "letters", letters_to([l for l in LETTERS if l not in VOWELS], "right side"), say(
+            vps=[("SEPARATE", consonants + " (from|away from|apart from) " + others),
+                 ("MOVE", consonants + " (to|onto|over to|toward) the {right}"),
+                 ("GATHER", consonants + " (on|at) the {right}"), ("SEPARATE", consonants + " (out|off)")],
+            states=[(consonants, "MOVE", "(on|to) the {right}")],
+            wholes=["(keep|set) " + consonants + " apart from " + others, consonants + " (to|on) the {right}",
+                    "(split|pull) " + consonants + " (out|off) to the {right}"])),
+        Task("symmetric-letters", "letters", letters_to(SYMMETRIC, "top side"), say(
+            vps=[("MOVE", symmetric + " (to|onto|over to|toward) the {top}"),
+                 ("GATHER", symmetric + " (on|at|along) the {top}"), ("SEPARATE", symmetric + " [out]"),
+                 ("SEPARATE", symmetric + " (from|away from) " + others)],
+            states=[(symmetric, "MOVE", "(on|to|at) the {top}")],
+            wholes=["sort " + symmetric, symmetric + " (to|on) the {top}",
+                    "(find|pick out) " + symmetric + " and (put|move) them (at|to|on) the {top}"])),
+        Task("letters-less-than", "letters", tt_less_than, say(
+            vps=[("MOVE", before + " (to|onto|over to|toward) the {bottom}"),
+                 ("GATHER", before + " (on|at|along) the {bottom}"),
+                 ("SEPARATE", before + " (to|toward) the {bottom}")],
+            states=[(before, "MOVE", "(on|to|at) the {bottom}")],
+            wholes=[before + " (to|on) the {bottom}"])),
+        Task("stack-all-blocks", "blocks-and-bowls", tt_stack_all, say(
+            vps=[("STACK", "{all} {blocks}"), ("STACK", "{all} {blocks} (on top of (each other|one another)|into (one|a single|a) (stack|tower|pile)|up)"),
+                 ("PUT", "{all} {blocks} (on top of each other|on top of one another|in (a|one) (stack|pile|tower))"),
+                 ("PUT", "{each} {block} on top of (another|the (last|previous) one|the one before)")],
+            states=[("{all} {blocks}", "STACK", "(in (one|a single) (stack|tower|pile)|on top of each other|into a tower)")],
+            wholes=["(make|build|create|form) (a|one|a single|one big|a tall) (stack|tower|pile) (of|with|out of|from|using) {all} {blocks}",
+                    "(stack|pile) (them|the blocks) [all] up", "I want (a|one) (tower|stack) of {all} {blocks}"])),
+        Task("blocks-on-place", "blocks-and-bowls", tt_all_on_place, say(
+            vps=[("MOVE", "{all} {blocks} {onto} the {p}"), ("GATHER", "{all} {blocks} (on|at|in) the {p}"),
+                 ("MOVE", "{each} {block} {onto} the {p}"), ("PUT", "{all} {blocks} (on|at|in) the {p}")],
+            states=[("{all} {blocks}", "MOVE", "(on|at|to|in) the {p}")],
+            wholes=["(every|each) {block} (to|on) the {p}", "{all} {blocks} (to|on) the {p}",
+                    "the {p} is where {all} {blocks} (should|must) go"],
+            )),
+        Task("matching-bowls", "blocks-and-bowls", tt_matching, say(
+            vps=[("PUT", "{all} {blocks} {in} the {bowls} (with|of|having|that have|in) " + same + " {colours}"),
+                 ("PUT", "{each} {block} {in} the {bowl} (with|of|that has|having) (the same|its own|a matching|an identical|the matching|its) {colour}"),
+                 ("PUT", "{each} {block} {in} the {bowl} that (matches|has the same {colour} as|is the same {colour} as) {it}"),
+                 ("PUT", "{each} {block} {in} (its|the) (matching|same-coloured|same-colored|corresponding|same colour|same color|own) {bowl}"),
+                 ("PUT", "{all} {blocks} {in} the {bowls} so [that] the {colours} match")],
+            states=[("{all} {blocks}", "PUT", "{in} the {bowls} (of|with) " + same + " {colours}"),
+                    ("{each} {block}", "PUT", "{in} the {bowl} (of|with) (its own|the same|a matching) {colour}")],
+            wholes=["(match|pair) {all} {blocks} (to|with) the {bowls} (by|according to|based on) {colour}",
+                    "(sort|group) {all} {blocks} into the {bowls} by {colour}",
+                    "(match|pair) up {all} {blocks} and {bowls} (by|of the same) {colour}",
+                    "(colour|color)-(match|sort) {all} {blocks} into the {bowls}"])),
+        Task("mismatched-bowls", "blocks-and-bowls", tt_mismatched, say(
+            vps=[("PUT", "{each} {block} {in} " + other + " {bowl}"),
+                 ("PUT", "{each} {block} {in} a {bowl} (of|with|that has|having) " + other.replace("a different", "a different").replace("(a ", "(a ") + " {colour}"),
+                 ("PUT", "{all} {blocks} {in} the {bowls} (with|of|having) (mismatched|different|non-matching|other|contrasting|unmatched|the wrong) {colours}"),
+                 ("PUT", "{each} {block} {in} a {bowl} that (does not|doesn't|does n't) match (its|their) {colour}"),
+                 ("PUT", "{each} {block} {in} a {bowl}, (but|just) not the one (of|with) (its|the same) {colour}")],
+            states=[("{each} {block}", "PUT", "{in} a {bowl} of (a different|another|the wrong) {colour}"),
+                    ("{all} {blocks}", "PUT", "{in} the {bowls} (with|of) (different|mismatched|other) {colours}")],
+            wholes=["(mismatch|mix up) {all} {blocks} and [the] {bowls}",
+                    "(no|not a single) {block} (should|may|can) (go|end up) in the {bowl} of (its own|the same) {colour}",
+                    "{all} {blocks} (go|belong) in {bowls} that don't match them"])),
+        Task("different-corners", "blocks-and-bowls", tt_corners, say(
+            vps=[("PUT", "{all} {blocks} in (different|separate|distinct|their own|individual) corners"),
+                 ("MOVE", "{each} {block} (in|into|to) (a different|a separate|a distinct|its own|an empty|another) corner"),
+                 ("MOVE", "{all} {blocks} to (the|different) corners, one (each|per corner|in each)")],
+            states=[("{each} {block}", "PUT", "in (a different|its own|a separate) corner")],
+            wholes=["(spread|distribute|scatter|split) {all} {blocks} [out] (to|across|over|among) the [four] corners",
+                    "one {block} (per|in each|for each|to a) corner",
+                    "(no|never) two {blocks} in the same corner"])),
+        Task("stack-cool-colours", "blocks-and-bowls", tt_stack_group(COOL), say(
+            vps=[("STACK", "the " + cool + " {blocks}"),
+                 ("STACK", "the {blocks} (with|of|in|that have|having) (cool|cold) {colours}"),
+                 ("STACK", "(only|just) the " + cool + " {blocks}"),
+                 ("PUT", "the " + cool + " {blocks} on top of (each other|one another)")],
+            states=[("the " + cool + " {blocks}", "STACK", "(in (a|one) (stack|tower|pile)|on top of each other)")],
+            wholes=["(make|build|form) a (stack|tower|pile) (of|with|from|out of) the " + cool + " {blocks}",
+                    "(a|one) (stack|tower) of [the] " + cool + " {blocks}"])),
+        Task("stack-warm-colours", "blocks-and-bowls", tt_stack_group(WARM), say(
+            vps=[("STACK", "the " + warm + " {blocks}"),
+                 ("STACK", "the {blocks} (with|of|in|that have|having) (warm|hot) {colours}"),
+                 ("STACK", "(only|just) the " + warm + " {blocks}"),
+                 ("PUT", "the " + warm + " {blocks} on top of (each other|one another)")],
+            states=[("the " + warm + " {blocks}", "STACK", "(in (a|one) (stack|tower|pile)|on top of each other)")],
+            wholes=["(make|build|form) a (stack|tower|pile) (of|with|from|out of) the " + warm + " {blocks}",
+                    "(a|one) (stack|tower) of [the] " + warm + " {blocks}"])),
+        Task("primary-colours-left", "blocks-and-bowls", tt_primary_left, say(
+            vps=[("MOVE", "the {blocks} (of|with|in|having|that have) primary {colours} {onto} the {left}"),
+                 ("GATHER", "the primary( |-)(coloured|colored|colour|color) {blocks} (on|at) the {left}"),
+                 ("MOVE", "the primary( |-)(coloured|colored|colour|color) {blocks} {onto} the {left}"),
+                 ("MOVE", "(every|each) {block} (of|with|in) a primary {colour} {onto} the {left}")],
+            states=[("the primary( |-)(coloured|colored|colour|color) {blocks}", "MOVE", "(on|to) the {left}")],
+            wholes=["(blocks|the blocks) (in|of|with) primary {colours} (to|on) the {left}",
+                    "(sort|separate) the primary[-](colour|color|coloured|colored) {blocks} (to|onto) the {left}"])),
+        Task("pack-brown-box", "box-packing", tt_pack_brown, say(
+            vps=[("PACK", "the brown {box}"), ("PUT", "(the {items}|everything|all the {items}|what you can) {in} the brown {box}"),
+                 ("PACK", "the brown {box} (with|using) (the {items}|everything)"),
+                 ("PACK", "(the {items}|everything|all the {items}) (in|into) the brown {box}")],
+            states=[("(the {items}|everything)", "PACK", "(in|into|inside) the brown {box}"),
+                    ("the brown {box}", "PACK", "[with the {items}]")],
+            wholes=["(fill|load|stuff) [up] the brown {box}", "everything (goes|should go) in the brown {box}",
+                    "(can|could) you (pack|fill) the brown {box}?"])),
+        Task("pack-boxes", "box-packing", tt_pack_boxes, say(
+            vps=[("PACK", "the {boxes}"), ("PUT", "(the {items}|everything|all the {items}) {in} the {boxes}"),
+                 ("PACK", "(the|both|the two|all the) {boxes} (with|using) (the {items}|everything)"),
+                 ("SEPARATE", "the {items} (between|among|across) the {boxes}")],
+            states=[("(the {items}|everything)", "PACK", "(in|into|inside) the {boxes}")],
+            wholes=["(split|divide|share|distribute|spread) the {items} (between|among|across) the [two] {boxes}",
+                    "(fill|load) [up] (the|both|the two|all the) {boxes}", "(can|could) you (pack|fill) the {boxes}?"])),
+        Task("snacks-right", "box-packing", tt_snacks_right, say(
+            vps=[("MOVE", "[all] the " + snacks + " {onto} the {right}"), ("GATHER", "[all] the " + snacks + " (on|at) the {right}"),
+                 ("PUT", "(every|each) snack (on|to) the {right}")],
+            states=[("[all] the " + snacks, "MOVE", "(on|to|at) the {right}")],
+            wholes=["[all] the " + snacks + " (to|on) the {right}", "(my|the) " + snacks + " (go|belong) on the {right}"])),
+        Task("picnic-box", "box-packing", tt_picnic, say(
+            vps=[("PACK", "[(me|us)] a picnic (box|basket|lunch|box for me)"),
+                 ("PUT", "(food|something to eat|the food|things to eat|food for a picnic|picnic food) {in} the brown {box}"),
+                 ("PACK", "(food|something to eat|the food|things to eat) for a picnic [in the brown {box}]")],
+            states=[("(a|the|my) picnic (box|basket|lunch)", "PACK", "[in the brown {box}]")],
+            wholes=["(prepare|make|get ready|put together|fix|assemble) [(me|us)] a picnic (box|basket|lunch)",
+                    "get (a|the) picnic (box|lunch|basket) ready", "(I want|I'd like|we need) a picnic [box]",
+                    "(food|something to eat) for a picnic, (please|in the brown box)"])),
+    ]
+    return T
+
+
+def grid_tasks(lex: Lexicon) -> List[Task]:
+    s = {"GO": lex.go, "TAKE": lex.take, "PUT": lex.put + ["leave", "drop", "set down", "put down"],
+         "OPEN": ["open", "open up", "unlock"],
+         "next": "(next to|beside|by|near|alongside|adjacent to|close to|right next to|beside|up against|nearby)",
+         "to": "(to|toward|towards|over to|up to|to|to)",
+         "then": "(then|and then|and after that|after that|followed by|next|and next|, then|; then)"}
+
+    def say(**kw) -> Say:
+        return Say(kw.get("vps", ()), kw.get("states", ()), kw.get("wholes", ()), dict(s, **kw.get("slots", {})))
+
+    return [
+        Task("open-doors", "grid-easy", g_open_doors, say(
+            vps=[("OPEN", "the {first} door, {then} [open] the {second} (door|one)"),
+                 ("OPEN", "the {first} door (first|to begin with), {then} the {second} door"),
+                 ("OPEN", "the {second} door (after|once) (you [have] opened|opening) the {first} door"),
+                 ("OPEN", "the {first} door before the {second} door")],
+            wholes=["first [open] the {first} door, {then} the {second} door",
+                    "the {first} door (first|to begin with), {then} the {second} (door|one)",
+                    "(open|unlock) (two|both) doors: the {first} (one|door) (first|then) the {second} (one|door)"])),
+        Task("put-next", "grid-easy", g_put_next, say(
+            vps=[("PUT", "the {object} {next} the {target}"),
+                 ("TAKE", "the {object} and (put|drop|place|leave|set) it {next} the {target}"),
+                 ("GO", "(with|carrying) the {object} {to} the {target} and (drop|leave) it there")],
+            states=[("the {object}", "PUT", "{next} the {target}")],
+            wholes=["(move|bring|carry|take) the {object} [over] {next} the {target}"])),
+        Task("go-to", "grid-easy", g_go_to, say(
+            vps=[("GO", "{to} the {object}")],
+            wholes=["(find|approach|reach|visit|locate) the {object}", "(get|go) (close to|near|next to) the {object}"])),
+        Task("pick-up", "grid-easy", g_pick_up, say(
+            vps=[("TAKE", "the {object}")],
+            wholes=["(get|go get|fetch) [me] the {object}", "I (want|need) [you to get] the {object}"])),
+        Task("locked-room", "grid-medium", g_locked_room, say(
+            vps=[("TAKE", "the {colour} key (from|in|out of) the {room} room, (unlock|open) the {colour} door (and|then) (go to|reach|get to|walk to|head to) the goal"),
+                 ("OPEN", "the [locked] {colour} door (with|using) the key (from|in) the {room} room (and|then) (go to|reach|get to) the goal"),
+                 ("GO", "{to} the goal: (the|its) key (is|lies) in the {room} room, the [locked] door is {colour}")],
+            wholes=["the goal is (behind|past|through) the [locked] {colour} door (and|;) the {colour} key is in the {room} room",
+                    "(get|reach) the goal (behind|past) the locked {colour} door (using|with) the key (from|in) the {room} room"])),
+        Task("multi-room", "grid-hard", g_multi_room, say(
+            vps=[("GO", "(through|across) (the|all the|every|each of the) rooms (to|until you (reach|get to)) the goal"),
+                 ("GO", "{to} the goal (in|at) the (last|final|far|farthest) room"),
+                 ("OPEN", "(all|every|each of) the doors (and|to) (reach|get to) the goal")],
+            wholes=["(reach|get to|find) the goal [square] (in|at) the (last|final|far) room",
+                    "(traverse|cross) the rooms to (the goal|reach the goal)"])),
+        Task("blocked-unlock-pickup", "grid-hard", g_blocked_unlock, say(
+            vps=[("TAKE", "the {object} [(from|in|behind) the locked (room|door)]"),
+                 ("OPEN", "the [locked] door and (pick up|get|grab|fetch) the {object}")],
+            wholes=["(get|fetch|bring me) the {object} (from|out of) the locked room",
+                    "the {object} is (behind|past) a locked door: (get|pick up|fetch) it"])),
+    ]
+
+
+def kitchen_tasks(lex: Lexicon) -> List[Task]:
+    s = {"BRING": lex.bring, "THROW": lex.throw, "MOVE": ["put", "place", "set", "move", "take", "carry", "bring", "leave", "drop"],
+         "det": "(the|the|the|that|my|a|the)", "me": "(me|me|me|me over|over to me|here)",
+         "want": "(I want|I'd like|I need|I would like|I could use|I'd love|can I have|could I have|may I have|I'd really like|give me|I'll have)",
+         "trash": "(trash|trash can|bin|garbage|rubbish|waste bin|wastebasket|garbage can|rubbish bin|dustbin)",
+         "thirsty": lex.thirsty, "tired": lex.tired, "healthy": lex.healthy, "drink": lex.drink, "dirty": lex.dirty,
+         "something": "(something|anything|a snack|some food|a bite|a treat|an item|a thing)"}
+
+    def say(**kw) -> Say:
+        return Say(kw.get("vps", ()), kw.get("states", ()), kw.get("wholes", ()), dict(s, **kw.get("slots", {})))
+
+    def group(concept_vps, concept_wholes, place="user"):
+        return say(vps=concept_vps, wholes=concept_wholes)
+
+    obj: Dict[str, ph.Slot] = {}  # {n}: the object as the instruction names it, set per plan
+    return [
+        Task("bring", "kitchen-unambiguous", k_bring, say(
+            vps=[("BRING", "{me} {det} {n}"), ("BRING", "{det} {n} (to me|over to me|over here|here|for me)")],
+            wholes=["{want} {det} {n}", "{det} {n}, please", "{n} please", "(where is|where's) {det} {n}? bring it (to me|here)"],
+            slots=obj)),
+        Task("bring-from", "kitchen-unambiguous", k_bring_from, say(
+            vps=[("BRING", "{me} {det} {n} (from|on|off|sitting on|that is on|that's on|off of) the {l}"),
+                 ("BRING", "{det} {n} (from|off) the {l} (to me|over to me|here)")],
+            wholes=["{want} {det} {n} (from|on|off|that is on|that's on) the {l}",
+                    "(go to|head to|check) the {l} and (bring|get|fetch) me {det} {n}",
+                    "there is (a|the) {n} on the {l}, (bring|get|fetch) it (to me|for me)"],
+            slots=obj)),
+        Task("move", "kitchen-unambiguous", k_move, say(
+            vps=[("MOVE", "{det} {n} (on|onto|to|over to|on top of|at) the {l}")],
+            states=[("{det} {n}", "MOVE", "(on|onto|at) the {l}")],
+            wholes=["{det} {n} (should go|belongs|goes|should be) (on|at) the {l}",
+                    "(the|that) {n} (to|on) the {l}"],
+            slots=obj)),
+        Task("throw-away", "kitchen-unambiguous", k_throw, say(
+            vps=[("THROW", "{det} {n}"), ("MOVE", "{det} {n} (in|into) the {trash}")],
+            states=[("{det} {n}", "THROW", "")],
+            wholes=["{det} {n} (goes|belongs|should go) in the {trash}", "(I'm|I am) (done|finished) with {det} {n}, (throw|toss) it (away|out)"],
+            slots=obj)),
+        Task("spill", "kitchen-ambiguous", k_from_group(CLEANING), group(
+            [("BRING", "{me} something to (clean|wipe|mop|soak) (it|this|that|the spill|the mess|my drink) up"),
+             ("BRING", "{me} something (for|to clean) the (spill|mess|puddle)")],
+            ["I (spilled|spilt|knocked over|tipped over|dropped|upset) my (drink|coffee|juice|water|soda|cup|glass|tea)[, (help|can you help|please help|help me clean up)]",
+             "there's a (spill|puddle|mess) [on the floor][, (help|can you help)]",
+             "(help me|can you help me) (clean|wipe|mop) up (the|this|my) (spill|mess)",
+             "(oops|whoops|oh no), (I spilled something|my drink spilled|I made a mess)",
+             "my (drink|cup|glass) (spilled|fell over|tipped over|went everywhere)"])),
+        Task("healthy", "kitchen-ambiguous", k_from_group(HEALTHY), group(
+            [("BRING", "{me} (something|a snack|some food|a bite) [(that is|that's)] {healthy}"),
+             ("BRING", "{me} (a|some) {healthy} (snack|bite|treat|food|thing to eat)")],
+            ["{want} (something|a snack|a bite|some food) {healthy}", "{want} a {healthy} (snack|bite|treat)",
+             "(something|a snack) {healthy}, please", "(I'm|I am) (on a diet|trying to eat (healthy|better|well)), (bring me|get me) (something|a snack)",
+             "(a|some) {healthy} (snack|food), please"])),
+        Task("thirsty", "kitchen-ambiguous", k_from_group(DRINKS), group(
+            [("BRING", "{me} (a|some|something to) {drink}"), ("BRING", "{me} something to (drink|sip|quench my thirst)")],
+            ["(I'm|I am|I feel|I'm so|I am really|I'm getting) {thirsty}", "{want} (a|some|a cold) {drink}",
+             "{want} something to drink", "(a|some) {drink}, please", "(I'm|I am) {thirsty}, (bring|get) me (something|a drink)"])),
+        Task("salty", "kitchen-ambiguous", k_from_group(CHIPS), group(
+            [("BRING", "{me} something (salty|savory|savoury|salted|crunchy and salty)"),
+             ("BRING", "{me} (some|a bag of) (chips|crisps)")],
+            ["{want} (something|a snack|some food) (salty|savory|savoury|salted)", "{want} (some|a bag of) (chips|crisps)",
+             "(I'm|I am) (craving|in the mood for|hungry for) (something salty|salt|chips|crisps)",
+             "(a|some) (salty|savory|savoury) snack, please"])),
+        Task("caffeine", "kitchen-ambiguous", k_from_group(CAFFEINE), group(
+            [("BRING", "{me} something (with caffeine|caffeinated|to wake me up|with a kick)"),
+             ("BRING", "{me} a (caffeinated|caffeine) (drink|beverage)")],
+            ["{want} [some] caffeine", "{want} (a|some) (caffeinated|caffeine) (drink|beverage)",
+             "(I'm|I am|I feel) {tired}[, (bring|get) me (something with caffeine|a drink with caffeine|something to wake me up)]",
+             "(I need|give me) a (caffeine fix|caffeine hit|pick-me-up|jolt)"])),
+        Task("fruit", "kitchen-ambiguous", k_from_group(["apple", "orange", "banana"]), group(
+            [("BRING", "{me} (a|some|any) (fruit|piece of fruit|fresh fruit|fruit snack)")],
+            ["{want} (a|some|any) (fruit|piece of fruit|fresh fruit)", "(some|a) fruit, please",
+             "(I'm|I am) in the mood for [some] fruit", "(something|a snack) fruity, please"])),
+        Task("soda", "kitchen-ambiguous", k_from_group(SODA), group(
+            [("BRING", "{me} a (soda|pop|soft drink|fizzy drink|carbonated drink|soda can|can of soda|soda pop|cola)")],
+            ["{want} (a|some) (soda|pop|soft drink|fizzy drink|carbonated drink|soda pop|something fizzy|something bubbly)",
+             "(a|some) (soda|pop|fizzy drink), please"])),
+        Task("energy", "kitchen-ambiguous", k_from_group(ENERGY), group(
+            [("BRING", "{me} something (to give me|for|with) (energy|a boost|fuel)"),
+             ("BRING", "{me} something (energizing|energising) [for my (workout|run|training)]")],
+            ["I need [some] energy (for|before) my (workout|run|training|exercise|game|hike|practice)",
+             "{want} (an energy boost|a boost|some fuel|some energy)[ before (my workout|the gym|my run)]",
+             "(I'm|I am) (going|heading) (to the gym|for a run|to work out|to exercise), (bring|get) me something (for energy|energizing)"])),
+        Task("clean-table", "kitchen-ambiguous", k_from_group(CLEANING, "table"), group(
+            [("BRING", "something to (wipe|clean) the table [with] (to|over to) the table"),
+             ("MOVE", "(a sponge|something to wipe with|a towel or a sponge) (on|to) the table")],
+            ["(wipe|clean|clean up|wipe down|tidy|scrub) the table", "the table (is|looks|got) {dirty}",
+             "(can|could) you (wipe|clean) (the|this) table?", "the table (needs|could use) (a wipe|cleaning|wiping)"])),
+        Task("recycle", "kitchen-ambiguous", k_from_group(CANS, "trash can"), group(
+            [("THROW", "(a|one|an empty|one of the|any|a single) (can|cans|soda can|drink can|empty can)"),
+             ("MOVE", "(a|one|an empty) can (in|into|to) the (recycling|{trash}|recycling bin)")],
+            ["(recycle|bin|trash) (a|one|an empty|any) can", "(one of the|an empty) (cans|can) (needs|has) to go",
+             "(get rid of|dispose of) (a|an empty|one) can"])),
+    ]
+
+
+# ----------------------------------------------------------------------------- saying it
+MODES = [("vp", 6), ("state", 2), ("whole", 3)]
+
+
+def instruction_for(task: Task, plan: Plan, rng: random.Random, noise: ph.Noise) -> str:
+    """One way to say what `plan` does; the values the plan copies are never garbled."""
+    say = task.say
+    slots = dict(say.slots)
+    slots.update({k: (lambda v: lambda _: v)(v) for k, v in plan.slots.items()})
+    slots.update({k: (lambda v: lambda _: v)(v) for k, v in plan.said.items()})
+    modes = [(m, w) for m, w in MODES if (m == "vp" and say.vps) or (m == "state" and say.states) or (m == "whole" and say.wholes)]
+    mode = ph.weighted(rng, modes)
+    if mode == "vp":
+        verb_slot, pattern = rng.choice(list(say.vps))
+        verb = rng.choice(list(slots[verb_slot]))
+        rest = ph.expand(pattern, rng, slots)
+        vp, ing = f"{verb} {rest}", f"{ph.inflect(verb, 'ing')} {rest}"
+        text = ph.expand(ph.weighted(rng, ph.IMPERATIVE_FRAMES), rng, {"vp": lambda _: vp, "ing": lambda _: ing})
+    elif mode == "state":
+        np_pattern, verb_slot, rest_pattern = rng.choice(list(say.states))
+        np_ = ph.expand(np_pattern, rng, slots)
+        pp = ph.inflect(rng.choice(list(slots[verb_slot])), "ed")
+        rest = ph.expand(rest_pattern, rng, slots) if rest_pattern else rng.choice(["", "now", "please"])
+        text = ph.expand(ph.weighted(rng, ph.STATE_FRAMES), rng, {"np": lambda _: np_, "pp": lambda _: pp, "rest": lambda _: rest or "now"})
+    else:
+        whole = ph.expand(rng.choice(list(say.wholes)), rng, slots)
+        text = ph.expand(ph.weighted(rng, ph.WHOLE_FRAMES), rng, {"s": lambda _: whole})
+    return ph.add_noise(text, rng, plan.copied, noise)
 
 
 def instruction_line(instruction: str) -> str:
     """The prompt's first line; the Rust prompt builder writes the same."""
-    text = instruction.strip()
+    text = " ".join(instruction.split())
     if not text.endswith((".", "?", "!")):
         text += "."
     return f"Instruction: {text}"
 
 
-def render(instruction: str, steps: List[str], rng: random.Random, fail_rate: float) -> str:
+def render(instruction: str, steps: List[Tuple[str, bool]], rng: random.Random, fail_rate: float) -> str:
+    """The plan text; besides the plan's own failed steps, any step but a find may fail once
+    and be retried word for word (a slipped grasp, a blocked move). A find that fails means
+    the object is not there: the plan itself says what comes next."""
     lines = [instruction_line(instruction)]
     n = 1
-    for s in steps:
-        if rng.random() < fail_rate:
+    for s, failed in steps:
+        if not failed and s != "done" and not s.startswith("find ") and rng.random() < fail_rate:
             lines.append(f"{n}. {s}. (failed)")
             n += 1
-        lines.append(f"{n}. {s}.")
+        lines.append(f"{n}. {s}." + (" (failed)" if failed else ""))
         n += 1
     lines.append(f"{n}. done.")
     return "\n".join(lines) + "\n"
 
 
-def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05) -> List[str]:
-    """`n_plans` plan texts, deterministic for a seed; domains weighted by `weights`."""
-    rng = random.Random(seed)
-    weights = weights or {"tabletop": 0.6, "grid": 0.2, "kitchen": 0.2}
-    names = list(weights)
+# ----------------------------------------------------------------------------- held out
+def held_out(root: Path = HELD_OUT_DIR) -> ph.HeldOut:
+    """The windows of every held-out paraphrase, each slot filled with every value the
+    simulated episodes (and this corpus) can give it."""
+    values = {
+        "place": CORNERS + SIDES,
+        "word": sorted(set(SIM_WORDS)),
+        "first": GRID_COLOURS, "second": GRID_COLOURS, "colour": GRID_COLOURS, "room": GRID_COLOURS,
+        "object": [f"{c} {k}" for c in GRID_COLOURS for k in GRID_OBJECTS],
+        "target": [f"{c} {k}" for c in GRID_COLOURS for k in GRID_OBJECTS],
+    }
+    h = ph.HeldOut()
+    if not root.exists():
+        return h
+    for f in sorted(root.glob("*.tsv")):
+        for line in f.read_text().splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            _, _, text = line.partition("\t")
+            for filled in fill_all(text, values):
+                h.add(filled)
+    return h
+
+
+def fill_all(text: str, values: Dict[str, List[str]]) -> List[str]:
+    import re
+    names = re.findall(r"\{([a-z]+)\}", text)
+    if not names:
+        return [text]
+    name = names[0]
     out = []
-    for _ in range(n_plans):
-        domain = rng.choices(names, [weights[n] for n in names])[0]
-        t = rng.choice(DOMAINS[domain])
-        phrase = rng.choice(t.paraphrases)
-        instruction, steps = t.plan(rng, phrase)
-        out.append(render(instruction, steps, rng, fail_rate))
+    for v in values.get(name, [name]):
+        out += fill_all(text.replace("{" + name + "}", v, 1), values)
     return out
 
 
+# ----------------------------------------------------------------------------- the corpus
+DOMAIN_WEIGHTS = {"tabletop": 0.5, "grid": 0.15, "kitchen": 0.35}
+
+
+@dataclass
+class Corpus:
+    plans: List[str]
+    clashes: int  # instructions drawn again because they touched the held-out set
+
+
+def build_tasks(wn: Optional[WordNet] = None) -> Dict[str, List[Task]]:
+    lex = Lexicon(wn or WordNet())
+    return {"tabletop": tabletop_tasks(lex), "grid": grid_tasks(lex), "kitchen": kitchen_tasks(lex)}
+
+
+def kitchen_name(rng: random.Random, obj: str) -> str:
+    return obj if rng.random() < 0.6 else rng.choice(KITCHEN_ALIASES.get(obj, [obj]))
+
+
+def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05,
+                    noise: ph.Noise = ph.Noise(), heldout: Optional[ph.HeldOut] = None,
+                    tasks: Optional[Dict[str, List[Task]]] = None) -> Corpus:
+    """`n_plans` plan texts, deterministic for a seed; domains weighted by `weights`."""
+    rng = random.Random(seed)
+    tasks = tasks or build_tasks()
+    heldout = heldout if heldout is not None else held_out()
+    weights = weights or DOMAIN_WEIGHTS
+    names = list(weights)
+    out, clashes = [], 0
+    for _ in range(n_plans):
+        domain = rng.choices(names, [weights[n] for n in names])[0]
+        t = rng.choice(tasks[domain])
+        plan = t.plan(rng)
+        if "place" in plan.slots:
+            plan.said["p"] = place_phrase(rng, plan.slots["place"])
+            plan.copied = [plan.said["p"]]
+        if "o" in plan.slots:
+            plan.said["n"] = kitchen_name(rng, plan.slots["o"])
+            plan.copied = []
+        for _attempt in range(50):
+            instruction = instruction_for(t, plan, rng, noise)
+            if not heldout.clashes(instruction):
+                break
+            clashes += 1
+        else:
+            raise RuntimeError(f"{t.name}: every phrasing drawn touches the held-out paraphrases")
+        out.append(render(instruction, plan.steps, rng, fail_rate))
+    return Corpus(out, clashes)
+
+
+def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05) -> List[str]:
+    return generate_corpus(n_plans, seed, weights, fail_rate).plans
+
+
+def main(argv: List[str]) -> int:
+    import argparse
+    import hashlib
+    import json
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("count", nargs="?", type=int, default=5, help="plans to print (seed 0)")
+    p.add_argument("--write", metavar="DIR", help="write corpus-train.txt and corpus-heldout.txt to DIR")
+    p.add_argument("--plans", type=int, default=0, help="training plans (with --write)")
+    p.add_argument("--heldout-plans", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=1234)
+    a = p.parse_args(argv)
+    if not a.write:
+        for text in generate(a.count, seed=0):
+            print(text)
+        return 0
+    work = Path(a.write)
+    work.mkdir(parents=True, exist_ok=True)
+    tasks = build_tasks()
+    h = held_out()
+    train = generate_corpus(a.plans, a.seed, heldout=h, tasks=tasks)
+    held = generate_corpus(a.heldout_plans, a.seed + 1, heldout=h, tasks=tasks)
+    text = "\n".join(train.plans)
+    (work / "corpus-train.txt").write_text(text)
+    (work / "corpus-heldout.txt").write_text("\n".join(held.plans))
+    info = {"train_plans": len(train.plans), "heldout_plans": len(held.plans), "seed": a.seed,
+            "corpus_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "instructions_redrawn_for_held_out_paraphrases": train.clashes}
+    (work / "corpus.json").write_text(json.dumps(info, indent=2) + "\n")
+    print(json.dumps(info))
+    return 0
+
+
 if __name__ == "__main__":
-    import sys
-    for text in generate(int(sys.argv[1]) if len(sys.argv) > 1 else 5, seed=0):
-        print(text)
+    sys.exit(main(sys.argv[1:]))

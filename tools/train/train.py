@@ -36,13 +36,9 @@ PAD = "<|pad|>"
 
 
 def stage_corpus(a):
-    work = Path(a.work)
-    work.mkdir(parents=True, exist_ok=True)
-    train = corpus.generate(a.train_plans, seed=a.seed)
-    held = corpus.generate(a.heldout_plans, seed=a.seed + 1)
-    (work / "corpus-train.txt").write_text("\n".join(train))
-    (work / "corpus-heldout.txt").write_text("\n".join(held))
-    print(f"corpus: {len(train)} training plans, {len(held)} held-out plans -> {work}")
+    corpus.main(["--write", a.work, "--plans", str(a.train_plans), "--heldout-plans",
+                 str(a.heldout_plans), "--seed", str(a.seed)])
+    print(f"corpus: {a.train_plans} training plans, {a.heldout_plans} held-out plans -> {a.work}")
 
 
 def read_plans(path: Path):
@@ -65,17 +61,44 @@ def stage_tokenizer(a):
     print(f"tokenizer: {tok.get_vocab_size()} tokens")
 
 
+class Plan(list):
+    """A plan's token ids; `prompt` of them are its instruction line, which the loss skips:
+    the model learns to write plans for instructions, not to write instructions."""
+    prompt = 0
+
+
 def encode_plans(tok, plans, eos_id):
-    return [tok.encode(p).ids + [eos_id] for p in plans]
+    out = []
+    for p in plans:
+        enc = tok.encode(p)
+        seq = Plan(enc.ids + [eos_id])
+        cut = p.index("\n") + 1  # the instruction line, with its newline
+        seq.prompt = sum(1 for (start, _end) in enc.offsets if start < cut)
+        out.append(seq)
+    return out
 
 
-def batches(seqs, batch_size, pad_id, rng, shuffle):
-    import torch
+def batch_order(seqs, batch_size, rng):
+    """Batches of plan indices for one epoch: shuffled, then sorted by length within groups of
+    50 batches so that a batch pads little, then the batches shuffled."""
     order = list(range(len(seqs)))
-    if shuffle:
-        rng.shuffle(order)
-    for i in range(0, len(order), batch_size):
-        chunk = [seqs[j] for j in order[i:i + batch_size]]
+    rng.shuffle(order)
+    group = 50 * batch_size
+    out = []
+    for g in range(0, len(order), group):
+        chunk = sorted(order[g:g + group], key=lambda i: len(seqs[i]))
+        out += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def batches(seqs, batch_size, pad_id, rng, shuffle, order=None):
+    import torch
+    if order is None:
+        idx = list(range(len(seqs)))
+        order = [idx[i:i + batch_size] for i in range(0, len(idx), batch_size)]
+    for batch in order:
+        chunk = [seqs[j] for j in batch]
         width = max(len(s) for s in chunk)
         ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(chunk), width), dtype=torch.long)
@@ -83,6 +106,8 @@ def batches(seqs, batch_size, pad_id, rng, shuffle):
             ids[r, :len(s)] = torch.tensor(s)
             mask[r, :len(s)] = 1
         labels = ids.masked_fill(mask == 0, -100)
+        for r, s in enumerate(chunk):
+            labels[r, :getattr(s, "prompt", 0)] = -100
         yield ids, mask, labels
 
 
@@ -130,13 +155,38 @@ def stage_model(a):
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {params / 1e6:.2f}M parameters, {len(train)} plans, device {device}")
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
-    steps_total = a.epochs * math.ceil(len(train) / a.batch)
+    per_epoch = math.ceil(len(train) / a.batch)
+    steps_total = a.epochs * per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 200) * max(0.05, 1 - s / steps_total))
-    rng = random.Random(a.seed)
-    step, t0 = 0, time.time()
-    for epoch in range(a.epochs):
-        for ids, mask, labels in batches(train, a.batch, pad_id, rng, True):
+    # Checkpoints: every `--checkpoint-minutes` and at every epoch's end, so that a long CPU
+    # run can stop and go on (`--resume`) with the same result as one run.
+    ckpt = work / "checkpoint.pt"
+    step, spent = 0, 0.0
+    if a.resume and ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        torch.set_rng_state(state["torch_rng"])
+        step, spent = state["step"], state["seconds"]
+        print(f"resumed at step {step}/{steps_total} ({spent:.0f}s spent before)")
+    elif ckpt.exists():
+        ckpt.unlink()
+
+    def save():
+        tmp = ckpt.with_suffix(".tmp")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "torch_rng": torch.get_rng_state(), "step": step,
+                    "seconds": spent + time.time() - t0}, tmp)
+        tmp.replace(ckpt)
+
+    t0 = time.time()
+    last_save = t0
+    for epoch in range(step // per_epoch, a.epochs):
+        order = batch_order(train, a.batch, random.Random(a.seed * 1000 + epoch))
+        skip = step - epoch * per_epoch
+        for ids, mask, labels in batches(train, a.batch, pad_id, None, False, order[skip:]):
             ids, mask, labels = ids.to(device), mask.to(device), labels.to(device)
             loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             loss.backward()
@@ -147,8 +197,12 @@ def stage_model(a):
             step += 1
             if step % 200 == 0:
                 print(f"  epoch {epoch} step {step}/{steps_total} loss {loss.item():.4f} "
-                      f"({time.time() - t0:.0f}s)", flush=True)
-        print(f"epoch {epoch}: held-out loss {evaluate(model, held, pad_id, device):.4f} nats/token")
+                      f"({spent + time.time() - t0:.0f}s)", flush=True)
+            if time.time() - last_save > 60 * a.checkpoint_minutes:
+                save()
+                last_save = time.time()
+        save()
+        print(f"epoch {epoch}: held-out loss {evaluate(model, held, pad_id, device):.4f} nats/token", flush=True)
     heldout = evaluate(model, held, pad_id, device)
     model.to("cpu").save_pretrained(work / "hf")
     report = {
@@ -156,9 +210,13 @@ def stage_model(a):
         "heldout_loss_nats_per_token": round(heldout, 4),
         "heldout_perplexity": round(math.exp(heldout), 4), "epochs": a.epochs,
         "batch": a.batch, "lr": a.lr, "seed": a.seed, "device": device,
-        "train_seconds": round(time.time() - t0, 1), "vocab_size": tok.get_vocab_size(),
+        "train_seconds": round(spent + time.time() - t0, 1), "vocab_size": tok.get_vocab_size(),
         "layers": a.layers, "heads": a.heads, "embd": a.embd, "context": a.context,
+        "threads": torch.get_num_threads(),
     }
+    info = work / "corpus.json"
+    if info.exists():
+        report["corpus"] = json.loads(info.read_text())
     (work / "hf" / "training.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
@@ -171,7 +229,7 @@ def stage_export(a):
     work, out = Path(a.work), Path(a.out)
     onnx_dir = work / "onnx"
     main_export(str(work / "hf"), output=str(onnx_dir), task="text-generation-with-past",
-                opset=18, device="cpu")
+                opset=18, device="cpu", library_name="transformers")
     out.mkdir(parents=True, exist_ok=True)
     for name in ["model.onnx", "config.json", "tokenizer.json"]:
         shutil.copy(onnx_dir / name if (onnx_dir / name).exists() else work / "hf" / name,
@@ -201,6 +259,8 @@ def main():
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--resume", action="store_true", help="go on from WORK/checkpoint.pt (model stage)")
+    p.add_argument("--checkpoint-minutes", type=float, default=10)
     a = p.parse_args()
     stages = ["corpus", "tokenizer", "model", "export"] if a.stage == "all" else [a.stage]
     for s in stages:
