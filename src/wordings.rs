@@ -51,6 +51,7 @@ pub fn load(path: &Path, tasks: &dyn TaskLookup) -> Result<Vec<Wording>, Wording
 /// Parse a wordings file's text; `path` names it in errors.
 pub fn parse(text: &str, path: &Path, tasks: &dyn TaskLookup) -> Result<Vec<Wording>, WordingError> {
     let mut out = Vec::new();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let fail = |reason: String| WordingError::Line { path: path.to_path_buf(), line, reason };
@@ -62,6 +63,9 @@ pub fn parse(text: &str, path: &Path, tasks: &dyn TaskLookup) -> Result<Vec<Word
             return Err(fail(format!("no tab in {trimmed:?}: write the task id, a tab, then the instruction")));
         };
         let (task, instruction) = (task.trim(), instruction.trim());
+        if instruction.contains('\t') {
+            return Err(fail("more than one tab: write the task id, one tab, then the instruction".into()));
+        }
         if task.is_empty() {
             return Err(fail("the task id before the tab is empty".into()));
         }
@@ -119,6 +123,10 @@ mod tests {
         assert_eq!(err("blocks-on-place\tspell {word}\n"), "w.tsv:1: {word} is not a slot of this task (its slots: {place}) (task blocks-on-place)");
         assert_eq!(err("blocks-on-place\tto the {place\n"), "w.tsv:1: a '{' without its '}': write a slot as {name} (task blocks-on-place)");
         assert_eq!(err("\tput\n"), "w.tsv:1: the task id before the tab is empty");
+        assert_eq!(err("matching-bowls\tput them\tin bowls\n"), "w.tsv:1: more than one tab: write the task id, one tab, then the instruction");
+        // A byte-order mark and Windows line ends are read past.
+        let w = parse("\u{feff}matching-bowls\tput them in bowls\r\n", Path::new("w.tsv"), &Two).unwrap();
+        assert_eq!(w[0].text, "put them in bowls");
         assert!(err("# only comments\n").contains("holds no instructions"));
         assert!(err(&format!("matching-bowls\t{}\n", "x".repeat(MAX_INSTRUCTION_CHARS + 1))).contains("longer than"));
     }
