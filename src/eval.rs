@@ -594,17 +594,36 @@ pub fn tables(records: &[EpisodeRecord], methods: &[Method]) -> String {
     let mut out = String::new();
     let columns = columns(records, methods);
     header(&mut out, "split / family", &columns);
+    let cell = |out: &mut String, successes: usize, episodes: usize| {
+        let pct = if episodes == 0 { 0.0 } else { 100.0 * successes as f64 / episodes as f64 };
+        let _ = write!(out, " {pct:.0}% ({successes}/{episodes}) |");
+    };
     // One line per row: success_rates gives each row's cells in column order.
-    for row in success_rates(records, methods).chunks(columns.len().max(1)) {
+    let rates = success_rates(records, methods);
+    let rows: Vec<&[SuccessRate]> = rates.chunks(columns.len().max(1)).collect();
+    for row in &rows {
         let _ = write!(out, "| {} |", row[0].row);
-        for r in row {
-            let pct = if r.episodes == 0 { 0.0 } else { 100.0 * r.successes as f64 / r.episodes as f64 };
-            let _ = write!(out, " {pct:.0}% ({}/{}) |", r.successes, r.episodes);
+        for r in row.iter() {
+            cell(&mut out, r.successes, r.episodes);
         }
         let _ = writeln!(out);
     }
-    let _ = writeln!(out);
+    // With other wordings, a total over the rows (the kitchen's planning and execution apart).
     let reworded = columns.iter().any(|c| c.1 == WordingKind::Reworded);
+    if reworded && rows.len() > 1 {
+        for kind in ["", PLANNING, EXECUTION] {
+            let of_kind: Vec<&&[SuccessRate]> = rows.iter().filter(|r| if kind.is_empty() { !r[0].row.ends_with(PLANNING) && !r[0].row.ends_with(EXECUTION) } else { r[0].row.ends_with(kind) }).collect();
+            if of_kind.is_empty() {
+                continue;
+            }
+            let _ = write!(out, "| **all{}{kind}** |", if kind.is_empty() { "" } else { ", " });
+            for c in 0..columns.len() {
+                cell(&mut out, of_kind.iter().map(|r| r[c].successes).sum(), of_kind.iter().map(|r| r[c].episodes).sum());
+            }
+            let _ = writeln!(out);
+        }
+    }
+    let _ = writeln!(out);
     let _ = writeln!(out, "| method | LM tokens per plan (mean) | wall time per episode (s, mean) | simulated time per episode (s, mean) |");
     let _ = writeln!(out, "|---|---:|---:|---:|");
     for c in &columns {
