@@ -117,6 +117,16 @@ pub enum PlanEnd {
     StepLimit,
     /// No admissible skill could be decoded at this step.
     NoSkill,
+    /// The plan text filled the language model's context: no room for another step.
+    ContextFull,
+}
+
+impl PlanError {
+    /// Whether the error is the language model's context running out (which ends a plan,
+    /// rather than being a fault).
+    fn is_context_full(&self) -> bool {
+        matches!(self, PlanError::Decode(DecodeError::Lm(LmError::ContextFull { .. })))
+    }
 }
 
 /// Where a plan's time went.
@@ -246,7 +256,13 @@ impl PlanSession<'_> {
         };
         let lm = &self.planner.lm;
         let (t0, lm0, passes0) = (Instant::now(), lm.forward_time(), lm.stats().forward_passes);
-        let next = self.planner.next_skill(cursor.cache, &cursor.logits, state, self.method, &mut self.timing)?;
+        let next = match self.planner.next_skill(cursor.cache, &cursor.logits, state, self.method, &mut self.timing) {
+            Err(e) if e.is_context_full() => {
+                self.end = Some(PlanEnd::ContextFull);
+                return Ok(None);
+            }
+            other => other?,
+        };
         let lm = &self.planner.lm;
         self.timing.choosing += t0.elapsed();
         self.timing.choosing_lm += lm.forward_time() - lm0;
@@ -281,7 +297,13 @@ impl PlanSession<'_> {
         // Close this step and open the next, on top of the cache of what was decoded.
         let ending = step_end(index + 1, failed);
         let feed = self.planner.lm.encode(&format!("{}{ending}", decoded.pending))?;
-        let (out, cache) = self.planner.lm.forward(decoded.cache, &feed, Purpose::Prompt)?;
+        let (out, cache) = match self.planner.lm.forward(decoded.cache, &feed, Purpose::Prompt).map_err(PlanError::from) {
+            Err(e) if e.is_context_full() => {
+                self.end = Some(PlanEnd::ContextFull);
+                return Ok(());
+            }
+            other => other?,
+        };
         self.cursor = Some(Cursor { cache, logits: out.last(0).to_vec() });
         self.text.push_str(&ending);
         Ok(())

@@ -196,3 +196,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_plan_that_fills_the_models_context_ends_rather_than_failing() {
+    // Five block-bowl pairs need five steps of about 14 tokens each; a context of 75 tokens
+    // holds the prompt and three or four of them. The plan ends there, with what it has.
+    let scene = grounded::setup::load_scene(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/scenes/ten-objects.json")).unwrap();
+    for method in [Method::Llm, Method::GdGreedy, Method::GdBeam] {
+        let mut lm = LanguageModel::load(&default_model_dir(), 1).unwrap();
+        lm.limit_context(75);
+        let mut planner = Planner::tabletop(lm, DecodeConfig { max_skill_tokens: 14, ..DecodeConfig::default() });
+        let plan = planner.plan("put the blocks in the bowls with matching colours", &scene, method).unwrap_or_else(|e| panic!("{method}: {e}"));
+        assert_eq!(plan.end, grounded::planner::PlanEnd::ContextFull, "{method}: {:?}", plan.steps.iter().map(|s| &s.skill).collect::<Vec<_>>());
+        assert!(plan.steps.len() >= 2, "{method}: {} steps", plan.steps.len());
+    }
+}

@@ -168,6 +168,12 @@ impl LanguageModel {
         &self.spec
     }
 
+    /// Hold texts to at most `tokens` positions, fewer than the model's own context (to
+    /// bound a plan's cost, or to test what happens when a plan fills the context).
+    pub fn limit_context(&mut self, tokens: usize) {
+        self.spec.max_positions = Some(self.spec.max_positions.map_or(tokens, |m| m.min(tokens)));
+    }
+
     pub fn stats(&self) -> TokenStats {
         self.stats
     }

@@ -71,11 +71,15 @@ pub fn handle_instruction(session: &zenoh::Session, keys: &RobotKeys, planner: &
             let status = match (&abort, &result.end) {
                 (Some(_), _) => PlanStatus::Aborted,
                 (None, PlanEnd::Done) => PlanStatus::Done,
-                (None, PlanEnd::StepLimit) => PlanStatus::StepLimit,
+                (None, PlanEnd::StepLimit | PlanEnd::ContextFull) => PlanStatus::StepLimit,
                 (None, PlanEnd::NoSkill) => PlanStatus::Aborted,
             };
             let mut m = progress(&id, result.steps.len(), status);
-            m.reason = abort.or_else(|| (result.end == PlanEnd::NoSkill).then(|| "no admissible skill could be decoded".to_string()));
+            m.reason = abort.or_else(|| match result.end {
+                PlanEnd::NoSkill => Some("no admissible skill could be decoded".to_string()),
+                PlanEnd::ContextFull => Some("the plan filled the language model's context".to_string()),
+                PlanEnd::Done | PlanEnd::StepLimit => None,
+            });
             m.plan = result.text;
             m
         }
