@@ -503,6 +503,27 @@ def tabletop_tasks(lex: Lexicon) -> List[Task]:
     warm = "(warm|hot|warm-coloured|warm-colored|warm colour|warm color|warm-toned|warmer)"
     snacks = "(snacks|snack foods|snack items|snack food|treats|munchies|nibbles|snacky things|snack packs)"
 
+    def separate(group: str, side: str) -> Say:
+        """Letters of a group apart from the others, on a side."""
+        return say(
+            vps=[("SEPARATE", group + " (from|away from|apart from) " + others),
+                 ("MOVE", group + " (to|onto|over to|toward) the " + side),
+                 ("GATHER", group + " (on|at) the " + side), ("SEPARATE", group + " (out|off)")],
+            states=[(group, "MOVE", "(on|to) the " + side)],
+            wholes=["(keep|set) " + group + " apart from " + others, group + " (to|on) the " + side,
+                    "(split|pull) " + group + " (out|off) to the " + side])
+
+    def stack_only(adjective: str, temperature: str) -> Say:
+        """A stack of the blocks of some colours only (cool, warm)."""
+        return say(
+            vps=[("STACK", "the " + adjective + " {blocks}"),
+                 ("STACK", "the {blocks} (with|of|in|that have|having) " + temperature + " {colours}"),
+                 ("STACK", "(only|just) the " + adjective + " {blocks}"),
+                 ("PUT", "the " + adjective + " {blocks} on top of (each other|one another)")],
+            states=[("the " + adjective + " {blocks}", "STACK", "(in (a|one) (stack|tower|pile)|on top of each other)")],
+            wholes=["(make|build|form) a (stack|tower|pile) (of|with|from|out of) the " + adjective + " {blocks}",
+                    "(a|one) (stack|tower) of [the] " + adjective + " {blocks}"])
+
     T = [
         Task("alphabetical-order", "letters", letters_in_order(), say(
             vps=[("ARRANGE", "{all} {letters} (in|into) " + alpha), ("ARRANGE", "{all} {letters} " + alpha_adv),
@@ -538,20 +559,9 @@ def tabletop_tasks(lex: Lexicon) -> List[Task]:
             wholes=["(use|take) {all} {letters} to (spell|write|form|make) (a|some|any) sport",
                     "(make|form|build) (a|the) word (for|that is|naming|that names) (a|some) sport",
                     "(choose|pick|think of) a sport and (spell|write) it [out]"])),
-        Task("separate-vowels", "letters", letters_to(VOWELS, "left side"), say(
-            vps=[("SEPARATE", vowels + " (from|away from|apart from) " + others),
-                 ("MOVE", vowels + " (to|onto|over to|toward) the {left}"),
-                 ("GATHER", vowels + " (on|at) the {left}"), ("SEPARATE", vowels + " (out|off)")],
-            states=[(vowels, "MOVE", "(on|to) the {left}")],
-            wholes=["(keep|set) " + vowels + " apart from " + others, vowels + " (to|on) the {left}",
-                    "(split|pull) " + vowels + " (out|off) to the {left}"])),
-        Task("separate-consonants", "letters", letters_to([l for l in LETTERS if l not in VOWELS], "right side"), say(
-            vps=[("SEPARATE", consonants + " (from|away from|apart from) " + others),
-                 ("MOVE", consonants + " (to|onto|over to|toward) the {right}"),
-                 ("GATHER", consonants + " (on|at) the {right}"), ("SEPARATE", consonants + " (out|off)")],
-            states=[(consonants, "MOVE", "(on|to) the {right}")],
-            wholes=["(keep|set) " + consonants + " apart from " + others, consonants + " (to|on) the {right}",
-                    "(split|pull) " + consonants + " (out|off) to the {right}"])),
+        Task("separate-vowels", "letters", letters_to(VOWELS, "left side"), separate(vowels, "{left}")),
+        Task("separate-consonants", "letters", letters_to([l for l in LETTERS if l not in VOWELS], "right side"),
+             separate(consonants, "{right}")),
         Task("symmetric-letters", "letters", letters_to(SYMMETRIC, "top side"), say(
             vps=[("MOVE", symmetric + " (to|onto|over to|toward) the {top}"),
                  ("GATHER", symmetric + " (on|at|along) the {top}"), ("SEPARATE", symmetric + " [out]"),
@@ -593,7 +603,7 @@ def tabletop_tasks(lex: Lexicon) -> List[Task]:
                     "(colour|color)-(match|sort) {all} {blocks} into the {bowls}"])),
         Task("mismatched-bowls", "blocks-and-bowls", tt_mismatched, say(
             vps=[("PUT", "{each} {block} {in} " + other + " {bowl}"),
-                 ("PUT", "{each} {block} {in} a {bowl} (of|with|that has|having) " + other.replace("a different", "a different").replace("(a ", "(a ") + " {colour}"),
+                 ("PUT", "{each} {block} {in} a {bowl} (of|with|that has|having) " + other + " {colour}"),
                  ("PUT", "{all} {blocks} {in} the {bowls} (with|of|having) (mismatched|different|non-matching|other|contrasting|unmatched|the wrong) {colours}"),
                  ("PUT", "{each} {block} {in} a {bowl} that (does not|doesn't|does n't) match (its|their) {colour}"),
                  ("PUT", "{each} {block} {in} a {bowl}, (but|just) not the one (of|with) (its|the same) {colour}")],
@@ -610,22 +620,8 @@ def tabletop_tasks(lex: Lexicon) -> List[Task]:
             wholes=["(spread|distribute|scatter|split) {all} {blocks} [out] (to|across|over|among) the [four] corners",
                     "one {block} (per|in each|for each|to a) corner",
                     "(no|never) two {blocks} in the same corner"])),
-        Task("stack-cool-colours", "blocks-and-bowls", tt_stack_group(COOL), say(
-            vps=[("STACK", "the " + cool + " {blocks}"),
-                 ("STACK", "the {blocks} (with|of|in|that have|having) (cool|cold) {colours}"),
-                 ("STACK", "(only|just) the " + cool + " {blocks}"),
-                 ("PUT", "the " + cool + " {blocks} on top of (each other|one another)")],
-            states=[("the " + cool + " {blocks}", "STACK", "(in (a|one) (stack|tower|pile)|on top of each other)")],
-            wholes=["(make|build|form) a (stack|tower|pile) (of|with|from|out of) the " + cool + " {blocks}",
-                    "(a|one) (stack|tower) of [the] " + cool + " {blocks}"])),
-        Task("stack-warm-colours", "blocks-and-bowls", tt_stack_group(WARM), say(
-            vps=[("STACK", "the " + warm + " {blocks}"),
-                 ("STACK", "the {blocks} (with|of|in|that have|having) (warm|hot) {colours}"),
-                 ("STACK", "(only|just) the " + warm + " {blocks}"),
-                 ("PUT", "the " + warm + " {blocks} on top of (each other|one another)")],
-            states=[("the " + warm + " {blocks}", "STACK", "(in (a|one) (stack|tower|pile)|on top of each other)")],
-            wholes=["(make|build|form) a (stack|tower|pile) (of|with|from|out of) the " + warm + " {blocks}",
-                    "(a|one) (stack|tower) of [the] " + warm + " {blocks}"])),
+        Task("stack-cool-colours", "blocks-and-bowls", tt_stack_group(COOL), stack_only(cool, "(cool|cold)")),
+        Task("stack-warm-colours", "blocks-and-bowls", tt_stack_group(WARM), stack_only(warm, "(warm|hot)")),
         Task("primary-colours-left", "blocks-and-bowls", tt_primary_left, say(
             vps=[("MOVE", "the {blocks} (of|with|in|having|that have) primary {colours} {onto} the {left}"),
                  ("GATHER", "the primary( |-)(coloured|colored|colour|color) {blocks} (on|at) the {left}"),
