@@ -183,7 +183,11 @@ def stage_model(a):
 
     t0 = time.time()
     last_save = t0
+    if a.max_steps and step >= a.max_steps:
+        print(f"the checkpoint is at step {step}, --max-steps {a.max_steps}: nothing to train")
     for epoch in range(step // per_epoch, a.epochs):
+        if a.max_steps and step >= a.max_steps:
+            break
         order = batch_order(train, a.batch, random.Random(a.seed * 1000 + epoch))
         skip = step - epoch * per_epoch
         for ids, mask, labels in batches(train, a.batch, pad_id, None, False, order[skip:]):
@@ -201,7 +205,12 @@ def stage_model(a):
             if time.time() - last_save > 60 * a.checkpoint_minutes:
                 save()
                 last_save = time.time()
+            if a.max_steps and step >= a.max_steps:
+                break
         save()
+        if a.max_steps and step >= a.max_steps:
+            print(f"stopped at step {step} of {steps_total} (--max-steps)", flush=True)
+            break
         print(f"epoch {epoch}: held-out loss {evaluate(model, held, pad_id, device):.4f} nats/token", flush=True)
     heldout = evaluate(model, held, pad_id, device)
     model.to("cpu").save_pretrained(work / "hf")
@@ -209,6 +218,7 @@ def stage_model(a):
         "parameters": params, "train_plans": len(train), "heldout_plans": len(held),
         "heldout_loss_nats_per_token": round(heldout, 4),
         "heldout_perplexity": round(math.exp(heldout), 4), "epochs": a.epochs,
+        "steps": step, "schedule_steps": steps_total,
         "batch": a.batch, "lr": a.lr, "seed": a.seed, "device": device,
         "train_seconds": round(spent + time.time() - t0, 1), "vocab_size": tok.get_vocab_size(),
         "layers": a.layers, "heads": a.heads, "embd": a.embd, "context": a.context,
@@ -261,6 +271,10 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--resume", action="store_true", help="go on from WORK/checkpoint.pt (model stage)")
     p.add_argument("--checkpoint-minutes", type=float, default=10)
+    p.add_argument("--max-steps", type=int, default=0,
+                   help="stop after this many optimiser steps of the schedule (0: train every epoch); "
+                        "the learning-rate schedule stays the full run's, so `--resume` without it goes on "
+                        "to the same result as one run")
     a = p.parse_args()
     stages = ["corpus", "tokenizer", "model", "export"] if a.stage == "all" else [a.stage]
     for s in stages:
