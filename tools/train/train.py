@@ -150,7 +150,7 @@ def stage_model(a):
     model = GPT2LMHeadModel(cfg)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(a.threads or os.cpu_count() or 1)
     model.to(device)
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {params / 1e6:.2f}M parameters, {len(train)} plans, device {device}")
@@ -271,6 +271,8 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--resume", action="store_true", help="go on from WORK/checkpoint.pt (model stage)")
     p.add_argument("--checkpoint-minutes", type=float, default=10)
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads for training (0: one per core); results differ only in floating-point order")
     p.add_argument("--max-steps", type=int, default=0,
                    help="stop after this many optimiser steps of the schedule (0: train every epoch); "
                         "the learning-rate schedule stays the full run's, so `--resume` without it goes on "
