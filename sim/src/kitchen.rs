@@ -331,13 +331,13 @@ pub fn judge(episode: &KitchenEpisode, world: &KitchenWorld) -> Result<(), Strin
     if world.objects.iter().any(|o| t.wanted.accepts(&o.name) && o.place == Place::At(t.to)) {
         return Ok(());
     }
-    let what = match t.wanted {
-        Wanted::Object(o) => format!("the {o}"),
-        Wanted::Any(_) => format!("none of {}", t.wanted.objects().join(", ")),
+    let missing = match t.wanted {
+        Wanted::Object(o) => format!("the {o} is not at the {}", t.to),
+        Wanted::Any(_) => format!("none of {} is at the {}", t.wanted.objects().join(", "), t.to),
     };
     match &world.view.holding {
         Some(h) if t.wanted.accepts(h) => Err(format!("the {h} is still held, not put down at the {}", t.to)),
-        _ => Err(format!("{what} is not at the {}", t.to)),
+        _ => Err(missing),
     }
 }
 
