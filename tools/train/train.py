@@ -183,10 +183,11 @@ def stage_model(a):
 
     t0 = time.time()
     last_save = t0
-    if a.max_steps and step >= a.max_steps:
-        print(f"the checkpoint is at step {step}, --max-steps {a.max_steps}: nothing to train")
+    last = min(a.max_steps, steps_total) if a.max_steps else steps_total
+    if step >= last:
+        print(f"the checkpoint is at step {step}, the run ends at {last}: nothing to train")
     for epoch in range(step // per_epoch, a.epochs):
-        if a.max_steps and step >= a.max_steps:
+        if step >= last:
             break
         order = batch_order(train, a.batch, random.Random(a.seed * 1000 + epoch))
         skip = step - epoch * per_epoch
@@ -205,10 +206,10 @@ def stage_model(a):
             if time.time() - last_save > 60 * a.checkpoint_minutes:
                 save()
                 last_save = time.time()
-            if a.max_steps and step >= a.max_steps:
+            if step >= last:
                 break
         save()
-        if a.max_steps and step >= a.max_steps:
+        if step < steps_total and step >= last:
             print(f"stopped at step {step} of {steps_total} (--max-steps)", flush=True)
             break
         print(f"epoch {epoch}: held-out loss {evaluate(model, held, pad_id, device):.4f} nats/token", flush=True)
@@ -253,6 +254,17 @@ def stage_export(a):
     print(f"export: {out} holds {size / 1e6:.1f} MB")
 
 
+def count(text):
+    """A whole number of at least 0, for --threads and --max-steps."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 0")
+    return n
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("stage", choices=["corpus", "tokenizer", "model", "export", "all"])
@@ -271,9 +283,9 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--resume", action="store_true", help="go on from WORK/checkpoint.pt (model stage)")
     p.add_argument("--checkpoint-minutes", type=float, default=10)
-    p.add_argument("--threads", type=int, default=0,
+    p.add_argument("--threads", type=count, default=0,
                    help="CPU threads for training (0: one per core); results differ only in floating-point order")
-    p.add_argument("--max-steps", type=int, default=0,
+    p.add_argument("--max-steps", type=count, default=0,
                    help="stop after this many optimiser steps of the schedule (0: train every epoch); "
                         "the learning-rate schedule stays the full run's, so `--resume` without it goes on "
                         "to the same result as one run")
