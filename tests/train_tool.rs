@@ -1,0 +1,47 @@
+//! tools/train/train.py's command line, checked without torch: argument parsing happens
+//! before any stage imports it, so a bad value is refused at once, with the reason, and never
+//! after a corpus has been written or an hour of training spent.
+
+use std::process::{Command, Output};
+
+fn train_py(args: &[&str]) -> Output {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/train/train.py");
+    match Command::new("python3").arg(script).args(args).output() {
+        Ok(out) => out,
+        Err(e) => panic!("python3 is needed to run {script}: {e}"),
+    }
+}
+
+fn refused_with(args: &[&str], reason: &str) {
+    let out = train_py(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?} should be refused as a usage error: {stderr}");
+    assert!(stderr.contains(reason), "{args:?}: expected {reason:?} in: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?} started a stage: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn negative_or_non_numeric_counts_are_refused_with_the_reason() {
+    refused_with(&["model", "--threads", "-1"], "--threads: '-1' is not a whole number of at least 0");
+    refused_with(&["model", "--threads", "two"], "--threads: 'two' is not a whole number of at least 0");
+    refused_with(&["model", "--max-steps", "-5"], "--max-steps: '-5' is not a whole number of at least 0");
+    refused_with(&["model", "--max-steps", "1.5"], "--max-steps: '1.5' is not a whole number of at least 0");
+}
+
+#[test]
+fn an_unknown_stage_is_refused_naming_the_stages() {
+    refused_with(&["train"], "invalid choice: 'train'");
+    for stage in ["corpus", "tokenizer", "model", "export", "all"] {
+        refused_with(&["train"], stage);
+    }
+}
+
+#[test]
+fn help_names_the_stages_and_the_resume_path() {
+    let out = train_py(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["corpus", "tokenizer", "model", "export", "--resume", "--max-steps", "--threads"] {
+        assert!(text.contains(needle), "--help does not mention {needle}: {text}");
+    }
+}
