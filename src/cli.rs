@@ -71,7 +71,7 @@ pub enum Command {
     Plan(PlanArgs),
     /// Evaluate methods on every task of a domain (tabletop templates, grid levels with
     /// --domain grid, kitchen instructions with --domain kitchen), closed-loop in simulation,
-    /// and print PAPER.md-shaped tables of success rates.
+    /// and print tables of success rates shaped like the paper's (docs/method.md).
     #[command(after_help = EVAL_EXAMPLES)]
     Eval(EvalArgs),
     /// Measure decoder overhead, plan latency and LM tokens per plan for every method, and
@@ -125,7 +125,7 @@ pub struct ConfigArgs {
     pub json: bool,
 }
 
-/// The domains of PAPER.md.
+/// The domains (docs/method.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum DomainArg {
     /// Tabletop rearrangement in rapier3d physics (20 task templates).

@@ -32,7 +32,7 @@ impl SkillSpace for AnyDomainSkills {
 }
 
 /// The state as the SayCan baseline sees it: in the kitchen its detector is thresholded
-/// ("object detected or not", PAPER.md), so a partly hidden object is not seen at all;
+/// ("object detected or not", docs/method.md), so a partly hidden object is not seen at all;
 /// elsewhere the state itself.
 pub fn saycan_view(state: &Observation) -> std::borrow::Cow<'_, Observation> {
     match &state.kitchen {

@@ -1,5 +1,5 @@
 //! `grounded eval`: every task template, N episodes per method, closed-loop in the physics
-//! simulation, success judged on ground truth; tables in the shape of PAPER.md's.
+//! simulation, success judged on ground truth; tables in the shape of the paper's.
 //!
 //! Reproducible: episode `i` of a task uses scene seed `seed * 1000 + i` for every method,
 //! every episode is deterministic (scene, physics, decoding), and results are ordered by
@@ -41,7 +41,7 @@ impl EvalTask {
         }
     }
 
-    /// The row of PAPER.md's table the task counts in.
+    /// The row of the paper's table the task counts in.
     pub fn row(&self) -> &'static str {
         match self {
             EvalTask::Tabletop(t) => t.row().label(),
@@ -120,7 +120,7 @@ impl std::fmt::Display for WordingKind {
     }
 }
 
-/// The rows of the tables, in PAPER.md's order; a kitchen split has two (planning success,
+/// The rows of the tables, in the paper's order; a kitchen split has two (planning success,
 /// execution success).
 fn row_order() -> Vec<String> {
     let kitchen = KitchenSplit::ALL.iter().flat_map(|s| [format!("{} {PLANNING}", s.label()), format!("{} {EXECUTION}", s.label())]);
@@ -587,7 +587,7 @@ fn header(out: &mut String, first: &str, columns: &[(Method, WordingKind)]) {
     let _ = writeln!(out, "|---|{}", "---:|".repeat(columns.len()));
 }
 
-/// PAPER.md-shaped Markdown tables of success rates, tokens and time; with other wordings
+/// Markdown tables of success rates, tokens and time, shaped like the paper's (docs/method.md); with other wordings
 /// (`--instructions`), each method's template and reworded success side by side.
 pub fn tables(records: &[EpisodeRecord], methods: &[Method]) -> String {
     use std::fmt::Write;
@@ -685,7 +685,7 @@ pub fn per_wording(records: &[EpisodeRecord], methods: &[Method], wordings: &[Wo
     out
 }
 
-/// One cell of the success table: a row of PAPER.md's table, a method and a wording.
+/// One cell of the success table: a row of the paper's table, a method and a wording.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SuccessRate {
     pub row: String,
@@ -695,7 +695,7 @@ pub struct SuccessRate {
     pub episodes: usize,
 }
 
-/// The success table as data (the rows present in `records`, in PAPER.md's order; in each,
+/// The success table as data (the rows present in `records`, in the paper's order; in each,
 /// the methods in order, and for each method its wordings, template first).
 pub fn success_rates(records: &[EpisodeRecord], methods: &[Method]) -> Vec<SuccessRate> {
     let columns = columns(records, methods);

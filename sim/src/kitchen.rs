@@ -7,7 +7,7 @@ use crate::rng::Rng;
 use protocol::kitchen::{entry, Detection, KitchenState, Location, Tag, CATALOGUE};
 use protocol::{Domain, Observation, RobotState};
 
-/// Which half of PAPER.md's kitchen table an instruction counts in.
+/// Which half of the paper's kitchen table an instruction counts in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Split {
     /// The instruction names the object.
@@ -71,7 +71,7 @@ use Location::*;
 use Split::*;
 use Wanted::*;
 
-/// The instruction sets: 8 unambiguous, 10 ambiguous (PAPER.md's kitchen has at least 7 and 10).
+/// The instruction sets: 8 unambiguous, 10 ambiguous (the paper's kitchen has at least 7 and 10).
 pub const TASKS: [KitchenTask; 18] = [
     task("bring-apple", Unambiguous, "bring me the apple", Object("apple"), User, None),
     task("bring-coke-far-counter", Unambiguous, "bring me the coke can from the far counter", Object("coke can"), User, Some(FarCounter)),

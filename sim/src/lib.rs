@@ -1,5 +1,5 @@
 //! Simulated worlds. The tabletop: rigid-body physics (rapier3d) with a suction arm, the 20
-//! task templates of PAPER.md with seeded scenes and success checks on ground truth.
+//! task templates of the paper (docs/method.md) with seeded scenes and success checks on ground truth.
 
 pub mod catalog;
 pub mod grid;

@@ -1,7 +1,7 @@
-//! The 20 tabletop task templates of PAPER.md: seeded scenes and success checks on the
+//! The 20 tabletop task templates of the paper (docs/method.md): seeded scenes and success checks on the
 //! ground-truth state.
 //!
-//! Families and splits as PAPER.md's table: Letters and Blocks & Bowls each have four seen
+//! Families and splits as the paper's table: Letters and Blocks & Bowls each have four seen
 //! and four unseen templates (the first four of each family as the paper lists them are
 //! "seen"); Box Packing is one family. Every scene holds the task's objects and 1-3
 //! distractors, all at least 15 cm apart, and is fixed by its seed.
@@ -28,7 +28,7 @@ pub enum Split {
     Unseen,
 }
 
-/// A row of PAPER.md's tabletop table.
+/// A row of the paper's tabletop table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Row {
     pub family: Family,
@@ -85,7 +85,7 @@ const fn task(id: &'static str, family: Family, split: Split) -> Task {
 use Family::*;
 use Split::*;
 
-/// The 20 templates, in PAPER.md's order.
+/// The 20 templates, in the paper's order.
 pub const TASKS: [Task; 20] = [
     task("alphabetical-order", Letters, Seen),
     task("spell-word", Letters, Seen),
@@ -118,7 +118,7 @@ pub fn task_ids() -> String {
     TASKS.iter().map(|t| t.id).collect::<Vec<_>>().join(", ")
 }
 
-/// The grounded models a task calls for besides the affordance (PAPER.md: box packing
+/// The grounded models a task calls for besides the affordance (docs/method.md: box packing
 /// uses safety, preference or both).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TaskGrounding {

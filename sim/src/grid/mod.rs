@@ -29,7 +29,7 @@ pub enum Level {
     BlockedUnlockPickup,
 }
 
-/// The rows of PAPER.md's grid table.
+/// The rows of the paper's grid table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Difficulty {
     Easy,
@@ -40,7 +40,7 @@ pub enum Difficulty {
 impl Difficulty {
     pub const ALL: [Difficulty; 3] = [Difficulty::Easy, Difficulty::Medium, Difficulty::Hard];
 
-    /// The row label of PAPER.md's table.
+    /// The row label of the paper's table.
     pub fn label(self) -> &'static str {
         match self {
             Difficulty::Easy => "easy (OpenDoors, PutNext)",
