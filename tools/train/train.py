@@ -24,6 +24,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -181,6 +182,18 @@ def stage_model(a):
                     "seconds": spent + time.time() - t0}, tmp)
         tmp.replace(ckpt)
 
+    # Ctrl-C or a TERM signal (a session ending, a job killed) stops at the end of the step
+    # under way, with a checkpoint, so that `--resume` loses nothing.
+    stop = []
+
+    def on_signal(signum, _frame):
+        if stop:  # a second signal: stop now, from the last checkpoint
+            raise KeyboardInterrupt
+        stop.append(signal.Signals(signum).name)
+        print(f"{stop[0]}: stopping after this step, with a checkpoint", flush=True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
     t0 = time.time()
     last_save = t0
     last = min(a.max_steps, steps_total) if a.max_steps else steps_total
@@ -206,6 +219,11 @@ def stage_model(a):
             if time.time() - last_save > 60 * a.checkpoint_minutes:
                 save()
                 last_save = time.time()
+            if stop:
+                save()
+                print(f"stopped at step {step} of {steps_total} ({stop[0]}); checkpoint {ckpt}: "
+                      f"go on with the same command and --resume", flush=True)
+                sys.exit(128 + getattr(signal, stop[0]))
             if step >= last:
                 break
         save()
