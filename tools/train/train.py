@@ -182,18 +182,23 @@ def stage_model(a):
                     "seconds": spent + time.time() - t0}, tmp)
         tmp.replace(ckpt)
 
-    # Ctrl-C or a TERM signal (a session ending, a job killed) stops at the end of the step
-    # under way, with a checkpoint, so that `--resume` loses nothing.
+    # Ctrl-C or a TERM signal (a session ending, a job killed) while training stops at the end
+    # of the step under way, with a checkpoint, so that `--resume` loses nothing.
     stop = []
 
     def on_signal(signum, _frame):
         if stop:  # a second signal: stop now, from the last checkpoint
             raise KeyboardInterrupt
-        stop.append(signal.Signals(signum).name)
-        print(f"{stop[0]}: stopping after this step, with a checkpoint", flush=True)
+        stop.append(signal.Signals(signum))
+        print(f"{stop[0].name}: stopping after this step, with a checkpoint", flush=True)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
+    def stop_with_checkpoint():
+        save()
+        print(f"stopped at step {step} of {steps_total} ({stop[0].name}); checkpoint {ckpt}: "
+              f"go on with the same command and --resume", flush=True)
+        sys.exit(128 + stop[0])
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     t0 = time.time()
     last_save = t0
     last = min(a.max_steps, steps_total) if a.max_steps else steps_total
@@ -216,14 +221,11 @@ def stage_model(a):
             if step % 200 == 0:
                 print(f"  epoch {epoch} step {step}/{steps_total} loss {loss.item():.4f} "
                       f"({spent + time.time() - t0:.0f}s)", flush=True)
+            if stop:
+                stop_with_checkpoint()
             if time.time() - last_save > 60 * a.checkpoint_minutes:
                 save()
                 last_save = time.time()
-            if stop:
-                save()
-                print(f"stopped at step {step} of {steps_total} ({stop[0]}); checkpoint {ckpt}: "
-                      f"go on with the same command and --resume", flush=True)
-                sys.exit(128 + getattr(signal, stop[0]))
             if step >= last:
                 break
         save()
@@ -231,6 +233,12 @@ def stage_model(a):
             print(f"stopped at step {step} of {steps_total} (--max-steps)", flush=True)
             break
         print(f"epoch {epoch}: held-out loss {evaluate(model, held, pad_id, device):.4f} nats/token", flush=True)
+    # Training is over: a signal from here on interrupts as usual (one that came during the
+    # last epoch's evaluation still stops, with the checkpoint).
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+    if stop:
+        stop_with_checkpoint()
     heldout = evaluate(model, held, pad_id, device)
     model.to("cpu").save_pretrained(work / "hf")
     report = {
