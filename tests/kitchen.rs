@@ -29,8 +29,12 @@ fn the_kitchen_demo_brings_something_healthy_over_zenoh() {
     assert_eq!(events[0]["domain"], "kitchen");
     assert!(events[0]["map"].as_str().is_some_and(|m| m.contains("table:        not looked at yet")), "the robot's view is shown: {}", events[0]);
     let skills: Vec<&str> = events.iter().filter(|e| e["event"] == "executed" && e["success"] == true).filter_map(|e| e["skill"].as_str()).collect();
-    // Nothing healthy in sight: the robot finds an orange on the table it had not looked at.
-    assert_eq!(skills, ["find the orange", "pick up the orange", "go to the user", "put down the orange"]);
+    // Nothing healthy in sight: the robot looks for something of the kind (the table, not
+    // looked at yet, has it) and brings that.
+    let healthy = ["water bottle", "apple", "orange", "banana", "energy bar"];
+    let wanted = skills.first().and_then(|s| s.strip_prefix("find the ")).unwrap_or_default();
+    assert!(healthy.contains(&wanted), "looks for something healthy first: {skills:?}");
+    assert_eq!(skills, [format!("find the {wanted}"), format!("pick up the {wanted}"), "go to the user".into(), format!("put down the {wanted}")]);
     let verdict = events.last().expect("events");
     assert_eq!(verdict["event"], "verdict");
     assert_eq!(verdict["success"], true, "{verdict}");

@@ -1,9 +1,8 @@
 //! The held-out paraphrases in bench/paraphrases/ are a fair test of the shipped model:
 //! every line names a real task and real slots, every task has its share of wordings, and
 //! no paraphrase, nor any 5-word window of one, occurs in an instruction of the training
-//! corpus, regenerated here from tools/train/corpus.py: the shipped model's (with the seed
-//! and size models/planner-gpt2/training.json records, checked against its hash), or, for a
-//! model trained before the held-out set existed, the generator's own at its default seed.
+//! corpus, regenerated here from tools/train/corpus.py with the seed and size
+//! models/planner-gpt2/training.json records, and checked against the hash it records.
 
 use grounded::eval::{DomainTasks, EvalTask};
 use grounded::wordings::{load, Wording};
@@ -79,21 +78,16 @@ fn filled(text: &str) -> Vec<String> {
     slot_values(&text[start + 1..end]).iter().flat_map(|v| filled(&format!("{}{v}{}", &text[..start], &text[end + 1..]))).collect()
 }
 
-/// The plans and seed of the corpus to check: the shipped model's, when its training.json
-/// records the corpus it was trained on (then its hash must match too); otherwise (a model
-/// trained before the held-out set and this generator existed) a corpus from today's
-/// generator, which the next model will be trained on, with tools/train/train.py's seed.
-fn corpus_to_check() -> (u64, u64, Option<String>) {
+/// The plans, seed and hash of the corpus the shipped model was trained on, as its
+/// training.json records them (tools/train/train.py writes the record).
+fn corpus_to_check() -> (u64, u64, String) {
     let training: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo().join("models/planner-gpt2/training.json")).expect("training.json")).expect("json");
     let corpus = &training["corpus"];
-    if corpus.is_null() {
-        eprintln!("the shipped model's training.json records no corpus (it predates tools/train/corpus.py's held-out check): checking the generator's corpus");
-        return (40_000, 1234, None);
-    }
+    assert!(!corpus.is_null(), "the shipped model's training.json records no corpus: export it with tools/train/train.py, which writes the record");
     let plans = corpus["train_plans"].as_u64().expect("corpus.train_plans in training.json");
     let seed = corpus["seed"].as_u64().expect("corpus.seed in training.json");
     let sha = corpus["corpus_sha256"].as_str().expect("corpus.corpus_sha256 in training.json");
-    (plans, seed, Some(sha.to_string()))
+    (plans, seed, sha.to_string())
 }
 
 /// The training corpus (see `corpus_to_check`), regenerated; `None` when WordNet (which the
@@ -113,13 +107,11 @@ fn training_corpus() -> Option<String> {
         .expect("python3 runs tools/train/corpus.py");
     assert!(out.status.success(), "corpus.py failed: {}", String::from_utf8_lossy(&out.stderr));
     let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("corpus.json")).expect("corpus.json")).expect("json");
-    if let Some(sha) = sha {
-        assert_eq!(
-            info["corpus_sha256"].as_str(),
-            Some(sha.as_str()),
-            "the regenerated corpus is not the one the shipped model was trained on: retrain (tools/train/README.md), or restore the generator"
-        );
-    }
+    assert_eq!(
+        info["corpus_sha256"].as_str(),
+        Some(sha.as_str()),
+        "the regenerated corpus is not the one the shipped model was trained on: retrain (tools/train/README.md), or restore the generator"
+    );
     let text = std::fs::read_to_string(dir.join("corpus-train.txt")).expect("corpus");
     let _ = std::fs::remove_dir_all(&dir);
     Some(text)

@@ -8,6 +8,7 @@ weights are random (seed 0): what they say is noise, how they run is what is tes
 use the shipped model's tokenizer. Needs torch, transformers, optimum-onnx
 (tools/train/requirements.txt).
 """
+import json
 import shutil
 import sys
 import tempfile
@@ -19,7 +20,9 @@ from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCau
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKENIZER = ROOT / "models" / "planner-gpt2" / "tokenizer.json"
-COMMON = dict(vocab_size=868, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+# The shipped tokenizer's size (the tokenizer travels with each fixture).
+VOCAB = len(json.loads(TOKENIZER.read_text())["model"]["vocab"])
+COMMON = dict(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
               num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
               bos_token_id=0, eos_token_id=0, pad_token_id=1, tie_word_embeddings=False)
 
