@@ -681,8 +681,7 @@ fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
     }
     let options = args.planner.options(file);
     let config = EvalConfig {
-        model: options.model.clone(),
-        decode: options.config.clone(),
+        planner: options,
         methods: args.methods.clone(),
         tasks,
         episodes: args.episodes,
@@ -796,8 +795,7 @@ fn demo(args: DemoArgs, file: &ConfigFile) -> Result<ExitCode> {
         instruction: args.instruction.clone(),
         method: method_of(args.method, file),
         robot,
-        model: options.model.clone(),
-        decode: options.config.clone(),
+        planner: options,
         noise: args.noise,
         forbidden: args.forbid_cell.clone(),
         timeout: std::time::Duration::from_secs(300),
@@ -869,9 +867,8 @@ fn daemon_node(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
         let session = args.node.zenoh.open().await?;
-        let mut planner = load_planner(&options)?;
         let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: std::time::Duration::from_secs(5) };
-        planner.affordance = grounding::Affordance::new(space, options.config.floor);
+        let planner = options.build(Some(grounding::Affordance::new(space, options.config.floor)), false).with_context(|| format!("loading the planner (model {})", options.model.display()))?;
         let config = grounded::nodes::daemon::DaemonConfig {
             method: method_of(args.method, file),
             skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),

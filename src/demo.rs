@@ -2,21 +2,19 @@
 //! session: the simulator, the policy and the controller daemon run as tasks and talk over
 //! zenoh exactly as separate processes would.
 
-use crate::decoder::DecodeConfig;
 use crate::eval::task_models;
-use crate::lm::LanguageModel;
 use crate::nodes::common::{alive, put, query_one, CommonArgs};
 use crate::nodes::daemon::DaemonConfig;
 use crate::nodes::remote::RemoteSkillSpace;
 use crate::nodes::sim::SimState;
 use crate::nodes::{daemon, policy, sim as sim_node};
-use crate::planner::{Method, Planner};
+use crate::planner::{Method, ModelInUse};
+use crate::setup::PlannerOptions;
 use grounding::Affordance;
 use protocol::keys::{Component, RobotId, RobotKeys};
 use protocol::messages::{decode, EpisodeReply, EpisodeRequest, EpisodeRequestBody, InstructionMsg, PlanProgress, PlanStatus};
 use protocol::SCHEMA_VERSION;
 use crate::dashboard::Dashboard;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -28,8 +26,8 @@ pub struct DemoOptions {
     pub instruction: Option<String>,
     pub method: Method,
     pub robot: RobotId,
-    pub model: PathBuf,
-    pub decode: DecodeConfig,
+    /// The model, decoder settings, the user's grounded models and weights, threads.
+    pub planner: PlannerOptions,
     pub noise: f64,
     /// Grid cells the agent must never enter.
     pub forbidden: Vec<protocol::grid::Pos>,
@@ -56,7 +54,9 @@ pub enum DemoEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         map: Option<String>,
     },
-    Models { grounded: Vec<String> },
+    /// The grounded models the planner holds (names; with weights), and ONNX Runtime's
+    /// threads for the language model.
+    Models { grounded: Vec<String>, in_use: Vec<ModelInUse>, lm_threads: usize },
     Decoding { step: usize },
     Decoded { step: usize, skill: String, score: f32, lm_score: f32 },
     Executed { step: usize, skill: String, success: bool, reason: Option<String> },
@@ -88,7 +88,10 @@ impl std::fmt::Display for DemoEvent {
                 }
                 write!(f, "\nmethod: {method}")
             }
-            DemoEvent::Models { grounded } => write!(f, "grounded models: {}", grounded.join(", ")),
+            DemoEvent::Models { in_use, .. } => {
+                let named: Vec<String> = in_use.iter().map(|m| if m.weight == 1.0 { m.name.clone() } else { format!("{} (weight {})", m.name, m.weight) }).collect();
+                write!(f, "grounded models: {}", named.join(", "))
+            }
             DemoEvent::Decoding { step } => write!(f, "decoding step {step} ..."),
             DemoEvent::Decoded { step, skill, score, lm_score } => {
                 write!(f, "{step:>2}. {skill}.\n      score {score:.2}: LM {lm_score:.2}, grounded models and renormalisation {:+.2}", score - lm_score)
@@ -150,11 +153,10 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
         map: episode.start.grid.as_ref().map(|g| g.render()).or_else(|| episode.start.kitchen.as_ref().map(|k| k.render())),
     });
 
-    let lm = LanguageModel::load(&options.model, 1).map_err(|e| DemoError::Setup(e.to_string()))?;
     let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: Duration::from_secs(5) };
-    let mut planner = Planner::with_affordance(lm, options.decode.clone(), Affordance::new(space, options.decode.floor));
-    planner.others = episode.grounding.as_ref().map(task_models).unwrap_or_default();
-    out(DemoEvent::Models { grounded: planner.model_names() });
+    let mut planner = options.planner.build(Some(Affordance::new(space, options.planner.config.floor)), true).map_err(|e| DemoError::Setup(e.to_string()))?;
+    planner.set_task_models(episode.grounding.as_ref().map(task_models).unwrap_or_default());
+    out(DemoEvent::Models { grounded: planner.model_names(), in_use: planner.models_in_use(), lm_threads: planner.lm.threads() });
 
     tokio::spawn(sim_node::run(session.clone(), keys.clone(), state));
     tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));

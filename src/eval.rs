@@ -7,9 +7,9 @@
 
 use crate::controller::{run_closed_loop, LocalRobot, LocalWorld, SkillWorld};
 use crate::dashboard::{Dashboard, Watched};
-use crate::decoder::DecodeConfig;
-use crate::lm::{LanguageModel, LmError};
-use crate::planner::{Method, PlanEnd, PlanError, Planner, StepOutcome, Weighted};
+use crate::lm::LmError;
+use crate::planner::{Method, ModelInUse, PlanEnd, PlanError, Planner, StepOutcome, Weighted};
+use crate::setup::PlannerOptions;
 use crate::wordings::{TaskLookup, Wording};
 use grounding::{Preference, PreferenceConfig, Safety, SafetyConfig, SafetyMode};
 use policies::PickPlace;
@@ -19,7 +19,6 @@ use sim::grid::{Difficulty, GridWorld, Level};
 use sim::kitchen::{KitchenConfig, KitchenTask, KitchenWorld, Split as KitchenSplit};
 use sim::wording::Slots;
 use sim::{generate, judge, Task, World, WorldConfig};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -133,8 +132,8 @@ const EXECUTION: &str = "execution";
 
 #[derive(Clone, Debug)]
 pub struct EvalConfig {
-    pub model: PathBuf,
-    pub decode: DecodeConfig,
+    /// The model, decoder settings, the user's grounded models and weights, threads.
+    pub planner: PlannerOptions,
     pub methods: Vec<Method>,
     pub tasks: Vec<EvalTask>,
     pub episodes: usize,
@@ -194,6 +193,11 @@ pub struct EpisodeRecord {
     pub lm_tokens: usize,
     pub wall_seconds: f64,
     pub sim_seconds: f64,
+    /// The grounded models the planner held, with their weights: the affordance, the user's
+    /// (`--safety`, `--preference`, `--scorer`) and the task's own (the llm method applies none).
+    pub grounded_models: Vec<ModelInUse>,
+    /// ONNX Runtime's threads for the language model (`--threads`).
+    pub lm_threads: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -229,7 +233,7 @@ pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64
     if let Some(w) = wording {
         ep.instruction = w.to_string();
     }
-    planner.others = task_models(&ep.grounding);
+    planner.set_task_models(task_models(&ep.grounding));
     let world = World::new(&ep.scene, WorldConfig { observation_noise: noise, noise_seed: seed, ..WorldConfig::default() });
     let mut robot = LocalRobot { arm: world, policy: PickPlace::default() };
     let dash = episode_dashboard(dashboard, task.id, episode, method, &ep.instruction);
@@ -238,7 +242,7 @@ pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64
     let verdict = judge(&ep, &truth);
     let (success, reason) = (verdict.is_ok(), verdict.err());
     dash.episode_result(success, reason.as_deref());
-    Ok(record(&EvalTask::Tabletop(*task), episode, seed, method, &ep.instruction, &result, abort, success, reason, started, robot.arm.sim_seconds()))
+    Ok(record(planner, &EvalTask::Tabletop(*task), episode, seed, method, &ep.instruction, &result, abort, success, reason, started, robot.arm.sim_seconds()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -266,17 +270,17 @@ pub fn run_episode_zenoh(
         query_one(session, &keys.episode(), &req, Duration::from_secs(10)).map_err(|e| EvalError::Config(e.to_string()))?.map_err(EvalError::Config)
     };
     let reset = ask(EpisodeRequestBody::Reset { task: task.id().to_string(), seed, skill_failures: Some(skill_failures) })?;
-    planner.others = match task {
+    planner.set_task_models(match task {
         EvalTask::Tabletop(t) => task_models(&generate(t, seed).grounding),
         EvalTask::Grid(_) | EvalTask::Kitchen(_) => Vec::new(),
-    };
+    });
     let instruction = wording.map_or(reset.instruction, str::to_string);
     let mut robot = ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: Duration::from_secs(60), observe_timeout: Duration::from_secs(5), estop: None };
     let dash = episode_dashboard(dashboard, task.id(), episode, method, &instruction);
     let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, method, &mut |e| dash.event(&e))?;
     let verdict = ask(EpisodeRequestBody::Judge)?;
     dash.episode_result(verdict.success.unwrap_or(false), verdict.reason.as_deref());
-    Ok(record(task, episode, seed, method, &instruction, &result, abort, verdict.success.unwrap_or(false), verdict.reason, started, verdict.sim_seconds))
+    Ok(record(planner, task, episode, seed, method, &instruction, &result, abort, verdict.success.unwrap_or(false), verdict.reason, started, verdict.sim_seconds))
 }
 
 /// Run one grid episode in this thread.
@@ -310,14 +314,14 @@ fn run_world_episode<W: SkillWorld>(
     dashboard: &Dashboard,
 ) -> Result<EpisodeRecord, EvalError> {
     let started = Instant::now();
-    planner.others = Vec::new();
+    planner.set_task_models(Vec::new());
     let mut robot = LocalWorld(world);
     let dash = episode_dashboard(dashboard, task.id(), episode, method, instruction);
     let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, instruction, method, &mut |e| dash.event(&e))?;
     let verdict = judge(&robot.0);
     let (success, reason) = (verdict.is_ok(), verdict.err());
     dash.episode_result(success, reason.as_deref());
-    Ok(record(&task, episode, seed, method, instruction, &result, abort, success, reason, started, robot.0.sim_seconds()))
+    Ok(record(planner, &task, episode, seed, method, instruction, &result, abort, success, reason, started, robot.0.sim_seconds()))
 }
 
 /// A kitchen episode twice: with skills that never fail (planning success, not logged to
@@ -341,6 +345,7 @@ fn episode_dashboard(dashboard: &Dashboard, task: &str, episode: usize, method: 
 
 #[allow(clippy::too_many_arguments)]
 fn record(
+    planner: &Planner,
     task: &EvalTask,
     episode: usize,
     seed: u64,
@@ -378,6 +383,8 @@ fn record(
         lm_tokens: result.tokens.total(),
         wall_seconds: started.elapsed().as_secs_f64(),
         sim_seconds,
+        grounded_models: planner.models_in_use(),
+        lm_threads: planner.lm.threads(),
     }
 }
 
@@ -386,7 +393,7 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
     if config.episodes == 0 || config.methods.is_empty() || config.tasks.is_empty() {
         return Err(EvalError::Config("need at least one task, one method and one episode".into()));
     }
-    config.decode.validate().map_err(|e| EvalError::Config(e.to_string()))?;
+    config.planner.config.validate().map_err(|e| EvalError::Config(e.to_string()))?;
     let jobs = jobs(config)?;
     let total = jobs.len();
     let next = AtomicUsize::new(0);
@@ -408,20 +415,17 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
             let jobs = &jobs;
             let net = net.as_ref();
             scope.spawn(move || {
-                let lm = match LanguageModel::load(&config.model, 1) {
-                    Ok(lm) => lm,
+                let affordance = net.map(|n| {
+                    let space = crate::nodes::remote::RemoteSkillSpace { session: n.session.clone(), keys: n.keys[w].clone(), timeout: std::time::Duration::from_secs(5) };
+                    grounding::Affordance::new(space, config.planner.config.floor)
+                });
+                let mut planner = match config.planner.build(affordance, true) {
+                    Ok(p) => p,
                     Err(e) => {
                         if let Ok(mut slot) = first_error.lock() {
-                            slot.get_or_insert(e.into());
+                            slot.get_or_insert(EvalError::Config(e.to_string()));
                         }
                         return;
-                    }
-                };
-                let mut planner = match net {
-                    None => Planner::any_domain(lm, config.decode.clone()),
-                    Some(n) => {
-                        let space = crate::nodes::remote::RemoteSkillSpace { session: n.session.clone(), keys: n.keys[w].clone(), timeout: std::time::Duration::from_secs(5) };
-                        Planner::with_affordance(lm, config.decode.clone(), grounding::Affordance::new(space, config.decode.floor))
                     }
                 };
                 loop {

@@ -193,13 +193,26 @@ pub struct Weighted {
     pub weight: f32,
 }
 
+/// A grounded model as a planner holds it: its name and its weight in the decoding rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelInUse {
+    pub name: String,
+    pub weight: f32,
+}
+
 /// The language model and the grounded models, ready to plan.
 pub struct Planner {
     pub lm: LanguageModel,
     pub affordance: Affordance,
     pub affordance_weight: f32,
-    /// Other grounded models (safety, preference, learned scorers).
+    /// Other grounded models the user named (safety, preference, learned scorers).
     pub others: Vec<Weighted>,
+    /// Grounded models the current task itself calls for (an evaluation's or a demo's
+    /// box-packing task: its hard safety, its preference), set per episode with
+    /// [`Planner::set_task_models`]; used after `others`.
+    pub task_models: Vec<Weighted>,
+    /// The user's weights by grounded-model name, applied to task models as they are set.
+    pub weights: Vec<(String, f32)>,
     pub config: DecodeConfig,
 }
 
@@ -340,22 +353,41 @@ impl Planner {
     /// Tabletop planner with the tabletop affordance and no other grounded model.
     pub fn tabletop(lm: LanguageModel, config: DecodeConfig) -> Self {
         let affordance = Affordance::new(TabletopSkills, config.floor);
-        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), config }
+        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config }
     }
 
     /// A planner with the affordance of every domain (each observation says its own).
     pub fn any_domain(lm: LanguageModel, config: DecodeConfig) -> Self {
         let affordance = Affordance::new(crate::domain::AnyDomainSkills, config.floor);
-        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), config }
+        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config }
     }
 
     /// A planner whose affordance comes from another skill space (e.g. the policy's, over zenoh).
     pub fn with_affordance(lm: LanguageModel, config: DecodeConfig, affordance: Affordance) -> Self {
-        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), config }
+        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config }
     }
 
     pub fn model_names(&self) -> Vec<String> {
-        std::iter::once(self.affordance.name().to_string()).chain(self.others.iter().map(|w| w.model.name().to_string())).collect()
+        self.models_in_use().into_iter().map(|m| m.name).collect()
+    }
+
+    /// Every grounded model the planner holds with its weight, in the order the decoding
+    /// rule applies them (the llm method applies none).
+    pub fn models_in_use(&self) -> Vec<ModelInUse> {
+        std::iter::once(ModelInUse { name: self.affordance.name().to_string(), weight: self.affordance_weight })
+            .chain(self.others.iter().chain(&self.task_models).map(|w| ModelInUse { name: w.model.name().to_string(), weight: w.weight }))
+            .collect()
+    }
+
+    /// The grounded models the current task calls for, each weighted by the user's weight
+    /// for its name (default 1); replaces the previous task's.
+    pub fn set_task_models(&mut self, mut models: Vec<Weighted>) {
+        for m in &mut models {
+            if let Some((_, w)) = self.weights.iter().rev().find(|(name, _)| name == m.model.name()) {
+                m.weight = *w;
+            }
+        }
+        self.task_models = models;
     }
 
     /// Start a plan: the prompt is prefilled once; then [`PlanSession::propose`] and
@@ -426,7 +458,7 @@ impl Planner {
             if method != Method::Saycan {
                 models.push(WeightedModel { name: self.affordance.name().into(), weight: self.affordance_weight, bound: self.affordance.bind(state)? });
             }
-            for w in &self.others {
+            for w in self.others.iter().chain(&self.task_models) {
                 models.push(WeightedModel { name: w.model.name().into(), weight: w.weight, bound: w.model.bind(state)? });
             }
         }

@@ -3,7 +3,7 @@
 use crate::decoder::DecodeConfig;
 use crate::lm::{LanguageModel, LmError};
 use crate::planner::{Planner, Weighted};
-use grounding::{GroundingError, OnnxScorer, Preference, PreferenceConfig, Safety, SafetyConfig};
+use grounding::{Affordance, GroundingError, OnnxScorer, Preference, PreferenceConfig, Safety, SafetyConfig};
 use protocol::{Observation, ObservationError};
 use std::path::{Path, PathBuf};
 
@@ -67,29 +67,65 @@ fn load_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) ->
     serde_json::from_str(&read_text(path)?).map_err(|e| SetupError::Config { path: path.to_path_buf(), what, message: e.to_string() })
 }
 
-/// Load the model and the grounded models the options name.
-pub fn build_planner(options: &PlannerOptions) -> Result<Planner, SetupError> {
-    let lm = LanguageModel::load(&options.model, options.threads)?;
-    let mut planner = Planner::any_domain(lm, options.config.clone());
-    if let Some(path) = &options.safety {
-        let cfg: SafetyConfig = load_json(path, "safety")?;
-        planner.others.push(Weighted { model: Box::new(Safety::new(&cfg)?), weight: 1.0 });
+/// The grounded models a task itself may bring in an evaluation or a demo (see
+/// `eval::task_models`): `--weight` may name them there even when the user names none.
+pub const TASK_MODEL_NAMES: [&str; 2] = ["safety", "preference"];
+
+impl PlannerOptions {
+    /// The language model, on the options' ONNX Runtime threads.
+    pub fn load_lm(&self) -> Result<LanguageModel, SetupError> {
+        Ok(LanguageModel::load(&self.model, self.threads)?)
     }
-    if let Some(path) = &options.preference {
-        let cfg: PreferenceConfig = load_json(path, "preference")?;
-        planner.others.push(Weighted { model: Box::new(Preference::new(&cfg)?), weight: 1.0 });
-    }
-    for dir in &options.scorers {
-        planner.others.push(Weighted { model: Box::new(OnnxScorer::load(dir)?), weight: 1.0 });
-    }
-    for (name, weight) in &options.weights {
-        if name == "affordance" {
-            planner.affordance_weight = *weight;
-        } else if let Some(w) = planner.others.iter_mut().find(|w| w.model.name() == name) {
-            w.weight = *weight;
-        } else {
-            return Err(SetupError::UnknownWeight(name.clone(), planner.model_names().join(", ")));
+
+    /// The grounded models the user names (safety and preference files, learned scorers),
+    /// each at weight 1.
+    pub fn user_models(&self) -> Result<Vec<Weighted>, SetupError> {
+        let mut models = Vec::new();
+        if let Some(path) = &self.safety {
+            let cfg: SafetyConfig = load_json(path, "safety")?;
+            models.push(Weighted { model: Box::new(Safety::new(&cfg)?), weight: 1.0 });
         }
+        if let Some(path) = &self.preference {
+            let cfg: PreferenceConfig = load_json(path, "preference")?;
+            models.push(Weighted { model: Box::new(Preference::new(&cfg)?), weight: 1.0 });
+        }
+        for dir in &self.scorers {
+            models.push(Weighted { model: Box::new(OnnxScorer::load(dir)?), weight: 1.0 });
+        }
+        Ok(models)
     }
-    Ok(planner)
+
+    /// The one way every command builds its planner: the language model, `affordance`
+    /// (`None`: every domain's own, read from each observation), the user's grounded models
+    /// and weights. `tasks_bring_models`: the command sets each task's own models per
+    /// episode ([`Planner::set_task_models`]), so `--weight` may also name those.
+    pub fn build(&self, affordance: Option<Affordance>, tasks_bring_models: bool) -> Result<Planner, SetupError> {
+        let lm = self.load_lm()?;
+        let mut planner = match affordance {
+            Some(a) => Planner::with_affordance(lm, self.config.clone(), a),
+            None => Planner::any_domain(lm, self.config.clone()),
+        };
+        planner.others = self.user_models()?;
+        for (name, weight) in &self.weights {
+            if name == "affordance" {
+                planner.affordance_weight = *weight;
+            } else if let Some(w) = planner.others.iter_mut().find(|w| w.model.name() == name) {
+                w.weight = *weight;
+            } else if !(tasks_bring_models && TASK_MODEL_NAMES.contains(&name.as_str())) {
+                let mut in_use = planner.model_names();
+                if tasks_bring_models {
+                    in_use.extend(TASK_MODEL_NAMES.iter().map(|n| format!("{n} (when a task calls for it)")));
+                }
+                return Err(SetupError::UnknownWeight(name.clone(), in_use.join(", ")));
+            }
+        }
+        planner.weights = self.weights.clone();
+        Ok(planner)
+    }
+}
+
+/// Load the model and the grounded models the options name (the planner of `plan`, `bench`
+/// and the daemon before its affordance is set).
+pub fn build_planner(options: &PlannerOptions) -> Result<Planner, SetupError> {
+    options.build(None, false)
 }

@@ -1,14 +1,12 @@
 //! The evaluation runner: reproducible for a seed, and grounded decoding beats the language
 //! model alone in the physics simulation.
 
-use grounded::decoder::DecodeConfig;
 use grounded::eval::{run, tables, EvalConfig};
 use grounded::planner::Method;
 
 fn config(tasks: &[&str], episodes: usize, methods: Vec<Method>) -> EvalConfig {
     EvalConfig {
-        model: grounded::default_model_dir(),
-        decode: DecodeConfig::default(),
+        planner: grounded::setup::PlannerOptions::new(grounded::default_model_dir()),
         methods,
         tasks: tasks.iter().map(|t| grounded::eval::EvalTask::Tabletop(*sim::task_named(t).unwrap())).collect(),
         episodes,

@@ -110,8 +110,7 @@ fn both_searches_give_the_same_episodes_in_every_domain() {
     tasks.extend(sim::grid::Level::ALL.iter().map(|l| EvalTask::Grid(*l)));
     tasks.extend(["matching-bowls", "separate-vowels", "pack-brown-box"].iter().map(|t| EvalTask::Tabletop(*sim::task_named(t).expect("a template"))));
     let config = |search| EvalConfig {
-        model: default_model_dir(),
-        decode: DecodeConfig { beam_width: 3, search, ..DecodeConfig::default() },
+        planner: grounded::setup::PlannerOptions { config: DecodeConfig { beam_width: 3, search, ..DecodeConfig::default() }, ..grounded::setup::PlannerOptions::new(default_model_dir()) },
         methods: vec![Method::GdBeam],
         tasks: tasks.clone(),
         episodes: 2,

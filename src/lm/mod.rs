@@ -117,6 +117,8 @@ pub struct LanguageModel {
     candidate_ids: Vec<u32>,
     stats: TokenStats,
     forward_time: std::time::Duration,
+    /// ONNX Runtime's intra-op threads for this model's session.
+    threads: usize,
 }
 
 impl LanguageModel {
@@ -157,11 +159,16 @@ impl LanguageModel {
         }
         let token_texts = token_texts(&tokenizer, tok_vocab);
         let candidate_ids = (0..token_texts.len() as u32).filter(|&i| !token_texts[i as usize].is_empty()).collect();
-        Ok(Self { dir: dir.to_path_buf(), session, tokenizer, spec, token_texts, candidate_ids, stats: TokenStats::default(), forward_time: Default::default() })
+        Ok(Self { dir: dir.to_path_buf(), session, tokenizer, spec, token_texts, candidate_ids, stats: TokenStats::default(), forward_time: Default::default(), threads: threads.max(1) })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The intra-op threads ONNX Runtime was given for this model (`--threads`).
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     pub fn spec(&self) -> &ModelSpec {
