@@ -34,7 +34,8 @@ pub struct Variant {
 impl Variant {
     /// Every method with the configured search, then gd-beam with the other search.
     fn all(configured: Search) -> Vec<Variant> {
-        let mut all: Vec<Variant> = Method::ALL.into_iter().map(|method| Variant { method, search: (method == Method::GdBeam).then_some(configured) }).collect();
+        let mut all: Vec<Variant> =
+            Method::ALL.into_iter().map(|method| Variant { method, search: (method == Method::GdBeam).then_some(configured) }).collect();
         all.push(Variant { method: Method::GdBeam, search: Some(other(configured)) });
         all
     }
@@ -209,7 +210,13 @@ fn tabletop_suite(planner: &mut Planner, repeats: usize) -> Result<Vec<SuiteBenc
 /// `repeats` plans of `instruction` in `scene` by each variant, the variants taking turns so
 /// that the machine's changing load spreads over all of them. The planner's search is as it
 /// was when this returns its plans (after an error the benchmark stops anyway).
-fn plan_in_turns(planner: &mut Planner, variants: &[Variant], instruction: &str, scene: &Observation, repeats: usize) -> Result<Vec<Vec<PlanResult>>, BenchError> {
+fn plan_in_turns(
+    planner: &mut Planner,
+    variants: &[Variant],
+    instruction: &str,
+    scene: &Observation,
+    repeats: usize,
+) -> Result<Vec<Vec<PlanResult>>, BenchError> {
     let configured = planner.config.search;
     let mut runs: Vec<Vec<PlanResult>> = vec![Vec::new(); variants.len()];
     for _ in 0..repeats {
@@ -271,7 +278,8 @@ pub fn grid_speed() -> (u64, f64) {
         let mut w = sim::grid::GridWorld::new(&e);
         for _ in 0..12 {
             let options = admissible(&w.state);
-            let next = options.iter().find(|(s, _)| *s == GridSkill::GoTo(Target::Goal)).or_else(|| options.iter().find(|(s, _)| matches!(s, GridSkill::Open(_))));
+            let next =
+                options.iter().find(|(s, _)| *s == GridSkill::GoTo(Target::Goal)).or_else(|| options.iter().find(|(s, _)| matches!(s, GridSkill::Open(_))));
             let Some((skill, _)) = next else { break };
             execute(&skill.to_string(), &mut w);
             if w.ended.is_some() {

@@ -2,10 +2,10 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use grounded::decoder::{score_text as score, DecodeConfig, Search};
-use grounded::planner::{Method, PlanResult, StepExplanation, StepOutcome};
 use grounded::config::ConfigFile;
 use grounded::dashboard::DashboardArgs;
+use grounded::decoder::{score_text as score, DecodeConfig, Search};
+use grounded::planner::{Method, PlanResult, StepExplanation, StepOutcome};
 use grounded::setup::{build_planner, load_scene, PlannerOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,14 +91,20 @@ pub enum Command {
     Daemon(DaemonArgs),
     /// Send an instruction to a robot's daemon and follow its progress until the plan ends
     /// (exit status 0 when the plan said done, 3 when it hit the step limit or was aborted).
-    #[command(after_help = "Examples:\n  grounded send --robot r1 --connect tcp/127.0.0.1:7501 \"stack all the blocks\"\n  grounded send --robot r1 --connect tcp/127.0.0.1:7501 --json \"pack the brown box\" | jq .status")]
+    #[command(
+        after_help = "Examples:\n  grounded send --robot r1 --connect tcp/127.0.0.1:7501 \"stack all the blocks\"\n  grounded send --robot r1 --connect tcp/127.0.0.1:7501 --json \"pack the brown box\" | jq .status"
+    )]
     Send(SendArgs),
     /// Run a zenoh router (for components on several machines).
-    #[command(after_help = "Example:\n  grounded router --listen tcp/0.0.0.0:7447\n  (then every component with --mode client --connect tcp/ROUTER_HOST:7447)")]
+    #[command(
+        after_help = "Example:\n  grounded router --listen tcp/0.0.0.0:7447\n  (then every component with --mode client --connect tcp/ROUTER_HOST:7447)"
+    )]
     Router(RouterArgs),
     /// Print the starting scene of a task, grid level or kitchen instruction as JSON (what
     /// `plan --scene` reads).
-    #[command(after_help = "Examples:\n  grounded scene --task pack-brown-box --seed 3 > scene.json\n  grounded scene --task locked-room > maze.json && grounded plan --scene maze.json \"$(grounded scene --task locked-room --instruction)\"\n  grounded scene --task healthy --seed 2 > kitchen.json   (the kitchen as the robot has seen it)")]
+    #[command(
+        after_help = "Examples:\n  grounded scene --task pack-brown-box --seed 3 > scene.json\n  grounded scene --task locked-room > maze.json && grounded plan --scene maze.json \"$(grounded scene --task locked-room --instruction)\"\n  grounded scene --task healthy --seed 2 > kitchen.json   (the kitchen as the robot has seen it)"
+    )]
     Scene(SceneArgs),
     /// Print a configuration file with every setting at its default, each explained
     /// (or, with --config, check that file and print the settings it gives).
@@ -583,7 +589,12 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
         }
     }
     let _ = writeln!(out, "instruction: {}", result.instruction);
-    let _ = writeln!(out, "method: {}   grounded models: {}", result.method, if result.method == Method::Llm { "none".to_string() } else { result.models.join(", ") });
+    let _ = writeln!(
+        out,
+        "method: {}   grounded models: {}",
+        result.method,
+        if result.method == Method::Llm { "none".to_string() } else { result.models.join(", ") }
+    );
     for step in &result.steps {
         let note = match &step.outcome {
             StepOutcome::Applied | StepOutcome::Succeeded | StepOutcome::Done => String::new(),
@@ -674,7 +685,10 @@ fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
         EvalTask::all(domain)
     } else {
         let ids = || EvalTask::all(domain).iter().map(|t| t.id()).collect::<Vec<_>>().join(", ");
-        args.tasks.iter().map(|t| EvalTask::named(domain, t).ok_or_else(|| anyhow::anyhow!("unknown {domain} task {t:?}; tasks: {}", ids()))).collect::<Result<Vec<_>>>()?
+        args.tasks
+            .iter()
+            .map(|t| EvalTask::named(domain, t).ok_or_else(|| anyhow::anyhow!("unknown {domain} task {t:?}; tasks: {}", ids())))
+            .collect::<Result<Vec<_>>>()?
     };
     if !(0.0..=0.05).contains(&args.noise) {
         anyhow::bail!("--noise {} m: use a standard deviation between 0 and 0.05", args.noise);
@@ -725,7 +739,10 @@ fn eval(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
         println!("Per task template (successes / episodes):\n");
         println!("{}", per_task(&records, &config.methods));
         if !config.wordings.is_empty() {
-            println!("Per line of {} (successes / episodes; the task's own wording on the same episodes):\n", args.instructions.as_deref().unwrap_or(std::path::Path::new("")).display());
+            println!(
+                "Per line of {} (successes / episodes; the task's own wording on the same episodes):\n",
+                args.instructions.as_deref().unwrap_or(std::path::Path::new("")).display()
+            );
             println!("{}", per_wording(&records, &config.methods, &config.wordings));
         }
         println!("{} episodes in {:.0} s on {} worker(s).", records.len(), started.elapsed().as_secs_f64(), config.workers);
@@ -868,7 +885,9 @@ fn daemon_node(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
     rt.block_on(async {
         let session = args.node.zenoh.open().await?;
         let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: std::time::Duration::from_secs(5) };
-        let planner = options.build(Some(grounding::Affordance::new(space, options.config.floor)), false).with_context(|| format!("loading the planner (model {})", options.model.display()))?;
+        let planner = options
+            .build(Some(grounding::Affordance::new(space, options.config.floor)), false)
+            .with_context(|| format!("loading the planner (model {})", options.model.display()))?;
         let config = grounded::nodes::daemon::DaemonConfig {
             method: method_of(args.method, file),
             skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),
@@ -905,7 +924,11 @@ fn send(args: SendArgs) -> Result<ExitCode> {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         if !up {
-            anyhow::bail!("no daemon is running for robot {:?} (no liveliness token on {daemon_key}); start `grounded daemon --robot {}` and connect to it", args.robot, args.robot);
+            anyhow::bail!(
+                "no daemon is running for robot {:?} (no liveliness token on {daemon_key}); start `grounded daemon --robot {}` and connect to it",
+                args.robot,
+                args.robot
+            );
         }
         let progress = session.declare_subscriber(keys.plan()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let id = format!("send-{}", std::process::id());
@@ -915,7 +938,10 @@ fn send(args: SendArgs) -> Result<ExitCode> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(args.timeout);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let sample = tokio::time::timeout(left, progress.recv_async()).await.map_err(|_| anyhow::anyhow!("the plan did not end within {} s", args.timeout))?.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let sample = tokio::time::timeout(left, progress.recv_async())
+                .await
+                .map_err(|_| anyhow::anyhow!("the plan did not end within {} s", args.timeout))?
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let Ok(p) = decode::<PlanProgress>(&sample.payload().to_bytes()) else { continue };
             if p.instruction_id != id {
                 continue;
@@ -923,7 +949,13 @@ fn send(args: SendArgs) -> Result<ExitCode> {
             if args.json {
                 println!("{}", serde_json::to_string(&p)?);
             } else {
-                println!("{:>2} {:?} {}{}", p.step, p.status, p.skill.clone().unwrap_or_default(), p.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default());
+                println!(
+                    "{:>2} {:?} {}{}",
+                    p.step,
+                    p.status,
+                    p.skill.clone().unwrap_or_default(),
+                    p.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+                );
             }
             match p.status {
                 PlanStatus::Done => return Ok::<_, anyhow::Error>(0u8),

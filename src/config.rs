@@ -131,7 +131,19 @@ mod tests {
     #[test]
     fn the_shipped_defaults_file_says_the_built_in_defaults() {
         let file = ConfigFile::parse(DEFAULTS_TOML).expect("examples/grounded.toml parses");
-        assert_eq!(file.decoder_config(&DecodeConfig { top_k: 1, beam_width: 1, floor: 0.5, max_skill_tokens: 1, max_steps: 1, renorm_floor: 1.0, beam_margin: 1.0, search: Search::LockStep }), DecodeConfig::default());
+        assert_eq!(
+            file.decoder_config(&DecodeConfig {
+                top_k: 1,
+                beam_width: 1,
+                floor: 0.5,
+                max_skill_tokens: 1,
+                max_steps: 1,
+                renorm_floor: 1.0,
+                beam_margin: 1.0,
+                search: Search::LockStep
+            }),
+            DecodeConfig::default()
+        );
         assert_eq!(file.method(), Some(Method::GdBeam));
         assert_eq!(file.model.threads, Some(1));
         assert!(file.grounding.weights.is_empty() && file.grounding.safety.is_none());

@@ -2,6 +2,7 @@
 //! session: the simulator, the policy and the controller daemon run as tasks and talk over
 //! zenoh exactly as separate processes would.
 
+use crate::dashboard::Dashboard;
 use crate::eval::task_models;
 use crate::nodes::common::{alive, put, query_one, CommonArgs};
 use crate::nodes::daemon::DaemonConfig;
@@ -14,7 +15,6 @@ use grounding::Affordance;
 use protocol::keys::{Component, RobotId, RobotKeys};
 use protocol::messages::{decode, EpisodeReply, EpisodeRequest, EpisodeRequestBody, InstructionMsg, PlanProgress, PlanStatus};
 use protocol::SCHEMA_VERSION;
-use crate::dashboard::Dashboard;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -56,12 +56,36 @@ pub enum DemoEvent {
     },
     /// The grounded models the planner holds (names; with weights), and ONNX Runtime's
     /// threads for the language model.
-    Models { grounded: Vec<String>, in_use: Vec<ModelInUse>, lm_threads: usize },
-    Decoding { step: usize },
-    Decoded { step: usize, skill: String, score: f32, lm_score: f32 },
-    Executed { step: usize, skill: String, success: bool, reason: Option<String> },
-    PlanEnded { status: PlanStatus, reason: Option<String>, plan: String },
-    Verdict { success: bool, reason: Option<String>, sim_seconds: f64 },
+    Models {
+        grounded: Vec<String>,
+        in_use: Vec<ModelInUse>,
+        lm_threads: usize,
+    },
+    Decoding {
+        step: usize,
+    },
+    Decoded {
+        step: usize,
+        skill: String,
+        score: f32,
+        lm_score: f32,
+    },
+    Executed {
+        step: usize,
+        skill: String,
+        success: bool,
+        reason: Option<String>,
+    },
+    PlanEnded {
+        status: PlanStatus,
+        reason: Option<String>,
+        plan: String,
+    },
+    Verdict {
+        success: bool,
+        reason: Option<String>,
+        sim_seconds: f64,
+    },
 }
 
 impl std::fmt::Display for DemoEvent {
@@ -89,7 +113,8 @@ impl std::fmt::Display for DemoEvent {
                 write!(f, "\nmethod: {method}")
             }
             DemoEvent::Models { in_use, .. } => {
-                let named: Vec<String> = in_use.iter().map(|m| if m.weight == 1.0 { m.name.clone() } else { format!("{} (weight {})", m.name, m.weight) }).collect();
+                let named: Vec<String> =
+                    in_use.iter().map(|m| if m.weight == 1.0 { m.name.clone() } else { format!("{} (weight {})", m.name, m.weight) }).collect();
                 write!(f, "grounded models: {}", named.join(", "))
             }
             DemoEvent::Decoding { step } => write!(f, "decoding step {step} ..."),
@@ -98,7 +123,9 @@ impl std::fmt::Display for DemoEvent {
             }
             DemoEvent::Executed { success: true, .. } => write!(f, "      -> carried out by the policy"),
             DemoEvent::Executed { reason, .. } => write!(f, "      -> FAILED: {}", reason.clone().unwrap_or_default()),
-            DemoEvent::PlanEnded { status, reason, .. } => write!(f, "plan ended: {status:?}{}", reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()),
+            DemoEvent::PlanEnded { status, reason, .. } => {
+                write!(f, "plan ended: {status:?}{}", reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default())
+            }
             DemoEvent::Verdict { success, reason, .. } => write!(
                 f,
                 "success (judged on the simulator's ground truth): {}{}",

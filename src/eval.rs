@@ -14,9 +14,9 @@ use crate::wordings::{TaskLookup, Wording};
 use grounding::{Preference, PreferenceConfig, Safety, SafetyConfig, SafetyMode};
 use policies::PickPlace;
 use serde::Serialize;
-use sim::tasks::{Row, TaskGrounding};
 use sim::grid::{Difficulty, GridWorld, Level};
 use sim::kitchen::{KitchenConfig, KitchenTask, KitchenWorld, Split as KitchenSplit};
+use sim::tasks::{Row, TaskGrounding};
 use sim::wording::Slots;
 use sim::{generate, judge, Task, World, WorldConfig};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -227,7 +227,16 @@ pub fn task_models(g: &TaskGrounding) -> Vec<Weighted> {
 }
 
 /// Run one episode in this thread.
-pub fn run_episode(planner: &mut Planner, task: &Task, episode: usize, seed: u64, method: Method, noise: f64, wording: Option<&str>, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+pub fn run_episode(
+    planner: &mut Planner,
+    task: &Task,
+    episode: usize,
+    seed: u64,
+    method: Method,
+    noise: f64,
+    wording: Option<&str>,
+    dashboard: &Dashboard,
+) -> Result<EpisodeRecord, EvalError> {
     let started = Instant::now();
     let mut ep = generate(task, seed);
     if let Some(w) = wording {
@@ -275,16 +284,43 @@ pub fn run_episode_zenoh(
         EvalTask::Grid(_) | EvalTask::Kitchen(_) => Vec::new(),
     });
     let instruction = wording.map_or(reset.instruction, str::to_string);
-    let mut robot = ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: Duration::from_secs(60), observe_timeout: Duration::from_secs(5), estop: None };
+    let mut robot = ZenohRobot {
+        session: session.clone(),
+        keys: keys.clone(),
+        skill_timeout: Duration::from_secs(60),
+        observe_timeout: Duration::from_secs(5),
+        estop: None,
+    };
     let dash = episode_dashboard(dashboard, task.id(), episode, method, &instruction);
     let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, method, &mut |e| dash.event(&e))?;
     let verdict = ask(EpisodeRequestBody::Judge)?;
     dash.episode_result(verdict.success.unwrap_or(false), verdict.reason.as_deref());
-    Ok(record(planner, task, episode, seed, method, &instruction, &result, abort, verdict.success.unwrap_or(false), verdict.reason, started, verdict.sim_seconds))
+    Ok(record(
+        planner,
+        task,
+        episode,
+        seed,
+        method,
+        &instruction,
+        &result,
+        abort,
+        verdict.success.unwrap_or(false),
+        verdict.reason,
+        started,
+        verdict.sim_seconds,
+    ))
 }
 
 /// Run one grid episode in this thread.
-pub fn run_grid_episode(planner: &mut Planner, level: Level, episode: usize, seed: u64, method: Method, wording: Option<&str>, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+pub fn run_grid_episode(
+    planner: &mut Planner,
+    level: Level,
+    episode: usize,
+    seed: u64,
+    method: Method,
+    wording: Option<&str>,
+    dashboard: &Dashboard,
+) -> Result<EpisodeRecord, EvalError> {
     let ep = sim::grid::episode(level, seed);
     let world = GridWorld::new(&ep);
     let instruction = wording.unwrap_or(&ep.instruction);
@@ -293,7 +329,16 @@ pub fn run_grid_episode(planner: &mut Planner, level: Level, episode: usize, see
 
 /// Run one kitchen episode in this thread, with the simulated skills failing as configured.
 #[allow(clippy::too_many_arguments)]
-pub fn run_kitchen_episode(planner: &mut Planner, task: KitchenTask, episode: usize, seed: u64, method: Method, config: KitchenConfig, wording: Option<&str>, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+pub fn run_kitchen_episode(
+    planner: &mut Planner,
+    task: KitchenTask,
+    episode: usize,
+    seed: u64,
+    method: Method,
+    config: KitchenConfig,
+    wording: Option<&str>,
+    dashboard: &Dashboard,
+) -> Result<EpisodeRecord, EvalError> {
     let ep = sim::kitchen::episode(task, seed);
     let world = KitchenWorld::new(&ep, config);
     let instruction = wording.unwrap_or(&ep.instruction);
@@ -416,7 +461,11 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
             let net = net.as_ref();
             scope.spawn(move || {
                 let affordance = net.map(|n| {
-                    let space = crate::nodes::remote::RemoteSkillSpace { session: n.session.clone(), keys: n.keys[w].clone(), timeout: std::time::Duration::from_secs(5) };
+                    let space = crate::nodes::remote::RemoteSkillSpace {
+                        session: n.session.clone(),
+                        keys: n.keys[w].clone(),
+                        timeout: std::time::Duration::from_secs(5),
+                    };
                     grounding::Affordance::new(space, config.planner.config.floor)
                 });
                 let mut planner = match config.planner.build(affordance, true) {
@@ -436,7 +485,9 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                     let Job { task, episode, seed, method, ref wording } = jobs[i];
                     let text = wording.as_ref().map(|(_, t)| t.as_str());
                     let record = match (net, task) {
-                        (None, EvalTask::Tabletop(task)) => run_episode(&mut planner, &task, episode, seed, method, config.observation_noise, text, &config.dashboard),
+                        (None, EvalTask::Tabletop(task)) => {
+                            run_episode(&mut planner, &task, episode, seed, method, config.observation_noise, text, &config.dashboard)
+                        }
                         (None, EvalTask::Grid(level)) => run_grid_episode(&mut planner, level, episode, seed, method, text, &config.dashboard),
                         (None, EvalTask::Kitchen(t)) => kitchen_twice(
                             &mut |failures, dash| {
@@ -445,7 +496,10 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                             },
                             &config.dashboard,
                         ),
-                        (Some(n), EvalTask::Kitchen(_)) => kitchen_twice(&mut |failures, dash| run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, failures, text, dash), &config.dashboard),
+                        (Some(n), EvalTask::Kitchen(_)) => kitchen_twice(
+                            &mut |failures, dash| run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, failures, text, dash),
+                            &config.dashboard,
+                        ),
                         (Some(n), _) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, true, text, &config.dashboard),
                     }
                     .map(|mut r| {
@@ -616,7 +670,10 @@ pub fn tables(records: &[EpisodeRecord], methods: &[Method]) -> String {
     let reworded = columns.iter().any(|c| c.1 == WordingKind::Reworded);
     if reworded && rows.len() > 1 {
         for kind in ["", PLANNING, EXECUTION] {
-            let of_kind: Vec<&&[SuccessRate]> = rows.iter().filter(|r| if kind.is_empty() { !r[0].row.ends_with(PLANNING) && !r[0].row.ends_with(EXECUTION) } else { r[0].row.ends_with(kind) }).collect();
+            let of_kind: Vec<&&[SuccessRate]> = rows
+                .iter()
+                .filter(|r| if kind.is_empty() { !r[0].row.ends_with(PLANNING) && !r[0].row.ends_with(EXECUTION) } else { r[0].row.ends_with(kind) })
+                .collect();
             if of_kind.is_empty() {
                 continue;
             }

@@ -285,7 +285,14 @@ impl PlanSession<'_> {
             return Ok(None);
         };
         let models = if self.method == Method::Llm { Vec::new() } else { self.planner.model_names() };
-        let proposal = Proposal { index: self.steps.len() + 1, skill: decoded.text.clone(), score: decoded.score, lm_score: decoded.lm_score, models, explanation: explanation.clone() };
+        let proposal = Proposal {
+            index: self.steps.len() + 1,
+            skill: decoded.text.clone(),
+            score: decoded.score,
+            lm_score: decoded.lm_score,
+            models,
+            explanation: explanation.clone(),
+        };
         self.proposed = Some((decoded, explanation));
         Ok(Some(proposal))
     }
@@ -480,7 +487,14 @@ impl Planner {
                 };
                 let shown = scores.into_iter().take(self.config.top_k).collect();
                 return Ok(Some((
-                    DecodedSkill { text: best.skill.clone(), score: best.total, lm_score: best.lm, choices: Vec::new(), cache, pending: format!(" {}", best.skill) },
+                    DecodedSkill {
+                        text: best.skill.clone(),
+                        score: best.total,
+                        lm_score: best.lm,
+                        choices: Vec::new(),
+                        cache,
+                        pending: format!(" {}", best.skill),
+                    },
                     StepExplanation::Skills(shown),
                 )));
             }

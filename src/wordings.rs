@@ -118,7 +118,10 @@ mod tests {
     fn bad_lines_are_refused_with_their_number_and_reason() {
         assert_eq!(err("matching-bowls\tok\nstack-all\tstack them\n"), "w.tsv:2: unknown task \"stack-all\"; tasks: blocks-on-place, matching-bowls");
         assert_eq!(err("matching-bowls\t  \n"), "w.tsv:1: the instruction for matching-bowls is empty: write it after the tab");
-        assert_eq!(err("# c\nmatching-bowls put them in bowls\n"), "w.tsv:2: no tab in \"matching-bowls put them in bowls\": write the task id, a tab, then the instruction");
+        assert_eq!(
+            err("# c\nmatching-bowls put them in bowls\n"),
+            "w.tsv:2: no tab in \"matching-bowls put them in bowls\": write the task id, a tab, then the instruction"
+        );
         assert_eq!(err("matching-bowls\tput the blocks on the {place}\n"), "w.tsv:1: {place} is not a slot of this task (it has none) (task matching-bowls)");
         assert_eq!(err("blocks-on-place\tspell {word}\n"), "w.tsv:1: {word} is not a slot of this task (its slots: {place}) (task blocks-on-place)");
         assert_eq!(err("blocks-on-place\tto the {place\n"), "w.tsv:1: a '{' without its '}': write a slot as {name} (task blocks-on-place)");

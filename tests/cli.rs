@@ -103,8 +103,16 @@ fn bad_instructions_methods_and_scenes_are_refused_clearly() {
         ("truncated.json", "{\"domain\": \"tabletop\", \"objects\": [", "not a valid observation"),
         ("grid.json", "{\"domain\": \"grid\", \"objects\": []}", "a grid observation needs a \"grid\""),
         ("kitchen.json", "{\"domain\": \"kitchen\", \"objects\": []}", "a kitchen observation needs a \"kitchen\""),
-        ("kitchen-bad.json", r#"{"domain":"kitchen","kitchen":{"robot_at":"user","detections":[{"name":"hammer","location":"table","score":0.9}]}}"#, "\"hammer\" is not one of the kitchen's objects"),
-        ("dup.json", r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0]},{"id":"b","name":"red block","kind":"block","position":[0.2,0,0]}]}"#, "appears twice"),
+        (
+            "kitchen-bad.json",
+            r#"{"domain":"kitchen","kitchen":{"robot_at":"user","detections":[{"name":"hammer","location":"table","score":0.9}]}}"#,
+            "\"hammer\" is not one of the kitchen's objects",
+        ),
+        (
+            "dup.json",
+            r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0]},{"id":"b","name":"red block","kind":"block","position":[0.2,0,0]}]}"#,
+            "appears twice",
+        ),
         ("safety.json", "{\"forbidden\": []}", "forbidden"),
     ] {
         std::fs::write(dir.join(name), body).unwrap();
@@ -359,7 +367,20 @@ fn a_bad_instructions_file_is_refused_by_line_and_reason() {
 #[test]
 fn each_line_is_evaluated_on_its_tasks_own_episodes_beside_the_tasks_wording() {
     let mine = file("two.tsv", "# two wordings of one task\nblocks-on-place\tmove every block to the {place}\nblocks-on-place\tI'd like all of the blocks on the {place}\nmatching-bowls\tput each block in the bowl of its own colour\n");
-    let out = grounded(&["eval", "--instructions", mine.to_str().unwrap(), "--tasks", "blocks-on-place", "--episodes", "2", "--methods", "gd-beam", "--transport", "local", "--json"]);
+    let out = grounded(&[
+        "eval",
+        "--instructions",
+        mine.to_str().unwrap(),
+        "--tasks",
+        "blocks-on-place",
+        "--episodes",
+        "2",
+        "--methods",
+        "gd-beam",
+        "--transport",
+        "local",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     let records = v["records"].as_array().expect("records");

@@ -39,7 +39,8 @@ fn a_saved_demo_holds_scene_decoding_plan_and_verdict() {
         .expect("run the demo");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.code() == Some(0) || out.status.code() == Some(3), "{}", String::from_utf8_lossy(&out.stderr));
-    let scene: serde_json::Value = stdout.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).find(|e| e["event"] == "scene").expect("a scene event");
+    let scene: serde_json::Value =
+        stdout.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).find(|e| e["event"] == "scene").expect("a scene event");
     let got = entities(&rrd);
     let names: Vec<&String> = got.keys().collect();
     for o in scene["objects"].as_array().expect("objects") {
@@ -50,7 +51,11 @@ fn a_saved_demo_holds_scene_decoding_plan_and_verdict() {
         assert!(got.contains_key(path), "{path} missing; got {names:?}");
     }
     for path in ["decode/candidates", "decode/combined", "decode/lm"] {
-        assert!(got.get(path).is_some_and(|t| t.contains("decode_step") && t.contains("sim_time")), "{path} on decode_step and sim_time; got {:?}", got.get(path));
+        assert!(
+            got.get(path).is_some_and(|t| t.contains("decode_step") && t.contains("sim_time")),
+            "{path} on decode_step and sim_time; got {:?}",
+            got.get(path)
+        );
     }
     assert!(got.contains_key("world/targets/pick") && got.contains_key("world/targets/place"), "targets; got {names:?}");
     std::fs::remove_dir_all(&dir).ok();
@@ -92,7 +97,17 @@ fn a_saved_kitchen_demo_holds_the_floor_plan_in_2d() {
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let got = entities(&rrd);
     let names: Vec<&String> = got.keys().collect();
-    for path in ["kitchen/locations", "kitchen/objects", "kitchen/robot", "kitchen/held", "kitchen/path", "kitchen/target", "decode/candidates", "plan/steps", "episode/success"] {
+    for path in [
+        "kitchen/locations",
+        "kitchen/objects",
+        "kitchen/robot",
+        "kitchen/held",
+        "kitchen/path",
+        "kitchen/target",
+        "decode/candidates",
+        "plan/steps",
+        "episode/success",
+    ] {
         assert!(got.contains_key(path), "{path} missing; got {names:?}");
     }
     assert!(got["kitchen/robot"].contains("sim_time"), "the robot moves on sim_time");

@@ -102,10 +102,7 @@ fn pixels_near(png_bytes: &[u8], rgb: [u8; 3], tolerance: i32) -> usize {
     let mut buf = vec![0; reader.output_buffer_size().expect("PNG size")];
     let info = reader.next_frame(&mut buf).expect("PNG frame");
     let channels = info.color_type.samples();
-    buf[..info.buffer_size()]
-        .chunks(channels)
-        .filter(|p| p.len() >= 3 && (0..3).all(|c| (i32::from(p[c]) - i32::from(rgb[c])).abs() <= tolerance))
-        .count()
+    buf[..info.buffer_size()].chunks(channels).filter(|p| p.len() >= 3 && (0..3).all(|c| (i32::from(p[c]) - i32::from(rgb[c])).abs() <= tolerance)).count()
 }
 
 #[test]
@@ -149,7 +146,14 @@ fn the_served_dashboard_shows_the_recording_in_a_browser() {
     assert!(url.starts_with(&format!("http://127.0.0.1:{web}/?url=rerun%2Bhttp")), "{url}");
 
     let profile = std::env::temp_dir().join(format!("grounded-chromium-{}", std::process::id()));
-    let _driver = Reaped(Command::new("chromedriver").arg(format!("--port={driver_port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver (Debian package chromium-driver)"));
+    let _driver = Reaped(
+        Command::new("chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver (Debian package chromium-driver)"),
+    );
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
         assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
@@ -187,13 +191,20 @@ fn the_served_dashboard_shows_the_recording_in_a_browser() {
     let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_secs(3));
-        let page = webdriver(driver_port, "POST", &format!("{s}/execute/sync"), Some(json!({"script": "return [document.title, document.querySelectorAll('canvas').length, document.body.innerText]", "args": []})));
+        let page = webdriver(
+            driver_port,
+            "POST",
+            &format!("{s}/execute/sync"),
+            Some(json!({"script": "return [document.title, document.querySelectorAll('canvas').length, document.body.innerText]", "args": []})),
+        );
         assert_eq!(page[0], "Rerun Viewer", "the served page is rerun's viewer: {page}");
         let text = page[2].as_str().unwrap_or_default();
         assert!(!text.contains("error occurred"), "the viewer failed to load: {text}");
         let log = webdriver(driver_port, "POST", &format!("{s}/se/log"), Some(json!({"type": "performance"})));
         received += recording_bytes(&log, grpc, &mut urls);
-        shot = base64::engine::general_purpose::STANDARD.decode(webdriver(driver_port, "GET", &format!("{s}/screenshot"), None).as_str().expect("a screenshot")).expect("base64 PNG");
+        shot = base64::engine::general_purpose::STANDARD
+            .decode(webdriver(driver_port, "GET", &format!("{s}/screenshot"), None).as_str().expect("a screenshot"))
+            .expect("base64 PNG");
         red_pixels = pixels_near(&shot, red_rgb, 45);
         if page[1].as_u64() >= Some(1) && received > 50_000 && red_pixels > 300 {
             break;

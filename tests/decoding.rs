@@ -1,9 +1,9 @@
 //! Grounded decoding with the shipped model: what the paper's rule must guarantee.
 
 use grounded::decoder::{DecodeConfig, Search};
+use grounded::default_model_dir;
 use grounded::lm::LanguageModel;
 use grounded::planner::{Method, PlanEnd, Planner, StepOutcome, Weighted};
-use grounded::default_model_dir;
 use grounding::tabletop::TabletopSkills;
 use grounding::{GroundedModel, Safety, SafetyConfig, SafetyMode, SkillPrefix, SkillSpace};
 use proptest::prelude::*;
@@ -17,11 +17,8 @@ fn planner(config: DecodeConfig) -> Planner {
 fn scene(objects: &[(&str, ObjectKind)]) -> Observation {
     let xs = [-0.3, -0.15, 0.0, 0.15, 0.3];
     let ys = [-0.12, 0.04];
-    let objects = objects
-        .iter()
-        .enumerate()
-        .map(|(i, (name, kind))| SceneObject::new(format!("o{i}"), *name, *kind, [xs[i % 5], ys[(i / 5) % 2], 0.0]))
-        .collect();
+    let objects =
+        objects.iter().enumerate().map(|(i, (name, kind))| SceneObject::new(format!("o{i}"), *name, *kind, [xs[i % 5], ys[(i / 5) % 2], 0.0])).collect();
     Observation::new(Domain::Tabletop, objects)
 }
 
@@ -49,10 +46,7 @@ fn grounded_methods_never_name_a_green_bowl_that_is_not_there() {
     }
     // Beam search sees whole skills: both matching pairs, and nothing mismatched.
     let beam = p.plan(MATCHING, &obs, Method::GdBeam).unwrap();
-    assert_eq!(
-        beam.skills(),
-        vec!["pick up the yellow block and place it in the yellow bowl", "pick up the blue block and place it in the blue bowl", "done"]
-    );
+    assert_eq!(beam.skills(), vec!["pick up the yellow block and place it in the yellow bowl", "pick up the blue block and place it in the blue bowl", "done"]);
 }
 
 #[test]

@@ -28,7 +28,20 @@ fn the_grid_demo_unblocks_the_door_and_picks_up_the_box_over_zenoh() {
 
 #[test]
 fn grounding_solves_the_hard_levels_that_the_language_model_alone_fails() {
-    let out = grounded(&["eval", "--domain", "grid", "--tasks", "multi-room,blocked-unlock-pickup", "--episodes", "3", "--methods", "llm,gd-beam", "--transport", "local", "--json"]);
+    let out = grounded(&[
+        "eval",
+        "--domain",
+        "grid",
+        "--tasks",
+        "multi-room,blocked-unlock-pickup",
+        "--episodes",
+        "3",
+        "--methods",
+        "llm,gd-beam",
+        "--transport",
+        "local",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let rate = |method: &str| {

@@ -53,7 +53,20 @@ fn the_eval_reports_planning_and_execution_success_per_split_over_zenoh() {
 #[test]
 fn an_episode_is_the_same_over_zenoh_and_in_process() {
     let run = |transport: &str| {
-        let v = json(&grounded(&["eval", "--domain", "kitchen", "--tasks", "thirsty,throw-away-pepsi", "--episodes", "2", "--methods", "saycan,gd-beam", "--transport", transport, "--json"]));
+        let v = json(&grounded(&[
+            "eval",
+            "--domain",
+            "kitchen",
+            "--tasks",
+            "thirsty,throw-away-pepsi",
+            "--episodes",
+            "2",
+            "--methods",
+            "saycan,gd-beam",
+            "--transport",
+            transport,
+            "--json",
+        ]));
         v["records"]
             .as_array()
             .expect("records")

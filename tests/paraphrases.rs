@@ -81,7 +81,8 @@ fn filled(text: &str) -> Vec<String> {
 /// The plans, seed and hash of the corpus the shipped model was trained on, as its
 /// training.json records them (tools/train/train.py writes the record).
 fn corpus_to_check() -> (u64, u64, String) {
-    let training: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo().join("models/planner-gpt2/training.json")).expect("training.json")).expect("json");
+    let training: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("models/planner-gpt2/training.json")).expect("training.json")).expect("json");
     let corpus = &training["corpus"];
     assert!(!corpus.is_null(), "the shipped model's training.json records no corpus: export it with tools/train/train.py, which writes the record");
     let plans = corpus["train_plans"].as_u64().expect("corpus.train_plans in training.json");

@@ -71,7 +71,18 @@ fn demo_safety_forbids_a_skill_the_language_model_wants() {
 
 #[test]
 fn demo_preference_scorer_weight_and_threads_reach_the_planner() {
-    let events = demo(&["--preference", "examples/grounding/preference-fruit.json", "--scorer", SCORER, "--weight", "affordance=0.5", "--weight", "z-scorer=0.25", "--threads", "2"]);
+    let events = demo(&[
+        "--preference",
+        "examples/grounding/preference-fruit.json",
+        "--scorer",
+        SCORER,
+        "--weight",
+        "affordance=0.5",
+        "--weight",
+        "z-scorer=0.25",
+        "--threads",
+        "2",
+    ]);
     let models = models_event(&events);
     assert_eq!(weight_of(&models["in_use"], "affordance"), Some(0.5), "{models}");
     assert_eq!(weight_of(&models["in_use"], "preference"), Some(1.0), "{models}");
@@ -100,7 +111,10 @@ fn eval_safety_forbids_a_skill_and_every_record_says_which_models_planned_it() {
 
 #[test]
 fn eval_preference_scorer_weight_and_threads_reach_every_worker() {
-    let records = eval("matching-bowls", &["--preference", "examples/grounding/preference-fruit.json", "--scorer", SCORER, "--weight", "z-scorer=0.5", "--threads", "2", "--workers", "2"]);
+    let records = eval(
+        "matching-bowls",
+        &["--preference", "examples/grounding/preference-fruit.json", "--scorer", SCORER, "--weight", "z-scorer=0.5", "--threads", "2", "--workers", "2"],
+    );
     for r in &records {
         assert_eq!(weight_of(&r["grounded_models"], "preference"), Some(1.0), "{r}");
         assert_eq!(weight_of(&r["grounded_models"], "z-scorer"), Some(0.5), "{r}");

@@ -73,7 +73,9 @@ fn components_meet_through_a_router() {
     fleet.0.push(spawn(&["router", "--listen", &router]));
     std::thread::sleep(Duration::from_millis(300));
     let client = ["--mode", "client", "--connect", router.as_str()];
-    for cmd in [vec!["sim", "--robot", &robot, "--task", "stack-all-blocks", "--seed", "1"], vec!["policy", "--robot", &robot], vec!["daemon", "--robot", &robot]] {
+    for cmd in
+        [vec!["sim", "--robot", &robot, "--task", "stack-all-blocks", "--seed", "1"], vec!["policy", "--robot", &robot], vec!["daemon", "--robot", &robot]]
+    {
         let args: Vec<&str> = cmd.into_iter().chain(client.iter().copied()).collect();
         fleet.0.push(spawn(&args));
     }

@@ -2,10 +2,10 @@
 //! best-first never runs the language model on more tokens.
 
 use grounded::decoder::{DecodeConfig, Search};
+use grounded::default_model_dir;
 use grounded::eval::{run, EvalConfig, EvalTask, Transport};
 use grounded::lm::LanguageModel;
 use grounded::planner::{Method, PlanResult, Planner};
-use grounded::default_model_dir;
 use proptest::prelude::*;
 use protocol::{Domain, ObjectKind, Observation, SceneObject};
 
@@ -110,7 +110,10 @@ fn both_searches_give_the_same_episodes_in_every_domain() {
     tasks.extend(sim::grid::Level::ALL.iter().map(|l| EvalTask::Grid(*l)));
     tasks.extend(["matching-bowls", "separate-vowels", "pack-brown-box"].iter().map(|t| EvalTask::Tabletop(*sim::task_named(t).expect("a template"))));
     let config = |search| EvalConfig {
-        planner: grounded::setup::PlannerOptions { config: DecodeConfig { beam_width: 3, search, ..DecodeConfig::default() }, ..grounded::setup::PlannerOptions::new(default_model_dir()) },
+        planner: grounded::setup::PlannerOptions {
+            config: DecodeConfig { beam_width: 3, search, ..DecodeConfig::default() },
+            ..grounded::setup::PlannerOptions::new(default_model_dir())
+        },
         methods: vec![Method::GdBeam],
         tasks: tasks.clone(),
         episodes: 2,

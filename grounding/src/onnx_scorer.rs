@@ -117,10 +117,11 @@ impl BoundModel for BoundScorer<'_> {
             ("text_mask", Tensor::from_array(([b, t], mask)).map_err(onnx)?.into_dyn()),
             ("state", Tensor::from_array(([b, f], state)).map_err(onnx)?.into_dyn()),
         ];
-        let mut session = self.scorer.session.lock().map_err(|_| GroundingError::Model {
-            model: name.clone(),
-            message: "the scorer's session was poisoned by an earlier panic".into(),
-        })?;
+        let mut session = self
+            .scorer
+            .session
+            .lock()
+            .map_err(|_| GroundingError::Model { model: name.clone(), message: "the scorer's session was poisoned by an earlier panic".into() })?;
         let outputs = session.run(inputs).map_err(onnx)?;
         let (_, values) = outputs["log_prob"].try_extract_tensor::<f32>().map_err(onnx)?;
         if values.len() != b {

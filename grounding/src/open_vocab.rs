@@ -235,7 +235,8 @@ mod unseen_phrases {
     fn best(phrase: &str) -> (&'static str, f64, f64) {
         let p = Phrase::complete(phrase);
         let vocabulary = Arc::new(Vocabulary::new(CATALOGUE.iter().map(|e| (e.name, e.aliases))));
-        let mut scored: Vec<(&'static str, f64)> = CATALOGUE.iter().map(|e| (e.name, vocabulary.names(e.name, e.aliases.iter().copied()).similarity(&p))).collect();
+        let mut scored: Vec<(&'static str, f64)> =
+            CATALOGUE.iter().map(|e| (e.name, vocabulary.names(e.name, e.aliases.iter().copied()).similarity(&p))).collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         (scored[0].0, scored[0].1, scored[1].1)
     }
@@ -270,7 +271,9 @@ mod unseen_phrases {
 
     #[test]
     fn another_object_of_the_same_kind_is_not_named() {
-        for (phrase, other) in [("pepsi can", "coke can"), ("lime soda can", "grapefruit soda can"), ("rice chips", "kettle chips"), ("red bull can", "tea can")] {
+        for (phrase, other) in
+            [("pepsi can", "coke can"), ("lime soda can", "grapefruit soda can"), ("rice chips", "kettle chips"), ("red bull can", "tea can")]
+        {
             let vocabulary = Arc::new(Vocabulary::new(CATALOGUE.iter().map(|e| (e.name, e.aliases))));
             let e = protocol::kitchen::entry(other).unwrap();
             let s = vocabulary.names(e.name, e.aliases.iter().copied()).similarity(&Phrase::complete(phrase));

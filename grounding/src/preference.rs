@@ -43,10 +43,7 @@ impl Preference {
         }
         let ok = |p: f64| p > 0.0 && p <= 1.0;
         if !ok(config.alpha) || !ok(config.beta) || config.beta > config.alpha {
-            return Err(GroundingError::Config(format!(
-                "preference: need 0 < beta <= alpha <= 1, got alpha {} and beta {}",
-                config.alpha, config.beta
-            )));
+            return Err(GroundingError::Config(format!("preference: need 0 < beta <= alpha <= 1, got alpha {} and beta {}", config.alpha, config.beta)));
         }
         let preferred = config.preferred.iter().map(|p| words(p)).filter(|w| !w.is_empty()).collect();
         Ok(Self { preferred, alpha: LogProb::from_prob(config.alpha), beta: LogProb::from_prob(config.beta) })
@@ -59,13 +56,7 @@ impl GroundedModel for Preference {
     }
 
     fn bind<'a>(&'a self, observation: &Observation) -> Result<Box<dyn BoundModel + 'a>, GroundingError> {
-        let others = observation
-            .objects
-            .iter()
-            .filter(|o| o.kind.is_pickable())
-            .map(|o| words(&o.name))
-            .filter(|w| !self.preferred.contains(w))
-            .collect();
+        let others = observation.objects.iter().filter(|o| o.kind.is_pickable()).map(|o| words(&o.name)).filter(|w| !self.preferred.contains(w)).collect();
         Ok(Box::new(BoundPreference { model: self, others }))
     }
 }

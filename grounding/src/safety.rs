@@ -62,10 +62,7 @@ impl Safety {
             SafetyMode::Hard => LogProb::NEVER,
             SafetyMode::Soft => {
                 if !(config.epsilon > 0.0 && config.epsilon < 1.0) {
-                    return Err(GroundingError::Config(format!(
-                        "safety: epsilon must be in (0, 1) in soft mode, got {}",
-                        config.epsilon
-                    )));
+                    return Err(GroundingError::Config(format!("safety: epsilon must be in (0, 1) in soft mode, got {}", config.epsilon)));
                 }
                 LogProb::from_prob(config.epsilon)
             }

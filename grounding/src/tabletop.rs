@@ -100,11 +100,7 @@ pub fn apply(obs: &Observation, skill: &TabletopSkill) -> Result<Observation, Ef
             Placement::In(t) | Placement::On(t) => obs.object(t).is_some() || region_named(t).is_some(),
             Placement::AtPosition(_) => true,
         };
-        return Err(if known {
-            EffectError::Impossible(o.name.clone(), place)
-        } else {
-            EffectError::UnknownPlace(o.name.clone(), place)
-        });
+        return Err(if known { EffectError::Impossible(o.name.clone(), place) } else { EffectError::UnknownPlace(o.name.clone(), place) });
     }
     let target = match &pp.placement {
         Placement::In(c) => {

@@ -9,9 +9,7 @@ fn fixture() -> &'static Path {
 }
 
 fn scene(n: usize) -> Observation {
-    let objects = (0..n)
-        .map(|i| SceneObject::new(format!("o{i}"), format!("block {i}"), ObjectKind::Block, [0.1 * i as f64, 0.0, 0.0]))
-        .collect();
+    let objects = (0..n).map(|i| SceneObject::new(format!("o{i}"), format!("block {i}"), ObjectKind::Block, [0.1 * i as f64, 0.0, 0.0])).collect();
     Observation::new(Domain::Tabletop, objects)
 }
 
@@ -21,9 +19,7 @@ fn scores_follow_the_graph_and_the_state() {
     assert_eq!(scorer.name(), "z-scorer");
     let mut bound = scorer.bind(&scene(2)).unwrap();
     let long = "z".repeat(100);
-    let scores = bound
-        .score(&[SkillPrefix::partial("zz top"), SkillPrefix::partial("abc"), SkillPrefix::complete("z"), SkillPrefix::partial(&long)])
-        .unwrap();
+    let scores = bound.score(&[SkillPrefix::partial("zz top"), SkillPrefix::partial("abc"), SkillPrefix::complete("z"), SkillPrefix::partial(&long)]).unwrap();
     let v: Vec<f32> = scores.iter().map(|s| s.value()).collect();
     // -(z count) - 0.5 * objects; long texts keep their last 64 bytes.
     assert_eq!(v, vec![-3.0, -1.0, -2.0, -65.0]);

@@ -290,7 +290,15 @@ mod tests {
             // The door is blocked: going to it is not feasible until the ball has moved.
             assert!(plan(&GridSkill::GoTo(Target::Door(key.colour)), &e.start).is_err());
             let (verdict, steps) = run(Level::BlockedUnlockPickup, seed, |_| {
-                [format!("pick up the {ball}"), format!("drop the {ball}"), format!("pick up the {key}"), format!("open the {} door", key.colour.name()), format!("drop the {key}"), format!("pick up the {boxed}")].to_vec()
+                [
+                    format!("pick up the {ball}"),
+                    format!("drop the {ball}"),
+                    format!("pick up the {key}"),
+                    format!("open the {} door", key.colour.name()),
+                    format!("drop the {key}"),
+                    format!("pick up the {boxed}"),
+                ]
+                .to_vec()
             });
             assert_eq!(verdict, Ok(()), "seed {seed}");
             assert!(steps > 10, "{steps}");
@@ -312,7 +320,8 @@ mod tests {
             let mut w = GridWorld::new(&e);
             for _ in 0..10 {
                 let options = admissible(&w.state);
-                let next = options.iter().find(|(s, _)| *s == GridSkill::GoTo(Target::Goal)).or_else(|| options.iter().find(|(s, _)| matches!(s, GridSkill::Open(_))));
+                let next =
+                    options.iter().find(|(s, _)| *s == GridSkill::GoTo(Target::Goal)).or_else(|| options.iter().find(|(s, _)| matches!(s, GridSkill::Open(_))));
                 let Some((skill, _)) = next else { break };
                 assert!(execute(&skill.to_string(), &mut w).success);
                 if w.ended.is_some() {

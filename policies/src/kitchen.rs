@@ -140,7 +140,8 @@ pub fn apply(view: &KitchenState, skill: &str) -> Result<KitchenState, String> {
             if let Some(h) = &view.holding {
                 return Err(format!("the robot already holds the {h}"));
             }
-            let d = resolve(&p, view.detections.iter().filter(|d| d.location == view.robot_at)).ok_or_else(|| format!("no {p} seen at the {}", view.robot_at))?;
+            let d =
+                resolve(&p, view.detections.iter().filter(|d| d.location == view.robot_at)).ok_or_else(|| format!("no {p} seen at the {}", view.robot_at))?;
             let name = d.name.clone();
             next.detections.retain(|d| d.name != name);
             next.holding = Some(name);
@@ -264,7 +265,13 @@ impl OpenVocabulary {
         match verb {
             "pick up the " if self.view.holding.is_some() => 0.0,
             "pick up the " => self.seen.iter().filter(|s| s.2 == self.view.robot_at).map(|s| s.1).fold(0.0, f64::max),
-            "put down the " => if self.view.holding.is_some() { 1.0 } else { 0.0 },
+            "put down the " => {
+                if self.view.holding.is_some() {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
             _ => 1.0,
         }
     }
@@ -291,11 +298,7 @@ impl OpenVocabulary {
             _ => {
                 let seen = self.seen.iter().map(|s| sim(&s.0) * s.1).fold(0.0, f64::max);
                 let held = self.held.as_ref().map_or(0.0, |h| sim(h) * HERE_FEASIBILITY);
-                let unseen = if self.view.unlooked().is_empty() {
-                    0.0
-                } else {
-                    UNSEEN_FIND_FEASIBILITY * self.catalogue.iter().map(sim).fold(0.0, f64::max)
-                };
+                let unseen = if self.view.unlooked().is_empty() { 0.0 } else { UNSEEN_FIND_FEASIBILITY * self.catalogue.iter().map(sim).fold(0.0, f64::max) };
                 seen.max(held).max(unseen)
             }
         }
@@ -376,7 +379,10 @@ mod tests {
     #[test]
     fn find_searches_unlooked_surfaces_then_pick_and_put_down_deliver() {
         let task = task_named("bring-apple").unwrap();
-        let (seed, e) = (0..50).map(|s| (s, episode(task, s))).find(|(_, e)| e.objects.iter().any(|o| o.name == "apple" && o.place == Place::At(e.unlooked))).expect("a seed with the apple out of sight");
+        let (seed, e) = (0..50)
+            .map(|s| (s, episode(task, s)))
+            .find(|(_, e)| e.objects.iter().any(|o| o.name == "apple" && o.place == Place::At(e.unlooked)))
+            .expect("a seed with the apple out of sight");
         let mut w = KitchenWorld::new(&e, KitchenConfig::PERFECT);
         assert!(w.view.detection("apple").is_none(), "seed {seed}");
         let o = execute("find the apple", &mut w);

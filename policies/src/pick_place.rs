@@ -221,7 +221,8 @@ mod tests {
     fn stacking_three_blocks() {
         let episode = generate(task_named("stack-all-blocks").unwrap(), 5);
         let blocks: Vec<String> = episode.scene.objects.iter().filter(|o| o.kind == protocol::ObjectKind::Block).map(|o| o.name.clone()).collect();
-        let skills = [format!("pick up the {} and place it on the {}", blocks[1], blocks[0]), format!("pick up the {} and place it on the {}", blocks[2], blocks[1])];
+        let skills =
+            [format!("pick up the {} and place it on the {}", blocks[1], blocks[0]), format!("pick up the {} and place it on the {}", blocks[2], blocks[1])];
         let refs: Vec<&str> = skills.iter().map(String::as_str).collect();
         let (episode, world, outcomes) = run_skills("stack-all-blocks", 5, &refs);
         assert!(outcomes.iter().all(|o| o.success), "{outcomes:?}");

@@ -182,10 +182,18 @@ pub enum Event {
     Moved,
     /// The action was not possible here and changed nothing.
     Blocked,
-    PickedUp { object: Object },
-    Dropped { object: Object },
-    DoorOpened { colour: Colour },
-    DoorClosed { colour: Colour },
+    PickedUp {
+        object: Object,
+    },
+    Dropped {
+        object: Object,
+    },
+    DoorOpened {
+        colour: Colour,
+    },
+    DoorClosed {
+        colour: Colour,
+    },
     ReachedGoal,
     EnteredLava,
     Done,
@@ -225,7 +233,15 @@ pub enum GridError {
 impl GridState {
     /// An empty room: walls around, nothing inside; the agent in the top-left corner facing right.
     pub fn room(width: u32, height: u32) -> Self {
-        let mut g = GridState { width, height, cells: vec![Cell::Empty; (width * height) as usize], agent: (1, 1), dir: Dir::Right, carrying: None, forbidden: Vec::new() };
+        let mut g = GridState {
+            width,
+            height,
+            cells: vec![Cell::Empty; (width * height) as usize],
+            agent: (1, 1),
+            dir: Dir::Right,
+            carrying: None,
+            forbidden: Vec::new(),
+        };
         for x in 0..width {
             g.set((x, 0), Cell::Wall);
             g.set((x, height - 1), Cell::Wall);
@@ -554,7 +570,17 @@ mod tests {
 
     #[test]
     fn skills_parse_and_print_the_same() {
-        for text in ["go to the red key", "go to the blue door", "go to the goal", "pick up the grey box", "drop the yellow ball", "open the purple door", "put the red ball next to the green box", "put the red ball next to the goal", "done"] {
+        for text in [
+            "go to the red key",
+            "go to the blue door",
+            "go to the goal",
+            "pick up the grey box",
+            "drop the yellow ball",
+            "open the purple door",
+            "put the red ball next to the green box",
+            "put the red ball next to the goal",
+            "done",
+        ] {
             let s = GridSkill::parse(text).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(s.to_string(), text);
         }

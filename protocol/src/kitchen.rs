@@ -324,11 +324,21 @@ mod tests {
 
     #[test]
     fn states_are_validated() {
-        let mut s = KitchenState { robot_at: Location::User, holding: None, looked: vec![Location::Table], detections: vec![Detection { name: "apple".into(), location: Location::Table, score: 0.9 }] };
+        let mut s = KitchenState {
+            robot_at: Location::User,
+            holding: None,
+            looked: vec![Location::Table],
+            detections: vec![Detection { name: "apple".into(), location: Location::Table, score: 0.9 }],
+        };
         s.validate().unwrap();
         assert_eq!(s.unlooked(), vec![Location::FarCounter, Location::NearCounter]);
         let text = s.render();
-        assert!(text.contains("robot at the user, holding nothing") && text.contains("table:        apple (0.90)") && text.contains("far counter:  not looked at yet"), "{text}");
+        assert!(
+            text.contains("robot at the user, holding nothing")
+                && text.contains("table:        apple (0.90)")
+                && text.contains("far counter:  not looked at yet"),
+            "{text}"
+        );
         s.holding = Some("apple".into());
         assert_eq!(s.validate(), Err(KitchenError::HeldAndSeen("apple".into())));
         s.holding = None;

@@ -222,10 +222,9 @@ fn valid_name(name: &str) -> bool {
         && !name.starts_with(' ')
         && !name.ends_with(' ')
         && !name.contains("  ")
-        && name.split(' ').all(|word| {
-            word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                || (word.len() == 1 && word.chars().all(|c| c.is_ascii_uppercase()))
-        })
+        && name
+            .split(' ')
+            .all(|word| word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) || (word.len() == 1 && word.chars().all(|c| c.is_ascii_uppercase())))
 }
 
 #[cfg(test)]
@@ -254,14 +253,8 @@ mod tests {
                 r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0]},{"id":"a","name":"blue block","kind":"block","position":[0,0,0]}]}"#,
                 "appears twice",
             ),
-            (
-                r#"{"domain":"tabletop","objects":[{"id":"a","name":"Red  block","kind":"block","position":[0,0,0]}]}"#,
-                "has name",
-            ),
-            (
-                r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0],"colour":"red"}]}"#,
-                "unknown field",
-            ),
+            (r#"{"domain":"tabletop","objects":[{"id":"a","name":"Red  block","kind":"block","position":[0,0,0]}]}"#, "has name"),
+            (r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0],"colour":"red"}]}"#, "unknown field"),
         ];
         for (json, needle) in cases {
             let err = Observation::from_json(json).unwrap_err().to_string();

@@ -130,10 +130,7 @@ mod tests {
         for text in ["", "pick up the red block", "place it in the bowl", "pick up the  and place it in the blue bowl"] {
             assert!(TabletopSkill::parse(text).is_err(), "{text:?}");
         }
-        assert_eq!(
-            TabletopSkill::parse("pick up the letter A and place it at position 9"),
-            Err(ParseError::Position(9))
-        );
+        assert_eq!(TabletopSkill::parse("pick up the letter A and place it at position 9"), Err(ParseError::Position(9)));
     }
 }
 

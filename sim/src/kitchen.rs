@@ -238,7 +238,14 @@ pub struct KitchenWorld {
 impl KitchenWorld {
     pub fn new(episode: &KitchenEpisode, config: KitchenConfig) -> Self {
         let view = KitchenState { robot_at: Location::User, holding: None, looked: Vec::new(), detections: Vec::new() };
-        let mut w = Self { objects: episode.objects.clone(), view, config, sim_seconds: 0.0, actions: 0, rng: Rng::new(episode.seed ^ 0x6772_6173_7000 ^ task_salt(episode.task).rotate_left(17)) };
+        let mut w = Self {
+            objects: episode.objects.clone(),
+            view,
+            config,
+            sim_seconds: 0.0,
+            actions: 0,
+            rng: Rng::new(episode.seed ^ 0x6772_6173_7000 ^ task_salt(episode.task).rotate_left(17)),
+        };
         for l in Location::SURFACES.into_iter().filter(|l| *l != episode.unlooked) {
             w.look(l);
         }

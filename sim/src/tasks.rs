@@ -506,18 +506,30 @@ pub fn judge(episode: &Episode, state: &Observation) -> Result<(), String> {
             }
             let want: String = want.into_iter().collect();
             let got = row_word(state);
-            if got == want { Ok(()) } else { Err(format!("the letter row reads {got:?}, not {want:?}")) }
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!("the letter row reads {got:?}, not {want:?}"))
+            }
         }
         "spell-word" => {
             let Goal::Word(word) = &episode.goal else { return Err("no word".into()) };
             let present: Vec<char> = letters(state).iter().map(|(_, c)| *c).collect();
             let want: String = word.to_uppercase().chars().filter(|c| present.contains(c)).collect();
             let got = row_word(state);
-            if got == want { Ok(()) } else { Err(format!("the letter row reads {got:?}, not {want:?}")) }
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!("the letter row reads {got:?}, not {want:?}"))
+            }
         }
         "spell-sport" => {
             let got = row_word(state);
-            if SPORTS.iter().any(|s| s.to_uppercase() == got) { Ok(()) } else { Err(format!("the letter row reads {got:?}, not a sport")) }
+            if SPORTS.iter().any(|s| s.to_uppercase() == got) {
+                Ok(())
+            } else {
+                Err(format!("the letter row reads {got:?}, not a sport"))
+            }
         }
         "separate-vowels" => exactly_in_region(state, |o| catalog::letter_of(&o.name).is_some_and(|c| VOWELS.contains(&c)), "left side"),
         "separate-consonants" => exactly_in_region(state, |o| catalog::letter_of(&o.name).is_some_and(|c| !VOWELS.contains(&c)), "right side"),

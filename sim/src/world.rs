@@ -340,7 +340,11 @@ mod tests {
     fn scene() -> Observation {
         Observation::new(
             Domain::Tabletop,
-            vec![obj("a", "red block", ObjectKind::Block, -0.2, 0.0), obj("b", "blue block", ObjectKind::Block, 0.0, 0.0), obj("c", "blue bowl", ObjectKind::Bowl, 0.2, 0.0)],
+            vec![
+                obj("a", "red block", ObjectKind::Block, -0.2, 0.0),
+                obj("b", "blue block", ObjectKind::Block, 0.0, 0.0),
+                obj("c", "blue bowl", ObjectKind::Bowl, 0.2, 0.0),
+            ],
         )
     }
 

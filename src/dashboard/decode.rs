@@ -66,7 +66,8 @@ pub(super) fn token_table(p: &Proposal, token: usize) -> Option<String> {
 
 fn skills_table(p: &Proposal) -> Option<String> {
     let StepExplanation::Skills(skills) = &p.explanation else { return None };
-    let mut t = format!("### Step {}: chose `{}` (whole skills, SayCan)\n\n| skill | LM log p | grounded | combined |\n|---|---:|---:|---:|\n", p.index, p.skill);
+    let mut t =
+        format!("### Step {}: chose `{}` (whole skills, SayCan)\n\n| skill | LM log p | grounded | combined |\n|---|---:|---:|---:|\n", p.index, p.skill);
     for s in skills.iter().take(SHOWN) {
         let g: Vec<String> = s.grounded.iter().map(|v| score(*v)).collect();
         let _ = writeln!(t, "| `{}` | {} | {} | {} |", s.skill, score(s.lm), g.join(" / "), score(s.total));
@@ -109,8 +110,19 @@ mod tests {
     #[test]
     fn the_table_shows_why_green_lost_to_blue() {
         let cand = |token: &str, lm: f32, aff: f32, total: f32| CandidateScore { token: token.into(), lm, grounded: vec![aff], total };
-        let choice = TokenChoice { chosen: " blue".into(), normaliser: 0.0, candidates: vec![cand(" blue", -1.2, -0.1, -1.3), cand(" green", -0.4, f32::NEG_INFINITY, f32::NEG_INFINITY)] };
-        let p = Proposal { index: 1, skill: "pick up the blue block".into(), score: -1.3, lm_score: -1.2, models: vec!["affordance".into()], explanation: StepExplanation::Tokens(vec![choice]) };
+        let choice = TokenChoice {
+            chosen: " blue".into(),
+            normaliser: 0.0,
+            candidates: vec![cand(" blue", -1.2, -0.1, -1.3), cand(" green", -0.4, f32::NEG_INFINITY, f32::NEG_INFINITY)],
+        };
+        let p = Proposal {
+            index: 1,
+            skill: "pick up the blue block".into(),
+            score: -1.3,
+            lm_score: -1.2,
+            models: vec!["affordance".into()],
+            explanation: StepExplanation::Tokens(vec![choice]),
+        };
         let t = token_table(&p, 0).expect("a table");
         assert!(t.contains("| candidate | LM log p | affordance | combined |"), "{t}");
         assert!(t.contains("| **`\" blue\"`** | **-1.20** | **-0.10** | **-1.30** |"), "{t}");

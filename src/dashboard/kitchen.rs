@@ -35,7 +35,10 @@ pub(super) fn log_kitchen(d: &Dashboard, k: &KitchenState, visited: &[Location])
         colours.push(if surface && !looked { rgb([90, 90, 90]) } else { rgb([200, 200, 200]) });
         labels.push(if surface && !looked { format!("{} (not looked at yet)", l.name()) } else { l.name().to_string() });
     }
-    let boxes = rerun::Boxes2D::from_centers_and_half_sizes(Location::ALL.map(at), Location::ALL.map(|_| HALF)).with_colors(colours).with_labels(labels).with_radii([0.03]);
+    let boxes = rerun::Boxes2D::from_centers_and_half_sizes(Location::ALL.map(at), Location::ALL.map(|_| HALF))
+        .with_colors(colours)
+        .with_labels(labels)
+        .with_radii([0.03]);
     d.log(paths::KITCHEN_LOCATIONS, &boxes);
     let (mut points, mut colours, mut labels) = (Vec::new(), Vec::new(), Vec::new());
     for l in Location::SURFACES {

@@ -2,11 +2,11 @@
 //! its bar charts), with the plan, the instruction and the outcomes under them.
 
 use super::paths;
-use rerun::blueprint::{
-    BarChartView, Blueprint, BlueprintPanel, ContainerLike, Horizontal, SelectionPanel, Spatial2DView, Spatial3DView, TextDocumentView, TextLogView,
-    TimePanel, Vertical,
-};
 use rerun::blueprint::components::PanelState;
+use rerun::blueprint::{
+    BarChartView, Blueprint, BlueprintPanel, ContainerLike, Horizontal, SelectionPanel, Spatial2DView, Spatial3DView, TextDocumentView, TextLogView, TimePanel,
+    Vertical,
+};
 
 fn root(p: &str) -> String {
     format!("/{p}")

@@ -69,7 +69,11 @@ pub(super) fn log_grid(d: &Dashboard, g: &GridState, path: &[Pos]) {
     };
     let [cx, cy] = centre(g.agent);
     let tail = [cx - 0.35 * dx as f32, cy - 0.35 * dy as f32];
-    let agent = rerun::Arrows2D::from_vectors([[0.7 * dx as f32, 0.7 * dy as f32]]).with_origins([tail]).with_radii([0.12]).with_colors([rerun::Color::from_rgb(220, 30, 30)]).with_labels([label]);
+    let agent = rerun::Arrows2D::from_vectors([[0.7 * dx as f32, 0.7 * dy as f32]])
+        .with_origins([tail])
+        .with_radii([0.12])
+        .with_colors([rerun::Color::from_rgb(220, 30, 30)])
+        .with_labels([label]);
     d.log(paths::GRID_AGENT, &agent);
     let strip: Vec<[f32; 2]> = path.iter().map(|p| centre(*p)).collect();
     d.log(paths::GRID_PATH, &rerun::LineStrips2D::new([strip]).with_colors([rerun::Color::from_rgb(255, 90, 90)]).with_radii([0.06]));
@@ -89,6 +93,9 @@ pub(super) fn log_target(d: &Dashboard, g: &GridState, skill: &str) {
         d.log(paths::GRID_TARGET, &rerun::Clear::flat());
         return;
     }
-    let outline = boxes(&cells, 0.5).with_colors([rerun::Color::from_rgb(255, 200, 0)]).with_radii([0.08]).with_labels(cells.iter().map(|_| format!("target of: {skill}")));
+    let outline = boxes(&cells, 0.5)
+        .with_colors([rerun::Color::from_rgb(255, 200, 0)])
+        .with_radii([0.08])
+        .with_labels(cells.iter().map(|_| format!("target of: {skill}")));
     d.log(paths::GRID_TARGET, &outline);
 }

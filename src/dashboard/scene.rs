@@ -77,7 +77,10 @@ pub(super) fn log_observation(d: &Dashboard, obs: &Observation) {
         let tip = f(r.gripper);
         let gripper = rerun::Points3D::new([tip]).with_radii([0.012]).with_colors([rerun::Color::from_rgb(40, 40, 40)]).with_labels([label]);
         d.log(paths::GRIPPER, &gripper);
-        let arm = rerun::Arrows3D::from_vectors([[0.0, 0.0, -(0.6 - tip[2]).max(0.0)]]).with_origins([[tip[0], tip[1], 0.6]]).with_radii([0.006]).with_colors([rerun::Color::from_rgb(90, 90, 90)]);
+        let arm = rerun::Arrows3D::from_vectors([[0.0, 0.0, -(0.6 - tip[2]).max(0.0)]])
+            .with_origins([[tip[0], tip[1], 0.6]])
+            .with_radii([0.006])
+            .with_colors([rerun::Color::from_rgb(90, 90, 90)]);
         d.log(&format!("{}/arm", paths::GRIPPER), &arm);
     }
 }
@@ -118,7 +121,8 @@ pub(super) fn targets(skill: &str, obs: &Observation) -> Option<Targets> {
 }
 
 pub(super) fn log_targets(d: &Dashboard, t: &Targets) {
-    let pick = rerun::Points3D::new([f(t.pick)]).with_radii([0.02]).with_colors([rerun::Color::from_rgb(255, 200, 0)]).with_labels([format!("pick: {}", t.object)]);
+    let pick =
+        rerun::Points3D::new([f(t.pick)]).with_radii([0.02]).with_colors([rerun::Color::from_rgb(255, 200, 0)]).with_labels([format!("pick: {}", t.object)]);
     let place = rerun::Points3D::new([f(t.place)]).with_radii([0.02]).with_colors([rerun::Color::from_rgb(0, 200, 255)]).with_labels(["place"]);
     let lift = 0.15;
     let from = [t.pick[0], t.pick[1], t.pick[2] + lift];

@@ -296,10 +296,7 @@ fn expand(
             cands.push(Candidate { parent, token, text, tail, lm: lp[token.0 as usize], grounded: Vec::new(), normaliser: 0.0, total: 0.0 });
         }
     }
-    let prefixes: Vec<SkillPrefix<'_>> = cands
-        .iter()
-        .map(|c| SkillPrefix { text: c.text.trim_start(), complete: c.finishes() })
-        .collect();
+    let prefixes: Vec<SkillPrefix<'_>> = cands.iter().map(|c| SkillPrefix { text: c.text.trim_start(), complete: c.finishes() }).collect();
     let mut per_model: Vec<Vec<LogProb>> = Vec::with_capacity(models.len());
     for m in models.iter_mut() {
         let scores = m.bound.score(&prefixes)?;

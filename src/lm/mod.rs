@@ -159,7 +159,17 @@ impl LanguageModel {
         }
         let token_texts = token_texts(&tokenizer, tok_vocab);
         let candidate_ids = (0..token_texts.len() as u32).filter(|&i| !token_texts[i as usize].is_empty()).collect();
-        Ok(Self { dir: dir.to_path_buf(), session, tokenizer, spec, token_texts, candidate_ids, stats: TokenStats::default(), forward_time: Default::default(), threads: threads.max(1) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            session,
+            tokenizer,
+            spec,
+            token_texts,
+            candidate_ids,
+            stats: TokenStats::default(),
+            forward_time: Default::default(),
+            threads: threads.max(1),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -192,10 +202,7 @@ impl LanguageModel {
 
     /// Tokens of a text (no special tokens added).
     pub fn encode(&self, text: &str) -> Result<Vec<TokenId>, LmError> {
-        let enc = self
-            .tokenizer
-            .encode(text, false)
-            .map_err(|e| LmError::Tokenizer { path: self.dir.join("tokenizer.json"), message: e.to_string() })?;
+        let enc = self.tokenizer.encode(text, false).map_err(|e| LmError::Tokenizer { path: self.dir.join("tokenizer.json"), message: e.to_string() })?;
         Ok(enc.get_ids().iter().map(|&i| TokenId(i)).collect())
     }
 

@@ -24,15 +24,39 @@ pub struct DaemonConfig {
 }
 
 fn progress(id: &str, step: usize, status: PlanStatus) -> PlanProgress {
-    PlanProgress { schema: SCHEMA_VERSION, instruction_id: id.to_string(), step, skill: None, status, reason: None, score: None, lm_score: None, plan: String::new() }
+    PlanProgress {
+        schema: SCHEMA_VERSION,
+        instruction_id: id.to_string(),
+        step,
+        skill: None,
+        status,
+        reason: None,
+        score: None,
+        lm_score: None,
+        plan: String::new(),
+    }
 }
 
 /// Carry out one instruction; publishes progress on the plan key.
-pub fn handle_instruction(session: &zenoh::Session, keys: &RobotKeys, planner: &mut Planner, config: &DaemonConfig, msg: &InstructionMsg, estop: &Arc<AtomicBool>, dashboard: &Dashboard) -> PlanProgress {
+pub fn handle_instruction(
+    session: &zenoh::Session,
+    keys: &RobotKeys,
+    planner: &mut Planner,
+    config: &DaemonConfig,
+    msg: &InstructionMsg,
+    estop: &Arc<AtomicBool>,
+    dashboard: &Dashboard,
+) -> PlanProgress {
     let plan_key = keys.plan();
     let id = msg.id.clone();
     let _ = put(session, &plan_key, &progress(&id, 0, PlanStatus::Started));
-    let mut robot = ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: config.skill_timeout, observe_timeout: config.observe_timeout, estop: Some(estop.clone()) };
+    let mut robot = ZenohRobot {
+        session: session.clone(),
+        keys: keys.clone(),
+        skill_timeout: config.skill_timeout,
+        observe_timeout: config.observe_timeout,
+        estop: Some(estop.clone()),
+    };
     let mut last_step = 0;
     dashboard.instruction(&msg.text);
     let mut publish = |event: ControlEvent<'_>| match event {

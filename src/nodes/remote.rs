@@ -123,13 +123,8 @@ impl Robot for ZenohRobot {
             return Err(RobotError::Lost("policy"));
         }
         let req = SkillRequest { schema: SCHEMA_VERSION, skill: skill.to_string() };
-        let replies = self
-            .session
-            .get(self.keys.skill())
-            .payload(encode(&req))
-            .timeout(self.skill_timeout)
-            .wait()
-            .map_err(|e| RobotError::Other(e.to_string()))?;
+        let replies =
+            self.session.get(self.keys.skill()).payload(encode(&req)).timeout(self.skill_timeout).wait().map_err(|e| RobotError::Other(e.to_string()))?;
         while let Ok(reply) = replies.recv() {
             let sample = match reply.result() {
                 Ok(s) => s,
@@ -176,8 +171,14 @@ impl SkillSpace for RemoteSkillSpace {
         }
         let req = AffordanceRequest { schema: SCHEMA_VERSION, texts: Vec::new() };
         let err = |message: String| GroundingError::Model { model: "affordance".into(), message };
-        let reply: AffordanceReply = query_one(&self.session, &self.keys.affordance(), &req, self.timeout).map_err(|e| err(format!("the policy did not answer: {e}")))?.map_err(err)?;
-        Ok(reply.skills.into_iter().filter(|(_, f)| f.is_finite() && *f > 0.0).map(|(text, feasibility)| ScoredSkill { text, feasibility: feasibility.min(1.0) }).collect())
+        let reply: AffordanceReply =
+            query_one(&self.session, &self.keys.affordance(), &req, self.timeout).map_err(|e| err(format!("the policy did not answer: {e}")))?.map_err(err)?;
+        Ok(reply
+            .skills
+            .into_iter()
+            .filter(|(_, f)| f.is_finite() && *f > 0.0)
+            .map(|(text, feasibility)| ScoredSkill { text, feasibility: feasibility.min(1.0) })
+            .collect())
     }
 
     fn prefix_model<'a>(&'a self, observation: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, GroundingError> {

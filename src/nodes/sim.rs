@@ -3,10 +3,10 @@
 
 use super::common::{put, NetError};
 use protocol::keys::{Component, RobotKeys};
-use protocol::messages::{decode, encode, ArmCommand, ArmReply, EpisodeReply, EpisodeRequest, EpisodeRequestBody};
-use protocol::SCHEMA_VERSION;
 use protocol::messages::ArmCommandBody;
+use protocol::messages::{decode, encode, ArmCommand, ArmReply, EpisodeReply, EpisodeRequest, EpisodeRequestBody};
 use protocol::Observation;
+use protocol::SCHEMA_VERSION;
 use sim::grid::{GridEpisode, GridWorld, Level};
 use sim::kitchen::{KitchenConfig, KitchenEpisode, KitchenWorld};
 use sim::{generate, judge, task_named, Episode, World, WorldConfig};
@@ -132,14 +132,24 @@ impl SimState {
     }
 
     fn arm(&mut self, cmd: &ArmCommand) -> ArmReply {
-        let refuse = |reason: &str, sim_seconds: f64| ArmReply { schema: SCHEMA_VERSION, ok: false, reason: Some(reason.to_string()), holding: None, tip: [0.0; 3], sim_seconds, event: None };
+        let refuse = |reason: &str, sim_seconds: f64| ArmReply {
+            schema: SCHEMA_VERSION,
+            ok: false,
+            reason: Some(reason.to_string()),
+            holding: None,
+            tip: [0.0; 3],
+            sim_seconds,
+            event: None,
+        };
         match &mut self.scenario {
             Scenario::Tabletop { world, .. } => {
                 let result = match &cmd.body {
                     ArmCommandBody::MoveTo { position, speed } => world.move_to(*position, *speed),
                     ArmCommandBody::Suction { on } => world.suction(*on),
                     ArmCommandBody::Wait { seconds } => world.wait(*seconds),
-                    ArmCommandBody::Act { .. } | ArmCommandBody::Kitchen { .. } => return refuse("this simulator runs a tabletop world: grid and kitchen actions do not apply", world.sim_seconds()),
+                    ArmCommandBody::Act { .. } | ArmCommandBody::Kitchen { .. } => {
+                        return refuse("this simulator runs a tabletop world: grid and kitchen actions do not apply", world.sim_seconds())
+                    }
                 };
                 let (ok, reason) = match &result {
                     Ok(_) => (true, None),
@@ -179,7 +189,15 @@ impl SimState {
                     _ => return refuse("this simulator runs a kitchen: send kitchen actions (navigate, grasp, place)", world.sim_seconds),
                 };
                 let p = world.view.robot_at.map_position();
-                ArmReply { schema: SCHEMA_VERSION, ok: result.is_ok(), reason: result.err(), holding: world.view.holding.clone(), tip: [p[0], p[1], 0.0], sim_seconds: world.sim_seconds, event: None }
+                ArmReply {
+                    schema: SCHEMA_VERSION,
+                    ok: result.is_ok(),
+                    reason: result.err(),
+                    holding: world.view.holding.clone(),
+                    tip: [p[0], p[1], 0.0],
+                    sim_seconds: world.sim_seconds,
+                    event: None,
+                }
             }
         }
     }
@@ -295,13 +313,16 @@ mod tests {
         let r = maze.arm(&cmd(ArmCommandBody::Act { action: Action::Left }));
         assert!(r.ok && r.event == Some(Event::Turned), "{r:?}");
         assert_eq!(r.sim_seconds, 1.0, "one primitive step");
-        assert!(SimState::new("juggle", 0, 0.0).err().is_some_and(|e| e.contains("grid levels: open-doors") && e.contains("kitchen instructions: bring-apple")));
+        assert!(SimState::new("juggle", 0, 0.0)
+            .err()
+            .is_some_and(|e| e.contains("grid levels: open-doors") && e.contains("kitchen instructions: bring-apple")));
         let mut kitchen = SimState::new("healthy", 0, 0.0).unwrap();
         let r = kitchen.arm(&cmd(ArmCommandBody::Act { action: Action::Left }));
         assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("send kitchen actions")), "{r:?}");
         let r = kitchen.arm(&cmd(ArmCommandBody::Kitchen { action: protocol::kitchen::KitchenAction::Place }));
         assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("holds nothing")), "{r:?}");
-        let r = kitchen.arm(&cmd(ArmCommandBody::Kitchen { action: protocol::kitchen::KitchenAction::Navigate { location: protocol::kitchen::Location::Table } }));
+        let r =
+            kitchen.arm(&cmd(ArmCommandBody::Kitchen { action: protocol::kitchen::KitchenAction::Navigate { location: protocol::kitchen::Location::Table } }));
         assert!(r.ok && r.sim_seconds > 0.0, "{r:?}");
         let r = table.arm(&cmd(ArmCommandBody::Kitchen { action: protocol::kitchen::KitchenAction::Place }));
         assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("kitchen actions do not apply")), "{r:?}");

@@ -1,7 +1,7 @@
 //! The level generators, after MiniGrid's and BabyAI's (layouts, door and key rules,
 //! missions), seeded by our own generator.
 
-use super::{GridEpisode, Goal, Level};
+use super::{Goal, GridEpisode, Level};
 use crate::rng::Rng;
 use crate::wording::Slots;
 use protocol::grid::{Cell, Colour, Dir, DoorState, GridState, Object, ObjectKind, Pos, Target};

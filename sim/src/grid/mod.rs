@@ -109,10 +109,7 @@ pub enum Goal {
     /// Open the first door, then the second.
     OpenInOrder { first: Colour, second: Colour },
     /// The object on the floor, beside the target.
-    PutNext {
-        object: Object,
-        target: Target,
-    },
+    PutNext { object: Object, target: Target },
     /// Step onto the goal square.
     ReachGoal,
     /// Be carrying the object.
