@@ -46,7 +46,10 @@ fn grounded_methods_never_name_a_green_bowl_that_is_not_there() {
     }
     // Beam search sees whole skills: both matching pairs, and nothing mismatched.
     let beam = p.plan(MATCHING, &obs, Method::GdBeam).unwrap();
-    assert_eq!(beam.skills(), vec!["pick up the yellow block and place it in the yellow bowl", "pick up the blue block and place it in the blue bowl", "done"]);
+    let mut skills = beam.skills();
+    assert_eq!(skills.pop().as_deref(), Some("done"), "{:?}", beam.skills());
+    skills.sort();
+    assert_eq!(skills, vec!["pick up the blue block and place it in the blue bowl", "pick up the yellow block and place it in the yellow bowl"]);
 }
 
 #[test]
