@@ -386,14 +386,24 @@ impl Planner {
             .collect()
     }
 
+    /// The user's weight for a grounded model of this name (the last one given), if any.
+    pub fn weight_of(&self, name: &str) -> Option<f32> {
+        self.weights.iter().rev().find(|(n, _)| n == name).map(|(_, w)| *w)
+    }
+
+    /// Give each of `models` the user's weight for its name (those without one keep theirs).
+    pub fn weigh(&self, models: &mut [Weighted]) {
+        for m in models {
+            if let Some(w) = self.weight_of(m.model.name()) {
+                m.weight = w;
+            }
+        }
+    }
+
     /// The grounded models the current task calls for, each weighted by the user's weight
     /// for its name (default 1); replaces the previous task's.
     pub fn set_task_models(&mut self, mut models: Vec<Weighted>) {
-        for m in &mut models {
-            if let Some((_, w)) = self.weights.iter().rev().find(|(name, _)| name == m.model.name()) {
-                m.weight = *w;
-            }
-        }
+        self.weigh(&mut models);
         self.task_models = models;
     }
 

@@ -105,21 +105,24 @@ impl PlannerOptions {
             Some(a) => Planner::with_affordance(lm, self.config.clone(), a),
             None => Planner::any_domain(lm, self.config.clone()),
         };
-        planner.others = self.user_models()?;
-        for (name, weight) in &self.weights {
-            if name == "affordance" {
-                planner.affordance_weight = *weight;
-            } else if let Some(w) = planner.others.iter_mut().find(|w| w.model.name() == name) {
-                w.weight = *weight;
-            } else if !(tasks_bring_models && TASK_MODEL_NAMES.contains(&name.as_str())) {
-                let mut in_use = planner.model_names();
+        planner.weights = self.weights.clone();
+        if let Some(w) = planner.weight_of("affordance") {
+            planner.affordance_weight = w;
+        }
+        let mut others = self.user_models()?;
+        planner.weigh(&mut others);
+        planner.others = others;
+        // Every weight names a model in use, or one a task may bring.
+        for (name, _) in &self.weights {
+            let in_use = name == "affordance" || planner.others.iter().any(|w| w.model.name() == name);
+            if !in_use && !(tasks_bring_models && TASK_MODEL_NAMES.contains(&name.as_str())) {
+                let mut names = planner.model_names();
                 if tasks_bring_models {
-                    in_use.extend(TASK_MODEL_NAMES.iter().map(|n| format!("{n} (when a task calls for it)")));
+                    names.extend(TASK_MODEL_NAMES.iter().map(|n| format!("{n} (when a task calls for it)")));
                 }
-                return Err(SetupError::UnknownWeight(name.clone(), in_use.join(", ")));
+                return Err(SetupError::UnknownWeight(name.clone(), names.join(", ")));
             }
         }
-        planner.weights = self.weights.clone();
         Ok(planner)
     }
 }
