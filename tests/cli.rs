@@ -1,19 +1,10 @@
 //! The `grounded` program as a user runs it: plans, explanations, JSON, and bad input.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{grounded, repo, text};
+use std::path::PathBuf;
 use std::process::{Command, Output};
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn grounded(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grounded")).args(args).current_dir(repo()).output().expect("run grounded")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A scratch folder for one test.
 fn scratch(name: &str) -> PathBuf {

@@ -1,15 +1,9 @@
 //! The grid maze end to end: the demo over zenoh, the evaluation's tables, open-loop plans
 //! on a saved maze, and what grounding changes on the hard levels.
 
-use std::process::{Command, Output};
+mod common;
 
-fn grounded(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grounded")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run grounded")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{grounded, text};
 
 #[test]
 fn the_grid_demo_unblocks_the_door_and_picks_up_the_box_over_zenoh() {

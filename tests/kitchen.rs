@@ -2,15 +2,10 @@
 //! success (over zenoh and in-process alike), open-loop plans on a saved kitchen, and what
 //! the detector's box score changes against the thresholded SayCan baseline.
 
-use std::process::{Command, Output};
+mod common;
 
-fn grounded(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grounded")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run grounded")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{grounded, text};
+use std::process::Output;
 
 fn json(out: &Output) -> serde_json::Value {
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));

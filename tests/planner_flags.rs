@@ -2,20 +2,10 @@
 //! safety rules, preferences, learned scorers, weights and ONNX Runtime threads reach the
 //! planner that runs the episode (these two commands once accepted them and planned without).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn grounded(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grounded")).args(args).current_dir(repo()).output().expect("run grounded")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{grounded, text};
+use std::path::PathBuf;
 
 /// A JSON file for one test.
 fn file(name: &str, json: &str) -> PathBuf {
