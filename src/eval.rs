@@ -227,6 +227,7 @@ pub fn task_models(g: &TaskGrounding) -> Vec<Weighted> {
 }
 
 /// Run one episode in this thread.
+#[allow(clippy::too_many_arguments)]
 pub fn run_episode(
     planner: &mut Planner,
     task: &Task,

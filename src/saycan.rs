@@ -92,8 +92,8 @@ fn score_batch(lm: &mut LanguageModel, root: &KvCache, first: &[f32], seqs: &[&[
         let prefix = &seqs[0][..shared];
         score_shared = first[prefix[0].0 as usize];
         let (out, c) = lm.forward(cache, prefix, Purpose::Scoring)?;
-        for p in 1..shared {
-            score_shared += log_softmax(out.at(0, p - 1))[prefix[p].0 as usize];
+        for (p, token) in prefix.iter().enumerate().skip(1) {
+            score_shared += log_softmax(out.at(0, p - 1))[token.0 as usize];
         }
         cache = c;
         shared_logits = log_softmax(out.at(0, shared - 1));

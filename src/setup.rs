@@ -115,7 +115,7 @@ impl PlannerOptions {
         // Every weight names a model in use, or one a task may bring.
         for (name, _) in &self.weights {
             let in_use = name == "affordance" || planner.others.iter().any(|w| w.model.name() == name);
-            if !in_use && !(tasks_bring_models && TASK_MODEL_NAMES.contains(&name.as_str())) {
+            if !(in_use || (tasks_bring_models && TASK_MODEL_NAMES.contains(&name.as_str()))) {
                 let mut names = planner.model_names();
                 if tasks_bring_models {
                     names.extend(TASK_MODEL_NAMES.iter().map(|n| format!("{n} (when a task calls for it)")));

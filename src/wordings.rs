@@ -11,6 +11,8 @@
 //! matching-bowls	each block goes into the bowl of its colour
 //! blocks-on-place	could you put each of the blocks on the {place}?
 //! ```
+// The example is the file's own syntax, tabs and all.
+#![allow(clippy::tabs_in_doc_comments)]
 
 use crate::prompt::{Instruction, MAX_INSTRUCTION_CHARS};
 use std::path::{Path, PathBuf};

@@ -296,7 +296,7 @@ impl GridState {
     pub fn step_from(&self, p: Pos, d: Dir) -> Option<Pos> {
         let (dx, dy) = d.delta();
         let (x, y) = (p.0 as i64 + i64::from(dx), p.1 as i64 + i64::from(dy));
-        (x >= 0 && y >= 0 && (x as u32) < self.width && (y as u32) < self.height).then(|| (x as u32, y as u32))
+        (x >= 0 && y >= 0 && (x as u32) < self.width && (y as u32) < self.height).then_some((x as u32, y as u32))
     }
 
     /// The cell in front of the agent.

@@ -154,8 +154,7 @@ impl World {
             };
             objects.push(Body { meta: o.clone(), handle, half });
         }
-        let mut params = IntegrationParameters::default();
-        params.dt = config.dt as f32;
+        let params = IntegrationParameters { dt: config.dt as f32, ..IntegrationParameters::default() };
         let noise = Rng::new(config.noise_seed);
         let mut world = Self {
             bodies,

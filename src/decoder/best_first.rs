@@ -61,7 +61,7 @@ impl PartialEq for Queued {
 impl Eq for Queued {}
 impl PartialOrd for Queued {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.order(other))
+        Some(self.cmp(other))
     }
 }
 impl Ord for Queued {

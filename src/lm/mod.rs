@@ -238,7 +238,7 @@ impl LanguageModel {
     pub fn forward_after(&mut self, cache: &KvCache, tokens: &[TokenId], purpose: Purpose) -> Result<(Logits, KvCache), LmError> {
         let started = std::time::Instant::now();
         let rows = cache.rows();
-        if rows == 0 || tokens.is_empty() || tokens.len() % rows != 0 {
+        if rows == 0 || tokens.is_empty() || !tokens.len().is_multiple_of(rows) {
             return Err(LmError::Internal(format!("forward: {} tokens for {rows} rows", tokens.len())));
         }
         let n = tokens.len() / rows;
