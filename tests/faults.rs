@@ -178,13 +178,15 @@ async fn every_queryable_answers_a_malformed_request_with_the_reason() {
     wait_alive(&session, &keys.alive(Component::Sim)).await;
     wait_alive(&session, &keys.alive(Component::Policy)).await;
     let cases: Vec<(String, Vec<u8>, &str)> = vec![
-        (keys.arm(), br#"{"kind": "teleport"}"#.to_vec(), "malformed arm command message"),
-        (keys.arm(), br#"{"kind": "move-to", "position": [9, 9, 9], "speed": 0.5}"#.to_vec(), "outside the arm's reach"),
+        (keys.primitives(), br#"{"kind": "teleport"}"#.to_vec(), "malformed primitive command message"),
+        (keys.primitives(), br#"{"kind": "move-to", "position": [9, 9, 9], "speed": 0.5}"#.to_vec(), "outside the arm's reach"),
         (keys.episode(), br#"{"kind": "reset", "task": "juggle", "seed": 1}"#.to_vec(), "unknown task \"juggle\""),
         (keys.episode(), b"[]".to_vec(), "malformed episode request message"),
         (keys.affordance(), br#"{"texts": 3}"#.to_vec(), "malformed affordance request message"),
         (keys.skill(), b"\xff".to_vec(), "malformed skill request message"),
-        (keys.arm(), vec![b'{'; MAX_MESSAGE_BYTES + 1], "at most"),
+        (keys.skill(), br#"{"skill": "  "}"#.to_vec(), "a skill text is empty"),
+        (keys.skill(), br#"{"skill": "pick up the red block. then drop it"}"#.to_vec(), "may not contain '.'"),
+        (keys.primitives(), vec![b'{'; MAX_MESSAGE_BYTES + 1], "at most"),
     ];
     for (key, payload, needle) in cases {
         let s = session.clone();
@@ -227,4 +229,35 @@ async fn every_queryable_answers_a_malformed_request_with_the_reason() {
     .unwrap()
     .unwrap();
     assert!(!stopped.success && stopped.reason.as_deref().unwrap().contains("emergency stop engaged"), "{stopped:?}");
+}
+
+/// Part of the one-round-trip affordance query: the policy answers on the observation the
+/// query carries (the state the daemon plans on), not on one it fetches again, and refuses
+/// an invalid one with why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_answers_affordances_on_the_observation_the_query_carries() {
+    use grounded::nodes::common::query_one;
+    use protocol::messages::{AffordanceReply, AffordanceRequest};
+    let session = session().await;
+    let keys = keys("faults-affordance-observation");
+    tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
+    tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
+    wait_alive(&session, &keys.alive(Component::Sim)).await;
+    wait_alive(&session, &keys.alive(Component::Policy)).await;
+    // A scene the sim is not running: its skills can only come from the query's observation.
+    let scene = grounded::setup::load_scene(std::path::Path::new(&format!("{}/examples/scenes/box-packing.json", env!("CARGO_MANIFEST_DIR")))).unwrap();
+    let box_name = scene.objects.iter().find(|o| o.kind == protocol::ObjectKind::Box).map(|o| o.name.clone()).expect("the scene has a box");
+    let ask = |observation: Option<protocol::Observation>| {
+        let (s, k) = (session.clone(), keys.affordance());
+        let req = AffordanceRequest { schema: SCHEMA_VERSION, texts: Vec::new(), observation };
+        tokio::task::spawn_blocking(move || query_one::<_, AffordanceReply>(&s, &k, &req, Duration::from_secs(5)).expect("an answer"))
+    };
+    let carried = ask(Some(scene.clone())).await.unwrap().expect("skills for the carried scene");
+    assert!(carried.skills.iter().any(|(text, _)| text.contains(&box_name)), "no skill names the {box_name}: {:?}", carried.skills);
+    let own = ask(None).await.unwrap().expect("skills for the sim's own scene");
+    assert!(!own.skills.iter().any(|(text, _)| text.contains(&box_name)), "the sim's scene has no {box_name}: {:?}", own.skills);
+    let mut bad = scene;
+    bad.objects[1].id = bad.objects[0].id.clone();
+    let err = ask(Some(bad)).await.unwrap().expect_err("an invalid observation is refused");
+    assert!(err.contains("the affordance request's observation") && err.contains("appears twice"), "{err}");
 }

@@ -114,8 +114,11 @@ impl RobotKeys {
         self.key("estop")
     }
 
-    /// queryable (sim): the arm's low-level commands (`ArmCommand` -> `ArmReply`).
-    pub fn arm(&self) -> String {
+    /// queryable (sim): the robot's primitives, whatever its body: arm motions and suction
+    /// (tabletop), the agent's actions (grid), navigate, grasp and place (kitchen)
+    /// (`PrimitiveCommand` -> `PrimitiveReply`). The key keeps its first name, `arm`, so that
+    /// clients written against it keep working.
+    pub fn primitives(&self) -> String {
         self.key("arm")
     }
 
@@ -136,7 +139,7 @@ impl RobotKeys {
 
     /// Every key above, for tests and docs.
     pub fn all(&self) -> Vec<String> {
-        let mut keys = vec![self.instruction(), self.state(), self.skill(), self.affordance(), self.plan(), self.estop(), self.arm(), self.episode()];
+        let mut keys = vec![self.instruction(), self.state(), self.skill(), self.affordance(), self.plan(), self.estop(), self.primitives(), self.episode()];
         keys.extend(Component::ALL.iter().map(|c| self.alive(*c)));
         keys
     }

@@ -1,7 +1,7 @@
 //! Message types shared by every `grounded` component.
 //!
 //! Everything here is plain serde data: the observed world state ([`Observation`]), the
-//! skill text that travels from planner to policy ([`SkillText`]) and the tabletop skill
+//! skill text that travels from planner to policy ([`SkillText`], checked on decoding) and the tabletop skill
 //! grammar ([`tabletop`]) that planner, grounded models and policies all parse the same way,
 //! the zenoh key expressions ([`keys`]) and the messages on them ([`messages`]).
 

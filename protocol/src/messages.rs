@@ -76,13 +76,14 @@ pub struct InstructionMsg {
 }
 message!(InstructionMsg, "instruction");
 
-/// A skill for a policy to carry out.
+/// A skill for a policy to carry out: a valid skill text (non-empty, at most
+/// [`crate::skill::MAX_SKILL_LEN`] bytes, no terminator), or the message is refused.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SkillRequest {
     #[serde(default = "schema_version")]
     pub schema: u32,
-    pub skill: String,
+    pub skill: crate::skill::SkillText,
 }
 message!(SkillRequest, "skill request");
 
@@ -115,6 +116,11 @@ pub struct AffordanceRequest {
     /// Texts to score; empty asks for the list of every admissible skill instead.
     #[serde(default)]
     pub texts: Vec<AffordanceText>,
+    /// The state to answer on: the one the asker plans on, so that the policy answers on the
+    /// same state without fetching it again (one round trip). Left out, the policy observes
+    /// the robot itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<Observation>,
 }
 message!(AffordanceRequest, "affordance request");
 
@@ -186,20 +192,22 @@ pub struct EStop {
 }
 message!(EStop, "emergency stop");
 
-/// A low-level command to the simulated arm.
+/// One primitive of the simulated robot: an arm motion or suction switch (tabletop), a maze
+/// agent's action (grid), a mobile robot's navigate, grasp or place (kitchen). On the wire
+/// key `arm` (its first name; see [`crate::keys::RobotKeys::primitives`]).
 // (no deny_unknown_fields: serde does not support it together with flatten)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ArmCommand {
+pub struct PrimitiveCommand {
     #[serde(default = "schema_version")]
     pub schema: u32,
     #[serde(flatten)]
-    pub body: ArmCommandBody,
+    pub body: Primitive,
 }
-message!(ArmCommand, "arm command");
+message!(PrimitiveCommand, "primitive command");
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum ArmCommandBody {
+pub enum Primitive {
     /// Move the suction cup's tip in a straight line to `position` (metres, table frame).
     MoveTo { position: [f64; 3], speed: f64 },
     /// Switch suction on (grips what the cup touches) or off (releases).
@@ -215,7 +223,7 @@ pub enum ArmCommandBody {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ArmReply {
+pub struct PrimitiveReply {
     #[serde(default = "schema_version")]
     pub schema: u32,
     pub ok: bool,
@@ -228,7 +236,7 @@ pub struct ArmReply {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<crate::grid::Event>,
 }
-message!(ArmReply, "arm reply");
+message!(PrimitiveReply, "primitive reply");
 
 /// Episode control of a simulator.
 // (no deny_unknown_fields: serde does not support it together with flatten)
@@ -278,14 +286,14 @@ mod tests {
 
     #[test]
     fn round_trips_and_refusals() {
-        let req = SkillRequest { schema: SCHEMA_VERSION, skill: "done".into() };
+        let req = SkillRequest { schema: SCHEMA_VERSION, skill: crate::SkillText::done() };
         assert_eq!(decode::<SkillRequest>(&encode(&req)).unwrap(), req);
         let reply = SkillReply { schema: SCHEMA_VERSION, body: SkillReplyBody::Result { success: false, reason: Some("slipped".into()), sim_seconds: 1.5 } };
         let text = String::from_utf8(encode(&reply)).unwrap();
         assert!(text.contains("\"kind\":\"result\""), "{text}");
         assert_eq!(decode::<SkillReply>(text.as_bytes()).unwrap(), reply);
-        let cmd: ArmCommand = decode(br#"{"kind":"move-to","position":[0,0,0.1],"speed":0.5}"#).unwrap();
-        assert!(matches!(cmd.body, ArmCommandBody::MoveTo { .. }));
+        let cmd: PrimitiveCommand = decode(br#"{"kind":"move-to","position":[0,0,0.1],"speed":0.5}"#).unwrap();
+        assert!(matches!(cmd.body, Primitive::MoveTo { .. }));
 
         let big = vec![b' '; MAX_MESSAGE_BYTES + 1];
         assert!(matches!(decode::<SkillRequest>(&big), Err(MessageError::TooLarge(_))));
@@ -294,5 +302,10 @@ mod tests {
         let err = decode::<SkillRequest>(br#"{"schema": 9, "skill": "done"}"#).unwrap_err().to_string();
         assert!(err.contains("schema version 9"), "{err}");
         assert!(decode::<InstructionMsg>(b"\xff\xfe").is_err());
+        // A skill request carries a valid skill text, or it is refused with why.
+        let err = decode::<SkillRequest>(br#"{"skill": "go. now"}"#).unwrap_err().to_string();
+        assert!(err.contains("may not contain '.'"), "{err}");
+        let err = decode::<SkillRequest>(br#"{"skill": ""}"#).unwrap_err().to_string();
+        assert!(err.contains("a skill text is empty"), "{err}");
     }
 }

@@ -2,7 +2,7 @@
 //! affordance queries from its own view of the state.
 
 use super::common::NetError;
-use super::remote::RemoteArm;
+use super::remote::RemotePrimitives;
 use grounding::{Affordance, GroundedModel, SkillPrefix, SkillSpace};
 use policies::PickPlace;
 use protocol::keys::{Component, RobotKeys};
@@ -41,7 +41,7 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
         tokio::select! {
             q = skills.recv_async() => {
                 let Ok(q) = q else { break };
-                let arm = RemoteArm { session: session.clone(), keys: keys.clone(), timeout: arm_timeout, estop: estop.clone() };
+                let arm = RemotePrimitives { session: session.clone(), keys: keys.clone(), timeout: arm_timeout, estop: estop.clone() };
                 let policy = policy.clone();
                 // One skill at a time: the arm is one arm. The loop keeps serving (affordances,
                 // emergency stops) while a skill runs.
@@ -64,9 +64,9 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
                     let key = q.key_expr().clone();
                     let domain = policies::Arm::observe(&mut arm).map(|obs| obs.domain).unwrap_or(protocol::Domain::Tabletop);
                     let outcome = match domain {
-                        protocol::Domain::Grid => policies::grid::execute(&req.skill, &mut arm).into(),
-                        protocol::Domain::Kitchen => policies::kitchen::execute(&req.skill, &mut arm),
-                        protocol::Domain::Tabletop => policy.execute(&req.skill, &mut arm, &mut |phase| {
+                        protocol::Domain::Grid => policies::grid::execute(req.skill.as_str(), &mut arm).into(),
+                        protocol::Domain::Kitchen => policies::kitchen::execute(req.skill.as_str(), &mut arm),
+                        protocol::Domain::Tabletop => policy.execute(req.skill.as_str(), &mut arm, &mut |phase| {
                             let _ = q.reply(key.clone(), skill_reply(SkillReplyBody::Progress { phase: phase.name().to_string() })).wait();
                         }),
                     };
@@ -76,11 +76,17 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
             }
             q = affordances.recv_async() => {
                 let Ok(q) = q else { break };
-                let mut arm = RemoteArm { session: session.clone(), keys: keys.clone(), timeout: arm_timeout, estop: estop.clone() };
+                let mut arm = RemotePrimitives { session: session.clone(), keys: keys.clone(), timeout: arm_timeout, estop: estop.clone() };
                 let _ = tokio::task::spawn_blocking(move || {
                     let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
                     let answer = decode::<AffordanceRequest>(&bytes).map_err(|e| e.to_string()).and_then(|req| {
-                        let obs = policies::Arm::observe(&mut arm)?;
+                        let obs = match req.observation {
+                            Some(obs) => {
+                                obs.validate().map_err(|e| format!("the affordance request's observation: {e}"))?;
+                                obs
+                            }
+                            None => policies::Arm::observe(&mut arm)?,
+                        };
                         if req.texts.is_empty() {
                             let skills = crate::domain::AnyDomainSkills.admissible(&obs).map_err(|e| e.to_string())?;
                             let skills = skills.into_iter().map(|s| (s.text, s.feasibility)).collect();

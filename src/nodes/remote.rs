@@ -5,7 +5,9 @@ use super::common::{alive, query_all, query_one};
 use crate::controller::{Robot, RobotError};
 use grounding::{GroundingError, ScoredSkill, SkillSpace};
 use protocol::keys::{Component, RobotKeys};
-use protocol::messages::{decode, encode, AffordanceReply, AffordanceRequest, ArmCommand, ArmCommandBody, ArmReply, SkillReply, SkillReplyBody, SkillRequest};
+use protocol::messages::{
+    decode, encode, AffordanceReply, AffordanceRequest, Primitive, PrimitiveCommand, PrimitiveReply, SkillReply, SkillReplyBody, SkillRequest,
+};
 use protocol::{Observation, SCHEMA_VERSION};
 use sim::ArmState;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +26,7 @@ pub fn observe(session: &zenoh::Session, keys: &RobotKeys, timeout: Duration) ->
 }
 
 /// The simulated arm, reached over zenoh.
-pub struct RemoteArm {
+pub struct RemotePrimitives {
     pub session: zenoh::Session,
     pub keys: RobotKeys,
     pub timeout: Duration,
@@ -32,12 +34,12 @@ pub struct RemoteArm {
     pub estop: Arc<AtomicBool>,
 }
 
-impl RemoteArm {
-    fn send(&mut self, body: ArmCommandBody) -> Result<ArmReply, String> {
+impl RemotePrimitives {
+    fn send(&mut self, body: Primitive) -> Result<PrimitiveReply, String> {
         if self.estop.load(Ordering::SeqCst) {
             return Err("emergency stop engaged".into());
         }
-        let reply: ArmReply = query_one(&self.session, &self.keys.arm(), &ArmCommand { schema: SCHEMA_VERSION, body }, self.timeout)
+        let reply: PrimitiveReply = query_one(&self.session, &self.keys.primitives(), &PrimitiveCommand { schema: SCHEMA_VERSION, body }, self.timeout)
             .map_err(|e| format!("the sim did not answer: {e}"))??;
         if !reply.ok {
             return Err(reply.reason.unwrap_or_else(|| "the arm refused the command".into()));
@@ -45,46 +47,46 @@ impl RemoteArm {
         Ok(reply)
     }
 
-    fn command(&mut self, body: ArmCommandBody) -> Result<ArmState, String> {
+    fn command(&mut self, body: Primitive) -> Result<ArmState, String> {
         let reply = self.send(body)?;
         Ok(ArmState { tip: reply.tip, holding: reply.holding, sim_seconds: reply.sim_seconds })
     }
 }
 
 /// The grid maze's agent, reached over zenoh through the same arm key.
-impl policies::grid::GridAgent for RemoteArm {
+impl policies::grid::GridAgent for RemotePrimitives {
     fn state(&mut self) -> Result<protocol::grid::GridState, String> {
         observe(&self.session, &self.keys, self.timeout)?.grid.ok_or_else(|| "the sim is not running a grid maze".to_string())
     }
 
     fn act(&mut self, action: protocol::grid::Action) -> Result<protocol::grid::Event, String> {
-        self.send(ArmCommandBody::Act { action })?.event.ok_or_else(|| "the sim did not say what the action did".to_string())
+        self.send(Primitive::Act { action })?.event.ok_or_else(|| "the sim did not say what the action did".to_string())
     }
 }
 
 /// The kitchen robot, reached over zenoh through the same arm key.
-impl policies::kitchen::KitchenAgent for RemoteArm {
+impl policies::kitchen::KitchenAgent for RemotePrimitives {
     fn state(&mut self) -> Result<protocol::kitchen::KitchenState, String> {
         observe(&self.session, &self.keys, self.timeout)?.kitchen.ok_or_else(|| "the sim is not running a kitchen".to_string())
     }
 
     fn act(&mut self, action: protocol::kitchen::KitchenAction) -> Result<(), String> {
-        self.send(ArmCommandBody::Kitchen { action }).map(|_| ())
+        self.send(Primitive::Kitchen { action }).map(|_| ())
     }
 }
 
-impl policies::Arm for RemoteArm {
+impl policies::Arm for RemotePrimitives {
     fn observe(&mut self) -> Result<Observation, String> {
         observe(&self.session, &self.keys, self.timeout)
     }
     fn move_to(&mut self, position: [f64; 3], speed: f64) -> Result<ArmState, String> {
-        self.command(ArmCommandBody::MoveTo { position, speed })
+        self.command(Primitive::MoveTo { position, speed })
     }
     fn suction(&mut self, on: bool) -> Result<ArmState, String> {
-        self.command(ArmCommandBody::Suction { on })
+        self.command(Primitive::Suction { on })
     }
     fn wait(&mut self, seconds: f64) -> Result<ArmState, String> {
-        self.command(ArmCommandBody::Wait { seconds })
+        self.command(Primitive::Wait { seconds })
     }
 }
 
@@ -122,7 +124,8 @@ impl Robot for ZenohRobot {
         if !alive(&self.session, &self.keys.alive(Component::Policy)) {
             return Err(RobotError::Lost("policy"));
         }
-        let req = SkillRequest { schema: SCHEMA_VERSION, skill: skill.to_string() };
+        let skill = protocol::SkillText::new(skill).map_err(|e| RobotError::Other(e.to_string()))?;
+        let req = SkillRequest { schema: SCHEMA_VERSION, skill };
         let replies =
             self.session.get(self.keys.skill()).payload(encode(&req)).timeout(self.skill_timeout).wait().map_err(|e| RobotError::Other(e.to_string()))?;
         while let Ok(reply) = replies.recv() {
@@ -164,12 +167,9 @@ pub struct RemoteSkillSpace {
 
 impl SkillSpace for RemoteSkillSpace {
     fn admissible(&self, observation: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
-        // The kitchen's skills follow from the robot's own view, which the observation
-        // carries whole: no query needed (and the SayCan baseline's thresholded view is kept).
-        if observation.domain == protocol::Domain::Kitchen {
-            return crate::domain::skill_space(observation.domain).admissible(observation);
-        }
-        let req = AffordanceRequest { schema: SCHEMA_VERSION, texts: Vec::new() };
+        // The observation travels with the query: the policy answers on the state this plan
+        // step is decoded on (a method's own view of it included), in one round trip.
+        let req = AffordanceRequest { schema: SCHEMA_VERSION, texts: Vec::new(), observation: Some(observation.clone()) };
         let err = |message: String| GroundingError::Model { model: "affordance".into(), message };
         let reply: AffordanceReply =
             query_one(&self.session, &self.keys.affordance(), &req, self.timeout).map_err(|e| err(format!("the policy did not answer: {e}")))?.map_err(err)?;

@@ -1,10 +1,11 @@
-//! The simulator node: owns the physics world, serves the arm's low-level commands, the
-//! observed state and episode control, and publishes the state after every change.
+//! The simulator node: owns the simulated world, serves the robot's primitives (arm motions,
+//! maze actions, kitchen moves), the observed state and episode control, and publishes the
+//! state after every change.
 
 use super::common::{put, NetError};
 use protocol::keys::{Component, RobotKeys};
-use protocol::messages::ArmCommandBody;
-use protocol::messages::{decode, encode, ArmCommand, ArmReply, EpisodeReply, EpisodeRequest, EpisodeRequestBody};
+use protocol::messages::Primitive;
+use protocol::messages::{decode, encode, EpisodeReply, EpisodeRequest, EpisodeRequestBody, PrimitiveCommand, PrimitiveReply};
 use protocol::Observation;
 use protocol::SCHEMA_VERSION;
 use sim::grid::{GridEpisode, GridWorld, Level};
@@ -13,7 +14,7 @@ use sim::{generate, judge, task_named, Episode, World, WorldConfig};
 
 /// An episode and the world it plays in, in its domain.
 pub enum Scenario {
-    Tabletop { episode: Episode, world: World },
+    Tabletop { episode: Episode, world: Box<World> },
     Grid { episode: GridEpisode, world: GridWorld },
     Kitchen { episode: KitchenEpisode, world: KitchenWorld },
 }
@@ -44,7 +45,7 @@ impl SimState {
         let scenario = if let Some(t) = task_named(task) {
             let episode = generate(t, seed);
             let world = World::new(&episode.scene, WorldConfig { observation_noise: noise, noise_seed: seed, ..WorldConfig::default() });
-            Scenario::Tabletop { episode, world }
+            Scenario::Tabletop { episode, world: Box::new(world) }
         } else if let Some(level) = Level::named(task) {
             let episode = sim::grid::episode(level, seed);
             let world = GridWorld::new(&episode);
@@ -131,8 +132,8 @@ impl SimState {
         }
     }
 
-    fn arm(&mut self, cmd: &ArmCommand) -> ArmReply {
-        let refuse = |reason: &str, sim_seconds: f64| ArmReply {
+    fn primitive(&mut self, cmd: &PrimitiveCommand) -> PrimitiveReply {
+        let refuse = |reason: &str, sim_seconds: f64| PrimitiveReply {
             schema: SCHEMA_VERSION,
             ok: false,
             reason: Some(reason.to_string()),
@@ -144,10 +145,10 @@ impl SimState {
         match &mut self.scenario {
             Scenario::Tabletop { world, .. } => {
                 let result = match &cmd.body {
-                    ArmCommandBody::MoveTo { position, speed } => world.move_to(*position, *speed),
-                    ArmCommandBody::Suction { on } => world.suction(*on),
-                    ArmCommandBody::Wait { seconds } => world.wait(*seconds),
-                    ArmCommandBody::Act { .. } | ArmCommandBody::Kitchen { .. } => {
+                    Primitive::MoveTo { position, speed } => world.move_to(*position, *speed),
+                    Primitive::Suction { on } => world.suction(*on),
+                    Primitive::Wait { seconds } => world.wait(*seconds),
+                    Primitive::Act { .. } | Primitive::Kitchen { .. } => {
                         return refuse("this simulator runs a tabletop world: grid and kitchen actions do not apply", world.sim_seconds())
                     }
                 };
@@ -156,20 +157,20 @@ impl SimState {
                     Err(e) => (false, Some(e.to_string())),
                 };
                 let arm = world.arm();
-                ArmReply { schema: SCHEMA_VERSION, ok, reason, holding: arm.holding, tip: arm.tip, sim_seconds: arm.sim_seconds, event: None }
+                PrimitiveReply { schema: SCHEMA_VERSION, ok, reason, holding: arm.holding, tip: arm.tip, sim_seconds: arm.sim_seconds, event: None }
             }
             Scenario::Grid { world, .. } => {
                 let steps = f64::from(world.steps);
                 let event = match &cmd.body {
-                    ArmCommandBody::Act { action } => match world.act(*action) {
+                    Primitive::Act { action } => match world.act(*action) {
                         Ok(e) => Some(e),
                         Err(e) => return refuse(&e.to_string(), steps),
                     },
-                    ArmCommandBody::Wait { .. } => None,
+                    Primitive::Wait { .. } => None,
                     _ => return refuse("this simulator runs a grid maze: send grid actions (act)", steps),
                 };
                 let g = &world.state;
-                ArmReply {
+                PrimitiveReply {
                     schema: SCHEMA_VERSION,
                     ok: true,
                     reason: None,
@@ -181,15 +182,15 @@ impl SimState {
             }
             Scenario::Kitchen { world, .. } => {
                 let result = match &cmd.body {
-                    ArmCommandBody::Kitchen { action } => policies::kitchen::KitchenAgent::act(world, action.clone()),
-                    ArmCommandBody::Wait { seconds } if seconds.is_finite() && *seconds >= 0.0 => {
+                    Primitive::Kitchen { action } => policies::kitchen::KitchenAgent::act(world, action.clone()),
+                    Primitive::Wait { seconds } if seconds.is_finite() && *seconds >= 0.0 => {
                         world.sim_seconds += seconds;
                         Ok(())
                     }
                     _ => return refuse("this simulator runs a kitchen: send kitchen actions (navigate, grasp, place)", world.sim_seconds),
                 };
                 let p = world.view.robot_at.map_position();
-                ArmReply {
+                PrimitiveReply {
                     schema: SCHEMA_VERSION,
                     ok: result.is_ok(),
                     reason: result.err(),
@@ -245,7 +246,7 @@ impl SimState {
 /// Serve until the session closes.
 pub async fn run(session: zenoh::Session, keys: RobotKeys, mut state: SimState) -> Result<(), NetError> {
     let z = |e: zenoh::Error| NetError::Zenoh(e.to_string());
-    let arm = session.declare_queryable(keys.arm()).await.map_err(z)?;
+    let primitives = session.declare_queryable(keys.primitives()).await.map_err(z)?;
     let observe = session.declare_queryable(keys.state()).await.map_err(z)?;
     let episode = session.declare_queryable(keys.episode()).await.map_err(z)?;
     // Alive only once it answers.
@@ -254,17 +255,17 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, mut state: SimState) 
     put(&session, &state_key, &state.observe())?;
     loop {
         tokio::select! {
-            q = arm.recv_async() => {
+            q = primitives.recv_async() => {
                 let Ok(q) = q else { break };
                 let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
-                match decode::<ArmCommand>(&bytes) {
+                match decode::<PrimitiveCommand>(&bytes) {
                     Ok(cmd) => {
-                        let reply = state.arm(&cmd);
+                        let reply = state.primitive(&cmd);
                         let _ = q.reply(q.key_expr().clone(), encode(&reply)).await;
                         let _ = put(&session, &state_key, &state.observe());
                     }
                     Err(e) => {
-                        tracing::warn!("sim: refused an arm command: {e}");
+                        tracing::warn!("sim: refused a primitive command: {e}");
                         let _ = q.reply_err(e.to_string()).await;
                     }
                 }
@@ -298,33 +299,33 @@ mod tests {
     use super::*;
     use protocol::grid::{Action, Event};
 
-    fn cmd(body: ArmCommandBody) -> ArmCommand {
-        ArmCommand { schema: SCHEMA_VERSION, body }
+    fn cmd(body: Primitive) -> PrimitiveCommand {
+        PrimitiveCommand { schema: SCHEMA_VERSION, body }
     }
 
     #[test]
     fn each_world_refuses_the_other_domains_commands_with_the_reason() {
         let mut table = SimState::new("matching-bowls", 0, 0.0).unwrap();
-        let r = table.arm(&cmd(ArmCommandBody::Act { action: Action::Forward }));
+        let r = table.primitive(&cmd(Primitive::Act { action: Action::Forward }));
         assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("grid and kitchen actions do not apply")), "{r:?}");
         let mut maze = SimState::new("locked-room", 0, 0.0).unwrap();
-        let r = maze.arm(&cmd(ArmCommandBody::MoveTo { position: [0.0, 0.0, 0.1], speed: 0.5 }));
+        let r = maze.primitive(&cmd(Primitive::MoveTo { position: [0.0, 0.0, 0.1], speed: 0.5 }));
         assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("send grid actions")), "{r:?}");
-        let r = maze.arm(&cmd(ArmCommandBody::Act { action: Action::Left }));
+        let r = maze.primitive(&cmd(Primitive::Act { action: Action::Left }));
         assert!(r.ok && r.event == Some(Event::Turned), "{r:?}");
         assert_eq!(r.sim_seconds, 1.0, "one primitive step");
         assert!(SimState::new("juggle", 0, 0.0)
             .err()
             .is_some_and(|e| e.contains("grid levels: open-doors") && e.contains("kitchen instructions: bring-apple")));
         let mut kitchen = SimState::new("healthy", 0, 0.0).unwrap();
-        let r = kitchen.arm(&cmd(ArmCommandBody::Act { action: Action::Left }));
+        let r = kitchen.primitive(&cmd(Primitive::Act { action: Action::Left }));
         assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("send kitchen actions")), "{r:?}");
-        let r = kitchen.arm(&cmd(ArmCommandBody::Kitchen { action: protocol::kitchen::KitchenAction::Place }));
+        let r = kitchen.primitive(&cmd(Primitive::Kitchen { action: protocol::kitchen::KitchenAction::Place }));
         assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("holds nothing")), "{r:?}");
         let r =
-            kitchen.arm(&cmd(ArmCommandBody::Kitchen { action: protocol::kitchen::KitchenAction::Navigate { location: protocol::kitchen::Location::Table } }));
+            kitchen.primitive(&cmd(Primitive::Kitchen { action: protocol::kitchen::KitchenAction::Navigate { location: protocol::kitchen::Location::Table } }));
         assert!(r.ok && r.sim_seconds > 0.0, "{r:?}");
-        let r = table.arm(&cmd(ArmCommandBody::Kitchen { action: protocol::kitchen::KitchenAction::Place }));
+        let r = table.primitive(&cmd(Primitive::Kitchen { action: protocol::kitchen::KitchenAction::Place }));
         assert!(!r.ok && r.reason.as_deref().is_some_and(|m| m.contains("kitchen actions do not apply")), "{r:?}");
     }
 

@@ -1,0 +1,188 @@
+//! What several commands share: the domain and planner flags, a node's robot id and zenoh
+//! flags, and the runtime, spinner and Ctrl-C helpers.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use grounded::config::ConfigFile;
+use grounded::dashboard::DashboardArgs;
+use grounded::decoder::{DecodeConfig, Search};
+use grounded::planner::Method;
+use grounded::setup::{build_planner, PlannerOptions};
+use std::path::PathBuf;
+
+pub const NODE_EXAMPLES: &str = "Separate processes find each other through zenoh endpoints, e.g. on one machine:
+  grounded sim    --robot r1 --listen tcp/127.0.0.1:7501 --task matching-bowls --seed 0
+  grounded policy --robot r1 --connect tcp/127.0.0.1:7501
+  grounded daemon --robot r1 --connect tcp/127.0.0.1:7501
+  grounded send   --robot r1 --connect tcp/127.0.0.1:7501 \"put the blocks in the bowls with matching colours\"
+or all through a router:
+  grounded router --listen tcp/127.0.0.1:7447
+  grounded sim --robot r1 --mode client --connect tcp/127.0.0.1:7447   (and so on)";
+
+/// The domains (docs/method.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DomainArg {
+    /// Tabletop rearrangement in rapier3d physics (20 task templates).
+    Tabletop,
+    /// The grid maze, MiniGrid's rules (levels open-doors, put-next, locked-room, multi-room,
+    /// blocked-unlock-pickup).
+    Grid,
+    /// Kitchen mobile manipulation after SayCan's kitchen (18 objects, 5 locations; 8
+    /// unambiguous and 10 ambiguous instructions, e.g. spill, healthy, bring-apple).
+    Kitchen,
+}
+
+impl DomainArg {
+    pub fn domain(self) -> protocol::Domain {
+        match self {
+            DomainArg::Tabletop => protocol::Domain::Tabletop,
+            DomainArg::Grid => protocol::Domain::Grid,
+            DomainArg::Kitchen => protocol::Domain::Kitchen,
+        }
+    }
+}
+
+/// Model and grounded-model options shared by every command that plans. Each flag beats
+/// the configuration file (--config), which beats the built-in default shown here.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PlannerArgs {
+    /// Model directory in the standard ONNX export layout (model.onnx, tokenizer.json,
+    /// config.json) [default: the shipped models/planner-gpt2]
+    #[arg(long, value_name = "DIR", help_heading = "Planner")]
+    pub model: Option<PathBuf>,
+    /// Candidate tokens per beam and step, by LM probability [default: 20]
+    #[arg(long, help_heading = "Planner")]
+    pub top_k: Option<usize>,
+    /// Beams kept per step (gd-beam) [default: 2]
+    #[arg(long, help_heading = "Planner")]
+    pub beam_width: Option<usize>,
+    /// Probability the affordance gives text that no admissible skill starts with [default: 1e-6]
+    #[arg(long, help_heading = "Planner")]
+    pub floor: Option<f64>,
+    /// Most tokens in one skill [default: 32]
+    #[arg(long, help_heading = "Planner")]
+    pub max_skill_tokens: Option<usize>,
+    /// Most steps in one plan [default: 16]
+    #[arg(long, help_heading = "Planner")]
+    pub max_steps: Option<usize>,
+    /// Beam pruning: drop candidates this many nats behind the step's best ("inf": never) [default: 10]
+    #[arg(long, help_heading = "Planner")]
+    pub beam_margin: Option<f32>,
+    /// Smallest per-step normaliser of grounded decoding (1 turns renormalisation off) [default: 0.05]
+    #[arg(long, help_heading = "Planner")]
+    pub renorm_floor: Option<f64>,
+    /// How gd-beam walks the candidates; both choose the same skill [default: best-first]
+    #[arg(long, value_enum, help_heading = "Planner")]
+    pub search: Option<Search>,
+    /// Safety rules (JSON: {"forbidden": ["red", "knife"], "mode": "hard"|"soft", "epsilon": 0.001}).
+    #[arg(long, value_name = "FILE", help_heading = "Planner")]
+    pub safety: Option<PathBuf>,
+    /// Preferred objects (JSON: {"preferred": ["apple"], "alpha": 0.5, "beta": 0.1}).
+    #[arg(long, value_name = "FILE", help_heading = "Planner")]
+    pub preference: Option<PathBuf>,
+    /// A learned ONNX grounded model (directory with scorer.onnx and scorer.json); repeatable.
+    #[arg(long, value_name = "DIR", help_heading = "Planner")]
+    pub scorer: Vec<PathBuf>,
+    /// Weight of a grounded model in the decoding rule, e.g. --weight safety=2 (default 1); repeatable.
+    #[arg(long, value_name = "NAME=W", value_parser = parse_weight, help_heading = "Planner")]
+    pub weight: Vec<(String, f32)>,
+    /// ONNX Runtime threads for the language model [default: 1]
+    #[arg(long, help_heading = "Planner")]
+    pub threads: Option<usize>,
+}
+
+pub fn parse_cell(s: &str) -> Result<(u32, u32), String> {
+    let (x, y) = s.split_once(',').ok_or_else(|| format!("{s:?} is not X,Y, e.g. 3,4"))?;
+    let n = |v: &str| v.trim().parse::<u32>().map_err(|_| format!("{v:?} in {s:?} is not a cell coordinate (0 or more)"));
+    Ok((n(x)?, n(y)?))
+}
+
+fn parse_weight(s: &str) -> Result<(String, f32), String> {
+    let (name, w) = s.split_once('=').ok_or_else(|| format!("{s:?} is not NAME=WEIGHT, e.g. safety=2"))?;
+    let w: f32 = w.trim().parse().map_err(|_| format!("{w:?} is not a number"))?;
+    if !w.is_finite() || w < 0.0 {
+        return Err(format!("weight {w} must be a finite number >= 0"));
+    }
+    Ok((name.trim().to_string(), w))
+}
+
+impl PlannerArgs {
+    /// The planner's options: these flags over the configuration file over the defaults.
+    pub fn options(&self, file: &ConfigFile) -> PlannerOptions {
+        let base = file.decoder_config(&DecodeConfig::default());
+        let mut weights: Vec<(String, f32)> = file.grounding.weights.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        for (name, w) in &self.weight {
+            weights.retain(|(n, _)| n != name);
+            weights.push((name.clone(), *w));
+        }
+        PlannerOptions {
+            model: self.model.clone().or_else(|| file.model.dir.clone()).unwrap_or_else(grounded::default_model_dir),
+            threads: self.threads.or(file.model.threads).unwrap_or(1),
+            config: DecodeConfig {
+                top_k: self.top_k.unwrap_or(base.top_k),
+                beam_width: self.beam_width.unwrap_or(base.beam_width),
+                floor: self.floor.unwrap_or(base.floor),
+                max_skill_tokens: self.max_skill_tokens.unwrap_or(base.max_skill_tokens),
+                max_steps: self.max_steps.unwrap_or(base.max_steps),
+                renorm_floor: self.renorm_floor.unwrap_or(base.renorm_floor),
+                beam_margin: self.beam_margin.unwrap_or(base.beam_margin),
+                search: self.search.unwrap_or(base.search),
+            },
+            safety: self.safety.clone().or_else(|| file.grounding.safety.clone()),
+            preference: self.preference.clone().or_else(|| file.grounding.preference.clone()),
+            scorers: if self.scorer.is_empty() { file.grounding.scorers.clone() } else { self.scorer.clone() },
+            weights,
+        }
+    }
+}
+
+/// The method: the flag, else the configuration file, else gd-beam.
+pub fn method_of(flag: Option<Method>, file: &ConfigFile) -> Method {
+    flag.or_else(|| file.method()).unwrap_or(Method::GdBeam)
+}
+
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// Robot id (the zenoh key prefix grounded/<robot>/...).
+    #[arg(long)]
+    pub robot: String,
+    #[command(flatten)]
+    pub zenoh: grounded::nodes::common::CommonArgs,
+}
+
+/// With --serve, the dashboard stays up after the run until Ctrl-C.
+pub fn serve_until_ctrl_c(dashboard: &DashboardArgs) -> Result<()> {
+    if dashboard.serve {
+        eprintln!("dashboard: serving {} until Ctrl-C", grounded::dashboard::sink::viewer_url(dashboard.web_port, dashboard.grpc_port));
+        runtime()?.block_on(wait_for_ctrl_c());
+    }
+    Ok(())
+}
+
+/// Load the planner, with a spinner while the model loads.
+pub fn load_planner(options: &PlannerOptions) -> Result<grounded::planner::Planner> {
+    let spinner = spinner(format!("loading the language model from {}", options.model.display()));
+    let planner = build_planner(options).with_context(|| format!("loading the planner (model {})", options.model.display()));
+    spinner.finish_and_clear();
+    planner
+}
+
+/// A spinner on stderr (drawn only when stderr is a terminal).
+pub fn spinner(message: String) -> indicatif::ProgressBar {
+    let s = indicatif::ProgressBar::new_spinner();
+    s.set_message(message);
+    s.enable_steady_tick(std::time::Duration::from_millis(120));
+    s
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+pub fn robot_keys(robot: &str) -> Result<protocol::keys::RobotKeys> {
+    Ok(protocol::keys::RobotKeys::new(protocol::keys::RobotId::new(robot)?))
+}
+
+pub async fn wait_for_ctrl_c() {
+    let _ = tokio::signal::ctrl_c().await;
+}

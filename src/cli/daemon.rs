@@ -1,0 +1,58 @@
+//! `grounded daemon`: the controller daemon, planning closed-loop for instructions over zenoh.
+
+use super::common::{method_of, robot_keys, runtime, wait_for_ctrl_c, NodeArgs, PlannerArgs};
+use anyhow::{Context, Result};
+use clap::Args;
+use grounded::config::ConfigFile;
+use grounded::dashboard::DashboardArgs;
+use grounded::planner::Method;
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct DaemonArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// How skills are chosen [default: gd-beam]
+    #[arg(long, value_enum)]
+    pub method: Option<Method>,
+    /// Longest one skill may take, in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub skill_timeout: f64,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+    #[command(flatten)]
+    pub planner: PlannerArgs,
+}
+
+pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
+    use grounded::nodes::remote::RemoteSkillSpace;
+    let keys = robot_keys(&args.node.robot)?;
+    if !(args.skill_timeout > 0.0 && args.skill_timeout <= 3600.0) {
+        anyhow::bail!("--skill-timeout {} s: use a number of seconds between 0 and 3600", args.skill_timeout);
+    }
+    let options = args.planner.options(file);
+    options.config.validate()?;
+    let mut dashboard_args = args.dashboard.clone();
+    dashboard_args.connect = args.node.zenoh.viewer_url()?;
+    let dashboard = dashboard_args.open(true)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let session = args.node.zenoh.open().await?;
+        let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: std::time::Duration::from_secs(5) };
+        let planner = options
+            .build(Some(grounding::Affordance::new(space, options.config.floor)), false)
+            .with_context(|| format!("loading the planner (model {})", options.model.display()))?;
+        let config = grounded::nodes::daemon::DaemonConfig {
+            method: method_of(args.method, file),
+            skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),
+            observe_timeout: std::time::Duration::from_secs(5),
+        };
+        eprintln!("daemon: robot {} listening on {} ({})", keys.robot(), keys.instruction(), config.method);
+        tokio::select! {
+            r = grounded::nodes::daemon::run(session, keys, planner, config, dashboard) => r?,
+            _ = wait_for_ctrl_c() => {}
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,152 @@
+//! `grounded eval`: success rates of methods on a domain's tasks, closed-loop in simulation.
+
+use super::common::{serve_until_ctrl_c, DomainArg, PlannerArgs};
+use anyhow::{Context, Result};
+use clap::Args;
+use grounded::config::ConfigFile;
+use grounded::dashboard::DashboardArgs;
+use grounded::planner::Method;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub const EVAL_EXAMPLES: &str = "Examples:
+  grounded eval --episodes 5 --seed 0
+  grounded eval --domain grid --episodes 100 --transport local
+  grounded eval --domain kitchen --episodes 10 --transport local   (planning and execution success)
+  grounded eval --methods llm,gd-beam --tasks matching-bowls,stack-all-blocks --episodes 20 --out episodes.json
+  grounded eval --tasks matching-bowls --episodes 2 --save eval.rrd     (every episode in the dashboard)
+
+Episode i of a task uses scene seed (seed * 1000 + i) for every method; the same seed gives the same table.";
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Domain to evaluate.
+    #[arg(long, value_enum, default_value_t = DomainArg::Tabletop)]
+    pub domain: DomainArg,
+    /// Methods to compare, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Method::ALL.to_vec())]
+    pub methods: Vec<Method>,
+    /// Task templates (tabletop), levels (grid) or instructions (kitchen), comma-separated
+    /// [default: all of the domain].
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Episodes per task template and method.
+    #[arg(long, default_value_t = 5)]
+    pub episodes: usize,
+    /// Your own wordings of the tasks, each evaluated on the same episodes as its task's own
+    /// wording: a tab-separated file, one `task id<TAB>instruction` per line, `#` comments.
+    /// `{place}` and `{word}` (tabletop), `{first}`, `{second}`, `{object}`, `{target}`,
+    /// `{colour}` and `{room}` (grid) are filled from each episode. Without --tasks, the
+    /// tasks the file names are evaluated. Examples: bench/paraphrases/*.tsv.
+    #[arg(long, value_name = "FILE")]
+    pub instructions: Option<PathBuf>,
+    /// Base seed of the scenes.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Episodes run in parallel [default: the number of cores].
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Standard deviation of observation noise (m).
+    #[arg(long, default_value_t = 0.0)]
+    pub noise: f64,
+    /// Also write every episode's record (seed, task, plan, outcomes, tokens, timings) here, as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print the success rates and every episode's record as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// How the controller reaches simulator and policy: over zenoh, or by direct calls.
+    #[arg(long, value_enum, default_value_t = grounded::eval::Transport::Zenoh)]
+    pub transport: grounded::eval::Transport,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+    /// Send the dashboard to a running rerun viewer, e.g. rerun+http://127.0.0.1:9876/proxy.
+    #[arg(long, value_name = "URL", help_heading = "Dashboard (rerun)")]
+    pub connect: Option<String>,
+    #[command(flatten)]
+    pub planner: PlannerArgs,
+}
+
+pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
+    use grounded::eval::{per_task, per_wording, run, tables, EvalConfig, EvalTask};
+    let domain = args.domain.domain();
+    let wordings = match &args.instructions {
+        Some(path) => grounded::wordings::load(path, &grounded::eval::DomainTasks(domain))?,
+        None => Vec::new(),
+    };
+    let tasks = if args.tasks.is_empty() && !wordings.is_empty() {
+        EvalTask::all(domain).into_iter().filter(|t| wordings.iter().any(|w| w.task == t.id())).collect()
+    } else if args.tasks.is_empty() {
+        EvalTask::all(domain)
+    } else {
+        let ids = || EvalTask::all(domain).iter().map(|t| t.id()).collect::<Vec<_>>().join(", ");
+        args.tasks
+            .iter()
+            .map(|t| EvalTask::named(domain, t).ok_or_else(|| anyhow::anyhow!("unknown {domain} task {t:?}; tasks: {}", ids())))
+            .collect::<Result<Vec<_>>>()?
+    };
+    if !(0.0..=0.05).contains(&args.noise) {
+        anyhow::bail!("--noise {} m: use a standard deviation between 0 and 0.05", args.noise);
+    }
+    let options = args.planner.options(file);
+    let config = EvalConfig {
+        planner: options,
+        methods: args.methods.clone(),
+        tasks,
+        episodes: args.episodes,
+        seed: args.seed,
+        workers: args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+        observation_noise: args.noise,
+        transport: args.transport,
+        dashboard: {
+            let mut d = args.dashboard.clone();
+            d.connect = args.connect.clone();
+            d.open(false)?
+        },
+        wordings: wordings.iter().filter(|w| tasks_named(&args.tasks, &w.task)).cloned().collect(),
+    };
+    let total = grounded::eval::episode_count(&config);
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} episodes ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let records = run(&config, &|done, _| bar.set_position(done as u64)).context("running the evaluation")?;
+    bar.finish_and_clear();
+    config.dashboard.flush();
+    if let Some(path) = &args.out {
+        std::fs::write(path, serde_json::to_string_pretty(&records)?).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
+        let report = serde_json::json!({
+            "domain": domain,
+            "episodes_per_task": config.episodes,
+            "seed": config.seed,
+            "success": grounded::eval::success_rates(&records, &config.methods),
+            "wall_seconds": started.elapsed().as_secs_f64(),
+            "records": records,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("## grounded eval: {domain}, {} episodes per task and method, seed {}, over {:?}\n", config.episodes, config.seed, config.transport);
+        println!("{}", tables(&records, &config.methods));
+        println!("Per task template (successes / episodes):\n");
+        println!("{}", per_task(&records, &config.methods));
+        if !config.wordings.is_empty() {
+            println!(
+                "Per line of {} (successes / episodes; the task's own wording on the same episodes):\n",
+                args.instructions.as_deref().unwrap_or(std::path::Path::new("")).display()
+            );
+            println!("{}", per_wording(&records, &config.methods, &config.wordings));
+        }
+        println!("{} episodes in {:.0} s on {} worker(s).", records.len(), started.elapsed().as_secs_f64(), config.workers);
+    }
+    serve_until_ctrl_c(&args.dashboard)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `--tasks` (empty: every task) takes in the task `id`.
+fn tasks_named(tasks: &[String], id: &str) -> bool {
+    tasks.is_empty() || tasks.iter().any(|t| t == id)
+}

@@ -1,0 +1,138 @@
+//! Subcommands of the `grounded` program: one module per command, its arguments beside its
+//! body; what several share is in [`common`].
+
+mod bench;
+mod common;
+mod config;
+mod daemon;
+mod demo;
+mod eval;
+mod plan;
+mod policy;
+mod router;
+mod scene;
+mod send;
+mod sim;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use common::{NodeArgs, NODE_EXAMPLES};
+use grounded::config::ConfigFile;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const ABOUT: &str = "Grounded Decoding: a language model plans robot skills, and grounded models of the \
+robot's world (affordance, safety, preference) weigh every token it writes.";
+
+const TOP_EXAMPLES: &str = "Start here:
+  grounded demo                     one episode, closed-loop, with a printed account
+  grounded demo --serve             ... and the dashboard in your browser (open the address it prints)
+  grounded plan --scene examples/scenes/blocks-and-bowls.json --explain \"put the blocks in the bowls with matching colours\"
+  grounded eval --episodes 5        success rates of every method on all 20 tabletop tasks
+  grounded config > grounded.toml   every decoder and grounded-model setting, documented
+
+Exit status (every command):
+  0  success
+  1  an error: bad input, a missing model or ONNX Runtime, a network failure (the message says which)
+  2  a usage error: unknown flag or bad flag value (clap's message)
+  3  the robot did not succeed: the episode failed its check (demo) or the plan did not end in done (send)
+
+Logs: RUST_LOG=grounded=debug or -v / -vv; logs go to stderr, results to stdout.";
+
+#[derive(Parser, Debug)]
+#[command(name = "grounded", version, about = ABOUT, after_help = TOP_EXAMPLES)]
+pub struct Cli {
+    /// More log output (-v: debug, -vv: trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Configuration file (TOML) with decoder and grounded-model settings; flags override it.
+    /// `grounded config` prints one with every default.
+    #[arg(long, value_name = "FILE", global = true, env = "GROUNDED_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one episode closed-loop (tabletop; the grid maze with --domain grid; the kitchen
+    /// with --domain kitchen): simulator, policy and controller in one process, talking over
+    /// a real zenoh session. Start here.
+    #[command(after_help = demo::DEMO_EXAMPLES)]
+    Demo(demo::DemoArgs),
+    /// Plan the skills for an instruction in a scene (open-loop: each skill's effect is
+    /// applied to the scene before the next is decoded).
+    #[command(after_help = plan::PLAN_EXAMPLES)]
+    Plan(plan::PlanArgs),
+    /// Evaluate methods on every task of a domain (tabletop templates, grid levels with
+    /// --domain grid, kitchen instructions with --domain kitchen), closed-loop in simulation,
+    /// and print tables of success rates shaped like the paper's (docs/method.md).
+    #[command(after_help = eval::EVAL_EXAMPLES)]
+    Eval(eval::EvalArgs),
+    /// Measure decoder overhead, plan latency and LM tokens per plan for every method, and
+    /// write BENCHMARKS.md.
+    #[command(after_help = "Example:\n  grounded bench --top-k 10 --out BENCHMARKS.md")]
+    Bench(bench::BenchArgs),
+    /// Run the simulator as a zenoh node (serves the arm, the state and episodes; a tabletop
+    /// task, a grid level or a kitchen instruction).
+    #[command(after_help = NODE_EXAMPLES)]
+    Sim(sim::SimArgs),
+    /// Run the skill policies as a zenoh node (executes skills in whatever domain the sim runs,
+    /// answers affordances).
+    #[command(after_help = NODE_EXAMPLES)]
+    Policy(NodeArgs),
+    /// Run the controller daemon: takes instructions over zenoh, plans closed-loop.
+    #[command(after_help = NODE_EXAMPLES)]
+    Daemon(daemon::DaemonArgs),
+    /// Send an instruction to a robot's daemon and follow its progress until the plan ends
+    /// (exit status 0 when the plan said done, 3 when it hit the step limit or was aborted).
+    #[command(
+        after_help = "Examples:\n  grounded send --robot r1 --connect tcp/127.0.0.1:7501 \"stack all the blocks\"\n  grounded send --robot r1 --connect tcp/127.0.0.1:7501 --json \"pack the brown box\" | jq .status"
+    )]
+    Send(send::SendArgs),
+    /// Run a zenoh router (for components on several machines).
+    #[command(
+        after_help = "Example:\n  grounded router --listen tcp/0.0.0.0:7447\n  (then every component with --mode client --connect tcp/ROUTER_HOST:7447)"
+    )]
+    Router(router::RouterArgs),
+    /// Print the starting scene of a task, grid level or kitchen instruction as JSON (what
+    /// `plan --scene` reads).
+    #[command(
+        after_help = "Examples:\n  grounded scene --task pack-brown-box --seed 3 > scene.json\n  grounded scene --task locked-room > maze.json && grounded plan --scene maze.json \"$(grounded scene --task locked-room --instruction)\"\n  grounded scene --task healthy --seed 2 > kitchen.json   (the kitchen as the robot has seen it)"
+    )]
+    Scene(scene::SceneArgs),
+    /// Print a configuration file with every setting at its default, each explained
+    /// (or, with --config, check that file and print the settings it gives).
+    #[command(after_help = "Examples:\n  grounded config > grounded.toml\n  grounded --config grounded.toml config --json")]
+    Config(config::ConfigArgs),
+}
+
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let file = match &cli.config {
+        Some(path) => ConfigFile::load(path)?,
+        None => ConfigFile::default(),
+    };
+    match cli.command {
+        Command::Plan(args) => plan::run(args, &file),
+        Command::Bench(args) => bench::run(args, &file),
+        Command::Eval(args) => eval::run(args, &file),
+        Command::Demo(args) => demo::run(args, &file),
+        Command::Sim(args) => sim::run(args),
+        Command::Policy(args) => policy::run(args),
+        Command::Daemon(args) => daemon::run(args, &file),
+        Command::Send(args) => send::run(args),
+        Command::Router(args) => router::run(args),
+        Command::Config(args) => config::run(args, &cli.config, &file),
+        Command::Scene(args) => scene::run(args),
+    }
+}
