@@ -2,8 +2,8 @@
 //! carry it out, and decode again on the new state; a failed skill is written into the plan
 //! text as failed and the model decodes again.
 
+use crate::domains::{Domain, InProcess, World};
 use crate::planner::{Method, PlanEnd, PlanError, PlanResult, Planner, Proposal, StepOutcome};
-use policies::{Arm, PickPlace};
 use protocol::Observation;
 
 /// Why a robot could not be reached (as opposed to a skill that failed).
@@ -24,70 +24,27 @@ pub trait Robot {
     fn execute(&mut self, skill: &str, progress: &mut dyn FnMut(&str)) -> Result<policies::SkillOutcome, RobotError>;
 }
 
-/// A robot in this process: a simulated world (or any [`Arm`]) and the pick-and-place policy.
-pub struct LocalRobot<A: Arm> {
-    pub arm: A,
-    pub policy: PickPlace,
+/// A robot in this process: a simulated world of any domain, its skills carried out by the
+/// domain's own policies on the world's primitives (the same policies the policy node runs).
+pub struct InProcessRobot {
+    pub world: Box<dyn World>,
+    domain: &'static dyn Domain,
 }
 
-impl<A: Arm> Robot for LocalRobot<A> {
+impl InProcessRobot {
+    pub fn new(world: Box<dyn World>) -> Self {
+        let domain = crate::domains::domain(world.summary().domain);
+        Self { world, domain }
+    }
+}
+
+impl Robot for InProcessRobot {
     fn observe(&mut self) -> Result<Observation, RobotError> {
-        self.arm.observe().map_err(RobotError::Other)
+        Ok(self.world.observe())
     }
 
     fn execute(&mut self, skill: &str, progress: &mut dyn FnMut(&str)) -> Result<policies::SkillOutcome, RobotError> {
-        Ok(self.policy.execute(skill, &mut self.arm, &mut |phase| progress(phase.name())))
-    }
-}
-
-/// A simulated world whose skill policy runs in this process and carries out a skill whole
-/// (the grid maze, the kitchen).
-pub trait SkillWorld {
-    fn observe(&self) -> Observation;
-    fn carry_out(&mut self, skill: &str) -> policies::SkillOutcome;
-    /// The world's clock, seconds.
-    fn sim_seconds(&self) -> f64;
-}
-
-impl SkillWorld for sim::grid::GridWorld {
-    fn observe(&self) -> Observation {
-        sim::grid::GridWorld::observe(self)
-    }
-
-    fn carry_out(&mut self, skill: &str) -> policies::SkillOutcome {
-        policies::grid::execute(skill, self).into()
-    }
-
-    /// One primitive step counts one second.
-    fn sim_seconds(&self) -> f64 {
-        f64::from(self.steps)
-    }
-}
-
-impl SkillWorld for sim::kitchen::KitchenWorld {
-    fn observe(&self) -> Observation {
-        sim::kitchen::KitchenWorld::observe(self)
-    }
-
-    fn carry_out(&mut self, skill: &str) -> policies::SkillOutcome {
-        policies::kitchen::execute(skill, self)
-    }
-
-    fn sim_seconds(&self) -> f64 {
-        self.sim_seconds
-    }
-}
-
-/// A [`SkillWorld`] as the controller's robot.
-pub struct LocalWorld<W: SkillWorld>(pub W);
-
-impl<W: SkillWorld> Robot for LocalWorld<W> {
-    fn observe(&mut self) -> Result<Observation, RobotError> {
-        Ok(self.0.observe())
-    }
-
-    fn execute(&mut self, skill: &str, _progress: &mut dyn FnMut(&str)) -> Result<policies::SkillOutcome, RobotError> {
-        Ok(self.0.carry_out(skill))
+        Ok(self.domain.execute(skill, &mut InProcess(self.world.as_mut()), progress))
     }
 }
 

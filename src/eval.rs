@@ -5,57 +5,55 @@
 //! every episode is deterministic (scene, physics, decoding), and results are ordered by
 //! (task, episode, method) whatever the worker scheduling.
 
-use crate::controller::{run_closed_loop, LocalRobot, LocalWorld, SkillWorld};
+use crate::controller::{run_closed_loop, InProcessRobot};
 use crate::dashboard::{Dashboard, Watched};
+use crate::domains::{Domain, TaskInfo, WorldOptions};
 use crate::lm::LmError;
 use crate::planner::{Method, ModelInUse, PlanEnd, PlanError, Planner, StepOutcome, Weighted};
 use crate::setup::PlannerOptions;
 use crate::wordings::{TaskLookup, Wording};
 use grounding::{Preference, PreferenceConfig, Safety, SafetyConfig, SafetyMode};
-use policies::PickPlace;
 use serde::Serialize;
-use sim::grid::{Difficulty, GridWorld, Level};
-use sim::kitchen::{KitchenConfig, KitchenTask, KitchenWorld, Split as KitchenSplit};
-use sim::tasks::{Row, TaskGrounding};
+use sim::tasks::TaskGrounding;
 use sim::wording::Slots;
-use sim::{generate, judge, Task, World, WorldConfig};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// One task of an evaluation: a tabletop template, a grid level or a kitchen instruction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EvalTask {
-    Tabletop(Task),
-    Grid(Level),
-    Kitchen(KitchenTask),
+/// One task of an evaluation, in its domain: a tabletop template, a grid level, a kitchen
+/// instruction, or any registered domain's task.
+#[derive(Clone, Copy)]
+pub struct EvalTask {
+    pub domain: &'static dyn Domain,
+    pub info: TaskInfo,
+}
+
+impl std::fmt::Debug for EvalTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} task {}", self.domain.id(), self.info.id)
+    }
+}
+
+impl PartialEq for EvalTask {
+    fn eq(&self, other: &Self) -> bool {
+        self.domain.id() == other.domain.id() && self.info == other.info
+    }
 }
 
 impl EvalTask {
     pub fn id(&self) -> &'static str {
-        match self {
-            EvalTask::Tabletop(t) => t.id,
-            EvalTask::Grid(l) => l.id(),
-            EvalTask::Kitchen(t) => t.id,
-        }
+        self.info.id
     }
 
     /// The row of the paper's table the task counts in.
     pub fn row(&self) -> &'static str {
-        match self {
-            EvalTask::Tabletop(t) => t.row().label(),
-            EvalTask::Grid(l) => l.difficulty().label(),
-            EvalTask::Kitchen(t) => t.split.label(),
-        }
+        self.info.row
     }
 
     /// Every task of a domain.
     pub fn all(domain: protocol::Domain) -> Vec<EvalTask> {
-        match domain {
-            protocol::Domain::Tabletop => sim::TASKS.iter().map(|t| EvalTask::Tabletop(*t)).collect(),
-            protocol::Domain::Grid => Level::ALL.iter().map(|l| EvalTask::Grid(*l)).collect(),
-            protocol::Domain::Kitchen => sim::kitchen::TASKS.iter().map(|t| EvalTask::Kitchen(*t)).collect(),
-        }
+        let d = crate::domains::domain(domain);
+        d.tasks().into_iter().map(|info| EvalTask { domain: d, info }).collect()
     }
 
     /// A task of a domain by its id.
@@ -65,20 +63,12 @@ impl EvalTask {
 
     /// The slots a wording of this task may name (`{place}`, `{word}`, the grid's colours).
     pub fn slot_names(&self) -> &'static [&'static str] {
-        match self {
-            EvalTask::Tabletop(t) => t.slot_names(),
-            EvalTask::Grid(l) => l.slot_names(),
-            EvalTask::Kitchen(_) => &[],
-        }
+        self.info.slot_names
     }
 
     /// The values the episode of `seed` gives the task's slots.
     pub fn slots(&self, seed: u64) -> Slots {
-        match self {
-            EvalTask::Tabletop(t) => generate(t, seed).slots(),
-            EvalTask::Grid(l) => sim::grid::episode(*l, seed).slots,
-            EvalTask::Kitchen(_) => Slots::default(),
-        }
+        self.domain.slots(self.info.id, seed)
     }
 }
 
@@ -91,8 +81,9 @@ impl TaskLookup for DomainTasks {
             return Ok(t.slot_names());
         }
         let ids = EvalTask::all(self.0).iter().map(|t| t.id()).collect::<Vec<_>>().join(", ");
-        let elsewhere = [protocol::Domain::Tabletop, protocol::Domain::Grid, protocol::Domain::Kitchen]
-            .into_iter()
+        let elsewhere = crate::domains::registry()
+            .iter()
+            .map(|d| d.id())
             .find(|d| *d != self.0 && EvalTask::named(*d, task).is_some())
             .map(|d| format!(" ({task} is a {d} task: evaluate it with --domain {d})"))
             .unwrap_or_default();
@@ -119,11 +110,20 @@ impl std::fmt::Display for WordingKind {
     }
 }
 
-/// The rows of the tables, in the paper's order; a kitchen split has two (planning success,
-/// execution success).
+/// The rows of the tables, in the registry's order of domains and each domain's own; a
+/// domain that measures planning has two per row (planning success, execution success).
 fn row_order() -> Vec<String> {
-    let kitchen = KitchenSplit::ALL.iter().flat_map(|s| [format!("{} {PLANNING}", s.label()), format!("{} {EXECUTION}", s.label())]);
-    Row::ALL.iter().map(|r| r.label().to_string()).chain(Difficulty::ALL.iter().map(|d| d.label().to_string())).chain(kitchen).collect()
+    let mut rows = Vec::new();
+    for d in crate::domains::registry() {
+        for r in d.rows() {
+            if d.measures_planning() {
+                rows.extend([format!("{r} {PLANNING}"), format!("{r} {EXECUTION}")]);
+            } else {
+                rows.push(r);
+            }
+        }
+    }
+    rows
 }
 
 /// The suffixes of the kitchen's rows.
@@ -226,65 +226,59 @@ pub fn task_models(g: &TaskGrounding) -> Vec<Weighted> {
     out
 }
 
-/// Run one episode in this thread.
-#[allow(clippy::too_many_arguments)]
-pub fn run_episode(
-    planner: &mut Planner,
-    task: &Task,
-    episode: usize,
-    seed: u64,
-    method: Method,
-    noise: f64,
-    wording: Option<&str>,
-    dashboard: &Dashboard,
-) -> Result<EpisodeRecord, EvalError> {
-    let started = Instant::now();
-    let mut ep = generate(task, seed);
-    if let Some(w) = wording {
-        ep.instruction = w.to_string();
-    }
-    planner.set_task_models(task_models(&ep.grounding));
-    let world = World::new(&ep.scene, WorldConfig { observation_noise: noise, noise_seed: seed, ..WorldConfig::default() });
-    let mut robot = LocalRobot { arm: world, policy: PickPlace::default() };
-    let dash = episode_dashboard(dashboard, task.id, episode, method, &ep.instruction);
-    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &ep.instruction, method, &mut |e| dash.event(&e))?;
-    let truth = robot.arm.ground_truth();
-    let verdict = judge(&ep, &truth);
-    let (success, reason) = (verdict.is_ok(), verdict.err());
-    dash.episode_result(success, reason.as_deref());
-    Ok(record(planner, &EvalTask::Tabletop(*task), episode, seed, method, &ep.instruction, &result, abort, success, reason, started, robot.arm.sim_seconds()))
+/// Which episode to run, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct EpisodeSpec<'a> {
+    pub task: &'a EvalTask,
+    /// The episode's index among the task's.
+    pub episode: usize,
+    /// Its scene seed.
+    pub seed: u64,
+    pub method: Method,
+    /// Another wording of the task's instruction, slots filled.
+    pub wording: Option<&'a str>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Run one episode in this thread, the world and its policies in this process.
+pub fn run_episode(planner: &mut Planner, spec: &EpisodeSpec<'_>, options: &WorldOptions, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+    let started = Instant::now();
+    let world = spec.task.domain.world(spec.task.id(), spec.seed, options).map_err(EvalError::Config)?;
+    let summary = world.summary();
+    planner.set_task_models(summary.grounding.as_ref().map(task_models).unwrap_or_default());
+    let instruction = spec.wording.map_or(summary.instruction, str::to_string);
+    let mut robot = InProcessRobot::new(world);
+    let dash = episode_dashboard(dashboard, spec, &instruction);
+    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, spec.method, &mut |e| dash.event(&e))?;
+    let verdict = robot.world.judge();
+    let (success, reason) = (verdict.is_ok(), verdict.err());
+    dash.episode_result(success, reason.as_deref());
+    let outcome = Outcome { instruction, result, abort, success, reason, started, sim_seconds: robot.world.sim_seconds() };
+    Ok(record(planner, spec, outcome))
+}
+
 /// Run one episode through zenoh: reset the worker's sim to the task, plan closed-loop with
 /// the policy node executing, judge on the sim's ground truth.
 pub fn run_episode_zenoh(
     planner: &mut Planner,
-    session: &zenoh::Session,
-    keys: &protocol::keys::RobotKeys,
-    task: &EvalTask,
-    episode: usize,
-    seed: u64,
-    method: Method,
+    node: (&zenoh::Session, &protocol::keys::RobotKeys),
+    spec: &EpisodeSpec<'_>,
     skill_failures: bool,
-    wording: Option<&str>,
     dashboard: &Dashboard,
 ) -> Result<EpisodeRecord, EvalError> {
     use crate::nodes::common::query_one;
     use crate::nodes::remote::ZenohRobot;
     use protocol::messages::{EpisodeReply, EpisodeRequest, EpisodeRequestBody};
     use std::time::Duration;
+    let (session, keys) = node;
     let started = Instant::now();
     let ask = |body: EpisodeRequestBody| -> Result<EpisodeReply, EvalError> {
         let req = EpisodeRequest { schema: protocol::SCHEMA_VERSION, body };
         query_one(session, &keys.episode(), &req, Duration::from_secs(10)).map_err(|e| EvalError::Config(e.to_string()))?.map_err(EvalError::Config)
     };
-    let reset = ask(EpisodeRequestBody::Reset { task: task.id().to_string(), seed, skill_failures: Some(skill_failures) })?;
-    planner.set_task_models(match task {
-        EvalTask::Tabletop(t) => task_models(&generate(t, seed).grounding),
-        EvalTask::Grid(_) | EvalTask::Kitchen(_) => Vec::new(),
-    });
-    let instruction = wording.map_or(reset.instruction, str::to_string);
+    let reset = ask(EpisodeRequestBody::Reset { task: spec.task.id().to_string(), seed: spec.seed, skill_failures: Some(skill_failures) })?;
+    let grounding = spec.task.domain.summary(spec.task.id(), spec.seed).map_err(EvalError::Config)?.grounding;
+    planner.set_task_models(grounding.as_ref().map(task_models).unwrap_or_default());
+    let instruction = spec.wording.map_or(reset.instruction, str::to_string);
     let mut robot = ZenohRobot {
         session: session.clone(),
         keys: keys.clone(),
@@ -292,87 +286,18 @@ pub fn run_episode_zenoh(
         observe_timeout: Duration::from_secs(5),
         estop: None,
     };
-    let dash = episode_dashboard(dashboard, task.id(), episode, method, &instruction);
-    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, method, &mut |e| dash.event(&e))?;
+    let dash = episode_dashboard(dashboard, spec, &instruction);
+    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, spec.method, &mut |e| dash.event(&e))?;
     let verdict = ask(EpisodeRequestBody::Judge)?;
-    dash.episode_result(verdict.success.unwrap_or(false), verdict.reason.as_deref());
-    Ok(record(
-        planner,
-        task,
-        episode,
-        seed,
-        method,
-        &instruction,
-        &result,
-        abort,
-        verdict.success.unwrap_or(false),
-        verdict.reason,
-        started,
-        verdict.sim_seconds,
-    ))
+    let success = verdict.success.unwrap_or(false);
+    dash.episode_result(success, verdict.reason.as_deref());
+    let outcome = Outcome { instruction, result, abort, success, reason: verdict.reason, started, sim_seconds: verdict.sim_seconds };
+    Ok(record(planner, spec, outcome))
 }
 
-/// Run one grid episode in this thread.
-pub fn run_grid_episode(
-    planner: &mut Planner,
-    level: Level,
-    episode: usize,
-    seed: u64,
-    method: Method,
-    wording: Option<&str>,
-    dashboard: &Dashboard,
-) -> Result<EpisodeRecord, EvalError> {
-    let ep = sim::grid::episode(level, seed);
-    let world = GridWorld::new(&ep);
-    let instruction = wording.unwrap_or(&ep.instruction);
-    run_world_episode(planner, EvalTask::Grid(level), episode, seed, method, instruction, world, |w| sim::grid::judge(&ep, w), dashboard)
-}
-
-/// Run one kitchen episode in this thread, with the simulated skills failing as configured.
-#[allow(clippy::too_many_arguments)]
-pub fn run_kitchen_episode(
-    planner: &mut Planner,
-    task: KitchenTask,
-    episode: usize,
-    seed: u64,
-    method: Method,
-    config: KitchenConfig,
-    wording: Option<&str>,
-    dashboard: &Dashboard,
-) -> Result<EpisodeRecord, EvalError> {
-    let ep = sim::kitchen::episode(task, seed);
-    let world = KitchenWorld::new(&ep, config);
-    let instruction = wording.unwrap_or(&ep.instruction);
-    run_world_episode(planner, EvalTask::Kitchen(task), episode, seed, method, instruction, world, |w| sim::kitchen::judge(&ep, w), dashboard)
-}
-
-/// Plan closed-loop in a world whose policies run in this process, then judge it.
-#[allow(clippy::too_many_arguments)]
-fn run_world_episode<W: SkillWorld>(
-    planner: &mut Planner,
-    task: EvalTask,
-    episode: usize,
-    seed: u64,
-    method: Method,
-    instruction: &str,
-    world: W,
-    judge: impl Fn(&W) -> Result<(), String>,
-    dashboard: &Dashboard,
-) -> Result<EpisodeRecord, EvalError> {
-    let started = Instant::now();
-    planner.set_task_models(Vec::new());
-    let mut robot = LocalWorld(world);
-    let dash = episode_dashboard(dashboard, task.id(), episode, method, instruction);
-    let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, instruction, method, &mut |e| dash.event(&e))?;
-    let verdict = judge(&robot.0);
-    let (success, reason) = (verdict.is_ok(), verdict.err());
-    dash.episode_result(success, reason.as_deref());
-    Ok(record(planner, &task, episode, seed, method, instruction, &result, abort, success, reason, started, robot.0.sim_seconds()))
-}
-
-/// A kitchen episode twice: with skills that never fail (planning success, not logged to
-/// the dashboard) and with the simulated failures (execution success, the record's steps).
-fn kitchen_twice(run: &mut dyn FnMut(bool, &Dashboard) -> Result<EpisodeRecord, EvalError>, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
+/// An episode twice: with skills that never fail (planning success, not logged to the
+/// dashboard) and with the simulated failures (execution success, the record's steps).
+fn planned_and_executed(run: &mut dyn FnMut(bool, &Dashboard) -> Result<EpisodeRecord, EvalError>, dashboard: &Dashboard) -> Result<EpisodeRecord, EvalError> {
     let planned = run(false, &Dashboard::disabled())?;
     let mut executed = run(true, dashboard)?;
     executed.planning_success = Some(planned.success);
@@ -380,30 +305,28 @@ fn kitchen_twice(run: &mut dyn FnMut(bool, &Dashboard) -> Result<EpisodeRecord, 
 }
 
 /// The dashboard of one episode: its own entity subtree, so episodes run in parallel do not mix.
-fn episode_dashboard(dashboard: &Dashboard, task: &str, episode: usize, method: Method, instruction: &str) -> Dashboard {
+fn episode_dashboard(dashboard: &Dashboard, spec: &EpisodeSpec<'_>, instruction: &str) -> Dashboard {
     if !dashboard.is_enabled() {
         return dashboard.clone();
     }
-    let d = dashboard.scoped(&format!("eval/{method}/{task}/{episode}"));
+    let d = dashboard.scoped(&format!("eval/{}/{}/{}", spec.method, spec.task.id(), spec.episode));
     d.instruction(instruction);
     d
 }
 
-#[allow(clippy::too_many_arguments)]
-fn record(
-    planner: &Planner,
-    task: &EvalTask,
-    episode: usize,
-    seed: u64,
-    method: Method,
-    instruction: &str,
-    result: &crate::planner::PlanResult,
+/// How an episode went.
+struct Outcome {
+    instruction: String,
+    result: crate::planner::PlanResult,
     abort: Option<String>,
     success: bool,
     reason: Option<String>,
     started: Instant,
     sim_seconds: f64,
-) -> EpisodeRecord {
+}
+
+fn record(planner: &Planner, spec: &EpisodeSpec<'_>, outcome: Outcome) -> EpisodeRecord {
+    let Outcome { instruction, result, abort, success, reason, started, sim_seconds } = outcome;
     let steps = result
         .steps
         .iter()
@@ -413,12 +336,12 @@ fn record(
         })
         .collect();
     EpisodeRecord {
-        task: task.id().to_string(),
-        row: task.row().to_string(),
-        method,
-        episode,
-        seed,
-        instruction: instruction.to_string(),
+        task: spec.task.id().to_string(),
+        row: spec.task.row().to_string(),
+        method: spec.method,
+        episode: spec.episode,
+        seed: spec.seed,
+        instruction,
         wording: WordingKind::Template,
         wording_line: None,
         steps,
@@ -484,33 +407,22 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                         break;
                     }
                     let Job { task, episode, seed, method, ref wording } = jobs[i];
-                    let text = wording.as_ref().map(|(_, t)| t.as_str());
-                    let record = match (net, task) {
-                        (None, EvalTask::Tabletop(task)) => {
-                            run_episode(&mut planner, &task, episode, seed, method, config.observation_noise, text, &config.dashboard)
-                        }
-                        (None, EvalTask::Grid(level)) => run_grid_episode(&mut planner, level, episode, seed, method, text, &config.dashboard),
-                        (None, EvalTask::Kitchen(t)) => kitchen_twice(
-                            &mut |failures, dash| {
-                                let kc = if failures { KitchenConfig::default() } else { KitchenConfig::PERFECT };
-                                run_kitchen_episode(&mut planner, t, episode, seed, method, kc, text, dash)
-                            },
-                            &config.dashboard,
-                        ),
-                        (Some(n), EvalTask::Kitchen(_)) => kitchen_twice(
-                            &mut |failures, dash| run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, failures, text, dash),
-                            &config.dashboard,
-                        ),
-                        (Some(n), _) => run_episode_zenoh(&mut planner, &n.session, &n.keys[w], &task, episode, seed, method, true, text, &config.dashboard),
-                    }
-                    .map(|mut r| {
-                        if let Some((line, _)) = wording {
-                            r.wording = WordingKind::Reworded;
-                            r.wording_line = Some(*line);
-                        }
-                        r
-                    })
-                    .map_err(|e| e.to_string());
+                    let spec = EpisodeSpec { task: &task, episode, seed, method, wording: wording.as_ref().map(|(_, t)| t.as_str()) };
+                    let options = WorldOptions { observation_noise: config.observation_noise, skill_failures: true };
+                    let mut run_one = |skill_failures: bool, dash: &Dashboard| match net {
+                        None => run_episode(&mut planner, &spec, &WorldOptions { skill_failures, ..options }, dash),
+                        Some(n) => run_episode_zenoh(&mut planner, (&n.session, &n.keys[w]), &spec, skill_failures, dash),
+                    };
+                    let record =
+                        if task.domain.measures_planning() { planned_and_executed(&mut run_one, &config.dashboard) } else { run_one(true, &config.dashboard) }
+                            .map(|mut r| {
+                                if let Some((line, _)) = wording {
+                                    r.wording = WordingKind::Reworded;
+                                    r.wording_line = Some(*line);
+                                }
+                                r
+                            })
+                            .map_err(|e| e.to_string());
                     if let Ok(mut r) = results.lock() {
                         r[i] = Some(record);
                     }

@@ -14,7 +14,7 @@ pub mod controller;
 pub mod dashboard;
 pub mod decoder;
 pub mod demo;
-pub mod domain;
+pub mod domains;
 pub mod eval;
 pub mod lm;
 pub mod nodes;

@@ -365,7 +365,7 @@ impl Planner {
 
     /// A planner with the affordance of every domain (each observation says its own).
     pub fn any_domain(lm: LanguageModel, config: DecodeConfig) -> Self {
-        let affordance = Affordance::new(crate::domain::AnyDomainSkills, config.floor);
+        let affordance = Affordance::new(crate::domains::AnyDomainSkills, config.floor);
         Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config }
     }
 
@@ -447,7 +447,7 @@ impl Planner {
             let outcome = if proposal.skill == "done" {
                 StepOutcome::Done
             } else {
-                match crate::domain::apply_skill(&state, &proposal.skill) {
+                match crate::domains::domain(state.domain).apply(&state, &proposal.skill) {
                     Ok(next) => {
                         state = next;
                         StepOutcome::Applied
@@ -489,7 +489,7 @@ impl Planner {
             Method::GdBeam => decode_skill(&mut self.lm, cache, logits, &mut models, &self.config)?,
             Method::Saycan => {
                 let listed = Instant::now();
-                let skills = self.affordance.space().admissible(&crate::domain::saycan_view(state))?;
+                let skills = self.affordance.space().admissible(&crate::domains::domain(state.domain).saycan_view(state))?;
                 timing.binding += listed.elapsed();
                 let scores = score_skills(&mut self.lm, &cache, logits, &skills, &mut models, self.affordance_weight)?;
                 let Some(best) = scores.first().filter(|b| b.total > f32::NEG_INFINITY).cloned() else {

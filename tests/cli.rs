@@ -196,7 +196,7 @@ fn bad_arguments_of_the_closed_loop_commands_are_refused_clearly() {
     fails_with(&["eval", "--domain", "grid", "--tasks", "matching-bowls"], "unknown grid task \"matching-bowls\"; tasks: open-doors");
     fails_with(&["demo", "--domain", "grid", "--task", "matching-bowls"], "unknown grid level");
     fails_with(&["eval", "--domain", "kitchen", "--tasks", "matching-bowls"], "unknown kitchen task \"matching-bowls\"; tasks: bring-apple");
-    fails_with(&["sim", "--robot", "r1", "--task", "juggle"], "kitchen instructions: bring-apple");
+    fails_with(&["sim", "--robot", "r1", "--task", "juggle"], "kitchen tasks: bring-apple");
     fails_with(&["eval", "--noise", "2"], "--noise 2 m");
     fails_with(&["daemon", "--robot", "r1", "--skill-timeout", "0"], "--skill-timeout 0 s");
     fails_with(&["send", "--robot", "r1", " "], "the instruction is empty");

@@ -106,9 +106,9 @@ fn best_first_runs_only_the_best_beam_while_its_way_is_sure() {
 /// templates: the records (skills, outcomes) are the same with either search.
 #[test]
 fn both_searches_give_the_same_episodes_in_every_domain() {
-    let mut tasks: Vec<EvalTask> = sim::kitchen::TASKS.iter().map(|t| EvalTask::Kitchen(*t)).collect();
-    tasks.extend(sim::grid::Level::ALL.iter().map(|l| EvalTask::Grid(*l)));
-    tasks.extend(["matching-bowls", "separate-vowels", "pack-brown-box"].iter().map(|t| EvalTask::Tabletop(*sim::task_named(t).expect("a template"))));
+    let mut tasks: Vec<EvalTask> = EvalTask::all(protocol::Domain::Kitchen);
+    tasks.extend(EvalTask::all(protocol::Domain::Grid));
+    tasks.extend(["matching-bowls", "separate-vowels", "pack-brown-box"].iter().map(|t| EvalTask::named(protocol::Domain::Tabletop, t).expect("a template")));
     let config = |search| EvalConfig {
         planner: grounded::setup::PlannerOptions {
             config: DecodeConfig { beam_width: 3, search, ..DecodeConfig::default() },

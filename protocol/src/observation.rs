@@ -20,13 +20,20 @@ pub enum Domain {
     Kitchen,
 }
 
-impl std::fmt::Display for Domain {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl Domain {
+    /// The name on the wire and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
             Domain::Tabletop => "tabletop",
             Domain::Grid => "grid",
             Domain::Kitchen => "kitchen",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for Domain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -6,6 +6,7 @@ use clap::Args;
 use grounded::config::ConfigFile;
 use grounded::dashboard::DashboardArgs;
 use grounded::decoder::{DecodeConfig, Search};
+use grounded::domains::Domain;
 use grounded::planner::Method;
 use grounded::setup::{build_planner, PlannerOptions};
 use std::path::PathBuf;
@@ -19,26 +20,44 @@ or all through a router:
   grounded router --listen tcp/127.0.0.1:7447
   grounded sim --robot r1 --mode client --connect tcp/127.0.0.1:7447   (and so on)";
 
-/// The domains (docs/method.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum DomainArg {
-    /// Tabletop rearrangement in rapier3d physics (20 task templates).
-    Tabletop,
-    /// The grid maze, MiniGrid's rules (levels open-doors, put-next, locked-room, multi-room,
-    /// blocked-unlock-pickup).
-    Grid,
-    /// Kitchen mobile manipulation after SayCan's kitchen (18 objects, 5 locations; 8
-    /// unambiguous and 10 ambiguous instructions, e.g. spill, healthy, bring-apple).
-    Kitchen,
+/// A domain of the registry (docs/architecture.md), as `--domain` names it.
+#[derive(Clone, Copy)]
+pub struct DomainArg(pub &'static dyn Domain);
+
+impl std::fmt::Debug for DomainArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.id().name())
+    }
 }
 
 impl DomainArg {
     pub fn domain(self) -> protocol::Domain {
-        match self {
-            DomainArg::Tabletop => protocol::Domain::Tabletop,
-            DomainArg::Grid => protocol::Domain::Grid,
-            DomainArg::Kitchen => protocol::Domain::Kitchen,
+        self.0.id()
+    }
+}
+
+/// `--domain`'s values and their help, from the registry.
+#[derive(Clone, Copy, Debug)]
+pub struct DomainParser;
+
+impl clap::builder::TypedValueParser for DomainParser {
+    type Value = DomainArg;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &std::ffi::OsStr) -> Result<DomainArg, clap::Error> {
+        use clap::error::{ContextKind, ContextValue, ErrorKind};
+        let text = value.to_string_lossy();
+        if let Some(d) = grounded::domains::registry().iter().find(|d| d.id().name() == text) {
+            return Ok(DomainArg(*d));
         }
+        let mut e = clap::Error::new(ErrorKind::InvalidValue).with_cmd(cmd);
+        e.insert(ContextKind::InvalidArg, ContextValue::String(arg.map(|a| a.to_string()).unwrap_or_else(|| "--domain".into())));
+        e.insert(ContextKind::InvalidValue, ContextValue::String(text.into_owned()));
+        e.insert(ContextKind::ValidValue, ContextValue::Strings(grounded::domains::registry().iter().map(|d| d.id().name().to_string()).collect()));
+        Err(e)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(grounded::domains::registry().iter().map(|d| clap::builder::PossibleValue::new(d.id().name()).help(d.about()))))
     }
 }
 

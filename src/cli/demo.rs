@@ -1,6 +1,6 @@
 //! `grounded demo`: one episode closed-loop, simulator, policy and daemon in one process over zenoh.
 
-use super::common::{method_of, parse_cell, runtime, serve_until_ctrl_c, spinner, DomainArg, PlannerArgs};
+use super::common::{method_of, parse_cell, runtime, serve_until_ctrl_c, spinner, DomainArg, DomainParser, PlannerArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use grounded::config::ConfigFile;
@@ -8,7 +8,17 @@ use grounded::dashboard::DashboardArgs;
 use grounded::planner::Method;
 use std::process::ExitCode;
 
-pub const DEMO_EXAMPLES: &str = "Examples:
+/// The examples, then every domain's tasks from the registry.
+pub fn demo_examples() -> String {
+    let mut text = String::from(DEMO_EXAMPLES);
+    for d in grounded::domains::registry() {
+        text.push_str(&format!("\n{} tasks (--domain {}; default {}): {}.", d.id(), d.id(), d.default_task(), grounded::domains::task_ids(*d)));
+    }
+    text.push_str("\n\nExit status: 0 when the task succeeded, 3 when it did not, 1 on an error.");
+    text
+}
+
+const DEMO_EXAMPLES: &str = "Examples:
   grounded demo
   grounded demo --serve                       (then open the address it prints in a browser)
   grounded demo --save demo.rrd               (a recording for the rerun viewer)
@@ -20,22 +30,12 @@ pub const DEMO_EXAMPLES: &str = "Examples:
   grounded demo --domain kitchen --task spill --method saycan
   grounded demo --task stack-all-blocks --seed 3 --method gd-greedy
   grounded demo --task pack-brown-box --method llm
-
-Grid levels: open-doors, put-next, locked-room, multi-room, blocked-unlock-pickup.
-Kitchen instructions: bring-apple, bring-coke-far-counter, fetch-rice-chips, want-energy-bar,
-sponge-to-table, water-to-near-counter, throw-away-pepsi, banana-to-table (unambiguous); spill,
-healthy, thirsty, salty, caffeine, fruit, soda, energy, wipe-table, recycle (ambiguous).
-Tasks: alphabetical-order, spell-word, separate-vowels, reverse-alphabetical-order, spell-sport,
-symmetric-letters, separate-consonants, letters-less-than-d, stack-all-blocks, blocks-on-place,
-matching-bowls, mismatched-bowls, different-corners, stack-cool-colours, stack-warm-colours,
-primary-colours-left, pack-brown-box, pack-boxes, snacks-right, picnic-box.
-
-Exit status: 0 when the task succeeded, 3 when it did not, 1 on an error.";
+";
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// The domain: the tabletop, the grid maze or the kitchen.
-    #[arg(long, value_enum, default_value_t = DomainArg::Tabletop)]
+    #[arg(long, default_value = "tabletop", value_parser = DomainParser)]
     pub domain: DomainArg,
     /// Task template (tabletop), level (grid) or instruction (kitchen) of the episode
     /// [default: matching-bowls; locked-room in the grid; spill in the kitchen]
@@ -77,19 +77,15 @@ pub struct DemoArgs {
 
 pub fn run(args: DemoArgs, file: &ConfigFile) -> Result<ExitCode> {
     let robot = protocol::keys::RobotId::new(&args.robot)?;
-    use protocol::Domain;
-    let domain = args.domain.domain();
-    let task = match (domain, args.task.as_deref()) {
-        (Domain::Tabletop, None) => "matching-bowls".to_string(),
-        (Domain::Grid, None) => "locked-room".to_string(),
-        (Domain::Kitchen, None) => "spill".to_string(),
-        (Domain::Tabletop, Some(t)) if sim::task_named(t).is_some() => t.to_string(),
-        (Domain::Grid, Some(t)) if sim::grid::Level::named(t).is_some() => t.to_string(),
-        (Domain::Kitchen, Some(t)) if sim::kitchen::task_named(t).is_some() => t.to_string(),
-        (Domain::Tabletop, Some(t)) => anyhow::bail!("unknown task {t:?}; tasks: {}", sim::tasks::task_ids()),
-        (Domain::Grid, Some(t)) => anyhow::bail!("unknown grid level {t:?}; levels: {}", sim::grid::level_ids()),
-        (Domain::Kitchen, Some(t)) => anyhow::bail!("unknown kitchen instruction {t:?}; instructions: {}", sim::kitchen::task_ids()),
-    };
+    let domain = args.domain.0;
+    let task = args.task.clone().unwrap_or_else(|| domain.default_task().to_string());
+    if !domain.tasks().iter().any(|t| t.id == task) {
+        // The domain's own message names its tasks; say where the task is, if elsewhere.
+        let unknown = domain.summary(&task, args.seed).err().unwrap_or_else(|| format!("unknown {} task {task:?}", domain.id()));
+        let elsewhere =
+            grounded::domains::domain_of_task(&task).map(|d| format!(" ({task} is a {} task: add --domain {})", d.id(), d.id())).unwrap_or_default();
+        anyhow::bail!("{unknown}{elsewhere}");
+    }
     let options = args.planner.options(file);
     options.config.validate()?;
     let demo = grounded::demo::DemoOptions {

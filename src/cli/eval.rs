@@ -1,6 +1,6 @@
 //! `grounded eval`: success rates of methods on a domain's tasks, closed-loop in simulation.
 
-use super::common::{serve_until_ctrl_c, DomainArg, PlannerArgs};
+use super::common::{serve_until_ctrl_c, DomainArg, DomainParser, PlannerArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use grounded::config::ConfigFile;
@@ -21,7 +21,7 @@ Episode i of a task uses scene seed (seed * 1000 + i) for every method; the same
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// Domain to evaluate.
-    #[arg(long, value_enum, default_value_t = DomainArg::Tabletop)]
+    #[arg(long, default_value = "tabletop", value_parser = DomainParser)]
     pub domain: DomainArg,
     /// Methods to compare, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = Method::ALL.to_vec())]

@@ -58,7 +58,7 @@ pub enum Command {
     /// Run one episode closed-loop (tabletop; the grid maze with --domain grid; the kitchen
     /// with --domain kitchen): simulator, policy and controller in one process, talking over
     /// a real zenoh session. Start here.
-    #[command(after_help = demo::DEMO_EXAMPLES)]
+    #[command(after_help = demo::demo_examples())]
     Demo(demo::DemoArgs),
     /// Plan the skills for an instruction in a scene (open-loop: each skill's effect is
     /// applied to the scene before the next is decoded).

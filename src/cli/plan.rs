@@ -64,24 +64,7 @@ pub fn run(args: PlanArgs, file: &ConfigFile) -> Result<ExitCode> {
 pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: bool) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    match (&scene.grid, &scene.kitchen) {
-        (Some(g), _) => {
-            let _ = writeln!(out, "scene: a {} x {} grid maze", g.width, g.height);
-            for line in g.render().lines() {
-                let _ = writeln!(out, "  {line}");
-            }
-        }
-        (None, Some(k)) => {
-            let _ = writeln!(out, "scene: a kitchen, as the robot has seen it (box scores in brackets)");
-            for line in k.render().lines() {
-                let _ = writeln!(out, "  {line}");
-            }
-        }
-        (None, None) => {
-            let names: Vec<&str> = scene.objects.iter().map(|o| o.name.as_str()).collect();
-            let _ = writeln!(out, "scene: {} objects: {}", names.len(), names.join(", "));
-        }
-    }
+    out.push_str(&grounded::domains::domain(scene.domain).describe(scene));
     let _ = writeln!(out, "instruction: {}", result.instruction);
     let _ = writeln!(
         out,

@@ -3,9 +3,10 @@
 
 use super::common::NetError;
 use super::remote::RemotePrimitives;
+use crate::domains::Primitives;
 use grounding::{Affordance, GroundedModel, SkillPrefix, SkillSpace};
-use policies::PickPlace;
 use protocol::keys::{Component, RobotKeys};
+use protocol::messages::Primitive;
 use protocol::messages::{decode, encode, AffordanceReply, AffordanceRequest, EStop, SkillReply, SkillReplyBody, SkillRequest};
 use protocol::SCHEMA_VERSION;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,8 +27,8 @@ fn skill_reply(body: SkillReplyBody) -> Vec<u8> {
     encode(&SkillReply { schema: SCHEMA_VERSION, body })
 }
 
-/// Serve until the session closes. `arm_timeout` bounds each low-level command.
-pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration) -> Result<(), NetError> {
+/// Serve until the session closes. `primitive_timeout` bounds each primitive's round trip.
+pub async fn run(session: zenoh::Session, keys: RobotKeys, primitive_timeout: Duration) -> Result<(), NetError> {
     let z = |e: zenoh::Error| NetError::Zenoh(e.to_string());
     let skills = session.declare_queryable(keys.skill()).await.map_err(z)?;
     let affordances = session.declare_queryable(keys.affordance()).await.map_err(z)?;
@@ -36,17 +37,15 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
     let _token = session.liveliness().declare_token(keys.alive(Component::Policy)).await.map_err(z)?;
     let estop = Arc::new(AtomicBool::new(false));
     let busy = Arc::new(AtomicBool::new(false));
-    let policy = PickPlace::default();
     loop {
         tokio::select! {
             q = skills.recv_async() => {
                 let Ok(q) = q else { break };
-                let arm = RemotePrimitives { session: session.clone(), keys: keys.clone(), timeout: arm_timeout, estop: estop.clone() };
-                let policy = policy.clone();
-                // One skill at a time: the arm is one arm. The loop keeps serving (affordances,
+                let robot = RemotePrimitives { session: session.clone(), keys: keys.clone(), timeout: primitive_timeout, estop: estop.clone() };
+                // One skill at a time: the robot has one body. The loop keeps serving (affordances,
                 // emergency stops) while a skill runs.
                 if busy.swap(true, Ordering::SeqCst) {
-                    let _ = q.reply(q.key_expr().clone(), skill_reply(SkillReplyBody::Result { success: false, reason: Some("the arm is busy with another skill".into()), sim_seconds: 0.0 })).await;
+                    let _ = q.reply(q.key_expr().clone(), skill_reply(SkillReplyBody::Result { success: false, reason: Some("the robot is busy with another skill".into()), sim_seconds: 0.0 })).await;
                     continue;
                 }
                 let busy = busy.clone();
@@ -60,23 +59,22 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
                             return;
                         }
                     };
-                    let mut arm = arm;
+                    let mut robot = robot;
                     let key = q.key_expr().clone();
-                    let domain = policies::Arm::observe(&mut arm).map(|obs| obs.domain).unwrap_or(protocol::Domain::Tabletop);
-                    let outcome = match domain {
-                        protocol::Domain::Grid => policies::grid::execute(req.skill.as_str(), &mut arm).into(),
-                        protocol::Domain::Kitchen => policies::kitchen::execute(req.skill.as_str(), &mut arm),
-                        protocol::Domain::Tabletop => policy.execute(req.skill.as_str(), &mut arm, &mut |phase| {
-                            let _ = q.reply(key.clone(), skill_reply(SkillReplyBody::Progress { phase: phase.name().to_string() })).wait();
+                    // The skill is carried out by the policy of the domain the robot is in.
+                    let outcome = match robot.observe() {
+                        Ok(obs) => crate::domains::domain(obs.domain).execute(req.skill.as_str(), &mut robot, &mut |phase| {
+                            let _ = q.reply(key.clone(), skill_reply(SkillReplyBody::Progress { phase: phase.to_string() })).wait();
                         }),
+                        Err(e) => policies::SkillOutcome { success: false, reason: Some(format!("the robot could not be observed: {e}")) },
                     };
-                    let sim_seconds = policies::Arm::wait(&mut arm, 0.0).map(|a| a.sim_seconds).unwrap_or(0.0);
+                    let sim_seconds = robot.primitive(Primitive::Wait { seconds: 0.0 }).map(|r| r.sim_seconds).unwrap_or(0.0);
                     let _ = q.reply(key, skill_reply(SkillReplyBody::Result { success: outcome.success, reason: outcome.reason, sim_seconds })).wait();
                 });
             }
             q = affordances.recv_async() => {
                 let Ok(q) = q else { break };
-                let mut arm = RemotePrimitives { session: session.clone(), keys: keys.clone(), timeout: arm_timeout, estop: estop.clone() };
+                let mut robot = RemotePrimitives { session: session.clone(), keys: keys.clone(), timeout: primitive_timeout, estop: estop.clone() };
                 let _ = tokio::task::spawn_blocking(move || {
                     let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
                     let answer = decode::<AffordanceRequest>(&bytes).map_err(|e| e.to_string()).and_then(|req| {
@@ -85,14 +83,14 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, arm_timeout: Duration
                                 obs.validate().map_err(|e| format!("the affordance request's observation: {e}"))?;
                                 obs
                             }
-                            None => policies::Arm::observe(&mut arm)?,
+                            None => robot.observe()?,
                         };
                         if req.texts.is_empty() {
-                            let skills = crate::domain::AnyDomainSkills.admissible(&obs).map_err(|e| e.to_string())?;
+                            let skills = crate::domains::AnyDomainSkills.admissible(&obs).map_err(|e| e.to_string())?;
                             let skills = skills.into_iter().map(|s| (s.text, s.feasibility)).collect();
                             return Ok(AffordanceReply { schema: SCHEMA_VERSION, skills, scores: Vec::new() });
                         }
-                        let model = Affordance::new(crate::domain::AnyDomainSkills, 1e-6);
+                        let model = Affordance::new(crate::domains::AnyDomainSkills, 1e-6);
                         let mut bound = model.bind(&obs).map_err(|e| e.to_string())?;
                         let prefixes: Vec<SkillPrefix<'_>> = req.texts.iter().map(|t| SkillPrefix { text: &t.text, complete: t.complete }).collect();
                         let scores = bound.score(&prefixes).map_err(|e| e.to_string())?.iter().map(|s| s.prob()).collect();

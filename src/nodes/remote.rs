@@ -1,4 +1,4 @@
-//! zenoh clients: the arm as the policy reaches it, the robot as the daemon reaches it, and
+//! zenoh clients: the robot's primitives as the policy reaches them, the robot as the daemon reaches it, and
 //! the policy's affordances as the daemon's grounded model reaches them.
 
 use super::common::{alive, query_all, query_one};
@@ -9,7 +9,6 @@ use protocol::messages::{
     decode, encode, AffordanceReply, AffordanceRequest, Primitive, PrimitiveCommand, PrimitiveReply, SkillReply, SkillReplyBody, SkillRequest,
 };
 use protocol::{Observation, SCHEMA_VERSION};
-use sim::ArmState;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +24,7 @@ pub fn observe(session: &zenoh::Session, keys: &RobotKeys, timeout: Duration) ->
     }
 }
 
-/// The simulated arm, reached over zenoh.
+/// The simulated robot's primitives (arm, maze agent, kitchen robot), reached over zenoh.
 pub struct RemotePrimitives {
     pub session: zenoh::Session,
     pub keys: RobotKeys,
@@ -34,59 +33,21 @@ pub struct RemotePrimitives {
     pub estop: Arc<AtomicBool>,
 }
 
-impl RemotePrimitives {
-    fn send(&mut self, body: Primitive) -> Result<PrimitiveReply, String> {
+impl crate::domains::Primitives for RemotePrimitives {
+    fn observe(&mut self) -> Result<Observation, String> {
+        observe(&self.session, &self.keys, self.timeout)
+    }
+
+    fn primitive(&mut self, body: Primitive) -> Result<PrimitiveReply, String> {
         if self.estop.load(Ordering::SeqCst) {
             return Err("emergency stop engaged".into());
         }
         let reply: PrimitiveReply = query_one(&self.session, &self.keys.primitives(), &PrimitiveCommand { schema: SCHEMA_VERSION, body }, self.timeout)
             .map_err(|e| format!("the sim did not answer: {e}"))??;
         if !reply.ok {
-            return Err(reply.reason.unwrap_or_else(|| "the arm refused the command".into()));
+            return Err(reply.reason.unwrap_or_else(|| "the robot refused the primitive".into()));
         }
         Ok(reply)
-    }
-
-    fn command(&mut self, body: Primitive) -> Result<ArmState, String> {
-        let reply = self.send(body)?;
-        Ok(ArmState { tip: reply.tip, holding: reply.holding, sim_seconds: reply.sim_seconds })
-    }
-}
-
-/// The grid maze's agent, reached over zenoh through the same arm key.
-impl policies::grid::GridAgent for RemotePrimitives {
-    fn state(&mut self) -> Result<protocol::grid::GridState, String> {
-        observe(&self.session, &self.keys, self.timeout)?.grid.ok_or_else(|| "the sim is not running a grid maze".to_string())
-    }
-
-    fn act(&mut self, action: protocol::grid::Action) -> Result<protocol::grid::Event, String> {
-        self.send(Primitive::Act { action })?.event.ok_or_else(|| "the sim did not say what the action did".to_string())
-    }
-}
-
-/// The kitchen robot, reached over zenoh through the same arm key.
-impl policies::kitchen::KitchenAgent for RemotePrimitives {
-    fn state(&mut self) -> Result<protocol::kitchen::KitchenState, String> {
-        observe(&self.session, &self.keys, self.timeout)?.kitchen.ok_or_else(|| "the sim is not running a kitchen".to_string())
-    }
-
-    fn act(&mut self, action: protocol::kitchen::KitchenAction) -> Result<(), String> {
-        self.send(Primitive::Kitchen { action }).map(|_| ())
-    }
-}
-
-impl policies::Arm for RemotePrimitives {
-    fn observe(&mut self) -> Result<Observation, String> {
-        observe(&self.session, &self.keys, self.timeout)
-    }
-    fn move_to(&mut self, position: [f64; 3], speed: f64) -> Result<ArmState, String> {
-        self.command(Primitive::MoveTo { position, speed })
-    }
-    fn suction(&mut self, on: bool) -> Result<ArmState, String> {
-        self.command(Primitive::Suction { on })
-    }
-    fn wait(&mut self, seconds: f64) -> Result<ArmState, String> {
-        self.command(Primitive::Wait { seconds })
     }
 }
 
@@ -182,6 +143,6 @@ impl SkillSpace for RemoteSkillSpace {
     }
 
     fn prefix_model<'a>(&'a self, observation: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, GroundingError> {
-        crate::domain::skill_space(observation.domain).prefix_model(observation)
+        crate::domains::domain(observation.domain).skills().prefix_model(observation)
     }
 }
