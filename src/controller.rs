@@ -32,8 +32,8 @@ pub struct InProcessRobot {
 }
 
 impl InProcessRobot {
-    pub fn new(world: Box<dyn World>) -> Self {
-        let domain = crate::domains::domain(world.summary().domain);
+    /// `world` is an episode of `domain`.
+    pub fn new(domain: &'static dyn Domain, world: Box<dyn World>) -> Self {
         Self { world, domain }
     }
 }
@@ -101,7 +101,7 @@ pub fn run_closed_loop(
         session.record(outcome)?;
         last_state = Some(state);
     }
-    let final_state = robot.observe().ok().or(last_state).unwrap_or_else(|| Observation::new(protocol::Domain::Tabletop, Vec::new()));
+    let final_state = robot.observe().ok().or(last_state).unwrap_or_else(|| Observation::new(protocol::Domain::TABLETOP, Vec::new()));
     let result = session.finish(final_state);
     events(ControlEvent::Ended { end: &result.end, reason: abort.as_deref() });
     Ok((result, abort))

@@ -100,9 +100,9 @@ impl std::fmt::Display for DemoEvent {
                     for line in map.lines() {
                         writeln!(f, "  {line}")?;
                     }
-                    if *domain == protocol::Domain::Grid {
+                    if *domain == protocol::Domain::GRID {
                         writeln!(f, "  (## wall, GG goal, ~~ lava, D/L/d closed/locked/open door, K key, B ball, X box + colour initial; >> the agent)")?;
-                    } else if *domain == protocol::Domain::Kitchen {
+                    } else if *domain == protocol::Domain::KITCHEN {
                         writeln!(f, "  (what the robot has seen, with the detector's box scores; it has not seen the truth)")?;
                     }
                 }

@@ -52,7 +52,8 @@ impl EvalTask {
 
     /// Every task of a domain.
     pub fn all(domain: protocol::Domain) -> Vec<EvalTask> {
-        let d = crate::domains::domain(domain);
+        // A domain without a plug-in has no tasks.
+        let Ok(d) = crate::domains::domain(domain) else { return Vec::new() };
         d.tasks().into_iter().map(|info| EvalTask { domain: d, info }).collect()
     }
 
@@ -246,7 +247,7 @@ pub fn run_episode(planner: &mut Planner, spec: &EpisodeSpec<'_>, options: &Worl
     let summary = world.summary();
     planner.set_task_models(summary.grounding.as_ref().map(task_models).unwrap_or_default());
     let instruction = spec.wording.map_or(summary.instruction, str::to_string);
-    let mut robot = InProcessRobot::new(world);
+    let mut robot = InProcessRobot::new(spec.task.domain, world);
     let dash = episode_dashboard(dashboard, spec, &instruction);
     let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, spec.method, &mut |e| dash.event(&e))?;
     let verdict = robot.world.judge();

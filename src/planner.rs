@@ -447,7 +447,7 @@ impl Planner {
             let outcome = if proposal.skill == "done" {
                 StepOutcome::Done
             } else {
-                match crate::domains::domain(state.domain).apply(&state, &proposal.skill) {
+                match crate::domains::domain(state.domain).and_then(|d| d.apply(&state, &proposal.skill)) {
                     Ok(next) => {
                         state = next;
                         StepOutcome::Applied
@@ -489,7 +489,8 @@ impl Planner {
             Method::GdBeam => decode_skill(&mut self.lm, cache, logits, &mut models, &self.config)?,
             Method::Saycan => {
                 let listed = Instant::now();
-                let skills = self.affordance.space().admissible(&crate::domains::domain(state.domain).saycan_view(state))?;
+                let view = crate::domains::domain(state.domain).map_or(std::borrow::Cow::Borrowed(state), |d| d.saycan_view(state));
+                let skills = self.affordance.space().admissible(&view)?;
                 timing.binding += listed.elapsed();
                 let scores = score_skills(&mut self.lm, &cache, logits, &skills, &mut models, self.affordance_weight)?;
                 let Some(best) = scores.first().filter(|b| b.total > f32::NEG_INFINITY).cloned() else {

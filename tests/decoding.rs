@@ -19,7 +19,7 @@ fn scene(objects: &[(&str, ObjectKind)]) -> Observation {
     let ys = [-0.12, 0.04];
     let objects =
         objects.iter().enumerate().map(|(i, (name, kind))| SceneObject::new(format!("o{i}"), *name, *kind, [xs[i % 5], ys[(i / 5) % 2], 0.0])).collect();
-    Observation::new(Domain::Tabletop, objects)
+    Observation::new(Domain::TABLETOP, objects)
 }
 
 fn no_green_bowl() -> Observation {

@@ -8,7 +8,7 @@ fn config(tasks: &[&str], episodes: usize, methods: Vec<Method>) -> EvalConfig {
     EvalConfig {
         planner: grounded::setup::PlannerOptions::new(grounded::default_model_dir()),
         methods,
-        tasks: tasks.iter().map(|t| grounded::eval::EvalTask::named(protocol::Domain::Tabletop, t).unwrap()).collect(),
+        tasks: tasks.iter().map(|t| grounded::eval::EvalTask::named(protocol::Domain::TABLETOP, t).unwrap()).collect(),
         episodes,
         seed: 7,
         workers: 2,

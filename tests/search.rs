@@ -43,7 +43,7 @@ fn scene(objects: &[(&str, ObjectKind)]) -> Observation {
         .enumerate()
         .map(|(i, (name, kind))| SceneObject::new(format!("o{i}"), *name, *kind, [-0.3 + 0.15 * (i % 5) as f64, -0.12 + 0.12 * (i / 5) as f64, 0.0]))
         .collect();
-    Observation::new(Domain::Tabletop, objects)
+    Observation::new(Domain::TABLETOP, objects)
 }
 
 fn plan(p: &mut Planner, search: Search, instruction: &str, obs: &Observation) -> PlanResult {
@@ -106,9 +106,9 @@ fn best_first_runs_only_the_best_beam_while_its_way_is_sure() {
 /// templates: the records (skills, outcomes) are the same with either search.
 #[test]
 fn both_searches_give_the_same_episodes_in_every_domain() {
-    let mut tasks: Vec<EvalTask> = EvalTask::all(protocol::Domain::Kitchen);
-    tasks.extend(EvalTask::all(protocol::Domain::Grid));
-    tasks.extend(["matching-bowls", "separate-vowels", "pack-brown-box"].iter().map(|t| EvalTask::named(protocol::Domain::Tabletop, t).expect("a template")));
+    let mut tasks: Vec<EvalTask> = EvalTask::all(protocol::Domain::KITCHEN);
+    tasks.extend(EvalTask::all(protocol::Domain::GRID));
+    tasks.extend(["matching-bowls", "separate-vowels", "pack-brown-box"].iter().map(|t| EvalTask::named(protocol::Domain::TABLETOP, t).expect("a template")));
     let config = |search| EvalConfig {
         planner: grounded::setup::PlannerOptions {
             config: DecodeConfig { beam_width: 3, search, ..DecodeConfig::default() },

@@ -5,6 +5,7 @@
 //! grammar ([`tabletop`]) that planner, grounded models and policies all parse the same way,
 //! the zenoh key expressions ([`keys`]) and the messages on them ([`messages`]).
 
+pub mod domain;
 pub mod grid;
 pub mod keys;
 pub mod kitchen;

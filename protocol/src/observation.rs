@@ -12,30 +12,7 @@ pub const MAX_NAME_LEN: usize = 64;
 /// The most objects one observation may hold.
 pub const MAX_OBJECTS: usize = 256;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Domain {
-    Tabletop,
-    Grid,
-    Kitchen,
-}
-
-impl Domain {
-    /// The name on the wire and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Domain::Tabletop => "tabletop",
-            Domain::Grid => "grid",
-            Domain::Kitchen => "kitchen",
-        }
-    }
-}
-
-impl std::fmt::Display for Domain {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::domain::Domain;
 
 /// What an object is, which decides what a policy can do with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -198,12 +175,12 @@ impl Observation {
         }
         match (&self.grid, self.domain) {
             (Some(g), _) => g.validate()?,
-            (None, Domain::Grid) => return Err(ObservationError::MissingGrid(self.domain)),
+            (None, Domain::GRID) => return Err(ObservationError::MissingGrid(self.domain)),
             (None, _) => {}
         }
         match (&self.kitchen, self.domain) {
             (Some(k), _) => k.validate()?,
-            (None, Domain::Kitchen) => return Err(ObservationError::MissingKitchen),
+            (None, Domain::KITCHEN) => return Err(ObservationError::MissingKitchen),
             (None, _) => {}
         }
         if let Some(r) = &self.robot {

@@ -46,8 +46,8 @@ impl clap::builder::TypedValueParser for DomainParser {
     fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &std::ffi::OsStr) -> Result<DomainArg, clap::Error> {
         use clap::error::{ContextKind, ContextValue, ErrorKind};
         let text = value.to_string_lossy();
-        if let Some(d) = grounded::domains::registry().iter().find(|d| d.id().name() == text) {
-            return Ok(DomainArg(*d));
+        if let Some(d) = grounded::domains::registry().into_iter().find(|d| d.id().name() == text) {
+            return Ok(DomainArg(d));
         }
         let mut e = clap::Error::new(ErrorKind::InvalidValue).with_cmd(cmd);
         e.insert(ContextKind::InvalidArg, ContextValue::String(arg.map(|a| a.to_string()).unwrap_or_else(|| "--domain".into())));
@@ -57,7 +57,7 @@ impl clap::builder::TypedValueParser for DomainParser {
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        Some(Box::new(grounded::domains::registry().iter().map(|d| clap::builder::PossibleValue::new(d.id().name()).help(d.about()))))
+        Some(Box::new(grounded::domains::registry().into_iter().map(|d| clap::builder::PossibleValue::new(d.id().name()).help(d.about()))))
     }
 }
 

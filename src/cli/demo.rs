@@ -12,7 +12,7 @@ use std::process::ExitCode;
 pub fn demo_examples() -> String {
     let mut text = String::from(DEMO_EXAMPLES);
     for d in grounded::domains::registry() {
-        text.push_str(&format!("\n{} tasks (--domain {}; default {}): {}.", d.id(), d.id(), d.default_task(), grounded::domains::task_ids(*d)));
+        text.push_str(&format!("\n{} tasks (--domain {}; default {}): {}.", d.id(), d.id(), d.default_task(), grounded::domains::task_ids(d)));
     }
     text.push_str("\n\nExit status: 0 when the task succeeded, 3 when it did not, 1 on an error.");
     text

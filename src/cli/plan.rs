@@ -64,7 +64,9 @@ pub fn run(args: PlanArgs, file: &ConfigFile) -> Result<ExitCode> {
 pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: bool) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    out.push_str(&grounded::domains::domain(scene.domain).describe(scene));
+    if let Ok(d) = grounded::domains::domain(scene.domain) {
+        out.push_str(&d.describe(scene));
+    }
     let _ = writeln!(out, "instruction: {}", result.instruction);
     let _ = writeln!(
         out,

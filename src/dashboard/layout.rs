@@ -16,8 +16,8 @@ fn root(p: &str) -> String {
 /// their own subtrees and get rerun's automatic layout).
 pub fn blueprint(domain: protocol::Domain) -> Blueprint {
     let scene: ContainerLike = match domain {
-        protocol::Domain::Grid => Spatial2DView::new("maze").with_origin(root(paths::GRID)).into(),
-        protocol::Domain::Kitchen => Spatial2DView::new("kitchen").with_origin(root(paths::KITCHEN)).into(),
+        protocol::Domain::GRID => Spatial2DView::new("maze").with_origin(root(paths::GRID)).into(),
+        protocol::Domain::KITCHEN => Spatial2DView::new("kitchen").with_origin(root(paths::KITCHEN)).into(),
         _ => Spatial3DView::new("table").with_origin(root(paths::WORLD)).into(),
     };
     let left: ContainerLike = Vertical::new([

@@ -208,8 +208,8 @@ impl Dashboard {
         // The skill has ended: clear its targets (in its own domain's view).
         let domain = lock(&self.shared.last).as_ref().map(|o| o.domain);
         match domain {
-            Some(protocol::Domain::Grid) => self.log(paths::GRID_TARGET, &rerun::Clear::flat()),
-            Some(protocol::Domain::Kitchen) => self.log(paths::KITCHEN_TARGET, &rerun::Clear::flat()),
+            Some(protocol::Domain::GRID) => self.log(paths::GRID_TARGET, &rerun::Clear::flat()),
+            Some(protocol::Domain::KITCHEN) => self.log(paths::KITCHEN_TARGET, &rerun::Clear::flat()),
             _ => self.log(paths::TARGETS, &rerun::Clear::recursive()),
         }
     }

@@ -141,7 +141,7 @@ mod tests {
         let mut red = SceneObject::new("b1", "red block", ObjectKind::Block, [0.1, 0.2, 0.0]);
         red.rgb = Some([255, 0, 0]);
         let bowl = SceneObject::new("w1", "blue bowl", ObjectKind::Bowl, [-0.2, -0.1, 0.0]);
-        Observation::new(protocol::Domain::Tabletop, vec![red, bowl])
+        Observation::new(protocol::Domain::TABLETOP, vec![red, bowl])
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub struct Grid;
 
 impl Domain for Grid {
     fn id(&self) -> protocol::Domain {
-        protocol::Domain::Grid
+        protocol::Domain::GRID
     }
 
     fn about(&self) -> &'static str {
@@ -84,7 +84,7 @@ impl World for MazeWorld {
     fn summary(&self) -> EpisodeSummary {
         let e = &self.episode;
         EpisodeSummary {
-            domain: protocol::Domain::Grid,
+            domain: protocol::Domain::GRID,
             task: e.level.id().to_string(),
             seed: e.seed,
             instruction: e.instruction.clone(),

@@ -15,7 +15,7 @@ pub struct Kitchen;
 
 impl Domain for Kitchen {
     fn id(&self) -> protocol::Domain {
-        protocol::Domain::Kitchen
+        protocol::Domain::KITCHEN
     }
 
     fn about(&self) -> &'static str {
@@ -100,7 +100,7 @@ impl World for KitchenEpisodeWorld {
     fn summary(&self) -> EpisodeSummary {
         let e = &self.episode;
         EpisodeSummary {
-            domain: protocol::Domain::Kitchen,
+            domain: protocol::Domain::KITCHEN,
             task: e.task.id.to_string(),
             seed: e.seed,
             instruction: e.instruction.clone(),

@@ -16,6 +16,7 @@ use policies::SkillOutcome;
 use protocol::messages::{Primitive, PrimitiveReply};
 use protocol::{Observation, SCHEMA_VERSION};
 use std::borrow::Cow;
+use std::sync::RwLock;
 
 /// One task of a domain: a tabletop template, a grid level, a kitchen instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,19 +163,43 @@ pub trait Domain: Sync {
 /// The built-in domains, in the order `--help` lists them. A new domain is one line here.
 pub static BUILTIN: &[&dyn Domain] = &[&tabletop::Tabletop, &grid::Grid, &kitchen::Kitchen];
 
-/// Every domain.
-pub fn registry() -> &'static [&'static dyn Domain] {
-    BUILTIN
+/// Domains registered at run time (a plug-in outside this crate, a test's own domain).
+static REGISTERED: RwLock<Vec<&'static dyn Domain>> = RwLock::new(Vec::new());
+
+/// Every domain: the built-in ones, then those registered, in order.
+pub fn registry() -> Vec<&'static dyn Domain> {
+    let registered = REGISTERED.read().unwrap_or_else(|e| e.into_inner());
+    BUILTIN.iter().copied().chain(registered.iter().copied()).collect()
 }
 
-/// The domain of an id.
-pub fn domain(id: protocol::Domain) -> &'static dyn Domain {
-    registry().iter().copied().find(|d| d.id() == id).unwrap_or(&tabletop::Tabletop)
+/// Add a domain at run time. Refused when its id or one of its task ids is taken already
+/// (registering the same domain again is a no-op).
+pub fn register(d: &'static dyn Domain) -> Result<(), String> {
+    let mut registered = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
+    let known: Vec<&'static dyn Domain> = BUILTIN.iter().copied().chain(registered.iter().copied()).collect();
+    if let Some(same) = known.iter().find(|k| k.id() == d.id()) {
+        if std::ptr::addr_eq(*same as *const dyn Domain, d as *const dyn Domain) {
+            return Ok(());
+        }
+        return Err(format!("a domain named {} is registered already", d.id()));
+    }
+    for t in d.tasks() {
+        if let Some(k) = known.iter().find(|k| k.tasks().iter().any(|o| o.id == t.id)) {
+            return Err(format!("task id {} of domain {} is a {} task already; task ids name one task", t.id, d.id(), k.id()));
+        }
+    }
+    registered.push(d);
+    Ok(())
+}
+
+/// The domain of an id; `Err` when no plug-in of that name is registered.
+pub fn domain(id: protocol::Domain) -> Result<&'static dyn Domain, String> {
+    registry().into_iter().find(|d| d.id() == id).ok_or_else(|| format!("no domain plug-in named {id} is registered"))
 }
 
 /// The domain that has a task of this id, if any.
 pub fn domain_of_task(task: &str) -> Option<&'static dyn Domain> {
-    registry().iter().copied().find(|d| d.tasks().iter().any(|t| t.id == task))
+    registry().into_iter().find(|d| d.tasks().iter().any(|t| t.id == task))
 }
 
 /// The episode of any domain's task, by the task's id.
@@ -201,12 +226,16 @@ pub struct AnyDomainSkills;
 
 impl SkillSpace for AnyDomainSkills {
     fn admissible(&self, obs: &Observation) -> Result<Vec<grounding::ScoredSkill>, GroundingError> {
-        domain(obs.domain).skills().admissible(obs)
+        domain(obs.domain).map_err(unknown)?.skills().admissible(obs)
     }
 
     fn prefix_model<'a>(&'a self, obs: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, GroundingError> {
-        domain(obs.domain).skills().prefix_model(obs)
+        domain(obs.domain).map_err(unknown)?.skills().prefix_model(obs)
     }
+}
+
+fn unknown(message: String) -> GroundingError {
+    GroundingError::Model { model: "affordance".into(), message }
 }
 
 /// A primitive's refusal, in the shape every world answers with.

@@ -14,7 +14,7 @@ pub struct Tabletop;
 
 impl Domain for Tabletop {
     fn id(&self) -> protocol::Domain {
-        protocol::Domain::Tabletop
+        protocol::Domain::TABLETOP
     }
 
     fn about(&self) -> &'static str {
@@ -70,7 +70,7 @@ fn episode(task: &str, seed: u64) -> Result<Episode, String> {
 
 fn summary(e: &Episode) -> EpisodeSummary {
     EpisodeSummary {
-        domain: protocol::Domain::Tabletop,
+        domain: protocol::Domain::TABLETOP,
         task: e.task.id.to_string(),
         seed: e.seed,
         instruction: e.instruction.clone(),

@@ -63,9 +63,12 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, primitive_timeout: Du
                     let key = q.key_expr().clone();
                     // The skill is carried out by the policy of the domain the robot is in.
                     let outcome = match robot.observe() {
-                        Ok(obs) => crate::domains::domain(obs.domain).execute(req.skill.as_str(), &mut robot, &mut |phase| {
-                            let _ = q.reply(key.clone(), skill_reply(SkillReplyBody::Progress { phase: phase.to_string() })).wait();
-                        }),
+                        Ok(obs) => match crate::domains::domain(obs.domain) {
+                            Ok(domain) => domain.execute(req.skill.as_str(), &mut robot, &mut |phase| {
+                                let _ = q.reply(key.clone(), skill_reply(SkillReplyBody::Progress { phase: phase.to_string() })).wait();
+                            }),
+                            Err(e) => policies::SkillOutcome { success: false, reason: Some(e) },
+                        },
                         Err(e) => policies::SkillOutcome { success: false, reason: Some(format!("the robot could not be observed: {e}")) },
                     };
                     let sim_seconds = robot.primitive(Primitive::Wait { seconds: 0.0 }).map(|r| r.sim_seconds).unwrap_or(0.0);

@@ -143,6 +143,7 @@ impl SkillSpace for RemoteSkillSpace {
     }
 
     fn prefix_model<'a>(&'a self, observation: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, GroundingError> {
-        crate::domains::domain(observation.domain).skills().prefix_model(observation)
+        let d = crate::domains::domain(observation.domain).map_err(|message| GroundingError::Model { model: "affordance".into(), message })?;
+        d.skills().prefix_model(observation)
     }
 }
