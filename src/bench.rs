@@ -194,8 +194,8 @@ fn tabletop_suite(planner: &mut Planner, repeats: usize) -> Result<Vec<SuiteBenc
         Variant { method: Method::GdBeam, search: Some(other(configured)) },
     ];
     let mut totals: Vec<SuiteBench> = variants.iter().map(|&variant| SuiteBench { variant, latency: Duration::ZERO, tokens: 0, forward_passes: 0 }).collect();
-    for task in sim::TASKS.iter() {
-        let episode = sim::generate(task, 0);
+    for task in sim::tabletop::TASKS.iter() {
+        let episode = sim::tabletop::generate(task, 0);
         let runs = plan_in_turns(planner, &variants, &episode.instruction, &episode.scene, repeats.max(1))?;
         for (total, plans) in totals.iter_mut().zip(runs) {
             let Some(last) = plans.last() else { continue };
@@ -234,7 +234,7 @@ fn write_suite(out: &mut String, suite: &[SuiteBench]) {
     let _ = writeln!(
         out,
         "\nEvery tabletop template ({} of them), seed 0, open-loop plans, same decoder settings (latency: sum of each plan's median):\n",
-        sim::TASKS.len()
+        sim::tabletop::TASKS.len()
     );
     let _ = writeln!(out, "| method | plan latency, all templates (ms) | relative to gd-greedy | LM tokens | forward passes |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|");
@@ -254,10 +254,10 @@ fn write_suite(out: &mut String, suite: &[SuiteBench]) {
 /// Simulated seconds and wall seconds of three pick-and-place skills in the physics world.
 pub fn physics_speed() -> (f64, f64) {
     use policies::PickPlace;
-    let Some(task) = sim::task_named("matching-bowls") else { return (0.0, 1.0) };
-    let episode = sim::generate(task, 0);
+    let Some(task) = sim::tabletop::task_named("matching-bowls") else { return (0.0, 1.0) };
+    let episode = sim::tabletop::generate(task, 0);
     let started = Instant::now();
-    let mut world = sim::World::new(&episode.scene, sim::WorldConfig::default());
+    let mut world = sim::tabletop::World::new(&episode.scene, sim::tabletop::WorldConfig::default());
     let policy = PickPlace::default();
     for o in episode.scene.objects.iter().filter(|o| o.kind == protocol::ObjectKind::Block) {
         let colour = o.name.split(' ').next().unwrap_or_default();

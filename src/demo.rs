@@ -53,6 +53,9 @@ pub enum DemoEvent {
         /// The grid maze, or the kitchen as the robot has seen it, as text.
         #[serde(skip_serializing_if = "Option::is_none")]
         map: Option<String>,
+        /// How to read the map (text only).
+        #[serde(skip)]
+        legend: Option<&'static str>,
     },
     /// The grounded models the planner holds (names; with weights), and ONNX Runtime's
     /// threads for the language model.
@@ -91,7 +94,7 @@ pub enum DemoEvent {
 impl std::fmt::Display for DemoEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DemoEvent::Scene { domain, task, seed, robot, instruction, task_instruction, method, objects, map } => {
+            DemoEvent::Scene { domain, task, seed, robot, instruction, task_instruction, method, objects, map, legend } => {
                 writeln!(f, "{domain} task {task} (seed {seed}), robot {robot}\nscene:")?;
                 for o in objects {
                     writeln!(f, "  {:<14} {:?} at ({:+.2}, {:+.2})", o.name, o.kind, o.position[0], o.position[1])?;
@@ -100,10 +103,8 @@ impl std::fmt::Display for DemoEvent {
                     for line in map.lines() {
                         writeln!(f, "  {line}")?;
                     }
-                    if *domain == protocol::Domain::GRID {
-                        writeln!(f, "  (## wall, GG goal, ~~ lava, D/L/d closed/locked/open door, K key, B ball, X box + colour initial; >> the agent)")?;
-                    } else if *domain == protocol::Domain::KITCHEN {
-                        writeln!(f, "  (what the robot has seen, with the detector's box scores; it has not seen the truth)")?;
+                    if let Some(legend) = legend {
+                        writeln!(f, "  {legend}")?;
                     }
                 }
                 write!(f, "instruction: \"{instruction}\"")?;
@@ -168,6 +169,7 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
         }
         None => episode.instruction.clone(),
     };
+    let map = crate::domains::domain(episode.domain).ok().and_then(|d| d.map(&episode.start));
     out(DemoEvent::Scene {
         domain: episode.domain,
         task: episode.task.clone(),
@@ -177,7 +179,8 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
         task_instruction: options.instruction.as_ref().map(|_| episode.instruction.clone()),
         method: options.method,
         objects: episode.start.objects.clone(),
-        map: episode.start.grid.as_ref().map(|g| g.render()).or_else(|| episode.start.kitchen.as_ref().map(|k| k.render())),
+        map: map.as_ref().map(|(m, _)| m.clone()),
+        legend: map.map(|(_, l)| l),
     });
 
     let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: Duration::from_secs(5) };

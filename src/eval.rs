@@ -14,7 +14,7 @@ use crate::setup::PlannerOptions;
 use crate::wordings::{TaskLookup, Wording};
 use grounding::{Preference, PreferenceConfig, Safety, SafetyConfig, SafetyMode};
 use serde::Serialize;
-use sim::tasks::TaskGrounding;
+use sim::tabletop::tasks::TaskGrounding;
 use sim::wording::Slots;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;

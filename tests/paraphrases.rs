@@ -60,7 +60,7 @@ fn slot_values(name: &str) -> Vec<String> {
     let colours: Vec<String> = protocol::grid::Colour::ALL.iter().map(|c| c.name().to_string()).collect();
     match name {
         "place" => protocol::tabletop::CORNERS.iter().chain(protocol::tabletop::SIDES.iter()).map(|s| s.to_string()).collect(),
-        "word" => sim::catalog::WORDS.iter().map(|s| s.to_string()).collect(),
+        "word" => sim::tabletop::catalog::WORDS.iter().map(|s| s.to_string()).collect(),
         "first" | "second" | "colour" | "room" => colours,
         "object" | "target" => colours.iter().flat_map(|c| protocol::grid::ObjectKind::ALL.iter().map(move |k| format!("{c} {}", k.name()))).collect(),
         other => panic!("no values known for slot {{{other}}}"),

@@ -93,7 +93,7 @@ mod tests {
 
     fn scene() -> Observation {
         let obj = |name: &str, kind| SceneObject::new(name, name, kind, [0.0; 3]);
-        Observation::new(Domain::Tabletop, vec![obj("apple", ObjectKind::Item), obj("chips bag", ObjectKind::Item), obj("brown box", ObjectKind::Box)])
+        Observation::new(Domain::TABLETOP, vec![obj("apple", ObjectKind::Item), obj("chips bag", ObjectKind::Item), obj("brown box", ObjectKind::Box)])
     }
 
     #[test]

@@ -139,7 +139,7 @@ mod tests {
 
     fn scene() -> Observation {
         Observation::new(
-            Domain::Tabletop,
+            Domain::TABLETOP,
             vec![
                 obj("b1", "red block", ObjectKind::Block, -0.2, 0.0),
                 obj("b2", "blue block", ObjectKind::Block, 0.0, 0.0),

@@ -10,7 +10,7 @@ fn fixture() -> &'static Path {
 
 fn scene(n: usize) -> Observation {
     let objects = (0..n).map(|i| SceneObject::new(format!("o{i}"), format!("block {i}"), ObjectKind::Block, [0.1 * i as f64, 0.0, 0.0])).collect();
-    Observation::new(Domain::Tabletop, objects)
+    Observation::new(Domain::TABLETOP, objects)
 }
 
 #[test]

@@ -1,11 +1,12 @@
-//! Skill policies. The tabletop's: a language-conditioned pick-and-place with a suction
-//! gripper ([`PickPlace`]), carried out through any [`Arm`] (the simulated one in-process,
-//! or one reached over zenoh).
+//! Skill policies, one module per domain: the tabletop's pick-and-place ([`tabletop`]), the
+//! grid maze's navigation and object handling ([`grid`]), the kitchen's mobile manipulation
+//! ([`kitchen`]); each carries a skill out on the robot's primitives and says how it ended
+//! ([`SkillOutcome`]).
 
-pub mod arm;
 pub mod grid;
 pub mod kitchen;
-pub mod pick_place;
+pub mod outcome;
+pub mod tabletop;
 
-pub use arm::Arm;
-pub use pick_place::{Phase, PickPlace, SkillOutcome};
+pub use outcome::SkillOutcome;
+pub use tabletop::{Arm, Phase, PickPlace};

@@ -324,7 +324,7 @@ impl KitchenWorld {
 
     /// What the robot observes: its view, never the truth.
     pub fn observe(&self) -> Observation {
-        let mut obs = Observation::new(Domain::Kitchen, Vec::new());
+        let mut obs = Observation::new(Domain::KITCHEN, Vec::new());
         let p = self.view.robot_at.map_position();
         obs.robot = Some(RobotState { time_s: self.sim_seconds, gripper: [p[0], p[1], 0.0], holding: self.view.holding.clone() });
         obs.kitchen = Some(self.view.clone());

@@ -1,13 +1,9 @@
-//! Simulated worlds. The tabletop: rigid-body physics (rapier3d) with a suction arm, the 20
-//! task templates of the paper (docs/method.md) with seeded scenes and success checks on ground truth.
+//! Simulated worlds, one module per domain: the tabletop in rigid-body physics
+//! ([`tabletop`]), the grid maze by MiniGrid's rules ([`grid`]) and the kitchen ([`kitchen`]);
+//! with the seeded random numbers ([`rng`]) and instruction slots ([`wording`]) they share.
 
-pub mod catalog;
 pub mod grid;
 pub mod kitchen;
 pub mod rng;
-pub mod tasks;
+pub mod tabletop;
 pub mod wording;
-pub mod world;
-
-pub use tasks::{generate, judge, task_named, Episode, Family, Row, Split, Task, TASKS};
-pub use world::{ArmError, ArmState, World, WorldConfig};

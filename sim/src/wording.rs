@@ -144,9 +144,9 @@ mod tests {
 
     #[test]
     fn every_episode_fills_every_slot_its_task_names() {
-        for t in &crate::TASKS {
+        for t in &crate::tabletop::TASKS {
             for seed in 0..5 {
-                let slots = crate::generate(t, seed).slots();
+                let slots = crate::tabletop::generate(t, seed).slots();
                 let names: Vec<&str> = slots.names().collect();
                 assert_eq!(names, t.slot_names(), "{}", t.id);
             }

@@ -3,8 +3,11 @@
 //! score), the robot with what it holds, where it has been, and the place the current skill
 //! names.
 
-use super::{paths, Dashboard};
+use super::layout::root;
+use super::{paths, Dashboard, View};
 use protocol::kitchen::{entry, KitchenSkill, KitchenState, Location};
+use protocol::Observation;
+use rerun::blueprint::{ContainerLike, Spatial2DView};
 
 /// Half the size of a location's box on the plan, metres.
 const HALF: [f32; 2] = [1.1, 1.0];
@@ -27,7 +30,7 @@ fn rgb([r, g, b]: [u8; 3]) -> rerun::Color {
     rerun::Color::from_rgb(r, g, b)
 }
 
-pub(super) fn log_kitchen(d: &Dashboard, k: &KitchenState, visited: &[Location]) {
+fn log_kitchen(d: &Dashboard, k: &KitchenState, visited: &[[f32; 2]]) {
     let (mut colours, mut labels) = (Vec::new(), Vec::new());
     for l in Location::ALL {
         let surface = Location::SURFACES.contains(&l);
@@ -61,12 +64,12 @@ pub(super) fn log_kitchen(d: &Dashboard, k: &KitchenState, visited: &[Location])
         Some(e) => d.log(paths::KITCHEN_HELD, &rerun::Points2D::new([[robot[0] + 0.25, robot[1] - 0.15]]).with_radii([0.1]).with_colors([rgb(e.rgb)])),
         None => d.log(paths::KITCHEN_HELD, &rerun::Clear::flat()),
     }
-    let strip: Vec<[f32; 2]> = visited.iter().map(|l| robot_at(*l)).collect();
+    let strip = visited.to_vec();
     d.log(paths::KITCHEN_PATH, &rerun::LineStrips2D::new([strip]).with_colors([rgb([255, 90, 90])]).with_radii([0.04]));
 }
 
 /// Outline the location the skill heads for: where its object was seen, or where it goes.
-pub(super) fn log_target(d: &Dashboard, k: &KitchenState, skill: &str) {
+fn log_target(d: &Dashboard, k: &KitchenState, skill: &str) {
     let place = match KitchenSkill::parse(skill) {
         Ok(KitchenSkill::GoTo(l)) => Some(l),
         Ok(KitchenSkill::Find(p)) | Ok(KitchenSkill::PickUp(p)) => policies::kitchen::resolve(&p, &k.detections).map(|o| o.location),
@@ -82,5 +85,35 @@ pub(super) fn log_target(d: &Dashboard, k: &KitchenState, skill: &str) {
             d.log(paths::KITCHEN_TARGET, &outline);
         }
         None => d.log(paths::KITCHEN_TARGET, &rerun::Clear::flat()),
+    }
+}
+
+/// The kitchen's floor plan, the robot's locations as its trail.
+pub struct KitchenView;
+
+impl View for KitchenView {
+    fn scene(&self) -> ContainerLike {
+        Spatial2DView::new("kitchen").with_origin(root(paths::KITCHEN)).into()
+    }
+
+    fn robot_at(&self, obs: &Observation) -> Option<[f32; 2]> {
+        obs.kitchen.as_ref().map(|k| robot_at(k.robot_at))
+    }
+
+    fn observation(&self, d: &Dashboard, obs: &Observation, trail: &[[f32; 2]]) {
+        if let Some(k) = &obs.kitchen {
+            log_kitchen(d, k, trail);
+        }
+    }
+
+    fn target(&self, d: &Dashboard, obs: &Observation, skill: &str) {
+        match &obs.kitchen {
+            Some(k) => log_target(d, k, skill),
+            None => self.clear_target(d),
+        }
+    }
+
+    fn clear_target(&self, d: &Dashboard) {
+        d.log(paths::KITCHEN_TARGET, &rerun::Clear::flat());
     }
 }

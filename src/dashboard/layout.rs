@@ -4,22 +4,16 @@
 use super::paths;
 use rerun::blueprint::components::PanelState;
 use rerun::blueprint::{
-    BarChartView, Blueprint, BlueprintPanel, ContainerLike, Horizontal, SelectionPanel, Spatial2DView, Spatial3DView, TextDocumentView, TextLogView, TimePanel,
-    Vertical,
+    BarChartView, Blueprint, BlueprintPanel, ContainerLike, Horizontal, SelectionPanel, TextDocumentView, TextLogView, TimePanel, Vertical,
 };
 
-fn root(p: &str) -> String {
+pub(super) fn root(p: &str) -> String {
     format!("/{p}")
 }
 
-/// The layout of one run's recording in `domain` (not used by `eval`, whose episodes have
-/// their own subtrees and get rerun's automatic layout).
-pub fn blueprint(domain: protocol::Domain) -> Blueprint {
-    let scene: ContainerLike = match domain {
-        protocol::Domain::GRID => Spatial2DView::new("maze").with_origin(root(paths::GRID)).into(),
-        protocol::Domain::KITCHEN => Spatial2DView::new("kitchen").with_origin(root(paths::KITCHEN)).into(),
-        _ => Spatial3DView::new("table").with_origin(root(paths::WORLD)).into(),
-    };
+/// The layout of one run's recording around its domain's `scene` view (not used by `eval`,
+/// whose episodes have their own subtrees and get rerun's automatic layout).
+pub fn blueprint(scene: ContainerLike) -> Blueprint {
     let left: ContainerLike = Vertical::new([
         scene,
         Horizontal::new([

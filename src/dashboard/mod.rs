@@ -4,14 +4,16 @@
 //! [`paths`]; a disabled dashboard costs nothing.
 
 mod decode;
-mod kitchen;
+pub mod grid;
+pub mod kitchen;
 mod layout;
-mod maze;
 pub mod paths;
-mod scene;
 pub mod sink;
+pub mod tabletop;
+mod view;
 
 pub use sink::{DashboardArgs, DashboardError, Sink};
+pub use view::View;
 
 use crate::planner::{Proposal, StepOutcome};
 use protocol::Observation;
@@ -43,10 +45,8 @@ struct Shared {
     layout: std::sync::atomic::AtomicBool,
     /// The domain whose layout was sent.
     layout_sent: Mutex<Option<protocol::Domain>>,
-    /// The grid agent's cells so far (its path).
-    path: Mutex<Vec<(u32, u32)>>,
-    /// The kitchen robot's locations so far.
-    visited: Mutex<Vec<protocol::kitchen::Location>>,
+    /// Where the robot has been so far, in its view's frame.
+    trail: Mutex<Vec<[f32; 2]>>,
 }
 
 impl std::fmt::Debug for Dashboard {
@@ -80,7 +80,7 @@ impl Dashboard {
         let mut sent = lock(&self.shared.layout_sent);
         if *sent != Some(domain) {
             let activation = rerun::blueprint::BlueprintActivation { make_active: true, make_default: true };
-            if let Err(e) = layout::blueprint(domain).send(&self.rec, activation) {
+            if let Err(e) = layout::blueprint(view_of(domain).scene()).send(&self.rec, activation) {
                 tracing::debug!("dashboard: layout: {e}");
             }
             *sent = Some(domain);
@@ -113,7 +113,8 @@ impl Dashboard {
         }
     }
 
-    fn log(&self, path: &str, what: &impl rerun::AsComponents) {
+    /// Log `what` at `path` under this dashboard's prefix, at the current times.
+    pub fn log(&self, path: &str, what: &impl rerun::AsComponents) {
         if let Err(e) = self.rec.log(self.path(path), what) {
             tracing::debug!("dashboard: {path}: {e}");
         }
@@ -131,8 +132,7 @@ impl Dashboard {
             return;
         }
         lock(&self.shared.plan).clear();
-        lock(&self.shared.path).clear();
-        lock(&self.shared.visited).clear();
+        lock(&self.shared.trail).clear();
         self.at(None);
         self.log(paths::INSTRUCTION, &rerun::TextDocument::from_markdown(format!("## Instruction\n\n> {text}")));
         self.log(paths::PLAN, &rerun::TextDocument::from_markdown("## Plan\n\n(decoding the first step)"));
@@ -149,11 +149,12 @@ impl Dashboard {
         }
         self.send_layout(obs.domain);
         self.at(None);
-        match (&obs.grid, &obs.kitchen) {
-            (Some(g), _) => maze::log_grid(self, g, &extend_trail(&self.shared.path, g.agent)),
-            (None, Some(k)) => kitchen::log_kitchen(self, k, &extend_trail(&self.shared.visited, k.robot_at)),
-            (None, None) => scene::log_observation(self, obs),
-        }
+        let view = view_of(obs.domain);
+        let trail = match view.robot_at(obs) {
+            Some(at) => extend_trail(&self.shared.trail, at),
+            None => Vec::new(),
+        };
+        view.observation(self, obs, &trail);
         *lock(&self.shared.last) = Some(obs.clone());
     }
 
@@ -167,18 +168,8 @@ impl Dashboard {
         decode::log_explanation(self, p, first);
         self.at(Some(first + ticks - 1));
         self.push_plan_line(format!("{}. {} _(score {:.2}, LM {:.2})_", p.index, p.skill, p.score, p.lm_score));
-        let last = lock(&self.shared.last).clone();
-        if let Some(g) = last.as_ref().and_then(|o| o.grid.as_ref()) {
-            maze::log_target(self, g, &p.skill);
-            return;
-        }
-        if let Some(k) = last.as_ref().and_then(|o| o.kitchen.as_ref()) {
-            kitchen::log_target(self, k, &p.skill);
-            return;
-        }
-        match last.as_ref().and_then(|obs| scene::targets(&p.skill, obs)) {
-            Some(t) => scene::log_targets(self, &t),
-            None => self.log(paths::TARGETS, &rerun::Clear::recursive()),
+        if let Some(obs) = lock(&self.shared.last).clone() {
+            view_of(obs.domain).target(self, &obs, &p.skill);
         }
     }
 
@@ -208,9 +199,8 @@ impl Dashboard {
         // The skill has ended: clear its targets (in its own domain's view).
         let domain = lock(&self.shared.last).as_ref().map(|o| o.domain);
         match domain {
-            Some(protocol::Domain::GRID) => self.log(paths::GRID_TARGET, &rerun::Clear::flat()),
-            Some(protocol::Domain::KITCHEN) => self.log(paths::KITCHEN_TARGET, &rerun::Clear::flat()),
-            _ => self.log(paths::TARGETS, &rerun::Clear::recursive()),
+            Some(d) => view_of(d).clear_target(self),
+            None => self.log(paths::TARGETS, &rerun::Clear::recursive()),
         }
     }
 
@@ -260,9 +250,14 @@ impl Dashboard {
 
     fn log_static_scene(&self) {
         if self.is_enabled() {
-            scene::log_static(self);
+            tabletop::log_static(self);
         }
     }
+}
+
+/// The view of a domain; a domain without a plug-in is drawn as objects on a table.
+fn view_of(domain: protocol::Domain) -> &'static dyn View {
+    crate::domains::domain(domain).map_or(&tabletop::TableView as &dyn View, |d| d.view())
 }
 
 /// Where the robot has been so far, `at` appended unless it is still there.

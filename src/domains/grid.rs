@@ -64,6 +64,15 @@ impl Domain for Grid {
         Level::named(task).map(|l| sim::grid::episode(l, seed).slots).unwrap_or_default()
     }
 
+    fn map(&self, scene: &Observation) -> Option<(String, &'static str)> {
+        let legend = "(## wall, GG goal, ~~ lava, D/L/d closed/locked/open door, K key, B ball, X box + colour initial; >> the agent)";
+        scene.grid.as_ref().map(|g| (g.render(), legend))
+    }
+
+    fn view(&self) -> &'static dyn crate::dashboard::View {
+        &crate::dashboard::grid::MazeView
+    }
+
     fn describe(&self, scene: &Observation) -> String {
         let Some(g) = &scene.grid else { return "scene: a grid observation without its maze\n".into() };
         let mut out = format!("scene: a {} x {} grid maze\n", g.width, g.height);

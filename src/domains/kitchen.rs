@@ -80,6 +80,14 @@ impl Domain for Kitchen {
         sim::wording::Slots::default()
     }
 
+    fn map(&self, scene: &Observation) -> Option<(String, &'static str)> {
+        scene.kitchen.as_ref().map(|k| (k.render(), "(what the robot has seen, with the detector's box scores; it has not seen the truth)"))
+    }
+
+    fn view(&self) -> &'static dyn crate::dashboard::View {
+        &crate::dashboard::kitchen::KitchenView
+    }
+
     fn describe(&self, scene: &Observation) -> String {
         let Some(k) = &scene.kitchen else { return "scene: a kitchen observation without the robot's view\n".into() };
         let mut out = String::from("scene: a kitchen, as the robot has seen it (box scores in brackets)\n");

@@ -53,7 +53,7 @@ pub struct EpisodeSummary {
     pub instruction: String,
     pub start: Observation,
     /// The task's own grounded models (tabletop: safety, preference).
-    pub grounding: Option<sim::tasks::TaskGrounding>,
+    pub grounding: Option<sim::tabletop::tasks::TaskGrounding>,
     /// What the instruction names, by slot (`{place}`, `{word}`, the grid's colours).
     pub slots: sim::wording::Slots,
 }
@@ -158,6 +158,15 @@ pub trait Domain: Sync {
     }
     /// The scene as a person reads it (what `plan` prints above the plan).
     fn describe(&self, scene: &Observation) -> String;
+    /// The scene as a text map with its legend, for a domain whose scene is not a list of
+    /// objects (the demo prints it) [default: none].
+    fn map(&self, _scene: &Observation) -> Option<(String, &'static str)> {
+        None
+    }
+    /// How the dashboard draws the domain [default: objects on a table, in 3D].
+    fn view(&self) -> &'static dyn crate::dashboard::View {
+        &crate::dashboard::tabletop::TableView
+    }
 }
 
 /// The built-in domains, in the order `--help` lists them. A new domain is one line here.

@@ -8,7 +8,7 @@ use policies::{PickPlace, SkillOutcome};
 use protocol::messages::{Primitive, PrimitiveReply};
 use protocol::tabletop::TabletopSkill;
 use protocol::{Observation, SCHEMA_VERSION};
-use sim::{ArmState, Episode, WorldConfig};
+use sim::tabletop::{ArmState, Episode, WorldConfig};
 
 pub struct Tabletop;
 
@@ -22,7 +22,7 @@ impl Domain for Tabletop {
     }
 
     fn tasks(&self) -> Vec<TaskInfo> {
-        sim::TASKS.iter().map(|t| TaskInfo { id: t.id, row: t.row().label(), slot_names: t.slot_names() }).collect()
+        sim::tabletop::TASKS.iter().map(|t| TaskInfo { id: t.id, row: t.row().label(), slot_names: t.slot_names() }).collect()
     }
 
     fn default_task(&self) -> &'static str {
@@ -30,7 +30,7 @@ impl Domain for Tabletop {
     }
 
     fn rows(&self) -> Vec<String> {
-        sim::Row::ALL.iter().map(|r| r.label().to_string()).collect()
+        sim::tabletop::Row::ALL.iter().map(|r| r.label().to_string()).collect()
     }
 
     fn skills(&self) -> &'static dyn SkillSpace {
@@ -48,7 +48,8 @@ impl Domain for Tabletop {
 
     fn world(&self, task: &str, seed: u64, options: &WorldOptions) -> Result<Box<dyn World>, String> {
         let episode = episode(task, seed)?;
-        let world = sim::World::new(&episode.scene, WorldConfig { observation_noise: options.observation_noise, noise_seed: seed, ..WorldConfig::default() });
+        let world =
+            sim::tabletop::World::new(&episode.scene, WorldConfig { observation_noise: options.observation_noise, noise_seed: seed, ..WorldConfig::default() });
         Ok(Box::new(TabletopWorld { episode, world }))
     }
 
@@ -64,8 +65,8 @@ impl Domain for Tabletop {
 }
 
 fn episode(task: &str, seed: u64) -> Result<Episode, String> {
-    let t = sim::task_named(task).ok_or_else(|| format!("unknown task {task:?}; tabletop tasks: {}", sim::tasks::task_ids()))?;
-    Ok(sim::generate(t, seed))
+    let t = sim::tabletop::task_named(task).ok_or_else(|| format!("unknown task {task:?}; tabletop tasks: {}", sim::tabletop::tasks::task_ids()))?;
+    Ok(sim::tabletop::generate(t, seed))
 }
 
 fn summary(e: &Episode) -> EpisodeSummary {
@@ -83,7 +84,7 @@ fn summary(e: &Episode) -> EpisodeSummary {
 /// A tabletop episode in physics.
 pub struct TabletopWorld {
     pub episode: Episode,
-    pub world: sim::World,
+    pub world: sim::tabletop::World,
 }
 
 impl World for TabletopWorld {
@@ -122,7 +123,7 @@ impl World for TabletopWorld {
     }
 
     fn judge(&self) -> Result<(), String> {
-        sim::judge(&self.episode, &self.world.ground_truth())
+        sim::tabletop::judge(&self.episode, &self.world.ground_truth())
     }
 }
 

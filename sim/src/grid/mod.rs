@@ -176,7 +176,7 @@ impl GridWorld {
 
     /// What the agent observes: the whole maze (fully observed), and its clock in steps.
     pub fn observe(&self) -> Observation {
-        let mut obs = Observation::new(Domain::Grid, Vec::new());
+        let mut obs = Observation::new(Domain::GRID, Vec::new());
         obs.grid = Some(self.state.clone());
         obs.robot = Some(RobotState {
             time_s: f64::from(self.steps),

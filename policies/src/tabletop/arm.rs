@@ -1,7 +1,7 @@
 //! What a policy needs of a robot arm.
 
 use protocol::Observation;
-use sim::{ArmState, World};
+use sim::tabletop::{ArmState, World};
 
 /// A robot arm with a suction cup, and the robot's view of the world.
 pub trait Arm {

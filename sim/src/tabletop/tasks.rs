@@ -6,7 +6,7 @@
 //! "seen"); Box Packing is one family. Every scene holds the task's objects and 1-3
 //! distractors, all at least 15 cm apart, and is fixed by its seed.
 
-use crate::catalog::{self, Category, COLOURS, COOL, PRIMARY, SPORTS, SYMMETRIC, VOWELS, WARM, WORDS};
+use super::catalog::{self, Category, COLOURS, COOL, PRIMARY, SPORTS, SYMMETRIC, VOWELS, WARM, WORDS};
 use crate::rng::Rng;
 use protocol::tabletop::geometry::{inside, location_of, region_named, stack_of};
 use protocol::tabletop::{Placement, CORNERS, SIDES};
@@ -384,7 +384,7 @@ pub fn generate(task: &Task, seed: u64) -> Episode {
             SceneObject { rgb, ..SceneObject::new(format!("o{i}"), name, kind, [x, y, 0.0]) }
         })
         .collect();
-    Episode { task: *task, seed, instruction, scene: Observation::new(Domain::Tabletop, objects), goal, grounding }
+    Episode { task: *task, seed, instruction, scene: Observation::new(Domain::TABLETOP, objects), goal, grounding }
 }
 
 fn fnv(s: &str) -> u64 {

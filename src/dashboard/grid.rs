@@ -1,8 +1,11 @@
 //! The grid maze in 2D: walls, lava, the goal, doors and objects in their colours, the agent
 //! and its path, and what the current skill names.
 
-use super::{paths, Dashboard};
+use super::layout::root;
+use super::{paths, Dashboard, View};
 use protocol::grid::{Cell, Colour, DoorState, GridSkill, GridState, Pos, Target};
+use protocol::Observation;
+use rerun::blueprint::{ContainerLike, Spatial2DView};
 
 fn centre(p: Pos) -> [f32; 2] {
     [p.0 as f32 + 0.5, p.1 as f32 + 0.5]
@@ -37,7 +40,7 @@ fn cells_image(g: &GridState) -> rerun::Image {
     rerun::Image::from_rgb24(rgb, [g.width, g.height])
 }
 
-pub(super) fn log_grid(d: &Dashboard, g: &GridState, path: &[Pos]) {
+fn log_grid(d: &Dashboard, g: &GridState, path: &[[f32; 2]]) {
     d.log(paths::GRID_CELLS, &cells_image(g));
     let doors = g.find(|c| matches!(c, Cell::Door { .. }));
     let mut door_labels = Vec::new();
@@ -75,12 +78,12 @@ pub(super) fn log_grid(d: &Dashboard, g: &GridState, path: &[Pos]) {
         .with_colors([rerun::Color::from_rgb(220, 30, 30)])
         .with_labels([label]);
     d.log(paths::GRID_AGENT, &agent);
-    let strip: Vec<[f32; 2]> = path.iter().map(|p| centre(*p)).collect();
+    let strip = path.to_vec();
     d.log(paths::GRID_PATH, &rerun::LineStrips2D::new([strip]).with_colors([rerun::Color::from_rgb(255, 90, 90)]).with_radii([0.06]));
 }
 
 /// Outline what the skill names (its object, door or goal, and where it goes).
-pub(super) fn log_target(d: &Dashboard, g: &GridState, skill: &str) {
+fn log_target(d: &Dashboard, g: &GridState, skill: &str) {
     let targets: Vec<Target> = match GridSkill::parse(skill) {
         Ok(GridSkill::GoTo(t)) => vec![t],
         Ok(GridSkill::PickUp(o)) => vec![Target::Object(o)],
@@ -98,4 +101,34 @@ pub(super) fn log_target(d: &Dashboard, g: &GridState, skill: &str) {
         .with_radii([0.08])
         .with_labels(cells.iter().map(|_| format!("target of: {skill}")));
     d.log(paths::GRID_TARGET, &outline);
+}
+
+/// The maze in 2D, the agent's path as its trail.
+pub struct MazeView;
+
+impl View for MazeView {
+    fn scene(&self) -> ContainerLike {
+        Spatial2DView::new("maze").with_origin(root(paths::GRID)).into()
+    }
+
+    fn robot_at(&self, obs: &Observation) -> Option<[f32; 2]> {
+        obs.grid.as_ref().map(|g| centre(g.agent))
+    }
+
+    fn observation(&self, d: &Dashboard, obs: &Observation, trail: &[[f32; 2]]) {
+        if let Some(g) = &obs.grid {
+            log_grid(d, g, trail);
+        }
+    }
+
+    fn target(&self, d: &Dashboard, obs: &Observation, skill: &str) {
+        match &obs.grid {
+            Some(g) => log_target(d, g, skill),
+            None => self.clear_target(d),
+        }
+    }
+
+    fn clear_target(&self, d: &Dashboard) {
+        d.log(paths::GRID_TARGET, &rerun::Clear::flat());
+    }
 }

@@ -2,7 +2,8 @@
 //! place in the observation, and carry it out with the suction cup (approach, descend,
 //! attach, lift, move, place, release, retreat), then check where the object came to rest.
 
-use crate::arm::Arm;
+use super::arm::Arm;
+use crate::SkillOutcome;
 use grounding::tabletop::TabletopSkills;
 use grounding::SkillSpace;
 use protocol::tabletop::geometry::{covering, free_spot, inside, location_of, region_named, resting_on, slot, xy, STACK_RADIUS};
@@ -42,22 +43,6 @@ impl Phase {
     }
 }
 
-/// How a skill ended.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SkillOutcome {
-    pub success: bool,
-    pub reason: Option<String>,
-}
-
-impl SkillOutcome {
-    fn ok() -> Self {
-        Self { success: true, reason: None }
-    }
-    fn fail(reason: impl Into<String>) -> Self {
-        Self { success: false, reason: Some(reason.into()) }
-    }
-}
-
 /// The tabletop pick-and-place policy.
 #[derive(Clone, Debug)]
 pub struct PickPlace {
@@ -76,7 +61,7 @@ impl Default for PickPlace {
 }
 
 fn height(o: &SceneObject) -> f64 {
-    2.0 * sim::world::half_extents(o)[2]
+    2.0 * sim::tabletop::world::half_extents(o)[2]
 }
 
 impl PickPlace {
@@ -191,9 +176,9 @@ impl PickPlace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim::{generate, judge, task_named, World, WorldConfig};
+    use sim::tabletop::{generate, judge, task_named, World, WorldConfig};
 
-    fn run_skills(task: &str, seed: u64, skills: &[&str]) -> (sim::Episode, World, Vec<SkillOutcome>) {
+    fn run_skills(task: &str, seed: u64, skills: &[&str]) -> (sim::tabletop::Episode, World, Vec<SkillOutcome>) {
         let episode = generate(task_named(task).unwrap(), seed);
         let mut world = World::new(&episode.scene, WorldConfig::default());
         let policy = PickPlace::default();

@@ -5,7 +5,7 @@
 //! (a base and walls). A gripped object follows the cup kinematically and becomes dynamic
 //! again when released, so it falls, slides, topples a stack or lands in a bowl by physics.
 
-use crate::catalog;
+use super::catalog;
 use crate::rng::Rng;
 use protocol::tabletop::geometry::{BLOCK_SIZE, BOX_HALF, TABLE_HALF_X, TABLE_HALF_Y};
 use protocol::{ObjectKind, Observation, SceneObject};
@@ -240,7 +240,7 @@ impl World {
                 o
             })
             .collect();
-        let mut obs = Observation::new(protocol::Domain::Tabletop, objects);
+        let mut obs = Observation::new(protocol::Domain::TABLETOP, objects);
         let arm = self.arm();
         obs.robot = Some(protocol::RobotState { time_s: arm.sim_seconds, gripper: arm.tip, holding: arm.holding });
         obs
@@ -338,7 +338,7 @@ mod tests {
 
     fn scene() -> Observation {
         Observation::new(
-            Domain::Tabletop,
+            Domain::TABLETOP,
             vec![
                 obj("a", "red block", ObjectKind::Block, -0.2, 0.0),
                 obj("b", "blue block", ObjectKind::Block, 0.0, 0.0),

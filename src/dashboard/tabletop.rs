@@ -1,10 +1,12 @@
 //! The tabletop in 3D: table, objects with their colours and shapes, the gripper, and the
 //! current skill's pick and place targets.
 
-use super::{paths, Dashboard};
+use super::layout::root;
+use super::{paths, Dashboard, View};
 use protocol::tabletop::geometry::{region_named, slot, xy};
 use protocol::tabletop::{Placement, TabletopSkill};
 use protocol::{ObjectKind, Observation, SceneObject};
+use rerun::blueprint::{ContainerLike, Spatial3DView};
 
 /// Half size of the table top drawn under the scene (the named regions lie within it).
 const TABLE_HALF: [f32; 3] = [0.55, 0.4, 0.01];
@@ -23,12 +25,12 @@ pub(super) fn log_static(d: &Dashboard) {
 }
 
 fn colour(o: &SceneObject) -> rerun::Color {
-    let [r, g, b] = o.rgb.or_else(|| sim::catalog::rgb_of(&o.name, o.kind)).unwrap_or(GREY);
+    let [r, g, b] = o.rgb.or_else(|| sim::tabletop::catalog::rgb_of(&o.name, o.kind)).unwrap_or(GREY);
     rerun::Color::from_rgb(r, g, b)
 }
 
 fn log_object(d: &Dashboard, o: &SceneObject) {
-    let half = sim::world::half_extents(o);
+    let half = sim::tabletop::world::half_extents(o);
     let path = format!("{}/{}", paths::OBJECTS, o.id);
     let rotation = rerun::RotationAxisAngle::new([0.0, 0.0, 1.0], rerun::Angle::from_radians(o.yaw as f32));
     match o.kind {
@@ -97,7 +99,7 @@ pub(super) struct Targets {
 pub(super) fn targets(skill: &str, obs: &Observation) -> Option<Targets> {
     let TabletopSkill::PickPlace(p) = TabletopSkill::parse(skill).ok()? else { return None };
     let object = obs.object(&p.object)?;
-    let top = |o: &SceneObject| o.position[2] + 2.0 * sim::world::half_extents(o)[2];
+    let top = |o: &SceneObject| o.position[2] + 2.0 * sim::tabletop::world::half_extents(o)[2];
     let pick = [object.position[0], object.position[1], top(object)];
     let place = match &p.placement {
         Placement::In(c) => {
@@ -131,6 +133,30 @@ pub(super) fn log_targets(d: &Dashboard, t: &Targets) {
     d.log(paths::PICK, &pick);
     d.log(paths::PLACE, &place);
     d.log(paths::MOVE, &arrow);
+}
+
+/// Objects on a table in 3D; also how a domain without a view of its own is drawn.
+pub struct TableView;
+
+impl View for TableView {
+    fn scene(&self) -> ContainerLike {
+        Spatial3DView::new("table").with_origin(root(paths::WORLD)).into()
+    }
+
+    fn observation(&self, d: &Dashboard, obs: &Observation, _trail: &[[f32; 2]]) {
+        log_observation(d, obs);
+    }
+
+    fn target(&self, d: &Dashboard, obs: &Observation, skill: &str) {
+        match targets(skill, obs) {
+            Some(t) => log_targets(d, &t),
+            None => self.clear_target(d),
+        }
+    }
+
+    fn clear_target(&self, d: &Dashboard) {
+        d.log(paths::TARGETS, &rerun::Clear::recursive());
+    }
 }
 
 #[cfg(test)]
