@@ -4,18 +4,18 @@
 
 use crate::dashboard::Dashboard;
 use crate::eval::task_models;
-use crate::nodes::common::{alive, put, query_one, CommonArgs};
+use crate::nodes::common::{query_one, CommonArgs};
 use crate::nodes::daemon::DaemonConfig;
 use crate::nodes::remote::RemoteSkillSpace;
 use crate::nodes::sim::SimState;
-use crate::nodes::{daemon, policy, sim as sim_node};
+use crate::nodes::{client, daemon, policy, sim as sim_node, timeouts};
 use crate::planner::{Method, ModelInUse};
 use crate::setup::PlannerOptions;
 use grounding::Affordance;
 use protocol::keys::{Component, RobotId, RobotKeys};
-use protocol::messages::{decode, EpisodeReply, EpisodeRequest, EpisodeRequestBody, InstructionMsg, PlanProgress, PlanStatus};
+use protocol::messages::{EpisodeReply, EpisodeRequest, EpisodeRequestBody, PlanProgress, PlanStatus};
 use protocol::SCHEMA_VERSION;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -183,54 +183,21 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
         legend: map.map(|(_, l)| l),
     });
 
-    let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: Duration::from_secs(5) };
+    let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: timeouts::AFFORDANCE };
     let mut planner = options.planner.build(Some(Affordance::new(space, options.planner.config.floor)), true).map_err(|e| DemoError::Setup(e.to_string()))?;
     planner.set_task_models(episode.grounding.as_ref().map(task_models).unwrap_or_default());
     out(DemoEvent::Models { grounded: planner.model_names(), in_use: planner.models_in_use(), lm_threads: planner.lm.threads() });
 
     tokio::spawn(sim_node::run(session.clone(), keys.clone(), state));
-    tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
-    let config = DaemonConfig { method: options.method, skill_timeout: Duration::from_secs(60), observe_timeout: Duration::from_secs(5) };
+    tokio::spawn(policy::run(session.clone(), keys.clone(), timeouts::PRIMITIVE));
+    let config = DaemonConfig { method: options.method, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE };
     tokio::spawn(daemon::run(session.clone(), keys.clone(), planner, config, dashboard.clone()));
 
-    // Wait for every component's liveliness token.
-    let started = Instant::now();
-    for c in Component::ALL {
-        let key = keys.alive(c);
-        let s = session.clone();
-        loop {
-            let k = key.clone();
-            let s2 = s.clone();
-            if tokio::task::spawn_blocking(move || alive(&s2, &k)).await.unwrap_or(false) {
-                break;
-            }
-            if started.elapsed() > Duration::from_secs(20) {
-                return Err(DemoError::Setup(format!("the {} did not start", c.name())));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    let progress = session.declare_subscriber(keys.plan()).await.map_err(|e| DemoError::Net(e.to_string()))?;
+    client::wait_for(&session, &keys, &Component::ALL, timeouts::COMPONENTS_UP).await.map_err(|e| DemoError::Setup(e.to_string()))?;
     let id = format!("demo-{}-{}", episode.task, episode.seed);
-    let msg = InstructionMsg { schema: SCHEMA_VERSION, id: id.clone(), text: instruction };
-    {
-        let (s, k) = (session.clone(), keys.instruction());
-        tokio::task::spawn_blocking(move || put(&s, &k, &msg)).await.map_err(|e| DemoError::Net(e.to_string()))?.map_err(|e| DemoError::Net(e.to_string()))?;
-    }
-    let deadline = Instant::now() + options.timeout;
-    let last = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let sample = match tokio::time::timeout(left, progress.recv_async()).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return Err(DemoError::Net(e.to_string())),
-            Err(_) => return Err(DemoError::Timeout(options.timeout.as_secs_f64())),
-        };
-        let Ok(p) = decode::<PlanProgress>(&sample.payload().to_bytes()) else { continue };
-        if p.instruction_id != id {
-            continue;
-        }
-        match p.status {
+    let follower = client::send_instruction(&session, &keys, &id, &instruction).await.map_err(|e| DemoError::Net(e.to_string()))?;
+    let last = follower
+        .follow(options.timeout, |p| match p.status {
             PlanStatus::Started => out(DemoEvent::Decoding { step: 1 }),
             PlanStatus::Decoded => out(DemoEvent::Decoded {
                 step: p.step,
@@ -244,13 +211,17 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
                 success: p.status == PlanStatus::Succeeded,
                 reason: p.reason.clone(),
             }),
-            PlanStatus::Done | PlanStatus::StepLimit | PlanStatus::Aborted => break p,
-        }
-    };
+            PlanStatus::Done | PlanStatus::StepLimit | PlanStatus::Aborted => {}
+        })
+        .await
+        .map_err(|e| match e {
+            client::ClientError::Timeout(s) => DemoError::Timeout(s),
+            e => DemoError::Net(e.to_string()),
+        })?;
     out(DemoEvent::PlanEnded { status: last.status, reason: last.reason.clone(), plan: last.plan.clone() });
     let judge = EpisodeRequest { schema: SCHEMA_VERSION, body: EpisodeRequestBody::Judge };
     let (s, k) = (session.clone(), keys.episode());
-    let verdict: EpisodeReply = tokio::task::spawn_blocking(move || query_one(&s, &k, &judge, Duration::from_secs(5)))
+    let verdict: EpisodeReply = tokio::task::spawn_blocking(move || query_one(&s, &k, &judge, timeouts::EPISODE))
         .await
         .map_err(|e| DemoError::Net(e.to_string()))?
         .map_err(|e| DemoError::Net(e.to_string()))?

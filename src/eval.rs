@@ -268,25 +268,20 @@ pub fn run_episode_zenoh(
 ) -> Result<EpisodeRecord, EvalError> {
     use crate::nodes::common::query_one;
     use crate::nodes::remote::ZenohRobot;
+    use crate::nodes::timeouts;
     use protocol::messages::{EpisodeReply, EpisodeRequest, EpisodeRequestBody};
-    use std::time::Duration;
     let (session, keys) = node;
     let started = Instant::now();
     let ask = |body: EpisodeRequestBody| -> Result<EpisodeReply, EvalError> {
         let req = EpisodeRequest { schema: protocol::SCHEMA_VERSION, body };
-        query_one(session, &keys.episode(), &req, Duration::from_secs(10)).map_err(|e| EvalError::Config(e.to_string()))?.map_err(EvalError::Config)
+        query_one(session, &keys.episode(), &req, timeouts::EPISODE).map_err(|e| EvalError::Config(e.to_string()))?.map_err(EvalError::Config)
     };
     let reset = ask(EpisodeRequestBody::Reset { task: spec.task.id().to_string(), seed: spec.seed, skill_failures: Some(skill_failures) })?;
     let grounding = spec.task.domain.summary(spec.task.id(), spec.seed).map_err(EvalError::Config)?.grounding;
     planner.set_task_models(grounding.as_ref().map(task_models).unwrap_or_default());
     let instruction = spec.wording.map_or(reset.instruction, str::to_string);
-    let mut robot = ZenohRobot {
-        session: session.clone(),
-        keys: keys.clone(),
-        skill_timeout: Duration::from_secs(60),
-        observe_timeout: Duration::from_secs(5),
-        estop: None,
-    };
+    let mut robot =
+        ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, estop: None };
     let dash = episode_dashboard(dashboard, spec, &instruction);
     let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, spec.method, &mut |e| dash.event(&e))?;
     let verdict = ask(EpisodeRequestBody::Judge)?;
@@ -389,7 +384,7 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                     let space = crate::nodes::remote::RemoteSkillSpace {
                         session: n.session.clone(),
                         keys: n.keys[w].clone(),
-                        timeout: std::time::Duration::from_secs(5),
+                        timeout: crate::nodes::timeouts::AFFORDANCE,
                     };
                     grounding::Affordance::new(space, config.planner.config.floor)
                 });
@@ -504,7 +499,7 @@ struct Nodes {
 }
 
 fn start_nodes(workers: usize, noise: f64) -> Result<Nodes, EvalError> {
-    use crate::nodes::{common::CommonArgs, policy, sim as sim_node};
+    use crate::nodes::{client, common::CommonArgs, policy, sim as sim_node, timeouts};
     use protocol::keys::{Component, RobotId, RobotKeys};
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| EvalError::Config(e.to_string()))?;
     let session = runtime.block_on(CommonArgs { mode: "peer".into(), ..CommonArgs::default() }.open()).map_err(|e| EvalError::Config(e.to_string()))?;
@@ -514,20 +509,9 @@ fn start_nodes(workers: usize, noise: f64) -> Result<Nodes, EvalError> {
         let k = RobotKeys::new(id);
         let state = crate::nodes::sim::SimState::new("matching-bowls", 0, noise).map_err(EvalError::Config)?;
         runtime.spawn(sim_node::run(session.clone(), k.clone(), state));
-        runtime.spawn(policy::run(session.clone(), k.clone(), std::time::Duration::from_secs(10)));
-        for c in [Component::Sim, Component::Policy] {
-            let key = k.alive(c);
-            let up = (0..200).any(|_| {
-                let ok = crate::nodes::common::alive(&session, &key);
-                if !ok {
-                    std::thread::sleep(std::time::Duration::from_millis(25));
-                }
-                ok
-            });
-            if !up {
-                return Err(EvalError::Config(format!("the {} node of worker {w} did not start", c.name())));
-            }
-        }
+        runtime.spawn(policy::run(session.clone(), k.clone(), timeouts::PRIMITIVE));
+        client::wait_for_blocking(&session, &k, &[Component::Sim, Component::Policy], timeouts::COMPONENTS_UP)
+            .map_err(|e| EvalError::Config(format!("worker {w}: {e}")))?;
         keys.push(k);
     }
     Ok(Nodes { runtime, session, keys })

@@ -9,7 +9,7 @@ use grounded::nodes::common::{put, CommonArgs};
 use grounded::nodes::daemon::{self, DaemonConfig};
 use grounded::nodes::remote::{RemoteSkillSpace, ZenohRobot};
 use grounded::nodes::sim::SimState;
-use grounded::nodes::{policy, sim as sim_node};
+use grounded::nodes::{client, policy, sim as sim_node, timeouts};
 use grounded::planner::{Method, Planner};
 use protocol::keys::{Component, RobotId, RobotKeys};
 use protocol::messages::{decode, InstructionMsg, PlanProgress, PlanStatus, MAX_MESSAGE_BYTES};
@@ -40,21 +40,14 @@ async fn final_progress(sub: &zenoh::pubsub::Subscriber<zenoh::handlers::FifoCha
     loop {
         let sample = tokio::time::timeout(Duration::from_secs(60), sub.recv_async()).await.expect("progress in time").expect("a sample");
         let p: PlanProgress = decode(&sample.payload().to_bytes()).expect("valid progress");
-        if p.instruction_id == id && matches!(p.status, PlanStatus::Done | PlanStatus::StepLimit | PlanStatus::Aborted) {
+        if p.instruction_id == id && client::ends_plan(p.status) {
             return p;
         }
     }
 }
 
-async fn wait_alive(session: &zenoh::Session, key: &str) {
-    for _ in 0..100 {
-        let (s, k) = (session.clone(), key.to_string());
-        if tokio::task::spawn_blocking(move || grounded::nodes::common::alive(&s, &k)).await.unwrap() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{key} never came up");
+async fn wait_alive(session: &zenoh::Session, keys: &RobotKeys, components: &[Component]) {
+    client::wait_for(session, keys, components, timeouts::COMPONENTS_UP).await.expect("the components come up");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,9 +57,7 @@ async fn bad_instructions_are_recorded_and_the_daemon_keeps_running() {
     tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
     tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
     tokio::spawn(daemon::run(session.clone(), keys.clone(), planner(&session, &keys), daemon_config(), grounded::dashboard::Dashboard::disabled()));
-    for c in Component::ALL {
-        wait_alive(&session, &keys.alive(c)).await;
-    }
+    wait_alive(&session, &keys, &Component::ALL).await;
     let sub = session.declare_subscriber(keys.plan()).await.unwrap();
 
     session.put(keys.instruction(), b"{not json".to_vec()).await.unwrap();
@@ -86,10 +77,8 @@ async fn bad_instructions_are_recorded_and_the_daemon_keeps_running() {
     assert!(p.reason.as_deref().unwrap().contains("instruction is empty"), "{p:?}");
 
     // Still serving: a good instruction succeeds.
-    let good = InstructionMsg { schema: SCHEMA_VERSION, id: "good".into(), text: "put the blocks in the bowls with matching colours".into() };
-    let (s, k) = (session.clone(), keys.instruction());
-    tokio::task::spawn_blocking(move || put(&s, &k, &good)).await.unwrap().unwrap();
-    let p = final_progress(&sub, "good").await;
+    let follower = client::send_instruction(&session, &keys, "good", "put the blocks in the bowls with matching colours").await.unwrap();
+    let p = follower.follow(Duration::from_secs(60), |_| {}).await.unwrap();
     assert_eq!(p.status, PlanStatus::Done, "{p:?}");
 }
 
@@ -121,8 +110,7 @@ async fn a_policy_that_never_answers_times_out_and_a_missing_object_fails_with_a
     let keys = keys("faults-missing");
     tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
     tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
-    wait_alive(&session, &keys.alive(Component::Policy)).await;
-    wait_alive(&session, &keys.alive(Component::Sim)).await;
+    wait_alive(&session, &keys, &[Component::Policy, Component::Sim]).await;
     let (s, k) = (session.clone(), keys.clone());
     let outcome = tokio::task::spawn_blocking(move || {
         let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), estop: None };
@@ -148,9 +136,7 @@ async fn a_sim_that_goes_away_ends_the_plan_with_a_record() {
     let sim = tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 4, 0.0).unwrap()));
     tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(2)));
     tokio::spawn(daemon::run(session.clone(), keys.clone(), planner(&session, &keys), daemon_config(), grounded::dashboard::Dashboard::disabled()));
-    for c in Component::ALL {
-        wait_alive(&session, &keys.alive(c)).await;
-    }
+    wait_alive(&session, &keys, &Component::ALL).await;
     // The sim goes away: its task ends and its liveliness token with it.
     sim.abort();
     let _ = sim.await;
@@ -175,8 +161,7 @@ async fn every_queryable_answers_a_malformed_request_with_the_reason() {
     let keys = keys("faults-malformed");
     tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
     tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
-    wait_alive(&session, &keys.alive(Component::Sim)).await;
-    wait_alive(&session, &keys.alive(Component::Policy)).await;
+    wait_alive(&session, &keys, &[Component::Sim, Component::Policy]).await;
     let cases: Vec<(String, Vec<u8>, &str)> = vec![
         (keys.primitives(), br#"{"kind": "teleport"}"#.to_vec(), "malformed primitive command message"),
         (keys.primitives(), br#"{"kind": "move-to", "position": [9, 9, 9], "speed": 0.5}"#.to_vec(), "outside the arm's reach"),
@@ -242,8 +227,7 @@ async fn the_policy_answers_affordances_on_the_observation_the_query_carries() {
     let keys = keys("faults-affordance-observation");
     tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
     tokio::spawn(policy::run(session.clone(), keys.clone(), Duration::from_secs(10)));
-    wait_alive(&session, &keys.alive(Component::Sim)).await;
-    wait_alive(&session, &keys.alive(Component::Policy)).await;
+    wait_alive(&session, &keys, &[Component::Sim, Component::Policy]).await;
     // A scene the sim is not running: its skills can only come from the query's observation.
     let scene = grounded::setup::load_scene(std::path::Path::new(&format!("{}/examples/scenes/box-packing.json", env!("CARGO_MANIFEST_DIR")))).unwrap();
     let box_name = scene.objects.iter().find(|o| o.kind == protocol::ObjectKind::Box).map(|o| o.name.clone()).expect("the scene has a box");
@@ -260,4 +244,54 @@ async fn the_policy_answers_affordances_on_the_observation_the_query_carries() {
     bad.objects[1].id = bad.objects[0].id.clone();
     let err = ask(Some(bad)).await.unwrap().expect_err("an invalid observation is refused");
     assert!(err.contains("the affordance request's observation") && err.contains("appears twice"), "{err}");
+}
+
+/// The daemon hears the emergency stop while a plan runs (the plan is aborted before its
+/// next skill), queues an instruction sent meanwhile (and refuses to start it while the stop
+/// is engaged), and carries out instructions again once the stop is released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_hears_the_emergency_stop_while_a_plan_runs() {
+    use protocol::messages::EStop;
+    let session = session().await;
+    let keys = keys("faults-estop");
+    tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
+    tokio::spawn(policy::run(session.clone(), keys.clone(), timeouts::PRIMITIVE));
+    tokio::spawn(daemon::run(session.clone(), keys.clone(), planner(&session, &keys), daemon_config(), grounded::dashboard::Dashboard::disabled()));
+    wait_alive(&session, &keys, &Component::ALL).await;
+    let sub = session.declare_subscriber(keys.plan()).await.unwrap();
+    let estop = |engaged: bool| {
+        let stop = EStop { schema: SCHEMA_VERSION, engaged, reason: Some("test".into()) };
+        let (s, k) = (session.clone(), keys.estop());
+        tokio::task::spawn_blocking(move || put(&s, &k, &stop))
+    };
+
+    let first = client::send_instruction(&session, &keys, "first", "put the blocks in the bowls with matching colours").await.unwrap();
+    // Once its first skill is decoded, a second instruction waits behind it; then the stop.
+    let mut stopped = false;
+    let p = first
+        .follow(Duration::from_secs(60), |p| {
+            if p.status == PlanStatus::Decoded && !stopped {
+                stopped = true;
+                let second = InstructionMsg { schema: SCHEMA_VERSION, id: "second".into(), text: "put the blocks in the bowls with matching colours".into() };
+                let (s, instruction, stop_key) = (session.clone(), keys.instruction(), keys.estop());
+                std::thread::spawn(move || {
+                    put(&s, &instruction, &second).unwrap();
+                    put(&s, &stop_key, &EStop { schema: SCHEMA_VERSION, engaged: true, reason: Some("test".into()) }).unwrap();
+                });
+            }
+        })
+        .await
+        .unwrap();
+    assert!(stopped, "the plan decoded no skill");
+    assert_eq!(p.status, PlanStatus::Aborted, "{p:?}");
+    assert!(p.reason.as_deref().unwrap().contains("emergency stop"), "{p:?}");
+    let second = final_progress(&sub, "second").await;
+    assert_eq!(second.status, PlanStatus::Aborted, "{second:?}");
+    assert!(second.reason.as_deref().unwrap().contains("emergency stop engaged"), "{second:?}");
+
+    estop(false).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let third = client::send_instruction(&session, &keys, "third", "put the blocks in the bowls with matching colours").await.unwrap();
+    let p = third.follow(Duration::from_secs(60), |_| {}).await.unwrap();
+    assert_eq!(p.status, PlanStatus::Done, "{p:?}");
 }

@@ -38,14 +38,14 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
         let session = args.node.zenoh.open().await?;
-        let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: std::time::Duration::from_secs(5) };
+        let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: grounded::nodes::timeouts::AFFORDANCE };
         let planner = options
             .build(Some(grounding::Affordance::new(space, options.config.floor)), false)
             .with_context(|| format!("loading the planner (model {})", options.model.display()))?;
         let config = grounded::nodes::daemon::DaemonConfig {
             method: method_of(args.method, file),
             skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),
-            observe_timeout: std::time::Duration::from_secs(5),
+            observe_timeout: grounded::nodes::timeouts::OBSERVE,
         };
         eprintln!("daemon: robot {} listening on {} ({})", keys.robot(), keys.instruction(), config.method);
         tokio::select! {

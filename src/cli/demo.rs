@@ -97,7 +97,7 @@ pub fn run(args: DemoArgs, file: &ConfigFile) -> Result<ExitCode> {
         planner: options,
         noise: args.noise,
         forbidden: args.forbid_cell.clone(),
-        timeout: std::time::Duration::from_secs(300),
+        timeout: grounded::nodes::timeouts::DEMO_PLAN,
     };
     let mut dashboard_args = args.dashboard.clone();
     dashboard_args.connect = args.zenoh.viewer_url()?;

@@ -10,7 +10,7 @@ pub fn run(args: NodeArgs) -> Result<ExitCode> {
         let session = args.zenoh.open().await?;
         eprintln!("policy: robot {} serving {}", keys.robot(), keys.skill());
         tokio::select! {
-            r = grounded::nodes::policy::run(session, keys, std::time::Duration::from_secs(10)) => r?,
+            r = grounded::nodes::policy::run(session, keys, grounded::nodes::timeouts::PRIMITIVE) => r?,
             _ = wait_for_ctrl_c() => {}
         }
         Ok::<_, anyhow::Error>(())

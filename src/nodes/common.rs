@@ -114,7 +114,7 @@ pub fn query_one<Req: Message, Rep: Message>(session: &zenoh::Session, key: &str
 
 /// Is a component's liveliness token present?
 pub fn alive(session: &zenoh::Session, key: &str) -> bool {
-    match session.liveliness().get(key).timeout(Duration::from_millis(500)).wait() {
+    match session.liveliness().get(key).timeout(super::timeouts::LIVELINESS).wait() {
         Ok(replies) => replies.recv().is_ok_and(|r| r.result().is_ok()),
         Err(_) => false,
     }

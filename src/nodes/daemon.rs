@@ -4,6 +4,7 @@
 //! record of why; the daemon keeps running.
 
 use super::common::{put, NetError};
+use super::node::{serve, Incoming, Node};
 use super::remote::ZenohRobot;
 use crate::controller::{run_closed_loop, ControlEvent};
 use crate::dashboard::{Dashboard, Watched};
@@ -14,6 +15,8 @@ use protocol::SCHEMA_VERSION;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
+use zenoh::sample::Sample;
 
 /// Settings of a daemon.
 #[derive(Clone, Debug)]
@@ -124,64 +127,111 @@ pub fn handle_instruction(
     last
 }
 
-/// Serve instructions until the session closes.
-pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, config: DaemonConfig, dashboard: Dashboard) -> Result<(), NetError> {
-    let z = |e: zenoh::Error| NetError::Zenoh(e.to_string());
-    if dashboard.is_enabled() {
-        // Every state the simulator (or robot) publishes, also while a skill runs.
-        let states = session.declare_subscriber(keys.state()).await.map_err(z)?;
-        let d = dashboard.clone();
-        tokio::spawn(async move {
-            while let Ok(s) = states.recv_async().await {
-                if let Ok(obs) = decode::<protocol::Observation>(&s.payload().to_bytes()) {
-                    d.observation(&obs);
-                }
-            }
-        });
+/// Instructions waiting beyond this many while one is carried out are refused.
+pub const QUEUE: usize = 16;
+
+/// The daemon node: hears instructions (queued for its one planner), the emergency stop
+/// (at once, also while a plan runs) and, for the dashboard, every published state.
+pub struct DaemonNode {
+    pub keys: RobotKeys,
+    dashboard: Dashboard,
+    estop: Arc<AtomicBool>,
+    work: mpsc::Sender<InstructionMsg>,
+}
+
+impl DaemonNode {
+    fn refuse(&self, session: &zenoh::Session, id: &str, reason: String) {
+        tracing::warn!("daemon: refused an instruction: {reason}");
+        let mut m = progress(id, 0, PlanStatus::Aborted);
+        m.reason = Some(reason);
+        let _ = put(session, &self.keys.plan(), &m);
     }
-    let instructions = session.declare_subscriber(keys.instruction()).await.map_err(z)?;
-    let estops = session.declare_subscriber(keys.estop()).await.map_err(z)?;
-    // Alive only once it listens: an instruction sent on seeing the token is not lost.
-    let _token = session.liveliness().declare_token(keys.alive(Component::Daemon)).await.map_err(z)?;
+
+    fn on_instruction(&mut self, session: &zenoh::Session, s: Sample) {
+        let msg = match decode::<InstructionMsg>(&s.payload().to_bytes()) {
+            Ok(m) => m,
+            Err(e) => return self.refuse(session, "", e.to_string()),
+        };
+        let id = msg.id.clone();
+        match self.work.try_send(msg) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self.refuse(session, &id, format!("{QUEUE} instructions are waiting already; send it again later")),
+            Err(mpsc::error::TrySendError::Closed(_)) => self.refuse(session, &id, "the daemon's planner has stopped".into()),
+        }
+    }
+
+    fn on_estop(&mut self, s: Sample) {
+        match decode::<EStop>(&s.payload().to_bytes()) {
+            Ok(stop) => {
+                tracing::warn!("daemon: emergency stop {}", if stop.engaged { "engaged" } else { "released" });
+                self.estop.store(stop.engaged, Ordering::SeqCst);
+            }
+            Err(e) => tracing::warn!("daemon: ignored a malformed emergency stop: {e}"),
+        }
+    }
+
+    fn on_state(&mut self, s: Sample) {
+        if let Ok(obs) = decode::<protocol::Observation>(&s.payload().to_bytes()) {
+            self.dashboard.observation(&obs);
+        }
+    }
+}
+
+impl Node for DaemonNode {
+    const COMPONENT: Component = Component::Daemon;
+
+    fn queryables(&self, _keys: &RobotKeys) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn subscriptions(&self, keys: &RobotKeys) -> Vec<String> {
+        let mut keys = vec![keys.instruction(), keys.estop()];
+        if self.dashboard.is_enabled() {
+            // Every state the simulator (or robot) publishes, also while a skill runs.
+            keys.push(self.keys.state());
+        }
+        keys
+    }
+
+    async fn handle(&mut self, session: &zenoh::Session, message: Incoming) {
+        let Incoming::Sample { key, sample } = message else { return };
+        if key == self.keys.instruction() {
+            self.on_instruction(session, sample)
+        } else if key == self.keys.estop() {
+            self.on_estop(sample)
+        } else if key == self.keys.state() {
+            self.on_state(sample)
+        }
+    }
+}
+
+/// Serve instructions until the session closes: one planner carries them out in turn, the
+/// emergency stop heard throughout (the robot client checks it before every observation
+/// and skill).
+pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, config: DaemonConfig, dashboard: Dashboard) -> Result<(), NetError> {
     let estop = Arc::new(AtomicBool::new(false));
-    // The emergency stop is heard while a plan runs: the robot client checks it before every
-    // observation and skill.
-    let flag = estop.clone();
-    tokio::spawn(async move {
-        while let Ok(s) = estops.recv_async().await {
-            match decode::<EStop>(&s.payload().to_bytes()) {
-                Ok(stop) => {
-                    tracing::warn!("daemon: emergency stop {}", if stop.engaged { "engaged" } else { "released" });
-                    flag.store(stop.engaged, Ordering::SeqCst);
+    let (work, mut queue) = mpsc::channel::<InstructionMsg>(QUEUE);
+    let (s, k, e, d) = (session.clone(), keys.clone(), estop.clone(), dashboard.clone());
+    let worker = tokio::spawn(async move {
+        let mut planner = Some(planner);
+        while let Some(msg) = queue.recv().await {
+            let Some(mut p) = planner.take() else { break };
+            let (s, k, config, e, d) = (s.clone(), k.clone(), config.clone(), e.clone(), d.clone());
+            match tokio::task::spawn_blocking(move || {
+                handle_instruction(&s, &k, &mut p, &config, &msg, &e, &d);
+                p
+            })
+            .await
+            {
+                Ok(p) => planner = Some(p),
+                Err(e) => {
+                    tracing::error!("daemon: the planner failed: {e}");
+                    break;
                 }
-                Err(e) => tracing::warn!("daemon: ignored a malformed emergency stop: {e}"),
             }
         }
     });
-    let mut planner = Some(planner);
-    while let Ok(s) = instructions.recv_async().await {
-        let bytes = s.payload().to_bytes().into_owned();
-        let msg = match decode::<InstructionMsg>(&bytes) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!("daemon: refused an instruction: {e}");
-                let mut m = progress("", 0, PlanStatus::Aborted);
-                m.reason = Some(e.to_string());
-                let _ = put(&session, &keys.plan(), &m);
-                continue;
-            }
-        };
-        let Some(mut p) = planner.take() else { break };
-        let (session2, keys2, config2, estop2, dash2) = (session.clone(), keys.clone(), config.clone(), estop.clone(), dashboard.clone());
-        let joined = tokio::task::spawn_blocking(move || {
-            handle_instruction(&session2, &keys2, &mut p, &config2, &msg, &estop2, &dash2);
-            p
-        })
-        .await;
-        match joined {
-            Ok(p) => planner = Some(p),
-            Err(e) => return Err(NetError::Zenoh(format!("the planner task failed: {e}"))),
-        }
-    }
-    Ok(())
+    let served = serve(session, keys.clone(), DaemonNode { keys, dashboard, estop, work }).await;
+    worker.abort();
+    served
 }

@@ -1,9 +1,12 @@
-//! The zenoh nodes of the tabletop domain: the simulator, the policy and the controller
-//! daemon, each a loop over its queryables and subscribers, plus the zenoh clients the
-//! daemon uses to reach the others. `main` only wires them; `run` does the work.
+//! The zenoh nodes: the simulator, the policy and the controller daemon, each declared the
+//! same way ([`node`]), the clients of a robot ([`client`], [`remote`]), and every timeout
+//! they use, named once ([`timeouts`]). `main` only wires them; `run` does the work.
 
+pub mod client;
 pub mod common;
 pub mod daemon;
+pub mod node;
 pub mod policy;
 pub mod remote;
 pub mod sim;
+pub mod timeouts;

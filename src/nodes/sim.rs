@@ -3,11 +3,13 @@
 //! state after every change.
 
 use super::common::{put, NetError};
+use super::node::{serve, Incoming, Node};
 use crate::domains::{World, WorldOptions};
 use protocol::keys::{Component, RobotKeys};
 use protocol::messages::{decode, encode, EpisodeReply, EpisodeRequest, EpisodeRequestBody, PrimitiveCommand, PrimitiveReply};
 use protocol::Observation;
 use protocol::SCHEMA_VERSION;
+use zenoh::query::Query;
 
 pub use crate::domains::EpisodeSummary;
 
@@ -74,55 +76,83 @@ impl SimState {
     }
 }
 
-/// Serve until the session closes.
-pub async fn run(session: zenoh::Session, keys: RobotKeys, mut state: SimState) -> Result<(), NetError> {
-    let z = |e: zenoh::Error| NetError::Zenoh(e.to_string());
-    let primitives = session.declare_queryable(keys.primitives()).await.map_err(z)?;
-    let observe = session.declare_queryable(keys.state()).await.map_err(z)?;
-    let episode = session.declare_queryable(keys.episode()).await.map_err(z)?;
-    // Alive only once it answers.
-    let _token = session.liveliness().declare_token(keys.alive(Component::Sim)).await.map_err(z)?;
-    let state_key = keys.state();
-    put(&session, &state_key, &state.observe())?;
-    loop {
-        tokio::select! {
-            q = primitives.recv_async() => {
-                let Ok(q) = q else { break };
-                let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
-                match decode::<PrimitiveCommand>(&bytes) {
-                    Ok(cmd) => {
-                        let reply = state.primitive(&cmd);
-                        let _ = q.reply(q.key_expr().clone(), encode(&reply)).await;
-                        let _ = put(&session, &state_key, &state.observe());
-                    }
-                    Err(e) => {
-                        tracing::warn!("sim: refused a primitive command: {e}");
-                        let _ = q.reply_err(e.to_string()).await;
-                    }
-                }
+/// The sim node: serves the robot's primitives, the state and episodes of one [`SimState`],
+/// and publishes the state after every change.
+pub struct SimNode {
+    pub state: SimState,
+    pub keys: RobotKeys,
+}
+
+impl SimNode {
+    fn publish_state(&mut self, session: &zenoh::Session) {
+        let _ = put(session, &self.keys.state(), &self.state.observe());
+    }
+
+    async fn on_primitive(&mut self, session: &zenoh::Session, q: Query) {
+        let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
+        match decode::<PrimitiveCommand>(&bytes) {
+            Ok(cmd) => {
+                let reply = self.state.primitive(&cmd);
+                let _ = q.reply(q.key_expr().clone(), encode(&reply)).await;
+                self.publish_state(session);
             }
-            q = observe.recv_async() => {
-                let Ok(q) = q else { break };
-                let obs = state.observe();
-                let _ = q.reply(q.key_expr().clone(), encode(&obs)).await;
-            }
-            q = episode.recv_async() => {
-                let Ok(q) = q else { break };
-                let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
-                match decode::<EpisodeRequest>(&bytes).map_err(|e| e.to_string()).and_then(|req| state.episode(&req)) {
-                    Ok(reply) => {
-                        let _ = q.reply(q.key_expr().clone(), encode(&reply)).await;
-                        let _ = put(&session, &state_key, &state.observe());
-                    }
-                    Err(e) => {
-                        tracing::warn!("sim: refused an episode request: {e}");
-                        let _ = q.reply_err(e).await;
-                    }
-                }
+            Err(e) => {
+                tracing::warn!("sim: refused a primitive command: {e}");
+                let _ = q.reply_err(e.to_string()).await;
             }
         }
     }
-    Ok(())
+
+    async fn on_observe(&mut self, q: Query) {
+        let obs = self.state.observe();
+        let _ = q.reply(q.key_expr().clone(), encode(&obs)).await;
+    }
+
+    async fn on_episode(&mut self, session: &zenoh::Session, q: Query) {
+        let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
+        match decode::<EpisodeRequest>(&bytes).map_err(|e| e.to_string()).and_then(|req| self.state.episode(&req)) {
+            Ok(reply) => {
+                let _ = q.reply(q.key_expr().clone(), encode(&reply)).await;
+                self.publish_state(session);
+            }
+            Err(e) => {
+                tracing::warn!("sim: refused an episode request: {e}");
+                let _ = q.reply_err(e).await;
+            }
+        }
+    }
+}
+
+impl Node for SimNode {
+    const COMPONENT: Component = Component::Sim;
+
+    fn queryables(&self, keys: &RobotKeys) -> Vec<String> {
+        vec![keys.primitives(), keys.state(), keys.episode()]
+    }
+
+    fn subscriptions(&self, _keys: &RobotKeys) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn started(&mut self, session: &zenoh::Session) {
+        self.publish_state(session);
+    }
+
+    async fn handle(&mut self, session: &zenoh::Session, message: Incoming) {
+        let Incoming::Query { key, query } = message else { return };
+        if key == self.keys.primitives() {
+            self.on_primitive(session, query).await
+        } else if key == self.keys.state() {
+            self.on_observe(query).await
+        } else if key == self.keys.episode() {
+            self.on_episode(session, query).await
+        }
+    }
+}
+
+/// Serve until the session closes.
+pub async fn run(session: zenoh::Session, keys: RobotKeys, state: SimState) -> Result<(), NetError> {
+    serve(session, keys.clone(), SimNode { state, keys }).await
 }
 
 #[cfg(test)]
