@@ -46,3 +46,23 @@ fn every_method_plans_with_them() {
         }
     }
 }
+
+/// A config.json that gives zero heads (where the graph leaves the head count or size to it)
+/// is refused with the key's name, not divided by.
+#[test]
+fn a_config_with_zero_heads_is_refused_with_its_key() {
+    for key in ["num_attention_heads", "num_key_value_heads", "hidden_size"] {
+        let dir = std::env::temp_dir().join(format!("grounded-zero-heads-{}-{key}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(fixture("tiny-qwen2")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+        let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+        config[key] = serde_json::json!(0);
+        std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+        let err = LanguageModel::load(&dir, 1).err().unwrap_or_else(|| panic!("{key} = 0 was accepted")).to_string();
+        assert!(err.contains(&format!("{key} = 0")), "{key}: {err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod grid;
 pub mod keys;
 pub mod kitchen;
+pub mod limits;
 pub mod messages;
 pub mod observation;
 pub mod skill;

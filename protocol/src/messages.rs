@@ -1,8 +1,10 @@
 //! Messages on the wire: JSON, each with a `schema` version field.
 //!
 //! [`decode`] refuses a payload larger than [`MAX_MESSAGE_BYTES`], one that is not JSON of
-//! the expected shape, and one of another schema version, each with a clear reason.
+//! the expected shape, one of another schema version, and one whose values break the bounds
+//! of [`crate::limits`] or an observation's invariants, each with a clear reason.
 
+use crate::limits::{self, valid_sim_seconds};
 use crate::observation::{Observation, SCHEMA_VERSION};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -26,12 +28,18 @@ pub enum MessageError {
     },
     #[error("{what} message has schema version {found}; this build speaks version {SCHEMA_VERSION}")]
     Schema { what: &'static str, found: u32 },
+    #[error("invalid {what} message: {reason}")]
+    Invalid { what: &'static str, reason: String },
 }
 
 /// A message type with a schema version.
 pub trait Message: Serialize + DeserializeOwned {
     const NAME: &'static str;
     fn schema(&self) -> u32;
+    /// The message's values within their bounds (checked by [`decode`]).
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Parse a message, checking size, shape and schema version.
@@ -43,6 +51,7 @@ pub fn decode<T: Message>(bytes: &[u8]) -> Result<T, MessageError> {
     if msg.schema() != SCHEMA_VERSION {
         return Err(MessageError::Schema { what: T::NAME, found: msg.schema() });
     }
+    msg.check().map_err(|reason| MessageError::Invalid { what: T::NAME, reason })?;
     Ok(msg)
 }
 
@@ -60,9 +69,34 @@ macro_rules! message {
             }
         }
     };
+    ($t:ty, $name:literal, $check:expr) => {
+        impl Message for $t {
+            const NAME: &'static str = $name;
+            fn schema(&self) -> u32 {
+                self.schema
+            }
+            fn check(&self) -> Result<(), String> {
+                let check: fn(&$t) -> Result<(), String> = $check;
+                check(self)
+            }
+        }
+    };
 }
 
-message!(Observation, "observation");
+/// `Err(reason)` unless `ok`.
+fn ensure(ok: bool, reason: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(reason())
+    }
+}
+
+fn check_sim_seconds(what: &str, x: f64) -> Result<(), String> {
+    ensure(valid_sim_seconds(x), || format!("{what} {x} s is not a clock reading in [0, {}] s", limits::MAX_SIM_SECONDS))
+}
+
+message!(Observation, "observation", |o| o.validate().map_err(|e| e.to_string()));
 
 /// An instruction for a robot's daemon.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,7 +108,12 @@ pub struct InstructionMsg {
     pub id: String,
     pub text: String,
 }
-message!(InstructionMsg, "instruction");
+message!(InstructionMsg, "instruction", |m| {
+    ensure(m.id.len() <= limits::MAX_ID_LEN, || format!("its id is {} bytes long; at most {} are accepted", m.id.len(), limits::MAX_ID_LEN))?;
+    ensure(m.text.len() <= limits::MAX_INSTRUCTION_LEN, || {
+        format!("the instruction is {} bytes long; at most {} are accepted: say it in fewer words", m.text.len(), limits::MAX_INSTRUCTION_LEN)
+    })
+});
 
 /// A skill for a policy to carry out: a valid skill text (non-empty, at most
 /// [`crate::skill::MAX_SKILL_LEN`] bytes, no terminator), or the message is refused.
@@ -96,7 +135,10 @@ pub struct SkillReply {
     #[serde(flatten)]
     pub body: SkillReplyBody,
 }
-message!(SkillReply, "skill reply");
+message!(SkillReply, "skill reply", |r| match &r.body {
+    SkillReplyBody::Result { sim_seconds, .. } => check_sim_seconds("its simulated time", *sim_seconds),
+    SkillReplyBody::Progress { .. } => Ok(()),
+});
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -122,7 +164,18 @@ pub struct AffordanceRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observation: Option<Observation>,
 }
-message!(AffordanceRequest, "affordance request");
+message!(AffordanceRequest, "affordance request", |r| {
+    ensure(r.texts.len() <= limits::MAX_AFFORDANCE_TEXTS, || {
+        format!("it asks for {} texts; at most {} are scored at once", r.texts.len(), limits::MAX_AFFORDANCE_TEXTS)
+    })?;
+    if let Some(t) = r.texts.iter().find(|t| t.text.len() > crate::skill::MAX_SKILL_LEN) {
+        return Err(format!("a text is {} bytes long; a skill is at most {}", t.text.len(), crate::skill::MAX_SKILL_LEN));
+    }
+    match &r.observation {
+        Some(o) => o.validate().map_err(|e| format!("its observation: {e}")),
+        None => Ok(()),
+    }
+});
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -145,7 +198,15 @@ pub struct AffordanceReply {
     #[serde(default)]
     pub scores: Vec<f64>,
 }
-message!(AffordanceReply, "affordance reply");
+message!(AffordanceReply, "affordance reply", |r| {
+    if let Some((text, f)) = r.skills.iter().find(|(_, f)| !(f.is_finite() && *f > 0.0 && *f <= 1.0)) {
+        return Err(format!("skill {text:?} has feasibility {f}, not a probability in (0, 1]"));
+    }
+    match r.scores.iter().find(|p| !(p.is_finite() && (0.0..=1.0).contains(*p))) {
+        Some(p) => Err(format!("a score {p} is not a probability in [0, 1]")),
+        None => Ok(()),
+    }
+});
 
 /// What a daemon is doing with an instruction.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -203,7 +264,17 @@ pub struct PrimitiveCommand {
     #[serde(flatten)]
     pub body: Primitive,
 }
-message!(PrimitiveCommand, "primitive command");
+message!(PrimitiveCommand, "primitive command", |c| match &c.body {
+    Primitive::MoveTo { position, speed } => {
+        ensure(position.iter().all(|x| x.is_finite()), || format!("position {position:?} is not finite"))?;
+        ensure((limits::MIN_ARM_SPEED..=limits::MAX_ARM_SPEED).contains(speed), || {
+            format!("speed {speed} m/s is not in [{}, {}] m/s", limits::MIN_ARM_SPEED, limits::MAX_ARM_SPEED)
+        })
+    }
+    Primitive::Wait { seconds } =>
+        ensure((0.0..=limits::MAX_WAIT_SECONDS).contains(seconds), || { format!("a wait of {seconds} s is not in [0, {}] s", limits::MAX_WAIT_SECONDS) }),
+    Primitive::Suction { .. } | Primitive::Act { .. } | Primitive::Kitchen { .. } => Ok(()),
+});
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -236,7 +307,10 @@ pub struct PrimitiveReply {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<crate::grid::Event>,
 }
-message!(PrimitiveReply, "primitive reply");
+message!(PrimitiveReply, "primitive reply", |r| {
+    ensure(r.tip.iter().all(|x| x.is_finite()), || format!("the tip {:?} is not finite", r.tip))?;
+    check_sim_seconds("its simulated time", r.sim_seconds)
+});
 
 /// Episode control of a simulator.
 // (no deny_unknown_fields: serde does not support it together with flatten)
@@ -278,7 +352,7 @@ pub struct EpisodeReply {
     #[serde(default)]
     pub sim_seconds: f64,
 }
-message!(EpisodeReply, "episode reply");
+message!(EpisodeReply, "episode reply", |r| check_sim_seconds("its simulated time", r.sim_seconds));
 
 #[cfg(test)]
 mod tests {
@@ -307,5 +381,161 @@ mod tests {
         assert!(err.contains("may not contain '.'"), "{err}");
         let err = decode::<SkillRequest>(br#"{"skill": ""}"#).unwrap_err().to_string();
         assert!(err.contains("a skill text is empty"), "{err}");
+    }
+    fn refused<T: Message + std::fmt::Debug>(json: &str, needle: &str) {
+        match decode::<T>(json.as_bytes()) {
+            Err(e @ MessageError::Invalid { .. }) => assert!(e.to_string().contains(needle), "{json}: {e}"),
+            other => panic!("{json}: expected a refusal containing {needle:?}, got {other:?}"),
+        }
+    }
+
+    /// Values that would hang a simulator, make a clock infinite or grow a node's memory
+    /// are refused when decoded, with the bound they break.
+    #[test]
+    fn values_out_of_bounds_are_refused() {
+        refused::<PrimitiveCommand>(r#"{"kind":"move-to","position":[0.1,0.1,0.2],"speed":1e-9}"#, "speed 0.000000001 m/s is not in [0.01, 2]");
+        refused::<PrimitiveCommand>(r#"{"kind":"move-to","position":[0.1,0.1,0.2],"speed":3}"#, "is not in [0.01, 2]");
+        refused::<PrimitiveCommand>(r#"{"kind":"wait","seconds":1.7e308}"#, "a wait of");
+        refused::<PrimitiveCommand>(r#"{"kind":"wait","seconds":-1}"#, "a wait of -1 s");
+        assert!(decode::<PrimitiveCommand>(br#"{"kind":"wait","seconds":30}"#).is_ok());
+        refused::<PrimitiveReply>(r#"{"ok":true,"reason":null,"holding":null,"tip":[0,0,0],"sim_seconds":1e300}"#, "simulated time");
+        refused::<EpisodeReply>(r#"{"task":"t","instruction":"i","success":null,"reason":null,"sim_seconds":-3}"#, "simulated time");
+        refused::<SkillReply>(r#"{"kind":"result","success":true,"reason":null,"sim_seconds":1e10}"#, "simulated time");
+        let long = "a".repeat(crate::limits::MAX_INSTRUCTION_LEN + 1);
+        refused::<InstructionMsg>(&format!(r#"{{"id":"x","text":"{long}"}}"#), "say it in fewer words");
+        refused::<InstructionMsg>(&format!(r#"{{"id":"{long}","text":"stack"}}"#), "its id is");
+        refused::<AffordanceReply>(r#"{"scores":[0.5, 2.0]}"#, "a score 2 is not a probability");
+        refused::<AffordanceReply>(r#"{"skills":[["done", 0.0]]}"#, "feasibility 0");
+        let texts = vec![r#"{"text":"done"}"#; crate::limits::MAX_AFFORDANCE_TEXTS + 1].join(",");
+        refused::<AffordanceRequest>(&format!(r#"{{"texts":[{texts}]}}"#), "at most 1024");
+        // An observation is checked wherever it travels: alone, or inside a query.
+        let grid = r#"{"domain":"grid","objects":[],"grid":{"width":5,"height":5,"cells":[],"agent":[1,1],"dir":"right"}}"#;
+        refused::<Observation>(grid, "cells");
+        refused::<AffordanceRequest>(&format!(r#"{{"observation":{grid}}}"#), "its observation");
+    }
+
+    use proptest::prelude::*;
+
+    /// JSON made of the messages' own field names and tags, with extreme values: deep enough
+    /// to reach past the first field into every decoder's checks.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::{json, Value};
+        let names = prop::sample::select(vec![
+            "schema",
+            "kind",
+            "id",
+            "text",
+            "skill",
+            "texts",
+            "complete",
+            "observation",
+            "objects",
+            "domain",
+            "grid",
+            "kitchen",
+            "robot",
+            "position",
+            "speed",
+            "seconds",
+            "on",
+            "action",
+            "task",
+            "seed",
+            "engaged",
+            "reason",
+            "success",
+            "sim_seconds",
+            "tip",
+            "ok",
+            "holding",
+            "scores",
+            "skills",
+            "width",
+            "height",
+            "cells",
+            "agent",
+            "dir",
+            "name",
+            "yaw",
+            "time_s",
+            "gripper",
+            "status",
+            "step",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            prop::sample::select(vec![0.0, -0.0, 1e-9, 0.5, 30.0, 1e308, -1e308, f64::MIN_POSITIVE]).prop_map(|x| json!(x)),
+            any::<i64>().prop_map(|x| json!(x)),
+            any::<u64>().prop_map(|x| json!(x)),
+            prop::sample::select(vec![1u32, 0, 2]).prop_map(|x| json!(x)),
+            prop::sample::select(vec![
+                "move-to",
+                "wait",
+                "suction",
+                "act",
+                "kitchen",
+                "reset",
+                "judge",
+                "result",
+                "progress",
+                "tabletop",
+                "grid",
+                "done",
+                "pick up the red block and place it in the red bowl",
+                "",
+                " ",
+                "right",
+                "forward",
+                "navigate",
+                ".",
+                "\u{0}",
+            ])
+            .prop_map(|s| json!(s)),
+            "\\PC{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((names.clone(), inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+            ]
+        })
+    }
+
+    /// Decode `bytes` as every message type: none may panic, and whatever is accepted keeps
+    /// its bounds.
+    fn decode_all(bytes: &[u8]) {
+        fn one<T: Message>(bytes: &[u8]) {
+            if let Ok(m) = decode::<T>(bytes) {
+                assert!(m.check().is_ok());
+                assert_eq!(m.schema(), SCHEMA_VERSION);
+            }
+        }
+        one::<Observation>(bytes);
+        one::<InstructionMsg>(bytes);
+        one::<SkillRequest>(bytes);
+        one::<SkillReply>(bytes);
+        one::<AffordanceRequest>(bytes);
+        one::<AffordanceReply>(bytes);
+        one::<PlanProgress>(bytes);
+        one::<EStop>(bytes);
+        one::<PrimitiveCommand>(bytes);
+        one::<PrimitiveReply>(bytes);
+        one::<EpisodeRequest>(bytes);
+        one::<EpisodeReply>(bytes);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn no_decoder_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            decode_all(&bytes);
+        }
+
+        #[test]
+        fn no_decoder_panics_on_message_shaped_json(value in json_value()) {
+            decode_all(value.to_string().as_bytes());
+        }
     }
 }

@@ -6,6 +6,7 @@ use grounding::SkillSpace;
 use policies::kitchen::{KitchenAgent, KitchenSkills};
 use policies::SkillOutcome;
 use protocol::kitchen::{KitchenAction, KitchenState};
+use protocol::limits::MAX_WAIT_SECONDS;
 use protocol::messages::{Primitive, PrimitiveReply};
 use protocol::{Observation, SCHEMA_VERSION};
 use sim::kitchen::{KitchenConfig, KitchenEpisode, KitchenWorld, Split};
@@ -126,10 +127,11 @@ impl World for KitchenEpisodeWorld {
         let w = &mut self.world;
         let result = match primitive {
             Primitive::Kitchen { action } => KitchenAgent::act(w, action.clone()),
-            Primitive::Wait { seconds } if seconds.is_finite() && *seconds >= 0.0 => {
+            Primitive::Wait { seconds } if (0.0..=MAX_WAIT_SECONDS).contains(seconds) => {
                 w.sim_seconds += seconds;
                 Ok(())
             }
+            Primitive::Wait { seconds } => return refusal(&format!("a wait of {seconds} s is not in [0, {MAX_WAIT_SECONDS}] s"), w.sim_seconds),
             _ => return refusal("this simulator runs a kitchen: send kitchen actions (navigate, grasp, place)", w.sim_seconds),
         };
         let p = w.view.robot_at.map_position();

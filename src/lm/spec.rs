@@ -24,6 +24,16 @@ fn config_usize(config: &serde_json::Value, keys: &[&str]) -> Option<usize> {
     keys.iter().find_map(|k| config.get(*k).and_then(serde_json::Value::as_u64)).map(|v| v as usize)
 }
 
+/// A size from config.json that must be positive where it is given (a count of heads, a
+/// width): 0 is refused with the key's name rather than divided by.
+fn config_size(config: &serde_json::Value, keys: &[&str], path: &Path) -> Result<Option<usize>, LmError> {
+    match keys.iter().find_map(|k| config.get(*k).and_then(serde_json::Value::as_u64).map(|v| (*k, v))) {
+        Some((key, 0)) => Err(LmError::Graph { path: path.to_path_buf(), message: format!("config.json gives {key} = 0; it must be positive") }),
+        Some((_, v)) => Ok(Some(v as usize)),
+        None => Ok(None),
+    }
+}
+
 impl ModelSpec {
     pub fn read(session: &Session, config: &serde_json::Value, path: &Path) -> Result<Self, LmError> {
         let graph = |message: String| LmError::Graph { path: path.to_path_buf(), message };
@@ -61,18 +71,23 @@ impl ModelSpec {
         if shape.len() != 4 {
             return Err(graph(format!("past_key_values.0.key has rank {}; expected [batch, heads, past, head_dim]", shape.len())));
         }
-        let attention_heads = config_usize(config, &["num_attention_heads", "n_head"]);
-        let hidden = config_usize(config, &["hidden_size", "n_embd"]);
+        let attention_heads = config_size(config, &["num_attention_heads", "n_head"], path)?;
+        let hidden = config_size(config, &["hidden_size", "n_embd"], path)?;
+        let config_kv_heads = config_size(config, &["num_key_value_heads"], path)?;
+        let config_head_dim = config_size(config, &["head_dim"], path)?;
         let kv_heads = (shape[1] > 0)
             .then_some(shape[1] as usize)
-            .or_else(|| config_usize(config, &["num_key_value_heads"]))
+            .or(config_kv_heads)
             .or(attention_heads)
             .ok_or_else(|| graph("the number of key/value heads is neither in the graph nor in config.json".into()))?;
         let head_dim = (shape[3] > 0)
             .then_some(shape[3] as usize)
-            .or_else(|| config_usize(config, &["head_dim"]))
+            .or(config_head_dim)
             .or_else(|| Some(hidden? / attention_heads?))
             .ok_or_else(|| graph("the head size is neither in the graph nor in config.json".into()))?;
+        if kv_heads == 0 || head_dim == 0 {
+            return Err(graph(format!("the model has {kv_heads} key/value heads of size {head_dim}: both must be positive (check config.json)")));
+        }
         let logits = session.outputs().iter().find(|o| o.name() == "logits").ok_or_else(|| graph("the graph has no output \"logits\"".into()))?;
         let vocab = logits
             .dtype()
@@ -80,13 +95,13 @@ impl ModelSpec {
             .and_then(|s| s.last().copied())
             .filter(|&v| v > 0)
             .map(|v| v as usize)
-            .or_else(|| config_usize(config, &["vocab_size"]));
+            .map_or_else(|| config_size(config, &["vocab_size"], path), |v| Ok(Some(v)))?;
         Ok(Self {
             layers,
             kv_heads,
             head_dim,
             vocab,
-            max_positions: config_usize(config, &["n_positions", "max_position_embeddings"]),
+            max_positions: config_size(config, &["n_positions", "max_position_embeddings"], path)?,
             position_ids: names.contains(&"position_ids"),
             use_cache_branch: names.contains(&"use_cache_branch"),
             eos: config_usize(config, &["eos_token_id"]).map(|v| TokenId(v as u32)),

@@ -7,6 +7,7 @@
 
 use super::catalog;
 use crate::rng::Rng;
+use protocol::limits::{MAX_ARM_SPEED, MAX_WAIT_SECONDS, MIN_ARM_SPEED};
 use protocol::tabletop::geometry::{BLOCK_SIZE, BOX_HALF, TABLE_HALF_X, TABLE_HALF_Y};
 use protocol::{ObjectKind, Observation, SceneObject};
 use rapier3d::na::{Isometry3, Translation3, UnitQuaternion, Vector3};
@@ -41,11 +42,11 @@ pub struct ArmState {
 pub enum ArmError {
     #[error("target {0:?} is outside the arm's reach (x within ±0.55 m, y within ±0.4 m, z from 0 to 0.5 m)")]
     OutOfReach([f64; 3]),
-    #[error("speed {0} m/s is not in (0, 2]")]
+    #[error("speed {0} m/s is not in [{MIN_ARM_SPEED}, {MAX_ARM_SPEED}] m/s")]
     BadSpeed(f64),
     #[error("suction found nothing to grip under the cup at {0:?}")]
     NothingToGrip([f64; 3]),
-    #[error("wait of {0} s is not in [0, 30]")]
+    #[error("wait of {0} s is not in [0, {MAX_WAIT_SECONDS}] s")]
     BadWait(f64),
 }
 
@@ -263,22 +264,25 @@ impl World {
         if !(target[0].abs() <= 0.55 && target[1].abs() <= 0.4 && (0.0..=0.5).contains(&target[2])) || target.iter().any(|c| !c.is_finite()) {
             return Err(ArmError::OutOfReach(target));
         }
-        if !(speed > 0.0 && speed <= 2.0) {
+        if !(MIN_ARM_SPEED..=MAX_ARM_SPEED).contains(&speed) {
             return Err(ArmError::BadSpeed(speed));
         }
         let goal = v(target);
         let per_step = (speed * self.config.dt) as f32;
-        loop {
+        // The number of physics steps is fixed before the motion starts, so that no speed or
+        // rounding can make the loop run on.
+        let steps = ((goal - self.tip).norm() / per_step).ceil() as usize;
+        for _ in 0..steps {
             let delta = goal - self.tip;
             let d = delta.norm();
             if d <= per_step {
-                self.tip = goal;
-                self.step();
                 break;
             }
             self.tip += delta / d * per_step;
             self.step();
         }
+        self.tip = goal;
+        self.step();
         Ok(self.arm())
     }
 
@@ -317,7 +321,7 @@ impl World {
 
     /// Let the world run for `seconds`.
     pub fn wait(&mut self, seconds: f64) -> Result<ArmState, ArmError> {
-        if !(0.0..=30.0).contains(&seconds) {
+        if !(0.0..=MAX_WAIT_SECONDS).contains(&seconds) {
             return Err(ArmError::BadWait(seconds));
         }
         self.settle(seconds);
