@@ -83,3 +83,77 @@ fn components_meet_through_a_router() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Done"), "{out}");
 }
+
+/// Run `grounded ARGS` to its exit (killed after `within`), with its exit code and stderr.
+fn run_to_exit(args: &[&str], within: Duration) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grounded"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start grounded");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("query the child") {
+            break Some(status);
+        }
+        if started.elapsed() > within {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+    }
+    (status.and_then(|s| s.code()), stderr)
+}
+
+/// One daemon per robot: a second one refuses to start and says which is running; `send`
+/// follows the daemon it sent to, and reports `aborted` when that daemon goes away mid-plan.
+#[test]
+fn one_daemon_per_robot_and_send_notices_when_it_goes_away() {
+    use std::io::BufRead;
+    let port = free_port();
+    let listen = format!("tcp/127.0.0.1:{port}");
+    let robot = format!("single{port}");
+    let mut fleet = Fleet(Vec::new());
+    fleet.0.push(spawn(&["sim", "--robot", &robot, "--listen", &listen, "--task", "matching-bowls", "--seed", "0"]));
+    std::thread::sleep(Duration::from_millis(300));
+    fleet.0.push(spawn(&["policy", "--robot", &robot, "--connect", &listen]));
+    fleet.0.push(spawn(&["daemon", "--robot", &robot, "--connect", &listen]));
+    // The first daemon is up once it answers an instruction.
+    let (code, out) = send(&robot, &["--connect", &listen], "done");
+    assert_eq!(code, 0, "{out}");
+
+    let (code, stderr) = run_to_exit(&["daemon", "--robot", &robot, "--connect", &listen], Duration::from_secs(60));
+    assert!(code.is_some_and(|c| c != 0), "a second daemon kept running (exit {code:?}): {stderr}");
+    assert!(stderr.contains(&format!("a daemon is already running for robot \"{robot}\" (zenoh id ")), "{stderr}");
+
+    // The daemon goes away while a plan runs: send says so, and fails.
+    let mut send = Command::new(env!("CARGO_BIN_EXE_grounded"))
+        .args(["send", "--robot", &robot, "--timeout", "120", "--connect", &listen, "put the blocks in the bowls with matching colours"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run grounded send");
+    let lines = std::io::BufReader::new(send.stdout.take().expect("send's output"));
+    let mut seen = Vec::new();
+    for line in lines.lines() {
+        let line = line.expect("a line");
+        if line.contains("Decoded") && !seen.iter().any(|l: &String| l.contains("Decoded")) {
+            let mut daemon = fleet.0.remove(2);
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+        }
+        seen.push(line);
+    }
+    let code = send.wait().expect("send ends").code();
+    let out = seen.join("\n");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("Aborted") && out.contains("went away before the plan ended"), "{out}");
+}

@@ -132,6 +132,18 @@ impl RobotKeys {
         self.key(&format!("alive/{}", component.name()))
     }
 
+    /// liveliness token of one running instance of a component, named by its zenoh session
+    /// id (held beside [`Self::alive`], so that a client can tell which instance answers and
+    /// a second daemon can tell that one is running already).
+    pub fn alive_instance(&self, component: Component, instance: &str) -> String {
+        self.key(&format!("alive/{}/{instance}", component.name()))
+    }
+
+    /// every instance token of a component.
+    pub fn alive_instances(&self, component: Component) -> String {
+        self.key(&format!("alive/{}/*", component.name()))
+    }
+
     /// every liveliness token of this robot.
     pub fn alive_any(&self) -> String {
         self.key("alive/*")
@@ -172,5 +184,7 @@ mod tests {
         assert_eq!(keys.state(), "grounded/a/state");
         assert_eq!(keys.alive(Component::Policy), "grounded/a/alive/policy");
         assert!(keys.alive_any().ends_with("/alive/*"));
+        assert!(keys.alive_instance(Component::Daemon, "ab12").ends_with("/alive/daemon/ab12"));
+        assert!(keys.alive_instances(Component::Daemon).ends_with("/alive/daemon/*"));
     }
 }

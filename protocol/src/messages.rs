@@ -226,6 +226,10 @@ pub struct PlanProgress {
     pub lm_score: Option<f32>,
     /// The plan text so far.
     pub plan: String,
+    /// The zenoh id of the daemon that sent it (its instance token is
+    /// `alive/daemon/<id>`), so that a client follows only the daemon it sent to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<String>,
 }
 message!(PlanProgress, "plan progress");
 

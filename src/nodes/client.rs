@@ -1,7 +1,7 @@
 //! What the clients of a robot share (`send`, `demo`, `eval` and the tests): waiting for its
 //! components to come up, and sending an instruction and following its plan to the end.
 
-use super::common::{alive, put};
+use super::common::{alive, instances, put};
 use super::timeouts;
 use protocol::keys::{Component, RobotKeys};
 use protocol::messages::{decode, InstructionMsg, PlanProgress, PlanStatus};
@@ -9,7 +9,7 @@ use protocol::SCHEMA_VERSION;
 use std::time::{Duration, Instant};
 use zenoh::handlers::FifoChannelHandler;
 use zenoh::pubsub::Subscriber;
-use zenoh::sample::Sample;
+use zenoh::sample::{Sample, SampleKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -43,21 +43,45 @@ pub async fn wait_for(session: &zenoh::Session, keys: &RobotKeys, components: &[
     tokio::task::spawn_blocking(move || wait_for_blocking(&s, &k, &c, within)).await.map_err(|e| ClientError::Net(e.to_string()))?
 }
 
-/// An instruction sent, and the robot's plan progress to follow.
+/// An instruction sent, and the robot's plan progress to follow: from the daemon it was
+/// sent to only, and ended as aborted should that daemon go away.
 pub struct PlanFollower {
     progress: Subscriber<FifoChannelHandler<Sample>>,
+    daemon_token: Subscriber<FifoChannelHandler<Sample>>,
+    daemon: String,
     id: String,
+}
+
+/// The running daemon's instance (its zenoh id), looking again until `within` has passed.
+/// Should several answer for a moment, the one with the smallest id, which keeps serving.
+pub async fn daemon_instance(session: &zenoh::Session, keys: &RobotKeys, within: Duration) -> Result<String, ClientError> {
+    let started = Instant::now();
+    loop {
+        let (s, pattern) = (session.clone(), keys.alive_instances(Component::Daemon));
+        let found = tokio::task::spawn_blocking(move || instances(&s, &pattern)).await.map_err(|e| ClientError::Net(e.to_string()))?;
+        if let Some(first) = found.into_iter().next() {
+            return Ok(first);
+        }
+        if started.elapsed() > within {
+            let key = keys.alive_instances(Component::Daemon);
+            return Err(ClientError::NotUp { component: Component::Daemon.name(), robot: keys.robot().to_string(), key, seconds: within.as_secs_f64() });
+        }
+        tokio::time::sleep(timeouts::RETRY).await;
+    }
 }
 
 /// Send an instruction to the robot's daemon, subscribed to its progress first so that
 /// nothing of the plan is missed. `id` is echoed in every progress message of this
 /// instruction.
 pub async fn send_instruction(session: &zenoh::Session, keys: &RobotKeys, id: &str, text: &str) -> Result<PlanFollower, ClientError> {
-    let progress = session.declare_subscriber(keys.plan()).await.map_err(|e| ClientError::Net(e.to_string()))?;
+    let net = |e: zenoh::Error| ClientError::Net(e.to_string());
+    let daemon = daemon_instance(session, keys, timeouts::DAEMON_FOUND).await?;
+    let progress = session.declare_subscriber(keys.plan()).await.map_err(net)?;
+    let daemon_token = session.liveliness().declare_subscriber(keys.alive_instance(Component::Daemon, &daemon)).await.map_err(net)?;
     let msg = InstructionMsg { schema: SCHEMA_VERSION, id: id.to_string(), text: text.to_string() };
     let (s, k) = (session.clone(), keys.instruction());
     tokio::task::spawn_blocking(move || put(&s, &k, &msg)).await.map_err(|e| ClientError::Net(e.to_string()))?.map_err(|e| ClientError::Net(e.to_string()))?;
-    Ok(PlanFollower { progress, id: id.to_string() })
+    Ok(PlanFollower { progress, daemon_token, daemon, id: id.to_string() })
 }
 
 /// Whether a status ends a plan.
@@ -66,24 +90,55 @@ pub fn ends_plan(status: PlanStatus) -> bool {
 }
 
 impl PlanFollower {
-    /// Every progress message of this instruction to `each`, until the plan ends (done,
-    /// step limit, aborted), which is returned; an error when `within` passes first.
+    /// The daemon followed (its zenoh id).
+    pub fn daemon(&self) -> &str {
+        &self.daemon
+    }
+
+    /// Every progress message of this instruction from the daemon it was sent to, to `each`,
+    /// until the plan ends (done, step limit, aborted), which is returned; an `aborted`
+    /// progress of its own when that daemon goes away first; an error when `within` passes.
     pub async fn follow(&self, within: Duration, mut each: impl FnMut(&PlanProgress)) -> Result<PlanProgress, ClientError> {
         let deadline = Instant::now() + within;
+        let mut last_step = 0;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let sample = tokio::time::timeout(left, self.progress.recv_async())
-                .await
-                .map_err(|_| ClientError::Timeout(within.as_secs_f64()))?
-                .map_err(|e| ClientError::Net(e.to_string()))?;
+            let sample = tokio::select! {
+                s = self.progress.recv_async() => s.map_err(|e| ClientError::Net(e.to_string()))?,
+                t = self.daemon_token.recv_async() => match t {
+                    Ok(t) if t.kind() == SampleKind::Delete => {
+                        let p = self.went_away(last_step);
+                        each(&p);
+                        return Ok(p);
+                    }
+                    _ => continue,
+                },
+                _ = tokio::time::sleep(left) => return Err(ClientError::Timeout(within.as_secs_f64())),
+            };
             let Ok(p) = decode::<PlanProgress>(&sample.payload().to_bytes()) else { continue };
-            if p.instruction_id != self.id {
+            if p.instruction_id != self.id || p.daemon.as_deref() != Some(self.daemon.as_str()) {
                 continue;
             }
+            last_step = p.step;
             each(&p);
             if ends_plan(p.status) {
                 return Ok(p);
             }
+        }
+    }
+
+    fn went_away(&self, step: usize) -> PlanProgress {
+        PlanProgress {
+            schema: SCHEMA_VERSION,
+            instruction_id: self.id.clone(),
+            step,
+            skill: None,
+            status: PlanStatus::Aborted,
+            reason: Some(format!("the daemon (zenoh id {}) went away before the plan ended", self.daemon)),
+            score: None,
+            lm_score: None,
+            plan: String::new(),
+            daemon: Some(self.daemon.clone()),
         }
     }
 }

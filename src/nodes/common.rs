@@ -112,6 +112,24 @@ pub fn query_one<Req: Message, Rep: Message>(session: &zenoh::Session, key: &str
     }
 }
 
+/// The instances whose liveliness tokens match `pattern` (the last chunk of each key),
+/// sorted.
+pub fn instances(session: &zenoh::Session, pattern: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok(replies) = session.liveliness().get(pattern).timeout(super::timeouts::LIVELINESS).wait() {
+        while let Ok(reply) = replies.recv() {
+            if let Ok(sample) = reply.result() {
+                if let Some(last) = sample.key_expr().as_str().rsplit('/').next() {
+                    found.push(last.to_string());
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// Is a component's liveliness token present?
 pub fn alive(session: &zenoh::Session, key: &str) -> bool {
     match session.liveliness().get(key).timeout(super::timeouts::LIVELINESS).wait() {

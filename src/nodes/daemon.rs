@@ -6,6 +6,7 @@
 use super::common::{put, NetError};
 use super::node::{serve, Incoming, Node};
 use super::remote::ZenohRobot;
+use super::timeouts;
 use crate::controller::{run_closed_loop, ControlEvent};
 use crate::dashboard::{Dashboard, Watched};
 use crate::planner::{Method, PlanEnd, Planner, StepOutcome};
@@ -26,9 +27,11 @@ pub struct DaemonConfig {
     pub observe_timeout: Duration,
 }
 
-fn progress(id: &str, step: usize, status: PlanStatus) -> PlanProgress {
+/// A progress message of instruction `id`, signed with this daemon's zenoh id.
+fn progress(session: &zenoh::Session, id: &str, step: usize, status: PlanStatus) -> PlanProgress {
     PlanProgress {
         schema: SCHEMA_VERSION,
+        daemon: Some(session.zid().to_string()),
         instruction_id: id.to_string(),
         step,
         skill: None,
@@ -52,7 +55,7 @@ pub fn handle_instruction(
 ) -> PlanProgress {
     let plan_key = keys.plan();
     let id = msg.id.clone();
-    let _ = put(session, &plan_key, &progress(&id, 0, PlanStatus::Started));
+    let _ = put(session, &plan_key, &progress(session, &id, 0, PlanStatus::Started));
     let mut robot = ZenohRobot {
         session: session.clone(),
         keys: keys.clone(),
@@ -65,7 +68,7 @@ pub fn handle_instruction(
     let mut publish = |event: ControlEvent<'_>| match event {
         ControlEvent::Decoded(p) => {
             last_step = p.index;
-            let mut m = progress(&id, p.index, PlanStatus::Decoded);
+            let mut m = progress(session, &id, p.index, PlanStatus::Decoded);
             m.skill = Some(p.skill.clone());
             m.score = Some(p.score);
             m.lm_score = Some(p.lm_score);
@@ -73,7 +76,7 @@ pub fn handle_instruction(
         }
         ControlEvent::Executed { outcome: StepOutcome::Done, .. } => {}
         ControlEvent::Executed { index, skill, outcome } => {
-            let mut m = progress(&id, index, if matches!(outcome, StepOutcome::Failed(_)) { PlanStatus::Failed } else { PlanStatus::Succeeded });
+            let mut m = progress(session, &id, index, if matches!(outcome, StepOutcome::Failed(_)) { PlanStatus::Failed } else { PlanStatus::Succeeded });
             m.skill = Some(skill.to_string());
             if let StepOutcome::Failed(r) = outcome {
                 m.reason = Some(r.clone());
@@ -87,7 +90,7 @@ pub fn handle_instruction(
         publish(event)
     };
     if estop.load(Ordering::SeqCst) {
-        let mut m = progress(&id, 0, PlanStatus::Aborted);
+        let mut m = progress(session, &id, 0, PlanStatus::Aborted);
         m.reason = Some("emergency stop engaged".into());
         let _ = put(session, &plan_key, &m);
         return m;
@@ -101,7 +104,7 @@ pub fn handle_instruction(
                 (None, PlanEnd::StepLimit | PlanEnd::ContextFull) => PlanStatus::StepLimit,
                 (None, PlanEnd::NoSkill) => PlanStatus::Aborted,
             };
-            let mut m = progress(&id, result.steps.len(), status);
+            let mut m = progress(session, &id, result.steps.len(), status);
             m.reason = abort.or_else(|| match result.end {
                 PlanEnd::NoSkill => Some("no admissible skill could be decoded".to_string()),
                 PlanEnd::ContextFull => Some("the plan filled the language model's context".to_string()),
@@ -111,7 +114,7 @@ pub fn handle_instruction(
             m
         }
         Err(e) => {
-            let mut m = progress(&id, last_step, PlanStatus::Aborted);
+            let mut m = progress(session, &id, last_step, PlanStatus::Aborted);
             m.reason = Some(e.to_string());
             m
         }
@@ -142,7 +145,7 @@ pub struct DaemonNode {
 impl DaemonNode {
     fn refuse(&self, session: &zenoh::Session, id: &str, reason: String) {
         tracing::warn!("daemon: refused an instruction: {reason}");
-        let mut m = progress(id, 0, PlanStatus::Aborted);
+        let mut m = progress(session, id, 0, PlanStatus::Aborted);
         m.reason = Some(reason);
         let _ = put(session, &self.keys.plan(), &m);
     }
@@ -205,14 +208,70 @@ impl Node for DaemonNode {
     }
 }
 
+/// Why a daemon stopped serving.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error(
+        "a daemon is already running for robot {robot:?} (zenoh id {instance}): one daemon plans for a robot; stop that one first, or start this one with another --robot"
+    )]
+    AlreadyRunning { robot: String, instance: String },
+}
+
+/// The other daemons' instances for this robot (never this session's own).
+async fn other_daemons(session: &zenoh::Session, keys: &RobotKeys) -> Vec<String> {
+    let (s, pattern) = (session.clone(), keys.alive_instances(Component::Daemon));
+    let own = session.zid().to_string();
+    let found = tokio::task::spawn_blocking(move || super::common::instances(&s, &pattern)).await.unwrap_or_default();
+    found.into_iter().filter(|i| *i != own).collect()
+}
+
+/// Refuse to start while another daemon serves the robot, looking for
+/// [`timeouts::DAEMON_CLASH`] (a new session needs a moment to meet its peers).
+async fn refuse_if_running(session: &zenoh::Session, keys: &RobotKeys) -> Result<(), DaemonError> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(instance) = other_daemons(session, keys).await.into_iter().next() {
+            return Err(DaemonError::AlreadyRunning { robot: keys.robot().to_string(), instance });
+        }
+        if started.elapsed() >= timeouts::DAEMON_CLASH {
+            return Ok(());
+        }
+        tokio::time::sleep(timeouts::RETRY).await;
+    }
+}
+
+/// Returns once another daemon with a smaller zenoh id serves the robot too (two started at
+/// once, or two networks joined): of the two, that one keeps serving.
+async fn yield_to_another(session: &zenoh::Session, keys: &RobotKeys) -> DaemonError {
+    let own = session.zid().to_string();
+    loop {
+        tokio::time::sleep(timeouts::DAEMON_RECHECK).await;
+        if let Some(instance) = other_daemons(session, keys).await.into_iter().find(|i| *i < own) {
+            return DaemonError::AlreadyRunning { robot: keys.robot().to_string(), instance };
+        }
+    }
+}
+
+/// Aborts a task when dropped (the daemon's planner worker, however `run` ends).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Serve instructions until the session closes: one planner carries them out in turn, the
 /// emergency stop heard throughout (the robot client checks it before every observation
-/// and skill).
-pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, config: DaemonConfig, dashboard: Dashboard) -> Result<(), NetError> {
+/// and skill). Refuses to start, or stops, when another daemon serves the same robot.
+pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, config: DaemonConfig, dashboard: Dashboard) -> Result<(), DaemonError> {
+    refuse_if_running(&session, &keys).await?;
     let estop = Arc::new(AtomicBool::new(false));
     let (work, mut queue) = mpsc::channel::<InstructionMsg>(QUEUE);
     let (s, k, e, d) = (session.clone(), keys.clone(), estop.clone(), dashboard.clone());
-    let worker = tokio::spawn(async move {
+    let _worker = AbortOnDrop(tokio::spawn(async move {
         let mut planner = Some(planner);
         while let Some(msg) = queue.recv().await {
             let Some(mut p) = planner.take() else { break };
@@ -230,8 +289,10 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, con
                 }
             }
         }
-    });
-    let served = serve(session, keys.clone(), DaemonNode { keys, dashboard, estop, work }).await;
-    worker.abort();
-    served
+    }));
+    let node = DaemonNode { keys: keys.clone(), dashboard, estop, work };
+    tokio::select! {
+        served = serve(session.clone(), keys.clone(), node) => Ok(served?),
+        clash = yield_to_another(&session, &keys) => Err(clash),
+    }
 }

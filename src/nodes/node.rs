@@ -72,6 +72,9 @@ pub async fn serve<N: Node>(session: zenoh::Session, keys: RobotKeys, mut node: 
         subscribers.push(s);
     }
     drop(tx);
+    // The instance's own token first, then the component's: whoever sees the component
+    // alive can tell which instance it is.
+    let _instance = session.liveliness().declare_token(keys.alive_instance(N::COMPONENT, &session.zid().to_string())).await.map_err(z)?;
     let _token = session.liveliness().declare_token(keys.alive(N::COMPONENT)).await.map_err(z)?;
     node.started(&session);
     // The callbacks may outlive a closed session: look at it now and then as well.

@@ -30,6 +30,14 @@ pub const COMPONENTS_UP: Duration = Duration::from_secs(20);
 /// A client looking for a running daemon: a new session needs a moment to meet its peers.
 pub const DAEMON_FOUND: Duration = Duration::from_secs(4);
 
+/// A new daemon looking for one already running for its robot before it starts: a session
+/// meets its peers on loopback within a few hundred milliseconds.
+pub const DAEMON_CLASH: Duration = Duration::from_secs(1);
+
+/// How often a running daemon looks for another one for its robot (two started at once, or
+/// two networks joined): the one with the larger zenoh id then stops.
+pub const DAEMON_RECHECK: Duration = Duration::from_secs(1);
+
 /// How often a client looks again for a component not yet up.
 pub const RETRY: Duration = Duration::from_millis(50);
 
