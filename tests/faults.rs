@@ -295,3 +295,27 @@ async fn the_daemon_hears_the_emergency_stop_while_a_plan_runs() {
     let p = third.follow(Duration::from_secs(60), |_| {}).await.unwrap();
     assert_eq!(p.status, PlanStatus::Done, "{p:?}");
 }
+
+/// Every progress reply of a skill reaches the daemon's robot client as it is sent, before
+/// the result (docs/protocol.md: several `progress`, then one `result`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skills_progress_replies_all_arrive() {
+    let session = session().await;
+    let keys = keys("faults-progress");
+    tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
+    tokio::spawn(policy::run(session.clone(), keys.clone(), timeouts::PRIMITIVE));
+    wait_alive(&session, &keys, &[Component::Policy, Component::Sim]).await;
+    let (s, k) = (session.clone(), keys.clone());
+    let (outcome, phases) = tokio::task::spawn_blocking(move || {
+        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, estop: None };
+        let state = robot.observe().unwrap();
+        let block = state.objects.iter().find(|o| o.kind == protocol::ObjectKind::Block).unwrap().name.clone();
+        let mut phases = Vec::new();
+        let outcome = robot.execute(&format!("pick up the {block} and place it on the top left corner"), &mut |p| phases.push(p.to_string()));
+        (outcome, phases)
+    })
+    .await
+    .unwrap();
+    assert!(outcome.unwrap().success);
+    assert!(phases.len() >= 3 && phases.first().is_some_and(|p| p == "approach"), "{phases:?}");
+}

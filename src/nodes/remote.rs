@@ -87,8 +87,16 @@ impl Robot for ZenohRobot {
         }
         let skill = protocol::SkillText::new(skill).map_err(|e| RobotError::Other(e.to_string()))?;
         let req = SkillRequest { schema: SCHEMA_VERSION, skill };
-        let replies =
-            self.session.get(self.keys.skill()).payload(encode(&req)).timeout(self.skill_timeout).wait().map_err(|e| RobotError::Other(e.to_string()))?;
+        // No consolidation: every progress reply arrives as it is sent (zenoh's default
+        // would keep back all but the last reply of the key, the result).
+        let replies = self
+            .session
+            .get(self.keys.skill())
+            .payload(encode(&req))
+            .consolidation(zenoh::query::ConsolidationMode::None)
+            .timeout(self.skill_timeout)
+            .wait()
+            .map_err(|e| RobotError::Other(e.to_string()))?;
         while let Ok(reply) = replies.recv() {
             let sample = match reply.result() {
                 Ok(s) => s,
