@@ -353,8 +353,10 @@ fn record(planner: &Planner, spec: &EpisodeSpec<'_>, outcome: Outcome) -> Episod
     }
 }
 
-/// Run the whole evaluation on `workers` threads; `progress(done, total)` after each episode.
-pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Vec<EpisodeRecord>, EvalError> {
+/// Run the whole evaluation on `workers` threads; `progress(done, total, record)` after each
+/// episode, with its record (in the order episodes finish), so that a caller can keep every
+/// finished episode should the run be cut short.
+pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize, &EpisodeRecord) + Sync)) -> Result<Vec<EpisodeRecord>, EvalError> {
     if config.episodes == 0 || config.methods.is_empty() || config.tasks.is_empty() {
         return Err(EvalError::Config("need at least one task, one method and one episode".into()));
     }
@@ -419,10 +421,13 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize) + Sync)) -> Res
                                 r
                             })
                             .map_err(|e| e.to_string());
+                    let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
+                    if let Ok(r) = &record {
+                        progress(finished, total, r);
+                    }
                     if let Ok(mut r) = results.lock() {
                         r[i] = Some(record);
                     }
-                    progress(done.fetch_add(1, Ordering::SeqCst) + 1, total);
                 }
             });
         }

@@ -16,6 +16,7 @@ pub mod decoder;
 pub mod demo;
 pub mod domains;
 pub mod eval;
+pub mod journal;
 pub mod lm;
 pub mod nodes;
 pub mod planner;

@@ -72,7 +72,7 @@ impl From<GroundingError> for PlanError {
 }
 
 /// What became of a step in the open-loop plan.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", content = "reason", rename_all = "kebab-case")]
 pub enum StepOutcome {
     /// Open-loop: the skill's symbolic effect was applied to the scene.
@@ -88,7 +88,7 @@ pub enum StepOutcome {
 }
 
 /// How the choice of a step can be explained.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
 pub enum StepExplanation {
     /// Token by token (LM and grounded decoding).
@@ -223,11 +223,13 @@ struct Cursor {
 }
 
 /// The next skill, as decoded against the state; [`PlanSession::record`] says what became of it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Proposal {
     pub index: usize,
     pub skill: String,
+    #[serde(deserialize_with = "crate::decoder::never_as_null::one")]
     pub score: f32,
+    #[serde(deserialize_with = "crate::decoder::never_as_null::one")]
     pub lm_score: f32,
     /// The grounded models whose scores the explanation lists, in order (none for `llm`).
     pub models: Vec<String>,

@@ -19,13 +19,16 @@ pub const BATCH: usize = 32;
 pub const DONE_AFFORDANCE: f64 = 0.2;
 
 /// One whole skill and how it scored.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct SkillScore {
     pub skill: String,
     /// Sum of log p_LM over the skill's tokens.
+    #[serde(deserialize_with = "crate::decoder::never_as_null::one")]
     pub lm: f32,
     /// log of the affordance, then each other grounded model's log p (`null`: never).
+    #[serde(deserialize_with = "crate::decoder::never_as_null::many")]
     pub grounded: Vec<f32>,
+    #[serde(deserialize_with = "crate::decoder::never_as_null::one")]
     pub total: f32,
 }
 

@@ -404,3 +404,35 @@ fn each_line_is_evaluated_on_its_tasks_own_episodes_beside_the_tasks_wording() {
     // Without --tasks, only the tasks the file names run: 2 tasks, 3 lines, 1 episode, 2 methods.
     assert!(stdout.contains("10 episodes in"), "{stdout}");
 }
+
+/// `eval --out` writes each episode as it finishes: a run stopped by SIGTERM keeps every
+/// finished episode, each a whole JSON line.
+#[test]
+fn eval_out_keeps_the_finished_episodes_of_a_stopped_run() {
+    let dir = scratch("eval-out");
+    let out = dir.join("episodes.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grounded"))
+        .args(["eval", "--domain", "grid", "--episodes", "200", "--workers", "1", "--out", out.to_str().unwrap()])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start grounded eval");
+    let lines = |p: &PathBuf| std::fs::read_to_string(p).unwrap_or_default().lines().count();
+    let started = std::time::Instant::now();
+    while lines(&out) < 5 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "no episode written");
+        assert!(child.try_wait().unwrap().is_none(), "eval ended before it was stopped");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let records: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    // At most the line being written at the kill is cut short.
+    assert!(records.len() + 1 >= text.lines().count() && records.len() >= 5, "{text}");
+    assert!(records.len() < 5 * 200 * 4, "the run was not stopped");
+    assert!(records.iter().all(|r| r["task"].is_string() && r["seed"].is_u64() && r["success"].is_boolean()), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,8 +22,8 @@ fn config(tasks: &[&str], episodes: usize, methods: Vec<Method>) -> EvalConfig {
 #[test]
 fn the_same_seed_gives_the_same_table_and_records() {
     let c = config(&["matching-bowls", "pack-brown-box", "alphabetical-order"], 2, vec![Method::Llm, Method::GdBeam]);
-    let a = run(&c, &|_, _| {}).unwrap();
-    let b = run(&c, &|_, _| {}).unwrap();
+    let a = run(&c, &|_, _, _| {}).unwrap();
+    let b = run(&c, &|_, _, _| {}).unwrap();
     assert_eq!(a.len(), 12);
     assert_eq!(tables(&a, &c.methods).lines().take(6).collect::<Vec<_>>(), tables(&b, &c.methods).lines().take(6).collect::<Vec<_>>());
     for (x, y) in a.iter().zip(&b) {
@@ -36,7 +36,7 @@ fn the_same_seed_gives_the_same_table_and_records() {
 #[test]
 fn grounded_beam_search_beats_the_language_model_alone() {
     let c = config(&["matching-bowls", "stack-cool-colours"], 4, vec![Method::Llm, Method::GdBeam]);
-    let records = run(&c, &|_, _| {}).unwrap();
+    let records = run(&c, &|_, _, _| {}).unwrap();
     let wins = |m: Method| records.iter().filter(|r| r.method == m && r.success).count();
     assert!(wins(Method::GdBeam) >= 6, "gd-beam solved {} of 8\n{}", wins(Method::GdBeam), tables(&records, &c.methods));
     assert!(wins(Method::GdBeam) >= wins(Method::Llm) + 3, "{}", tables(&records, &c.methods));
@@ -51,9 +51,9 @@ fn grounded_beam_search_beats_the_language_model_alone() {
 #[test]
 fn zenoh_and_direct_calls_give_the_same_episodes() {
     let mut c = config(&["stack-all-blocks", "snacks-right"], 1, vec![Method::GdGreedy, Method::GdBeam]);
-    let over_zenoh = run(&c, &|_, _| {}).unwrap();
+    let over_zenoh = run(&c, &|_, _, _| {}).unwrap();
     c.transport = grounded::eval::Transport::Local;
-    let direct = run(&c, &|_, _| {}).unwrap();
+    let direct = run(&c, &|_, _, _| {}).unwrap();
     for (z, d) in over_zenoh.iter().zip(&direct) {
         assert_eq!((&z.task, z.method, z.success), (&d.task, d.method, d.success));
         assert_eq!(z.steps.iter().map(|s| &s.skill).collect::<Vec<_>>(), d.steps.iter().map(|s| &s.skill).collect::<Vec<_>>());
@@ -63,5 +63,5 @@ fn zenoh_and_direct_calls_give_the_same_episodes() {
 #[test]
 fn bad_evaluations_are_refused() {
     let empty = config(&["matching-bowls"], 0, vec![Method::Llm]);
-    assert!(run(&empty, &|_, _| {}).unwrap_err().to_string().contains("at least one"));
+    assert!(run(&empty, &|_, _, _| {}).unwrap_err().to_string().contains("at least one"));
 }

@@ -41,8 +41,11 @@ impl Fleet {
     fn spawn(&mut self, args: &[&str]) {
         let log = std::env::temp_dir().join(format!("grounded-fuzz-{}-{}.log", std::process::id(), args[0]));
         let file = std::fs::File::create(&log).expect("a log file");
+        // Journals (kept by default under $XDG_STATE_HOME) go to a folder of the test's own.
+        let state = std::env::temp_dir().join(format!("grounded-fuzz-state-{}", std::process::id()));
         let child = Command::new(env!("CARGO_BIN_EXE_grounded"))
             .args(args)
+            .env("XDG_STATE_HOME", state)
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
             .stdout(Stdio::null())
             .stderr(file)

@@ -248,8 +248,8 @@ fn a_registered_domain_runs_closed_loop_in_process_and_over_zenoh_alike() {
         dashboard: grounded::dashboard::Dashboard::disabled(),
         wordings: Vec::new(),
     };
-    let local = run(&config(Transport::Local), &|_, _| {}).expect("in-process evaluation");
-    let zenoh = run(&config(Transport::Zenoh), &|_, _| {}).expect("evaluation over zenoh");
+    let local = run(&config(Transport::Local), &|_, _, _| {}).expect("in-process evaluation");
+    let zenoh = run(&config(Transport::Zenoh), &|_, _, _| {}).expect("evaluation over zenoh");
     assert_eq!(local.len(), 8);
     let steps = |r: &grounded::eval::EpisodeRecord| r.steps.iter().map(|s| (s.skill.clone(), s.success)).collect::<Vec<_>>();
     for (l, z) in local.iter().zip(&zenoh) {

@@ -23,9 +23,16 @@ impl Drop for Fleet {
     }
 }
 
+/// Where spawned daemons keep their journals (by default under $XDG_STATE_HOME): a
+/// folder of this test run's own, not the user's.
+fn state_home() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("grounded-processes-state-{}", std::process::id()))
+}
+
 fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_grounded"))
         .args(args)
+        .env("XDG_STATE_HOME", state_home())
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -88,6 +95,7 @@ fn components_meet_through_a_router() {
 fn run_to_exit(args: &[&str], within: Duration) -> (Option<i32>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_grounded"))
         .args(args)
+        .env("XDG_STATE_HOME", state_home())
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -156,4 +164,64 @@ fn one_daemon_per_robot_and_send_notices_when_it_goes_away() {
     let out = seen.join("\n");
     assert_eq!(code, Some(3), "{out}");
     assert!(out.contains("Aborted") && out.contains("went away before the plan ended"), "{out}");
+}
+
+/// The daemon's journal is complete up to a kill in the middle of a plan: every line it
+/// holds reads back (but for a last one cut short), and it holds the instruction, the states
+/// planned on and each skill decoded and carried out before the kill; `grounded replay`
+/// turns it into a recording.
+#[test]
+fn the_journal_survives_a_killed_daemon_and_replays() {
+    use grounded::journal::Event;
+    use std::io::BufRead;
+    let port = free_port();
+    let listen = format!("tcp/127.0.0.1:{port}");
+    let robot = format!("journal{port}");
+    let dir = std::env::temp_dir().join(format!("grounded-journal-{}-{port}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut fleet = Fleet(Vec::new());
+    fleet.0.push(spawn(&["sim", "--robot", &robot, "--listen", &listen, "--task", "matching-bowls", "--seed", "0"]));
+    std::thread::sleep(Duration::from_millis(300));
+    fleet.0.push(spawn(&["policy", "--robot", &robot, "--connect", &listen]));
+    fleet.0.push(spawn(&["daemon", "--robot", &robot, "--connect", &listen, "--journal", dir.to_str().unwrap()]));
+    let instruction = "put the blocks in the bowls with matching colours";
+    let mut send = Command::new(env!("CARGO_BIN_EXE_grounded"))
+        .args(["send", "--robot", &robot, "--timeout", "120", "--connect", &listen, instruction])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run grounded send");
+    let mut carried_out = None;
+    for line in std::io::BufReader::new(send.stdout.take().expect("send's output")).lines() {
+        let line = line.expect("a line");
+        if carried_out.is_none() {
+            if let Some((_, skill)) = line.split_once(" Succeeded ") {
+                carried_out = Some(skill.trim().to_string());
+                let mut daemon = fleet.0.remove(2);
+                let _ = daemon.kill();
+                let _ = daemon.wait();
+            }
+        }
+    }
+    let _ = send.wait();
+    let skill = carried_out.expect("a skill was carried out before the kill");
+
+    let files: Vec<_> = std::fs::read_dir(&dir).expect("the journal folder").map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let back = grounded::journal::read(&files[0]).unwrap();
+    let lines = std::fs::read_to_string(&files[0]).unwrap().lines().count();
+    assert!(back.unreadable.iter().all(|(n, _)| *n == lines), "only a last line may be cut: {:?}", back.unreadable);
+    let events: Vec<&Event> = back.entries.iter().map(|e| &e.event).collect();
+    assert!(matches!(events.first(), Some(Event::Started { .. })), "{events:?}");
+    assert!(events.iter().any(|e| matches!(e, Event::Instruction { text, .. } if text == instruction)));
+    assert!(events.iter().any(|e| matches!(e, Event::Observation { .. })));
+    assert!(events.iter().any(|e| matches!(e, Event::Decoded { proposal, .. } if proposal.skill == skill)), "{skill:?} not decoded in {events:?}");
+    assert!(events.iter().any(|e| matches!(e, Event::Executed { skill: s, .. } if *s == skill)), "{skill:?} not carried out in {events:?}");
+
+    let rrd = dir.join("replay.rrd");
+    let (code, stderr) = run_to_exit(&["replay", files[0].to_str().unwrap(), "--save", rrd.to_str().unwrap()], Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(std::fs::metadata(&rrd).map(|m| m.len() > 1000).unwrap_or(false), "no recording: {stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -124,8 +124,8 @@ fn both_searches_give_the_same_episodes_in_every_domain() {
         dashboard: grounded::dashboard::Dashboard::disabled(),
         wordings: Vec::new(),
     };
-    let best_first = run(&config(Search::BestFirst), &|_, _| {}).expect("eval");
-    let lock_step = run(&config(Search::LockStep), &|_, _| {}).expect("eval");
+    let best_first = run(&config(Search::BestFirst), &|_, _, _| {}).expect("eval");
+    let lock_step = run(&config(Search::LockStep), &|_, _, _| {}).expect("eval");
     assert_eq!(best_first.len(), lock_step.len());
     for (b, l) in best_first.iter().zip(&lock_step) {
         let what = format!("{} seed {}", b.task, b.seed);

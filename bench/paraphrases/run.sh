@@ -19,7 +19,7 @@ for domain in tabletop grid kitchen; do
     started=$SECONDS
     ./target/debug/grounded eval --domain "$domain" --instructions "bench/paraphrases/$domain.tsv" \
         --episodes "$episodes" --seed "$seed" --methods "$methods" --transport local \
-        --out "$out/$domain.json" > "$out/$domain.md"
+        --out "$out/$domain.jsonl" > "$out/$domain.md"
     echo "# $domain ($((SECONDS - started)) s): $out/$domain.md" >&2
     sed -n '1,/^Per task/p' "$out/$domain.md" | head -n -1
 done

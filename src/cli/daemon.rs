@@ -18,6 +18,15 @@ pub struct DaemonArgs {
     /// Longest one skill may take, in seconds.
     #[arg(long, default_value_t = 60.0)]
     pub skill_timeout: f64,
+    /// Folder of the journal: one JSON-lines file per daemon run, recording every
+    /// instruction, state planned on, decoded skill with its scores, outcome and emergency
+    /// stop as it happens (`grounded replay FILE` shows one in the dashboard)
+    /// [default: $XDG_STATE_HOME/grounded/journal, else ~/.local/state/grounded/journal]
+    #[arg(long, value_name = "DIR", conflicts_with = "no_journal")]
+    pub journal: Option<std::path::PathBuf>,
+    /// Keep no journal.
+    #[arg(long)]
+    pub no_journal: bool,
     #[command(flatten)]
     pub dashboard: DashboardArgs,
     #[command(flatten)]
@@ -30,6 +39,14 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
     if !(args.skill_timeout > 0.0 && args.skill_timeout <= 3600.0) {
         anyhow::bail!("--skill-timeout {} s: use a number of seconds between 0 and 3600", args.skill_timeout);
     }
+    let journal = if args.no_journal {
+        None
+    } else {
+        let dir = args.journal.clone().unwrap_or_else(grounded::journal::default_dir);
+        let journal = grounded::journal::Journal::create(&dir, &keys.robot().to_string())?;
+        eprintln!("daemon: journal {}", journal.path().display());
+        Some(std::sync::Arc::new(journal))
+    };
     let options = args.planner.options(file);
     options.config.validate()?;
     let mut dashboard_args = args.dashboard.clone();
@@ -46,6 +63,7 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
             method: method_of(args.method, file),
             skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),
             observe_timeout: grounded::nodes::timeouts::OBSERVE,
+            journal: journal.clone(),
         };
         eprintln!("daemon: robot {} listening on {} ({})", keys.robot(), keys.instruction(), config.method);
         tokio::select! {

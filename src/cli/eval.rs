@@ -13,7 +13,7 @@ pub const EVAL_EXAMPLES: &str = "Examples:
   grounded eval --episodes 5 --seed 0
   grounded eval --domain grid --episodes 100 --transport local
   grounded eval --domain kitchen --episodes 10 --transport local   (planning and execution success)
-  grounded eval --methods llm,gd-beam --tasks matching-bowls,stack-all-blocks --episodes 20 --out episodes.json
+  grounded eval --methods llm,gd-beam --tasks matching-bowls,stack-all-blocks --episodes 20 --out episodes.jsonl
   grounded eval --tasks matching-bowls --episodes 2 --save eval.rrd     (every episode in the dashboard)
 
 Episode i of a task uses scene seed (seed * 1000 + i) for every method; the same seed gives the same table.";
@@ -49,8 +49,10 @@ pub struct EvalArgs {
     /// Standard deviation of observation noise (m).
     #[arg(long, default_value_t = 0.0)]
     pub noise: f64,
-    /// Also write every episode's record (seed, task, plan, outcomes, tokens, timings) here, as JSON.
-    #[arg(long, value_name = "FILE")]
+    /// Also write every episode's record (seed, task, plan, outcomes, tokens, timings) here,
+    /// one JSON line each, as the episode finishes: a run cut short (Ctrl-C, SIGTERM, a
+    /// crash) keeps every episode that finished. The file is replaced.
+    #[arg(long, value_name = "FILE.jsonl")]
     pub out: Option<PathBuf>,
     /// Print the success rates and every episode's record as JSON instead of tables.
     #[arg(long)]
@@ -112,11 +114,35 @@ pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let records = run(&config, &|done, _| bar.set_position(done as u64)).context("running the evaluation")?;
+    let out = match &args.out {
+        Some(path) => Some(std::sync::Mutex::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)),
+        None => None,
+    };
+    let write_error: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let keep = |record: &grounded::eval::EpisodeRecord| {
+        let Some(file) = &out else { return };
+        let line = match serde_json::to_vec(record) {
+            Ok(mut l) => {
+                l.push(b'\n');
+                l
+            }
+            Err(e) => return remember(&write_error, e.to_string()),
+        };
+        // One write per line: a kill leaves whole lines (at most the last one cut).
+        let mut f = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Err(e) = std::io::Write::write_all(&mut *f, &line) {
+            remember(&write_error, e.to_string());
+        }
+    };
+    let records = run(&config, &|done, _, record| {
+        keep(record);
+        bar.set_position(done as u64)
+    })
+    .context("running the evaluation")?;
     bar.finish_and_clear();
     config.dashboard.flush();
-    if let Some(path) = &args.out {
-        std::fs::write(path, serde_json::to_string_pretty(&records)?).with_context(|| format!("writing {}", path.display()))?;
+    if let (Some(path), Some(e)) = (&args.out, write_error.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+        anyhow::bail!("writing {}: {e}", path.display());
     }
     if args.json {
         let report = serde_json::json!({
@@ -144,6 +170,11 @@ pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
     }
     serve_until_ctrl_c(&args.dashboard)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keep the first error of writing `--out`.
+fn remember(slot: &std::sync::Mutex<Option<String>>, e: String) {
+    slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(e);
 }
 
 /// Whether `--tasks` (empty: every task) takes in the task `id`.

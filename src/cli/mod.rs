@@ -9,6 +9,7 @@ mod demo;
 mod eval;
 mod plan;
 mod policy;
+mod replay;
 mod router;
 mod scene;
 mod send;
@@ -90,6 +91,12 @@ pub enum Command {
         after_help = "Examples:\n  grounded send --robot r1 --connect tcp/127.0.0.1:7501 \"stack all the blocks\"\n  grounded send --robot r1 --connect tcp/127.0.0.1:7501 --json \"pack the brown box\" | jq .status"
     )]
     Send(send::SendArgs),
+    /// Show a daemon's journal in the dashboard: its instructions, the states planned on,
+    /// each decoded skill with its explanation, outcomes and emergency stops.
+    #[command(
+        after_help = "Examples:\n  grounded replay ~/.local/state/grounded/journal/r1-1764720000000-4242.jsonl --save r1.rrd\n  grounded replay JOURNAL.jsonl --instruction send-4242 --serve"
+    )]
+    Replay(replay::ReplayArgs),
     /// Run a zenoh router (for components on several machines).
     #[command(
         after_help = "Example:\n  grounded router --listen tcp/0.0.0.0:7447\n  (then every component with --mode client --connect tcp/ROUTER_HOST:7447)"
@@ -132,6 +139,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Daemon(args) => daemon::run(args, &file),
         Command::Send(args) => send::run(args),
         Command::Router(args) => router::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Config(args) => config::run(args, &cli.config, &file),
         Command::Scene(args) => scene::run(args),
     }

@@ -131,16 +131,33 @@ pub struct WeightedModel<'a> {
     pub bound: Box<dyn BoundModel + 'a>,
 }
 
+/// JSON has no infinities: serde_json writes minus infinity (a score meaning "never") as
+/// `null`; these read it back.
+pub mod never_as_null {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn one<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+        Ok(Option::<f32>::deserialize(d)?.unwrap_or(f32::NEG_INFINITY))
+    }
+
+    pub fn many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+        Ok(Vec::<Option<f32>>::deserialize(d)?.into_iter().map(|v| v.unwrap_or(f32::NEG_INFINITY)).collect())
+    }
+}
+
 /// One candidate token and how it scored.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CandidateScore {
     pub token: String,
     /// log p_LM of the token.
+    #[serde(deserialize_with = "never_as_null::one")]
     pub lm: f32,
     /// log p of each grounded model for the text with this token (order: `PlanResult::models`);
     /// `null` in JSON means minus infinity (never).
+    #[serde(deserialize_with = "never_as_null::many")]
     pub grounded: Vec<f32>,
     /// The candidate's score: its beam's score plus LM plus weighted grounded scores.
+    #[serde(deserialize_with = "never_as_null::one")]
     pub total: f32,
 }
 
@@ -154,10 +171,11 @@ pub fn score_text(v: f32) -> String {
 }
 
 /// The choice at one token of a skill: the candidates its beam considered.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TokenChoice {
     pub chosen: String,
     /// The log normaliser subtracted from this beam's step scores (0: none).
+    #[serde(deserialize_with = "never_as_null::one")]
     pub normaliser: f32,
     pub candidates: Vec<CandidateScore>,
 }

@@ -9,6 +9,7 @@ use super::remote::ZenohRobot;
 use super::timeouts;
 use crate::controller::{run_closed_loop, ControlEvent};
 use crate::dashboard::{Dashboard, Watched};
+use crate::journal::{Event as JournalEvent, Journal, Recorded};
 use crate::planner::{Method, PlanEnd, Planner, StepOutcome};
 use protocol::keys::{Component, RobotKeys};
 use protocol::messages::{decode, EStop, InstructionMsg, PlanProgress, PlanStatus};
@@ -25,6 +26,8 @@ pub struct DaemonConfig {
     pub method: Method,
     pub skill_timeout: Duration,
     pub observe_timeout: Duration,
+    /// Where every instruction, decoded skill, outcome and stop is recorded (none: off).
+    pub journal: Option<Arc<Journal>>,
 }
 
 /// A progress message of instruction `id`, signed with this daemon's zenoh id.
@@ -65,8 +68,19 @@ pub fn handle_instruction(
     };
     let mut last_step = 0;
     dashboard.instruction(&msg.text);
+    let journal = config.journal.as_deref();
+    let record = |event: JournalEvent| {
+        if let Some(j) = journal {
+            j.record(event);
+        }
+    };
+    let end = |m: &PlanProgress| {
+        record(JournalEvent::Ended { id: m.instruction_id.clone(), status: m.status, reason: m.reason.clone(), plan: m.plan.clone() });
+        let _ = put(session, &plan_key, m);
+    };
     let mut publish = |event: ControlEvent<'_>| match event {
         ControlEvent::Decoded(p) => {
+            record(JournalEvent::Decoded { id: id.clone(), proposal: Box::new(p.clone()) });
             last_step = p.index;
             let mut m = progress(session, &id, p.index, PlanStatus::Decoded);
             m.skill = Some(p.skill.clone());
@@ -74,8 +88,11 @@ pub fn handle_instruction(
             m.lm_score = Some(p.lm_score);
             let _ = put(session, &plan_key, &m);
         }
-        ControlEvent::Executed { outcome: StepOutcome::Done, .. } => {}
+        ControlEvent::Executed { index, skill, outcome } if *outcome == StepOutcome::Done => {
+            record(JournalEvent::Executed { id: id.clone(), index, skill: skill.to_string(), outcome: outcome.clone() });
+        }
         ControlEvent::Executed { index, skill, outcome } => {
+            record(JournalEvent::Executed { id: id.clone(), index, skill: skill.to_string(), outcome: outcome.clone() });
             let mut m = progress(session, &id, index, if matches!(outcome, StepOutcome::Failed(_)) { PlanStatus::Failed } else { PlanStatus::Succeeded });
             m.skill = Some(skill.to_string());
             if let StepOutcome::Failed(r) = outcome {
@@ -83,7 +100,8 @@ pub fn handle_instruction(
             }
             let _ = put(session, &plan_key, &m);
         }
-        ControlEvent::Phase { .. } | ControlEvent::Ended { .. } => {}
+        ControlEvent::Phase { index, phase } => record(JournalEvent::Phase { id: id.clone(), index, phase: phase.to_string() }),
+        ControlEvent::Ended { .. } => {}
     };
     let mut events = |event: ControlEvent<'_>| {
         dashboard.event(&event);
@@ -92,10 +110,11 @@ pub fn handle_instruction(
     if estop.load(Ordering::SeqCst) {
         let mut m = progress(session, &id, 0, PlanStatus::Aborted);
         m.reason = Some("emergency stop engaged".into());
-        let _ = put(session, &plan_key, &m);
+        end(&m);
         return m;
     }
-    let outcome = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard }, &msg.text, config.method, &mut events);
+    let mut recorded = Recorded { robot: &mut robot, journal, id: &id };
+    let outcome = run_closed_loop(planner, &mut Watched { robot: &mut recorded, dashboard }, &msg.text, config.method, &mut events);
     let mut last = match outcome {
         Ok((result, abort)) => {
             let status = match (&abort, &result.end) {
@@ -126,7 +145,7 @@ pub fn handle_instruction(
     if last.status == PlanStatus::Aborted {
         dashboard.plan_ended("aborted", last.reason.as_deref());
     }
-    let _ = put(session, &plan_key, &last);
+    end(&last);
     last
 }
 
@@ -140,11 +159,19 @@ pub struct DaemonNode {
     dashboard: Dashboard,
     estop: Arc<AtomicBool>,
     work: mpsc::Sender<InstructionMsg>,
+    journal: Option<Arc<Journal>>,
 }
 
 impl DaemonNode {
+    fn record(&self, event: JournalEvent) {
+        if let Some(j) = &self.journal {
+            j.record(event);
+        }
+    }
+
     fn refuse(&self, session: &zenoh::Session, id: &str, reason: String) {
         tracing::warn!("daemon: refused an instruction: {reason}");
+        self.record(JournalEvent::Refused { id: id.to_string(), reason: reason.clone() });
         let mut m = progress(session, id, 0, PlanStatus::Aborted);
         m.reason = Some(reason);
         let _ = put(session, &self.keys.plan(), &m);
@@ -155,9 +182,9 @@ impl DaemonNode {
             Ok(m) => m,
             Err(e) => return self.refuse(session, "", e.to_string()),
         };
-        let id = msg.id.clone();
+        let (id, text) = (msg.id.clone(), msg.text.clone());
         match self.work.try_send(msg) {
-            Ok(()) => {}
+            Ok(()) => self.record(JournalEvent::Instruction { id, text }),
             Err(mpsc::error::TrySendError::Full(_)) => self.refuse(session, &id, format!("{QUEUE} instructions are waiting already; send it again later")),
             Err(mpsc::error::TrySendError::Closed(_)) => self.refuse(session, &id, "the daemon's planner has stopped".into()),
         }
@@ -168,6 +195,7 @@ impl DaemonNode {
             Ok(stop) => {
                 tracing::warn!("daemon: emergency stop {}", if stop.engaged { "engaged" } else { "released" });
                 self.estop.store(stop.engaged, Ordering::SeqCst);
+                self.record(JournalEvent::EStop { engaged: stop.engaged, reason: stop.reason });
             }
             Err(e) => tracing::warn!("daemon: ignored a malformed emergency stop: {e}"),
         }
@@ -268,6 +296,15 @@ impl Drop for AbortOnDrop {
 /// and skill). Refuses to start, or stops, when another daemon serves the same robot.
 pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, config: DaemonConfig, dashboard: Dashboard) -> Result<(), DaemonError> {
     refuse_if_running(&session, &keys).await?;
+    let journal = config.journal.clone();
+    if let Some(j) = &journal {
+        j.record(JournalEvent::Started {
+            robot: keys.robot().to_string(),
+            daemon: session.zid().to_string(),
+            method: config.method.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        });
+    }
     let estop = Arc::new(AtomicBool::new(false));
     let (work, mut queue) = mpsc::channel::<InstructionMsg>(QUEUE);
     let (s, k, e, d) = (session.clone(), keys.clone(), estop.clone(), dashboard.clone());
@@ -290,7 +327,7 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, con
             }
         }
     }));
-    let node = DaemonNode { keys: keys.clone(), dashboard, estop, work };
+    let node = DaemonNode { keys: keys.clone(), dashboard, estop, work, journal };
     tokio::select! {
         served = serve(session.clone(), keys.clone(), node) => Ok(served?),
         clash = yield_to_another(&session, &keys) => Err(clash),
