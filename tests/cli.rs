@@ -436,3 +436,13 @@ fn eval_out_keeps_the_finished_episodes_of_a_stopped_run() {
     assert!(records.iter().all(|r| r["task"].is_string() && r["seed"].is_u64() && r["success"].is_boolean()), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `grounded estop` with no robot to hear it fails and says so: an operator must never
+/// believe a stop was heard when it was not.
+#[test]
+fn an_emergency_stop_nobody_hears_is_an_error() {
+    let out = grounded(&["estop", "--robot", "nobody-home"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("emergency stop engaged for robot \"nobody-home\", but no component of it was found"), "{err}");
+}

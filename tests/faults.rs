@@ -319,3 +319,43 @@ async fn a_skills_progress_replies_all_arrive() {
     assert!(outcome.unwrap().success);
     assert!(phases.len() >= 3 && phases.first().is_some_and(|p| p == "approach"), "{phases:?}");
 }
+
+/// The sim obeys the emergency stop, heard on its own path: while it is engaged every
+/// primitive but a wait is refused (the arm stays where it is, holding what it holds), and
+/// motions work again once it is released. (A motion under way halts within one physics
+/// step: the arm looks at the stop before each; sim/src/tabletop/world.rs tests it, since
+/// simulated motions run far faster than a message travels.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sim_obeys_the_emergency_stop() {
+    use grounded::nodes::common::query_one;
+    use protocol::messages::{EStop, Primitive, PrimitiveCommand, PrimitiveReply};
+    let session = session().await;
+    let keys = keys("faults-sim-estop");
+    tokio::spawn(sim_node::run(session.clone(), keys.clone(), SimState::new("matching-bowls", 2, 0.0).unwrap()));
+    wait_alive(&session, &keys, &[Component::Sim]).await;
+    let command = |body: Primitive| {
+        let (s, k) = (session.clone(), keys.primitives());
+        let cmd = PrimitiveCommand { schema: SCHEMA_VERSION, body };
+        tokio::task::spawn_blocking(move || query_one::<_, PrimitiveReply>(&s, &k, &cmd, Duration::from_secs(60)).unwrap().unwrap())
+    };
+    let stop = |engaged: bool| {
+        let (s, k) = (session.clone(), keys.estop());
+        let msg = protocol::messages::encode(&EStop { schema: SCHEMA_VERSION, engaged, reason: Some("test".into()) });
+        async move {
+            s.put(k, msg).priority(zenoh::qos::Priority::RealTime).congestion_control(zenoh::qos::CongestionControl::Block).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let before = command(Primitive::MoveTo { position: [-0.3, -0.2, 0.1], speed: 2.0 }).await.unwrap();
+    assert!(before.ok, "{before:?}");
+    stop(true).await;
+    for body in [Primitive::MoveTo { position: [0.3, 0.2, 0.3], speed: 1.0 }, Primitive::Suction { on: true }] {
+        let refused = command(body).await.unwrap();
+        assert!(!refused.ok && refused.reason.as_deref().unwrap_or_default().contains("emergency stop engaged"), "{refused:?}");
+    }
+    let waited = command(Primitive::Wait { seconds: 0.1 }).await.unwrap();
+    assert!(waited.ok && waited.tip == before.tip, "the arm moved while stopped: {waited:?}");
+    stop(false).await;
+    let again = command(Primitive::MoveTo { position: [0.0, 0.0, 0.3], speed: 2.0 }).await.unwrap();
+    assert!(again.ok, "{again:?}");
+}

@@ -6,6 +6,7 @@ mod common;
 mod config;
 mod daemon;
 mod demo;
+mod estop;
 mod eval;
 mod plan;
 mod policy;
@@ -97,6 +98,13 @@ pub enum Command {
         after_help = "Examples:\n  grounded replay ~/.local/state/grounded/journal/r1-1764720000000-4242.jsonl --save r1.rrd\n  grounded replay JOURNAL.jsonl --instruction send-4242 --serve"
     )]
     Replay(replay::ReplayArgs),
+    /// Engage a robot's emergency stop (the sim halts a motion within one physics step, the
+    /// policy and the daemon stop); release it only with --release.
+    #[command(
+        name = "estop",
+        after_help = "Examples:\n  grounded estop --robot r1 --connect tcp/127.0.0.1:7501 --reason \"person in the cell\"\n  grounded estop --robot r1 --connect tcp/127.0.0.1:7501 --release"
+    )]
+    EStop(estop::EStopArgs),
     /// Run a zenoh router (for components on several machines).
     #[command(
         after_help = "Example:\n  grounded router --listen tcp/0.0.0.0:7447\n  (then every component with --mode client --connect tcp/ROUTER_HOST:7447)"
@@ -140,6 +148,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Send(args) => send::run(args),
         Command::Router(args) => router::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::EStop(args) => estop::run(args),
         Command::Config(args) => config::run(args, &cli.config, &file),
         Command::Scene(args) => scene::run(args),
     }

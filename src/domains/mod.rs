@@ -89,6 +89,10 @@ pub trait World: Send {
     fn forbidden_cells(&self) -> Vec<protocol::grid::Pos> {
         Vec::new()
     }
+    /// The emergency stop, for a world whose primitives take time (an arm's motion): it
+    /// halts within one physics step once `stop` is set. Worlds whose primitives are
+    /// instantaneous need not look (the sim refuses every primitive while it is set).
+    fn set_stop(&mut self, _stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {}
 }
 
 /// A world's primitives, reached in this process.

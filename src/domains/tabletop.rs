@@ -92,6 +92,10 @@ impl World for TabletopWorld {
         summary(&self.episode)
     }
 
+    fn set_stop(&mut self, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.world.set_stop(stop);
+    }
+
     fn observe(&mut self) -> Observation {
         self.world.observe()
     }

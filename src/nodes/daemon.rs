@@ -190,17 +190,6 @@ impl DaemonNode {
         }
     }
 
-    fn on_estop(&mut self, s: Sample) {
-        match decode::<EStop>(&s.payload().to_bytes()) {
-            Ok(stop) => {
-                tracing::warn!("daemon: emergency stop {}", if stop.engaged { "engaged" } else { "released" });
-                self.estop.store(stop.engaged, Ordering::SeqCst);
-                self.record(JournalEvent::EStop { engaged: stop.engaged, reason: stop.reason });
-            }
-            Err(e) => tracing::warn!("daemon: ignored a malformed emergency stop: {e}"),
-        }
-    }
-
     fn on_state(&mut self, s: Sample) {
         if let Ok(obs) = decode::<protocol::Observation>(&s.payload().to_bytes()) {
             self.dashboard.observation(&obs);
@@ -216,7 +205,7 @@ impl Node for DaemonNode {
     }
 
     fn subscriptions(&self, keys: &RobotKeys) -> Vec<String> {
-        let mut keys = vec![keys.instruction(), keys.estop()];
+        let mut keys = vec![keys.instruction()];
         if self.dashboard.is_enabled() {
             // Every state the simulator (or robot) publishes, also while a skill runs.
             keys.push(self.keys.state());
@@ -224,12 +213,20 @@ impl Node for DaemonNode {
         keys
     }
 
+    fn estop_handler(&self) -> Option<super::node::EStopHandler> {
+        let (flag, journal) = (self.estop.clone(), self.journal.clone());
+        Some(Box::new(move |stop: &EStop| {
+            flag.store(stop.engaged, Ordering::SeqCst);
+            if let Some(j) = &journal {
+                j.record(JournalEvent::EStop { engaged: stop.engaged, reason: stop.reason.clone() });
+            }
+        }))
+    }
+
     async fn handle(&mut self, session: &zenoh::Session, message: Incoming) {
         let Incoming::Sample { key, sample } = message else { return };
         if key == self.keys.instruction() {
             self.on_instruction(session, sample)
-        } else if key == self.keys.estop() {
-            self.on_estop(sample)
         } else if key == self.keys.state() {
             self.on_state(sample)
         }

@@ -4,6 +4,7 @@
 
 use super::common::NetError;
 use protocol::keys::{Component, RobotKeys};
+use protocol::messages::{decode, EStop};
 use std::future::Future;
 use tokio::sync::mpsc;
 use zenoh::query::Query;
@@ -23,6 +24,9 @@ pub enum Incoming {
     Sample { key: String, sample: Sample },
 }
 
+/// What a node does at once with an emergency stop.
+pub type EStopHandler = Box<dyn Fn(&EStop) + Send + Sync>;
+
 /// A node: which keys it answers and listens on, and what it does with each message.
 pub trait Node: Send + 'static {
     /// Whose liveliness token it holds.
@@ -31,6 +35,12 @@ pub trait Node: Send + 'static {
     fn queryables(&self, keys: &RobotKeys) -> Vec<String>;
     /// The keys it subscribes to.
     fn subscriptions(&self, keys: &RobotKeys) -> Vec<String>;
+    /// What the node does with an emergency stop, called from zenoh's own callback as the
+    /// message arrives: not queued behind other messages, so that no flood delays it.
+    /// `None`: the node does not listen to the emergency stop.
+    fn estop_handler(&self) -> Option<EStopHandler> {
+        None
+    }
     /// Once declared and alive (e.g. publish the first state).
     fn started(&mut self, _session: &zenoh::Session) {}
     /// One message. A handler that takes long hands the work to a task of its own, so that
@@ -72,6 +82,23 @@ pub async fn serve<N: Node>(session: zenoh::Session, keys: RobotKeys, mut node: 
         subscribers.push(s);
     }
     drop(tx);
+    // The emergency stop on a path of its own.
+    let _estop = match node.estop_handler() {
+        Some(handler) => Some(
+            session
+                .declare_subscriber(keys.estop())
+                .callback(move |sample| match decode::<EStop>(&sample.payload().to_bytes()) {
+                    Ok(stop) => {
+                        tracing::warn!("{component}: emergency stop {}", if stop.engaged { "engaged" } else { "released" });
+                        handler(&stop)
+                    }
+                    Err(e) => tracing::warn!("{component}: ignored a malformed emergency stop: {e}"),
+                })
+                .await
+                .map_err(z)?,
+        ),
+        None => None,
+    };
     // The instance's own token first, then the component's: whoever sees the component
     // alive can tell which instance it is.
     let _instance = session.liveliness().declare_token(keys.alive_instance(N::COMPONENT, &session.zid().to_string())).await.map_err(z)?;

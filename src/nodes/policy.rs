@@ -8,13 +8,12 @@ use crate::domains::Primitives;
 use grounding::{Affordance, GroundedModel, SkillPrefix, SkillSpace};
 use protocol::keys::{Component, RobotKeys};
 use protocol::messages::Primitive;
-use protocol::messages::{decode, encode, AffordanceReply, AffordanceRequest, EStop, SkillReply, SkillReplyBody, SkillRequest};
+use protocol::messages::{decode, encode, AffordanceReply, AffordanceRequest, SkillReply, SkillReplyBody, SkillRequest};
 use protocol::SCHEMA_VERSION;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use zenoh::query::Query;
-use zenoh::sample::Sample;
 use zenoh::Wait;
 
 /// Clears the busy flag when a skill's task ends, however it ends.
@@ -126,17 +125,6 @@ impl PolicyNode {
         })
         .await;
     }
-
-    fn on_estop(&mut self, s: Sample) {
-        let estop = &self.estop;
-        match decode::<EStop>(&s.payload().to_bytes()) {
-            Ok(stop) => {
-                tracing::warn!("policy: emergency stop {}", if stop.engaged { "engaged" } else { "released" });
-                estop.store(stop.engaged, Ordering::SeqCst);
-            }
-            Err(e) => tracing::warn!("policy: ignored a malformed emergency stop: {e}"),
-        }
-    }
 }
 
 impl Node for PolicyNode {
@@ -146,16 +134,20 @@ impl Node for PolicyNode {
         vec![keys.skill(), keys.affordance()]
     }
 
-    fn subscriptions(&self, keys: &RobotKeys) -> Vec<String> {
-        vec![keys.estop()]
+    fn subscriptions(&self, _keys: &RobotKeys) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn estop_handler(&self) -> Option<super::node::EStopHandler> {
+        let flag = self.estop.clone();
+        Some(Box::new(move |stop| flag.store(stop.engaged, Ordering::SeqCst)))
     }
 
     async fn handle(&mut self, session: &zenoh::Session, message: Incoming) {
         match message {
             Incoming::Query { key, query } if key == self.keys.skill() => self.on_skill(session, query).await,
             Incoming::Query { key, query } if key == self.keys.affordance() => self.on_affordance(session, query).await,
-            Incoming::Query { .. } => {}
-            Incoming::Sample { sample, .. } => self.on_estop(sample),
+            Incoming::Query { .. } | Incoming::Sample { .. } => {}
         }
     }
 }

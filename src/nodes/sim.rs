@@ -6,9 +6,12 @@ use super::common::{put, NetError};
 use super::node::{serve, Incoming, Node};
 use crate::domains::{World, WorldOptions};
 use protocol::keys::{Component, RobotKeys};
+use protocol::messages::Primitive;
 use protocol::messages::{decode, encode, EpisodeReply, EpisodeRequest, EpisodeRequestBody, PrimitiveCommand, PrimitiveReply};
 use protocol::Observation;
 use protocol::SCHEMA_VERSION;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use zenoh::query::Query;
 
 pub use crate::domains::EpisodeSummary;
@@ -18,13 +21,24 @@ pub struct SimState {
     pub world: Box<dyn World>,
     /// Observation noise, kept for every episode; skill failures are set per reset.
     pub options: WorldOptions,
+    /// The emergency stop as the robot side holds it: while set, every primitive but a
+    /// wait is refused, and a motion under way halts within one physics step.
+    estop: Arc<AtomicBool>,
 }
 
 impl SimState {
     /// Any domain's task (a tabletop template, a grid level, a kitchen instruction), by its id.
     pub fn new(task: &str, seed: u64, noise: f64) -> Result<Self, String> {
         let options = WorldOptions { observation_noise: noise, ..WorldOptions::default() };
-        Ok(Self { world: crate::domains::world(task, seed, &options)?, options })
+        let estop = Arc::new(AtomicBool::new(false));
+        let mut world = crate::domains::world(task, seed, &options)?;
+        world.set_stop(estop.clone());
+        Ok(Self { world, options, estop })
+    }
+
+    /// The emergency-stop flag this sim obeys.
+    pub fn estop(&self) -> Arc<AtomicBool> {
+        self.estop.clone()
     }
 
     /// Forbid grid cells (the operator's safety constraint): policies will never enter them.
@@ -42,6 +56,9 @@ impl SimState {
     }
 
     fn primitive(&mut self, cmd: &PrimitiveCommand) -> PrimitiveReply {
+        if self.estop.load(Ordering::SeqCst) && !matches!(cmd.body, Primitive::Wait { .. }) {
+            return crate::domains::refusal("emergency stop engaged: nothing moves until it is released", self.world.sim_seconds());
+        }
         self.world.primitive(&cmd.body)
     }
 
@@ -65,6 +82,7 @@ impl SimState {
                 for c in forbidden {
                     let _ = world.forbid_cells(&[c]);
                 }
+                world.set_stop(self.estop.clone());
                 self.world = world;
                 Ok(self.episode_reply(None, None))
             }
@@ -136,6 +154,11 @@ impl Node for SimNode {
 
     fn started(&mut self, session: &zenoh::Session) {
         self.publish_state(session);
+    }
+
+    fn estop_handler(&self) -> Option<super::node::EStopHandler> {
+        let flag = self.state.estop();
+        Some(Box::new(move |stop| flag.store(stop.engaged, Ordering::SeqCst)))
     }
 
     async fn handle(&mut self, session: &zenoh::Session, message: Incoming) {

@@ -12,6 +12,8 @@ use protocol::tabletop::geometry::{BLOCK_SIZE, BOX_HALF, TABLE_HALF_X, TABLE_HAL
 use protocol::{ObjectKind, Observation, SceneObject};
 use rapier3d::na::{Isometry3, Translation3, UnitQuaternion, Vector3};
 use rapier3d::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Settings of a world.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +50,8 @@ pub enum ArmError {
     NothingToGrip([f64; 3]),
     #[error("wait of {0} s is not in [0, {MAX_WAIT_SECONDS}] s")]
     BadWait(f64),
+    #[error("emergency stop engaged: the arm stopped at {0:?}")]
+    Stopped([f64; 3]),
 }
 
 struct Body {
@@ -76,6 +80,8 @@ pub struct World {
     steps: u64,
     config: WorldConfig,
     noise: Rng,
+    /// The emergency stop, looked at before every physics step of a motion.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 /// Half extents of an object's body.
@@ -175,6 +181,7 @@ impl World {
             steps: 0,
             config,
             noise,
+            stop: None,
         };
         world.settle(0.2);
         world
@@ -273,6 +280,11 @@ impl World {
         // rounding can make the loop run on.
         let steps = ((goal - self.tip).norm() / per_step).ceil() as usize;
         for _ in 0..steps {
+            if self.stopped() {
+                // The arm halts where it is, holding what it holds.
+                self.step();
+                return Err(ArmError::Stopped(a(&self.tip)));
+            }
             let delta = goal - self.tip;
             let d = delta.norm();
             if d <= per_step {
@@ -284,6 +296,15 @@ impl World {
         self.tip = goal;
         self.step();
         Ok(self.arm())
+    }
+
+    /// Motions look at `stop` before each physics step and halt while it is set.
+    pub fn set_stop(&mut self, stop: Arc<AtomicBool>) {
+        self.stop = Some(stop);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
     /// Switch suction on (grip the object under the cup) or off (release it).
@@ -359,6 +380,42 @@ mod tests {
                 assert!((o.position[k] - s.position[k]).abs() < 0.005, "{} {:?} vs {:?}", o.name, o.position, s.position);
             }
         }
+    }
+
+    /// The emergency stop: looked at before every physics step of a motion. Set before a
+    /// motion, the arm takes one step of time and does not move; set while a slow motion
+    /// runs (128 simulated seconds), the arm halts on its way, holding what it holds.
+    #[test]
+    fn a_motion_halts_on_the_stop() {
+        let mut w = World::new(&scene(), WorldConfig::default());
+        w.move_to([-0.2, 0.0, 0.1], 0.5).unwrap();
+        w.move_to([-0.2, 0.0, 0.04], 0.2).unwrap();
+        w.suction(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(true));
+        w.set_stop(stop.clone());
+        let before = w.arm();
+        let err = w.move_to([0.5, 0.35, 0.45], 2.0).unwrap_err();
+        assert!(matches!(err, ArmError::Stopped(tip) if tip == before.tip), "{err:?}");
+        let after = w.arm();
+        assert!((after.sim_seconds - before.sim_seconds - WorldConfig::default().dt).abs() < 1e-9, "{before:?} {after:?}");
+        assert_eq!(after.holding.as_deref(), Some("red block"));
+
+        stop.store(false, Ordering::SeqCst);
+        w.move_to([-0.5, -0.35, 0.05], 2.0).unwrap();
+        let start = w.arm();
+        let flag = stop.clone();
+        let setter = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            flag.store(true, Ordering::SeqCst);
+        });
+        let target = [0.5, 0.35, 0.45];
+        let err = w.move_to(target, MIN_ARM_SPEED).unwrap_err();
+        setter.join().unwrap();
+        let ArmError::Stopped(tip) = err else { panic!("{err:?}") };
+        let dist = |p: [f64; 3], q: [f64; 3]| p.iter().zip(q).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+        let whole = dist(start.tip, target);
+        assert!(dist(tip, target) > 0.01 && dist(start.tip, tip) + dist(tip, target) < whole + 1e-3, "halted at {tip:?}");
+        assert_eq!(w.arm().holding.as_deref(), Some("red block"));
     }
 
     #[test]
