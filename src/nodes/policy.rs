@@ -63,11 +63,14 @@ impl PolicyNode {
         }
         let busy = self.busy.clone();
         tokio::task::spawn_blocking(move || {
-            let _release = ReleaseOnDrop(busy);
+            // Released before the result is sent (and however the task ends), so that the
+            // asker's next skill, sent on the result, never finds the robot busy.
+            let release = ReleaseOnDrop(busy);
             let bytes = q.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
             let req = match decode::<SkillRequest>(&bytes) {
                 Ok(r) => r,
                 Err(e) => {
+                    drop(release);
                     let _ = q
                         .reply(q.key_expr().clone(), skill_reply(SkillReplyBody::Result { success: false, reason: Some(e.to_string()), sim_seconds: 0.0 }))
                         .wait();
@@ -87,6 +90,7 @@ impl PolicyNode {
                 Err(e) => policies::SkillOutcome { success: false, reason: Some(format!("the robot could not be observed: {e}")) },
             };
             let sim_seconds = robot.primitive(Primitive::Wait { seconds: 0.0 }).map(|r| r.sim_seconds).unwrap_or(0.0);
+            drop(release);
             let _ = q.reply(key, skill_reply(SkillReplyBody::Result { success: outcome.success, reason: outcome.reason, sim_seconds })).wait();
         });
     }
