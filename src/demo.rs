@@ -198,6 +198,7 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
     let follower = client::send_instruction(&session, &keys, &id, &instruction).await.map_err(|e| DemoError::Net(e.to_string()))?;
     let last = follower
         .follow(options.timeout, |p| match p.status {
+            PlanStatus::Queued => {}
             PlanStatus::Started => out(DemoEvent::Decoding { step: 1 }),
             PlanStatus::Decoded => out(DemoEvent::Decoded {
                 step: p.step,

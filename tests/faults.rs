@@ -285,7 +285,19 @@ async fn the_daemon_hears_the_emergency_stop_while_a_plan_runs() {
     assert!(stopped, "the plan decoded no skill");
     assert_eq!(p.status, PlanStatus::Aborted, "{p:?}");
     assert!(p.reason.as_deref().unwrap().contains("emergency stop"), "{p:?}");
-    let second = final_progress(&sub, "second").await;
+    // The second waited behind the first (a `queued` progress), then was refused a start.
+    let mut statuses = Vec::new();
+    let second = loop {
+        let sample = tokio::time::timeout(Duration::from_secs(60), sub.recv_async()).await.expect("progress in time").expect("a sample");
+        let p: PlanProgress = decode(&sample.payload().to_bytes()).expect("valid progress");
+        if p.instruction_id == "second" {
+            statuses.push(p.status);
+            if client::ends_plan(p.status) {
+                break p;
+            }
+        }
+    };
+    assert_eq!(statuses.first(), Some(&PlanStatus::Queued), "{statuses:?}");
     assert_eq!(second.status, PlanStatus::Aborted, "{second:?}");
     assert!(second.reason.as_deref().unwrap().contains("emergency stop engaged"), "{second:?}");
 

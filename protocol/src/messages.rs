@@ -236,6 +236,8 @@ message!(PlanProgress, "plan progress");
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PlanStatus {
+    /// Accepted, waiting behind other instructions (`reason` says how many).
+    Queued,
     Started,
     Decoded,
     Succeeded,

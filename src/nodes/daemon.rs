@@ -14,7 +14,7 @@ use crate::planner::{Method, PlanEnd, Planner, StepOutcome};
 use protocol::keys::{Component, RobotKeys};
 use protocol::messages::{decode, EStop, InstructionMsg, PlanProgress, PlanStatus};
 use protocol::SCHEMA_VERSION;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -160,6 +160,8 @@ pub struct DaemonNode {
     estop: Arc<AtomicBool>,
     work: mpsc::Sender<InstructionMsg>,
     journal: Option<Arc<Journal>>,
+    /// Instructions accepted and not yet ended (the one being carried out included).
+    pending: Arc<AtomicUsize>,
 }
 
 impl DaemonNode {
@@ -184,8 +186,18 @@ impl DaemonNode {
         };
         let (id, text) = (msg.id.clone(), msg.text.clone());
         match self.work.try_send(msg) {
-            Ok(()) => self.record(JournalEvent::Instruction { id, text }),
-            Err(mpsc::error::TrySendError::Full(_)) => self.refuse(session, &id, format!("{QUEUE} instructions are waiting already; send it again later")),
+            Ok(()) => {
+                self.record(JournalEvent::Instruction { id: id.clone(), text });
+                let ahead = self.pending.fetch_add(1, Ordering::SeqCst);
+                if ahead > 0 {
+                    let mut m = progress(session, &id, 0, PlanStatus::Queued);
+                    m.reason = Some(format!("{ahead} instruction(s) ahead of it"));
+                    let _ = put(session, &self.keys.plan(), &m);
+                }
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.refuse(session, &id, format!("busy: {QUEUE} instructions are waiting already; send it again later"))
+            }
             Err(mpsc::error::TrySendError::Closed(_)) => self.refuse(session, &id, "the daemon's planner has stopped".into()),
         }
     }
@@ -304,7 +316,8 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, con
     }
     let estop = Arc::new(AtomicBool::new(false));
     let (work, mut queue) = mpsc::channel::<InstructionMsg>(QUEUE);
-    let (s, k, e, d) = (session.clone(), keys.clone(), estop.clone(), dashboard.clone());
+    let pending = Arc::new(AtomicUsize::new(0));
+    let (s, k, e, d, done) = (session.clone(), keys.clone(), estop.clone(), dashboard.clone(), pending.clone());
     let _worker = AbortOnDrop(tokio::spawn(async move {
         let mut planner = Some(planner);
         while let Some(msg) = queue.recv().await {
@@ -316,7 +329,10 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, con
             })
             .await
             {
-                Ok(p) => planner = Some(p),
+                Ok(p) => {
+                    done.fetch_sub(1, Ordering::SeqCst);
+                    planner = Some(p)
+                }
                 Err(e) => {
                     tracing::error!("daemon: the planner failed: {e}");
                     break;
@@ -324,7 +340,7 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, con
             }
         }
     }));
-    let node = DaemonNode { keys: keys.clone(), dashboard, estop, work, journal };
+    let node = DaemonNode { keys: keys.clone(), dashboard, estop, work, journal, pending };
     tokio::select! {
         served = serve(session.clone(), keys.clone(), node) => Ok(served?),
         clash = yield_to_another(&session, &keys) => Err(clash),
