@@ -29,6 +29,18 @@ fn state_home() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("grounded-processes-state-{}", std::process::id()))
 }
 
+impl Fleet {
+    /// A matching-bowls robot (seed 0): its sim listening on `listen`, then its policy and
+    /// its daemon (with `daemon_args`) connecting to it; the daemon is `self.0[2]`.
+    fn start_robot(&mut self, robot: &str, listen: &str, daemon_args: &[&str]) {
+        self.0.push(spawn(&["sim", "--robot", robot, "--listen", listen, "--task", "matching-bowls", "--seed", "0"]));
+        std::thread::sleep(Duration::from_millis(300));
+        self.0.push(spawn(&["policy", "--robot", robot, "--connect", listen]));
+        let daemon: Vec<&str> = ["daemon", "--robot", robot, "--connect", listen].into_iter().chain(daemon_args.iter().copied()).collect();
+        self.0.push(spawn(&daemon));
+    }
+}
+
 fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_grounded"))
         .args(args)
@@ -56,10 +68,7 @@ fn separate_processes_run_an_episode_to_success() {
     let listen = format!("tcp/127.0.0.1:{port}");
     let robot = format!("proc{port}");
     let mut fleet = Fleet(Vec::new());
-    fleet.0.push(spawn(&["sim", "--robot", &robot, "--listen", &listen, "--task", "matching-bowls", "--seed", "0"]));
-    std::thread::sleep(Duration::from_millis(300));
-    fleet.0.push(spawn(&["policy", "--robot", &robot, "--connect", &listen]));
-    fleet.0.push(spawn(&["daemon", "--robot", &robot, "--connect", &listen]));
+    fleet.start_robot(&robot, &listen, &[]);
     let (code, out) = send(&robot, &["--connect", &listen], "put the blocks in the bowls with matching colours");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Succeeded pick up the"), "{out}");
@@ -129,10 +138,7 @@ fn one_daemon_per_robot_and_send_notices_when_it_goes_away() {
     let listen = format!("tcp/127.0.0.1:{port}");
     let robot = format!("single{port}");
     let mut fleet = Fleet(Vec::new());
-    fleet.0.push(spawn(&["sim", "--robot", &robot, "--listen", &listen, "--task", "matching-bowls", "--seed", "0"]));
-    std::thread::sleep(Duration::from_millis(300));
-    fleet.0.push(spawn(&["policy", "--robot", &robot, "--connect", &listen]));
-    fleet.0.push(spawn(&["daemon", "--robot", &robot, "--connect", &listen]));
+    fleet.start_robot(&robot, &listen, &[]);
     // The first daemon is up once it answers an instruction.
     let (code, out) = send(&robot, &["--connect", &listen], "done");
     assert_eq!(code, 0, "{out}");
@@ -180,10 +186,7 @@ fn the_journal_survives_a_killed_daemon_and_replays() {
     let dir = std::env::temp_dir().join(format!("grounded-journal-{}-{port}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut fleet = Fleet(Vec::new());
-    fleet.0.push(spawn(&["sim", "--robot", &robot, "--listen", &listen, "--task", "matching-bowls", "--seed", "0"]));
-    std::thread::sleep(Duration::from_millis(300));
-    fleet.0.push(spawn(&["policy", "--robot", &robot, "--connect", &listen]));
-    fleet.0.push(spawn(&["daemon", "--robot", &robot, "--connect", &listen, "--journal", dir.to_str().unwrap()]));
+    fleet.start_robot(&robot, &listen, &["--journal", dir.to_str().unwrap()]);
     let instruction = "put the blocks in the bowls with matching colours";
     let mut send = Command::new(env!("CARGO_BIN_EXE_grounded"))
         .args(["send", "--robot", &robot, "--timeout", "120", "--connect", &listen, instruction])
