@@ -80,12 +80,37 @@ fn now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
-/// An open journal file. Each entry is one `write` of a whole line, so that a kill leaves
-/// whole lines behind (at most the last one cut short).
+/// A file of JSON lines, appended from any thread. Each value is one `write` of a whole
+/// line, so that a kill leaves whole lines behind (at most the last one cut short). The
+/// daemon's journal and `eval --out` write through it.
+#[derive(Debug)]
+pub struct JsonLines {
+    file: Mutex<File>,
+}
+
+impl JsonLines {
+    pub fn new(file: File) -> Self {
+        Self { file: Mutex::new(file) }
+    }
+
+    /// Append `value` as one line; with `sync`, wait until it is on the disk itself.
+    pub fn append(&self, value: &impl Serialize, sync: bool) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(value)?;
+        line.push(b'\n');
+        let mut file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        file.write_all(&line)?;
+        if sync {
+            file.sync_data()?;
+        }
+        Ok(())
+    }
+}
+
+/// An open journal file.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: Mutex<File>,
+    lines: JsonLines,
 }
 
 impl Journal {
@@ -96,7 +121,7 @@ impl Journal {
         let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
         let path = dir.join(format!("{robot}-{stamp}-{}.jsonl", std::process::id()));
         let file = std::fs::OpenOptions::new().create_new(true).append(true).open(&path).map_err(err)?;
-        Ok(Self { path, file: Mutex::new(file) })
+        Ok(Self { path, lines: JsonLines::new(file) })
     }
 
     pub fn path(&self) -> &Path {
@@ -106,22 +131,10 @@ impl Journal {
     /// Append one event. A failed write is logged, not fatal: the robot is not stopped for
     /// its records.
     pub fn record(&self, event: Event) {
-        let ended = matches!(event, Event::Ended { .. });
-        let mut line = match serde_json::to_vec(&Entry { t: now(), event }) {
-            Ok(l) => l,
-            Err(e) => return tracing::error!("journal: cannot encode an entry: {e}"),
-        };
-        line.push(b'\n');
-        let mut file = match self.file.lock() {
-            Ok(f) => f,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if let Err(e) = file.write_all(&line) {
-            tracing::error!("journal {}: {e}", self.path.display());
-        }
         // A plan's end reaches the disk itself, not only the operating system.
-        if ended {
-            let _ = file.sync_data();
+        let ended = matches!(event, Event::Ended { .. });
+        if let Err(e) = self.lines.append(&Entry { t: now(), event }, ended) {
+            tracing::error!("journal {}: {e}", self.path.display());
         }
     }
 }

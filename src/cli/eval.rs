@@ -115,27 +115,15 @@ pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
     );
     let started = std::time::Instant::now();
     let out = match &args.out {
-        Some(path) => Some(std::sync::Mutex::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)),
+        Some(path) => Some(grounded::journal::JsonLines::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)),
         None => None,
     };
-    let write_error: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-    let keep = |record: &grounded::eval::EpisodeRecord| {
-        let Some(file) = &out else { return };
-        let line = match serde_json::to_vec(record) {
-            Ok(mut l) => {
-                l.push(b'\n');
-                l
-            }
-            Err(e) => return remember(&write_error, e.to_string()),
-        };
-        // One write per line: a kill leaves whole lines (at most the last one cut).
-        let mut f = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Err(e) = std::io::Write::write_all(&mut *f, &line) {
-            remember(&write_error, e.to_string());
-        }
-    };
+    // The first error writing --out, reported once the run ends.
+    let write_error: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
     let records = run(&config, &|done, _, record| {
-        keep(record);
+        if let Some(Err(e)) = out.as_ref().map(|o| o.append(record, false)) {
+            write_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(e);
+        }
         bar.set_position(done as u64)
     })
     .context("running the evaluation")?;
@@ -170,11 +158,6 @@ pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
     }
     serve_until_ctrl_c(&args.dashboard)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Keep the first error of writing `--out`.
-fn remember(slot: &std::sync::Mutex<Option<String>>, e: String) {
-    slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(e);
 }
 
 /// Whether `--tasks` (empty: every task) takes in the task `id`.
