@@ -22,8 +22,7 @@ pub struct SendArgs {
 }
 
 pub fn run(args: SendArgs) -> Result<ExitCode> {
-    use grounded::nodes::{client, timeouts};
-    use protocol::keys::Component;
+    use grounded::nodes::client;
     use protocol::messages::PlanStatus;
     let keys = robot_keys(&args.robot)?;
     if args.instruction.trim().is_empty() {
@@ -35,11 +34,15 @@ pub fn run(args: SendArgs) -> Result<ExitCode> {
     };
     let code = runtime()?.block_on(async {
         let session = args.zenoh.open().await?;
-        if let Err(e) = client::wait_for(&session, &keys, &[Component::Daemon], timeouts::DAEMON_FOUND).await {
-            anyhow::bail!("{e}; start `grounded daemon --robot {}` and connect to it (same --mode, --connect)", args.robot);
-        }
         let id = format!("send-{}", std::process::id());
-        let follower = client::send_instruction(&session, &keys, &id, &args.instruction).await?;
+        // It waits for the daemon's token itself, a new session needing a moment to meet it.
+        let follower = match client::send_instruction(&session, &keys, &id, &args.instruction).await {
+            Ok(f) => f,
+            Err(e @ client::ClientError::NotUp { .. }) => {
+                anyhow::bail!("{e}; start `grounded daemon --robot {}` and connect to it (same --mode, --connect)", args.robot)
+            }
+            Err(e) => return Err(e.into()),
+        };
         let mut printed = Ok(());
         let last = follower
             .follow(within, |p| {

@@ -52,14 +52,19 @@ pub struct PlanFollower {
     id: String,
 }
 
+/// The zenoh ids of the robot's running daemons, sorted (one, but for a moment when two
+/// meet).
+pub async fn daemon_instances(session: &zenoh::Session, keys: &RobotKeys) -> Result<Vec<String>, ClientError> {
+    let (s, pattern) = (session.clone(), keys.alive_instances(Component::Daemon));
+    tokio::task::spawn_blocking(move || instances(&s, &pattern)).await.map_err(|e| ClientError::Net(e.to_string()))
+}
+
 /// The running daemon's instance (its zenoh id), looking again until `within` has passed.
 /// Should several answer for a moment, the one with the smallest id, which keeps serving.
 pub async fn daemon_instance(session: &zenoh::Session, keys: &RobotKeys, within: Duration) -> Result<String, ClientError> {
     let started = Instant::now();
     loop {
-        let (s, pattern) = (session.clone(), keys.alive_instances(Component::Daemon));
-        let found = tokio::task::spawn_blocking(move || instances(&s, &pattern)).await.map_err(|e| ClientError::Net(e.to_string()))?;
-        if let Some(first) = found.into_iter().next() {
+        if let Some(first) = daemon_instances(session, keys).await?.into_iter().next() {
             return Ok(first);
         }
         if started.elapsed() > within {
@@ -90,11 +95,6 @@ pub fn ends_plan(status: PlanStatus) -> bool {
 }
 
 impl PlanFollower {
-    /// The daemon followed (its zenoh id).
-    pub fn daemon(&self) -> &str {
-        &self.daemon
-    }
-
     /// Every progress message of this instruction from the daemon it was sent to, to `each`,
     /// until the plan ends (done, step limit, aborted), which is returned; an `aborted`
     /// progress of its own when that daemon goes away first; an error when `within` passes.

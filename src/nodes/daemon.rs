@@ -88,11 +88,11 @@ pub fn handle_instruction(
             m.lm_score = Some(p.lm_score);
             let _ = put(session, &plan_key, &m);
         }
-        ControlEvent::Executed { index, skill, outcome } if *outcome == StepOutcome::Done => {
-            record(JournalEvent::Executed { id: id.clone(), index, skill: skill.to_string(), outcome: outcome.clone() });
-        }
         ControlEvent::Executed { index, skill, outcome } => {
             record(JournalEvent::Executed { id: id.clone(), index, skill: skill.to_string(), outcome: outcome.clone() });
+            if *outcome == StepOutcome::Done {
+                return;
+            }
             let mut m = progress(session, &id, index, if matches!(outcome, StepOutcome::Failed(_)) { PlanStatus::Failed } else { PlanStatus::Succeeded });
             m.skill = Some(skill.to_string());
             if let StepOutcome::Failed(r) = outcome {
@@ -258,9 +258,8 @@ pub enum DaemonError {
 
 /// The other daemons' instances for this robot (never this session's own).
 async fn other_daemons(session: &zenoh::Session, keys: &RobotKeys) -> Vec<String> {
-    let (s, pattern) = (session.clone(), keys.alive_instances(Component::Daemon));
     let own = session.zid().to_string();
-    let found = tokio::task::spawn_blocking(move || super::common::instances(&s, &pattern)).await.unwrap_or_default();
+    let found = super::client::daemon_instances(session, keys).await.unwrap_or_default();
     found.into_iter().filter(|i| *i != own).collect()
 }
 
