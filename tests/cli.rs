@@ -446,3 +446,27 @@ fn an_emergency_stop_nobody_hears_is_an_error() {
     let err = text(&out.stderr);
     assert!(err.contains("emergency stop engaged for robot \"nobody-home\", but no component of it was found"), "{err}");
 }
+
+/// `replay` and `send` refuse bad input before touching anything, saying what was wrong.
+#[test]
+fn replay_and_send_refuse_bad_input_with_the_reason() {
+    let out = grounded(&["replay", "no/such/journal.jsonl", "--save", "x.rrd"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read the journal no/such/journal.jsonl"), "{}", text(&out.stderr));
+
+    let dir = scratch("replay");
+    let journal = dir.join("j.jsonl");
+    std::fs::write(&journal, "{\"t\": 1.0, \"event\": \"instruction\", \"id\": \"a\", \"text\": \"stack\"}\n").unwrap();
+    let out = grounded(&["replay", journal.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("say where the recording goes: --save FILE.rrd"), "{}", text(&out.stderr));
+    let out = grounded(&["replay", journal.to_str().unwrap(), "--save", dir.join("r.rrd").to_str().unwrap(), "--instruction", "zzz"]);
+    assert!(text(&out.stderr).contains("the journal has no instruction \"zzz\""), "{}", text(&out.stderr));
+
+    for bad in ["0", "-3", "inf"] {
+        let out = grounded(&["send", "--robot", "r1", &format!("--timeout={bad}"), "stack the blocks"]);
+        assert_eq!(out.status.code(), Some(1), "--timeout {bad}");
+        assert!(text(&out.stderr).contains(&format!("--timeout {bad} is not a positive number of seconds")), "{}", text(&out.stderr));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
