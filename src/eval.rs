@@ -280,8 +280,14 @@ pub fn run_episode_zenoh(
     let grounding = spec.task.domain.summary(spec.task.id(), spec.seed).map_err(EvalError::Config)?.grounding;
     planner.set_task_models(grounding.as_ref().map(task_models).unwrap_or_default());
     let instruction = spec.wording.map_or(reset.instruction, str::to_string);
-    let mut robot =
-        ZenohRobot { session: session.clone(), keys: keys.clone(), skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, estop: None };
+    let mut robot = ZenohRobot {
+        session: session.clone(),
+        keys: keys.clone(),
+        skill_timeout: timeouts::SKILL,
+        observe_timeout: timeouts::OBSERVE,
+        estop: None,
+        sender: None,
+    };
     let dash = episode_dashboard(dashboard, spec, &instruction);
     let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, spec.method, &mut |e| dash.event(&e))?;
     let verdict = ask(EpisodeRequestBody::Judge)?;
@@ -406,7 +412,7 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize, &EpisodeRecord)
                     }
                     let Job { task, episode, seed, method, ref wording } = jobs[i];
                     let spec = EpisodeSpec { task: &task, episode, seed, method, wording: wording.as_ref().map(|(_, t)| t.as_str()) };
-                    let options = WorldOptions { observation_noise: config.observation_noise, skill_failures: true };
+                    let options = WorldOptions { observation_noise: config.observation_noise, skill_failures: true, ..WorldOptions::default() };
                     let mut run_one = |skill_failures: bool, dash: &Dashboard| match net {
                         None => run_episode(&mut planner, &spec, &WorldOptions { skill_failures, ..options }, dash),
                         Some(n) => run_episode_zenoh(&mut planner, (&n.session, &n.keys[w]), &spec, skill_failures, dash),
@@ -507,7 +513,7 @@ fn start_nodes(workers: usize, noise: f64) -> Result<Nodes, EvalError> {
     use crate::nodes::{client, common::CommonArgs, policy, sim as sim_node, timeouts};
     use protocol::keys::{Component, RobotId, RobotKeys};
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| EvalError::Config(e.to_string()))?;
-    let session = runtime.block_on(CommonArgs { mode: "peer".into(), ..CommonArgs::default() }.open()).map_err(|e| EvalError::Config(e.to_string()))?;
+    let session = runtime.block_on(CommonArgs { mode: Some("peer".into()), ..CommonArgs::default() }.open()).map_err(|e| EvalError::Config(e.to_string()))?;
     let mut keys = Vec::new();
     for w in 0..workers {
         let id = RobotId::new(&format!("eval-{}-{w}", std::process::id())).map_err(|e| EvalError::Config(e.to_string()))?;

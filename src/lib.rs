@@ -22,6 +22,7 @@ pub mod nodes;
 pub mod planner;
 pub mod prompt;
 pub mod saycan;
+pub mod secure;
 pub mod setup;
 pub mod wordings;
 use std::path::PathBuf;

@@ -63,6 +63,11 @@ pub fn load_scene(path: &Path) -> Result<Observation, SetupError> {
     Observation::from_json(&read_text(path)?).map_err(|reason| SetupError::Scene { path: path.to_path_buf(), reason })
 }
 
+/// Safety rules from a file (the planner's `--safety`, the policy's too).
+pub fn load_safety(path: &Path) -> Result<SafetyConfig, SetupError> {
+    load_json(path, "safety")
+}
+
 fn load_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) -> Result<T, SetupError> {
     serde_json::from_str(&read_text(path)?).map_err(|e| SetupError::Config { path: path.to_path_buf(), what, message: e.to_string() })
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use zenoh::Wait;
 
 async fn session() -> zenoh::Session {
-    CommonArgs { mode: "peer".into(), ..CommonArgs::default() }.open().await.expect("open a zenoh session")
+    CommonArgs { mode: Some("peer".into()), ..CommonArgs::default() }.open().await.expect("open a zenoh session")
 }
 
 fn keys(name: &str) -> RobotKeys {
@@ -98,7 +98,8 @@ async fn a_policy_that_never_answers_times_out_and_a_missing_object_fails_with_a
     });
     let (s, k) = (session.clone(), silent.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_millis(800), observe_timeout: Duration::from_secs(1), estop: None };
+        let mut robot =
+            ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_millis(800), observe_timeout: Duration::from_secs(1), estop: None, sender: None };
         robot.execute("pick up the red block and place it in the red bowl", &mut |_| {})
     })
     .await
@@ -113,7 +114,8 @@ async fn a_policy_that_never_answers_times_out_and_a_missing_object_fails_with_a
     wait_alive(&session, &keys, &[Component::Policy, Component::Sim]).await;
     let (s, k) = (session.clone(), keys.clone());
     let outcome = tokio::task::spawn_blocking(move || {
-        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), estop: None };
+        let mut robot =
+            ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), estop: None, sender: None };
         let mut phases = Vec::new();
         let missing = robot.execute("pick up the purple elephant and place it in the red bowl", &mut |p| phases.push(p.to_string()));
         let garbage = robot.execute("dance a little", &mut |_| {});
@@ -147,7 +149,9 @@ async fn a_sim_that_goes_away_ends_the_plan_with_a_record() {
     tokio::task::spawn_blocking(move || put(&s, &k, &msg)).await.unwrap().unwrap();
     let p = final_progress(&sub, "orphan").await;
     assert_eq!(p.status, PlanStatus::Aborted, "{p:?}");
-    assert!(p.reason.as_deref().unwrap().contains("the sim went away"), "{p:?}");
+    // Refused before planning (the emergency stop is not known without the robot), or
+    // ended when the plan found the sim gone.
+    assert!(p.reason.as_deref().is_some_and(|r| r.contains("went away")), "{p:?}");
     // The daemon is still there.
     let (s, k) = (session.clone(), keys.alive(Component::Daemon));
     assert!(tokio::task::spawn_blocking(move || grounded::nodes::common::alive(&s, &k)).await.unwrap());
@@ -190,7 +194,8 @@ async fn every_queryable_answers_a_malformed_request_with_the_reason() {
     session.put(keys.estop(), b"stop!".to_vec()).await.unwrap();
     let (s, k) = (session.clone(), keys.clone());
     let outcome = tokio::task::spawn_blocking(move || {
-        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), estop: None };
+        let mut robot =
+            ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), estop: None, sender: None };
         robot.execute("done", &mut |_| {})
     })
     .await
@@ -205,7 +210,8 @@ async fn every_queryable_answers_a_malformed_request_with_the_reason() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (s, k) = (session.clone(), keys.clone());
     let stopped = tokio::task::spawn_blocking(move || {
-        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), estop: None };
+        let mut robot =
+            ZenohRobot { session: s, keys: k, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), estop: None, sender: None };
         let state = robot.observe().unwrap();
         let block = state.objects.iter().find(|o| o.kind == protocol::ObjectKind::Block).unwrap().name.clone();
         robot.execute(&format!("pick up the {block} and place it on the top left corner"), &mut |_| {})
@@ -319,7 +325,7 @@ async fn a_skills_progress_replies_all_arrive() {
     wait_alive(&session, &keys, &[Component::Policy, Component::Sim]).await;
     let (s, k) = (session.clone(), keys.clone());
     let (outcome, phases) = tokio::task::spawn_blocking(move || {
-        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, estop: None };
+        let mut robot = ZenohRobot { session: s, keys: k, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, estop: None, sender: None };
         let state = robot.observe().unwrap();
         let block = state.objects.iter().find(|o| o.kind == protocol::ObjectKind::Block).unwrap().name.clone();
         let mut phases = Vec::new();

@@ -196,7 +196,7 @@ async fn fuzzed_payloads_on_every_key_neither_kill_nor_hang_a_component() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     fleet.spawn(&["policy", "--robot", &robot, "--connect", &listen]);
     fleet.spawn(&["daemon", "--robot", &robot, "--connect", &listen]);
-    let session = CommonArgs { mode: "peer".into(), connect: vec![listen.clone()], ..CommonArgs::default() }.open().await.expect("a zenoh session");
+    let session = CommonArgs { mode: Some("peer".into()), connect: vec![listen.clone()], ..CommonArgs::default() }.open().await.expect("a zenoh session");
     client::wait_for(&session, &keys, &Component::ALL, Duration::from_secs(60)).await.expect("the components come up");
 
     let observation = {

@@ -126,7 +126,16 @@ impl World for BinWorld {
         self.now.clone()
     }
     fn primitive(&mut self, primitive: &Primitive) -> PrimitiveReply {
-        let mut reply = PrimitiveReply { schema: SCHEMA_VERSION, ok: true, reason: None, holding: None, tip: [0.0; 3], sim_seconds: self.clock, event: None };
+        let mut reply = PrimitiveReply {
+            schema: SCHEMA_VERSION,
+            ok: true,
+            reason: None,
+            holding: None,
+            tip: [0.0; 3],
+            sim_seconds: self.clock,
+            event: None,
+            halted_after: None,
+        };
         let near = |a: [f64; 3], b: [f64; 3]| (a[0] - b[0]).abs() < 0.01 && (a[1] - b[1]).abs() < 0.01;
         match primitive {
             Primitive::MoveTo { position, .. } => {

@@ -114,6 +114,18 @@ impl RobotKeys {
         self.key("estop")
     }
 
+    /// put (robot side: sim or bridge) and queryable: the latched emergency stop as the
+    /// robot holds it (`EStopState`), published at every change.
+    pub fn estop_state(&self) -> String {
+        self.key("estop/state")
+    }
+
+    /// put (policy): halt the motion under way now, without latching (the dead-man switch:
+    /// the daemon that sent the skill went away) (`EStop` with `engaged: true`).
+    pub fn halt(&self) -> String {
+        self.key("halt")
+    }
+
     /// queryable (sim): the robot's primitives, whatever its body: arm motions and suction
     /// (tabletop), the agent's actions (grid), navigate, grasp and place (kitchen)
     /// (`PrimitiveCommand` -> `PrimitiveReply`). The key keeps its first name, `arm`, so that
@@ -149,9 +161,30 @@ impl RobotKeys {
         self.key("alive/*")
     }
 
+    /// Every key of this robot, as one key expression (for access control).
+    pub fn everything(&self) -> String {
+        self.key("**")
+    }
+
+    /// Every liveliness token of this robot, instances included.
+    pub fn alive_tree(&self) -> String {
+        self.key("alive/**")
+    }
+
     /// Every key above, for tests and docs.
     pub fn all(&self) -> Vec<String> {
-        let mut keys = vec![self.instruction(), self.state(), self.skill(), self.affordance(), self.plan(), self.estop(), self.primitives(), self.episode()];
+        let mut keys = vec![
+            self.instruction(),
+            self.state(),
+            self.skill(),
+            self.affordance(),
+            self.plan(),
+            self.estop(),
+            self.estop_state(),
+            self.halt(),
+            self.primitives(),
+            self.episode(),
+        ];
         keys.extend(Component::ALL.iter().map(|c| self.alive(*c)));
         keys
     }

@@ -123,8 +123,18 @@ pub struct SkillRequest {
     #[serde(default = "schema_version")]
     pub schema: u32,
     pub skill: crate::skill::SkillText,
+    /// The zenoh id of the daemon that sends it (its instance token
+    /// [`crate::keys::RobotKeys::alive_instance`]): the policy's dead-man switch stops the
+    /// skill when that token goes away. None: no dead-man (a client without a token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
 }
-message!(SkillRequest, "skill request");
+message!(SkillRequest, "skill request", |r| match &r.sender {
+    Some(s) => ensure(!s.is_empty() && s.len() <= limits::MAX_ID_LEN && s.chars().all(|c| c.is_ascii_alphanumeric()), || {
+        format!("the sender {s:?} is not a zenoh id (1 to {} letters and digits)", limits::MAX_ID_LEN)
+    }),
+    None => Ok(()),
+});
 
 /// A policy's reply while and after carrying out a skill.
 // (no deny_unknown_fields: serde does not support it together with flatten)
@@ -257,7 +267,33 @@ pub struct EStop {
     #[serde(default)]
     pub reason: Option<String>,
 }
-message!(EStop, "emergency stop");
+message!(EStop, "emergency stop", |m| check_reason(&m.reason));
+
+/// The emergency stop as the robot side holds it (latched): published on
+/// [`crate::keys::RobotKeys::estop_state`] at every change, and the answer to a query there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EStopState {
+    #[serde(default = "schema_version")]
+    pub schema: u32,
+    pub engaged: bool,
+    /// Why it was last engaged or released.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Counts the stop messages this robot-side instance has applied: a release is believed
+    /// only when it is newer than the engage it ends.
+    pub epoch: u64,
+}
+message!(EStopState, "emergency stop state", |m| check_reason(&m.reason));
+
+fn check_reason(reason: &Option<String>) -> Result<(), String> {
+    match reason {
+        Some(r) => {
+            ensure(r.len() <= limits::MAX_INSTRUCTION_LEN, || format!("the reason has {} bytes; at most {} are accepted", r.len(), limits::MAX_INSTRUCTION_LEN))
+        }
+        None => Ok(()),
+    }
+}
 
 /// One primitive of the simulated robot: an arm motion or suction switch (tabletop), a maze
 /// agent's action (grid), a mobile robot's navigate, grasp or place (kitchen). On the wire
@@ -312,9 +348,14 @@ pub struct PrimitiveReply {
     /// Grid maze: what the action did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<crate::grid::Event>,
+    /// A motion halted by a stop: the simulated seconds it moved after the stop reached the
+    /// robot (at most one physics step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halted_after: Option<f64>,
 }
 message!(PrimitiveReply, "primitive reply", |r| {
     ensure(r.tip.iter().all(|x| x.is_finite()), || format!("the tip {:?} is not finite", r.tip))?;
+    ensure(r.halted_after.is_none_or(|h| h.is_finite() && h >= 0.0), || format!("halted_after {:?} is not a finite time", r.halted_after))?;
     check_sim_seconds("its simulated time", r.sim_seconds)
 });
 
@@ -366,8 +407,14 @@ mod tests {
 
     #[test]
     fn round_trips_and_refusals() {
-        let req = SkillRequest { schema: SCHEMA_VERSION, skill: crate::SkillText::done() };
+        let req = SkillRequest { schema: SCHEMA_VERSION, skill: crate::SkillText::done(), sender: None };
         assert_eq!(decode::<SkillRequest>(&encode(&req)).unwrap(), req);
+        let signed = SkillRequest { sender: Some("1f2e3d".into()), ..req.clone() };
+        assert_eq!(decode::<SkillRequest>(&encode(&signed)).unwrap(), signed);
+        refused::<SkillRequest>(r#"{"skill":"done","sender":"alive/daemon/*"}"#, "not a zenoh id");
+        let state = EStopState { schema: SCHEMA_VERSION, engaged: true, reason: Some("operator".into()), epoch: 3 };
+        assert_eq!(decode::<EStopState>(&encode(&state)).unwrap(), state);
+        assert!(decode::<EStopState>(br#"{"engaged":true}"#).unwrap_err().to_string().contains("epoch"));
         let reply = SkillReply { schema: SCHEMA_VERSION, body: SkillReplyBody::Result { success: false, reason: Some("slipped".into()), sim_seconds: 1.5 } };
         let text = String::from_utf8(encode(&reply)).unwrap();
         assert!(text.contains("\"kind\":\"result\""), "{text}");
@@ -525,6 +572,7 @@ mod tests {
         one::<AffordanceReply>(bytes);
         one::<PlanProgress>(bytes);
         one::<EStop>(bytes);
+        one::<EStopState>(bytes);
         one::<PrimitiveCommand>(bytes);
         one::<PrimitiveReply>(bytes);
         one::<EpisodeRequest>(bytes);

@@ -5,5 +5,6 @@
 pub mod grid;
 pub mod kitchen;
 pub mod rng;
+pub mod stop;
 pub mod tabletop;
 pub mod wording;

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 pub struct EStopArgs {
     #[arg(long)]
     pub robot: String,
-    /// Release the stop instead of engaging it (only ever on this explicit flag).
+    /// Release the stop instead of engaging it (only ever on this explicit flag). The robot
+    /// side (sim or bridge) holds the stop latched; policies and daemons move again only
+    /// once they read the release from it.
     #[arg(long)]
     pub release: bool,
     /// Why: kept in the daemon's journal.
@@ -18,6 +20,27 @@ pub struct EStopArgs {
     pub reason: String,
     #[command(flatten)]
     pub zenoh: grounded::nodes::common::CommonArgs,
+}
+
+/// The robot's stop state once it reads `engaged` (None: not within the time allowed).
+async fn confirm(session: &zenoh::Session, keys: &protocol::keys::RobotKeys, engaged: bool) -> Option<protocol::messages::EStopState> {
+    use grounded::nodes::timeouts;
+    let started = std::time::Instant::now();
+    while started.elapsed() < timeouts::ESTOP_CONFIRM {
+        if let Ok(replies) = session.get(keys.estop_state()).timeout(timeouts::LIVELINESS).await {
+            while let Ok(reply) = replies.recv_async().await {
+                if let Some(state) =
+                    reply.result().ok().and_then(|s| protocol::messages::decode::<protocol::messages::EStopState>(&s.payload().to_bytes()).ok())
+                {
+                    if state.engaged == engaged {
+                        return Some(state);
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(timeouts::RETRY).await;
+    }
+    None
 }
 
 pub fn run(args: EStopArgs) -> Result<ExitCode> {
@@ -43,6 +66,8 @@ pub fn run(args: EStopArgs) -> Result<ExitCode> {
             .congestion_control(zenoh::qos::CongestionControl::Block)
             .await
             .map_err(|e| anyhow::anyhow!("sending the emergency stop: {e}"))?;
+        // The robot side holds the stop: ask it until it says so.
+        let confirmed = confirm(&session, &keys, stop.engaged).await;
         let _ = session.close().await;
         if heard.is_empty() {
             bail!(
@@ -51,7 +76,18 @@ pub fn run(args: EStopArgs) -> Result<ExitCode> {
                 timeouts::DAEMON_FOUND.as_secs_f64()
             );
         }
-        eprintln!("emergency stop {what} for robot {} (running: {})", keys.robot(), heard.join(", "));
+        match confirmed {
+            Some(state) => {
+                eprintln!("emergency stop {what} for robot {}: the robot confirms (change {}; running: {})", keys.robot(), state.epoch, heard.join(", "))
+            }
+            None => bail!(
+                "emergency stop {what} sent to robot {:?} (running: {}), but the robot side (sim or bridge) did not confirm it within {:.0} s: {}",
+                args.robot,
+                heard.join(", "),
+                timeouts::ESTOP_CONFIRM.as_secs_f64(),
+                if args.release { "the stop may still be engaged" } else { "policies and daemons that heard it are stopped; check the robot itself" }
+            ),
+        }
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)

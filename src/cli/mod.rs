@@ -13,12 +13,13 @@ mod policy;
 mod replay;
 mod router;
 mod scene;
+mod secure;
 mod send;
 mod sim;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use common::{NodeArgs, NODE_EXAMPLES};
+use common::NODE_EXAMPLES;
 use grounded::config::ConfigFile;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,7 +83,7 @@ pub enum Command {
     /// Run the skill policies as a zenoh node (executes skills in whatever domain the sim runs,
     /// answers affordances).
     #[command(after_help = NODE_EXAMPLES)]
-    Policy(NodeArgs),
+    Policy(policy::PolicyArgs),
     /// Run the controller daemon: takes instructions over zenoh, plans closed-loop.
     #[command(after_help = NODE_EXAMPLES)]
     Daemon(daemon::DaemonArgs),
@@ -105,6 +106,13 @@ pub enum Command {
         after_help = "Examples:\n  grounded estop --robot r1 --connect tcp/127.0.0.1:7501 --reason \"person in the cell\"\n  grounded estop --robot r1 --connect tcp/127.0.0.1:7501 --release"
     )]
     EStop(estop::EStopArgs),
+    /// Secure a robot's network: `secure init` makes a certificate authority, a certificate
+    /// per component and zenoh configurations with mutual TLS and default-deny access
+    /// control (docs/security.md).
+    #[command(
+        after_help = "Example:\n  grounded secure init --robot r1 --out /etc/grounded/r1 --router-host robot-pc.local\n  grounded router --zenoh-config /etc/grounded/r1/router/zenoh.json5"
+    )]
+    Secure(secure::SecureArgs),
     /// Run a zenoh router (for components on several machines).
     #[command(
         after_help = "Example:\n  grounded router --listen tcp/0.0.0.0:7447\n  (then every component with --mode client --connect tcp/ROUTER_HOST:7447)"
@@ -147,6 +155,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Daemon(args) => daemon::run(args, &file),
         Command::Send(args) => send::run(args),
         Command::Router(args) => router::run(args),
+        Command::Secure(args) => secure::run(args),
         Command::Replay(args) => replay::run(args),
         Command::EStop(args) => estop::run(args),
         Command::Config(args) => config::run(args, &cli.config, &file),

@@ -13,10 +13,14 @@ pub struct RouterArgs {
 
 pub fn run(args: RouterArgs) -> Result<ExitCode> {
     let mut zenoh = args.zenoh.clone();
-    zenoh.mode = "router".into();
+    zenoh.mode = Some("router".into());
     runtime()?.block_on(async {
         let _session = zenoh.open().await?;
-        eprintln!("router: listening on {:?}", if zenoh.listen.is_empty() { vec!["tcp/127.0.0.1:0".to_string()] } else { zenoh.listen.clone() });
+        match (&zenoh.zenoh_config, zenoh.listen.is_empty()) {
+            (Some(file), true) => eprintln!("router: listening as {} says", file.display()),
+            (None, true) => eprintln!("router: listening on [\"tcp/127.0.0.1:0\"]"),
+            (_, false) => eprintln!("router: listening on {:?}", zenoh.listen),
+        }
         wait_for_ctrl_c().await;
         Ok::<_, anyhow::Error>(())
     })?;

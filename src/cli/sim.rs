@@ -20,12 +20,27 @@ pub struct SimArgs {
     /// Grid: a cell the agent must never enter, as X,Y; repeatable.
     #[arg(long, value_name = "X,Y", value_parser = parse_cell)]
     pub forbid_cell: Vec<(u32, u32)>,
+    /// Start with the emergency stop engaged: nothing moves until `grounded estop --release`.
+    /// (A sim holds its stop in memory: a restarted sim starts released unless told this;
+    /// policies and daemons that heard an engage stay stopped until they read a release.)
+    #[arg(long)]
+    pub start_stopped: bool,
+    /// Tabletop motions take as long on the wall clock as in simulated time, as on a real
+    /// arm (default: as fast as the machine runs them).
+    #[arg(long)]
+    pub real_time: bool,
 }
 
 pub fn run(args: SimArgs) -> Result<ExitCode> {
     let keys = robot_keys(&args.node.robot)?;
     let mut state = grounded::nodes::sim::SimState::new(&args.task, args.seed, args.noise).map_err(anyhow::Error::msg)?;
+    if args.real_time {
+        state = state.real_time().map_err(anyhow::Error::msg)?;
+    }
     state.forbid_cells(&args.forbid_cell).map_err(anyhow::Error::msg)?;
+    if args.start_stopped {
+        state = state.start_stopped();
+    }
     runtime()?.block_on(async {
         let session = args.node.zenoh.open().await?;
         eprintln!("sim: robot {} serving {} (task {}, seed {})", keys.robot(), keys.primitives(), args.task, args.seed);

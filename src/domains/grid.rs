@@ -126,6 +126,7 @@ impl World for MazeWorld {
             tip: [f64::from(g.agent.0), f64::from(g.agent.1), 0.0],
             sim_seconds: f64::from(self.world.steps),
             event,
+            halted_after: None,
         }
     }
 

@@ -143,6 +143,7 @@ impl World for KitchenEpisodeWorld {
             tip: [p[0], p[1], 0.0],
             sim_seconds: w.sim_seconds,
             event: None,
+            halted_after: None,
         }
     }
 

@@ -36,11 +36,14 @@ pub struct WorldOptions {
     /// Whether the simulated skills fail as the domain's policies do (false: never fail,
     /// which is how planning success is measured).
     pub skill_failures: bool,
+    /// Motions take as long on the wall clock as in simulated time, as on a real robot
+    /// (worlds with continuous motion: the tabletop); false: as fast as the machine runs.
+    pub real_time: bool,
 }
 
 impl Default for WorldOptions {
     fn default() -> Self {
-        Self { observation_noise: 0.0, skill_failures: true }
+        Self { observation_noise: 0.0, skill_failures: true, real_time: false }
     }
 }
 
@@ -92,7 +95,7 @@ pub trait World: Send {
     /// The emergency stop, for a world whose primitives take time (an arm's motion): it
     /// halts within one physics step once `stop` is set. Worlds whose primitives are
     /// instantaneous need not look (the sim refuses every primitive while it is set).
-    fn set_stop(&mut self, _stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {}
+    fn set_stop(&mut self, _stop: std::sync::Arc<sim::stop::StopSignal>) {}
 }
 
 /// A world's primitives, reached in this process.
@@ -253,7 +256,16 @@ fn unknown(message: String) -> GroundingError {
 
 /// A primitive's refusal, in the shape every world answers with.
 pub fn refusal(reason: &str, sim_seconds: f64) -> PrimitiveReply {
-    PrimitiveReply { schema: SCHEMA_VERSION, ok: false, reason: Some(reason.to_string()), holding: None, tip: [0.0; 3], sim_seconds, event: None }
+    PrimitiveReply {
+        schema: SCHEMA_VERSION,
+        ok: false,
+        reason: Some(reason.to_string()),
+        holding: None,
+        tip: [0.0; 3],
+        sim_seconds,
+        event: None,
+        halted_after: None,
+    }
 }
 
 #[cfg(test)]

@@ -48,8 +48,10 @@ impl Domain for Tabletop {
 
     fn world(&self, task: &str, seed: u64, options: &WorldOptions) -> Result<Box<dyn World>, String> {
         let episode = episode(task, seed)?;
-        let world =
-            sim::tabletop::World::new(&episode.scene, WorldConfig { observation_noise: options.observation_noise, noise_seed: seed, ..WorldConfig::default() });
+        let world = sim::tabletop::World::new(
+            &episode.scene,
+            WorldConfig { observation_noise: options.observation_noise, noise_seed: seed, real_time: options.real_time, ..WorldConfig::default() },
+        );
         Ok(Box::new(TabletopWorld { episode, world }))
     }
 
@@ -92,7 +94,7 @@ impl World for TabletopWorld {
         summary(&self.episode)
     }
 
-    fn set_stop(&mut self, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    fn set_stop(&mut self, stop: std::sync::Arc<sim::stop::StopSignal>) {
         self.world.set_stop(stop);
     }
 
@@ -111,6 +113,7 @@ impl World for TabletopWorld {
             }
         };
         let arm = w.arm();
+        let halted_after = if matches!(result, Err(sim::tabletop::ArmError::Stopped(_))) { w.motion_after_stop() } else { None };
         PrimitiveReply {
             schema: SCHEMA_VERSION,
             ok: result.is_ok(),
@@ -119,6 +122,7 @@ impl World for TabletopWorld {
             tip: arm.tip,
             sim_seconds: arm.sim_seconds,
             event: None,
+            halted_after,
         }
     }
 

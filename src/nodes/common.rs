@@ -9,9 +9,9 @@ use zenoh::Wait;
 /// The zenoh options of every command, as the zenoh examples have them.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct CommonArgs {
-    /// zenoh mode: peer, client or router.
-    #[arg(long, value_parser = ["peer", "client", "router"], default_value = "peer")]
-    pub mode: String,
+    /// zenoh mode: peer, client or router [default: peer; with --zenoh-config, the file's].
+    #[arg(long, value_parser = ["peer", "client", "router"])]
+    pub mode: Option<String>,
     /// Endpoints to connect to, e.g. tcp/127.0.0.1:7447 (repeatable). A rerun viewer URL
     /// (rerun+http://127.0.0.1:9876/proxy) sends the dashboard there instead.
     #[arg(short = 'e', long, value_name = "ENDPOINT")]
@@ -19,7 +19,8 @@ pub struct CommonArgs {
     /// Endpoints to listen on, e.g. tcp/127.0.0.1:7447 (repeatable) [default: tcp/127.0.0.1:0].
     #[arg(short = 'l', long, value_name = "ENDPOINT")]
     pub listen: Vec<String>,
-    /// A zenoh configuration file (JSON5); the flags above override it.
+    /// A zenoh configuration file (JSON5), e.g. one `grounded secure init` wrote (mutual TLS
+    /// through a router with access control); the flags above override it.
     #[arg(long, value_name = "FILE")]
     pub zenoh_config: Option<PathBuf>,
 }
@@ -42,7 +43,11 @@ impl CommonArgs {
             None => zenoh::Config::default(),
         };
         let set = |c: &mut zenoh::Config, key: &str, value: String| c.insert_json5(key, &value).map_err(|e| NetError::Config(format!("{key} = {value}: {e}")));
-        set(&mut config, "mode", format!("{:?}", self.mode))?;
+        match (&self.mode, &self.zenoh_config) {
+            (Some(mode), _) => set(&mut config, "mode", format!("{mode:?}"))?,
+            (None, None) => set(&mut config, "mode", "\"peer\"".into())?,
+            (None, Some(_)) => {}
+        }
         if self.zenoh_config.is_none() {
             set(&mut config, "scouting/multicast/enabled", "false".into())?;
         }

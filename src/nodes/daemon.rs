@@ -4,6 +4,7 @@
 //! record of why; the daemon keeps running.
 
 use super::common::{put, NetError};
+use super::latch::{watch, Latch};
 use super::node::{serve, Incoming, Node};
 use super::remote::ZenohRobot;
 use super::timeouts;
@@ -14,7 +15,7 @@ use crate::planner::{Method, PlanEnd, Planner, StepOutcome};
 use protocol::keys::{Component, RobotKeys};
 use protocol::messages::{decode, EStop, InstructionMsg, PlanProgress, PlanStatus};
 use protocol::SCHEMA_VERSION;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -53,7 +54,7 @@ pub fn handle_instruction(
     planner: &mut Planner,
     config: &DaemonConfig,
     msg: &InstructionMsg,
-    estop: &Arc<AtomicBool>,
+    latch: &Arc<Latch>,
     dashboard: &Dashboard,
 ) -> PlanProgress {
     let plan_key = keys.plan();
@@ -64,7 +65,8 @@ pub fn handle_instruction(
         keys: keys.clone(),
         skill_timeout: config.skill_timeout,
         observe_timeout: config.observe_timeout,
-        estop: Some(estop.clone()),
+        estop: Some(latch.stopped_flag()),
+        sender: Some(session.zid().to_string()),
     };
     let mut last_step = 0;
     dashboard.instruction(&msg.text);
@@ -107,9 +109,10 @@ pub fn handle_instruction(
         dashboard.event(&event);
         publish(event)
     };
-    if estop.load(Ordering::SeqCst) {
+    // Nothing is planned unless the robot itself says its stop is released.
+    if !latch.is_released() && !latch.refresh(session, keys, config.observe_timeout) {
         let mut m = progress(session, &id, 0, PlanStatus::Aborted);
-        m.reason = Some("emergency stop engaged".into());
+        m.reason = latch.why_stopped();
         end(&m);
         return m;
     }
@@ -138,9 +141,11 @@ pub fn handle_instruction(
             m
         }
     };
-    if last.status != PlanStatus::Aborted && estop.load(Ordering::SeqCst) {
-        last.status = PlanStatus::Aborted;
-        last.reason = Some("emergency stop engaged".into());
+    if last.status != PlanStatus::Aborted {
+        if let Some(why) = latch.why_stopped() {
+            last.status = PlanStatus::Aborted;
+            last.reason = Some(why);
+        }
     }
     if last.status == PlanStatus::Aborted {
         dashboard.plan_ended("aborted", last.reason.as_deref());
@@ -157,7 +162,7 @@ pub const QUEUE: usize = 16;
 pub struct DaemonNode {
     pub keys: RobotKeys,
     dashboard: Dashboard,
-    estop: Arc<AtomicBool>,
+    latch: Arc<Latch>,
     work: mpsc::Sender<InstructionMsg>,
     journal: Option<Arc<Journal>>,
     /// Instructions accepted and not yet ended (the one being carried out included).
@@ -226,9 +231,9 @@ impl Node for DaemonNode {
     }
 
     fn estop_handler(&self) -> Option<super::node::EStopHandler> {
-        let (flag, journal) = (self.estop.clone(), self.journal.clone());
+        let (latch, journal) = (self.latch.clone(), self.journal.clone());
         Some(Box::new(move |stop: &EStop| {
-            flag.store(stop.engaged, Ordering::SeqCst);
+            latch.operator(stop);
             if let Some(j) = &journal {
                 j.record(JournalEvent::EStop { engaged: stop.engaged, reason: stop.reason.clone() });
             }
@@ -313,10 +318,11 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, con
             version: env!("CARGO_PKG_VERSION").to_string(),
         });
     }
-    let estop = Arc::new(AtomicBool::new(false));
+    let latch = Arc::new(Latch::default());
+    let _latch = watch(&session, &keys, latch.clone(), config.observe_timeout).await?;
     let (work, mut queue) = mpsc::channel::<InstructionMsg>(QUEUE);
     let pending = Arc::new(AtomicUsize::new(0));
-    let (s, k, e, d, done) = (session.clone(), keys.clone(), estop.clone(), dashboard.clone(), pending.clone());
+    let (s, k, e, d, done) = (session.clone(), keys.clone(), latch.clone(), dashboard.clone(), pending.clone());
     let _worker = AbortOnDrop(tokio::spawn(async move {
         let mut planner = Some(planner);
         while let Some(msg) = queue.recv().await {
@@ -339,7 +345,7 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, con
             }
         }
     }));
-    let node = DaemonNode { keys: keys.clone(), dashboard, estop, work, journal, pending };
+    let node = DaemonNode { keys: keys.clone(), dashboard, latch, work, journal, pending };
     tokio::select! {
         served = serve(session.clone(), keys.clone(), node) => Ok(served?),
         clash = yield_to_another(&session, &keys) => Err(clash),

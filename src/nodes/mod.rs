@@ -5,6 +5,7 @@
 pub mod client;
 pub mod common;
 pub mod daemon;
+pub mod latch;
 pub mod node;
 pub mod policy;
 pub mod remote;

@@ -29,8 +29,11 @@ pub struct RemotePrimitives {
     pub session: zenoh::Session,
     pub keys: RobotKeys,
     pub timeout: Duration,
-    /// Engaged emergency stop: every further command fails.
+    /// Set while the robot's emergency stop is not known to be released: every further
+    /// command fails.
     pub estop: Arc<AtomicBool>,
+    /// The skill's dead-man switch: set when the daemon that sent it went away.
+    pub dead_man: Arc<AtomicBool>,
 }
 
 impl crate::domains::Primitives for RemotePrimitives {
@@ -41,6 +44,9 @@ impl crate::domains::Primitives for RemotePrimitives {
     fn primitive(&mut self, body: Primitive) -> Result<PrimitiveReply, String> {
         if self.estop.load(Ordering::SeqCst) {
             return Err("emergency stop engaged".into());
+        }
+        if self.dead_man.load(Ordering::SeqCst) {
+            return Err("dead-man: the daemon that sent this skill went away; the robot was halted".into());
         }
         let reply: PrimitiveReply = query_one(&self.session, &self.keys.primitives(), &PrimitiveCommand { schema: SCHEMA_VERSION, body }, self.timeout)
             .map_err(|e| format!("the sim did not answer: {e}"))??;
@@ -60,6 +66,9 @@ pub struct ZenohRobot {
     pub observe_timeout: Duration,
     /// The daemon's emergency-stop flag: while engaged, nothing is observed or executed.
     pub estop: Option<Arc<AtomicBool>>,
+    /// The zenoh id of the daemon's instance token, sent with each skill so that the
+    /// policy's dead-man switch can watch it (None: this client holds no token).
+    pub sender: Option<String>,
 }
 
 impl ZenohRobot {
@@ -86,7 +95,7 @@ impl Robot for ZenohRobot {
             return Err(RobotError::Lost("policy"));
         }
         let skill = protocol::SkillText::new(skill).map_err(|e| RobotError::Other(e.to_string()))?;
-        let req = SkillRequest { schema: SCHEMA_VERSION, skill };
+        let req = SkillRequest { schema: SCHEMA_VERSION, skill, sender: self.sender.clone() };
         // No consolidation: every progress reply arrives as it is sent (zenoh's default
         // would keep back all but the last reply of the key, the result).
         let replies = self

@@ -7,12 +7,13 @@ use super::node::{serve, Incoming, Node};
 use crate::domains::{World, WorldOptions};
 use protocol::keys::{Component, RobotKeys};
 use protocol::messages::Primitive;
-use protocol::messages::{decode, encode, EpisodeReply, EpisodeRequest, EpisodeRequestBody, PrimitiveCommand, PrimitiveReply};
+use protocol::messages::{decode, encode, EStop, EStopState, EpisodeReply, EpisodeRequest, EpisodeRequestBody, PrimitiveCommand, PrimitiveReply};
 use protocol::Observation;
 use protocol::SCHEMA_VERSION;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use sim::stop::StopSignal;
+use std::sync::{Arc, Mutex, PoisonError};
 use zenoh::query::Query;
+use zenoh::Wait;
 
 pub use crate::domains::EpisodeSummary;
 
@@ -21,23 +22,107 @@ pub struct SimState {
     pub world: Box<dyn World>,
     /// Observation noise, kept for every episode; skill failures are set per reset.
     pub options: WorldOptions,
-    /// The emergency stop as the robot side holds it: while set, every primitive but a
-    /// wait is refused, and a motion under way halts within one physics step.
-    estop: Arc<AtomicBool>,
+    /// The emergency stop as the robot side holds it.
+    estop: Arc<RobotEStop>,
+}
+
+/// The emergency stop as the robot side holds it, latched: engaged by an `EStop` message,
+/// released only by an explicit release. While engaged, every primitive but a wait is
+/// refused and a motion under way halts within one physics step. A halt (the policy's
+/// dead-man switch) stops the motion under way without latching.
+#[derive(Debug)]
+pub struct RobotEStop {
+    state: Mutex<EStopState>,
+    signal: Arc<StopSignal>,
+}
+
+impl RobotEStop {
+    /// `engaged`: start stopped (until an explicit release).
+    pub fn new(engaged: bool) -> Self {
+        let signal = Arc::new(StopSignal::default());
+        if engaged {
+            signal.stop();
+        }
+        let reason = engaged.then(|| "started stopped".to_string());
+        Self { state: Mutex::new(EStopState { schema: SCHEMA_VERSION, engaged, reason, epoch: 0 }), signal }
+    }
+
+    /// Engage or release, as the message says; the new state, to publish.
+    pub fn apply(&self, stop: &EStop) -> EStopState {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if stop.engaged {
+            self.signal.stop();
+        } else {
+            self.signal.clear();
+        }
+        state.engaged = stop.engaged;
+        state.reason = stop.reason.clone();
+        state.epoch += 1;
+        state.clone()
+    }
+
+    /// Halt the motion under way (not latched: the next primitive may move again).
+    pub fn halt(&self) {
+        self.signal.stop();
+    }
+
+    pub fn state(&self) -> EStopState {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub fn engaged(&self) -> bool {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).engaged
+    }
+
+    /// Before a primitive: refused while engaged; a halt from before is over.
+    fn before_primitive(&self) -> Result<(), String> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.engaged {
+            return Err(match &state.reason {
+                Some(r) => format!("emergency stop engaged ({r}): nothing moves until it is released (grounded estop --release)"),
+                None => "emergency stop engaged: nothing moves until it is released (grounded estop --release)".into(),
+            });
+        }
+        self.signal.clear();
+        Ok(())
+    }
+
+    /// The signal worlds obey.
+    pub fn signal(&self) -> Arc<StopSignal> {
+        self.signal.clone()
+    }
 }
 
 impl SimState {
     /// Any domain's task (a tabletop template, a grid level, a kitchen instruction), by its id.
     pub fn new(task: &str, seed: u64, noise: f64) -> Result<Self, String> {
         let options = WorldOptions { observation_noise: noise, ..WorldOptions::default() };
-        let estop = Arc::new(AtomicBool::new(false));
+        let estop = Arc::new(RobotEStop::new(false));
         let mut world = crate::domains::world(task, seed, &options)?;
-        world.set_stop(estop.clone());
+        world.set_stop(estop.signal());
         Ok(Self { world, options, estop })
     }
 
-    /// The emergency-stop flag this sim obeys.
-    pub fn estop(&self) -> Arc<AtomicBool> {
+    /// Motions take as long on the wall clock as in simulated time (tabletop), as on a real
+    /// arm: for watching, and for timing what happens during a motion.
+    pub fn real_time(mut self) -> Result<Self, String> {
+        self.options.real_time = true;
+        let s = self.summary();
+        let mut world = crate::domains::world(&s.task, s.seed, &self.options)?;
+        world.set_stop(self.estop.signal());
+        self.world = world;
+        Ok(self)
+    }
+
+    /// Start with the emergency stop engaged (released only by `grounded estop --release`).
+    pub fn start_stopped(mut self) -> Self {
+        self.estop = Arc::new(RobotEStop::new(true));
+        self.world.set_stop(self.estop.signal());
+        self
+    }
+
+    /// The emergency stop this sim holds and obeys.
+    pub fn estop(&self) -> Arc<RobotEStop> {
         self.estop.clone()
     }
 
@@ -56,8 +141,10 @@ impl SimState {
     }
 
     fn primitive(&mut self, cmd: &PrimitiveCommand) -> PrimitiveReply {
-        if self.estop.load(Ordering::SeqCst) && !matches!(cmd.body, Primitive::Wait { .. }) {
-            return crate::domains::refusal("emergency stop engaged: nothing moves until it is released", self.world.sim_seconds());
+        if !matches!(cmd.body, Primitive::Wait { .. }) {
+            if let Err(why) = self.estop.before_primitive() {
+                return crate::domains::refusal(&why, self.world.sim_seconds());
+            }
         }
         self.world.primitive(&cmd.body)
     }
@@ -82,7 +169,7 @@ impl SimState {
                 for c in forbidden {
                     let _ = world.forbid_cells(&[c]);
                 }
-                world.set_stop(self.estop.clone());
+                world.set_stop(self.estop.signal());
                 self.world = world;
                 Ok(self.episode_reply(None, None))
             }
@@ -99,6 +186,15 @@ impl SimState {
 pub struct SimNode {
     pub state: SimState,
     pub keys: RobotKeys,
+    session: zenoh::Session,
+}
+
+/// Publish the robot's emergency stop state, with real-time priority, never dropped.
+async fn publish_estop_state(session: &zenoh::Session, key: &str, state: &EStopState) {
+    let sent = session.put(key, encode(state)).priority(zenoh::qos::Priority::RealTime).congestion_control(zenoh::qos::CongestionControl::Block).await;
+    if let Err(e) = sent {
+        tracing::warn!("sim: could not publish the emergency stop state: {e}");
+    }
 }
 
 impl SimNode {
@@ -157,8 +253,15 @@ impl Node for SimNode {
     }
 
     fn estop_handler(&self) -> Option<super::node::EStopHandler> {
-        let flag = self.state.estop();
-        Some(Box::new(move |stop| flag.store(stop.engaged, Ordering::SeqCst)))
+        let (estop, session, key) = (self.state.estop(), self.session.clone(), self.keys.estop_state());
+        let runtime = tokio::runtime::Handle::current();
+        Some(Box::new(move |stop| {
+            let state = estop.apply(stop);
+            // Everyone who follows the robot's stop hears the change (from a task of its
+            // own: a put may wait on the network, and this runs in zenoh's callback).
+            let (session, key) = (session.clone(), key.clone());
+            runtime.spawn(async move { publish_estop_state(&session, &key, &state).await });
+        }))
     }
 
     async fn handle(&mut self, session: &zenoh::Session, message: Incoming) {
@@ -175,7 +278,31 @@ impl Node for SimNode {
 
 /// Serve until the session closes.
 pub async fn run(session: zenoh::Session, keys: RobotKeys, state: SimState) -> Result<(), NetError> {
-    serve(session, keys.clone(), SimNode { state, keys }).await
+    let z = |e: zenoh::Error| NetError::Zenoh(e.to_string());
+    let estop = state.estop();
+    // The latched stop is answered from zenoh's callback, never queued behind primitives;
+    // the halt (dead-man) acts there too.
+    let _estop_state = session
+        .declare_queryable(keys.estop_state())
+        .callback(move |q| {
+            let _ = q.reply(q.key_expr().clone(), encode(&estop.state())).wait();
+        })
+        .await
+        .map_err(z)?;
+    let estop = state.estop();
+    let _halt = session
+        .declare_subscriber(keys.halt())
+        .callback(move |sample| match decode::<EStop>(&sample.payload().to_bytes()) {
+            Ok(stop) if stop.engaged => {
+                tracing::warn!("sim: motion halted ({})", stop.reason.as_deref().unwrap_or("no reason given"));
+                estop.halt()
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("sim: ignored a malformed halt: {e}"),
+        })
+        .await
+        .map_err(z)?;
+    serve(session.clone(), keys.clone(), SimNode { state, keys, session }).await
 }
 
 #[cfg(test)]

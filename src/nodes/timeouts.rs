@@ -43,3 +43,6 @@ pub const RETRY: Duration = Duration::from_millis(50);
 
 /// A whole plan in the demo, from instruction to the last skill's result.
 pub const DEMO_PLAN: Duration = Duration::from_secs(300);
+
+/// `grounded estop` waiting for the robot side to confirm the stop it holds.
+pub const ESTOP_CONFIRM: Duration = Duration::from_secs(2);

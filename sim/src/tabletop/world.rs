@@ -7,12 +7,12 @@
 
 use super::catalog;
 use crate::rng::Rng;
+use crate::stop::StopSignal;
 use protocol::limits::{MAX_ARM_SPEED, MAX_WAIT_SECONDS, MIN_ARM_SPEED};
 use protocol::tabletop::geometry::{BLOCK_SIZE, BOX_HALF, TABLE_HALF_X, TABLE_HALF_Y};
 use protocol::{ObjectKind, Observation, SceneObject};
 use rapier3d::na::{Isometry3, Translation3, UnitQuaternion, Vector3};
 use rapier3d::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Settings of a world.
@@ -24,11 +24,13 @@ pub struct WorldConfig {
     pub observation_noise: f64,
     /// Seed of the observation noise.
     pub noise_seed: u64,
+    /// Pace the physics to the wall clock, as a real arm moves (false: as fast as it runs).
+    pub real_time: bool,
 }
 
 impl Default for WorldConfig {
     fn default() -> Self {
-        Self { dt: 1.0 / 240.0, observation_noise: 0.0, noise_seed: 0 }
+        Self { dt: 1.0 / 240.0, observation_noise: 0.0, noise_seed: 0, real_time: false }
     }
 }
 
@@ -81,7 +83,11 @@ pub struct World {
     config: WorldConfig,
     noise: Rng,
     /// The emergency stop, looked at before every physics step of a motion.
-    stop: Option<Arc<AtomicBool>>,
+    stop: Option<Arc<StopSignal>>,
+    /// The last motion halted by the stop: the simulated seconds it moved after the stop.
+    halted_after: Option<f64>,
+    /// In real time: the wall clock and the simulated time the current primitive began at.
+    pace: Option<(std::time::Instant, f64)>,
 }
 
 /// Half extents of an object's body.
@@ -182,6 +188,8 @@ impl World {
             config,
             noise,
             stop: None,
+            halted_after: None,
+            pace: None,
         };
         world.settle(0.2);
         world
@@ -211,6 +219,15 @@ impl World {
         );
         self.time += self.config.dt;
         self.steps += 1;
+        if let Some((wall, sim)) = self.pace {
+            let ahead = (self.time - sim) - wall.elapsed().as_secs_f64();
+            if ahead > 0.0 {
+                std::thread::sleep(std::time::Duration::from_secs_f64(ahead));
+            }
+        }
+        if let Some(stop) = &self.stop {
+            stop.tick(self.time);
+        }
     }
 
     fn settle(&mut self, seconds: f64) {
@@ -266,8 +283,14 @@ impl World {
         obs
     }
 
+    /// In real time, a primitive's physics keeps pace with the wall clock from its start.
+    fn pace_from_now(&mut self) {
+        self.pace = self.config.real_time.then(|| (std::time::Instant::now(), self.time));
+    }
+
     /// Move the cup's tip in a straight line to `target` at `speed` (m/s).
     pub fn move_to(&mut self, target: [f64; 3], speed: f64) -> Result<ArmState, ArmError> {
+        self.pace_from_now();
         if !(target[0].abs() <= 0.55 && target[1].abs() <= 0.4 && (0.0..=0.5).contains(&target[2])) || target.iter().any(|c| !c.is_finite()) {
             return Err(ArmError::OutOfReach(target));
         }
@@ -279,9 +302,14 @@ impl World {
         // The number of physics steps is fixed before the motion starts, so that no speed or
         // rounding can make the loop run on.
         let steps = ((goal - self.tip).norm() / per_step).ceil() as usize;
+        self.halted_after = None;
         for _ in 0..steps {
             if self.stopped() {
-                // The arm halts where it is, holding what it holds.
+                // The arm halts where it is, holding what it holds; time goes on one step.
+                if let Some(stop) = &self.stop {
+                    self.halted_after = stop.motion_after_stop(self.time);
+                    stop.halted();
+                }
                 self.step();
                 return Err(ArmError::Stopped(a(&self.tip)));
             }
@@ -299,16 +327,24 @@ impl World {
     }
 
     /// Motions look at `stop` before each physics step and halt while it is set.
-    pub fn set_stop(&mut self, stop: Arc<AtomicBool>) {
+    pub fn set_stop(&mut self, stop: Arc<StopSignal>) {
+        stop.tick(self.time);
         self.stop = Some(stop);
     }
 
     fn stopped(&self) -> bool {
-        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+        self.stop.as_ref().is_some_and(|s| s.is_stopped())
+    }
+
+    /// The last motion halted by the stop: the simulated seconds it moved after the stop
+    /// was set (at most one physics step; None: the last motion was not halted).
+    pub fn motion_after_stop(&self) -> Option<f64> {
+        self.halted_after
     }
 
     /// Switch suction on (grip the object under the cup) or off (release it).
     pub fn suction(&mut self, on: bool) -> Result<ArmState, ArmError> {
+        self.pace_from_now();
         if on {
             if self.held.is_some() {
                 return Ok(self.arm());
@@ -345,6 +381,7 @@ impl World {
         if !(0.0..=MAX_WAIT_SECONDS).contains(&seconds) {
             return Err(ArmError::BadWait(seconds));
         }
+        self.pace_from_now();
         self.settle(seconds);
         Ok(self.arm())
     }
@@ -391,7 +428,8 @@ mod tests {
         w.move_to([-0.2, 0.0, 0.1], 0.5).unwrap();
         w.move_to([-0.2, 0.0, 0.04], 0.2).unwrap();
         w.suction(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(true));
+        let stop = Arc::new(StopSignal::default());
+        stop.stop();
         w.set_stop(stop.clone());
         let before = w.arm();
         let err = w.move_to([0.5, 0.35, 0.45], 2.0).unwrap_err();
@@ -400,18 +438,20 @@ mod tests {
         assert!((after.sim_seconds - before.sim_seconds - WorldConfig::default().dt).abs() < 1e-9, "{before:?} {after:?}");
         assert_eq!(after.holding.as_deref(), Some("red block"));
 
-        stop.store(false, Ordering::SeqCst);
+        stop.clear();
         w.move_to([-0.5, -0.35, 0.05], 2.0).unwrap();
         let start = w.arm();
         let flag = stop.clone();
         let setter = std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_millis(2));
-            flag.store(true, Ordering::SeqCst);
+            flag.stop();
         });
         let target = [0.5, 0.35, 0.45];
         let err = w.move_to(target, MIN_ARM_SPEED).unwrap_err();
         setter.join().unwrap();
         let ArmError::Stopped(tip) = err else { panic!("{err:?}") };
+        let after = w.motion_after_stop().expect("stopped");
+        assert!(after <= WorldConfig::default().dt + 1e-9, "the arm moved {after} s after the stop: at most one physics step");
         let dist = |p: [f64; 3], q: [f64; 3]| p.iter().zip(q).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
         let whole = dist(start.tip, target);
         assert!(dist(tip, target) > 0.01 && dist(start.tip, tip) + dist(tip, target) < whole + 1e-3, "halted at {tip:?}");

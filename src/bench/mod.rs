@@ -7,6 +7,8 @@
 //!   gd-beam with each of its two searches;
 //! * peak resident memory of the process.
 
+pub mod estop;
+
 use crate::decoder::Search;
 use crate::lm::LanguageModel;
 use crate::planner::{Method, PlanResult, Planner};
