@@ -470,3 +470,23 @@ fn replay_and_send_refuse_bad_input_with_the_reason() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn secure_init_writes_each_components_files_and_never_overwrites() {
+    let dir = scratch("secure-init");
+    let out = dir.join("r1");
+    let out_s = out.to_str().unwrap();
+    let o = grounded(&["secure", "init", "--robot", "r1", "--out", out_s, "--router-host", "robot-pc"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let guide = text(&o.stdout);
+    for role in ["router", "sim", "policy", "daemon", "operator"] {
+        let config = out.join(role).join("zenoh.json5");
+        assert!(config.exists(), "{}", config.display());
+        assert!(guide.contains(&config.canonicalize().unwrap().display().to_string()), "{guide}");
+    }
+    let operator = std::fs::read_to_string(out.join("operator").join("zenoh.json5")).unwrap();
+    assert!(operator.contains("tls/robot-pc:7447") && operator.contains("\"client\""), "{operator}");
+    fails_with(&["secure", "init", "--robot", "r1", "--out", out_s], "exists already");
+    fails_with(&["secure", "init", "--robot", "R 1", "--out", dir.join("other").to_str().unwrap()], "robot id");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

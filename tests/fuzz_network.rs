@@ -226,10 +226,12 @@ async fn fuzzed_payloads_on_every_key_neither_kill_nor_hang_a_component() {
             ],
         ),
         (keys.skill(), vec![format!(r#"{{"skill":"{skill}"}}"#), r#"{"skill":"done"}"#.into()]),
+        (keys.estop_state(), vec![String::new()]),
     ];
     let published: Vec<(String, Vec<String>)> = vec![
         (keys.instruction(), vec![r#"{"id":"fuzz","text":"put the blocks in the bowls with matching colours"}"#.into()]),
         (keys.estop(), vec![r#"{"engaged":false,"reason":"fuzz"}"#.into()]),
+        (keys.halt(), vec![r#"{"engaged":true,"reason":"fuzz"}"#.into()]),
         (keys.state(), vec![observation.clone()]),
         (keys.plan(), vec![r#"{"instruction_id":"x","step":1,"skill":null,"status":"done","reason":null,"plan":""}"#.into()]),
     ];

@@ -1,7 +1,10 @@
 //! The emergency stop as a policy or daemon follows it: the robot side (sim or bridge) holds
 //! the latched state; a component believes "released" only when it reads it from the robot.
 //! It starts stopped, stops again when it loses the robot, stops at once on an operator's
-//! engage, and never takes a release from anyone but the robot.
+//! engage, and never takes a release from anyone but the robot. (Who may publish as the
+//! robot is the network's to enforce: `grounded secure init` lets only the sim's
+//! certificate publish `estop/state`. On an open network a forged release still moves
+//! nothing: the sim refuses every primitive while its own stop is engaged.)
 
 use super::common::{query_all, NetError};
 use protocol::keys::{Component, RobotKeys};
