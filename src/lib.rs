@@ -24,6 +24,7 @@ pub mod prompt;
 pub mod saycan;
 pub mod secure;
 pub mod setup;
+pub mod skills;
 pub mod wordings;
 use std::path::PathBuf;
 

@@ -490,3 +490,26 @@ fn secure_init_writes_each_components_files_and_never_overwrites() {
     fails_with(&["secure", "init", "--robot", "R 1", "--out", dir.join("other").to_str().unwrap()], "robot id");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn plan_takes_a_robots_own_skill_file_and_refuses_a_bad_one_by_line_and_key() {
+    let skills = "examples/warehouse/skills.toml";
+    let o = grounded(&["plan", "--skills", skills, "--scene", "examples/warehouse/scene.json", "--json", "put the red parcel on the top shelf"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let library = grounded::skills::load(std::path::Path::new(&repo().join(skills))).unwrap();
+    let scene: protocol::Observation = serde_json::from_str(&std::fs::read_to_string(repo().join("examples/warehouse/scene.json")).unwrap()).unwrap();
+    let admissible: Vec<String> = library.admissible(&scene).unwrap().into_iter().map(|s| s.text).collect();
+    assert!(!admissible.contains(&"put the red parcel on the top shelf".to_string()), "holding nothing: nothing to put down yet");
+    assert!(admissible.contains(&"pick up the red parcel".to_string()), "{admissible:?}");
+    let steps = plan["steps"].as_array().unwrap();
+    assert!(!steps.is_empty());
+    assert_eq!(steps[0]["skill"].as_str().map(|s| admissible.iter().any(|a| a == s)), Some(true), "{}", steps[0]);
+    // A scene of another domain, and a file with a slot the template never declared.
+    fails_with(&["plan", "--skills", skills, "--scene", SCENE, MATCHING], "plans for domain warehouse");
+    let dir = scratch("skills");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "domain = \"depot\"\n\n[[skill]]\ntemplate = \"open the {drawer}\"\n").unwrap();
+    fails_with(&["plan", "--skills", bad.to_str().unwrap(), "--scene", SCENE, MATCHING], "bad.toml:3: skill[1].slots.drawer: unknown slot");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

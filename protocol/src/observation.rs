@@ -12,6 +12,9 @@ pub const MAX_NAME_LEN: usize = 64;
 /// The most objects one observation may hold.
 pub const MAX_OBJECTS: usize = 256;
 
+/// The most tags an object may carry.
+pub const MAX_TAGS: usize = 16;
+
 pub use crate::domain::Domain;
 
 /// What an object is, which decides what a policy can do with it.
@@ -31,6 +34,19 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
+    pub const ALL: [ObjectKind; 5] = [ObjectKind::Block, ObjectKind::Bowl, ObjectKind::Letter, ObjectKind::Item, ObjectKind::Box];
+
+    /// The kind as the wire (and a skill file) names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::Block => "block",
+            ObjectKind::Bowl => "bowl",
+            ObjectKind::Letter => "letter",
+            ObjectKind::Item => "item",
+            ObjectKind::Box => "box",
+        }
+    }
+
     pub fn is_pickable(self) -> bool {
         matches!(self, ObjectKind::Block | ObjectKind::Letter | ObjectKind::Item)
     }
@@ -58,11 +74,20 @@ pub struct SceneObject {
     /// The object's colour (red, green, blue), where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rgb: Option<[u8; 3]>,
+    /// What else the object is, in a robot's own words (`shelf`, `tool`, `person`): a skill
+    /// file's slot takes objects by kind or by tag (docs/skills.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl SceneObject {
     pub fn new(id: impl Into<String>, name: impl Into<String>, kind: ObjectKind, position: [f64; 3]) -> Self {
-        Self { id: id.into(), name: name.into(), kind, position, yaw: 0.0, rgb: None }
+        Self { id: id.into(), name: name.into(), kind, position, yaw: 0.0, rgb: None, tags: Vec::new() }
+    }
+
+    /// Is the object of this kind (`block`, `bowl`, `letter`, `item`, `box`) or tagged so?
+    pub fn is_a(&self, kind_or_tag: &str) -> bool {
+        self.kind.name() == kind_or_tag || self.tags.iter().any(|t| t == kind_or_tag)
     }
 }
 
@@ -118,6 +143,8 @@ pub enum ObservationError {
     DuplicateId(String),
     #[error("object {id:?} has name {name:?}: a name is 1 to {MAX_NAME_LEN} letters, digits and single spaces, in lower case except a letter block's letter")]
     BadName { id: String, name: String },
+    #[error("object {id:?}: at most {MAX_TAGS} tags, each like a name (1 to {MAX_NAME_LEN} letters, digits and single spaces)")]
+    BadTags { id: String },
     #[error("object name {0:?} appears twice; names must be unique, since skills refer to objects by name")]
     DuplicateName(String),
     #[error("object {id:?} has a position that is not finite: {position:?}")]
@@ -168,6 +195,9 @@ impl Observation {
             }
             if !names.insert(o.name.as_str()) {
                 return Err(ObservationError::DuplicateName(o.name.clone()));
+            }
+            if o.tags.len() > MAX_TAGS || o.tags.iter().any(|t| !valid_name(t)) {
+                return Err(ObservationError::BadTags { id: o.id.clone() });
             }
             if o.position.iter().any(|v| !v.is_finite()) || !o.yaw.is_finite() {
                 return Err(ObservationError::BadPosition { id: o.id.clone(), position: o.position });

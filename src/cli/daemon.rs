@@ -27,6 +27,12 @@ pub struct DaemonArgs {
     /// Keep no journal.
     #[arg(long)]
     pub no_journal: bool,
+    /// Plan for a robot of your own with its skills (TOML, docs/skills.md): the robot
+    /// publishes its state, answers `skill` and (optionally) `affordance` itself; each plan
+    /// step asks it to score every admissible skill in one query (without an answer, the
+    /// file's preconditions decide).
+    #[arg(long, value_name = "FILE.toml")]
+    pub skills: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub dashboard: DashboardArgs,
     #[command(flatten)]
@@ -49,16 +55,32 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
     };
     let options = args.planner.options(file);
     options.config.validate()?;
+    let skills = match &args.skills {
+        Some(path) => Some(grounded::domains::skill_file::register(grounded::skills::load(path)?).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     let mut dashboard_args = args.dashboard.clone();
     dashboard_args.connect = args.node.zenoh.viewer_url()?;
     let dashboard = dashboard_args.open(true)?;
     let rt = runtime()?;
     rt.block_on(async {
         let session = args.node.zenoh.open().await?;
-        let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: grounded::nodes::timeouts::AFFORDANCE };
-        let planner = options
-            .build(Some(grounding::Affordance::new(space, options.config.floor)), false)
-            .with_context(|| format!("loading the planner (model {})", options.model.display()))?;
+        let affordance = match skills {
+            Some(domain) => {
+                let space = grounded::domains::skill_file::RobotAffordance {
+                    domain,
+                    session: session.clone(),
+                    keys: keys.clone(),
+                    timeout: grounded::nodes::timeouts::AFFORDANCE,
+                };
+                grounding::Affordance::new(space, options.config.floor)
+            }
+            None => {
+                let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: grounded::nodes::timeouts::AFFORDANCE };
+                grounding::Affordance::new(space, options.config.floor)
+            }
+        };
+        let planner = options.build(Some(affordance), false).with_context(|| format!("loading the planner (model {})", options.model.display()))?;
         let config = grounded::nodes::daemon::DaemonConfig {
             method: method_of(args.method, file),
             skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),

@@ -40,6 +40,10 @@ pub struct PlanArgs {
     /// Print the plan (with every explanation) as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Your robot's skills (TOML, docs/skills.md): the scene's domain is the file's, and the
+    /// admissible skills are the file's templates filled from the scene's objects.
+    #[arg(long, value_name = "FILE.toml")]
+    pub skills: Option<PathBuf>,
     #[command(flatten)]
     pub planner: PlannerArgs,
     /// What the robot should do, e.g. "put the blocks in the bowls with matching colours".
@@ -47,7 +51,18 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: PlanArgs, file: &ConfigFile) -> Result<ExitCode> {
+    // The file's domain is registered before the scene, which names it, is read.
+    let skills = match &args.skills {
+        Some(path) => Some(grounded::domains::skill_file::register(grounded::skills::load(path)?).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     let scene = load_scene(&args.scene)?;
+    if let Some(d) = skills {
+        use grounded::domains::Domain;
+        if scene.domain != d.id() {
+            anyhow::bail!("{} is a {} scene; {} plans for domain {}", args.scene.display(), scene.domain, d.library().source.display(), d.id());
+        }
+    }
     let options = args.planner.options(file);
     options.config.validate()?;
     let mut planner = load_planner(&options)?;

@@ -9,6 +9,7 @@
 
 pub mod grid;
 pub mod kitchen;
+pub mod skill_file;
 pub mod tabletop;
 
 use grounding::{GroundingError, SkillSpace};

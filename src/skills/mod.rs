@@ -1,0 +1,252 @@
+//! A robot's own skills, declared in a file (`--skills FILE.toml`, docs/skills.md): skill
+//! templates with typed slots filled from the observation, optional preconditions and
+//! effects on what the robot holds, and `done`. [`SkillLibrary::admissible`] turns an
+//! observation into every skill the file allows there.
+
+mod file;
+
+pub use file::{load, parse, SkillFileError};
+
+use protocol::{Observation, SceneObject};
+use std::path::PathBuf;
+
+/// The most admissible skills a scene may give unless the file says otherwise: every
+/// decoding step scores the prefixes of each, so the set must stay small enough to search.
+pub const DEFAULT_MAX_ADMISSIBLE: usize = 4096;
+
+/// The most a file may allow.
+pub const MAX_ADMISSIBLE_LIMIT: usize = 100_000;
+
+/// What a slot is filled with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SlotFill {
+    /// An object of the observation whose kind or one of whose tags is listed.
+    Objects { kinds: Vec<String> },
+    /// One of these words (locations, speeds, ...).
+    Values(Vec<String>),
+}
+
+/// One typed slot of a template.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    pub name: String,
+    pub fill: SlotFill,
+}
+
+/// What the robot holds, before (a precondition) or after (an effect) a skill.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Holding {
+    Nothing,
+    /// Something, whatever it is (precondition only).
+    Anything,
+    /// The object filling this slot (index into the skill's slots).
+    Slot(usize),
+}
+
+/// A piece of a template: literal text or a slot.
+#[derive(Clone, Debug, PartialEq)]
+enum Part {
+    Text(String),
+    Slot(usize),
+}
+
+/// One skill of the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SkillTemplate {
+    pub template: String,
+    parts: Vec<Part>,
+    pub slots: Vec<Slot>,
+    pub requires: Option<Holding>,
+    pub then: Option<Holding>,
+    /// Where it is declared in the file (1-based).
+    pub line: usize,
+}
+
+/// One skill text filled in from an observation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilledSkill {
+    pub text: String,
+    /// Which template it comes from (None: the implicit `done`).
+    pub template: Option<usize>,
+    /// What the robot holds after it, where the file says.
+    pub then: Option<Option<String>>,
+}
+
+/// A robot's skills, as a file declares them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SkillLibrary {
+    /// The observation's domain the file plans for.
+    pub domain: protocol::Domain,
+    pub skills: Vec<SkillTemplate>,
+    pub max_admissible: usize,
+    pub source: PathBuf,
+}
+
+/// Why a scene's skills cannot be listed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AdmissibleError {
+    #[error(
+        "this scene gives more than {limit} admissible skills ({file}: max_admissible): every decoding step scores the prefixes of each; give the slots narrower kinds, split a skill, or raise max_admissible"
+    )]
+    TooMany { limit: usize, file: String },
+    #[error("the observation is of domain {found}; {file} plans for {expected}")]
+    OtherDomain { found: protocol::Domain, expected: protocol::Domain, file: String },
+}
+
+impl SkillTemplate {
+    /// The candidates of each slot in `obs`: object names, or the slot's values.
+    fn candidates<'a>(&'a self, obs: &'a Observation) -> Vec<Vec<(&'a str, Option<&'a SceneObject>)>> {
+        self.slots
+            .iter()
+            .map(|slot| match &slot.fill {
+                SlotFill::Objects { kinds } => obs.objects.iter().filter(|o| kinds.iter().any(|k| o.is_a(k))).map(|o| (o.name.as_str(), Some(o))).collect(),
+                SlotFill::Values(values) => values.iter().map(|v| (v.as_str(), None)).collect(),
+            })
+            .collect()
+    }
+
+    fn fill(&self, names: &[&str]) -> String {
+        let mut text = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Text(t) => text.push_str(t),
+                Part::Slot(i) => text.push_str(names[*i]),
+            }
+        }
+        text
+    }
+
+    fn holds(&self, holding: &Holding, names: &[&str], held: Option<&str>) -> bool {
+        match holding {
+            Holding::Nothing => held.is_none(),
+            Holding::Anything => held.is_some(),
+            Holding::Slot(i) => held == Some(names[*i]),
+        }
+    }
+}
+
+/// The next combination of slot candidates (an odometer, last slot fastest); false after
+/// the last.
+fn advance<T>(at: &mut [usize], candidates: &[Vec<T>]) -> bool {
+    for k in (0..at.len()).rev() {
+        at[k] += 1;
+        if at[k] < candidates[k].len() {
+            return true;
+        }
+        at[k] = 0;
+    }
+    false
+}
+
+impl SkillLibrary {
+    /// Every skill the file allows in `obs` whose precondition holds, `done` last. Two
+    /// object slots of one skill never name the same object.
+    pub fn admissible(&self, obs: &Observation) -> Result<Vec<FilledSkill>, AdmissibleError> {
+        if obs.domain != self.domain {
+            return Err(AdmissibleError::OtherDomain { found: obs.domain, expected: self.domain, file: self.source.display().to_string() });
+        }
+        let held = obs.robot.as_ref().and_then(|r| r.holding.as_deref());
+        let too_many = || AdmissibleError::TooMany { limit: self.max_admissible, file: self.source.display().to_string() };
+        let mut out: Vec<FilledSkill> = Vec::new();
+        for (t, skill) in self.skills.iter().enumerate() {
+            let candidates = skill.candidates(obs);
+            if candidates.iter().any(Vec::is_empty) {
+                continue;
+            }
+            // Odometer over the slots' candidates.
+            let mut at = vec![0usize; candidates.len()];
+            loop {
+                let chosen: Vec<(&str, Option<&SceneObject>)> = at.iter().zip(&candidates).map(|(i, c)| c[*i]).collect();
+                let names: Vec<&str> = chosen.iter().map(|(n, _)| *n).collect();
+                let objects: Vec<&str> = chosen.iter().filter(|(_, o)| o.is_some()).map(|(n, _)| *n).collect();
+                let distinct = objects.iter().enumerate().all(|(i, a)| !objects[..i].contains(a));
+                let text = skill.fill(&names);
+                let fits = text.len() <= protocol::skill::MAX_SKILL_LEN;
+                if distinct && fits && skill.requires.as_ref().is_none_or(|r| skill.holds(r, &names, held)) {
+                    if out.len() >= self.max_admissible {
+                        return Err(too_many());
+                    }
+                    let then = skill.then.as_ref().map(|h| match h {
+                        Holding::Slot(i) => Some(names[*i].to_string()),
+                        Holding::Nothing | Holding::Anything => None,
+                    });
+                    out.push(FilledSkill { text, template: Some(t), then });
+                }
+                if !advance(&mut at, &candidates) {
+                    break;
+                }
+            }
+        }
+        if !out.iter().any(|s| s.text == "done") {
+            out.push(FilledSkill { text: "done".into(), template: None, then: None });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{ObjectKind, RobotState};
+
+    const FILE: &str = r#"
+domain = "skills-test"
+
+[[skill]]
+template = "pick up the {thing}"
+slots.thing = { kinds = ["item", "parcel"] }
+requires = { holding = "nothing" }
+then = { holding = "thing" }
+
+[[skill]]
+template = "put the {thing} on the {shelf}"
+slots.thing = { kinds = ["item", "parcel"] }
+slots.shelf = { kinds = ["shelf"] }
+requires = { holding = "thing" }
+then = { holding = "nothing" }
+
+[[skill]]
+template = "go to the {place}"
+slots.place = { values = ["dock", "charger"] }
+"#;
+
+    fn scene(holding: Option<&str>) -> Observation {
+        let domain = protocol::Domain::register("skills-test").unwrap();
+        let mut shelf = SceneObject::new("s", "top shelf", ObjectKind::Box, [0.0; 3]);
+        shelf.tags = vec!["shelf".into()];
+        let mut parcel = SceneObject::new("p", "red parcel", ObjectKind::Box, [0.0; 3]);
+        parcel.tags = vec!["parcel".into()];
+        let objects = vec![SceneObject::new("a", "apple", ObjectKind::Item, [0.0; 3]), parcel, shelf];
+        let robot = Some(RobotState { time_s: 0.0, gripper: [0.0; 3], holding: holding.map(String::from) });
+        Observation { schema: protocol::SCHEMA_VERSION, domain, objects, robot, grid: None, kitchen: None }
+    }
+
+    fn texts(lib: &SkillLibrary, obs: &Observation) -> Vec<String> {
+        lib.admissible(obs).unwrap().into_iter().map(|s| s.text).collect()
+    }
+
+    #[test]
+    fn slots_take_objects_by_kind_or_tag_and_preconditions_hold() {
+        let lib = parse(FILE, "skills.toml".as_ref()).unwrap();
+        assert_eq!(
+            texts(&lib, &scene(None)),
+            ["pick up the apple", "pick up the red parcel", "go to the dock", "go to the charger", "done"],
+            "holding nothing: nothing to put down"
+        );
+        assert_eq!(
+            texts(&lib, &scene(Some("apple"))),
+            ["put the apple on the top shelf", "go to the dock", "go to the charger", "done"],
+            "holding the apple: only it can be put down"
+        );
+        let filled = lib.admissible(&scene(None)).unwrap();
+        assert_eq!(filled[0].then, Some(Some("apple".to_string())));
+    }
+
+    #[test]
+    fn a_scene_with_too_many_skills_is_refused_with_the_limit() {
+        let small = FILE.replace("domain = \"skills-test\"", "domain = \"skills-test\"\nmax_admissible = 3");
+        let lib = parse(&small, "skills.toml".as_ref()).unwrap();
+        let err = lib.admissible(&scene(None)).unwrap_err();
+        assert!(err.to_string().contains("more than 3 admissible skills"), "{err}");
+    }
+}
