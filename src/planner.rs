@@ -214,6 +214,10 @@ pub struct Planner {
     /// The user's weights by grounded-model name, applied to task models as they are set.
     pub weights: Vec<(String, f32)>,
     pub config: DecodeConfig,
+    /// A few-shot prompt prefix the language model reads before every plan (`--prompt`):
+    /// worked examples in the plan format, for a model that can follow them. Not part of
+    /// the plan text a result holds.
+    pub prompt_prefix: Option<crate::prompt::PromptPrefix>,
 }
 
 /// The plan's cache and the logits for the next token, between steps.
@@ -251,6 +255,8 @@ pub struct PlanSession<'p> {
     cursor: Option<Cursor>,
     proposed: Option<(DecodedSkill, StepExplanation)>,
     text: String,
+    /// Bytes of `text` that are the prompt prefix (read by the model, not part of the plan).
+    prefix_len: usize,
     steps: Vec<PlanStep>,
     timing: PlanTiming,
     end: Option<PlanEnd>,
@@ -336,9 +342,9 @@ impl PlanSession<'_> {
         &self.steps
     }
 
-    /// The plan text so far.
+    /// The plan text so far (without the prompt prefix).
     pub fn text(&self) -> &str {
-        &self.text
+        &self.text[self.prefix_len..]
     }
 
     /// The plan, with the state it left.
@@ -349,7 +355,7 @@ impl PlanSession<'_> {
             models: self.planner.model_names(),
             steps: self.steps,
             end: self.end.unwrap_or(PlanEnd::StepLimit),
-            text: self.text,
+            text: self.text[self.prefix_len..].to_string(),
             tokens: self.planner.lm.stats().since(&self.stats_before),
             elapsed: self.started.elapsed(),
             timing: self.timing,
@@ -362,18 +368,18 @@ impl Planner {
     /// Tabletop planner with the tabletop affordance and no other grounded model.
     pub fn tabletop(lm: LanguageModel, config: DecodeConfig) -> Self {
         let affordance = Affordance::new(TabletopSkills, config.floor);
-        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config }
+        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config, prompt_prefix: None }
     }
 
     /// A planner with the affordance of every domain (each observation says its own).
     pub fn any_domain(lm: LanguageModel, config: DecodeConfig) -> Self {
         let affordance = Affordance::new(crate::domains::AnyDomainSkills, config.floor);
-        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config }
+        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config, prompt_prefix: None }
     }
 
     /// A planner whose affordance comes from another skill space (e.g. the policy's, over zenoh).
     pub fn with_affordance(lm: LanguageModel, config: DecodeConfig, affordance: Affordance) -> Self {
-        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config }
+        Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config, prompt_prefix: None }
     }
 
     pub fn model_names(&self) -> Vec<String> {
@@ -416,7 +422,8 @@ impl Planner {
         self.config.validate()?;
         let instruction = Instruction::new(instruction)?;
         let stats_before = self.lm.stats();
-        let prompt = plan_start(&instruction);
+        let prefix = self.prompt_prefix.as_ref().map_or("", |p| p.as_str()).to_string();
+        let prompt = format!("{prefix}{}", plan_start(&instruction));
         let tokens = self.lm.encode(&prompt)?;
         if let Some(limit) = self.lm.spec().max_positions {
             // Leave room for a plan of a few full steps.
@@ -434,6 +441,7 @@ impl Planner {
             cursor: Some(Cursor { cache, logits: logits.last(0).to_vec() }),
             proposed: None,
             text: prompt,
+            prefix_len: prefix.len(),
             steps: Vec::new(),
             timing: PlanTiming::default(),
             end: None,

@@ -52,6 +52,46 @@ impl Instruction {
     }
 }
 
+/// The most a prompt prefix may hold, in bytes (the model's context bounds it further).
+pub const MAX_PREFIX_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PrefixError {
+    #[error("the prompt is empty: write worked examples in the plan format (docs/skills.md)")]
+    Empty,
+    #[error("the prompt is {0} bytes; at most {MAX_PREFIX_BYTES} are read")]
+    TooLong(usize),
+    #[error("the prompt holds no example in the plan format: each starts with a line `Instruction: ...` and numbered steps `1. ...`")]
+    NoExample,
+}
+
+/// A few-shot prompt prefix: worked examples in the plan format, read before each plan.
+/// It ends with a blank line, so that the plan's first line starts a new example.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PromptPrefix(String);
+
+impl PromptPrefix {
+    pub fn new(text: &str) -> Result<Self, PrefixError> {
+        if text.len() > MAX_PREFIX_BYTES {
+            return Err(PrefixError::TooLong(text.len()));
+        }
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        let body = lines.join("\n");
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(PrefixError::Empty);
+        }
+        if !(body.starts_with("Instruction: ") && body.contains("\n1. ")) {
+            return Err(PrefixError::NoExample);
+        }
+        Ok(Self(format!("{body}\n\n")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The prompt before step 1: the instruction line and `1.`.
 pub fn plan_start(instruction: &Instruction) -> String {
     format!("{}\n1.", instruction.line())
@@ -69,6 +109,15 @@ pub fn step_end(next_step: usize, failed: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_holds_examples_in_the_plan_format_and_ends_with_a_blank_line() {
+        let p = PromptPrefix::new("Instruction: go home.\r\n1. go to the dock.  \n2. done.\n\n\n").unwrap();
+        assert_eq!(p.as_str(), "Instruction: go home.\n1. go to the dock.\n2. done.\n\n");
+        assert_eq!(PromptPrefix::new(" \n"), Err(PrefixError::Empty));
+        assert_eq!(PromptPrefix::new("go home then stop"), Err(PrefixError::NoExample));
+        assert!(matches!(PromptPrefix::new(&"x".repeat(MAX_PREFIX_BYTES + 1)), Err(PrefixError::TooLong(_))));
+    }
 
     #[test]
     fn instructions_are_normalised_and_bounded() {

@@ -41,11 +41,13 @@ pub struct PlannerOptions {
     pub scorers: Vec<PathBuf>,
     /// Weights by grounded-model name (default 1).
     pub weights: Vec<(String, f32)>,
+    /// A few-shot prompt prefix file (`--prompt`).
+    pub prompt: Option<PathBuf>,
 }
 
 impl PlannerOptions {
     pub fn new(model: PathBuf) -> Self {
-        Self { model, threads: 1, config: DecodeConfig::default(), safety: None, preference: None, scorers: Vec::new(), weights: Vec::new() }
+        Self { model, threads: 1, config: DecodeConfig::default(), safety: None, preference: None, scorers: Vec::new(), weights: Vec::new(), prompt: None }
     }
 }
 
@@ -111,6 +113,14 @@ impl PlannerOptions {
             None => Planner::any_domain(lm, self.config.clone()),
         };
         planner.weights = self.weights.clone();
+        if let Some(path) = &self.prompt {
+            let prefix = crate::prompt::PromptPrefix::new(&read_text(path)?).map_err(|e| SetupError::Config {
+                path: path.clone(),
+                what: "prompt",
+                message: e.to_string(),
+            })?;
+            planner.prompt_prefix = Some(prefix);
+        }
         if let Some(w) = planner.weight_of("affordance") {
             planner.affordance_weight = w;
         }

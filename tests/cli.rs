@@ -513,3 +513,29 @@ fn plan_takes_a_robots_own_skill_file_and_refuses_a_bad_one_by_line_and_key() {
     fails_with(&["plan", "--skills", bad.to_str().unwrap(), "--scene", SCENE, MATCHING], "bad.toml:3: skill[1].slots.drawer: unknown slot");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_prompt_prefix_is_read_by_the_model_and_left_out_of_the_plan() {
+    let dir = scratch("prompt");
+    let prompt = dir.join("prompt.txt");
+    std::fs::write(&prompt, "Instruction: put the blue block in the blue bowl.\n1. pick up the blue block and place it in the blue bowl.\n2. done.\n").unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["plan", "--scene", SCENE, "--json"];
+        args.extend_from_slice(extra);
+        args.push(MATCHING);
+        let o = grounded(&args);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let plain = run(&[]);
+    let prompted = run(&["--prompt", prompt.to_str().unwrap()]);
+    let tokens = |p: &serde_json::Value| p["tokens"]["prompt_tokens"].as_u64().unwrap();
+    assert!(tokens(&prompted) > tokens(&plain) + 20, "the model reads the prefix: {} vs {}", tokens(&prompted), tokens(&plain));
+    let text = prompted["text"].as_str().unwrap();
+    assert!(text.starts_with(&format!("Instruction: {MATCHING}.")), "{text}");
+    assert!(!text.contains("blue block in the blue bowl."), "the prefix is not part of the plan: {text}");
+    assert!(prompted["steps"].as_array().is_some_and(|s| !s.is_empty()));
+    std::fs::write(&prompt, "just some words\n").unwrap();
+    fails_with(&["plan", "--scene", SCENE, "--prompt", prompt.to_str().unwrap(), MATCHING], "no example in the plan format");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -96,6 +96,10 @@ pub struct PlannerArgs {
     /// Safety rules (JSON: {"forbidden": ["red", "knife"], "mode": "hard"|"soft", "epsilon": 0.001}).
     #[arg(long, value_name = "FILE", help_heading = "Planner")]
     pub safety: Option<PathBuf>,
+    /// A few-shot prompt prefix: worked examples in the plan format ("Instruction: ...",
+    /// then "1. ...", "2. done."), read by the model before every plan (docs/skills.md).
+    #[arg(long, value_name = "FILE", help_heading = "Planner")]
+    pub prompt: Option<PathBuf>,
     /// Preferred objects (JSON: {"preferred": ["apple"], "alpha": 0.5, "beta": 0.1}).
     #[arg(long, value_name = "FILE", help_heading = "Planner")]
     pub preference: Option<PathBuf>,
@@ -151,6 +155,7 @@ impl PlannerArgs {
             preference: self.preference.clone().or_else(|| file.grounding.preference.clone()),
             scorers: if self.scorer.is_empty() { file.grounding.scorers.clone() } else { self.scorer.clone() },
             weights,
+            prompt: self.prompt.clone(),
         }
     }
 }
