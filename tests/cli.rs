@@ -539,3 +539,18 @@ fn a_prompt_prefix_is_read_by_the_model_and_left_out_of_the_plan() {
     fails_with(&["plan", "--scene", SCENE, "--prompt", prompt.to_str().unwrap(), MATCHING], "no example in the plan format");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn train_checks_its_inputs_and_its_python_before_training() {
+    let skills = "examples/warehouse/skills.toml";
+    let examples = "examples/warehouse/examples.txt";
+    let dir = scratch("train");
+    let out = dir.join("model");
+    let out = out.to_str().unwrap();
+    fails_with(&["train", "--skills", "no/such.toml", "--examples", examples, "--out", out], "no/such.toml");
+    fails_with(&["train", "--skills", skills, "--examples", "no/such.txt", "--out", out], "no such file");
+    fails_with(&["train", "--skills", skills, "--examples", examples, "--out", out, "--steps", "0"], "at least 1");
+    fails_with(&["train", "--skills", skills, "--examples", examples, "--out", out, "--python", "/no/such/python"], "cannot run /no/such/python");
+    assert!(!std::path::Path::new(out).exists(), "nothing was written");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -16,6 +16,7 @@ mod scene;
 mod secure;
 mod send;
 mod sim;
+mod train;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -113,6 +114,12 @@ pub enum Command {
         after_help = "Example:\n  grounded secure init --robot r1 --out /etc/grounded/r1 --router-host robot-pc.local\n  grounded router --zenoh-config /etc/grounded/r1/router/zenoh.json5"
     )]
     Secure(secure::SecureArgs),
+    /// Train a planner model for your robot's own skills (a skill file and example plans;
+    /// needs Python with torch: tools/train/requirements.txt; docs/skills.md).
+    #[command(
+        after_help = "Example:\n  grounded train --skills examples/warehouse/skills.toml --examples examples/warehouse/examples.txt --out target/warehouse-model --python .venv-train/bin/python"
+    )]
+    Train(train::TrainArgs),
     /// Run a zenoh router (for components on several machines).
     #[command(
         after_help = "Example:\n  grounded router --listen tcp/0.0.0.0:7447\n  (then every component with --mode client --connect tcp/ROUTER_HOST:7447)"
@@ -156,6 +163,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Send(args) => send::run(args),
         Command::Router(args) => router::run(args),
         Command::Secure(args) => secure::run(args),
+        Command::Train(args) => train::run(args),
         Command::Replay(args) => replay::run(args),
         Command::EStop(args) => estop::run(args),
         Command::Config(args) => config::run(args, &cli.config, &file),
