@@ -157,6 +157,49 @@ pub fn handle_instruction(
 /// Instructions waiting beyond this many while one is carried out are refused.
 pub const QUEUE: usize = 16;
 
+/// Refusals logged and journalled one by one per second; beyond, they are counted.
+const REFUSALS_RECORDED_PER_SECOND: u32 = 10;
+
+/// Whether a refusal is recorded one by one.
+#[derive(Debug, PartialEq, Eq)]
+enum Admit {
+    /// Record it; `suppressed` were counted, not recorded, since the last one recorded.
+    Record {
+        suppressed: u64,
+    },
+    Suppress,
+}
+
+/// Keeps the records of refusals bounded under a flood.
+#[derive(Debug)]
+struct RefusalLimiter {
+    window: std::time::Instant,
+    in_window: u32,
+    suppressed: u64,
+}
+
+impl Default for RefusalLimiter {
+    fn default() -> Self {
+        Self { window: std::time::Instant::now(), in_window: 0, suppressed: 0 }
+    }
+}
+
+impl RefusalLimiter {
+    fn admit(&mut self) -> Admit {
+        if self.window.elapsed() >= Duration::from_secs(1) {
+            self.window = std::time::Instant::now();
+            self.in_window = 0;
+        }
+        if self.in_window < REFUSALS_RECORDED_PER_SECOND {
+            self.in_window += 1;
+            Admit::Record { suppressed: std::mem::take(&mut self.suppressed) }
+        } else {
+            self.suppressed += 1;
+            Admit::Suppress
+        }
+    }
+}
+
 /// The daemon node: hears instructions (queued for its one planner), the emergency stop
 /// (at once, also while a plan runs) and, for the dashboard, every published state.
 pub struct DaemonNode {
@@ -167,6 +210,7 @@ pub struct DaemonNode {
     journal: Option<Arc<Journal>>,
     /// Instructions accepted and not yet ended (the one being carried out included).
     pending: Arc<AtomicUsize>,
+    refusals: RefusalLimiter,
 }
 
 impl DaemonNode {
@@ -176,9 +220,21 @@ impl DaemonNode {
         }
     }
 
-    fn refuse(&self, session: &zenoh::Session, id: &str, reason: String) {
-        tracing::warn!("daemon: refused an instruction: {reason}");
-        self.record(JournalEvent::Refused { id: id.to_string(), reason: reason.clone() });
+    fn refuse(&mut self, session: &zenoh::Session, id: &str, reason: String) {
+        // Every refusal is answered; the log and the journal keep the first few of each
+        // second and then say how many more there were, so that a flood fills neither.
+        match self.refusals.admit() {
+            Admit::Record { suppressed } => {
+                if suppressed > 0 {
+                    let more = format!("{suppressed} more instructions were refused in the second before (not recorded one by one)");
+                    tracing::warn!("daemon: {more}");
+                    self.record(JournalEvent::Refused { id: String::new(), reason: more });
+                }
+                tracing::warn!("daemon: refused an instruction: {reason}");
+                self.record(JournalEvent::Refused { id: id.to_string(), reason: reason.clone() });
+            }
+            Admit::Suppress => {}
+        }
         let mut m = progress(session, id, 0, PlanStatus::Aborted);
         m.reason = Some(reason);
         let _ = put(session, &self.keys.plan(), &m);
@@ -345,9 +401,29 @@ pub async fn run(session: zenoh::Session, keys: RobotKeys, planner: Planner, con
             }
         }
     }));
-    let node = DaemonNode { keys: keys.clone(), dashboard, latch, work, journal, pending };
+    let node = DaemonNode { keys: keys.clone(), dashboard, latch, work, journal, pending, refusals: RefusalLimiter::default() };
     tokio::select! {
         served = serve(session.clone(), keys.clone(), node) => Ok(served?),
         clash = yield_to_another(&session, &keys) => Err(clash),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_refusals_is_recorded_a_few_per_second_then_counted() {
+        let mut limiter = RefusalLimiter::default();
+        for _ in 0..REFUSALS_RECORDED_PER_SECOND {
+            assert_eq!(limiter.admit(), Admit::Record { suppressed: 0 });
+        }
+        for _ in 0..500 {
+            assert_eq!(limiter.admit(), Admit::Suppress);
+        }
+        // A new second: the next one is recorded, with the count of those in between.
+        limiter.window -= Duration::from_secs(2);
+        assert_eq!(limiter.admit(), Admit::Record { suppressed: 500 });
+        assert_eq!(limiter.admit(), Admit::Record { suppressed: 0 });
     }
 }
