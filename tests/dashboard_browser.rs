@@ -8,16 +8,15 @@
 //!
 //! Needs Debian's `chromium` and `chromium-driver`; run it with `bash tools/browser-test.sh`
 //! (CI does, on every landing).
+mod common;
+
+use common::free_port;
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
 
 /// Kills the child when the test ends, however it ends.
 struct Reaped(Child);

@@ -3,8 +3,12 @@
 //! release by anyone but the robot is not believed; the policy's dead-man switch stops a
 //! skill whose daemon went away; the policy's own safety rules refuse a forbidden skill
 //! whoever sends it.
+mod common;
+
+use common::free_port;
 
 use grounded::nodes::common::{query_all, CommonArgs};
+use grounded::nodes::latch::ask_robot;
 use grounded::nodes::policy::{self, PolicyNode};
 use grounded::nodes::sim::SimState;
 use grounded::nodes::{client, sim as sim_node, timeouts};
@@ -13,10 +17,6 @@ use protocol::messages::{decode, encode, EStop, EStopState, SkillReply, SkillRep
 use protocol::{SkillText, SCHEMA_VERSION};
 use std::time::Duration;
 use zenoh::Wait;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// Sessions that meet on one loopback port: the first listens, the others connect.
 async fn session(listen: Option<u16>, connect: Option<u16>) -> zenoh::Session {
@@ -53,9 +53,9 @@ async fn skill(session: &zenoh::Session, keys: &RobotKeys, text: &str, sender: O
 }
 
 async fn robot_stop(session: &zenoh::Session, keys: &RobotKeys) -> EStopState {
-    let (s, k) = (session.clone(), keys.estop_state());
-    let replies = tokio::task::spawn_blocking(move || query_all(&s, &k, Vec::new(), timeouts::OBSERVE)).await.unwrap().unwrap();
-    decode(replies[0].as_ref().expect("an answer")).expect("a stop state")
+    let (s, k) = (session.clone(), keys.clone());
+    let answers = tokio::task::spawn_blocking(move || ask_robot(&s, &k, timeouts::OBSERVE)).await.unwrap();
+    answers.into_iter().next().expect("the robot answers its stop state")
 }
 
 const PICK: &str = "pick up the red block and place it in the gray bowl";

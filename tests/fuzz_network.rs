@@ -3,13 +3,15 @@
 //! processes: a few hundred payloads per key (valid messages mutated, extreme values, bytes
 //! at random). Afterwards no process has died or panicked, every query was answered in time
 //! (nothing hangs), and a normal instruction still runs to success.
+mod common;
+
+use common::free_port;
 
 use grounded::nodes::client;
 use grounded::nodes::common::{put, query_all, CommonArgs};
 use protocol::keys::{Component, RobotId, RobotKeys};
 use protocol::messages::{EStop, EpisodeReply, EpisodeRequest, EpisodeRequestBody, PlanStatus};
 use protocol::SCHEMA_VERSION;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -19,10 +21,6 @@ const PER_KEY: usize = 200;
 
 /// Far above any answer a healthy component gives to one of these payloads.
 const ANSWER_WITHIN: Duration = Duration::from_secs(20);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
 
 /// The components as child processes (stderr kept in a file each), killed however the test
 /// ends.

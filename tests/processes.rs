@@ -1,15 +1,13 @@
 //! `grounded sim`, `grounded policy` and `grounded daemon` as separate processes that find
 //! each other through zenoh on loopback, directly and through a router; `grounded send`
 //! runs an episode to success.
+mod common;
 
-use std::net::TcpListener;
+use common::free_port;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
 
 /// Child processes, killed when the test ends however it ends.
 struct Fleet(Vec<Child>);

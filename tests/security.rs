@@ -3,6 +3,9 @@
 //! and sim, policy, daemon and operator as its clients, each with its own certificate.
 //! A peer without a certificate of the robot's authority cannot connect; a peer with one
 //! but no role ("visitor") can do nothing; each role can do only its own part.
+mod common;
+
+use common::free_port;
 
 use grounded::decoder::DecodeConfig;
 use grounded::lm::LanguageModel;
@@ -14,7 +17,7 @@ use grounded::nodes::{client, policy, sim as sim_node, timeouts};
 use grounded::planner::{Method, Planner};
 use grounded::secure::{config_path, role_dir, Authority, InitOptions, Role};
 use protocol::keys::{Component, RobotId, RobotKeys};
-use protocol::messages::{decode, encode, EStop, EStopState, InstructionMsg, PlanProgress, PlanStatus, Primitive, PrimitiveCommand};
+use protocol::messages::{encode, EStop, InstructionMsg, PlanProgress, PlanStatus, Primitive, PrimitiveCommand};
 use protocol::SCHEMA_VERSION;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,10 +26,6 @@ use zenoh::Wait;
 /// How long a message that is let through takes at most on loopback; a refused one never
 /// arrives, so each "refused" check waits this long.
 const ARRIVES: Duration = Duration::from_millis(1500);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 struct Net {
     dir: PathBuf,
@@ -229,9 +228,9 @@ async fn a_secured_robot_plans_and_its_stop_holds_against_a_visitor() {
     let visitor = net.visitor().await;
     visitor.put(keys.estop(), stop(false)).await.unwrap();
     tokio::time::sleep(ARRIVES).await;
-    let (s, k) = (operator.clone(), keys.estop_state());
-    let replies = tokio::task::spawn_blocking(move || query_all(&s, &k, Vec::new(), ARRIVES)).await.unwrap().unwrap();
-    let state: EStopState = decode(replies[0].as_ref().unwrap()).unwrap();
+    let (s, k) = (operator.clone(), keys.clone());
+    let answers = tokio::task::spawn_blocking(move || grounded::nodes::latch::ask_robot(&s, &k, ARRIVES)).await.unwrap();
+    let state = answers.into_iter().next().expect("the sim answers its stop state");
     assert!(state.engaged, "{state:?}");
     let plan = client::send_instruction(&operator, &keys, "stopped", "put the red block in the blue bowl").await.expect("sent");
     let end = plan.follow(timeouts::DEMO_PLAN, |_| {}).await.expect("the plan ends");

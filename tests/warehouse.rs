@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::repo;
+use common::{free_port, repo};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -40,10 +40,6 @@ fn python() -> Option<PathBuf> {
         return None;
     }
     Some(PathBuf::from(py))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn grounded(args: &[&str]) -> Command {

@@ -8,12 +8,13 @@
 //! reached the sim. Under a flood, a third session puts instructions at the daemon as fast
 //! as it can for the whole run.
 
-use crate::nodes::common::{query_one, CommonArgs, NetError};
+use crate::nodes::common::{query_one, urgent_put, CommonArgs, NetError};
+use crate::nodes::latch::await_robot;
 use crate::nodes::{client, daemon, sim, timeouts};
 use crate::setup::{PlannerOptions, SetupError};
 use ::sim::stop::StopSignal;
 use protocol::keys::{Component, RobotId, RobotKeys};
-use protocol::messages::{encode, EStop, EStopState, InstructionMsg, Primitive, PrimitiveCommand, PrimitiveReply};
+use protocol::messages::{encode, EStop, InstructionMsg, Primitive, PrimitiveCommand, PrimitiveReply};
 use protocol::SCHEMA_VERSION;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -118,29 +119,16 @@ fn stop_message(engaged: bool) -> Vec<u8> {
 
 /// Put a stop as `grounded estop` does: real-time priority, never dropped.
 fn put_stop(session: &zenoh::Session, keys: &RobotKeys, engaged: bool) -> Result<(), EStopBenchError> {
-    session
-        .put(keys.estop(), stop_message(engaged))
-        .priority(zenoh::qos::Priority::RealTime)
-        .congestion_control(zenoh::qos::CongestionControl::Block)
-        .wait()
-        .map_err(|e| EStopBenchError::Run(format!("putting the stop: {e}")))
+    urgent_put(session, &keys.estop(), stop_message(engaged)).wait().map_err(|e| EStopBenchError::Run(format!("putting the stop: {e}")))
 }
 
 /// Release, and wait until the robot says so.
 fn release(session: &zenoh::Session, keys: &RobotKeys) -> Result<(), EStopBenchError> {
     put_stop(session, keys, false)?;
-    let started = Instant::now();
-    while started.elapsed() < timeouts::ESTOP_CONFIRM {
-        if let Ok(Ok(state)) =
-            query_one::<EStop, EStopState>(session, &keys.estop_state(), &EStop { schema: SCHEMA_VERSION, engaged: false, reason: None }, timeouts::LIVELINESS)
-        {
-            if !state.engaged {
-                return Ok(());
-            }
-        }
-        std::thread::sleep(timeouts::RETRY);
+    match await_robot(session, keys, false, timeouts::ESTOP_CONFIRM) {
+        Some(_) => Ok(()),
+        None => Err(EStopBenchError::Run("the sim did not confirm the release".into())),
     }
-    Err(EStopBenchError::Run("the sim did not confirm the release".into()))
 }
 
 fn arm(session: &zenoh::Session, keys: &RobotKeys, body: Primitive) -> Result<PrimitiveReply, EStopBenchError> {

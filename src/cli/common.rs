@@ -203,6 +203,15 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
+/// The domain of the robot's skill file (`--skills`), registered, if one is given: before
+/// any observation of that domain is read.
+pub fn register_skills(path: Option<&std::path::Path>) -> Result<Option<&'static grounded::domains::skill_file::SkillFileDomain>> {
+    match path {
+        Some(path) => Ok(Some(grounded::domains::skill_file::register(grounded::skills::load(path)?).map_err(anyhow::Error::msg)?)),
+        None => Ok(None),
+    }
+}
+
 pub fn robot_keys(robot: &str) -> Result<protocol::keys::RobotKeys> {
     Ok(protocol::keys::RobotKeys::new(protocol::keys::RobotId::new(robot)?))
 }

@@ -55,10 +55,7 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
     };
     let options = args.planner.options(file);
     options.config.validate()?;
-    let skills = match &args.skills {
-        Some(path) => Some(grounded::domains::skill_file::register(grounded::skills::load(path)?).map_err(anyhow::Error::msg)?),
-        None => None,
-    };
+    let skills = super::common::register_skills(args.skills.as_deref())?;
     let mut dashboard_args = args.dashboard.clone();
     dashboard_args.connect = args.node.zenoh.viewer_url()?;
     let dashboard = dashboard_args.open(true)?;

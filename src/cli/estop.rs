@@ -24,23 +24,8 @@ pub struct EStopArgs {
 
 /// The robot's stop state once it reads `engaged` (None: not within the time allowed).
 async fn confirm(session: &zenoh::Session, keys: &protocol::keys::RobotKeys, engaged: bool) -> Option<protocol::messages::EStopState> {
-    use grounded::nodes::timeouts;
-    let started = std::time::Instant::now();
-    while started.elapsed() < timeouts::ESTOP_CONFIRM {
-        if let Ok(replies) = session.get(keys.estop_state()).timeout(timeouts::LIVELINESS).await {
-            while let Ok(reply) = replies.recv_async().await {
-                if let Some(state) =
-                    reply.result().ok().and_then(|s| protocol::messages::decode::<protocol::messages::EStopState>(&s.payload().to_bytes()).ok())
-                {
-                    if state.engaged == engaged {
-                        return Some(state);
-                    }
-                }
-            }
-        }
-        tokio::time::sleep(timeouts::RETRY).await;
-    }
-    None
+    let (s, k) = (session.clone(), keys.clone());
+    tokio::task::spawn_blocking(move || grounded::nodes::latch::await_robot(&s, &k, engaged, grounded::nodes::timeouts::ESTOP_CONFIRM)).await.ok().flatten()
 }
 
 pub fn run(args: EStopArgs) -> Result<ExitCode> {
@@ -59,11 +44,7 @@ pub fn run(args: EStopArgs) -> Result<ExitCode> {
                 heard.push(c.name());
             }
         }
-        // Real-time priority, and blocking rather than dropping under congestion.
-        session
-            .put(keys.estop(), protocol::messages::encode(&stop))
-            .priority(zenoh::qos::Priority::RealTime)
-            .congestion_control(zenoh::qos::CongestionControl::Block)
+        grounded::nodes::common::urgent_put(&session, &keys.estop(), protocol::messages::encode(&stop))
             .await
             .map_err(|e| anyhow::anyhow!("sending the emergency stop: {e}"))?;
         // The robot side holds the stop: ask it until it says so.

@@ -52,10 +52,7 @@ pub struct PlanArgs {
 
 pub fn run(args: PlanArgs, file: &ConfigFile) -> Result<ExitCode> {
     // The file's domain is registered before the scene, which names it, is read.
-    let skills = match &args.skills {
-        Some(path) => Some(grounded::domains::skill_file::register(grounded::skills::load(path)?).map_err(anyhow::Error::msg)?),
-        None => None,
-    };
+    let skills = super::common::register_skills(args.skills.as_deref())?;
     let scene = load_scene(&args.scene)?;
     if let Some(d) = skills {
         use grounded::domains::Domain;

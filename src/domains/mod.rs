@@ -243,15 +243,16 @@ pub struct AnyDomainSkills;
 
 impl SkillSpace for AnyDomainSkills {
     fn admissible(&self, obs: &Observation) -> Result<Vec<grounding::ScoredSkill>, GroundingError> {
-        domain(obs.domain).map_err(unknown)?.skills().admissible(obs)
+        domain(obs.domain).map_err(affordance_error)?.skills().admissible(obs)
     }
 
     fn prefix_model<'a>(&'a self, obs: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, GroundingError> {
-        domain(obs.domain).map_err(unknown)?.skills().prefix_model(obs)
+        domain(obs.domain).map_err(affordance_error)?.skills().prefix_model(obs)
     }
 }
 
-fn unknown(message: String) -> GroundingError {
+/// An error of the affordance model (a domain not registered, a robot that cannot be asked).
+pub(crate) fn affordance_error(message: String) -> GroundingError {
     GroundingError::Model { model: "affordance".into(), message }
 }
 

@@ -4,7 +4,7 @@
 //! robot over zenoh ([`RobotAffordance`]), or, when no robot answers, comes from the file's
 //! preconditions.
 
-use super::{Domain, EpisodeSummary, Primitives, TaskInfo, World, WorldOptions};
+use super::{affordance_error, Domain, Primitives, TaskInfo, World, WorldOptions};
 use crate::nodes::common::query_one;
 use crate::skills::SkillLibrary;
 use grounding::{GroundingError, ScoredSkill, SkillSpace};
@@ -39,10 +39,6 @@ pub fn register(library: SkillLibrary) -> Result<&'static SkillFileDomain, Strin
     Ok(domain)
 }
 
-fn model_error(message: String) -> GroundingError {
-    GroundingError::Model { model: "affordance".into(), message }
-}
-
 impl SkillFileDomain {
     pub fn library(&self) -> &SkillLibrary {
         &self.skills.library
@@ -52,7 +48,7 @@ impl SkillFileDomain {
 impl SkillSpace for FileSkills {
     /// The file's skills whose preconditions hold, each fully feasible.
     fn admissible(&self, observation: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
-        let filled = self.library.admissible(observation).map_err(|e| model_error(e.to_string()))?;
+        let filled = self.library.admissible(observation).map_err(|e| affordance_error(e.to_string()))?;
         Ok(filled.into_iter().map(|s| ScoredSkill { text: s.text, feasibility: 1.0 }).collect())
     }
 }
@@ -110,10 +106,6 @@ impl Domain for SkillFileDomain {
         ))
     }
 
-    fn summary(&self, task: &str, seed: u64) -> Result<EpisodeSummary, String> {
-        self.world(task, seed, &WorldOptions::default()).map(|w| w.summary())
-    }
-
     fn describe(&self, scene: &Observation) -> String {
         let objects: Vec<String> =
             scene
@@ -154,8 +146,10 @@ impl SkillSpace for RobotAffordance {
             let req = AffordanceRequest { schema: SCHEMA_VERSION, texts, observation: Some(observation.clone()) };
             match query_one::<AffordanceRequest, AffordanceReply>(&self.session, &self.keys.affordance(), &req, self.timeout) {
                 Ok(Ok(reply)) if reply.scores.len() == chunk.len() => scores.extend(reply.scores),
-                Ok(Ok(reply)) => return Err(model_error(format!("the robot scored {} of the {} skills it was asked about", reply.scores.len(), chunk.len()))),
-                Ok(Err(e)) => return Err(model_error(format!("the robot refused the affordance query: {e}"))),
+                Ok(Ok(reply)) => {
+                    return Err(affordance_error(format!("the robot scored {} of the {} skills it was asked about", reply.scores.len(), chunk.len())))
+                }
+                Ok(Err(e)) => return Err(affordance_error(format!("the robot refused the affordance query: {e}"))),
                 Err(e) => {
                     tracing::warn!("no affordance from the robot ({e}): the skill file's preconditions decide");
                     return Ok(skills);

@@ -83,6 +83,17 @@ impl CommonArgs {
     }
 }
 
+/// A put that neither waits behind other traffic nor is dropped under congestion: real-time
+/// priority, blocking congestion control (the emergency stop, its state, a halt). Resolve it
+/// with `.await` or `.wait()`.
+pub fn urgent_put<'a>(
+    session: &'a zenoh::Session,
+    key: &'a str,
+    payload: Vec<u8>,
+) -> zenoh::pubsub::PublicationBuilder<zenoh::pubsub::PublisherBuilder<'a, 'a>, zenoh::pubsub::PublicationBuilderPut> {
+    session.put(key, payload).priority(zenoh::qos::Priority::RealTime).congestion_control(zenoh::qos::CongestionControl::Block)
+}
+
 /// Put a message on a key (blocking).
 pub fn put<T: Message>(session: &zenoh::Session, key: &str, msg: &T) -> Result<(), NetError> {
     session.put(key, encode(msg)).wait().map_err(|e| NetError::Zenoh(e.to_string()))

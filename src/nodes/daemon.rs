@@ -110,9 +110,9 @@ pub fn handle_instruction(
         publish(event)
     };
     // Nothing is planned unless the robot itself says its stop is released.
-    if !latch.is_released() && !latch.refresh(session, keys, config.observe_timeout) {
+    if let Err(why) = latch.ensure_released(session, keys, config.observe_timeout) {
         let mut m = progress(session, &id, 0, PlanStatus::Aborted);
-        m.reason = latch.why_stopped();
+        m.reason = Some(why);
         end(&m);
         return m;
     }

@@ -61,10 +61,6 @@ impl Latch {
         !self.stopped.load(Ordering::SeqCst)
     }
 
-    pub fn state(&self) -> LatchState {
-        self.lock().clone()
-    }
-
     /// Why nothing may move now (None: released).
     pub fn why_stopped(&self) -> Option<String> {
         match &*self.lock() {
@@ -129,18 +125,45 @@ impl Latch {
         self.set(&mut state, new);
     }
 
-    /// Ask the robot for its state (blocking, at most `timeout`); true when released after.
-    pub fn refresh(&self, session: &zenoh::Session, keys: &RobotKeys, timeout: Duration) -> bool {
-        if let Ok(replies) = query_all(session, &keys.estop_state(), Vec::new(), timeout) {
-            for bytes in replies.into_iter().flatten() {
-                match decode::<EStopState>(&bytes) {
-                    Ok(s) => self.robot(&s, Source::Answered),
-                    Err(e) => tracing::warn!("ignored a malformed emergency stop state: {e}"),
-                }
-            }
+    /// Ask the robot for its state (blocking, at most `timeout`).
+    pub fn refresh(&self, session: &zenoh::Session, keys: &RobotKeys, timeout: Duration) {
+        for s in ask_robot(session, keys, timeout) {
+            self.robot(&s, Source::Answered);
         }
-        self.is_released()
     }
+
+    /// Released, or released once the robot is asked again (blocking, at most `timeout`);
+    /// `Err` says why nothing may move.
+    pub fn ensure_released(&self, session: &zenoh::Session, keys: &RobotKeys, timeout: Duration) -> Result<(), String> {
+        if !self.is_released() {
+            self.refresh(session, keys, timeout);
+        }
+        self.why_stopped().map_or(Ok(()), Err)
+    }
+}
+
+/// The emergency stop as the robot side answers it on `estop/state` (blocking, at most
+/// `timeout`): every answer that reads; malformed ones are logged and left out.
+pub fn ask_robot(session: &zenoh::Session, keys: &RobotKeys, timeout: Duration) -> Vec<EStopState> {
+    let replies = query_all(session, &keys.estop_state(), Vec::new(), timeout).unwrap_or_default();
+    replies
+        .into_iter()
+        .flatten()
+        .filter_map(|bytes| decode::<EStopState>(&bytes).map_err(|e| tracing::warn!("ignored a malformed emergency stop state: {e}")).ok())
+        .collect()
+}
+
+/// Ask the robot until it says its stop is `engaged` (or released), for at most `within`
+/// (blocking): its state then, or None.
+pub fn await_robot(session: &zenoh::Session, keys: &RobotKeys, engaged: bool, within: Duration) -> Option<EStopState> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        if let Some(state) = ask_robot(session, keys, super::timeouts::LIVELINESS).into_iter().find(|s| s.engaged == engaged) {
+            return Some(state);
+        }
+        std::thread::sleep(super::timeouts::RETRY);
+    }
+    None
 }
 
 /// The subscriptions that keep a [`Latch`] up to date; dropping it stops them.

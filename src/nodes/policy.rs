@@ -1,7 +1,7 @@
 //! The policy node: carries out skills (replying with progress, then the result) and answers
 //! affordance queries from its own view of the state.
 
-use super::common::{alive, NetError};
+use super::common::{alive, urgent_put, NetError};
 use super::latch::{watch, Latch};
 use super::node::{serve, Incoming, Node};
 use super::remote::RemotePrimitives;
@@ -64,8 +64,7 @@ impl DeadMan {
                 if sample.kind() == zenoh::sample::SampleKind::Delete && !flag.swap(true, Ordering::SeqCst) {
                     tracing::warn!("policy: the daemon that sent the skill went away: halting the robot");
                     let stop = EStop { schema: SCHEMA_VERSION, engaged: true, reason: Some("dead-man: the daemon went away".into()) };
-                    let _ =
-                        s.put(&halt, encode(&stop)).priority(zenoh::qos::Priority::RealTime).congestion_control(zenoh::qos::CongestionControl::Block).wait();
+                    let _ = urgent_put(&s, &halt, encode(&stop)).wait();
                 }
             })
             .wait()
@@ -128,8 +127,8 @@ impl PolicyNode {
                 return refuse(release, format!("refused by the policy's safety rules: {:?} mentions a forbidden term", req.skill.as_str()));
             }
             // Nothing moves unless the robot itself says its stop is released.
-            if !latch.is_released() && !latch.refresh(&session, &keys, timeouts::OBSERVE) {
-                return refuse(release, latch.why_stopped().unwrap_or_default());
+            if let Err(why) = latch.ensure_released(&session, &keys, timeouts::OBSERVE) {
+                return refuse(release, why);
             }
             // The robot's primitives look at the dead-man's flag before each one.
             let _dead_man = match DeadMan::arm(&session, &keys, req.sender.as_deref(), dead_man.clone()) {

@@ -2,7 +2,7 @@
 //! maze actions, kitchen moves), the observed state and episode control, and publishes the
 //! state after every change.
 
-use super::common::{put, NetError};
+use super::common::{put, urgent_put, NetError};
 use super::node::{serve, Incoming, Node};
 use crate::domains::{World, WorldOptions};
 use protocol::keys::{Component, RobotKeys};
@@ -68,10 +68,6 @@ impl RobotEStop {
 
     pub fn state(&self) -> EStopState {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
-    pub fn engaged(&self) -> bool {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).engaged
     }
 
     /// Before a primitive: refused while engaged; a halt from before is over.
@@ -191,7 +187,7 @@ pub struct SimNode {
 
 /// Publish the robot's emergency stop state, with real-time priority, never dropped.
 async fn publish_estop_state(session: &zenoh::Session, key: &str, state: &EStopState) {
-    let sent = session.put(key, encode(state)).priority(zenoh::qos::Priority::RealTime).congestion_control(zenoh::qos::CongestionControl::Block).await;
+    let sent = urgent_put(session, key, encode(state)).await;
     if let Err(e) = sent {
         tracing::warn!("sim: could not publish the emergency stop state: {e}");
     }

@@ -66,8 +66,6 @@ pub struct SkillTemplate {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FilledSkill {
     pub text: String,
-    /// Which template it comes from (None: the implicit `done`).
-    pub template: Option<usize>,
     /// What the robot holds after it, where the file says.
     pub then: Option<Option<String>>,
 }
@@ -148,7 +146,7 @@ impl SkillLibrary {
         let held = obs.robot.as_ref().and_then(|r| r.holding.as_deref());
         let too_many = || AdmissibleError::TooMany { limit: self.max_admissible, file: self.source.display().to_string() };
         let mut out: Vec<FilledSkill> = Vec::new();
-        for (t, skill) in self.skills.iter().enumerate() {
+        for skill in &self.skills {
             let candidates = skill.candidates(obs);
             if candidates.iter().any(Vec::is_empty) {
                 continue;
@@ -170,7 +168,7 @@ impl SkillLibrary {
                         Holding::Slot(i) => Some(names[*i].to_string()),
                         Holding::Nothing | Holding::Anything => None,
                     });
-                    out.push(FilledSkill { text, template: Some(t), then });
+                    out.push(FilledSkill { text, then });
                 }
                 if !advance(&mut at, &candidates) {
                     break;
@@ -178,7 +176,7 @@ impl SkillLibrary {
             }
         }
         if !out.iter().any(|s| s.text == "done") {
-            out.push(FilledSkill { text: "done".into(), template: None, then: None });
+            out.push(FilledSkill { text: "done".into(), then: None });
         }
         Ok(out)
     }

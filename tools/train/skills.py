@@ -118,10 +118,8 @@ def read_examples(path: Path, skills):
 
 def render(instruction: str, steps: list[str]) -> str:
     """The plan text, as the Rust prompt builder and tools/train/corpus.py write it."""
-    text = " ".join(instruction.split())
-    if not text.endswith((".", "?", "!")):
-        text += "."
-    return "\n".join([f"Instruction: {text}"] + [f"{n}. {s}." for n, s in enumerate(steps, 1)]) + "\n"
+    import corpus
+    return "\n".join([corpus.instruction_line(instruction)] + [f"{n}. {s}." for n, s in enumerate(steps, 1)]) + "\n"
 
 
 def make_corpus(skills, examples, n_plans: int, rng: random.Random) -> list[str]:
@@ -239,12 +237,7 @@ def main(argv=None):
     while step < a.steps:
         order = train.batch_order(seqs, a.batch, random.Random(a.seed * 1000 + epoch))
         for ids, mask, labels in train.batches(seqs, a.batch, pad_id, None, False, order):
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
+            loss = train.train_step(model, opt, sched, ids, mask, labels)
             step += 1
             if step % 25 == 0 or step == a.steps:
                 done = step / a.steps

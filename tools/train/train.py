@@ -114,6 +114,18 @@ def batches(seqs, batch_size, pad_id, rng, shuffle, order=None):
         yield ids, mask, labels
 
 
+def train_step(model, opt, sched, ids, mask, labels):
+    """One optimiser step on a batch; its loss."""
+    import torch
+    loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
+    return loss
+
+
 def evaluate(model, seqs, pad_id, device, batch_size=64):
     import torch
     model.eval()
@@ -213,12 +225,7 @@ def stage_model(a):
         skip = step - epoch * per_epoch
         for ids, mask, labels in batches(train, a.batch, pad_id, None, False, order[skip:]):
             ids, mask, labels = ids.to(device), mask.to(device), labels.to(device)
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
+            loss = train_step(model, opt, sched, ids, mask, labels)
             step += 1
             if step % 200 == 0:
                 print(f"  epoch {epoch} step {step}/{steps_total} loss {loss.item():.4f} "
