@@ -452,6 +452,7 @@ mod tests {
         refused::<PrimitiveCommand>(r#"{"kind":"wait","seconds":-1}"#, "a wait of -1 s");
         assert!(decode::<PrimitiveCommand>(br#"{"kind":"wait","seconds":30}"#).is_ok());
         refused::<PrimitiveReply>(r#"{"ok":true,"reason":null,"holding":null,"tip":[0,0,0],"sim_seconds":1e300}"#, "simulated time");
+        refused::<PrimitiveReply>(r#"{"ok":false,"reason":null,"holding":null,"tip":[0,0,0],"sim_seconds":1,"halted_after":-1}"#, "halted_after");
         refused::<EpisodeReply>(r#"{"task":"t","instruction":"i","success":null,"reason":null,"sim_seconds":-3}"#, "simulated time");
         refused::<SkillReply>(r#"{"kind":"result","success":true,"reason":null,"sim_seconds":1e10}"#, "simulated time");
         let long = "a".repeat(crate::limits::MAX_INSTRUCTION_LEN + 1);

@@ -269,6 +269,10 @@ mod tests {
             ),
             (r#"{"domain":"tabletop","objects":[{"id":"a","name":"Red  block","kind":"block","position":[0,0,0]}]}"#, "has name"),
             (r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0],"colour":"red"}]}"#, "unknown field"),
+            (
+                r#"{"domain":"tabletop","objects":[{"id":"a","name":"red block","kind":"block","position":[0,0,0],"tags":["Shelf!"]}]}"#,
+                "at most 16 tags, each like a name",
+            ),
         ];
         for (json, needle) in cases {
             let err = Observation::from_json(json).unwrap_err().to_string();
