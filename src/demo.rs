@@ -6,7 +6,6 @@ use crate::dashboard::Dashboard;
 use crate::eval::task_models;
 use crate::nodes::common::{query_one, CommonArgs};
 use crate::nodes::daemon::DaemonConfig;
-use crate::nodes::remote::RemoteSkillSpace;
 use crate::nodes::sim::SimState;
 use crate::nodes::{client, daemon, policy, sim as sim_node, timeouts};
 use crate::planner::{Method, ModelInUse};
@@ -88,7 +87,19 @@ pub enum DemoEvent {
         success: bool,
         reason: Option<String>,
         sim_seconds: f64,
+        /// Who checked the task.
+        judge: Judge,
     },
+}
+
+/// Who judges an episode's success.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Judge {
+    /// The simulator, on its ground truth.
+    Simulator,
+    /// The robot, with its own success check.
+    Robot,
 }
 
 impl std::fmt::Display for DemoEvent {
@@ -97,7 +108,8 @@ impl std::fmt::Display for DemoEvent {
             DemoEvent::Scene { domain, task, seed, robot, instruction, task_instruction, method, objects, map, legend } => {
                 writeln!(f, "{domain} task {task} (seed {seed}), robot {robot}\nscene:")?;
                 for o in objects {
-                    writeln!(f, "  {:<14} {:?} at ({:+.2}, {:+.2})", o.name, o.kind, o.position[0], o.position[1])?;
+                    let tags = if o.tags.is_empty() { String::new() } else { format!(" ({})", o.tags.join(", ")) };
+                    writeln!(f, "  {:<14} {:?}{tags} at ({:+.2}, {:+.2})", o.name, o.kind, o.position[0], o.position[1])?;
                 }
                 if let Some(map) = map {
                     for line in map.lines() {
@@ -127,9 +139,13 @@ impl std::fmt::Display for DemoEvent {
             DemoEvent::PlanEnded { status, reason, .. } => {
                 write!(f, "plan ended: {status:?}{}", reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default())
             }
-            DemoEvent::Verdict { success, reason, .. } => write!(
+            DemoEvent::Verdict { success, reason, judge, .. } => write!(
                 f,
-                "success (judged on the simulator's ground truth): {}{}",
+                "success ({}): {}{}",
+                match judge {
+                    Judge::Simulator => "judged on the simulator's ground truth",
+                    Judge::Robot => "judged by the robot",
+                },
                 if *success { "yes" } else { "no" },
                 reason.as_ref().map(|r| format!(" - {r}")).unwrap_or_default()
             ),
@@ -155,13 +171,27 @@ pub enum DemoError {
     Timeout(f64),
 }
 
+/// Where the episode plays: a simulator this demo starts (with its policy), or a robot that
+/// is already running (a domain grounded does not simulate, from a skill file).
+enum Robot {
+    Simulated(SimState),
+    Running,
+}
+
 /// Run the demo, printing what happens to `out` as it happens.
 pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboard, out: &mut (dyn FnMut(DemoEvent) + Send)) -> Result<DemoOutcome, DemoError> {
     let session = common.open().await.map_err(|e| DemoError::Net(e.to_string()))?;
     let keys = RobotKeys::new(options.robot.clone());
-    let mut state = SimState::new(&options.task, options.seed, options.noise).map_err(DemoError::Setup)?;
-    state.forbid_cells(&options.forbidden).map_err(DemoError::Setup)?;
-    let episode = state.summary();
+    let domain = crate::domains::domain_of_task(&options.task)
+        .ok_or_else(|| DemoError::Setup(format!("unknown task {:?}; {}", options.task, crate::domains::task_lists())))?;
+    let (robot, episode) = if domain.simulated() {
+        let mut state = SimState::new(&options.task, options.seed, options.noise).map_err(DemoError::Setup)?;
+        state.forbid_cells(&options.forbidden).map_err(DemoError::Setup)?;
+        let episode = state.summary();
+        (Robot::Simulated(state), episode)
+    } else {
+        (Robot::Running, reset_running_robot(&session, &keys, domain, options).await?)
+    };
     let instruction = match &options.instruction {
         Some(text) => {
             let filled = episode.slots.fill(text).map_err(|e| DemoError::Setup(format!("--instruction: {e}")))?;
@@ -169,7 +199,7 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
         }
         None => episode.instruction.clone(),
     };
-    let map = crate::domains::domain(episode.domain).ok().and_then(|d| d.map(&episode.start));
+    let map = domain.map(&episode.start);
     out(DemoEvent::Scene {
         domain: episode.domain,
         task: episode.task.clone(),
@@ -183,13 +213,15 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
         legend: map.map(|(_, l)| l),
     });
 
-    let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: timeouts::AFFORDANCE };
+    let space = domain.robot_skills(&session, &keys);
     let mut planner = options.planner.build(Some(Affordance::new(space, options.planner.config.floor)), true).map_err(|e| DemoError::Setup(e.to_string()))?;
     planner.set_task_models(episode.grounding.as_ref().map(task_models).unwrap_or_default());
     out(DemoEvent::Models { grounded: planner.model_names(), in_use: planner.models_in_use(), lm_threads: planner.lm.threads() });
 
-    tokio::spawn(sim_node::run(session.clone(), keys.clone(), state));
-    tokio::spawn(policy::run(session.clone(), keys.clone(), timeouts::PRIMITIVE));
+    if let Robot::Simulated(state) = robot {
+        tokio::spawn(sim_node::run(session.clone(), keys.clone(), state));
+        tokio::spawn(policy::run(session.clone(), keys.clone(), timeouts::PRIMITIVE));
+    }
     let config = DaemonConfig { method: options.method, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, journal: None };
     tokio::spawn(daemon::run(session.clone(), keys.clone(), planner, config, dashboard.clone()));
 
@@ -229,7 +261,49 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
         .map_err(DemoError::Net)?;
     let success = verdict.success.unwrap_or(false);
     dashboard.episode_result(success, verdict.reason.as_deref());
-    out(DemoEvent::Verdict { success, reason: verdict.reason.clone(), sim_seconds: verdict.sim_seconds });
+    let judge = if domain.simulated() { Judge::Simulator } else { Judge::Robot };
+    out(DemoEvent::Verdict { success, reason: verdict.reason.clone(), sim_seconds: verdict.sim_seconds, judge });
     let _ = session.close().await;
     Ok(DemoOutcome { success, reason: verdict.reason, last })
+}
+
+/// Reset a running robot's episode to the task (its `episode` key, with the task's goal and
+/// the seed) and read the scene it lays out.
+async fn reset_running_robot(
+    session: &zenoh::Session,
+    keys: &RobotKeys,
+    domain: &'static dyn crate::domains::Domain,
+    options: &DemoOptions,
+) -> Result<crate::domains::EpisodeSummary, DemoError> {
+    if !options.forbidden.is_empty() {
+        return Err(DemoError::Setup(format!("forbidden cells apply to grid mazes; {} is played on the robot", domain.id())));
+    }
+    if options.noise != 0.0 {
+        return Err(DemoError::Setup("--noise applies to grounded's simulators; a running robot observes with its own noise".into()));
+    }
+    client::wait_for(session, keys, &[Component::Sim, Component::Policy], timeouts::COMPONENTS_UP).await.map_err(|e| {
+        DemoError::Setup(format!("robot {}: {e} (a {} robot runs itself: is it running, and does --connect reach it?)", keys.robot(), domain.id()))
+    })?;
+    let mut summary = domain.summary(&options.task, options.seed).map_err(DemoError::Setup)?;
+    let reset = EpisodeRequest {
+        schema: SCHEMA_VERSION,
+        body: EpisodeRequestBody::Reset { task: domain.episode_task(&options.task), seed: options.seed, skill_failures: None },
+    };
+    let (s, k) = (session.clone(), keys.clone());
+    let reply: EpisodeReply = tokio::task::spawn_blocking(move || {
+        let reply = query_one(&s, &k.episode(), &reset, timeouts::EPISODE).map_err(|e| e.to_string())?;
+        reply.map_err(|e| format!("the robot refused the reset: {e}"))
+    })
+    .await
+    .map_err(|e| DemoError::Net(e.to_string()))?
+    .map_err(DemoError::Net)?;
+    if summary.instruction.is_empty() {
+        summary.instruction = reply.instruction;
+    }
+    let (s, k) = (session.clone(), keys.clone());
+    summary.start = tokio::task::spawn_blocking(move || crate::nodes::remote::observe(&s, &k, timeouts::OBSERVE))
+        .await
+        .map_err(|e| DemoError::Net(e.to_string()))?
+        .map_err(|e| DemoError::Net(format!("the robot's state: {e}")))?;
+    Ok(summary)
 }

@@ -150,13 +150,33 @@ pub struct EvalConfig {
 }
 
 /// How the controller reaches the simulator and the policy during an evaluation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Transport {
     /// Over zenoh, as in the demo and the daemon: each worker has a sim and a policy node of
     /// its own robot id on one in-process session.
     Zenoh,
     /// Direct calls in each worker (same code paths for decoding, policy and physics).
     Local,
+    /// Robots that are already running (a user's own, or `grounded sim` and `grounded
+    /// policy`), reached over zenoh: one worker per robot, one episode at a time on each.
+    Robots(Robots),
+}
+
+/// The robots an evaluation runs on, and how to reach them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Robots {
+    pub zenoh: crate::nodes::common::CommonArgs,
+    pub robots: Vec<protocol::keys::RobotId>,
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Zenoh => f.write_str("zenoh"),
+            Transport::Local => f.write_str("direct calls"),
+            Transport::Robots(r) => write!(f, "zenoh, on robot(s) {}", r.robots.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")),
+        }
+    }
 }
 
 /// One step of an episode's plan.
@@ -276,10 +296,16 @@ pub fn run_episode_zenoh(
         let req = EpisodeRequest { schema: protocol::SCHEMA_VERSION, body };
         query_one(session, &keys.episode(), &req, timeouts::EPISODE).map_err(|e| EvalError::Config(e.to_string()))?.map_err(EvalError::Config)
     };
-    let reset = ask(EpisodeRequestBody::Reset { task: spec.task.id().to_string(), seed: spec.seed, skill_failures: Some(skill_failures) })?;
-    let grounding = spec.task.domain.summary(spec.task.id(), spec.seed).map_err(EvalError::Config)?.grounding;
-    planner.set_task_models(grounding.as_ref().map(task_models).unwrap_or_default());
-    let instruction = spec.wording.map_or(reset.instruction, str::to_string);
+    let domain = spec.task.domain;
+    let reset = ask(EpisodeRequestBody::Reset { task: domain.episode_task(spec.task.id()), seed: spec.seed, skill_failures: Some(skill_failures) })?;
+    let summary = domain.summary(spec.task.id(), spec.seed).map_err(EvalError::Config)?;
+    planner.set_task_models(summary.grounding.as_ref().map(task_models).unwrap_or_default());
+    // The wording under test, else the task's own (the robot's, where the task has none).
+    let instruction = match spec.wording {
+        Some(w) => w.to_string(),
+        None if summary.instruction.is_empty() => reset.instruction,
+        None => summary.instruction,
+    };
     let mut robot = ZenohRobot {
         session: session.clone(),
         keys: keys.clone(),
@@ -372,12 +398,22 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize, &EpisodeRecord)
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<EpisodeRecord, String>>>> = Mutex::new(vec![None; total]);
-    let workers = config.workers.clamp(1, total);
+    let workers = match &config.transport {
+        Transport::Robots(r) => r.robots.len().clamp(1, total),
+        _ => config.workers.clamp(1, total),
+    };
     let first_error: Mutex<Option<EvalError>> = Mutex::new(None);
     // Over zenoh: one session, and per worker a sim node and a policy node of its own robot id.
-    let net = match config.transport {
+    if let Some(t) = config.tasks.iter().find(|t| !t.domain.simulated() && !matches!(config.transport, Transport::Robots(_))) {
+        return Err(EvalError::Config(format!(
+            "{t:?}: grounded has no simulator for domain {}; its episodes play on the robot: evaluate on it with --robot R --connect ENDPOINT",
+            t.domain.id()
+        )));
+    }
+    let net = match &config.transport {
         Transport::Local => None,
         Transport::Zenoh => Some(start_nodes(workers, config.observation_noise)?),
+        Transport::Robots(r) => Some(reach_robots(r)?),
     };
     std::thread::scope(|scope| {
         for w in 0..workers {
@@ -388,14 +424,7 @@ pub fn run(config: &EvalConfig, progress: &(dyn Fn(usize, usize, &EpisodeRecord)
             let jobs = &jobs;
             let net = net.as_ref();
             scope.spawn(move || {
-                let affordance = net.map(|n| {
-                    let space = crate::nodes::remote::RemoteSkillSpace {
-                        session: n.session.clone(),
-                        keys: n.keys[w].clone(),
-                        timeout: crate::nodes::timeouts::AFFORDANCE,
-                    };
-                    grounding::Affordance::new(space, config.planner.config.floor)
-                });
+                let affordance = net.map(|n| grounding::Affordance::new(RobotSkills::of(&config.tasks, &n.session, &n.keys[w]), config.planner.config.floor));
                 let mut planner = match config.planner.build(affordance, true) {
                     Ok(p) => p,
                     Err(e) => {
@@ -507,6 +536,53 @@ struct Nodes {
     runtime: tokio::runtime::Runtime,
     session: zenoh::Session,
     keys: Vec<protocol::keys::RobotKeys>,
+}
+
+/// Reach robots that are already running: every one must show its sim and policy.
+fn reach_robots(robots: &Robots) -> Result<Nodes, EvalError> {
+    use crate::nodes::{client, timeouts};
+    use protocol::keys::{Component, RobotKeys};
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| EvalError::Config(e.to_string()))?;
+    let session = runtime.block_on(robots.zenoh.open()).map_err(|e| EvalError::Config(e.to_string()))?;
+    let keys: Vec<RobotKeys> = robots.robots.iter().cloned().map(RobotKeys::new).collect();
+    for k in &keys {
+        client::wait_for_blocking(&session, k, &[Component::Sim, Component::Policy], timeouts::COMPONENTS_UP)
+            .map_err(|e| EvalError::Config(format!("robot {}: {e} (is it running, and does --connect reach it?)", k.robot())))?;
+    }
+    Ok(Nodes { runtime, session, keys })
+}
+
+/// The affordance of the tasks' skills as one robot gives it, each observation's domain its
+/// own way ([`Domain::robot_skills`]).
+struct RobotSkills(Vec<(protocol::Domain, Box<dyn grounding::SkillSpace>)>);
+
+impl RobotSkills {
+    fn of(tasks: &[EvalTask], session: &zenoh::Session, keys: &protocol::keys::RobotKeys) -> Self {
+        let mut spaces: Vec<(protocol::Domain, Box<dyn grounding::SkillSpace>)> = Vec::new();
+        for t in tasks {
+            if !spaces.iter().any(|(d, _)| *d == t.domain.id()) {
+                spaces.push((t.domain.id(), t.domain.robot_skills(session, keys)));
+            }
+        }
+        Self(spaces)
+    }
+
+    fn space(&self, obs: &protocol::Observation) -> Result<&dyn grounding::SkillSpace, grounding::GroundingError> {
+        self.0.iter().find(|(d, _)| *d == obs.domain).map(|(_, s)| s.as_ref()).ok_or_else(|| grounding::GroundingError::Model {
+            model: "affordance".into(),
+            message: format!("the robot observes domain {}, which no task evaluated is of", obs.domain),
+        })
+    }
+}
+
+impl grounding::SkillSpace for RobotSkills {
+    fn admissible(&self, obs: &protocol::Observation) -> Result<Vec<grounding::ScoredSkill>, grounding::GroundingError> {
+        self.space(obs)?.admissible(obs)
+    }
+
+    fn prefix_model<'a>(&'a self, obs: &protocol::Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, grounding::GroundingError> {
+        self.space(obs)?.prefix_model(obs)
+    }
 }
 
 fn start_nodes(workers: usize, noise: f64) -> Result<Nodes, EvalError> {

@@ -263,7 +263,7 @@ fn exit_status_tells_usage_errors_from_failures() {
 fn dashboard_flags_are_checked_before_anything_runs() {
     fails_with(&["demo", "--save", "x.rrd", "--serve"], "choose one dashboard sink: --save, --serve");
     fails_with(&["demo", "--connect", "rerun+http://127.0.0.1:1/proxy", "--connect", "rerun+http://127.0.0.1:2/proxy"], "rerun viewers");
-    fails_with(&["eval", "--connect", "tcp/127.0.0.1:7447"], "not a rerun viewer URL");
+    fails_with(&["eval", "--connect", "rerun+http://127.0.0.1:1/proxy", "--connect", "rerun+http://127.0.0.1:2/proxy"], "rerun viewers");
 }
 
 #[test]
@@ -511,6 +511,24 @@ fn plan_takes_a_robots_own_skill_file_and_refuses_a_bad_one_by_line_and_key() {
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "domain = \"depot\"\n\n[[skill]]\ntemplate = \"open the {drawer}\"\n").unwrap();
     fails_with(&["plan", "--skills", bad.to_str().unwrap(), "--scene", SCENE, MATCHING], "bad.toml:3: skill[1].slots.drawer: unknown slot");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn eval_and_demo_on_a_robot_of_ones_own_check_the_file_the_tasks_and_the_robot() {
+    let skills = "examples/warehouse/skills.toml";
+    fails_with(&["eval", "--skills", skills], "--robot");
+    fails_with(&["eval", "--skills", skills, "--domain", "grid", "--robot", "w1"], "cannot be used with");
+    fails_with(&["eval", "--connect", "tcp/127.0.0.1:9", "--episodes", "1"], "name them with --robot");
+    fails_with(&["demo", "--skills", skills, "--task", "juggle"], "unknown warehouse task \"juggle\"; tasks: shelve-red");
+    let dir = scratch("robot-tasks");
+    let no_tasks = dir.join("no-tasks.toml");
+    std::fs::write(&no_tasks, "domain = \"depot\"\n[[skill]]\ntemplate = \"go home\"\n").unwrap();
+    fails_with(&["eval", "--skills", no_tasks.to_str().unwrap(), "--robot", "d1"], "declares no [[task]] to evaluate");
+    fails_with(&["demo", "--skills", no_tasks.to_str().unwrap()], "declares no [[task]] for the demo");
+    // A robot that is not there: said so, after waiting for it a while.
+    let endpoint = format!("tcp/127.0.0.1:{}", common::free_port());
+    fails_with(&["demo", "--skills", skills, "--robot", "nobody", "--connect", &endpoint], "robot nobody");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

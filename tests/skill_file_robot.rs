@@ -4,7 +4,7 @@
 //! query and carries out `skill`; `grounded daemon --skills` plans for it.
 
 use grounded::decoder::DecodeConfig;
-use grounded::domains::skill_file::{self, RobotAffordance};
+use grounded::domains::skill_file;
 use grounded::lm::LanguageModel;
 use grounded::nodes::common::CommonArgs;
 use grounded::nodes::daemon::{self, DaemonConfig};
@@ -80,7 +80,7 @@ async fn the_daemon_plans_for_a_robot_from_its_skill_file_and_asks_it_for_afford
     let _policy = session.liveliness().declare_token(keys.alive(Component::Policy)).await.unwrap();
 
     let lm = LanguageModel::load(&grounded::default_model_dir(), 1).expect("the shipped model");
-    let space = RobotAffordance { domain, session: session.clone(), keys: keys.clone(), timeout: timeouts::AFFORDANCE };
+    let space = grounded::domains::Domain::robot_skills(domain, &session, &keys);
     let planner = Planner::with_affordance(lm, DecodeConfig::default(), grounding::Affordance::new(space, 1e-6));
     let config = DaemonConfig { method: Method::GdBeam, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, journal: None };
     tokio::spawn(daemon::run(session.clone(), keys.clone(), planner, config, grounded::dashboard::Dashboard::disabled()));

@@ -11,20 +11,10 @@
 
 mod common;
 
-use common::{free_port, repo};
-use std::io::{BufRead, BufReader};
+use common::{free_port, repo, start_warehouse_robot, Kill};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn python() -> Option<PathBuf> {
     let required = std::env::var_os("GROUNDED_REQUIRE_TRAINING").is_some();
@@ -84,15 +74,7 @@ fn the_warehouse_example_plans_and_succeeds_on_held_out_instructions() {
     let port = free_port();
     let endpoint = format!("tcp/127.0.0.1:{port}");
     let robot = "w-test";
-    let mut robot_process = Command::new(&py)
-        .args([repo().join("examples/warehouse/robot.py").to_str().unwrap(), "--robot", robot, "--listen", &endpoint])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(robot_process.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.contains("serving"), "{line}");
-    let _robot = Kill(robot_process);
+    let _robot = start_warehouse_robot(&py, robot, &endpoint);
     let journal = dir.join("journal");
     let _daemon = Kill(
         grounded(&[

@@ -27,6 +27,17 @@ pub trait SkillSpace: Send + Sync {
     }
 }
 
+/// A boxed skill space is one (a domain's choice made at run time).
+impl<T: SkillSpace + ?Sized> SkillSpace for Box<T> {
+    fn admissible(&self, observation: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
+        (**self).admissible(observation)
+    }
+
+    fn prefix_model<'a>(&'a self, observation: &Observation) -> Result<Option<Box<dyn BoundModel + 'a>>, GroundingError> {
+        (**self).prefix_model(observation)
+    }
+}
+
 /// Scores a prefix by its best feasible completion among the admissible skills; a prefix no
 /// admissible skill starts with gets the floor. A finished skill text that is not admissible
 /// gets probability zero: grounded decoding never hands such a skill to a policy.

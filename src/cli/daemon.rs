@@ -62,21 +62,11 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
         let session = args.node.zenoh.open().await?;
-        let affordance = match skills {
-            Some(domain) => {
-                let space = grounded::domains::skill_file::RobotAffordance {
-                    domain,
-                    session: session.clone(),
-                    keys: keys.clone(),
-                    timeout: grounded::nodes::timeouts::AFFORDANCE,
-                };
-                grounding::Affordance::new(space, options.config.floor)
-            }
-            None => {
-                let space = RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: grounded::nodes::timeouts::AFFORDANCE };
-                grounding::Affordance::new(space, options.config.floor)
-            }
+        let space: Box<dyn grounding::SkillSpace> = match skills {
+            Some(domain) => grounded::domains::Domain::robot_skills(domain, &session, &keys),
+            None => Box::new(RemoteSkillSpace { session: session.clone(), keys: keys.clone(), timeout: grounded::nodes::timeouts::AFFORDANCE }),
         };
+        let affordance = grounding::Affordance::new(space, options.config.floor);
         let planner = options.build(Some(affordance), false).with_context(|| format!("loading the planner (model {})", options.model.display()))?;
         let config = grounded::nodes::daemon::DaemonConfig {
             method: method_of(args.method, file),

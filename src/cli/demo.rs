@@ -30,13 +30,20 @@ const DEMO_EXAMPLES: &str = "Examples:
   grounded demo --domain kitchen --task spill --method saycan
   grounded demo --task stack-all-blocks --seed 3 --method gd-greedy
   grounded demo --task pack-brown-box --method llm
+  grounded demo --skills examples/warehouse/skills.toml --model target/warehouse-model \
+      --robot w1 --connect tcp/127.0.0.1:7601 --task shelve-red   (your own robot, running already)
 ";
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// The domain: the tabletop, the grid maze or the kitchen.
-    #[arg(long, default_value = "tabletop", value_parser = DomainParser)]
+    #[arg(long, default_value = "tabletop", value_parser = DomainParser, conflicts_with = "skills")]
     pub domain: DomainArg,
+    /// A robot of your own (docs/skills.md): plan with the skill file's skills for one of its
+    /// [[task]]s, on the robot named by --robot, reached with --connect. The robot is reset
+    /// to the task's goal on its `episode` key, carries the skills out itself, and judges.
+    #[arg(long, value_name = "FILE.toml")]
+    pub skills: Option<std::path::PathBuf>,
     /// Task template (tabletop), level (grid) or instruction (kitchen) of the episode
     /// [default: matching-bowls; locked-room in the grid; spill in the kitchen]
     #[arg(long)]
@@ -77,7 +84,16 @@ pub struct DemoArgs {
 
 pub fn run(args: DemoArgs, file: &ConfigFile) -> Result<ExitCode> {
     let robot = protocol::keys::RobotId::new(&args.robot)?;
-    let domain = args.domain.0;
+    let domain: &'static dyn grounded::domains::Domain = match super::common::register_skills(args.skills.as_deref())? {
+        Some(d) => d,
+        None => args.domain.0,
+    };
+    if let (Some(path), true) = (&args.skills, domain.tasks().is_empty()) {
+        anyhow::bail!(
+            "{} declares no [[task]] for the demo: add one with an id, an instruction and the goal your robot checks (docs/skills.md)",
+            path.display()
+        );
+    }
     let task = args.task.clone().unwrap_or_else(|| domain.default_task().to_string());
     if !domain.tasks().iter().any(|t| t.id == task) {
         // The domain's own message names its tasks; say where the task is, if elsewhere.

@@ -15,14 +15,35 @@ pub const EVAL_EXAMPLES: &str = "Examples:
   grounded eval --domain kitchen --episodes 10 --transport local   (planning and execution success)
   grounded eval --methods llm,gd-beam --tasks matching-bowls,stack-all-blocks --episodes 20 --out episodes.jsonl
   grounded eval --tasks matching-bowls --episodes 2 --save eval.rrd     (every episode in the dashboard)
+  grounded eval --skills examples/warehouse/skills.toml --model target/warehouse-model \
+      --robot w1 --connect tcp/127.0.0.1:7601 --episodes 3    (your robot's [[task]]s, on your robot)
 
 Episode i of a task uses scene seed (seed * 1000 + i) for every method; the same seed gives the same table.";
+
+/// `--transport`: the simulators this command starts itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TransportArg {
+    /// Over zenoh, as in the demo and the daemon: each worker has a sim and a policy node of
+    /// its own robot id on one in-process session.
+    Zenoh,
+    /// Direct calls in each worker (same code paths for decoding, policy and physics).
+    Local,
+}
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// Domain to evaluate.
-    #[arg(long, default_value = "tabletop", value_parser = DomainParser)]
+    #[arg(long, default_value = "tabletop", value_parser = DomainParser, conflicts_with = "skills")]
     pub domain: DomainArg,
+    /// Evaluate a robot of your own: the skill file's [[task]]s (docs/skills.md), each reset
+    /// on the robot's `episode` key with its goal and judged by the robot. Needs --robot.
+    #[arg(long, value_name = "FILE.toml", requires = "robot")]
+    pub skills: Option<PathBuf>,
+    /// Run the episodes on robots that are already running, reached over zenoh (--connect):
+    /// your own (with --skills), or `grounded sim` and `grounded policy`. One episode at a
+    /// time on each robot; comma-separated or repeated for several.
+    #[arg(long, value_name = "ROBOT", value_delimiter = ',')]
+    pub robot: Vec<String>,
     /// Methods to compare, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = Method::ALL.to_vec())]
     pub methods: Vec<Method>,
@@ -43,8 +64,8 @@ pub struct EvalArgs {
     /// Base seed of the scenes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Episodes run in parallel [default: the number of cores].
-    #[arg(long)]
+    /// Episodes run in parallel [default: the number of cores; with --robot, one per robot].
+    #[arg(long, conflicts_with = "robot")]
     pub workers: Option<usize>,
     /// Standard deviation of observation noise (m).
     #[arg(long, default_value_t = 0.0)]
@@ -57,21 +78,38 @@ pub struct EvalArgs {
     /// Print the success rates and every episode's record as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
-    /// How the controller reaches simulator and policy: over zenoh, or by direct calls.
-    #[arg(long, value_enum, default_value_t = grounded::eval::Transport::Zenoh)]
-    pub transport: grounded::eval::Transport,
+    /// How the controller reaches simulator and policy: over zenoh, or by direct calls
+    /// [default: zenoh; with --robot, the robots over zenoh].
+    #[arg(long, value_enum, conflicts_with = "robot")]
+    pub transport: Option<TransportArg>,
+    #[command(flatten)]
+    pub zenoh: grounded::nodes::common::CommonArgs,
     #[command(flatten)]
     pub dashboard: DashboardArgs,
-    /// Send the dashboard to a running rerun viewer, e.g. rerun+http://127.0.0.1:9876/proxy.
-    #[arg(long, value_name = "URL", help_heading = "Dashboard (rerun)")]
-    pub connect: Option<String>,
     #[command(flatten)]
     pub planner: PlannerArgs,
 }
 
 pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
-    use grounded::eval::{per_task, per_wording, run, tables, EvalConfig, EvalTask};
-    let domain = args.domain.domain();
+    use grounded::eval::{per_task, per_wording, run, tables, EvalConfig, EvalTask, Transport};
+    let domain = match super::common::register_skills(args.skills.as_deref())? {
+        Some(d) => grounded::domains::Domain::id(d),
+        None => args.domain.domain(),
+    };
+    let transport = match args.transport {
+        _ if !args.robot.is_empty() => {
+            let robots = args.robot.iter().map(|r| protocol::keys::RobotId::new(r)).collect::<Result<Vec<_>, _>>()?;
+            Transport::Robots(grounded::eval::Robots { zenoh: args.zenoh.clone(), robots })
+        }
+        Some(TransportArg::Local) => Transport::Local,
+        Some(TransportArg::Zenoh) | None => Transport::Zenoh,
+    };
+    if args.robot.is_empty() && !args.zenoh.zenoh_endpoints().is_empty() {
+        anyhow::bail!(
+            "--connect {}: the evaluation starts its own simulators; to run it on robots that are already running there, name them with --robot",
+            args.zenoh.zenoh_endpoints().join(",")
+        );
+    }
     let wordings = match &args.instructions {
         Some(path) => grounded::wordings::load(path, &grounded::eval::DomainTasks(domain))?,
         None => Vec::new(),
@@ -87,6 +125,18 @@ pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
             .map(|t| EvalTask::named(domain, t).ok_or_else(|| anyhow::anyhow!("unknown {domain} task {t:?}; tasks: {}", ids())))
             .collect::<Result<Vec<_>>>()?
     };
+    if tasks.is_empty() {
+        match &args.skills {
+            Some(path) => anyhow::bail!(
+                "{} declares no [[task]] to evaluate: add tasks with an id, an instruction and the goal your robot checks (docs/skills.md)",
+                path.display()
+            ),
+            None => anyhow::bail!("domain {domain} has no tasks to evaluate"),
+        }
+    }
+    if !args.robot.is_empty() && args.noise != 0.0 {
+        anyhow::bail!("--noise applies to the simulators eval starts itself; a running robot observes with its own noise");
+    }
     if !(0.0..=0.05).contains(&args.noise) {
         anyhow::bail!("--noise {} m: use a standard deviation between 0 and 0.05", args.noise);
     }
@@ -97,12 +147,17 @@ pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
         tasks,
         episodes: args.episodes,
         seed: args.seed,
-        workers: args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+        // One worker per robot that is already running; else as many as asked or cores.
+        workers: match (&transport, args.workers) {
+            (Transport::Robots(r), _) => r.robots.len(),
+            (_, Some(n)) => n,
+            (_, None) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        },
         observation_noise: args.noise,
-        transport: args.transport,
+        transport,
         dashboard: {
             let mut d = args.dashboard.clone();
-            d.connect = args.connect.clone();
+            d.connect = args.zenoh.viewer_url()?;
             d.open(false)?
         },
         wordings: wordings.iter().filter(|w| tasks_named(&args.tasks, &w.task)).cloned().collect(),
@@ -143,7 +198,7 @@ pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("## grounded eval: {domain}, {} episodes per task and method, seed {}, over {:?}\n", config.episodes, config.seed, config.transport);
+        println!("## grounded eval: {domain}, {} episodes per task and method, seed {}, over {}\n", config.episodes, config.seed, config.transport);
         println!("{}", tables(&records, &config.methods));
         println!("Per task template (successes / episodes):\n");
         println!("{}", per_task(&records, &config.methods));

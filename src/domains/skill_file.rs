@@ -4,9 +4,9 @@
 //! robot over zenoh ([`RobotAffordance`]), or, when no robot answers, comes from the file's
 //! preconditions.
 
-use super::{affordance_error, Domain, Primitives, TaskInfo, World, WorldOptions};
+use super::{affordance_error, Domain, EpisodeSummary, Primitives, TaskInfo, World, WorldOptions};
 use crate::nodes::common::query_one;
-use crate::skills::SkillLibrary;
+use crate::skills::{SkillLibrary, SkillTask};
 use grounding::{GroundingError, ScoredSkill, SkillSpace};
 use policies::SkillOutcome;
 use protocol::keys::RobotKeys;
@@ -43,6 +43,18 @@ impl SkillFileDomain {
     pub fn library(&self) -> &SkillLibrary {
         &self.skills.library
     }
+
+    /// A `[[task]]` of the file by its id; `Err` names the file's tasks.
+    fn task(&self, id: &str) -> Result<&SkillTask, String> {
+        let lib = self.library();
+        lib.tasks.iter().find(|t| t.id == id).ok_or_else(|| {
+            if lib.tasks.is_empty() {
+                format!("unknown {} task {id:?}: {} declares no [[task]] (docs/skills.md)", lib.domain, lib.source.display())
+            } else {
+                format!("unknown {} task {id:?}; tasks: {}", lib.domain, lib.tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", "))
+            }
+        })
+    }
 }
 
 impl SkillSpace for FileSkills {
@@ -62,12 +74,46 @@ impl Domain for SkillFileDomain {
         self.about
     }
 
+    /// The file's `[[task]]`s, in one row named after the domain.
     fn tasks(&self) -> Vec<TaskInfo> {
-        Vec::new()
+        let skills: &'static FileSkills = self.skills;
+        let row = skills.library.domain.name();
+        skills.library.tasks.iter().map(|t| TaskInfo { id: t.id.as_str(), row, slot_names: &[] }).collect()
     }
 
+    /// The file's first task ("" when it declares none).
     fn default_task(&self) -> &'static str {
-        ""
+        let skills: &'static FileSkills = self.skills;
+        skills.library.tasks.first().map_or("", |t| t.id.as_str())
+    }
+
+    fn simulated(&self) -> bool {
+        false
+    }
+
+    /// The task's `goal`.
+    fn episode_task(&self, task: &str) -> String {
+        self.task(task).map_or_else(|_| task.to_string(), |t| t.goal.clone())
+    }
+
+    /// Asked of the robot, one batched query per step ([`RobotAffordance`]).
+    fn robot_skills(&'static self, session: &zenoh::Session, keys: &RobotKeys) -> Box<dyn SkillSpace> {
+        Box::new(RobotAffordance { skills: self.skills, session: session.clone(), keys: keys.clone(), timeout: crate::nodes::timeouts::AFFORDANCE })
+    }
+
+    /// The task's instruction; the scene is the robot's, known once it is reset.
+    fn summary(&self, task: &str, seed: u64) -> Result<EpisodeSummary, String> {
+        let t = self.task(task)?;
+        let start = Observation { schema: SCHEMA_VERSION, domain: self.id(), objects: Vec::new(), robot: None, grid: None, kitchen: None };
+        Ok(EpisodeSummary {
+            domain: self.id(),
+            task: t.id.clone(),
+            seed,
+            instruction: t.instruction.clone(),
+            start,
+            grounding: None,
+            slots: Default::default(),
+        })
     }
 
     fn skills(&self) -> &'static dyn SkillSpace {
@@ -100,7 +146,7 @@ impl Domain for SkillFileDomain {
 
     fn world(&self, _task: &str, _seed: u64, _options: &WorldOptions) -> Result<Box<dyn World>, String> {
         Err(format!(
-            "domain {} comes from {}: grounded has no simulator for it; the robot publishes its own state",
+            "domain {} comes from {}: grounded has no simulator for it; its episodes play on the robot (--robot R --connect ENDPOINT)",
             self.library().domain,
             self.library().source.display()
         ))
@@ -129,7 +175,7 @@ impl Domain for SkillFileDomain {
 /// When no robot answers, the file's preconditions alone decide (each admissible skill
 /// fully feasible), and a warning says so.
 pub struct RobotAffordance {
-    pub domain: &'static SkillFileDomain,
+    pub skills: &'static FileSkills,
     pub session: zenoh::Session,
     pub keys: RobotKeys,
     pub timeout: Duration,
@@ -137,7 +183,7 @@ pub struct RobotAffordance {
 
 impl SkillSpace for RobotAffordance {
     fn admissible(&self, observation: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
-        let skills = self.domain.skills.admissible(observation)?;
+        let skills = self.skills.admissible(observation)?;
         let mut scores = Vec::with_capacity(skills.len());
         // One round trip per step; a scene with more skills than one query may carry takes
         // a few.
@@ -162,5 +208,26 @@ impl SkillSpace for RobotAffordance {
             .filter(|(_, p)| p.is_finite() && *p > 0.0)
             .map(|(s, p)| ScoredSkill { text: s.text, feasibility: p.min(1.0) })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_files_tasks_are_the_domains_played_on_the_robot_with_their_goals() {
+        let text = "domain = \"tasks-test\"\n[[skill]]\ntemplate = \"go\"\n[[task]]\nid = \"tt-go\"\ninstruction = \"go now\"\ngoal = \"at=door\"\n[[task]]\nid = \"tt-stay\"\ninstruction = \"stay\"\n";
+        let d = register(crate::skills::parse(text, "t.toml".as_ref()).unwrap()).unwrap();
+        assert!(!d.simulated());
+        assert_eq!(d.tasks().iter().map(|t| (t.id, t.row)).collect::<Vec<_>>(), [("tt-go", "tasks-test"), ("tt-stay", "tasks-test")]);
+        assert_eq!(d.default_task(), "tt-go");
+        assert_eq!((d.episode_task("tt-go"), d.episode_task("tt-stay")), ("at=door".to_string(), "tt-stay".to_string()));
+        let s = d.summary("tt-go", 7).unwrap();
+        assert_eq!((s.instruction.as_str(), s.seed, s.domain), ("go now", 7, d.id()));
+        let e = d.summary("tt-fly", 0).unwrap_err();
+        assert!(e.contains("unknown tasks-test task \"tt-fly\"; tasks: tt-go, tt-stay"), "{e}");
+        assert!(d.world("tt-go", 0, &WorldOptions::default()).err().unwrap().contains("--robot"));
+        assert_eq!(crate::domains::domain_of_task("tt-stay").map(|x| x.id()), Some(d.id()));
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use zenoh::Wait;
 
 /// The zenoh options of every command, as the zenoh examples have them.
-#[derive(clap::Args, Debug, Clone, Default)]
+#[derive(clap::Args, Debug, Clone, Default, PartialEq)]
 pub struct CommonArgs {
     /// zenoh mode: peer, client or router [default: peer; with --zenoh-config, the file's].
     #[arg(long, value_parser = ["peer", "client", "router"])]

@@ -1,6 +1,6 @@
 //! Reading a skill file, with errors that name the line and the key.
 
-use super::{Holding, Part, SkillLibrary, SkillTemplate, Slot, SlotFill, DEFAULT_MAX_ADMISSIBLE, MAX_ADMISSIBLE_LIMIT};
+use super::{Holding, Part, SkillLibrary, SkillTask, SkillTemplate, Slot, SlotFill, DEFAULT_MAX_ADMISSIBLE, MAX_ADMISSIBLE_LIMIT, MAX_GOAL_BYTES};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,6 +26,17 @@ struct RawFile {
     max_admissible: Option<Spanned<usize>>,
     #[serde(default, rename = "skill")]
     skills: Vec<Spanned<RawSkill>>,
+    #[serde(default, rename = "task")]
+    tasks: Vec<Spanned<RawTask>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTask {
+    id: String,
+    instruction: String,
+    #[serde(default)]
+    goal: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -217,7 +228,40 @@ pub fn parse(text: &str, path: &Path) -> Result<SkillLibrary, SkillFileError> {
         }
         skills.push(SkillTemplate { template: template.to_string(), parts, slots, requires, then, line });
     }
-    Ok(SkillLibrary { domain, skills, max_admissible, source: path.to_path_buf() })
+    let tasks = tasks(&raw.tasks, text, &err)?;
+    Ok(SkillLibrary { domain, skills, max_admissible, tasks, source: path.to_path_buf() })
+}
+
+/// A task id: lower-case letters, digits and '-', as the built-in tasks are named.
+fn is_task_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && !s.starts_with('-') && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Check the file's `[[task]]` tables.
+fn tasks(raw: &[Spanned<RawTask>], text: &str, err: &dyn Fn(Option<usize>, &str, String) -> SkillFileError) -> Result<Vec<SkillTask>, SkillFileError> {
+    let mut tasks: Vec<SkillTask> = Vec::new();
+    for (i, spanned) in raw.iter().enumerate() {
+        let line = line_of(text, spanned.span().start);
+        let key = format!("task[{}]", i + 1);
+        let at = |k: &str, message: String| err(Some(line), &format!("{key}{k}"), message);
+        let raw = spanned.get_ref();
+        let id = raw.id.trim();
+        if !is_task_id(id) {
+            return Err(at(".id", format!("{id:?}: a task id is lower-case letters, digits and '-' (at most 64), e.g. \"shelve-red\"")));
+        }
+        if let Some(other) = tasks.iter().find(|t| t.id == id) {
+            return Err(at(".id", format!("{id:?} is declared already, at line {}", other.line)));
+        }
+        let instruction = crate::prompt::Instruction::new(&raw.instruction).map_err(|e| at(".instruction", e.to_string()))?.as_str().to_string();
+        let goal = match raw.goal.as_deref().map(str::trim) {
+            None => id.to_string(),
+            Some("") => return Err(at(".goal", "empty: leave goal out to send the task's id to the robot".into())),
+            Some(g) if g.len() > MAX_GOAL_BYTES => return Err(at(".goal", format!("{} bytes: a goal is at most {MAX_GOAL_BYTES}", g.len()))),
+            Some(g) => g.to_string(),
+        };
+        tasks.push(SkillTask { id: id.to_string(), instruction, goal, line });
+    }
+    Ok(tasks)
 }
 
 #[cfg(test)]
@@ -246,5 +290,21 @@ mod tests {
         refused("domain = \"w1\"\n[[skill]]\ntemplat = \"go\"\n", "s.toml:3: file: unknown field `templat`");
         refused("domain = \"w1\"\nmax_admissible = 0\n[[skill]]\ntemplate = \"go\"\n", "max_admissible");
         refused("domain = \"w1\"\n[[skill]]\ntemplate = \"Go Home\"\n", "lower-case");
+        let go = "domain = \"w1\"\n[[skill]]\ntemplate = \"go\"\n";
+        let e = refused(&format!("{go}[[task]]\nid = \"Go Home\"\ninstruction = \"go\"\n"), "a task id is lower-case");
+        assert_eq!((e.line, e.key.as_str()), (Some(4), "task[1].id"), "{e}");
+        refused(&format!("{go}[[task]]\nid = \"a\"\ninstruction = \"go\"\n[[task]]\nid = \"a\"\ninstruction = \"go\"\n"), "declared already, at line 4");
+        let e = refused(&format!("{go}[[task]]\nid = \"a\"\ninstruction = \"  \"\n"), "task[1].instruction");
+        assert!(e.message.contains("empty"), "{e}");
+        refused(&format!("{go}[[task]]\nid = \"a\"\ninstruction = \"go\"\ngoal = \"\"\n"), "leave goal out");
+        refused(&format!("{go}[[task]]\nid = \"a\"\n"), "missing field `instruction`");
+    }
+
+    #[test]
+    fn tasks_carry_their_instruction_and_the_goal_the_robot_is_reset_to() {
+        let text = "domain = \"w1\"\n[[skill]]\ntemplate = \"go\"\n[[task]]\nid = \"home\"\ninstruction = \" go   home \"\n[[task]]\nid = \"shelve-red\"\ninstruction = \"shelve it\"\ngoal = \"red parcel=top shelf\"\n";
+        let lib = parse(text, "s.toml".as_ref()).unwrap();
+        let t: Vec<(&str, &str, &str, usize)> = lib.tasks.iter().map(|t| (t.id.as_str(), t.instruction.as_str(), t.goal.as_str(), t.line)).collect();
+        assert_eq!(t, [("home", "go home", "home", 4), ("shelve-red", "shelve it", "red parcel=top shelf", 7)]);
     }
 }

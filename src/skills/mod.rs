@@ -17,6 +17,22 @@ pub const DEFAULT_MAX_ADMISSIBLE: usize = 4096;
 /// The most a file may allow.
 pub const MAX_ADMISSIBLE_LIMIT: usize = 100_000;
 
+/// The longest goal a task may send its robot.
+pub const MAX_GOAL_BYTES: usize = 1024;
+
+/// A task to evaluate or demonstrate on the robot (`[[task]]`): the instruction the planner
+/// is given, and the goal the robot's `episode` key is reset to and judges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SkillTask {
+    pub id: String,
+    pub instruction: String,
+    /// What the robot is told at reset (`{"kind": "reset", "task": goal, "seed": ...}`);
+    /// the task's id unless the file says.
+    pub goal: String,
+    /// Where it is declared in the file (1-based).
+    pub line: usize,
+}
+
 /// What a slot is filled with.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SlotFill {
@@ -77,6 +93,8 @@ pub struct SkillLibrary {
     pub domain: protocol::Domain,
     pub skills: Vec<SkillTemplate>,
     pub max_admissible: usize,
+    /// Tasks to run on the robot (`grounded eval` and `demo` with `--skills`).
+    pub tasks: Vec<SkillTask>,
     pub source: PathBuf,
 }
 

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The repository root (where README.md's commands run).
 pub fn repo() -> &'static Path {
@@ -23,4 +23,31 @@ pub fn text(bytes: &[u8]) -> String {
 /// A loopback TCP port free now (for a zenoh endpoint or a server a test starts).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A child process killed when dropped (a robot, a daemon a test started).
+pub struct Kill(pub Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start examples/warehouse/robot.py with `python` as `robot`, listening on `endpoint`; returns
+/// once it serves.
+pub fn start_warehouse_robot(python: &Path, robot: &str, endpoint: &str) -> Kill {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(python)
+        .args([repo().join("examples/warehouse/robot.py").to_str().expect("a UTF-8 path"), "--robot", robot, "--listen", endpoint])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the warehouse robot");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("its stdout");
+    let robot_process = Kill(child);
+    BufReader::new(stdout).read_line(&mut line).expect("the robot says it serves");
+    assert!(line.contains("serving"), "the robot said {line:?}");
+    robot_process
 }
