@@ -205,11 +205,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// The domain of the robot's skill file (`--skills`), registered, if one is given: before
 /// any observation of that domain is read.
-pub fn register_skills(path: Option<&std::path::Path>) -> Result<Option<&'static grounded::domains::skill_file::SkillFileDomain>> {
-    match path {
-        Some(path) => Ok(Some(grounded::domains::skill_file::register(grounded::skills::load(path)?).map_err(anyhow::Error::msg)?)),
-        None => Ok(None),
-    }
+/// Register the domain of a skill file (`--skills`), checked against the model that will
+/// plan with it: every template must be one its tokenizer can write and end.
+pub fn register_skills(path: Option<&std::path::Path>, model: &std::path::Path) -> Result<Option<&'static grounded::domains::skill_file::SkillFileDomain>> {
+    let Some(path) = path else { return Ok(None) };
+    let library = grounded::skills::load(path)?;
+    let spelling = grounded::lm::LanguageModel::spelling_of(model).with_context(|| format!("reading the tokenizer of {}", model.display()))?;
+    library.check_spelling(&spelling, model)?;
+    Ok(Some(grounded::domains::skill_file::register(library).map_err(anyhow::Error::msg)?))
 }
 
 pub fn robot_keys(robot: &str) -> Result<protocol::keys::RobotKeys> {

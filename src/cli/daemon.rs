@@ -55,7 +55,7 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
     };
     let options = args.planner.options(file);
     options.config.validate()?;
-    let skills = super::common::register_skills(args.skills.as_deref())?;
+    let skills = super::common::register_skills(args.skills.as_deref(), &args.planner.options(file).model)?;
     let mut dashboard_args = args.dashboard.clone();
     dashboard_args.connect = args.node.zenoh.viewer_url()?;
     let dashboard = dashboard_args.open(true)?;

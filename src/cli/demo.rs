@@ -84,7 +84,7 @@ pub struct DemoArgs {
 
 pub fn run(args: DemoArgs, file: &ConfigFile) -> Result<ExitCode> {
     let robot = protocol::keys::RobotId::new(&args.robot)?;
-    let domain: &'static dyn grounded::domains::Domain = match super::common::register_skills(args.skills.as_deref())? {
+    let domain: &'static dyn grounded::domains::Domain = match super::common::register_skills(args.skills.as_deref(), &args.planner.options(file).model)? {
         Some(d) => d,
         None => args.domain.0,
     };

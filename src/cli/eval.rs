@@ -92,7 +92,7 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
     use grounded::eval::{per_task, per_wording, run, tables, EvalConfig, EvalTask, Transport};
-    let domain = match super::common::register_skills(args.skills.as_deref())? {
+    let domain = match super::common::register_skills(args.skills.as_deref(), &args.planner.options(file).model)? {
         Some(d) => grounded::domains::Domain::id(d),
         None => args.domain.domain(),
     };

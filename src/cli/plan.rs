@@ -52,7 +52,7 @@ pub struct PlanArgs {
 
 pub fn run(args: PlanArgs, file: &ConfigFile) -> Result<ExitCode> {
     // The file's domain is registered before the scene, which names it, is read.
-    let skills = super::common::register_skills(args.skills.as_deref())?;
+    let skills = super::common::register_skills(args.skills.as_deref(), &args.planner.options(file).model)?;
     let scene = load_scene(&args.scene)?;
     if let Some(d) = skills {
         use grounded::domains::Domain;

@@ -10,9 +10,11 @@
 
 mod kv_cache;
 mod spec;
+mod spelling;
 
 pub use kv_cache::KvCache;
 pub use spec::ModelSpec;
+pub use spelling::{Spelling, Unspellable};
 
 use grounding::runtime::{open_session, RuntimeError};
 use ort::session::{Session, SessionInputValue};
@@ -212,6 +214,18 @@ impl LanguageModel {
     }
 
     /// The vocabulary size the decoder may choose from (tokens the tokenizer knows).
+    /// What the tokens of the model in `dir` can write, from its tokenizer alone (without
+    /// loading the network).
+    pub fn spelling_of(dir: &Path) -> Result<Spelling, LmError> {
+        let path = dir.join("tokenizer.json");
+        if !path.is_file() {
+            return Err(LmError::MissingFile { dir: dir.to_path_buf(), file: "tokenizer.json" });
+        }
+        let tokenizer = Tokenizer::from_file(&path).map_err(|e| LmError::Tokenizer { path: path.clone(), message: e.to_string() })?;
+        let texts = token_texts(&tokenizer, tokenizer.get_vocab_size(true));
+        Ok(Spelling::new(texts.iter().map(String::as_str)))
+    }
+
     pub fn vocab(&self) -> usize {
         self.token_texts.len()
     }

@@ -155,6 +155,50 @@ fn advance<T>(at: &mut [usize], candidates: &[Vec<T>]) -> bool {
 }
 
 impl SkillLibrary {
+    /// Check that the model whose tokens `spelling` holds can write every skill and end it:
+    /// each template with each of its slots' values (object slots take the words of their
+    /// kinds, as names mostly hold them), the other slots at their first. `Err` names the
+    /// template's line and what cannot be written.
+    pub fn check_spelling(&self, spelling: &crate::lm::Spelling, model: &std::path::Path) -> Result<(), SkillFileError> {
+        use crate::lm::Unspellable;
+        for (i, skill) in self.skills.iter().enumerate() {
+            let words: Vec<&[String]> = skill
+                .slots
+                .iter()
+                .map(|s| match &s.fill {
+                    SlotFill::Objects { kinds } => kinds.as_slice(),
+                    SlotFill::Values(values) => values.as_slice(),
+                })
+                .collect();
+            let first: Vec<&str> = words.iter().map(|w| w[0].as_str()).collect();
+            let mut samples = vec![skill.fill(&first)];
+            for (k, options) in words.iter().enumerate() {
+                for option in options.iter().skip(1) {
+                    let mut names = first.clone();
+                    names[k] = option;
+                    samples.push(skill.fill(&names));
+                }
+            }
+            for text in samples {
+                let why = match spelling.check(&text) {
+                    Ok(()) => continue,
+                    Err(Unspellable::At(at)) => format!("no sequence of its tokens writes {:?} from {:?} on", text, &text[at..]),
+                    Err(Unspellable::NoEnd) => format!("it can write {text:?} but no token ends it with '.' or a line break"),
+                };
+                return Err(SkillFileError {
+                    path: self.source.display().to_string(),
+                    line: Some(skill.line),
+                    key: format!("skill[{}].template", i + 1),
+                    message: format!(
+                        "the tokenizer of {} cannot end this skill: {why}; use words the model writes, or a model whose tokenizer covers them",
+                        model.display()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Every skill the file allows in `obs` whose precondition holds, `done` last. Two
     /// object slots of one skill never name the same object.
     pub fn admissible(&self, obs: &Observation) -> Result<Vec<FilledSkill>, AdmissibleError> {
@@ -256,6 +300,20 @@ slots.place = { values = ["dock", "charger"] }
         );
         let filled = lib.admissible(&scene(None)).unwrap();
         assert_eq!(filled[0].then, Some(Some("apple".to_string())));
+    }
+
+    #[test]
+    fn a_template_the_models_tokens_cannot_write_or_end_is_refused_with_its_line() {
+        let lib = parse(FILE, "skills.toml".as_ref()).unwrap();
+        let pieces = ["pick", " up", " the", " put", " on", " go", " to", " item", " parcel", " shelf", " dock", " charger", "go", "pick", "put", "."];
+        assert_eq!(lib.check_spelling(&crate::lm::Spelling::new(pieces), "m".as_ref()), Ok(()));
+        let no_charger = pieces.map(|p| if p == " charger" { " chair" } else { p });
+        let e = lib.check_spelling(&crate::lm::Spelling::new(no_charger), "m".as_ref()).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (Some(17), "skill[3].template"), "{e}");
+        assert!(e.message.contains("writes \"go to the charger\" from \" charger\" on"), "{e}");
+        let no_end = pieces.map(|p| if p == "." { "!" } else { p });
+        let e = lib.check_spelling(&crate::lm::Spelling::new(no_end), "m".as_ref()).unwrap_err();
+        assert!(e.message.contains("no token ends it"), "{e}");
     }
 
     #[test]
