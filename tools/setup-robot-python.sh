@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A Python virtual environment for robots written in Python (examples/warehouse/robot.py and
-# the tests that start it): eclipse-zenoh at the version of Cargo.lock's zenoh, from PyPI.
+# A Python virtual environment for robots written in Python (examples/warehouse/robot.py,
+# tests/ros2_robot.py, and the tests that start them): eclipse-zenoh at the version of
+# Cargo.lock's zenoh, and for the ROS 2 robot without ROS rosbags and zenoh-ros2-sdk, from PyPI.
 # Usage: bash tools/setup-robot-python.sh [DIR]   (default .venv-robot); prints DIR's python.
 # Idempotent: an environment that already has that zenoh is kept.
 set -euo pipefail
@@ -11,7 +12,7 @@ if [ -z "$version" ]; then
     echo "error: Cargo.lock names no zenoh version" >&2
     exit 1
 fi
-if [ -x "$dir/bin/python" ] && "$dir/bin/python" -c "import zenoh, importlib.metadata as m; assert m.version('eclipse-zenoh') == '$version'" 2>/dev/null; then
+if [ -x "$dir/bin/python" ] && "$dir/bin/python" -c "import zenoh, importlib.metadata as m; assert m.version('eclipse-zenoh') == '$version'; import rosbags, zenoh_ros2_sdk" 2>/dev/null; then
     echo "$(cd "$dir" && pwd)/bin/python"
     exit 0
 fi
@@ -26,7 +27,7 @@ if ! python3 -c "import ensurepip" 2>/dev/null; then
     "${as_root[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq python3-venv >/dev/null
 fi
-echo "creating $dir with eclipse-zenoh $version ..." >&2
+echo "creating $dir with eclipse-zenoh $version, rosbags and zenoh-ros2-sdk ..." >&2
 python3 -m venv "$dir"
-"$dir/bin/pip" install --quiet --disable-pip-version-check "eclipse-zenoh==$version"
+"$dir/bin/pip" install --quiet --disable-pip-version-check "eclipse-zenoh==$version" rosbags==0.11.9 zenoh-ros2-sdk==0.1.8
 echo "$(cd "$dir" && pwd)/bin/python"

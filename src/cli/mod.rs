@@ -2,6 +2,7 @@
 //! body; what several share is in [`common`].
 
 mod bench;
+mod bridge;
 mod common;
 mod config;
 mod daemon;
@@ -120,6 +121,9 @@ pub enum Command {
         after_help = "Example:\n  grounded train --skills examples/warehouse/skills.toml --examples examples/warehouse/examples.txt --out target/warehouse-model --python .venv-train/bin/python"
     )]
     Train(train::TrainArgs),
+    /// Bridge a real robot onto grounded's keys (`bridge ros2`: a ROS 2 robot over rmw_zenoh,
+    /// docs/hardware.md); the daemon then plans for it as for the simulator.
+    Bridge(bridge::BridgeArgs),
     /// Run a zenoh router (for components on several machines).
     #[command(
         after_help = "Example:\n  grounded router --listen tcp/0.0.0.0:7447\n  (then every component with --mode client --connect tcp/ROUTER_HOST:7447)"
@@ -162,6 +166,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Daemon(args) => daemon::run(args, &file),
         Command::Send(args) => send::run(args),
         Command::Router(args) => router::run(args),
+        Command::Bridge(args) => bridge::run(args),
         Command::Secure(args) => secure::run(args),
         Command::Train(args) => train::run(args),
         Command::Replay(args) => replay::run(args),

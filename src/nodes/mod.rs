@@ -2,6 +2,7 @@
 //! same way ([`node`]), the clients of a robot ([`client`], [`remote`]), and every timeout
 //! they use, named once ([`timeouts`]). `main` only wires them; `run` does the work.
 
+pub mod bridge;
 pub mod client;
 pub mod common;
 pub mod daemon;

@@ -19,7 +19,7 @@ use zenoh::query::Query;
 use zenoh::Wait;
 
 /// Clears the busy flag when a skill's task ends, however it ends.
-struct ReleaseOnDrop(Arc<AtomicBool>);
+pub(crate) struct ReleaseOnDrop(pub(crate) Arc<AtomicBool>);
 
 impl Drop for ReleaseOnDrop {
     fn drop(&mut self) {
@@ -27,7 +27,7 @@ impl Drop for ReleaseOnDrop {
     }
 }
 
-fn skill_reply(body: SkillReplyBody) -> Vec<u8> {
+pub(crate) fn skill_reply(body: SkillReplyBody) -> Vec<u8> {
     encode(&SkillReply { schema: SCHEMA_VERSION, body })
 }
 
@@ -46,14 +46,14 @@ pub struct PolicyNode {
 
 /// The dead-man switch of one skill: while the daemon that sent it is alive, nothing
 /// happens; when its token goes away, the skill is cancelled and the robot's motion halted.
-struct DeadMan {
+pub(crate) struct DeadMan {
     _watch: Option<zenoh::pubsub::Subscriber<()>>,
 }
 
 impl DeadMan {
     /// Watch `sender`'s instance token (None: a client without one; no dead-man); `cancelled`
     /// is set when it goes away.
-    fn arm(session: &zenoh::Session, keys: &RobotKeys, sender: Option<&str>, cancelled: Arc<AtomicBool>) -> Result<Self, String> {
+    pub(crate) fn arm(session: &zenoh::Session, keys: &RobotKeys, sender: Option<&str>, cancelled: Arc<AtomicBool>) -> Result<Self, String> {
         let Some(sender) = sender else { return Ok(Self { _watch: None }) };
         let token = keys.alive_instance(Component::Daemon, sender);
         let (flag, s, halt) = (cancelled, session.clone(), keys.halt());

@@ -186,7 +186,7 @@ pub struct SimNode {
 }
 
 /// Publish the robot's emergency stop state, with real-time priority, never dropped.
-async fn publish_estop_state(session: &zenoh::Session, key: &str, state: &EStopState) {
+pub(crate) async fn publish_estop_state(session: &zenoh::Session, key: &str, state: &EStopState) {
     let sent = urgent_put(session, key, encode(state)).await;
     if let Err(e) = sent {
         tracing::warn!("sim: could not publish the emergency stop state: {e}");

@@ -141,6 +141,24 @@ impl SkillTemplate {
     }
 }
 
+/// Match `parts` against `text`, each slot taking one or more characters; the slots' words.
+fn match_parts<'t>(parts: &[Part], text: &'t str, out: &mut Vec<&'t str>) -> bool {
+    match parts.split_first() {
+        None => text.is_empty(),
+        Some((Part::Text(t), rest)) => text.strip_prefix(t.as_str()).is_some_and(|after| match_parts(rest, after, out)),
+        Some((Part::Slot(_), rest)) => {
+            for end in (1..=text.len()).filter(|e| text.is_char_boundary(*e)) {
+                out.push(&text[..end]);
+                if match_parts(rest, &text[end..], out) {
+                    return true;
+                }
+                out.pop();
+            }
+            false
+        }
+    }
+}
+
 /// The next combination of slot candidates (an odometer, last slot fastest); false after
 /// the last.
 fn advance<T>(at: &mut [usize], candidates: &[Vec<T>]) -> bool {
@@ -155,6 +173,19 @@ fn advance<T>(at: &mut [usize], candidates: &[Vec<T>]) -> bool {
 }
 
 impl SkillLibrary {
+    /// The template a skill text fills and each slot's words, in the template's order (the
+    /// first template that fits); `None` for a text none fills (`done` among them).
+    pub fn parts_of(&self, text: &str) -> Option<(&str, Vec<(String, String)>)> {
+        self.skills.iter().find_map(|skill| {
+            let mut words = Vec::new();
+            if !match_parts(&skill.parts, text, &mut words) {
+                return None;
+            }
+            let slots = skill.parts.iter().filter_map(|p| if let Part::Slot(i) = p { Some(skill.slots[*i].name.clone()) } else { None });
+            Some((skill.template.as_str(), slots.zip(words.into_iter().map(String::from)).collect()))
+        })
+    }
+
     /// Check that the model whose tokens `spelling` holds can write every skill and end it:
     /// each template with each of its slots' values (object slots take the words of their
     /// kinds, as names mostly hold them), the other slots at their first. `Err` names the
@@ -314,6 +345,16 @@ slots.place = { values = ["dock", "charger"] }
         let no_end = pieces.map(|p| if p == "." { "!" } else { p });
         let e = lib.check_spelling(&crate::lm::Spelling::new(no_end), "m".as_ref()).unwrap_err();
         assert!(e.message.contains("no token ends it"), "{e}");
+    }
+
+    #[test]
+    fn a_skill_text_is_split_into_its_template_and_slot_words() {
+        let lib = parse(FILE, "skills.toml".as_ref()).unwrap();
+        let (template, slots) = lib.parts_of("put the red parcel on the top shelf").unwrap();
+        assert_eq!(template, "put the {thing} on the {shelf}");
+        assert_eq!(slots, [("thing".to_string(), "red parcel".to_string()), ("shelf".to_string(), "top shelf".to_string())]);
+        assert_eq!(lib.parts_of("go to the dock").map(|(t, _)| t), Some("go to the {place}"));
+        assert_eq!(lib.parts_of("juggle"), None);
     }
 
     #[test]

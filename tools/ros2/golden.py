@@ -115,23 +115,23 @@ DTYPES = {
 }
 
 
+def field_value(store, desc, v):
+    """A field's value as rosbags holds it: nested messages, numpy arrays of numbers."""
+    if desc[0] == Nodetype.NAME:
+        return instance(store, desc[1], v)
+    if desc[0] == Nodetype.BASE:
+        return v
+    (sub, subname), _ = desc[1]
+    if sub == Nodetype.NAME:
+        return [instance(store, subname, x) for x in v]
+    if subname[0] == "string":
+        return list(v)
+    return numpy.array(v, dtype=DTYPES[subname[0]])
+
+
 def instance(store, typename: str, value: dict):
     """A rosbags message of `typename` from a JSON-like value."""
-    fields = {}
-    for name, desc in store.fielddefs[typename][1]:
-        v = value[name]
-        if desc[0] == Nodetype.NAME:
-            fields[name] = instance(store, desc[1], v)
-        elif desc[0] == Nodetype.BASE:
-            fields[name] = v
-        else:
-            (sub, subname), _ = desc[1]
-            if sub == Nodetype.NAME:
-                fields[name] = [instance(store, subname, x) for x in v]
-            elif subname[0] == "string":
-                fields[name] = list(v)
-            else:
-                fields[name] = numpy.array(v, dtype=DTYPES[subname[0]])
+    fields = {name: field_value(store, desc, value[name]) for name, desc in store.fielddefs[typename][1]}
     return store.types[typename](**fields)
 
 

@@ -5,11 +5,13 @@
 //! in `hardware/tests/golden.rs`.
 
 pub mod attachment;
+pub mod bridge;
 pub mod cdr;
 pub mod idl;
 pub mod names;
 pub mod store;
 pub mod type_hash;
 
+pub use bridge::{Ros2Bridge, Ros2Config};
 pub use idl::{Field, FieldType, Interface, Message, Primitive, Shape, TypeName};
 pub use store::TypeStore;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 const STANDARD: &[(&str, &str)] = &[
     ("builtin_interfaces/msg/Time", include_str!("../../ros2/standard/builtin_interfaces/msg/Time.msg")),
     ("std_msgs/msg/String", include_str!("../../ros2/standard/std_msgs/msg/String.msg")),
+    ("std_msgs/msg/Bool", include_str!("../../ros2/standard/std_msgs/msg/Bool.msg")),
     ("std_msgs/msg/Header", include_str!("../../ros2/standard/std_msgs/msg/Header.msg")),
     ("geometry_msgs/msg/Point", include_str!("../../ros2/standard/geometry_msgs/msg/Point.msg")),
     ("geometry_msgs/msg/Quaternion", include_str!("../../ros2/standard/geometry_msgs/msg/Quaternion.msg")),
