@@ -533,6 +533,15 @@ fn eval_and_demo_on_a_robot_of_ones_own_check_the_file_the_tasks_and_the_robot()
 }
 
 #[test]
+fn the_ros_2_bridge_checks_its_namespace_frame_and_node_name() {
+    fails_with(&["bridge", "ros2", "--robot", "r1", "--namespace", "r1"], "not a ROS namespace");
+    fails_with(&["bridge", "ros2", "--robot", "r1", "--base-in-table", "1,2"], "four numbers X,Y,Z,YAW");
+    fails_with(&["bridge", "ros2", "--robot", "r1", "--base-in-table", "0,0,0,up"], "\"up\" is not a number");
+    fails_with(&["bridge", "ros2", "--robot", "r1", "--node-name", "9lives"], "not a ROS node name");
+    fails_with(&["bridge", "ros2", "--robot", "r1", "--ros-domain", "300"], "300");
+}
+
+#[test]
 fn a_prompt_prefix_is_read_by_the_model_and_left_out_of_the_plan() {
     let dir = scratch("prompt");
     let prompt = dir.join("prompt.txt");
