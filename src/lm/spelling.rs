@@ -80,7 +80,7 @@ mod tests {
         let s = Spelling::new(["go", " to", " the", " d", "ock", ".", "\n", " shelf.", "x"]);
         assert_eq!(s.check("go to the dock"), Ok(()), "then the '.' token");
         assert_eq!(s.check("go to the shelf"), Ok(()), "the last word shares the terminator's token");
-        assert_eq!(s.check("go to the barn"), Err(Unspellable::At(10)), "no token writes 'b'");
+        assert_eq!(s.check("go to the barn"), Err(Unspellable::At(9)), "no token writes ' b': stuck at the space before it");
         let no_end = Spelling::new(["go", " home"]);
         assert_eq!(no_end.check("go home"), Err(Unspellable::NoEnd));
         assert_eq!(Spelling::new(["a", "é", "."]).check("aéa"), Ok(()), "multi-byte characters");
