@@ -539,6 +539,7 @@ fn the_ros_2_bridge_checks_its_namespace_frame_and_node_name() {
     fails_with(&["bridge", "ros2", "--robot", "r1", "--base-in-table", "0,0,0,up"], "\"up\" is not a number");
     fails_with(&["bridge", "ros2", "--robot", "r1", "--node-name", "9lives"], "not a ROS node name");
     fails_with(&["bridge", "ros2", "--robot", "r1", "--ros-domain", "300"], "300");
+    fails_with(&["bridge", "ros2", "--robot", "r1", "--scene-max-age", "0"], "--scene-max-age 0 s");
 }
 
 #[test]

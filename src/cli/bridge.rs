@@ -46,6 +46,13 @@ pub struct Ros2Args {
     /// Longest one skill may take on the robot, seconds.
     #[arg(long, default_value_t = 600.0)]
     pub skill_timeout: f64,
+    /// Longest a service call to the robot (affordance, send goal, cancel) may take, seconds.
+    #[arg(long, default_value_t = 5.0)]
+    pub call_timeout: f64,
+    /// A Scene older than this many seconds is not what the robot observes now: the daemon
+    /// then stops rather than plan on it.
+    #[arg(long, default_value_t = 2.0)]
+    pub scene_max_age: f64,
     /// Start with the emergency stop released (default: engaged, until `grounded estop
     /// --release`).
     #[arg(long)]
@@ -81,6 +88,11 @@ pub fn run(args: BridgeArgs) -> Result<ExitCode> {
     if !(args.skill_timeout > 0.0 && args.skill_timeout <= 86_400.0) {
         anyhow::bail!("--skill-timeout {} s: use a number of seconds between 0 and 86400", args.skill_timeout);
     }
+    for (flag, value, most) in [("--call-timeout", args.call_timeout, 600.0), ("--scene-max-age", args.scene_max_age, 60.0)] {
+        if !(value > 0.0 && value <= most) {
+            anyhow::bail!("{flag} {value} s: use a number of seconds between 0 and {most}");
+        }
+    }
     let skills = match &args.skills {
         Some(path) => {
             let domain = grounded::domains::skill_file::register(grounded::skills::load(path)?).map_err(anyhow::Error::msg)?;
@@ -94,7 +106,8 @@ pub fn run(args: BridgeArgs) -> Result<ExitCode> {
         node_name: args.node_name.clone(),
         base: args.base_in_table,
         skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),
-        ..Default::default()
+        call_timeout: std::time::Duration::from_secs_f64(args.call_timeout),
+        scene_max_age: std::time::Duration::from_secs_f64(args.scene_max_age),
     };
     runtime()?.block_on(async {
         let session = args.node.zenoh.open().await?;
