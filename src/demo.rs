@@ -252,13 +252,7 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
             e => DemoError::Net(e.to_string()),
         })?;
     out(DemoEvent::PlanEnded { status: last.status, reason: last.reason.clone(), plan: last.plan.clone() });
-    let judge = EpisodeRequest { schema: SCHEMA_VERSION, body: EpisodeRequestBody::Judge };
-    let (s, k) = (session.clone(), keys.episode());
-    let verdict: EpisodeReply = tokio::task::spawn_blocking(move || query_one(&s, &k, &judge, timeouts::EPISODE))
-        .await
-        .map_err(|e| DemoError::Net(e.to_string()))?
-        .map_err(|e| DemoError::Net(e.to_string()))?
-        .map_err(DemoError::Net)?;
+    let verdict = ask_episode(&session, &keys, EpisodeRequestBody::Judge).await?;
     let success = verdict.success.unwrap_or(false);
     dashboard.episode_result(success, verdict.reason.as_deref());
     let judge = if domain.simulated() { Judge::Simulator } else { Judge::Robot };
@@ -285,18 +279,11 @@ async fn reset_running_robot(
         DemoError::Setup(format!("robot {}: {e} (a {} robot runs itself: is it running, and does --connect reach it?)", keys.robot(), domain.id()))
     })?;
     let mut summary = domain.summary(&options.task, options.seed).map_err(DemoError::Setup)?;
-    let reset = EpisodeRequest {
-        schema: SCHEMA_VERSION,
-        body: EpisodeRequestBody::Reset { task: domain.episode_task(&options.task), seed: options.seed, skill_failures: None },
-    };
-    let (s, k) = (session.clone(), keys.clone());
-    let reply: EpisodeReply = tokio::task::spawn_blocking(move || {
-        let reply = query_one(&s, &k.episode(), &reset, timeouts::EPISODE).map_err(|e| e.to_string())?;
-        reply.map_err(|e| format!("the robot refused the reset: {e}"))
-    })
-    .await
-    .map_err(|e| DemoError::Net(e.to_string()))?
-    .map_err(DemoError::Net)?;
+    let reset = EpisodeRequestBody::Reset { task: domain.episode_task(&options.task), seed: options.seed, skill_failures: None };
+    let reply = ask_episode(session, keys, reset).await.map_err(|e| match e {
+        DemoError::Net(m) => DemoError::Net(format!("resetting the robot to the task: {m}")),
+        e => e,
+    })?;
     if summary.instruction.is_empty() {
         summary.instruction = reply.instruction;
     }
@@ -306,4 +293,15 @@ async fn reset_running_robot(
         .map_err(|e| DemoError::Net(e.to_string()))?
         .map_err(|e| DemoError::Net(format!("the robot's state: {e}")))?;
     Ok(summary)
+}
+
+/// Ask the robot's `episode` key (reset or judge), from a blocking task.
+async fn ask_episode(session: &zenoh::Session, keys: &RobotKeys, body: EpisodeRequestBody) -> Result<EpisodeReply, DemoError> {
+    let req = EpisodeRequest { schema: SCHEMA_VERSION, body };
+    let (s, k) = (session.clone(), keys.episode());
+    tokio::task::spawn_blocking(move || query_one::<EpisodeRequest, EpisodeReply>(&s, &k, &req, timeouts::EPISODE))
+        .await
+        .map_err(|e| DemoError::Net(e.to_string()))?
+        .map_err(|e| DemoError::Net(e.to_string()))?
+        .map_err(DemoError::Net)
 }

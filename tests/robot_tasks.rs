@@ -17,19 +17,12 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 fn python() -> Option<PathBuf> {
-    let required = std::env::var_os("GROUNDED_REQUIRE_ROBOT_PYTHON").is_some();
-    let Some(py) = std::env::var_os("GROUNDED_ROBOT_PYTHON").or_else(|| std::env::var_os("GROUNDED_TRAIN_PYTHON")) else {
-        assert!(!required, "GROUNDED_REQUIRE_ROBOT_PYTHON is set but GROUNDED_ROBOT_PYTHON is not");
-        eprintln!("skipped: set GROUNDED_ROBOT_PYTHON to a Python with eclipse-zenoh (bash tools/setup-robot-python.sh prints one)");
-        return None;
-    };
-    let ok = std::process::Command::new(&py).args(["-c", "import zenoh"]).status().is_ok_and(|s| s.success());
-    assert!(ok || !required, "{py:?} cannot import zenoh");
-    if !ok {
-        eprintln!("skipped: {py:?} cannot import zenoh");
-        return None;
-    }
-    Some(PathBuf::from(py))
+    common::python(
+        &["GROUNDED_ROBOT_PYTHON", "GROUNDED_TRAIN_PYTHON"],
+        "GROUNDED_REQUIRE_ROBOT_PYTHON",
+        "zenoh",
+        "a Python with eclipse-zenoh (bash tools/setup-robot-python.sh prints one)",
+    )
 }
 
 const SKILLS: &str = "examples/warehouse/skills.toml";

@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{free_port, repo, Kill};
+use common::{free_port, grounded, repo, Kill};
 use grounded::nodes::common::{query_one, CommonArgs};
 use grounded::nodes::remote::observe;
 use protocol::keys::{RobotId, RobotKeys};
@@ -25,21 +25,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn python() -> Option<PathBuf> {
-    let required = std::env::var_os("GROUNDED_REQUIRE_ROBOT_PYTHON").is_some();
-    let Some(py) = std::env::var_os("GROUNDED_ROBOT_PYTHON") else {
-        assert!(!required, "GROUNDED_REQUIRE_ROBOT_PYTHON is set but GROUNDED_ROBOT_PYTHON is not");
-        eprintln!(
-            "skipped: set GROUNDED_ROBOT_PYTHON to a Python with eclipse-zenoh, rosbags and zenoh-ros2-sdk (bash tools/setup-robot-python.sh prints one)"
-        );
-        return None;
-    };
-    let ok = Command::new(&py).args(["-c", "import zenoh, rosbags, zenoh_ros2_sdk"]).status().is_ok_and(|s| s.success());
-    assert!(ok || !required, "{py:?} lacks zenoh, rosbags or zenoh_ros2_sdk");
-    if !ok {
-        eprintln!("skipped: {py:?} lacks zenoh, rosbags or zenoh_ros2_sdk");
-        return None;
-    }
-    Some(PathBuf::from(py))
+    common::python(
+        &["GROUNDED_ROBOT_PYTHON"],
+        "GROUNDED_REQUIRE_ROBOT_PYTHON",
+        "zenoh, rosbags, zenoh_ros2_sdk",
+        "a Python with eclipse-zenoh, rosbags and zenoh-ros2-sdk (bash tools/setup-robot-python.sh prints one)",
+    )
 }
 
 /// Where the processes' logs go (kept when the test fails).
@@ -52,10 +43,6 @@ fn start(name: &str, args: &[&str]) -> Kill {
     std::fs::create_dir_all(logs()).expect("a log folder");
     let log = std::fs::File::create(logs().join(format!("{name}.log"))).expect("a log file");
     Kill(Command::new(env!("CARGO_BIN_EXE_grounded")).args(args).current_dir(repo()).stdout(Stdio::null()).stderr(log).spawn().expect("start grounded"))
-}
-
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_grounded")).args(args).current_dir(repo()).output().expect("run grounded")
 }
 
 /// The robot's lines, as it prints them.
@@ -124,7 +111,7 @@ fn the_daemon_plans_for_a_ros_2_robot_through_the_bridge_and_the_estop_cancels_i
 
     // The bridge starts with its stop engaged, and the robot hears it on the latched topic.
     log.wait_for("estop: true", Duration::from_secs(20));
-    let released = run(&["estop", "--robot", "r1", "--connect", &router, "--release"]);
+    let released = grounded(&["estop", "--robot", "r1", "--connect", &router, "--release"]);
     assert!(released.status.success(), "{}", String::from_utf8_lossy(&released.stderr));
     log.wait_for("estop: false", Duration::from_secs(10));
 
@@ -153,7 +140,7 @@ fn the_daemon_plans_for_a_ros_2_robot_through_the_bridge_and_the_estop_cancels_i
     }
 
     // A plan through the bridge: every skill an action goal, the task judged on the simulation.
-    let sent = run(&["send", "--robot", "r1", "--connect", &router, "--json", "put the blocks in the bowls with matching colours"]);
+    let sent = grounded(&["send", "--robot", "r1", "--connect", &router, "--json", "put the blocks in the bowls with matching colours"]);
     let last = String::from_utf8_lossy(&sent.stdout).lines().last().unwrap_or_default().to_string();
     assert!(sent.status.success(), "the plan did not end in done: {last}; {}", String::from_utf8_lossy(&sent.stderr));
     log.wait_for("goal accepted: 'pick up the", Duration::from_secs(1));
@@ -187,7 +174,7 @@ fn the_daemon_plans_for_a_ros_2_robot_through_the_bridge_and_the_estop_cancels_i
         .unwrap();
     log.wait_for("goal accepted: ", Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(300));
-    let stopped = run(&["estop", "--robot", "r1", "--connect", &router, "--reason", "test"]);
+    let stopped = grounded(&["estop", "--robot", "r1", "--connect", &router, "--reason", "test"]);
     assert!(stopped.status.success(), "{}", String::from_utf8_lossy(&stopped.stderr));
     let ended = log.wait_for("goal ended: ", Duration::from_secs(10));
     assert!(ended.ends_with("status 5"), "the goal was not cancelled: {ended}");

@@ -17,19 +17,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn python() -> Option<PathBuf> {
-    let required = std::env::var_os("GROUNDED_REQUIRE_TRAINING").is_some();
-    let Some(py) = std::env::var_os("GROUNDED_TRAIN_PYTHON") else {
-        assert!(!required, "GROUNDED_REQUIRE_TRAINING is set but GROUNDED_TRAIN_PYTHON is not");
-        eprintln!("skipped: set GROUNDED_TRAIN_PYTHON to a Python with torch and eclipse-zenoh (tests/warehouse.rs says which packages)");
-        return None;
-    };
-    let ok = Command::new(&py).args(["-c", "import torch, transformers, zenoh"]).status().is_ok_and(|s| s.success());
-    assert!(ok || !required, "{py:?} lacks torch, transformers or zenoh");
-    if !ok {
-        eprintln!("skipped: {py:?} lacks torch, transformers or zenoh");
-        return None;
-    }
-    Some(PathBuf::from(py))
+    common::python(
+        &["GROUNDED_TRAIN_PYTHON"],
+        "GROUNDED_REQUIRE_TRAINING",
+        "torch, transformers, zenoh",
+        "a Python with torch and eclipse-zenoh (tests/warehouse.rs says which packages)",
+    )
 }
 
 fn grounded(args: &[&str]) -> Command {

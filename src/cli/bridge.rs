@@ -68,7 +68,8 @@ fn parse_namespace(s: &str) -> Result<String, String> {
                 .split('/')
                 .all(|p| !p.is_empty() && !p.starts_with(|c: char| c.is_ascii_digit()) && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')));
     if ok {
-        Ok(s.trim_end_matches('/').to_string()).map(|n| if n.is_empty() { "/".into() } else { n })
+        let trimmed = s.trim_end_matches('/');
+        Ok(if trimmed.is_empty() { "/".into() } else { trimmed.to_string() })
     } else {
         Err(format!("{s:?} is not a ROS namespace: write / or /name (letters, digits, '_'; not starting with a digit)"))
     }
@@ -114,10 +115,9 @@ pub fn run(args: BridgeArgs) -> Result<ExitCode> {
         let robot = hardware::ros2::Ros2Bridge::start(session.clone(), config).context("joining the ROS graph")?;
         let node = grounded::nodes::bridge::BridgeNode::new(&session, keys.clone(), std::sync::Arc::new(robot), skills, args.start_released);
         eprintln!(
-            "bridge: robot {} <-> ROS 2 node {}{} on domain {} ({})",
+            "bridge: robot {} <-> ROS 2 node {} on domain {} ({})",
             keys.robot(),
-            if args.namespace == "/" { String::new() } else { args.namespace.clone() },
-            format_args!("/{}", args.node_name),
+            hardware::ros2::names::qualify(&args.namespace, &args.node_name),
             args.ros_domain,
             if args.start_released { "emergency stop released" } else { "emergency stop engaged: release with grounded estop --release" }
         );

@@ -51,3 +51,23 @@ pub fn start_warehouse_robot(python: &Path, robot: &str, endpoint: &str) -> Kill
     assert!(line.contains("serving"), "the robot said {line:?}");
     robot_process
 }
+
+/// A Python for a test that starts one: the first of `vars` set in the environment, able to
+/// import `imports` (comma-separated modules, e.g. "zenoh, rosbags"). Without one the test
+/// says so and skips (`None`), unless `require` is set in the environment; `hint` says how to
+/// get one.
+pub fn python(vars: &[&str], require: &str, imports: &str, hint: &str) -> Option<std::path::PathBuf> {
+    let required = std::env::var_os(require).is_some();
+    let Some(py) = vars.iter().find_map(std::env::var_os) else {
+        assert!(!required, "{require} is set but {} is not", vars[0]);
+        eprintln!("skipped: set {} to {hint}", vars[0]);
+        return None;
+    };
+    let ok = Command::new(&py).args(["-c", &format!("import {imports}")]).status().is_ok_and(|s| s.success());
+    assert!(ok || !required, "{py:?} cannot import {imports}");
+    if !ok {
+        eprintln!("skipped: {py:?} cannot import {imports}");
+        return None;
+    }
+    Some(py.into())
+}
