@@ -3,7 +3,7 @@
 //! text as failed and the model decodes again.
 
 use crate::domains::{Domain, InProcess, World};
-use crate::planner::{Method, PlanEnd, PlanError, PlanResult, Planner, Proposal, StepOutcome};
+use crate::planner::{Method, PlanEnd, PlanError, PlanResult, PlanSession, Planner, Proposal, StepOutcome};
 use protocol::Observation;
 
 /// Why a robot could not be reached (as opposed to a skill that failed).
@@ -48,13 +48,71 @@ impl Robot for InProcessRobot {
     }
 }
 
+/// A question to the operator: the plan is uncertain which skill comes next.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Asked {
+    /// The plan step it is about.
+    pub step: usize,
+    /// For a person: what is asked.
+    pub text: String,
+    /// The options (the prediction set), most confident first, with their confidences.
+    pub options: Vec<(String, f64)>,
+}
+
+/// What the operator answered.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+pub enum OperatorAnswer {
+    /// This option (0 = the first).
+    Choose(usize),
+    /// None of them; the text says what is meant (empty: stop).
+    NoneOfThese(String),
+    /// No answer came (a timeout, the stop, no operator): the instruction stops, saying why.
+    NoAnswer(String),
+}
+
+/// Someone who answers the robot's questions: a person through `grounded send`, or a
+/// simulated operator.
+pub trait Operator {
+    fn ask(&mut self, question: &Asked) -> OperatorAnswer;
+}
+
+/// How often the operator may say "none of these" at one step before the robot stops.
+pub const MAX_CLARIFICATIONS: usize = 3;
+
+/// Asking for help in the closed loop: each step's options come from a grounded beam of
+/// `options`, and the robot asks `operator` whenever the prediction set of `threshold`
+/// (`grounded calibrate`) holds more than one of them.
+pub struct AskForHelp<'a> {
+    pub threshold: f64,
+    pub options: usize,
+    pub operator: &'a mut dyn Operator,
+}
+
 /// What the controller reports as it goes.
 #[derive(Debug)]
 pub enum ControlEvent<'a> {
     Decoded(&'a Proposal),
-    Phase { index: usize, phase: &'a str },
-    Executed { index: usize, skill: &'a str, outcome: &'a StepOutcome },
-    Ended { end: &'a PlanEnd, reason: Option<&'a str> },
+    /// The robot asks its operator (asking for help).
+    Asked(&'a Asked),
+    /// The operator's answer to the question just asked.
+    Answered {
+        step: usize,
+        answer: &'a OperatorAnswer,
+    },
+    Phase {
+        index: usize,
+        phase: &'a str,
+    },
+    Executed {
+        index: usize,
+        skill: &'a str,
+        outcome: &'a StepOutcome,
+    },
+    Ended {
+        end: &'a PlanEnd,
+        reason: Option<&'a str>,
+    },
 }
 
 /// Run one instruction to its end on `robot`, closed-loop.
@@ -63,6 +121,58 @@ pub fn run_closed_loop(
     robot: &mut dyn Robot,
     instruction: &str,
     method: Method,
+    events: &mut dyn FnMut(ControlEvent<'_>),
+) -> Result<(PlanResult, Option<String>), PlanError> {
+    run_closed_loop_asking(planner, robot, instruction, method, None, events)
+}
+
+/// The next skill, asking the operator where the prediction set holds more than one;
+/// `Err(reason)` when the robot must stop (no answer, "none of these" without a text or too
+/// often); `Ok(None)` when the plan has ended.
+fn propose_asking(
+    session: &mut PlanSession<'_>,
+    state: &Observation,
+    help: &mut AskForHelp<'_>,
+    events: &mut dyn FnMut(ControlEvent<'_>),
+) -> Result<Result<Option<Proposal>, String>, PlanError> {
+    use crate::ask::conformal::{confidences, prediction_set};
+    for _ in 0..=MAX_CLARIFICATIONS {
+        let Some(options) = session.options(state, help.options)? else { return Ok(Ok(None)) };
+        let p = confidences(&options);
+        let set = prediction_set(&p, help.threshold);
+        // No option confident enough: the robot asks about them all.
+        let set = if set.is_empty() { (0..options.len()).collect() } else { set };
+        if let [only] = set[..] {
+            return Ok(Ok(Some(session.force(&options[only])?)));
+        }
+        let step = session.steps().len() + 1;
+        let asked = Asked {
+            step,
+            text: format!("Step {step} of \"{}\": which of these do you mean?", session.instruction()),
+            options: set.iter().map(|&i| (options[i].skill.clone(), p[i])).collect(),
+        };
+        events(ControlEvent::Asked(&asked));
+        let answer = help.operator.ask(&asked);
+        events(ControlEvent::Answered { step, answer: &answer });
+        match answer {
+            OperatorAnswer::Choose(i) if i < set.len() => return Ok(Ok(Some(session.force(&options[set[i]])?))),
+            OperatorAnswer::Choose(i) => return Ok(Err(format!("the operator chose option {i} of {}", set.len()))),
+            OperatorAnswer::NoneOfThese(text) if text.trim().is_empty() => return Ok(Err("the operator answered \"none of these\"".into())),
+            OperatorAnswer::NoneOfThese(text) => session.clarify(&text)?,
+            OperatorAnswer::NoAnswer(why) => return Ok(Err(why)),
+        }
+    }
+    Ok(Err(format!("still uncertain after {MAX_CLARIFICATIONS} answers of \"none of these\"")))
+}
+
+/// Run one instruction to its end on `robot`, closed-loop, asking the operator for help
+/// where `help` says.
+pub fn run_closed_loop_asking(
+    planner: &mut Planner,
+    robot: &mut dyn Robot,
+    instruction: &str,
+    method: Method,
+    mut help: Option<&mut AskForHelp<'_>>,
     events: &mut dyn FnMut(ControlEvent<'_>),
 ) -> Result<(PlanResult, Option<String>), PlanError> {
     let mut session = planner.start(instruction, method)?;
@@ -76,9 +186,21 @@ pub fn run_closed_loop(
                 break;
             }
         };
-        let Some(proposal) = session.propose(&state)? else {
-            last_state = Some(state);
-            break;
+        let next = match help.as_deref_mut() {
+            Some(h) => propose_asking(&mut session, &state, h, events)?,
+            None => Ok(session.propose(&state)?),
+        };
+        let proposal = match next {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                last_state = Some(state);
+                break;
+            }
+            Err(why) => {
+                abort = Some(why);
+                last_state = Some(state);
+                break;
+            }
         };
         events(ControlEvent::Decoded(&proposal));
         let outcome = if proposal.skill == "done" {

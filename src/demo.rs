@@ -222,7 +222,7 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
         tokio::spawn(sim_node::run(session.clone(), keys.clone(), state));
         tokio::spawn(policy::run(session.clone(), keys.clone(), timeouts::PRIMITIVE));
     }
-    let config = DaemonConfig { method: options.method, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, journal: None };
+    let config = DaemonConfig { method: options.method, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, journal: None, ask: None };
     tokio::spawn(daemon::run(session.clone(), keys.clone(), planner, config, dashboard.clone()));
 
     client::wait_for(&session, &keys, &Component::ALL, timeouts::COMPONENTS_UP).await.map_err(|e| DemoError::Setup(e.to_string()))?;

@@ -46,6 +46,10 @@ pub enum Event {
     Ended { id: String, status: PlanStatus, reason: Option<String>, plan: String },
     /// The emergency stop was engaged or released.
     EStop { engaged: bool, reason: Option<String> },
+    /// The daemon asked its operator (asking for help).
+    Asked { id: String, question: crate::controller::Asked },
+    /// The operator's answer (or why none came).
+    Answered { id: String, step: usize, answer: crate::controller::OperatorAnswer },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,7 @@
 //! * [`prompt`]: the plan text the model reads.
 //! * [`dashboard`]: the rerun dashboard.
 
+pub mod ask;
 pub mod bench;
 pub mod config;
 pub mod controller;

@@ -4,7 +4,7 @@
 //! a policy carried it out perfectly) and the next skill is grounded on the new state. The
 //! prompt only grows, so the cache of the text already processed is reused at every step.
 
-use crate::decoder::{decode_skill, decode_skill_greedy, DecodeConfig, DecodeError, DecodedSkill, TokenChoice, WeightedModel};
+use crate::decoder::{decode_options, decode_skill, decode_skill_greedy, DecodeConfig, DecodeError, DecodedSkill, SkillOption, TokenChoice, WeightedModel};
 use crate::lm::{KvCache, LanguageModel, LmError, Purpose, TokenStats};
 use crate::prompt::{plan_start, step_end, Instruction, InstructionError};
 use crate::saycan::{score_skills, SkillScore};
@@ -305,6 +305,75 @@ impl PlanSession<'_> {
         Ok(Some(proposal))
     }
 
+    /// The options for the next skill against `state` (asking for help): every skill a
+    /// grounded beam of `width` finishes, best first, with its score (`None` when none could be decoded, which ends the plan,
+    /// as when it has ended already). The plan does not move
+    /// on: [`force`](Self::force) the chosen one, then [`record`](Self::record) it.
+    pub fn options(&mut self, state: &Observation, width: usize) -> Result<Option<Vec<SkillOption>>, PlanError> {
+        if self.end.is_some() || self.proposed.is_some() {
+            return if self.end.is_some() { Ok(None) } else { Err(PlanError::Sequence("options asked while a proposal awaits its outcome")) };
+        }
+        if self.steps.len() >= self.planner.config.max_steps {
+            self.end = Some(PlanEnd::StepLimit);
+            return Ok(None);
+        }
+        let Some(cursor) = self.cursor.as_ref() else {
+            return Err(PlanError::Sequence("options asked without a cursor"));
+        };
+        let cache = cursor.cache.row(0)?;
+        let logits = cursor.logits.clone();
+        let lm = &self.planner.lm;
+        let (t0, lm0, passes0) = (Instant::now(), lm.forward_time(), lm.stats().forward_passes);
+        let options = match self.planner.next_options(cache, &logits, state, self.method, width, &mut self.timing) {
+            Err(e) if e.is_context_full() => {
+                self.end = Some(PlanEnd::ContextFull);
+                return Ok(None);
+            }
+            other => other?,
+        };
+        let lm = &self.planner.lm;
+        self.timing.choosing += t0.elapsed();
+        self.timing.choosing_lm += lm.forward_time() - lm0;
+        self.timing.choosing_passes += lm.stats().forward_passes - passes0;
+        if options.is_empty() {
+            self.end = Some(PlanEnd::NoSkill);
+            return Ok(None);
+        }
+        Ok(Some(options))
+    }
+
+    /// Take `option` as the next skill (one of [`options`](Self::options), the operator's
+    /// choice, or a skill replayed): it becomes the proposal that [`record`](Self::record)
+    /// writes into the plan.
+    pub fn force(&mut self, option: &SkillOption) -> Result<Proposal, PlanError> {
+        if self.proposed.is_some() {
+            return Err(PlanError::Sequence("force called while a proposal awaits its outcome"));
+        }
+        let Some(cursor) = self.cursor.take() else {
+            return Err(PlanError::Sequence("force called after the plan ended"));
+        };
+        let decoded = DecodedSkill {
+            text: option.skill.clone(),
+            score: option.score,
+            lm_score: option.lm_score,
+            choices: Vec::new(),
+            cache: cursor.cache,
+            pending: format!(" {}", option.skill),
+        };
+        let explanation =
+            StepExplanation::Skills(vec![SkillScore { skill: option.skill.clone(), lm: option.lm_score, grounded: Vec::new(), total: option.score }]);
+        let proposal = Proposal {
+            index: self.steps.len() + 1,
+            skill: option.skill.clone(),
+            score: option.score,
+            lm_score: option.lm_score,
+            models: self.planner.model_names(),
+            explanation: explanation.clone(),
+        };
+        self.proposed = Some((decoded, explanation));
+        Ok(proposal)
+    }
+
     /// What became of the proposed skill. A `Failed` step is written into the plan text as
     /// failed, so the language model sees it when it decodes the next.
     pub fn record(&mut self, outcome: StepOutcome) -> Result<(), PlanError> {
@@ -334,6 +403,31 @@ impl PlanSession<'_> {
         };
         self.cursor = Some(Cursor { cache, logits: out.last(0).to_vec() });
         self.text.push_str(&ending);
+        Ok(())
+    }
+
+    /// The instruction the plan is for (with the operator's clarifications).
+    pub fn instruction(&self) -> &str {
+        self.instruction.as_str()
+    }
+
+    /// The operator's words go into the prompt: the instruction becomes
+    /// `instruction (note)` and the plan text so far is read again from the start, so that the
+    /// next skill is decoded knowing them. The steps and their scores stay as they were.
+    pub fn clarify(&mut self, note: &str) -> Result<(), PlanError> {
+        if self.proposed.is_some() || self.cursor.is_none() {
+            return Err(PlanError::Sequence("clarify called while a proposal awaits its outcome, or after the plan ended"));
+        }
+        let note: Vec<&str> = note.split_whitespace().collect();
+        let clarified = Instruction::new(&format!("{} ({})", self.instruction.as_str().trim_end_matches(['.', '!']), note.join(" ")))?;
+        let old_start = self.prefix_len + plan_start(&self.instruction).len();
+        let text = format!("{}{}{}", &self.text[..self.prefix_len], plan_start(&clarified), &self.text[old_start..]);
+        let tokens = self.planner.lm.encode(&text)?;
+        let lm = &mut self.planner.lm;
+        let (logits, cache) = lm.forward(lm.empty_cache(1)?, &tokens, Purpose::Prompt)?;
+        self.cursor = Some(Cursor { cache, logits: logits.last(0).to_vec() });
+        self.text = text;
+        self.instruction = clarified;
         Ok(())
     }
 
@@ -470,6 +564,22 @@ impl Planner {
         Ok(session.finish(state))
     }
 
+    /// The options for the next skill against `state` (see [`PlanSession::options`]).
+    fn next_options(
+        &mut self,
+        cache: KvCache,
+        logits: &[f32],
+        state: &Observation,
+        method: Method,
+        width: usize,
+        timing: &mut PlanTiming,
+    ) -> Result<Vec<SkillOption>, PlanError> {
+        let bind_started = Instant::now();
+        let mut models = bind_models(&self.affordance, self.affordance_weight, &self.others, &self.task_models, state, method)?;
+        timing.binding += bind_started.elapsed();
+        Ok(decode_options(&mut self.lm, cache, logits, &mut models, &self.config, width)?)
+    }
+
     /// Decode the next skill with `method` against `state`.
     fn next_skill(
         &mut self,
@@ -480,15 +590,7 @@ impl Planner {
         timing: &mut PlanTiming,
     ) -> Result<Option<(DecodedSkill, StepExplanation)>, PlanError> {
         let bind_started = Instant::now();
-        let mut models: Vec<WeightedModel<'_>> = Vec::new();
-        if method != Method::Llm {
-            if method != Method::Saycan {
-                models.push(WeightedModel { name: self.affordance.name().into(), weight: self.affordance_weight, bound: self.affordance.bind(state)? });
-            }
-            for w in self.others.iter().chain(&self.task_models) {
-                models.push(WeightedModel { name: w.model.name().into(), weight: w.weight, bound: w.model.bind(state)? });
-            }
-        }
+        let mut models = bind_models(&self.affordance, self.affordance_weight, &self.others, &self.task_models, state, method)?;
         timing.binding += bind_started.elapsed();
         let decoded = match method {
             Method::Llm => {
@@ -525,4 +627,27 @@ impl Planner {
             (d, StepExplanation::Tokens(choices))
         }))
     }
+}
+
+/// The grounded models `method` applies, bound to `state`: the affordance (not for SayCan,
+/// which multiplies it in itself), then the user's and the task's models; none for `llm`.
+fn bind_models<'a>(
+    affordance: &'a Affordance,
+    affordance_weight: f32,
+    others: &'a [Weighted],
+    task_models: &'a [Weighted],
+    state: &Observation,
+    method: Method,
+) -> Result<Vec<WeightedModel<'a>>, GroundingError> {
+    let mut models: Vec<WeightedModel<'a>> = Vec::new();
+    if method == Method::Llm {
+        return Ok(models);
+    }
+    if method != Method::Saycan {
+        models.push(WeightedModel { name: affordance.name().into(), weight: affordance_weight, bound: affordance.bind(state)? });
+    }
+    for w in others.iter().chain(task_models) {
+        models.push(WeightedModel { name: w.model.name().into(), weight: w.weight, bound: w.model.bind(state)? });
+    }
+    Ok(models)
 }

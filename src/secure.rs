@@ -11,9 +11,10 @@
 //!   `episode` and `estop/state`, holds the sim's liveliness tokens;
 //! * policy: answers `skill` and `affordance`, queries `arm`, `state` and `estop/state`,
 //!   puts `halt` (its dead-man switch), holds the policy's tokens;
-//! * daemon: hears `instruction`, queries `skill`, `affordance`, `state` and `estop/state`,
-//!   publishes `plan`, holds the daemon's tokens;
-//! * operator: puts `instruction` and `estop`, hears `plan`, `state` and `estop/state`,
+//! * daemon: hears `instruction` and `answer`, queries `skill`, `affordance`, `state` and
+//!   `estop/state`, publishes `plan` and `question`, holds the daemon's tokens;
+//! * operator: puts `instruction`, `estop` and `answer`, hears `plan`, `question`, `state`
+//!   and `estop/state`,
 //!   queries `state`, `estop/state` and `episode`.
 //!
 //! Everyone may receive what the router forwards under the robot's keys; nobody may send
@@ -182,12 +183,12 @@ pub fn access_control(keys: &RobotKeys) -> Value {
         rule("policy-halt", "ingress", &["put"], &[k.halt()]),
         rule("policy-hear", "ingress", &["declare_subscriber"], &[k.estop(), k.estop_state()]),
         rule("policy-alive", "ingress", &["liveliness_token"], &tokens(Component::Policy)),
-        rule("daemon-hear", "ingress", &["declare_subscriber"], &[k.instruction(), k.state(), k.estop(), k.estop_state()]),
+        rule("daemon-hear", "ingress", &["declare_subscriber"], &[k.instruction(), k.state(), k.estop(), k.estop_state(), k.answer()]),
         rule("daemon-ask", "ingress", &["query"], &[k.skill(), k.affordance(), k.state(), k.estop_state()]),
-        rule("daemon-publish", "ingress", &["put"], &[k.plan()]),
+        rule("daemon-publish", "ingress", &["put"], &[k.plan(), k.question()]),
         rule("daemon-alive", "ingress", &["liveliness_token"], &tokens(Component::Daemon)),
-        rule("operator-command", "ingress", &["put"], &[k.instruction(), k.estop()]),
-        rule("operator-hear", "ingress", &["declare_subscriber"], &[k.plan(), k.state(), k.estop_state()]),
+        rule("operator-command", "ingress", &["put"], &[k.instruction(), k.estop(), k.answer()]),
+        rule("operator-hear", "ingress", &["declare_subscriber"], &[k.plan(), k.state(), k.estop_state(), k.question()]),
         rule("operator-ask", "ingress", &["query"], &[k.state(), k.estop_state(), k.episode()]),
     ];
     let roles = [Role::Sim, Role::Policy, Role::Daemon, Role::Operator];
@@ -330,6 +331,9 @@ mod tests {
             assert_eq!(allowed(role, "query", &keys.primitives()), role == "policy", "{role} query arm");
             assert_eq!(allowed(role, "put", &keys.state()), role == "sim", "{role} put state");
             assert_eq!(allowed(role, "put", &keys.plan()), role == "daemon", "{role} put plan");
+            assert_eq!(allowed(role, "put", &keys.question()), role == "daemon", "{role} put question");
+            assert_eq!(allowed(role, "put", &keys.answer()), role == "operator", "{role} put answer");
+            assert_eq!(allowed(role, "declare_subscriber", &keys.answer()), role == "daemon", "{role} hear answer");
             assert_eq!(allowed(role, "put", &keys.estop()), role == "operator", "{role} put estop");
             assert_eq!(allowed(role, "liveliness_token", &keys.alive(protocol::keys::Component::Sim)), role == "sim", "{role} sim token");
         }

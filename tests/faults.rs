@@ -32,7 +32,7 @@ fn planner(session: &zenoh::Session, keys: &RobotKeys) -> Planner {
 }
 
 fn daemon_config() -> DaemonConfig {
-    DaemonConfig { method: Method::GdBeam, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), journal: None }
+    DaemonConfig { method: Method::GdBeam, skill_timeout: Duration::from_secs(30), observe_timeout: Duration::from_secs(3), journal: None, ask: None }
 }
 
 /// Wait for the next plan progress of `id` whose status ends a plan.

@@ -217,7 +217,7 @@ async fn a_secured_robot_plans_and_its_stop_holds_against_a_visitor() {
     let lm = LanguageModel::load(&grounded::default_model_dir(), 1).expect("load the shipped model");
     let space = RemoteSkillSpace { session: daemon.clone(), keys: keys.clone(), timeout: timeouts::AFFORDANCE };
     let planner = Planner::with_affordance(lm, DecodeConfig::default(), grounding::Affordance::new(space, 1e-6));
-    let config = DaemonConfig { method: Method::GdBeam, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, journal: None };
+    let config = DaemonConfig { method: Method::GdBeam, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, journal: None, ask: None };
     tokio::spawn(daemon::run(daemon, keys.clone(), planner, config, grounded::dashboard::Dashboard::disabled()));
     client::wait_for(&operator, &keys, &Component::ALL, timeouts::COMPONENTS_UP).await.expect("the secured components come up");
     let plan = client::send_instruction(&operator, &keys, "secured", "put the red block in the blue bowl").await.expect("sent");

@@ -82,7 +82,7 @@ async fn the_daemon_plans_for_a_robot_from_its_skill_file_and_asks_it_for_afford
     let lm = LanguageModel::load(&grounded::default_model_dir(), 1).expect("the shipped model");
     let space = grounded::domains::Domain::robot_skills(domain, &session, &keys);
     let planner = Planner::with_affordance(lm, DecodeConfig::default(), grounding::Affordance::new(space, 1e-6));
-    let config = DaemonConfig { method: Method::GdBeam, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, journal: None };
+    let config = DaemonConfig { method: Method::GdBeam, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, journal: None, ask: None };
     tokio::spawn(daemon::run(session.clone(), keys.clone(), planner, config, grounded::dashboard::Dashboard::disabled()));
     client::wait_for(&session, &keys, &Component::ALL, timeouts::COMPONENTS_UP).await.unwrap();
 

@@ -109,6 +109,16 @@ impl RobotKeys {
         self.key("plan")
     }
 
+    /// put: the daemon asks its operator which skill is meant (`Question`).
+    pub fn question(&self) -> String {
+        self.key("question")
+    }
+
+    /// put: the operator answers a question (`Answer`).
+    pub fn answer(&self) -> String {
+        self.key("answer")
+    }
+
     /// put: anyone engages or releases the emergency stop (`EStop`).
     pub fn estop(&self) -> String {
         self.key("estop")
@@ -179,6 +189,8 @@ impl RobotKeys {
             self.skill(),
             self.affordance(),
             self.plan(),
+            self.question(),
+            self.answer(),
             self.estop(),
             self.estop_state(),
             self.halt(),

@@ -257,6 +257,82 @@ pub enum PlanStatus {
     Aborted,
 }
 
+/// The most options one question offers.
+pub const MAX_QUESTION_OPTIONS: usize = 32;
+
+/// One option of a question: a skill and how confident the planner is in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionOption {
+    pub skill: String,
+    /// Its share of the options' probability under the decoding rule, in [0, 1].
+    pub confidence: f64,
+}
+
+/// The daemon asks its operator which skill is meant: the grounded plan is uncertain (its
+/// calibrated prediction set holds more than one skill). Published on
+/// [`crate::keys::RobotKeys::question`]; answered on [`crate::keys::RobotKeys::answer`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    #[serde(default = "schema_version")]
+    pub schema: u32,
+    /// The zenoh id of the daemon asking.
+    pub daemon: String,
+    pub instruction_id: String,
+    /// Unique per question; the answer echoes it.
+    pub question_id: String,
+    /// The plan step it is about (1 = the first skill).
+    pub step: usize,
+    /// For a person: what is asked.
+    pub text: String,
+    /// The options, most confident first.
+    pub options: Vec<QuestionOption>,
+    /// The daemon waits this long for an answer, then stops the instruction.
+    pub timeout_s: f64,
+}
+message!(Question, "question", |q| {
+    ensure(!q.options.is_empty() && q.options.len() <= MAX_QUESTION_OPTIONS, || {
+        format!("{} options; between 1 and {MAX_QUESTION_OPTIONS} are accepted", q.options.len())
+    })?;
+    ensure(q.options.iter().all(|o| o.confidence.is_finite() && (0.0..=1.0).contains(&o.confidence)), || "an option's confidence is not in [0, 1]".into())?;
+    ensure(q.text.len() <= limits::MAX_INSTRUCTION_LEN && q.question_id.len() <= limits::MAX_ID_LEN && q.instruction_id.len() <= limits::MAX_ID_LEN, || {
+        "a text or an id is too long".into()
+    })?;
+    ensure(q.options.iter().all(|o| o.skill.len() <= crate::skill::MAX_SKILL_LEN), || "an option's skill is too long".into())?;
+    ensure(q.timeout_s.is_finite() && q.timeout_s > 0.0 && q.timeout_s <= 86_400.0, || format!("timeout {} s is not in (0, 86400]", q.timeout_s))
+});
+
+/// What the operator answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum AnswerChoice {
+    /// This option (0 = the first offered).
+    Option { index: usize },
+    /// None of the options: `text` says what is meant (it goes into the prompt and the step
+    /// is decoded again); an empty text stops the instruction.
+    NoneOfThese { text: String },
+}
+
+/// The operator's answer to a [`Question`], on [`crate::keys::RobotKeys::answer`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    #[serde(default = "schema_version")]
+    pub schema: u32,
+    pub question_id: String,
+    pub choice: AnswerChoice,
+}
+message!(Answer, "answer", |a| {
+    ensure(a.question_id.len() <= limits::MAX_ID_LEN, || "the question id is too long".into())?;
+    match &a.choice {
+        AnswerChoice::Option { index } => ensure(*index < MAX_QUESTION_OPTIONS, || format!("option {index} does not exist")),
+        AnswerChoice::NoneOfThese { text } => ensure(text.len() <= limits::MAX_INSTRUCTION_LEN / 4, || {
+            format!("the answer's text is {} bytes; at most {} are accepted", text.len(), limits::MAX_INSTRUCTION_LEN / 4)
+        }),
+    }
+});
+
 /// Engage (or release) the emergency stop.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

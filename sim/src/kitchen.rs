@@ -14,15 +14,19 @@ pub enum Split {
     Unambiguous,
     /// The instruction says what is wanted, not which object ("something healthy").
     Ambiguous,
+    /// The user means one object the instruction does not name ("bring me my drink" with two
+    /// drinks in the kitchen): only asking finds out which.
+    Intent,
 }
 
 impl Split {
-    pub const ALL: [Split; 2] = [Split::Unambiguous, Split::Ambiguous];
+    pub const ALL: [Split; 3] = [Split::Unambiguous, Split::Ambiguous, Split::Intent];
 
     pub fn label(self) -> &'static str {
         match self {
             Split::Unambiguous => "unambiguous",
             Split::Ambiguous => "ambiguous",
+            Split::Intent => "one object meant",
         }
     }
 }
@@ -34,13 +38,16 @@ pub enum Wanted {
     Object(&'static str),
     /// Any object with this tag.
     Any(Tag),
+    /// One object with this tag, the one the user means (chosen per episode among the two
+    /// in the kitchen, [`KitchenEpisode::meant`]).
+    Meant(Tag),
 }
 
 impl Wanted {
     pub fn accepts(self, name: &str) -> bool {
         match self {
             Wanted::Object(o) => o == name,
-            Wanted::Any(tag) => entry(name).is_some_and(|e| e.has(tag)),
+            Wanted::Any(tag) | Wanted::Meant(tag) => entry(name).is_some_and(|e| e.has(tag)),
         }
     }
 
@@ -71,8 +78,9 @@ use Location::*;
 use Split::*;
 use Wanted::*;
 
-/// The instruction sets: 8 unambiguous, 10 ambiguous (the paper's kitchen has at least 7 and 10).
-pub const TASKS: [KitchenTask; 18] = [
+/// The instruction sets: 8 unambiguous, 10 ambiguous (the paper's kitchen has at least 7 and
+/// 10), and 2 where the user means one object the words do not name (for asking for help).
+pub const TASKS: [KitchenTask; 20] = [
     task("bring-apple", Unambiguous, "bring me the apple", Object("apple"), User, None),
     task("bring-coke-far-counter", Unambiguous, "bring me the coke can from the far counter", Object("coke can"), User, Some(FarCounter)),
     task("fetch-rice-chips", Unambiguous, "fetch the rice chips for me", Object("rice chips"), User, None),
@@ -91,6 +99,8 @@ pub const TASKS: [KitchenTask; 18] = [
     task("energy", Ambiguous, "I need energy for my workout", Any(Tag::Energy), User, None),
     task("wipe-table", Ambiguous, "please wipe the table", Any(Tag::Cleaning), Table, None),
     task("recycle", Ambiguous, "recycle a can", Any(Tag::Can), TrashCan, None),
+    task("my-drink", Intent, "bring me my drink", Meant(Tag::Drink), User, None),
+    task("the-fruit", Intent, "bring me the fruit", Meant(Tag::Fruit), User, None),
 ];
 
 pub fn task_named(id: &str) -> Option<KitchenTask> {
@@ -130,6 +140,8 @@ pub struct KitchenEpisode {
     pub objects: Vec<Placed>,
     /// The robot starts at the user, having looked at every surface but this one.
     pub unlooked: Location,
+    /// The object the user means, for an instruction that does not name it ([`Wanted::Meant`]).
+    pub meant: Option<String>,
 }
 
 /// Objects in plain view get a box score in this range.
@@ -152,6 +164,11 @@ pub fn episode(task: KitchenTask, seed: u64) -> KitchenEpisode {
             let k = rng.int(1, 2).min(wanted.len());
             rng.sample(&wanted, k)
         }
+        Wanted::Meant(_) => rng.sample(&wanted, 2.min(wanted.len())),
+    };
+    let meant = match task.wanted {
+        Wanted::Meant(_) => present.first().map(|m| m.to_string()),
+        _ => None,
     };
     let others: Vec<&str> = CATALOGUE.iter().map(|e| e.name).filter(|n| !wanted.contains(n)).collect();
     let n = rng.int(4, 6);
@@ -166,7 +183,7 @@ pub fn episode(task: KitchenTask, seed: u64) -> KitchenEpisode {
         objects.push(placed(&mut rng, name, at));
     }
     let unlooked = *rng.pick(&Location::SURFACES);
-    KitchenEpisode { task, seed, instruction: task.instruction.to_string(), objects, unlooked }
+    KitchenEpisode { task, seed, instruction: task.instruction.to_string(), objects, unlooked, meant }
 }
 
 /// A number of the task's own, so that two tasks' episodes of one seed differ.
@@ -335,15 +352,20 @@ impl KitchenWorld {
 /// Did the episode succeed? A wanted object must end at the task's location (put down).
 pub fn judge(episode: &KitchenEpisode, world: &KitchenWorld) -> Result<(), String> {
     let t = episode.task;
-    if world.objects.iter().any(|o| t.wanted.accepts(&o.name) && o.place == Place::At(t.to)) {
+    let accepts = |name: &str| match &episode.meant {
+        Some(meant) => name == meant,
+        None => t.wanted.accepts(name),
+    };
+    if world.objects.iter().any(|o| accepts(&o.name) && o.place == Place::At(t.to)) {
         return Ok(());
     }
-    let missing = match t.wanted {
-        Wanted::Object(o) => format!("the {o} is not at the {}", t.to),
-        Wanted::Any(_) => format!("none of {} is at the {}", t.wanted.objects().join(", "), t.to),
+    let missing = match (&episode.meant, t.wanted) {
+        (Some(meant), _) => format!("the {meant} (the one meant) is not at the {}", t.to),
+        (None, Wanted::Object(o)) => format!("the {o} is not at the {}", t.to),
+        (None, _) => format!("none of {} is at the {}", t.wanted.objects().join(", "), t.to),
     };
     match &world.view.holding {
-        Some(h) if t.wanted.accepts(h) => Err(format!("the {h} is still held, not put down at the {}", t.to)),
+        Some(h) if accepts(h) => Err(format!("the {h} is still held, not put down at the {}", t.to)),
         _ => Err(missing),
     }
 }

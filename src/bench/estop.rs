@@ -190,8 +190,13 @@ pub fn run(options: &PlannerOptions, bench: &EStopBench) -> Result<Vec<Percentil
     if !bench.flood_rates.is_empty() {
         let space = crate::nodes::remote::RemoteSkillSpace { session: robot.clone(), keys: keys.clone(), timeout: timeouts::AFFORDANCE };
         let planner = options.build(Some(grounding::Affordance::new(space, options.config.floor)), false)?;
-        let config =
-            daemon::DaemonConfig { method: crate::planner::Method::GdBeam, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, journal: None };
+        let config = daemon::DaemonConfig {
+            method: crate::planner::Method::GdBeam,
+            skill_timeout: timeouts::SKILL,
+            observe_timeout: timeouts::OBSERVE,
+            journal: None,
+            ask: None,
+        };
         runtime.spawn(daemon::run(robot.clone(), keys.clone(), planner, config, crate::dashboard::Dashboard::disabled()));
         runtime.block_on(client::wait_for(&operator, &keys, &[Component::Daemon], timeouts::COMPONENTS_UP)).map_err(|e| EStopBenchError::Run(e.to_string()))?;
         let flooder = runtime.block_on(session(None, Some(endpoint)))?;

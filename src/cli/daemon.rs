@@ -33,6 +33,15 @@ pub struct DaemonArgs {
     /// file's preconditions decide).
     #[arg(long, value_name = "FILE.toml")]
     pub skills: Option<std::path::PathBuf>,
+    /// Ask the operator when the plan is uncertain, with this calibration (`grounded
+    /// calibrate`): where the prediction set holds more than one skill, the daemon publishes
+    /// a question on grounded/<robot>/question and waits for the answer on
+    /// grounded/<robot>/answer (`grounded send` asks you on its terminal).
+    #[arg(long, value_name = "CALIBRATION.json")]
+    pub ask_for_help: Option<std::path::PathBuf>,
+    /// With --ask-for-help: seconds to wait for an answer; then the instruction stops.
+    #[arg(long, default_value_t = 120.0, requires = "ask_for_help")]
+    pub ask_timeout: f64,
     #[command(flatten)]
     pub dashboard: DashboardArgs,
     #[command(flatten)]
@@ -54,6 +63,32 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
         Some(std::sync::Arc::new(journal))
     };
     let options = args.planner.options(file);
+    let ask = match &args.ask_for_help {
+        Some(path) => {
+            let c = grounded::ask::Calibration::read(path)?;
+            if !(args.ask_timeout > 0.0 && args.ask_timeout <= 3600.0) {
+                anyhow::bail!("--ask-timeout {} s: use a number of seconds between 0 and 3600", args.ask_timeout);
+            }
+            if c.model != options.model.display().to_string() {
+                tracing::warn!(
+                    "{}: calibrated with model {}; this daemon plans with {} (recalibrate for a guarantee)",
+                    path.display(),
+                    c.model,
+                    options.model.display()
+                );
+            }
+            eprintln!(
+                "daemon: asking for help: {} calibration (epsilon {}, threshold {:.3}); questions on {}, answers on {}",
+                c.domain,
+                c.epsilon,
+                c.threshold,
+                keys.question(),
+                keys.answer()
+            );
+            Some(grounded::nodes::daemon::AskSettings::from_calibration(&c, std::time::Duration::from_secs_f64(args.ask_timeout)))
+        }
+        None => None,
+    };
     options.config.validate()?;
     let skills = super::common::register_skills(args.skills.as_deref(), &args.planner.options(file).model)?;
     let mut dashboard_args = args.dashboard.clone();
@@ -73,6 +108,7 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
             skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),
             observe_timeout: grounded::nodes::timeouts::OBSERVE,
             journal: journal.clone(),
+            ask: ask.clone(),
         };
         eprintln!("daemon: robot {} listening on {} ({})", keys.robot(), keys.instruction(), config.method);
         tokio::select! {

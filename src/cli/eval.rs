@@ -82,6 +82,19 @@ pub struct EvalArgs {
     /// [default: zenoh; with --robot, the robots over zenoh].
     #[arg(long, value_enum, conflicts_with = "robot")]
     pub transport: Option<TransportArg>,
+    /// Evaluate asking for help with this calibration (`grounded calibrate`): never asking,
+    /// asking when the two best options are within --margin, and the calibrated sets for
+    /// each --epsilon, on these seeds (not the calibration's), gd-beam's options, a
+    /// simulated operator who answers correctly, skills that never fail.
+    #[arg(long, value_name = "CALIBRATION.json", conflicts_with_all = ["robot", "skills", "instructions", "methods", "transport"])]
+    pub ask_for_help: Option<PathBuf>,
+    /// With --ask-for-help: the epsilons to evaluate, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = grounded::ask::EPSILONS.to_vec(), requires = "ask_for_help")]
+    pub epsilon: Vec<f64>,
+    /// With --ask-for-help: the baseline asks when the two most confident options'
+    /// confidences are within this.
+    #[arg(long, default_value_t = grounded::ask::DEFAULT_MARGIN, requires = "ask_for_help")]
+    pub margin: f64,
     #[command(flatten)]
     pub zenoh: grounded::nodes::common::CommonArgs,
     #[command(flatten)]
@@ -92,6 +105,21 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
     use grounded::eval::{per_task, per_wording, run, tables, EvalConfig, EvalTask, Transport};
+    if let Some(calibration) = &args.ask_for_help {
+        let ask = super::calibrate::AskEvalArgs {
+            calibration,
+            epsilons: &args.epsilon,
+            margin: args.margin,
+            domain: args.domain.domain(),
+            tasks: &args.tasks,
+            episodes: args.episodes,
+            seed: args.seed,
+            workers: args.workers,
+            json: args.json,
+            out: args.out.as_deref(),
+        };
+        return super::calibrate::eval_asking(ask, &args.planner, file);
+    }
     let domain = match super::common::register_skills(args.skills.as_deref(), &args.planner.options(file).model)? {
         Some(d) => grounded::domains::Domain::id(d),
         None => args.domain.domain(),

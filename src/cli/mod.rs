@@ -3,6 +3,7 @@
 
 mod bench;
 mod bridge;
+mod calibrate;
 mod common;
 mod config;
 mod daemon;
@@ -74,6 +75,11 @@ pub enum Command {
     /// and print tables of success rates shaped like the paper's (docs/method.md).
     #[command(after_help = eval::EVAL_EXAMPLES)]
     Eval(eval::EvalArgs),
+    /// Calibrate when the robot asks for help: the threshold of its prediction sets, by
+    /// split conformal prediction on episodes where an oracle knows the right skills
+    /// (docs/method.md, "Asking for help").
+    #[command(after_help = calibrate::CALIBRATE_EXAMPLES)]
+    Calibrate(calibrate::CalibrateArgs),
     /// Measure decoder overhead, plan latency and LM tokens per plan for every method, and
     /// write BENCHMARKS.md.
     #[command(after_help = "Example:\n  grounded bench --top-k 10 --out BENCHMARKS.md")]
@@ -160,6 +166,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => plan::run(args, &file),
         Command::Bench(args) => bench::run(args, &file),
         Command::Eval(args) => eval::run(args, &file),
+        Command::Calibrate(args) => calibrate::run(args, &file),
         Command::Demo(args) => demo::run(args, &file),
         Command::Sim(args) => sim::run(args),
         Command::Policy(args) => policy::run(args),

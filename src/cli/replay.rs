@@ -59,6 +59,8 @@ fn show(dashboard: &Dashboard, event: &Event, wanted: &dyn Fn(&str) -> bool, sho
         Event::Observation { id, observation } if wanted(id) => dashboard.observation(observation),
         Event::Decoded { id, proposal } if wanted(id) => dashboard.decoded(proposal),
         Event::Executed { id, index, skill, outcome } if wanted(id) => dashboard.outcome(*index, skill, outcome),
+        Event::Asked { id, question } if wanted(id) => dashboard.asked(question),
+        Event::Answered { id, step, answer } if wanted(id) => dashboard.answered(*step, answer),
         Event::Ended { id, status, reason, .. } if wanted(id) => dashboard.plan_ended(&format!("{status:?}").to_lowercase(), reason.as_deref()),
         Event::EStop { engaged, reason } => {
             let what = if *engaged { "emergency stop engaged" } else { "emergency stop released" };

@@ -12,9 +12,12 @@ pub struct SendArgs {
     /// Longest to wait for the plan to end, in seconds.
     #[arg(long, default_value_t = 300.0)]
     pub timeout: f64,
-    /// Print every progress message as JSON instead of text.
+    /// Print every progress message (and question) as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Do not answer the daemon's questions here (asking for help): show them only.
+    #[arg(long)]
+    pub no_answer: bool,
     #[command(flatten)]
     pub zenoh: grounded::nodes::common::CommonArgs,
     /// The instruction.
@@ -44,26 +47,97 @@ pub fn run(args: SendArgs) -> Result<ExitCode> {
             Err(e) => return Err(e.into()),
         };
         let mut printed = Ok(());
+        let no_answer = args.no_answer;
+        let json = args.json;
+        let ask = move |q: &protocol::messages::Question| {
+            show_question(q, json);
+            if no_answer {
+                return None;
+            }
+            Some(read_answer(q.options.len()))
+        };
         let last = follower
-            .follow(within, |p| {
-                if args.json {
-                    match serde_json::to_string(p) {
-                        Ok(line) => println!("{line}"),
-                        Err(e) => printed = Err(e),
+            .follow_answering(
+                within,
+                |p| {
+                    if args.json {
+                        match serde_json::to_string(p) {
+                            Ok(line) => println!("{line}"),
+                            Err(e) => printed = Err(e),
+                        }
+                    } else {
+                        println!(
+                            "{:>2} {:?} {}{}",
+                            p.step,
+                            p.status,
+                            p.skill.clone().unwrap_or_default(),
+                            p.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+                        );
                     }
-                } else {
-                    println!(
-                        "{:>2} {:?} {}{}",
-                        p.step,
-                        p.status,
-                        p.skill.clone().unwrap_or_default(),
-                        p.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
-                    );
-                }
-            })
+                },
+                ask,
+            )
             .await?;
         printed?;
         Ok::<_, anyhow::Error>(if last.status == PlanStatus::Done { 0u8 } else { 3u8 })
     })?;
     Ok(ExitCode::from(code))
+}
+
+/// A question on the terminal (or as one JSON line with --json).
+fn show_question(q: &protocol::messages::Question, json: bool) {
+    if json {
+        if let Ok(line) = serde_json::to_string(q) {
+            println!("{line}");
+        }
+        return;
+    }
+    println!("?  {}", q.text);
+    for (i, o) in q.options.iter().enumerate() {
+        println!("   {}) {} ({:.0}%)", i + 1, o.skill, 100.0 * o.confidence);
+    }
+    println!("   0) none of these: stop (or type what you mean instead)");
+    println!("   (the robot waits {:.0} s for an answer, then stops)", q.timeout_s);
+}
+
+/// The operator's answer, read from standard input: a line with an option's number, 0 or an
+/// empty line for "none of these" (stop), other words for "none of these: <words>". The end
+/// of the input answers "none of these" (stop).
+fn read_answer(options: usize) -> protocol::messages::AnswerChoice {
+    use std::io::Write;
+    print!("   answer: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    match std::io::stdin().read_line(&mut line) {
+        Ok(0) | Err(_) => parse_answer("", options),
+        Ok(_) => parse_answer(&line, options),
+    }
+}
+
+/// What a line typed as an answer means (see [`read_answer`]).
+fn parse_answer(line: &str, options: usize) -> protocol::messages::AnswerChoice {
+    use protocol::messages::AnswerChoice;
+    let line = line.trim();
+    match line.parse::<usize>() {
+        Ok(n) if (1..=options).contains(&n) => AnswerChoice::Option { index: n - 1 },
+        Ok(_) => AnswerChoice::NoneOfThese { text: String::new() },
+        Err(_) => AnswerChoice::NoneOfThese { text: line.to_string() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::messages::AnswerChoice;
+
+    #[test]
+    fn typed_answers_choose_an_option_stop_or_say_what_is_meant() {
+        assert_eq!(parse_answer("2\n", 3), AnswerChoice::Option { index: 1 });
+        assert_eq!(parse_answer(" 1 ", 1), AnswerChoice::Option { index: 0 });
+        // Out of range, 0 and nothing at all: none of these, stop.
+        for stop in ["4", "0", "", "  \n"] {
+            assert_eq!(parse_answer(stop, 3), AnswerChoice::NoneOfThese { text: String::new() }, "{stop:?}");
+        }
+        assert_eq!(parse_answer("the red one\n", 3), AnswerChoice::NoneOfThese { text: "the red one".into() });
+    }
 }

@@ -19,6 +19,7 @@ pub fn blueprint(scene: ContainerLike) -> Blueprint {
         Horizontal::new([
             TextDocumentView::new("instruction").with_origin(root(paths::INSTRUCTION)).into(),
             TextDocumentView::new("plan").with_origin(root(paths::PLAN)).into(),
+            TextDocumentView::new("question to the operator").with_origin(root(paths::QUESTION)).into(),
         ])
         .into(),
     ])

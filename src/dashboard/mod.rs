@@ -47,6 +47,8 @@ struct Shared {
     layout_sent: Mutex<Option<protocol::Domain>>,
     /// Where the robot has been so far, in its view's frame.
     trail: Mutex<Vec<[f32; 2]>>,
+    /// The last question to the operator (its answer is shown beside it).
+    question: Mutex<Option<crate::controller::Asked>>,
 }
 
 impl std::fmt::Debug for Dashboard {
@@ -137,6 +139,8 @@ impl Dashboard {
         self.log(paths::INSTRUCTION, &rerun::TextDocument::from_markdown(format!("## Instruction\n\n> {text}")));
         self.log(paths::PLAN, &rerun::TextDocument::from_markdown("## Plan\n\n(decoding the first step)"));
         self.log(paths::TARGETS, &rerun::Clear::recursive());
+        self.log(paths::QUESTION, &rerun::TextDocument::from_markdown("## Question\n\n(none asked)"));
+        *lock(&self.shared.question) = None;
     }
 
     /// A state of the world: objects, gripper; the robot's clock moves the `sim_time` timeline.
@@ -171,6 +175,31 @@ impl Dashboard {
         if let Some(obs) = lock(&self.shared.last).clone() {
             view_of(obs.domain).target(self, &obs, &p.skill);
         }
+    }
+
+    /// A question to the operator: the prediction set with its confidences.
+    pub fn asked(&self, q: &crate::controller::Asked) {
+        if !self.is_enabled() {
+            return;
+        }
+        self.at(Some(self.shared.decode_step.load(Ordering::SeqCst)));
+        self.log(paths::QUESTION, &rerun::TextDocument::from_markdown(question_markdown(q, None)));
+        *lock(&self.shared.question) = Some(q.clone());
+        let text = format!("step {}: asked the operator about {} options", q.step, q.options.len());
+        self.log(paths::OUTCOMES, &rerun::TextLog::new(text).with_level(rerun::TextLogLevel::INFO));
+    }
+
+    /// The operator's answer to the last question.
+    pub fn answered(&self, step: usize, answer: &crate::controller::OperatorAnswer) {
+        if !self.is_enabled() {
+            return;
+        }
+        self.at(Some(self.shared.decode_step.load(Ordering::SeqCst)));
+        if let Some(q) = lock(&self.shared.question).clone() {
+            self.log(paths::QUESTION, &rerun::TextDocument::from_markdown(question_markdown(&q, Some(answer))));
+        }
+        let text = format!("step {step}: the operator answered {}", answer_text(answer, None));
+        self.log(paths::OUTCOMES, &rerun::TextLog::new(text).with_level(rerun::TextLogLevel::INFO));
     }
 
     /// What became of a step.
@@ -280,6 +309,8 @@ impl Dashboard {
         match event {
             ControlEvent::Decoded(p) => self.decoded(p),
             ControlEvent::Phase { .. } => {}
+            ControlEvent::Asked(q) => self.asked(q),
+            ControlEvent::Answered { step, answer } => self.answered(*step, answer),
             ControlEvent::Executed { index, skill, outcome } => self.outcome(*index, skill, outcome),
             ControlEvent::Ended { end, reason } => self.plan_ended(&format!("{end:?}").to_lowercase(), *reason),
         }
@@ -302,4 +333,31 @@ impl crate::controller::Robot for Watched<'_> {
     fn execute(&mut self, skill: &str, progress: &mut dyn FnMut(&str)) -> Result<policies::SkillOutcome, crate::controller::RobotError> {
         self.robot.execute(skill, progress)
     }
+}
+
+/// An answer as a person reads it (the chosen option's skill when the question is known).
+fn answer_text(answer: &crate::controller::OperatorAnswer, q: Option<&crate::controller::Asked>) -> String {
+    use crate::controller::OperatorAnswer;
+    match answer {
+        OperatorAnswer::Choose(i) => match q.and_then(|q| q.options.get(*i)) {
+            Some((skill, _)) => format!("option {}: {skill}", i + 1),
+            None => format!("option {}", i + 1),
+        },
+        OperatorAnswer::NoneOfThese(t) if t.trim().is_empty() => "none of these (stop)".into(),
+        OperatorAnswer::NoneOfThese(t) => format!("none of these: \"{t}\""),
+        OperatorAnswer::NoAnswer(why) => format!("nothing ({why})"),
+    }
+}
+
+/// The question document: the options with their confidences, then the answer if any.
+fn question_markdown(q: &crate::controller::Asked, answer: Option<&crate::controller::OperatorAnswer>) -> String {
+    let mut md = format!("## Question (step {})\n\n{}\n\n| | option | confidence |\n|---|---|---:|\n", q.step, q.text);
+    for (i, (skill, p)) in q.options.iter().enumerate() {
+        md.push_str(&format!("| {} | {skill} | {:.0}% |\n", i + 1, 100.0 * p));
+    }
+    md.push_str(&match answer {
+        Some(a) => format!("\n**Answer:** {}\n", answer_text(a, Some(q))),
+        None => "\n_waiting for the operator_\n".into(),
+    });
+    md
 }

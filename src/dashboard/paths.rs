@@ -56,6 +56,8 @@ pub const INSTRUCTION: &str = "plan/instruction";
 pub const PLAN: &str = "plan/steps";
 /// Skill outcomes, failures, the plan's end and the episode's verdict, as a log.
 pub const OUTCOMES: &str = "plan/outcomes";
+/// Asking for help: the last question (the prediction set, with confidences) and its answer.
+pub const QUESTION: &str = "plan/question";
 
 /// Per decoded token: a table of the candidates with LM, grounded and combined scores.
 pub const CANDIDATES: &str = "decode/candidates";
@@ -69,7 +71,7 @@ pub const EPISODE: &str = "episode/result";
 pub const SUCCESS: &str = "episode/success";
 
 /// Every path above, for documentation checks.
-pub const ALL: [&str; 30] = [
+pub const ALL: [&str; 31] = [
     WORLD,
     TABLE,
     OBJECTS,
@@ -95,6 +97,7 @@ pub const ALL: [&str; 30] = [
     INSTRUCTION,
     PLAN,
     OUTCOMES,
+    QUESTION,
     CANDIDATES,
     COMBINED,
     LM,

@@ -25,8 +25,10 @@
 //! far behind the best of their length (`beam_margin`) are pruned.
 
 mod best_first;
+mod options;
 
 pub use best_first::decode_skill_best_first;
+pub use options::{decode_options, SkillOption};
 
 use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};

@@ -4,7 +4,7 @@
 use super::common::{alive, instances, put};
 use super::timeouts;
 use protocol::keys::{Component, RobotKeys};
-use protocol::messages::{decode, InstructionMsg, PlanProgress, PlanStatus};
+use protocol::messages::{decode, Answer, AnswerChoice, InstructionMsg, PlanProgress, PlanStatus, Question};
 use protocol::SCHEMA_VERSION;
 use std::time::{Duration, Instant};
 use zenoh::handlers::FifoChannelHandler;
@@ -48,6 +48,10 @@ pub async fn wait_for(session: &zenoh::Session, keys: &RobotKeys, components: &[
 pub struct PlanFollower {
     progress: Subscriber<FifoChannelHandler<Sample>>,
     daemon_token: Subscriber<FifoChannelHandler<Sample>>,
+    /// The daemon's questions (asking for help), heard from before the instruction was sent.
+    questions: Subscriber<FifoChannelHandler<Sample>>,
+    session: zenoh::Session,
+    keys: RobotKeys,
     daemon: String,
     id: String,
 }
@@ -82,11 +86,12 @@ pub async fn send_instruction(session: &zenoh::Session, keys: &RobotKeys, id: &s
     let net = |e: zenoh::Error| ClientError::Net(e.to_string());
     let daemon = daemon_instance(session, keys, timeouts::DAEMON_FOUND).await?;
     let progress = session.declare_subscriber(keys.plan()).await.map_err(net)?;
+    let questions = session.declare_subscriber(keys.question()).await.map_err(net)?;
     let daemon_token = session.liveliness().declare_subscriber(keys.alive_instance(Component::Daemon, &daemon)).await.map_err(net)?;
     let msg = InstructionMsg { schema: SCHEMA_VERSION, id: id.to_string(), text: text.to_string() };
     let (s, k) = (session.clone(), keys.instruction());
     tokio::task::spawn_blocking(move || put(&s, &k, &msg)).await.map_err(|e| ClientError::Net(e.to_string()))?.map_err(|e| ClientError::Net(e.to_string()))?;
-    Ok(PlanFollower { progress, daemon_token, daemon, id: id.to_string() })
+    Ok(PlanFollower { progress, daemon_token, questions, session: session.clone(), keys: keys.clone(), daemon, id: id.to_string() })
 }
 
 /// Whether a status ends a plan.
@@ -98,12 +103,37 @@ impl PlanFollower {
     /// Every progress message of this instruction from the daemon it was sent to, to `each`,
     /// until the plan ends (done, step limit, aborted), which is returned; an `aborted`
     /// progress of its own when that daemon goes away first; an error when `within` passes.
-    pub async fn follow(&self, within: Duration, mut each: impl FnMut(&PlanProgress)) -> Result<PlanProgress, ClientError> {
+    pub async fn follow(&self, within: Duration, each: impl FnMut(&PlanProgress)) -> Result<PlanProgress, ClientError> {
+        self.follow_answering(within, each, |_| None).await
+    }
+
+    /// As [`follow`](Self::follow), and the daemon's questions about this instruction go to
+    /// `ask`: what it returns is published as the answer (`None`: not answered here).
+    pub async fn follow_answering(
+        &self,
+        within: Duration,
+        mut each: impl FnMut(&PlanProgress),
+        mut ask: impl FnMut(&Question) -> Option<AnswerChoice>,
+    ) -> Result<PlanProgress, ClientError> {
         let deadline = Instant::now() + within;
         let mut last_step = 0;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let sample = tokio::select! {
+                q = self.questions.recv_async() => {
+                    let Ok(q) = q else { continue };
+                    let Ok(question) = decode::<Question>(&q.payload().to_bytes()) else { continue };
+                    if question.instruction_id != self.id || question.daemon != self.daemon {
+                        continue;
+                    }
+                    // `ask` may block (a person at a terminal): the plan's messages wait in their queue.
+                    if let Some(choice) = ask(&question) {
+                        let answer = Answer { schema: SCHEMA_VERSION, question_id: question.question_id.clone(), choice };
+                        let (s, k) = (self.session.clone(), self.keys.answer());
+                        tokio::task::spawn_blocking(move || put(&s, &k, &answer)).await.map_err(|e| ClientError::Net(e.to_string()))?.map_err(|e| ClientError::Net(e.to_string()))?;
+                    }
+                    continue;
+                }
                 s = self.progress.recv_async() => s.map_err(|e| ClientError::Net(e.to_string()))?,
                 t = self.daemon_token.recv_async() => match t {
                     Ok(t) if t.kind() == SampleKind::Delete => {

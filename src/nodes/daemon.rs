@@ -6,9 +6,10 @@
 use super::common::{put, NetError};
 use super::latch::{watch, Latch};
 use super::node::{serve, Incoming, Node};
+use super::operator::ZenohOperator;
 use super::remote::ZenohRobot;
 use super::timeouts;
-use crate::controller::{run_closed_loop, ControlEvent};
+use crate::controller::{run_closed_loop_asking, AskForHelp, ControlEvent};
 use crate::dashboard::{Dashboard, Watched};
 use crate::journal::{Event as JournalEvent, Journal, Recorded};
 use crate::planner::{Method, PlanEnd, Planner, StepOutcome};
@@ -29,6 +30,26 @@ pub struct DaemonConfig {
     pub observe_timeout: Duration,
     /// Where every instruction, decoded skill, outcome and stop is recorded (none: off).
     pub journal: Option<Arc<Journal>>,
+    /// Ask the operator when the plan is uncertain (`--ask-for-help`); none: never ask.
+    pub ask: Option<AskSettings>,
+}
+
+/// When and how the daemon asks its operator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AskSettings {
+    /// The calibrated threshold (`grounded calibrate`).
+    pub threshold: f64,
+    /// Options per step (the calibration's).
+    pub options: usize,
+    /// How long to wait for an answer before stopping the instruction.
+    pub timeout: Duration,
+}
+
+impl AskSettings {
+    /// From a calibration file's threshold and options.
+    pub fn from_calibration(c: &crate::ask::Calibration, timeout: Duration) -> Self {
+        Self { threshold: c.threshold, options: c.options, timeout }
+    }
 }
 
 /// A progress message of instruction `id`, signed with this daemon's zenoh id.
@@ -103,6 +124,8 @@ pub fn handle_instruction(
             let _ = put(session, &plan_key, &m);
         }
         ControlEvent::Phase { index, phase } => record(JournalEvent::Phase { id: id.clone(), index, phase: phase.to_string() }),
+        ControlEvent::Asked(q) => record(JournalEvent::Asked { id: id.clone(), question: q.clone() }),
+        ControlEvent::Answered { step, answer } => record(JournalEvent::Answered { id: id.clone(), step, answer: answer.clone() }),
         ControlEvent::Ended { .. } => {}
     };
     let mut events = |event: ControlEvent<'_>| {
@@ -117,7 +140,19 @@ pub fn handle_instruction(
         return m;
     }
     let mut recorded = Recorded { robot: &mut robot, journal, id: &id };
-    let outcome = run_closed_loop(planner, &mut Watched { robot: &mut recorded, dashboard }, &msg.text, config.method, &mut events);
+    let mut operator = config.ask.as_ref().map(|a| {
+        let operator = ZenohOperator {
+            session: session.clone(),
+            keys: keys.clone(),
+            instruction_id: id.clone(),
+            timeout: a.timeout,
+            stopped: latch.stopped_flag(),
+            asked: 0,
+        };
+        (a.clone(), operator)
+    });
+    let mut help = operator.as_mut().map(|(a, operator)| AskForHelp { threshold: a.threshold, options: a.options, operator });
+    let outcome = run_closed_loop_asking(planner, &mut Watched { robot: &mut recorded, dashboard }, &msg.text, config.method, help.as_mut(), &mut events);
     let mut last = match outcome {
         Ok((result, abort)) => {
             let status = match (&abort, &result.end) {

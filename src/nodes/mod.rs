@@ -8,6 +8,7 @@ pub mod common;
 pub mod daemon;
 pub mod latch;
 pub mod node;
+pub mod operator;
 pub mod policy;
 pub mod remote;
 pub mod sim;

@@ -19,6 +19,9 @@ pub enum Family {
     Letters,
     BlocksAndBowls,
     BoxPacking,
+    /// Not the paper's: the user means one block and one bowl the words do not name (for
+    /// asking for help).
+    Ambiguous,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -36,12 +39,13 @@ pub struct Row {
 }
 
 impl Row {
-    pub const ALL: [Row; 5] = [
+    pub const ALL: [Row; 6] = [
         Row { family: Family::Letters, split: Split::Seen },
         Row { family: Family::BlocksAndBowls, split: Split::Seen },
         Row { family: Family::BoxPacking, split: Split::Seen },
         Row { family: Family::Letters, split: Split::Unseen },
         Row { family: Family::BlocksAndBowls, split: Split::Unseen },
+        Row { family: Family::Ambiguous, split: Split::Seen },
     ];
 
     pub fn label(&self) -> &'static str {
@@ -51,6 +55,7 @@ impl Row {
             (Family::BlocksAndBowls, Split::Seen) => "seen Blocks & Bowls",
             (Family::BlocksAndBowls, Split::Unseen) => "unseen Blocks & Bowls",
             (Family::BoxPacking, _) => "Box Packing",
+            (Family::Ambiguous, _) => "one block and bowl meant",
         }
     }
 }
@@ -85,8 +90,8 @@ const fn task(id: &'static str, family: Family, split: Split) -> Task {
 use Family::*;
 use Split::*;
 
-/// The 20 templates, in the paper's order.
-pub const TASKS: [Task; 20] = [
+/// The 20 templates, in the paper's order, then the ambiguous one.
+pub const TASKS: [Task; 21] = [
     task("alphabetical-order", Letters, Seen),
     task("spell-word", Letters, Seen),
     task("separate-vowels", Letters, Seen),
@@ -107,6 +112,7 @@ pub const TASKS: [Task; 20] = [
     task("pack-boxes", BoxPacking, Seen),
     task("snacks-right", BoxPacking, Seen),
     task("picnic-box", BoxPacking, Seen),
+    task("block-in-bowl", Ambiguous, Seen),
 ];
 
 pub fn task_named(id: &str) -> Option<&'static Task> {
@@ -136,6 +142,11 @@ pub enum Goal {
     Word(String),
     Place(String),
     Bound(char),
+    /// The block the user means goes into the bowl they mean.
+    Meant {
+        block: String,
+        bowl: String,
+    },
 }
 
 /// A task instance: what to say, what is on the table, how success is judged.
@@ -228,6 +239,11 @@ fn distractors(rng: &mut Rng, layout: &mut Layout, family: Family, max_total: us
                 let item = rng.pick(&catalog::ITEMS).name;
                 layout.add(item, ObjectKind::Item);
             }
+            // A letter or an item: no third block or bowl to mean.
+            Family::Ambiguous => {
+                let item = rng.pick(&catalog::ITEMS).name;
+                layout.add(item, ObjectKind::Item);
+            }
         }
     }
 }
@@ -241,7 +257,7 @@ impl Episode {
         match &self.goal {
             Goal::Word(w) => crate::wording::Slots::of(&[("word", w)]),
             Goal::Place(p) => crate::wording::Slots::of(&[("place", p)]),
-            Goal::None | Goal::Bound(_) => crate::wording::Slots::default(),
+            Goal::None | Goal::Bound(_) | Goal::Meant { .. } => crate::wording::Slots::default(),
         }
     }
 }
@@ -336,6 +352,14 @@ pub fn generate(task: &Task, seed: u64) -> Episode {
             l.blocks(&rng.sample(&PRIMARY, 2));
             l.blocks(&rng.sample(&others(&colours, &PRIMARY), 2));
             "put the blocks of primary colours on the left side".into()
+        }
+        "block-in-bowl" => {
+            // Two blocks and two bowls, no colour shared: four ways to do it, one meant.
+            let cs = rng.sample(&colours, 4);
+            l.blocks(&cs[..2]);
+            l.bowls(&cs[2..]);
+            goal = Goal::Meant { block: format!("{} block", rng.pick(&cs[..2])), bowl: format!("{} bowl", rng.pick(&cs[2..])) };
+            "put the block in the bowl".into()
         }
         "pack-brown-box" | "pack-boxes" => {
             l.add("brown box", ObjectKind::Box);
@@ -607,6 +631,13 @@ pub fn judge(episode: &Episode, state: &Observation) -> Result<(), String> {
                 }
             }
             Ok(())
+        }
+        "block-in-bowl" => {
+            let Goal::Meant { block, bowl } = &episode.goal else { return Err("no block and bowl meant".into()) };
+            match state.objects.iter().find(|o| o.name == *block) {
+                Some(b) if in_container(state, b, bowl) => Ok(()),
+                _ => Err(format!("the {block} (the one meant) is not in the {bowl} (the one meant)")),
+            }
         }
         "snacks-right" => exactly_in_region(state, |o| catalog::item_named(&o.name).is_some_and(|i| i.category == Category::Snack), "right side"),
         other => Err(format!("task {other} has no success check")),

@@ -1,0 +1,155 @@
+//! One episode played with asking: at each step the options, their confidences, which are
+//! right (the oracle), the set the policy asks about, and a simulated operator who knows
+//! the task and answers correctly.
+
+use super::conformal::{confidences, nonconformity, prediction_set, within_margin};
+use super::oracle::{carry_out, world_options, write, Oracle, Taken};
+use super::AskError;
+use crate::controller::{InProcessRobot, Robot};
+use crate::eval::{task_models, EvalTask};
+use crate::planner::{Method, Planner};
+use serde::Serialize;
+
+/// When the robot asks.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Asking {
+    /// Never: the most confident option is carried out.
+    Never,
+    /// The simple baseline: when the two most confident options' confidences are within
+    /// `margin`, about the options within it.
+    Margin { margin: f64 },
+    /// Conformal: when the prediction set of threshold `threshold` (calibrated for
+    /// `epsilon`) holds more than one option, about the set; when it holds none (no option
+    /// is confident enough), the set is every option.
+    Conformal { epsilon: f64, threshold: f64 },
+    /// Calibration: the operator shows which option is right at every step (a right one is
+    /// taken: the most confident right option); the episode stops where none is.
+    Calibrating,
+}
+
+impl Asking {
+    /// A short name for tables.
+    pub fn label(&self) -> String {
+        match self {
+            Asking::Never => "never ask".into(),
+            Asking::Margin { margin } => format!("margin {margin}"),
+            Asking::Conformal { epsilon, .. } => format!("conformal, epsilon {epsilon}"),
+            Asking::Calibrating => "calibration".into(),
+        }
+    }
+}
+
+/// One step of an asking episode.
+#[derive(Clone, Debug, Serialize)]
+pub struct AskStep {
+    /// The options, best first.
+    pub options: Vec<String>,
+    pub confidences: Vec<f64>,
+    /// Which options are right (the oracle).
+    pub right: Vec<bool>,
+    /// The options the policy would ask about (indices, most confident first).
+    pub set: Vec<usize>,
+    /// Whether the robot asked.
+    pub asked: bool,
+    /// The option carried out, if any (none: the operator answered "none of these").
+    pub chosen: Option<usize>,
+    /// `1 - p` of the most confident right option (1: none right).
+    pub nonconformity: f64,
+}
+
+impl AskStep {
+    /// Whether the set holds a right option.
+    pub fn covered(&self) -> bool {
+        self.set.iter().any(|&i| self.right[i])
+    }
+}
+
+/// One episode with asking.
+#[derive(Clone, Debug, Serialize)]
+pub struct AskEpisode {
+    pub task: String,
+    pub row: String,
+    pub seed: u64,
+    pub asking: Asking,
+    pub success: bool,
+    pub reason: Option<String>,
+    pub steps: Vec<AskStep>,
+}
+
+impl AskEpisode {
+    pub fn questions(&self) -> usize {
+        self.steps.iter().filter(|s| s.asked).count()
+    }
+
+    /// Every step's set held a right option.
+    pub fn covered(&self) -> bool {
+        self.steps.iter().all(AskStep::covered)
+    }
+
+    /// The episode's nonconformity: the largest of its steps' (0 for none).
+    pub fn nonconformity(&self) -> f64 {
+        self.steps.iter().map(|s| s.nonconformity).fold(0.0, f64::max)
+    }
+}
+
+/// Play episode `seed` of `task` with `asking`: options from a grounded beam of `width`
+/// (gd-beam's rule), skills carried out by the domain's policies in the simulated world
+/// (skills never fail), success by the task's rule. The oracle answers for the operator.
+pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, width: usize, oracle: &mut Oracle) -> Result<AskEpisode, AskError> {
+    let world = task.domain.world(task.id(), seed, &world_options()).map_err(AskError::Config)?;
+    let summary = world.summary();
+    planner.set_task_models(summary.grounding.as_ref().map(task_models).unwrap_or_default());
+    let mut robot = InProcessRobot::new(task.domain, world);
+    let mut history: Vec<Taken> = Vec::new();
+    let mut steps: Vec<AskStep> = Vec::new();
+    let mut stopped: Option<String> = None;
+    loop {
+        let state = robot.observe().map_err(|e| AskError::Config(e.to_string()))?;
+        let options = {
+            let mut session = planner.start(&summary.instruction, Method::GdBeam)?;
+            write(&mut session, &history)?;
+            session.options(&state, width)?
+        };
+        let Some(options) = options else { break };
+        let p = confidences(&options);
+        let right = oracle.label(planner, &history, &options)?;
+        let all: Vec<usize> = (0..options.len()).collect();
+        let (set, asked) = match asking {
+            Asking::Never => (vec![0], false),
+            Asking::Margin { margin } => {
+                let set = within_margin(&p, margin);
+                let asked = set.len() > 1;
+                (set, asked)
+            }
+            // No option confident enough: the robot knows none, and asks about them all.
+            Asking::Conformal { threshold, .. } => {
+                let set = prediction_set(&p, threshold);
+                let set = if set.is_empty() { all.clone() } else { set };
+                let asked = set.len() > 1;
+                (set, asked)
+            }
+            Asking::Calibrating => (all.clone(), true),
+        };
+        // The operator takes the most confident right option among those offered.
+        let chosen = if asked { set.iter().copied().find(|&i| right[i]) } else { set.first().copied() };
+        let score = nonconformity(&p, &right);
+        steps.push(AskStep { options: options.iter().map(|o| o.skill.clone()).collect(), confidences: p, right, set, asked, chosen, nonconformity: score });
+        let Some(chosen) = chosen else {
+            stopped = Some(format!("step {}: the operator answered \"none of these\" and the robot stopped", steps.len()));
+            break;
+        };
+        let skill = &options[chosen].skill;
+        if skill == "done" {
+            break;
+        }
+        let outcome = carry_out(&mut robot, skill)?;
+        history.push(Taken { skill: skill.clone(), outcome });
+        if history.len() >= planner.config.max_steps {
+            break;
+        }
+    }
+    let verdict = robot.world.judge();
+    let success = verdict.is_ok() && stopped.is_none();
+    Ok(AskEpisode { task: task.id().to_string(), row: task.row().to_string(), seed, asking, success, reason: stopped.or(verdict.err()), steps })
+}

@@ -1,0 +1,175 @@
+//! `grounded calibrate`, and `grounded eval --ask-for-help`: when the robot asks its operator,
+//! calibrated by split conformal prediction (grounded::ask, docs/method.md).
+
+use super::common::{DomainArg, DomainParser, PlannerArgs};
+use anyhow::{Context, Result};
+use clap::Args;
+use grounded::ask::{AskRun, Calibration, DEFAULT_OPTIONS};
+use grounded::config::ConfigFile;
+use grounded::eval::EvalTask;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub const CALIBRATE_EXAMPLES: &str = "Examples:
+  grounded calibrate --domain tabletop --episodes 10 --seed 7 --out target/ask/tabletop.json
+  grounded calibrate --domain kitchen --epsilon 0.05 --episodes 20 --seed 7 --out kitchen.json
+  grounded eval --domain tabletop --ask-for-help target/ask/tabletop.json --episodes 10 --seed 0
+
+At every step the options for the next skill are the skills a grounded beam finishes; an
+oracle that knows the task (the success rule, replayed in a copy of the world) marks which
+are right, and the calibration keeps, per episode, 1 - p of the most confident right option
+at its worst step. The threshold makes the set {options with p >= 1 - threshold} hold a
+right option at every step in at least 1 - epsilon of episodes like these. Use other
+seeds to test: eval --ask-for-help refuses the calibration's own.";
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// Domain to calibrate (each domain has its own calibration).
+    #[arg(long, default_value = "tabletop", value_parser = DomainParser)]
+    pub domain: DomainArg,
+    /// Tasks to calibrate on, comma-separated [default: all of the domain].
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Episodes per task.
+    #[arg(long, default_value_t = 10)]
+    pub episodes: usize,
+    /// Base seed of the scenes (episode i: seed * 1000 + i); test with another.
+    #[arg(long)]
+    pub seed: u64,
+    /// The share of episodes whose sets may miss a right option, in (0, 1).
+    #[arg(long, default_value_t = 0.15)]
+    pub epsilon: f64,
+    /// Options per step: the skills the beam finishes, most a question offers (2-32).
+    #[arg(long, default_value_t = DEFAULT_OPTIONS)]
+    pub options: usize,
+    /// Episodes run in parallel [default: the number of cores].
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Where to write the calibration (JSON).
+    #[arg(long, value_name = "FILE.json")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub planner: PlannerArgs,
+}
+
+/// The tasks of `domain` that `names` names (all when empty).
+pub fn tasks_of(domain: protocol::Domain, names: &[String]) -> Result<Vec<EvalTask>> {
+    if names.is_empty() {
+        return Ok(EvalTask::all(domain));
+    }
+    let ids = || EvalTask::all(domain).iter().map(|t| t.id()).collect::<Vec<_>>().join(", ");
+    names.iter().map(|t| EvalTask::named(domain, t).ok_or_else(|| anyhow::anyhow!("unknown {domain} task {t:?}; tasks: {}", ids()))).collect()
+}
+
+fn workers(asked: Option<usize>) -> usize {
+    asked.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} episodes ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+pub fn run(args: CalibrateArgs, file: &ConfigFile) -> Result<ExitCode> {
+    let domain = args.domain.domain();
+    let options = args.planner.options(file);
+    let run = AskRun {
+        planner: &options,
+        tasks: tasks_of(domain, &args.tasks)?,
+        episodes: args.episodes,
+        seed: args.seed,
+        options: args.options,
+        workers: workers(args.workers),
+    };
+    let bar = progress_bar(run.tasks.len() * run.episodes);
+    let started = std::time::Instant::now();
+    let calibration = grounded::ask::calibrate(&run, args.epsilon, &|done, _| bar.set_position(done as u64)).context("calibrating")?;
+    bar.finish_and_clear();
+    let text = serde_json::to_string_pretty(&calibration)?;
+    std::fs::write(&args.out, text + "\n").with_context(|| format!("writing {}", args.out.display()))?;
+    println!(
+        "{domain}: {} episodes ({} tasks x {}), seed {}, epsilon {}: threshold {:.4} (ask unless exactly one option has p >= {:.4}); {:.0} s. Written to {}",
+        calibration.scores.len(),
+        run.tasks.len(),
+        run.episodes,
+        args.seed,
+        args.epsilon,
+        calibration.threshold,
+        1.0 - calibration.threshold,
+        started.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `grounded eval --ask-for-help` is given besides the evaluation's own arguments.
+pub struct AskEvalArgs<'a> {
+    pub calibration: &'a Path,
+    pub epsilons: &'a [f64],
+    pub margin: f64,
+    pub domain: protocol::Domain,
+    pub tasks: &'a [String],
+    pub episodes: usize,
+    pub seed: u64,
+    pub workers: Option<usize>,
+    pub json: bool,
+    pub out: Option<&'a Path>,
+}
+
+/// `grounded eval --ask-for-help FILE`: never asking, the margin baseline and the calibrated
+/// sets, on test seeds, with a simulated operator who answers correctly.
+pub fn eval_asking(args: AskEvalArgs<'_>, planner: &PlannerArgs, file: &ConfigFile) -> Result<ExitCode> {
+    let calibration = Calibration::read(args.calibration)?;
+    let options = planner.options(file);
+    let run = AskRun {
+        planner: &options,
+        tasks: tasks_of(args.domain, args.tasks)?,
+        episodes: args.episodes,
+        seed: args.seed,
+        options: calibration.options,
+        workers: workers(args.workers),
+    };
+    if calibration.model != options.model.display().to_string() {
+        tracing::warn!("the calibration was made with model {}; this evaluation uses {}", calibration.model, options.model.display());
+    }
+    let bar = progress_bar(run.tasks.len() * run.episodes);
+    let started = std::time::Instant::now();
+    let episodes = grounded::ask::evaluate(&run, &calibration, args.epsilons, args.margin, &|done, _| bar.set_position(done as u64))
+        .context("evaluating asking for help")?;
+    bar.finish_and_clear();
+    if let Some(path) = args.out {
+        let mut text = String::new();
+        for e in &episodes {
+            text.push_str(&serde_json::to_string(e)?);
+            text.push('\n');
+        }
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "domain": args.domain, "calibration": args.calibration, "seed": args.seed, "episodes_per_task": args.episodes, "records": episodes })
+            )?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "## grounded eval --ask-for-help: {}, {} episodes per task, test seed {}, calibration {} ({} episodes, seed {})\n",
+        args.domain,
+        args.episodes,
+        args.seed,
+        args.calibration.display(),
+        calibration.scores.len(),
+        calibration.seed
+    );
+    println!("{}", grounded::ask::table(&episodes));
+    println!("Task success per row (questions per episode):\n");
+    println!("{}", grounded::ask::rows_table(&episodes));
+    println!("{} episodes in {:.0} s.", episodes.len(), started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}

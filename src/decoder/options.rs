@@ -1,0 +1,83 @@
+//! The options for the next skill: every skill a wide grounded beam finishes, with its score,
+//! the set a prediction set (`crate::ask`) is drawn from.
+//!
+//! The search is the lock-step beam of [`super::decode_skill_lock_step`] with the scoring
+//! rule unchanged, but a finished skill does not end it: finished skills are collected (each
+//! text once, at its best score) until `width` of them are at least as good as every live
+//! beam, or no beam is left. Options are returned best first, at most `width`.
+
+use super::{candidate_lists, child, expand, log_softmax, sort_best_first, Beam, DecodeConfig, DecodeError, WeightedModel};
+use crate::lm::{KvCache, LanguageModel, Purpose, TokenId};
+use serde::{Deserialize, Serialize};
+
+/// One option for the next skill.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SkillOption {
+    /// The skill text, trimmed, without the terminator.
+    pub skill: String,
+    /// The decoding rule's score of the whole skill (LM plus weighted grounded terms).
+    #[serde(deserialize_with = "super::never_as_null::one")]
+    pub score: f32,
+    /// Sum of the language model's log-probabilities of its tokens.
+    #[serde(deserialize_with = "super::never_as_null::one")]
+    pub lm_score: f32,
+}
+
+/// The best `width` skills a grounded beam of `width` finishes from a one-row `cache` whose
+/// last logits are `logits`, best first (ties by text). Empty when none finishes.
+pub fn decode_options(
+    lm: &mut LanguageModel,
+    cache: KvCache,
+    logits: &[f32],
+    models: &mut [WeightedModel<'_>],
+    config: &DecodeConfig,
+    width: usize,
+) -> Result<Vec<SkillOption>, DecodeError> {
+    let width = width.max(1);
+    let mut beams = vec![Beam::start()];
+    let mut logprobs = vec![log_softmax(logits)];
+    let mut cache = cache;
+    let mut finished: Vec<SkillOption> = Vec::new();
+    for length in 0..config.max_skill_tokens {
+        let mut cands = expand(lm, &beams, &logprobs, models, config)?;
+        sort_best_first(&mut cands);
+        let lists = candidate_lists(&beams, &mut cands);
+        let cutoff = cands.first().map_or(f32::NEG_INFINITY, |c| c.total - config.beam_margin);
+        let mut next: Vec<usize> = Vec::new();
+        for (i, c) in cands.iter().enumerate() {
+            if c.total == f32::NEG_INFINITY || c.total < cutoff {
+                break;
+            }
+            if c.finishes() {
+                let beam = child(&beams, &cands, i, &lists);
+                let text = beam.text.trim().to_string();
+                match finished.iter_mut().find(|o| o.skill == text) {
+                    Some(o) if o.score >= beam.score => {}
+                    Some(o) => *o = SkillOption { skill: text, score: beam.score, lm_score: beam.lm_score },
+                    None => finished.push(SkillOption { skill: text, score: beam.score, lm_score: beam.lm_score }),
+                }
+            } else if next.len() < width {
+                next.push(i);
+            }
+        }
+        finished.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.skill.cmp(&b.skill)));
+        finished.truncate(width);
+        // Scores only fall as text grows: stop once `width` finished skills beat every live beam.
+        let Some(best_live) = next.first().map(|&i| cands[i].total) else { break };
+        if finished.len() == width && finished.last().is_some_and(|o| o.score >= best_live) {
+            break;
+        }
+        if length + 1 == config.max_skill_tokens {
+            break;
+        }
+        next.sort_by_key(|&i| cands[i].parent);
+        let parents: Vec<usize> = next.iter().map(|&i| cands[i].parent).collect();
+        let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
+        let new_beams: Vec<Beam> = next.iter().map(|&i| child(&beams, &cands, i, &lists)).collect();
+        let (out, new_cache) = lm.forward(cache.gather(&parents)?, &tokens, Purpose::Decode)?;
+        cache = new_cache;
+        beams = new_beams;
+        logprobs = (0..out.rows).map(|r| log_softmax(out.last(r))).collect();
+    }
+    Ok(finished)
+}

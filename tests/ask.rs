@@ -1,0 +1,244 @@
+//! Asking for help (issue: conformal prediction over the grounded beam's options):
+//! `grounded calibrate` and `grounded eval --ask-for-help` on the kitchen, and a daemon that
+//! asks over zenoh while `grounded send` answers on its terminal.
+mod common;
+
+use common::{free_port, grounded, text, Kill};
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("grounded-ask-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir.join(name)
+}
+
+/// The conformal quantile, computed here independently of the crate.
+fn quantile(scores: &[f64], epsilon: f64) -> f64 {
+    let mut s = scores.to_vec();
+    s.sort_by(f64::total_cmp);
+    let rank = ((s.len() as f64 + 1.0) * (1.0 - epsilon)).ceil() as usize;
+    if rank > s.len() {
+        1.0
+    } else {
+        s[rank - 1]
+    }
+}
+
+#[test]
+fn calibrate_then_evaluate_on_other_seeds() {
+    let cal = scratch("kitchen.json");
+    let tasks = "my-drink,the-fruit,thirsty,bring-apple";
+    let out =
+        grounded(&["calibrate", "--domain", "kitchen", "--tasks", tasks, "--episodes", "4", "--seed", "7", "--epsilon", "0.2", "--out", cal.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let c: Value = serde_json::from_str(&std::fs::read_to_string(&cal).unwrap()).unwrap();
+    let scores: Vec<f64> = c["scores"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(scores.len(), 16, "one score per episode");
+    assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)));
+    assert_eq!(c["threshold"].as_f64().unwrap(), quantile(&scores, 0.2));
+    assert_eq!(c["domain"], "kitchen");
+
+    // The calibration's own seeds are refused for testing.
+    let out = grounded(&["eval", "--domain", "kitchen", "--tasks", tasks, "--ask-for-help", cal.to_str().unwrap(), "--episodes", "2", "--seed", "7"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("overlap the calibration"), "{}", text(&out.stderr));
+
+    let out = grounded(&["eval", "--domain", "kitchen", "--tasks", tasks, "--ask-for-help", cal.to_str().unwrap(), "--episodes", "3", "--seed", "0", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let records = report["records"].as_array().unwrap();
+    // Never, the margin baseline and three epsilons, for 4 tasks x 3 episodes.
+    assert_eq!(records.len(), 5 * 12);
+    let mut thresholds = Vec::new();
+    for r in records {
+        let kind = r["asking"]["kind"].as_str().unwrap();
+        if kind == "conformal" {
+            let e = r["asking"]["epsilon"].as_f64().unwrap();
+            assert_eq!(r["asking"]["threshold"].as_f64().unwrap(), quantile(&scores, e));
+            thresholds.push(r["asking"]["threshold"].as_f64().unwrap());
+        }
+        for s in r["steps"].as_array().unwrap() {
+            let asked = s["asked"].as_bool().unwrap();
+            let set: Vec<usize> = s["set"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+            let right: Vec<bool> = s["right"].as_array().unwrap().iter().map(|v| v.as_bool().unwrap()).collect();
+            let p: Vec<f64> = s["confidences"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-6, "confidences sum to one: {p:?}");
+            match kind {
+                "never" => assert!(!asked && set == vec![0]),
+                "conformal" => {
+                    let q = r["asking"]["threshold"].as_f64().unwrap();
+                    let confident: Vec<usize> = (0..p.len()).filter(|&i| p[i] + 1e-9 >= 1.0 - q).collect();
+                    let expected = if confident.is_empty() { (0..p.len()).collect::<Vec<_>>() } else { confident };
+                    let mut sorted = set.clone();
+                    sorted.sort();
+                    assert_eq!(sorted, expected, "the set is every option with p >= 1 - q");
+                    assert_eq!(asked, set.len() > 1);
+                }
+                _ => {}
+            }
+            // The simulated operator never picks a wrong option, and answers "none of these"
+            // only when no option offered is right.
+            if asked {
+                match s["chosen"].as_u64() {
+                    Some(c) => assert!(right[c as usize] && set.contains(&(c as usize))),
+                    None => assert!(set.iter().all(|&i| !right[i])),
+                }
+            }
+        }
+    }
+    assert!(thresholds.iter().any(|&t| t > 0.0));
+    // Where the user means one object the words do not name, never asking guesses; asking
+    // with a correct operator does at least as well on the same scenes.
+    let success = |kind: &str, eps: Option<f64>| {
+        records
+            .iter()
+            .filter(|r| r["asking"]["kind"] == kind && eps.is_none_or(|e| r["asking"]["epsilon"].as_f64() == Some(e)))
+            .filter(|r| r["row"] == "one object meant" && r["success"].as_bool().unwrap())
+            .count()
+    };
+    assert!(success("conformal", Some(0.05)) >= success("never", None), "{}", text(&out.stdout));
+
+    // Bad input: what is wrong and what to do.
+    let bad =
+        grounded(&["calibrate", "--domain", "kitchen", "--episodes", "1", "--seed", "1", "--epsilon", "1.5", "--out", scratch("x.json").to_str().unwrap()]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("epsilon 1.5 is not in (0, 1)"), "{}", text(&bad.stderr));
+    let not_cal = scratch("not.json");
+    std::fs::write(&not_cal, "{\"threshold\": 0.5}").unwrap();
+    let bad = grounded(&["eval", "--domain", "kitchen", "--ask-for-help", not_cal.to_str().unwrap(), "--episodes", "1"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("not a calibration file"), "{}", text(&bad.stderr));
+    let bad = grounded(&["eval", "--domain", "grid", "--ask-for-help", cal.to_str().unwrap(), "--episodes", "1", "--seed", "3"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("the calibration is for the kitchen domain"), "{}", text(&bad.stderr));
+}
+
+/// A calibration written by hand: every option with p >= 0.001 is in the set, so the
+/// daemon asks wherever two options are at all likely.
+fn eager_calibration() -> PathBuf {
+    let path = scratch("eager.json");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/planner-gpt2");
+    let c = serde_json::json!({
+        "format": "grounded-calibration/1", "domain": "kitchen", "model": model.display().to_string(), "options": 6,
+        "seed": 99, "episodes": 1, "tasks": ["my-drink"], "scores": [0.999], "epsilon": 0.5, "threshold": 0.999
+    });
+    std::fs::write(&path, c.to_string()).unwrap();
+    path
+}
+
+fn spawn(args: &[&str]) -> Kill {
+    let child = Command::new(env!("CARGO_BIN_EXE_grounded"))
+        .args(args)
+        .env("XDG_STATE_HOME", scratch("state"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start grounded");
+    Kill(child)
+}
+
+/// `grounded send` with `answers` typed on its terminal: exit code and output.
+fn send(robot: &str, listen: &str, extra: &[&str], answers: &str) -> (i32, String) {
+    let mut args = vec!["send", "--robot", robot, "--connect", listen, "--timeout", "120"];
+    args.extend_from_slice(extra);
+    args.push("bring me my drink");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grounded"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run grounded send");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(answers.as_bytes());
+    }
+    let out = child.wait_with_output().expect("grounded send ends");
+    (out.status.code().unwrap_or(-1), format!("{}{}", text(&out.stdout), text(&out.stderr)))
+}
+
+#[test]
+fn the_daemon_asks_over_zenoh_and_send_answers() {
+    let (robot, listen, _fleet) = asking_robot("20");
+    // The first option at every question.
+    let (code, out) = send(&robot, &listen, &[], &"1\n".repeat(20));
+    assert!(out.contains("?  Step 1 of \"bring me my drink\": which of these do you mean?"), "{out}");
+    assert!(out.contains("   1) find the "), "{out}");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Done"), "{out}");
+}
+
+/// A kitchen robot whose user means one drink: sim, policy and a daemon that asks with the
+/// eager calibration and waits `ask_timeout` seconds for an answer.
+fn asking_robot(ask_timeout: &str) -> (String, String, Vec<Kill>) {
+    let cal = eager_calibration();
+    let port = free_port();
+    let listen = format!("tcp/127.0.0.1:{port}");
+    let robot = format!("ask{port}");
+    let sim = spawn(&["sim", "--robot", &robot, "--listen", &listen, "--task", "my-drink", "--seed", "3"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let policy = spawn(&["policy", "--robot", &robot, "--connect", &listen]);
+    let daemon = spawn(&["daemon", "--robot", &robot, "--connect", &listen, "--ask-for-help", cal.to_str().unwrap(), "--ask-timeout", ask_timeout]);
+    (robot, listen, vec![sim, policy, daemon])
+}
+
+#[test]
+fn without_an_answer_the_daemon_stops_the_instruction() {
+    let (robot, listen, _fleet) = asking_robot("1");
+    let (code, out) = send(&robot, &listen, &["--no-answer"], "");
+    assert!(out.contains("?  Step 1"), "{out}");
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("Aborted") && out.contains("no answer to the question of step 1 within 1 s"), "{out}");
+}
+
+/// An operator who says what is meant, then takes the first option.
+struct Scripted {
+    answers: Vec<grounded::controller::OperatorAnswer>,
+    asked: Vec<grounded::controller::Asked>,
+}
+
+impl grounded::controller::Operator for Scripted {
+    fn ask(&mut self, q: &grounded::controller::Asked) -> grounded::controller::OperatorAnswer {
+        self.asked.push(q.clone());
+        if self.answers.is_empty() {
+            grounded::controller::OperatorAnswer::Choose(0)
+        } else {
+            self.answers.remove(0)
+        }
+    }
+}
+
+#[test]
+fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again() {
+    use grounded::controller::{run_closed_loop_asking, AskForHelp, InProcessRobot, OperatorAnswer};
+    let options = grounded::setup::PlannerOptions::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/planner-gpt2"));
+    let mut planner = options.build(None, true).expect("the shipped model loads");
+    let kitchen = grounded::domains::domain(protocol::Domain::KITCHEN).unwrap();
+    let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions { skill_failures: false, ..Default::default() }).unwrap();
+    let mut robot = InProcessRobot::new(kitchen, world);
+    let mut operator = Scripted { answers: vec![OperatorAnswer::NoneOfThese("the coke can".into())], asked: Vec::new() };
+    let mut help = AskForHelp { threshold: 0.999, options: 6, operator: &mut operator };
+    let (result, abort) =
+        run_closed_loop_asking(&mut planner, &mut robot, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
+    assert!(abort.is_none(), "{abort:?}");
+    assert!(result.text.starts_with("Instruction: bring me my drink (the coke can).\n1. "), "{}", result.text);
+    // Asked twice about step 1: before and after the words.
+    assert!(operator.asked.len() >= 2 && operator.asked[0].step == 1 && operator.asked[1].step == 1, "{:?}", operator.asked);
+    assert!(operator.asked[1].text.contains("bring me my drink (the coke can)"));
+
+    // "none of these" without words, and no answer: the robot stops, saying why.
+    for (answer, why) in
+        [(OperatorAnswer::NoneOfThese(" ".into()), "none of these"), (OperatorAnswer::NoAnswer("no answer within 1 s".into()), "no answer within 1 s")]
+    {
+        let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions { skill_failures: false, ..Default::default() }).unwrap();
+        let mut robot = InProcessRobot::new(kitchen, world);
+        let mut operator = Scripted { answers: vec![answer], asked: Vec::new() };
+        let mut help = AskForHelp { threshold: 0.999, options: 6, operator: &mut operator };
+        let (result, abort) =
+            run_closed_loop_asking(&mut planner, &mut robot, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
+        assert!(abort.as_deref().is_some_and(|a| a.contains(why)), "{abort:?}");
+        assert!(result.steps.is_empty(), "nothing was carried out: {:?}", result.skills());
+    }
+}
