@@ -57,9 +57,15 @@ impl EvalTask {
         d.tasks().into_iter().map(|info| EvalTask { domain: d, info }).collect()
     }
 
-    /// A task of a domain by its id.
+    /// Every task of a domain and its tasks for asking for help ([`Domain::asking_tasks`]).
+    pub fn with_asking(domain: protocol::Domain) -> Vec<EvalTask> {
+        let Ok(d) = crate::domains::domain(domain) else { return Vec::new() };
+        d.tasks().into_iter().chain(d.asking_tasks()).map(|info| EvalTask { domain: d, info }).collect()
+    }
+
+    /// A task of a domain by its id (asking tasks included).
     pub fn named(domain: protocol::Domain, id: &str) -> Option<EvalTask> {
-        Self::all(domain).into_iter().find(|t| t.id() == id)
+        Self::with_asking(domain).into_iter().find(|t| t.id() == id)
     }
 
     /// The slots a wording of this task may name (`{place}`, `{word}`, the grid's colours).

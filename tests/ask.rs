@@ -51,8 +51,8 @@ fn calibrate_then_evaluate_on_other_seeds() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let records = report["records"].as_array().unwrap();
-    // Never, the margin baseline and three epsilons, for 4 tasks x 3 episodes.
-    assert_eq!(records.len(), 5 * 12);
+    // Never, the margin baseline at four margins and three epsilons, for 4 tasks x 3 episodes.
+    assert_eq!(records.len(), 8 * 12);
     let mut thresholds = Vec::new();
     for r in records {
         let kind = r["asking"]["kind"].as_str().unwrap();

@@ -20,7 +20,8 @@ pub enum Split {
 }
 
 impl Split {
-    pub const ALL: [Split; 3] = [Split::Unambiguous, Split::Ambiguous, Split::Intent];
+    /// The rows of the paper's table (`Intent` is for asking for help, [`ASKING_TASKS`]).
+    pub const ALL: [Split; 2] = [Split::Unambiguous, Split::Ambiguous];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -78,9 +79,8 @@ use Location::*;
 use Split::*;
 use Wanted::*;
 
-/// The instruction sets: 8 unambiguous, 10 ambiguous (the paper's kitchen has at least 7 and
-/// 10), and 2 where the user means one object the words do not name (for asking for help).
-pub const TASKS: [KitchenTask; 20] = [
+/// The instruction sets: 8 unambiguous, 10 ambiguous (the paper's kitchen has at least 7 and 10).
+pub const TASKS: [KitchenTask; 18] = [
     task("bring-apple", Unambiguous, "bring me the apple", Object("apple"), User, None),
     task("bring-coke-far-counter", Unambiguous, "bring me the coke can from the far counter", Object("coke can"), User, Some(FarCounter)),
     task("fetch-rice-chips", Unambiguous, "fetch the rice chips for me", Object("rice chips"), User, None),
@@ -99,12 +99,17 @@ pub const TASKS: [KitchenTask; 20] = [
     task("energy", Ambiguous, "I need energy for my workout", Any(Tag::Energy), User, None),
     task("wipe-table", Ambiguous, "please wipe the table", Any(Tag::Cleaning), Table, None),
     task("recycle", Ambiguous, "recycle a can", Any(Tag::Can), TrashCan, None),
+];
+
+/// Instructions for asking for help, not the paper's: the user means one object the words do
+/// not name (`grounded calibrate`, `grounded eval --ask-for-help`).
+pub const ASKING_TASKS: [KitchenTask; 2] = [
     task("my-drink", Intent, "bring me my drink", Meant(Tag::Drink), User, None),
     task("the-fruit", Intent, "bring me the fruit", Meant(Tag::Fruit), User, None),
 ];
 
 pub fn task_named(id: &str) -> Option<KitchenTask> {
-    TASKS.iter().find(|t| t.id == id).copied()
+    TASKS.iter().chain(ASKING_TASKS.iter()).find(|t| t.id == id).copied()
 }
 
 /// The task ids, for messages.
@@ -188,7 +193,10 @@ pub fn episode(task: KitchenTask, seed: u64) -> KitchenEpisode {
 
 /// A number of the task's own, so that two tasks' episodes of one seed differ.
 fn task_salt(task: KitchenTask) -> u64 {
-    let index = TASKS.iter().position(|t| t.id == task.id).unwrap_or(0) as u64;
+    let index = match TASKS.iter().position(|t| t.id == task.id) {
+        Some(i) => i as u64,
+        None => 100 + ASKING_TASKS.iter().position(|t| t.id == task.id).unwrap_or(0) as u64,
+    };
     (index + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
@@ -378,7 +386,7 @@ mod tests {
     fn every_task_has_a_seeded_solvable_scene() {
         assert_eq!(TASKS.iter().filter(|t| t.split == Split::Unambiguous).count(), 8);
         assert_eq!(TASKS.iter().filter(|t| t.split == Split::Ambiguous).count(), 10);
-        for t in TASKS {
+        for t in TASKS.into_iter().chain(ASKING_TASKS) {
             for seed in 0..20 {
                 let e = episode(t, seed);
                 let present = e.objects.iter().filter(|o| t.wanted.accepts(&o.name)).count();
@@ -445,5 +453,26 @@ mod tests {
         let t = task_named("healthy").unwrap();
         assert!(t.wanted.accepts("banana") && !t.wanted.accepts("kettle chips"));
         assert_eq!(t.wanted.objects(), vec!["water bottle", "apple", "orange", "banana", "energy bar"]);
+    }
+
+    #[test]
+    fn only_the_object_meant_satisfies_an_instruction_that_does_not_name_it() {
+        let t = task_named("my-drink").unwrap();
+        for seed in 0..20 {
+            let e = episode(t, seed);
+            let drinks: Vec<&Placed> = e.objects.iter().filter(|o| t.wanted.accepts(&o.name)).collect();
+            assert_eq!(drinks.len(), 2, "seed {seed}: two drinks, one meant");
+            let meant = e.meant.clone().expect("an object is meant");
+            assert!(drinks.iter().any(|d| d.name == meant));
+            for d in drinks {
+                let Place::At(at) = d.place else { panic!("on a surface") };
+                let mut w = KitchenWorld::new(&e, KitchenConfig { grasp_failure: 0.0, knocked_off: 0.0 });
+                w.navigate(at);
+                w.grasp(&d.name).unwrap();
+                w.navigate(Location::User);
+                w.place().unwrap();
+                assert_eq!(judge(&e, &w).is_ok(), d.name == meant, "seed {seed}: {} brought, {meant} meant", d.name);
+            }
+        }
     }
 }

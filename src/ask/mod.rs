@@ -227,25 +227,26 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, progress: &(dyn Fn(usize, usize
 /// The epsilons an asking evaluation reports by default.
 pub const EPSILONS: [f64; 3] = [0.05, 0.15, 0.25];
 
-/// The margin of the simple baseline by default: ask when the two most confident options'
-/// confidences are within this.
-pub const DEFAULT_MARGIN: f64 = 0.3;
+/// The margins of the simple baseline by default: ask when the two most confident options'
+/// confidences are within this (several, so that its help rate can be read at the success
+/// the calibrated sets reach).
+pub const DEFAULT_MARGINS: [f64; 4] = [0.1, 0.25, 0.5, 0.75];
 
 /// `grounded eval --ask-for-help`: every episode played never asking, with the margin
-/// baseline, and with the calibrated set for each epsilon; the same oracle answers for the
+/// baseline for each margin, and with the calibrated set for each epsilon; the same oracle answers for the
 /// operator in all of them.
 pub fn evaluate(
     run: &AskRun<'_>,
     calibration: &Calibration,
     epsilons: &[f64],
-    margin: f64,
+    margins: &[f64],
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<AskEpisode>, AskError> {
     for &e in epsilons {
         check_epsilon(e)?;
     }
-    if !(margin > 0.0 && margin <= 1.0) {
-        return Err(AskError::Config(format!("margin {margin} is not in (0, 1]: the confidence gap under which the baseline asks")));
+    if let Some(m) = margins.iter().find(|m| !(**m > 0.0 && **m <= 1.0)) {
+        return Err(AskError::Config(format!("margin {m} is not in (0, 1]: the confidence gap under which the baseline asks")));
     }
     if let Some(t) = run.tasks.iter().find(|t| t.domain.id() != calibration.domain) {
         return Err(AskError::Config(format!(
@@ -262,7 +263,8 @@ pub fn evaluate(
             test_seeds.start, test_seeds.end, cal.start, cal.end, run.seed
         )));
     }
-    let mut policies = vec![Asking::Never, Asking::Margin { margin }];
+    let mut policies = vec![Asking::Never];
+    policies.extend(margins.iter().map(|&margin| Asking::Margin { margin }));
     policies.extend(epsilons.iter().map(|&epsilon| Asking::Conformal { epsilon, threshold: calibration.threshold_for(epsilon) }));
     let width = calibration.options;
     let per_episode = run.each(

@@ -27,7 +27,8 @@ pub struct CalibrateArgs {
     /// Domain to calibrate (each domain has its own calibration).
     #[arg(long, default_value = "tabletop", value_parser = DomainParser)]
     pub domain: DomainArg,
-    /// Tasks to calibrate on, comma-separated [default: all of the domain].
+    /// Tasks to calibrate on, comma-separated [default: all of the domain, with its tasks
+    /// where the instruction leaves out which object is meant].
     #[arg(long, value_delimiter = ',')]
     pub tasks: Vec<String>,
     /// Episodes per task.
@@ -52,12 +53,12 @@ pub struct CalibrateArgs {
     pub planner: PlannerArgs,
 }
 
-/// The tasks of `domain` that `names` names (all when empty).
+/// The tasks of `domain` that `names` names (all, with the asking tasks, when empty).
 pub fn tasks_of(domain: protocol::Domain, names: &[String]) -> Result<Vec<EvalTask>> {
     if names.is_empty() {
-        return Ok(EvalTask::all(domain));
+        return Ok(EvalTask::with_asking(domain));
     }
-    let ids = || EvalTask::all(domain).iter().map(|t| t.id()).collect::<Vec<_>>().join(", ");
+    let ids = || EvalTask::with_asking(domain).iter().map(|t| t.id()).collect::<Vec<_>>().join(", ");
     names.iter().map(|t| EvalTask::named(domain, t).ok_or_else(|| anyhow::anyhow!("unknown {domain} task {t:?}; tasks: {}", ids()))).collect()
 }
 
@@ -110,7 +111,7 @@ pub fn run(args: CalibrateArgs, file: &ConfigFile) -> Result<ExitCode> {
 pub struct AskEvalArgs<'a> {
     pub calibration: &'a Path,
     pub epsilons: &'a [f64],
-    pub margin: f64,
+    pub margins: &'a [f64],
     pub domain: protocol::Domain,
     pub tasks: &'a [String],
     pub episodes: usize,
@@ -138,7 +139,7 @@ pub fn eval_asking(args: AskEvalArgs<'_>, planner: &PlannerArgs, file: &ConfigFi
     }
     let bar = progress_bar(run.tasks.len() * run.episodes);
     let started = std::time::Instant::now();
-    let episodes = grounded::ask::evaluate(&run, &calibration, args.epsilons, args.margin, &|done, _| bar.set_position(done as u64))
+    let episodes = grounded::ask::evaluate(&run, &calibration, args.epsilons, args.margins, &|done, _| bar.set_position(done as u64))
         .context("evaluating asking for help")?;
     bar.finish_and_clear();
     if let Some(path) = args.out {

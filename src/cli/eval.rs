@@ -92,9 +92,9 @@ pub struct EvalArgs {
     #[arg(long, value_delimiter = ',', default_values_t = grounded::ask::EPSILONS.to_vec(), requires = "ask_for_help")]
     pub epsilon: Vec<f64>,
     /// With --ask-for-help: the baseline asks when the two most confident options'
-    /// confidences are within this.
-    #[arg(long, default_value_t = grounded::ask::DEFAULT_MARGIN, requires = "ask_for_help")]
-    pub margin: f64,
+    /// confidences are within the margin; one row per margin, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = grounded::ask::DEFAULT_MARGINS.to_vec(), requires = "ask_for_help")]
+    pub margin: Vec<f64>,
     #[command(flatten)]
     pub zenoh: grounded::nodes::common::CommonArgs,
     #[command(flatten)]
@@ -109,7 +109,7 @@ pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
         let ask = super::calibrate::AskEvalArgs {
             calibration,
             epsilons: &args.epsilon,
-            margin: args.margin,
+            margins: &args.margin,
             domain: args.domain.domain(),
             tasks: &args.tasks,
             episodes: args.episodes,

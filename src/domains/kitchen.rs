@@ -27,6 +27,10 @@ impl Domain for Kitchen {
         sim::kitchen::TASKS.iter().map(|t| TaskInfo { id: t.id, row: t.split.label(), slot_names: &[] }).collect()
     }
 
+    fn asking_tasks(&self) -> Vec<TaskInfo> {
+        sim::kitchen::ASKING_TASKS.iter().map(|t| TaskInfo { id: t.id, row: t.split.label(), slot_names: &[] }).collect()
+    }
+
     fn default_task(&self) -> &'static str {
         "spill"
     }

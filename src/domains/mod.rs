@@ -124,6 +124,12 @@ pub trait Domain: Sync {
     fn about(&self) -> &'static str;
     /// Every task, in the order of the results tables.
     fn tasks(&self) -> Vec<TaskInfo>;
+    /// Tasks for asking for help, beside [`tasks`](Self::tasks) and not in its tables: the
+    /// instruction leaves out which object is meant, so only asking can tell (`grounded
+    /// calibrate`, `grounded eval --ask-for-help`) [default: none].
+    fn asking_tasks(&self) -> Vec<TaskInfo> {
+        Vec::new()
+    }
     /// The task the demo runs when none is named.
     fn default_task(&self) -> &'static str;
     /// The rows of the results tables, in order.
@@ -229,9 +235,9 @@ pub fn domain(id: protocol::Domain) -> Result<&'static dyn Domain, String> {
     registry().into_iter().find(|d| d.id() == id).ok_or_else(|| format!("no domain plug-in named {id} is registered"))
 }
 
-/// The domain that has a task of this id, if any.
+/// The domain that has a task of this id (asking tasks included), if any.
 pub fn domain_of_task(task: &str) -> Option<&'static dyn Domain> {
-    registry().into_iter().find(|d| d.tasks().iter().any(|t| t.id == task))
+    registry().into_iter().find(|d| d.tasks().iter().chain(&d.asking_tasks()).any(|t| t.id == task))
 }
 
 /// The episode of any domain's task, by the task's id.

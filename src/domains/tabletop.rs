@@ -25,6 +25,10 @@ impl Domain for Tabletop {
         sim::tabletop::TASKS.iter().map(|t| TaskInfo { id: t.id, row: t.row().label(), slot_names: t.slot_names() }).collect()
     }
 
+    fn asking_tasks(&self) -> Vec<TaskInfo> {
+        sim::tabletop::ASKING_TASKS.iter().map(|t| TaskInfo { id: t.id, row: t.row().label(), slot_names: t.slot_names() }).collect()
+    }
+
     fn default_task(&self) -> &'static str {
         "matching-bowls"
     }

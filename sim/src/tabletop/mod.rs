@@ -6,5 +6,5 @@ pub mod catalog;
 pub mod tasks;
 pub mod world;
 
-pub use tasks::{generate, judge, task_named, Episode, Family, Row, Split, Task, TASKS};
+pub use tasks::{generate, judge, task_named, Episode, Family, Row, Split, Task, ASKING_TASKS, TASKS};
 pub use world::{ArmError, ArmState, World, WorldConfig};

@@ -39,13 +39,12 @@ pub struct Row {
 }
 
 impl Row {
-    pub const ALL: [Row; 6] = [
+    pub const ALL: [Row; 5] = [
         Row { family: Family::Letters, split: Split::Seen },
         Row { family: Family::BlocksAndBowls, split: Split::Seen },
         Row { family: Family::BoxPacking, split: Split::Seen },
         Row { family: Family::Letters, split: Split::Unseen },
         Row { family: Family::BlocksAndBowls, split: Split::Unseen },
-        Row { family: Family::Ambiguous, split: Split::Seen },
     ];
 
     pub fn label(&self) -> &'static str {
@@ -90,8 +89,8 @@ const fn task(id: &'static str, family: Family, split: Split) -> Task {
 use Family::*;
 use Split::*;
 
-/// The 20 templates, in the paper's order, then the ambiguous one.
-pub const TASKS: [Task; 21] = [
+/// The 20 templates, in the paper's order.
+pub const TASKS: [Task; 20] = [
     task("alphabetical-order", Letters, Seen),
     task("spell-word", Letters, Seen),
     task("separate-vowels", Letters, Seen),
@@ -112,11 +111,14 @@ pub const TASKS: [Task; 21] = [
     task("pack-boxes", BoxPacking, Seen),
     task("snacks-right", BoxPacking, Seen),
     task("picnic-box", BoxPacking, Seen),
-    task("block-in-bowl", Ambiguous, Seen),
 ];
 
+/// Tasks for asking for help, not the paper's: the instruction leaves out which objects are
+/// meant, so only asking can tell (`grounded calibrate`, `grounded eval --ask-for-help`).
+pub const ASKING_TASKS: [Task; 1] = [task("block-in-bowl", Ambiguous, Seen)];
+
 pub fn task_named(id: &str) -> Option<&'static Task> {
-    TASKS.iter().find(|t| t.id == id)
+    TASKS.iter().chain(ASKING_TASKS.iter()).find(|t| t.id == id)
 }
 
 /// The task ids, for error messages.
@@ -649,8 +651,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_the_block_and_bowl_meant_satisfy_block_in_bowl() {
+        let task = task_named("block-in-bowl").unwrap();
+        for seed in 0..10 {
+            let e = generate(task, seed);
+            let Goal::Meant { block, bowl } = &e.goal else { panic!("a block and a bowl are meant") };
+            let named = |kind: ObjectKind| e.scene.objects.iter().filter(|o| o.kind == kind).map(|o| o.name.clone()).collect::<Vec<_>>();
+            let (blocks, bowls) = (named(ObjectKind::Block), named(ObjectKind::Bowl));
+            assert_eq!((blocks.len(), bowls.len()), (2, 2), "seed {seed}: two of each");
+            assert!(blocks.contains(block) && bowls.contains(bowl));
+            assert!(judge(&e, &e.scene).is_err());
+            for b in &blocks {
+                for w in &bowls {
+                    let mut state = e.scene.clone();
+                    let at = state.objects.iter().find(|o| o.name == *w).unwrap().position;
+                    state.objects.iter_mut().find(|o| o.name == *b).unwrap().position = [at[0], at[1], at[2] + 0.02];
+                    assert_eq!(judge(&e, &state).is_ok(), b == block && w == bowl, "seed {seed}: {b} in {w}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_task_makes_a_valid_spaced_scene_for_many_seeds() {
-        for t in &TASKS {
+        for t in TASKS.iter().chain(&ASKING_TASKS) {
             for seed in 0..40 {
                 let e = generate(t, seed);
                 e.scene.validate().unwrap_or_else(|err| panic!("{} seed {seed}: {err}", t.id));
