@@ -114,3 +114,52 @@ fn a_saved_kitchen_demo_holds_the_floor_plan_in_2d() {
     assert!(!got.keys().any(|p| p.starts_with("world/objects") || p.starts_with("grid/")), "no tabletop or maze in a kitchen: {names:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Answers every question with its first option.
+struct FirstOption(usize);
+
+impl grounded::controller::Operator for FirstOption {
+    fn ask(&mut self, _: &grounded::controller::Asked) -> grounded::controller::OperatorAnswer {
+        self.0 += 1;
+        grounded::controller::OperatorAnswer::Choose(0)
+    }
+}
+
+#[test]
+fn a_question_to_the_operator_and_its_answer_are_on_the_dashboard() {
+    use grounded::controller::{run_closed_loop_asking, AskForHelp, InProcessRobot};
+    let dir = std::env::temp_dir().join(format!("grounded-dashboard-ask-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rrd = dir.join("ask.rrd");
+    let args = grounded::dashboard::DashboardArgs {
+        save: Some(rrd.clone()),
+        serve: false,
+        spawn: false,
+        web_port: 0,
+        grpc_port: 0,
+        bind: "127.0.0.1".into(),
+        connect: None,
+    };
+    let dashboard = args.open(true).expect("a recording to a file");
+    let options = grounded::setup::PlannerOptions::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/planner-gpt2"));
+    let mut planner = options.build(None, true).expect("the shipped model loads");
+    let kitchen = grounded::domains::domain(protocol::Domain::KITCHEN).unwrap();
+    let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions::default()).unwrap();
+    let mut robot = InProcessRobot::new(kitchen, world);
+    let mut operator = FirstOption(0);
+    let mut help = AskForHelp { threshold: 0.999, options: 6, operator: &mut operator };
+    dashboard.instruction("bring me my drink");
+    let mut watched = grounded::dashboard::Watched { robot: &mut robot, dashboard: &dashboard };
+    run_closed_loop_asking(&mut planner, &mut watched, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |e| dashboard.event(&e))
+        .expect("the plan runs");
+    assert!(operator.0 >= 1, "the robot asked");
+    dashboard.flush();
+    drop(dashboard);
+    let got = entities(&rrd);
+    assert!(
+        got.get("plan/question").is_some_and(|t| t.contains("decode_step")),
+        "the question is on the decode_step timeline: {:?}",
+        got.keys().collect::<Vec<_>>()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
