@@ -85,6 +85,8 @@ pub const MAX_CLARIFICATIONS: usize = 3;
 /// (`grounded calibrate`) holds more than one of them.
 pub struct AskForHelp<'a> {
     pub threshold: f64,
+    /// The temperature of the confidences (the calibration's).
+    pub temperature: f64,
     pub options: usize,
     pub operator: &'a mut dyn Operator,
 }
@@ -138,7 +140,7 @@ fn propose_asking(
     use crate::ask::conformal::{confidences, prediction_set};
     for _ in 0..=MAX_CLARIFICATIONS {
         let Some(options) = session.options(state, help.options)? else { return Ok(Ok(None)) };
-        let p = confidences(&options);
+        let p = confidences(&options, help.temperature);
         let set = prediction_set(&p, help.threshold);
         // No option confident enough: the robot asks about them all.
         let set = if set.is_empty() { (0..options.len()).collect() } else { set };

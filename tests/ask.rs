@@ -32,14 +32,31 @@ fn quantile(scores: &[f64], epsilon: f64) -> f64 {
 fn calibrate_then_evaluate_on_other_seeds() {
     let cal = scratch("kitchen.json");
     let tasks = "my-drink,the-fruit,thirsty,bring-apple";
-    let out =
-        grounded(&["calibrate", "--domain", "kitchen", "--tasks", tasks, "--episodes", "4", "--seed", "7", "--epsilon", "0.2", "--out", cal.to_str().unwrap()]);
+    let out = grounded(&[
+        "calibrate",
+        "--domain",
+        "kitchen",
+        "--tasks",
+        tasks,
+        "--episodes",
+        "4",
+        "--seed",
+        "7",
+        "--epsilon",
+        "0.15",
+        "--out",
+        cal.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let c: Value = serde_json::from_str(&std::fs::read_to_string(&cal).unwrap()).unwrap();
     let scores: Vec<f64> = c["scores"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    assert_eq!(scores.len(), 16, "one score per episode");
+    // Half the episodes chose the temperature; the other half give one score each.
+    assert_eq!(scores.len(), 8, "one score per odd-numbered episode");
+    let t = c["temperature"].as_f64().unwrap();
+    assert!(t > 0.0 && t <= 5.0, "{t}");
     assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)));
-    assert_eq!(c["threshold"].as_f64().unwrap(), quantile(&scores, 0.2));
+    assert_eq!(c["threshold"].as_f64().unwrap(), quantile(&scores, 0.15));
+    assert_eq!(c["steps"].as_array().unwrap().len(), 16, "every episode's steps are kept");
     assert_eq!(c["domain"], "kitchen");
 
     // The calibration's own seeds are refused for testing.
@@ -57,8 +74,12 @@ fn calibrate_then_evaluate_on_other_seeds() {
     for r in records {
         let kind = r["asking"]["kind"].as_str().unwrap();
         if kind == "conformal" {
-            let e = r["asking"]["epsilon"].as_f64().unwrap();
-            assert_eq!(r["asking"]["threshold"].as_f64().unwrap(), quantile(&scores, e));
+            // The file's epsilon keeps the file's temperature and threshold; the others are
+            // chosen again from the same episodes.
+            if r["asking"]["epsilon"].as_f64() == Some(0.15) {
+                assert_eq!(r["asking"]["threshold"], c["threshold"]);
+                assert_eq!(r["asking"]["temperature"], c["temperature"]);
+            }
             thresholds.push(r["asking"]["threshold"].as_f64().unwrap());
         }
         for s in r["steps"].as_array().unwrap() {
@@ -219,7 +240,7 @@ fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again()
     let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions { skill_failures: false, ..Default::default() }).unwrap();
     let mut robot = InProcessRobot::new(kitchen, world);
     let mut operator = Scripted { answers: vec![OperatorAnswer::NoneOfThese("the coke can".into())], asked: Vec::new() };
-    let mut help = AskForHelp { threshold: 0.999, options: 6, operator: &mut operator };
+    let mut help = AskForHelp { threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
     let (result, abort) =
         run_closed_loop_asking(&mut planner, &mut robot, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
     assert!(abort.is_none(), "{abort:?}");
@@ -235,7 +256,7 @@ fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again()
         let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions { skill_failures: false, ..Default::default() }).unwrap();
         let mut robot = InProcessRobot::new(kitchen, world);
         let mut operator = Scripted { answers: vec![answer], asked: Vec::new() };
-        let mut help = AskForHelp { threshold: 0.999, options: 6, operator: &mut operator };
+        let mut help = AskForHelp { threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
         let (result, abort) =
             run_closed_loop_asking(&mut planner, &mut robot, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
         assert!(abort.as_deref().is_some_and(|a| a.contains(why)), "{abort:?}");

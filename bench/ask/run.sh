@@ -5,11 +5,11 @@
 # correctly. Writes each domain's calibration (JSON), tables (Markdown) and records (JSON
 # lines) to $OUT and prints the tables.
 #
-#   bash bench/ask/run.sh                        # 20 calibration and 10 test episodes per task
-#   CAL_EPISODES=40 EPISODES=20 bash bench/ask/run.sh
+#   bash bench/ask/run.sh                        # 40 calibration and 10 test episodes per task
+#   CAL_EPISODES=80 EPISODES=20 bash bench/ask/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cal_episodes="${CAL_EPISODES:-20}"
+cal_episodes="${CAL_EPISODES:-40}"
 cal_seed="${CAL_SEED:-1}"
 episodes="${EPISODES:-10}"
 seed="${SEED:-0}"

@@ -11,14 +11,19 @@
 
 use crate::decoder::SkillOption;
 
-/// Each option's confidence: a softmax over the options' scores, in their order (options
-/// scored minus infinity get 0; all of them, an even share).
-pub fn confidences(options: &[SkillOption]) -> Vec<f64> {
-    let max = options.iter().map(|o| o.score as f64).fold(f64::NEG_INFINITY, f64::max);
+/// Each option's confidence: a softmax over the options' scores divided by `temperature`, in
+/// their order (options scored minus infinity get 0; all of them, an even share).
+pub fn confidences(options: &[SkillOption], temperature: f64) -> Vec<f64> {
+    tempered(&options.iter().map(|o| o.score).collect::<Vec<_>>(), temperature)
+}
+
+/// A softmax of `scores / temperature` (see [`confidences`]).
+pub fn tempered(scores: &[f32], temperature: f64) -> Vec<f64> {
+    let max = scores.iter().map(|&s| s as f64).fold(f64::NEG_INFINITY, f64::max);
     if max == f64::NEG_INFINITY {
-        return vec![1.0 / options.len().max(1) as f64; options.len()];
+        return vec![1.0 / scores.len().max(1) as f64; scores.len()];
     }
-    let exps: Vec<f64> = options.iter().map(|o| (o.score as f64 - max).exp()).collect();
+    let exps: Vec<f64> = scores.iter().map(|&s| ((s as f64 - max) / temperature).exp()).collect();
     let sum: f64 = exps.iter().sum();
     exps.into_iter().map(|e| e / sum).collect()
 }
@@ -70,9 +75,12 @@ mod tests {
 
     #[test]
     fn confidences_are_a_softmax_of_the_scores() {
-        let p = confidences(&[option("a", 0.0), option("b", -(2f32.ln())), option("c", f32::NEG_INFINITY)]);
+        let p = confidences(&[option("a", 0.0), option("b", -(2f32.ln())), option("c", f32::NEG_INFINITY)], 1.0);
         assert!((p[0] - 2.0 / 3.0).abs() < 1e-6 && (p[1] - 1.0 / 3.0).abs() < 1e-6 && p[2] == 0.0, "{p:?}");
-        assert_eq!(confidences(&[option("a", f32::NEG_INFINITY), option("b", f32::NEG_INFINITY)]), vec![0.5, 0.5]);
+        assert_eq!(confidences(&[option("a", f32::NEG_INFINITY), option("b", f32::NEG_INFINITY)], 1.0), vec![0.5, 0.5]);
+        // A temperature below 1 sharpens: 2:1 becomes 4:1 at 0.5.
+        let p = confidences(&[option("a", 0.0), option("b", -(2f32.ln()))], 0.5);
+        assert!((p[0] - 0.8).abs() < 1e-6, "{p:?}");
     }
 
     #[test]

@@ -20,9 +20,9 @@ pub enum Asking {
     /// `margin`, about the options within it.
     Margin { margin: f64 },
     /// Conformal: when the prediction set of threshold `threshold` (calibrated for
-    /// `epsilon`) holds more than one option, about the set; when it holds none (no option
-    /// is confident enough), the set is every option.
-    Conformal { epsilon: f64, threshold: f64 },
+    /// `epsilon`, confidences at `temperature`) holds more than one option, about the set;
+    /// when it holds none (no option is confident enough), the set is every option.
+    Conformal { epsilon: f64, threshold: f64, temperature: f64 },
     /// Calibration: the operator shows which option is right at every step (a right one is
     /// taken: the most confident right option); the episode stops where none is.
     Calibrating,
@@ -45,6 +45,9 @@ impl Asking {
 pub struct AskStep {
     /// The options, best first.
     pub options: Vec<String>,
+    /// Their scores under the decoding rule (`null`: minus infinity).
+    pub scores: Vec<f32>,
+    /// Their confidences as the policy saw them.
     pub confidences: Vec<f64>,
     /// Which options are right (the oracle).
     pub right: Vec<bool>,
@@ -112,7 +115,11 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
             session.options(&state, width)?
         };
         let Some(options) = options else { break };
-        let p = confidences(&options);
+        let temperature = match asking {
+            Asking::Conformal { temperature, .. } => temperature,
+            _ => 1.0,
+        };
+        let p = confidences(&options, temperature);
         let right = oracle.label(planner, &history, &options)?;
         let all: Vec<usize> = (0..options.len()).collect();
         let (set, asked) = match asking {
@@ -134,7 +141,17 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         // The operator takes the most confident right option among those offered.
         let chosen = if asked { set.iter().copied().find(|&i| right[i]) } else { set.first().copied() };
         let score = nonconformity(&p, &right);
-        steps.push(AskStep { options: options.iter().map(|o| o.skill.clone()).collect(), confidences: p, right, set, asked, chosen, nonconformity: score });
+        let scores = options.iter().map(|o| o.score).collect();
+        steps.push(AskStep {
+            options: options.iter().map(|o| o.skill.clone()).collect(),
+            scores,
+            confidences: p,
+            right,
+            set,
+            asked,
+            chosen,
+            nonconformity: score,
+        });
         let Some(chosen) = chosen else {
             stopped = Some(format!("step {}: the operator answered \"none of these\" and the robot stopped", steps.len()));
             break;

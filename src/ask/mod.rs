@@ -56,8 +56,17 @@ pub struct Calibration {
     /// Episodes per task.
     pub episodes: usize,
     pub tasks: Vec<String>,
-    /// Each episode's nonconformity (the largest of its steps').
+    /// The temperature of the confidences: chosen on the calibration's even-numbered
+    /// episodes as the one that asks least at `epsilon`; the scores are the odd-numbered
+    /// episodes', at this temperature (so the threshold's guarantee holds as it is).
+    #[serde(default = "one")]
+    pub temperature: f64,
+    /// Each (odd-numbered) episode's nonconformity: the largest of its steps'.
     pub scores: Vec<f64>,
+    /// Every calibration episode's steps (in task, episode order), so that the temperature
+    /// and the threshold can be chosen again for another epsilon ([`Calibration::fit`]).
+    #[serde(default)]
+    pub steps: Vec<Vec<CalibrationStep>>,
     /// The epsilon the threshold is for (the set misses a right option in at most this
     /// share of episodes).
     pub epsilon: f64,
@@ -65,10 +74,29 @@ pub struct Calibration {
     pub threshold: f64,
 }
 
+/// One step of a calibration episode: its options' scores and which were right.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationStep {
+    /// The options' scores under the decoding rule, best first (`null`: minus infinity).
+    #[serde(deserialize_with = "crate::decoder::never_as_null::many")]
+    pub scores: Vec<f32>,
+    pub right: Vec<bool>,
+}
+
 impl Calibration {
-    /// The threshold for another epsilon, from the same scores.
-    pub fn threshold_for(&self, epsilon: f64) -> f64 {
-        conformal::threshold(&self.scores, epsilon)
+    /// The temperature and threshold for `epsilon`: chosen again from the calibration's
+    /// episodes when it holds them (even-numbered ones choose the temperature, odd-numbered
+    /// ones give the threshold), else the file's temperature with the threshold from its
+    /// scores.
+    pub fn fit(&self, epsilon: f64) -> (f64, f64) {
+        if self.steps.is_empty() {
+            return (self.temperature, conformal::threshold(&self.scores, epsilon));
+        }
+        let (fit, held) = split(&self.steps, self.episodes);
+        let temperature = fit_temperature(&fit, epsilon);
+        let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, temperature)).collect();
+        (temperature, conformal::threshold(&scores, epsilon))
     }
 
     /// The scene seeds the calibration used (no test may use them).
@@ -89,14 +117,73 @@ impl Calibration {
         if !(c.epsilon > 0.0 && c.epsilon < 1.0) {
             return bad(format!("epsilon {} is not in (0, 1)", c.epsilon));
         }
+        if !(c.temperature > 0.0 && c.temperature <= 100.0) {
+            return bad(format!("temperature {} is not in (0, 100]", c.temperature));
+        }
         if !(0.0..=1.0).contains(&c.threshold) || c.scores.iter().any(|s| !(0.0..=1.0).contains(s)) {
             return bad("the threshold and every score must be in [0, 1]".into());
         }
         if c.scores.is_empty() || c.options < 2 || c.options > 32 {
             return bad("no scores, or options per step outside 2..=32".into());
         }
+        if c.steps.iter().flatten().any(|s| s.scores.len() != s.right.len() || s.scores.len() > c.options) {
+            return bad("a step's scores and right options do not match".into());
+        }
         Ok(c)
     }
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// The temperatures calibration chooses among.
+pub const TEMPERATURES: [f64; 12] = [0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0, 5.0];
+
+/// An episode's nonconformity with confidences at `temperature`: the largest of its steps'.
+fn episode_nonconformity(steps: &[CalibrationStep], temperature: f64) -> f64 {
+    steps.iter().map(|s| conformal::nonconformity(&conformal::tempered(&s.scores, temperature), &s.right)).fold(0.0, f64::max)
+}
+
+/// The questions the set of `threshold` at `temperature` asks along an episode's steps.
+fn episode_questions(steps: &[CalibrationStep], threshold: f64, temperature: f64) -> usize {
+    steps
+        .iter()
+        .filter(|s| {
+            let set = conformal::prediction_set(&conformal::tempered(&s.scores, temperature), threshold).len();
+            (if set == 0 { s.scores.len() } else { set }) > 1
+        })
+        .count()
+}
+
+/// Episodes in (task, episode) order, `per_task` a task, split into the even-numbered and
+/// the odd-numbered.
+fn split(episodes: &[Vec<CalibrationStep>], per_task: usize) -> (Vec<&[CalibrationStep]>, Vec<&[CalibrationStep]>) {
+    let (mut even, mut odd) = (Vec::new(), Vec::new());
+    for (i, e) in episodes.iter().enumerate() {
+        if (i % per_task.max(1)) % 2 == 0 {
+            even.push(e.as_slice());
+        } else {
+            odd.push(e.as_slice());
+        }
+    }
+    (even, odd)
+}
+
+/// The temperature that asks least along `episodes` at `epsilon` (its threshold from the same
+/// episodes), the one nearest 1 of those that tie.
+pub fn fit_temperature(episodes: &[&[CalibrationStep]], epsilon: f64) -> f64 {
+    let mut best = (usize::MAX, f64::INFINITY, 1.0);
+    for t in TEMPERATURES {
+        let scores: Vec<f64> = episodes.iter().map(|e| episode_nonconformity(e, t)).collect();
+        let q = conformal::threshold(&scores, epsilon);
+        let questions: usize = episodes.iter().map(|e| episode_questions(e, q, t)).sum();
+        let distance = t.ln().abs();
+        if (questions, distance) < (best.0, best.1) {
+            best = (questions, distance, t);
+        }
+    }
+    best.2
 }
 
 /// Refuse an epsilon outside (0, 1).
@@ -199,6 +286,12 @@ impl AskRun<'_> {
 /// option at each step, and take each episode's nonconformity.
 pub fn calibrate(run: &AskRun<'_>, epsilon: f64, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Calibration, AskError> {
     check_epsilon(epsilon)?;
+    if run.episodes < 2 {
+        return Err(AskError::Config(format!(
+            "{} episode per task: calibration needs at least 2 (half choose the temperature, half give the scores)",
+            run.episodes
+        )));
+    }
     let width = run.options;
     let episodes = run.each(
         &|planner, task, seed| {
@@ -208,7 +301,13 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, progress: &(dyn Fn(usize, usize
         },
         progress,
     )?;
-    let scores: Vec<f64> = episodes.iter().map(AskEpisode::nonconformity).collect();
+    let steps: Vec<Vec<CalibrationStep>> =
+        episodes.iter().map(|e| e.steps.iter().map(|s| CalibrationStep { scores: s.scores.clone(), right: s.right.clone() }).collect()).collect();
+    // Even-numbered episodes choose the temperature; the odd-numbered ones, not seen by that
+    // choice, give the scores.
+    let (fit, held) = split(&steps, run.episodes);
+    let temperature = fit_temperature(&fit, epsilon);
+    let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, temperature)).collect();
     let domain = run.tasks.first().map(|t| t.domain.id()).ok_or_else(|| AskError::Config("no tasks".into()))?;
     Ok(Calibration {
         format: CALIBRATION_FORMAT.into(),
@@ -219,7 +318,9 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, progress: &(dyn Fn(usize, usize
         episodes: run.episodes,
         tasks: run.tasks.iter().map(|t| t.id().to_string()).collect(),
         threshold: conformal::threshold(&scores, epsilon),
+        temperature,
         scores,
+        steps,
         epsilon,
     })
 }
@@ -265,7 +366,10 @@ pub fn evaluate(
     }
     let mut policies = vec![Asking::Never];
     policies.extend(margins.iter().map(|&margin| Asking::Margin { margin }));
-    policies.extend(epsilons.iter().map(|&epsilon| Asking::Conformal { epsilon, threshold: calibration.threshold_for(epsilon) }));
+    policies.extend(epsilons.iter().map(|&epsilon| {
+        let (temperature, threshold) = calibration.fit(epsilon);
+        Asking::Conformal { epsilon, threshold, temperature }
+    }));
     let width = calibration.options;
     let per_episode = run.each(
         &|planner, task, seed| {
@@ -300,7 +404,9 @@ pub fn table(episodes: &[AskEpisode]) -> String {
             _ => String::new(),
         };
         let label = match p {
-            Asking::Conformal { epsilon, threshold } => format!("conformal, epsilon {epsilon} (threshold {threshold:.3})"),
+            Asking::Conformal { epsilon, threshold, temperature } => {
+                format!("conformal, epsilon {epsilon} (threshold {threshold:.3}, temperature {temperature})")
+            }
             other => other.label(),
         };
         out.push_str(&format!(
@@ -347,4 +453,58 @@ fn percent(k: usize, n: usize) -> String {
         return "-".into();
     }
     format!("{:.0}% ({k}/{n})", 100.0 * k as f64 / n as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(scores: &[f32], right: &[bool]) -> CalibrationStep {
+        CalibrationStep { scores: scores.to_vec(), right: right.to_vec() }
+    }
+
+    fn calibration(steps: Vec<Vec<CalibrationStep>>, episodes: usize) -> Calibration {
+        Calibration {
+            format: CALIBRATION_FORMAT.into(),
+            domain: protocol::Domain::KITCHEN,
+            model: "m".into(),
+            options: 6,
+            seed: 1,
+            episodes,
+            tasks: vec!["t".into()],
+            epsilon: 0.2,
+            threshold: 0.5,
+            temperature: 1.0,
+            scores: vec![0.1, 0.5, 0.9],
+            steps,
+        }
+    }
+
+    #[test]
+    fn without_its_episodes_a_calibration_keeps_its_temperature_and_takes_the_quantile_of_its_scores() {
+        let c = calibration(Vec::new(), 3);
+        assert_eq!(c.fit(0.2), (1.0, 1.0));
+        assert_eq!(c.fit(0.5), (1.0, 0.5));
+    }
+
+    #[test]
+    fn the_even_episodes_choose_the_temperature_and_the_odd_ones_give_the_threshold() {
+        // Steps where the right option is a close second: sharpening makes its confidence
+        // fall, so that asking is needed more; and easy steps where the top is right.
+        let hard = vec![step(&[0.0, -0.2], &[false, true])];
+        let easy = vec![step(&[0.0, -3.0], &[true, false])];
+        let episodes: Vec<Vec<CalibrationStep>> = (0..40).map(|i| if i % 4 == 1 { hard.clone() } else { easy.clone() }).collect();
+        let c = calibration(episodes.clone(), 40);
+        let (t, q) = c.fit(0.1);
+        assert!(TEMPERATURES.contains(&t));
+        let (fit, held) = split(&episodes, 40);
+        assert_eq!((fit.len(), held.len()), (20, 20));
+        assert_eq!(t, fit_temperature(&fit, 0.1));
+        let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, t)).collect();
+        assert_eq!(q, conformal::threshold(&scores, 0.1));
+        // The held-out half's hard episodes (every other odd one) are covered by the set.
+        for e in &held {
+            assert!(episode_nonconformity(e, t) <= q + 1e-12);
+        }
+    }
 }

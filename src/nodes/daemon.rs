@@ -39,6 +39,8 @@ pub struct DaemonConfig {
 pub struct AskSettings {
     /// The calibrated threshold (`grounded calibrate`).
     pub threshold: f64,
+    /// The temperature of the confidences (the calibration's).
+    pub temperature: f64,
     /// Options per step (the calibration's).
     pub options: usize,
     /// How long to wait for an answer before stopping the instruction.
@@ -48,7 +50,7 @@ pub struct AskSettings {
 impl AskSettings {
     /// From a calibration file's threshold and options.
     pub fn from_calibration(c: &crate::ask::Calibration, timeout: Duration) -> Self {
-        Self { threshold: c.threshold, options: c.options, timeout }
+        Self { threshold: c.threshold, temperature: c.temperature, options: c.options, timeout }
     }
 }
 
@@ -151,7 +153,7 @@ pub fn handle_instruction(
         };
         (a.clone(), operator)
     });
-    let mut help = operator.as_mut().map(|(a, operator)| AskForHelp { threshold: a.threshold, options: a.options, operator });
+    let mut help = operator.as_mut().map(|(a, operator)| AskForHelp { threshold: a.threshold, temperature: a.temperature, options: a.options, operator });
     let outcome = run_closed_loop_asking(planner, &mut Watched { robot: &mut recorded, dashboard }, &msg.text, config.method, help.as_mut(), &mut events);
     let mut last = match outcome {
         Ok((result, abort)) => {
