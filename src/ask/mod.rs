@@ -161,7 +161,7 @@ fn episode_questions(steps: &[CalibrationStep], threshold: f64, temperature: f64
 fn split(episodes: &[Vec<CalibrationStep>], per_task: usize) -> (Vec<&[CalibrationStep]>, Vec<&[CalibrationStep]>) {
     let (mut even, mut odd) = (Vec::new(), Vec::new());
     for (i, e) in episodes.iter().enumerate() {
-        if (i % per_task.max(1)) % 2 == 0 {
+        if (i % per_task.max(1)).is_multiple_of(2) {
             even.push(e.as_slice());
         } else {
             odd.push(e.as_slice());
