@@ -15,6 +15,9 @@ pub const MAX_WAIT_SECONDS: f64 = 30.0;
 /// The longest instruction accepted, in bytes (a spoken instruction is a sentence or two).
 pub const MAX_INSTRUCTION_LEN: usize = 2048;
 
+/// The longest words an operator's answer carries ("none of these: ..."), in bytes.
+pub const MAX_ANSWER_LEN: usize = 512;
+
 /// The longest client-chosen instruction id, in bytes.
 pub const MAX_ID_LEN: usize = 128;
 

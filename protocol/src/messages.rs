@@ -327,8 +327,8 @@ message!(Answer, "answer", |a| {
     ensure(a.question_id.len() <= limits::MAX_ID_LEN, || "the question id is too long".into())?;
     match &a.choice {
         AnswerChoice::Option { index } => ensure(*index < MAX_QUESTION_OPTIONS, || format!("option {index} does not exist")),
-        AnswerChoice::NoneOfThese { text } => ensure(text.len() <= limits::MAX_INSTRUCTION_LEN / 4, || {
-            format!("the answer's text is {} bytes; at most {} are accepted", text.len(), limits::MAX_INSTRUCTION_LEN / 4)
+        AnswerChoice::NoneOfThese { text } => ensure(text.len() <= limits::MAX_ANSWER_LEN, || {
+            format!("the answer's text is {} bytes; at most {} are accepted", text.len(), limits::MAX_ANSWER_LEN)
         }),
     }
 });
@@ -542,6 +542,19 @@ mod tests {
         let grid = r#"{"domain":"grid","objects":[],"grid":{"width":5,"height":5,"cells":[],"agent":[1,1],"dir":"right"}}"#;
         refused::<Observation>(grid, "cells");
         refused::<AffordanceRequest>(&format!(r#"{{"observation":{grid}}}"#), "its observation");
+        // Asking for help: a question offers 1-32 options with confidences in [0, 1] and a
+        // finite wait; an answer names an option or carries bounded words.
+        let question = |options: &str, timeout: &str| {
+            format!(r#"{{"daemon":"d","instruction_id":"i","question_id":"i#1","step":1,"text":"which?","options":[{options}],"timeout_s":{timeout}}}"#)
+        };
+        assert!(decode::<Question>(question(r#"{"skill":"done","confidence":0.5}"#, "60").as_bytes()).is_ok());
+        refused::<Question>(&question("", "60"), "0 options");
+        refused::<Question>(&question(r#"{"skill":"done","confidence":1.5}"#, "60"), "confidence is not in [0, 1]");
+        refused::<Question>(&question(r#"{"skill":"done","confidence":0.5}"#, "1e300"), "timeout");
+        assert!(decode::<Answer>(br#"{"question_id":"i#1","choice":{"kind":"option","index":1}}"#).is_ok());
+        refused::<Answer>(r#"{"question_id":"i#1","choice":{"kind":"option","index":99}}"#, "option 99 does not exist");
+        let words = "a".repeat(crate::limits::MAX_ANSWER_LEN + 1);
+        refused::<Answer>(&format!(r#"{{"question_id":"i#1","choice":{{"kind":"none-of-these","text":"{words}"}}}}"#), "at most 512");
     }
 
     use proptest::prelude::*;
@@ -654,6 +667,8 @@ mod tests {
         one::<PrimitiveReply>(bytes);
         one::<EpisodeRequest>(bytes);
         one::<EpisodeReply>(bytes);
+        one::<Question>(bytes);
+        one::<Answer>(bytes);
     }
 
     proptest! {

@@ -114,10 +114,21 @@ fn read_answer(options: usize) -> protocol::messages::AnswerChoice {
     }
 }
 
-/// What a line typed as an answer means (see [`read_answer`]).
+use protocol::limits::MAX_ANSWER_LEN as MAX_ANSWER_TEXT;
+
+/// What a line typed as an answer means (see [`read_answer`]); words beyond
+/// [`MAX_ANSWER_TEXT`] bytes are cut at a character's boundary.
 fn parse_answer(line: &str, options: usize) -> protocol::messages::AnswerChoice {
     use protocol::messages::AnswerChoice;
-    let line = line.trim();
+    let mut line = line.trim();
+    if line.len() > MAX_ANSWER_TEXT {
+        let mut end = MAX_ANSWER_TEXT;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        eprintln!("   (the answer is cut to its first {end} bytes)");
+        line = &line[..end];
+    }
     match line.parse::<usize>() {
         Ok(n) if (1..=options).contains(&n) => AnswerChoice::Option { index: n - 1 },
         Ok(_) => AnswerChoice::NoneOfThese { text: String::new() },
@@ -139,5 +150,8 @@ mod tests {
             assert_eq!(parse_answer(stop, 3), AnswerChoice::NoneOfThese { text: String::new() }, "{stop:?}");
         }
         assert_eq!(parse_answer("the red one\n", 3), AnswerChoice::NoneOfThese { text: "the red one".into() });
+        let long = "é".repeat(400);
+        let AnswerChoice::NoneOfThese { text } = parse_answer(&long, 3) else { panic!("words") };
+        assert!(text.len() <= MAX_ANSWER_TEXT && text.chars().all(|c| c == 'é'));
     }
 }
