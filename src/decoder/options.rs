@@ -23,8 +23,14 @@ pub struct SkillOption {
     pub lm_score: f32,
 }
 
+/// Candidate tokens per beam and step when looking for options: wider than a plan's top-k,
+/// so that a skill the world allows is found even where the language model all but rules it
+/// out (after "pick up the red block and place it in the", a bowl of another colour).
+pub const OPTIONS_TOP_K: usize = 60;
+
 /// The best `width` skills a grounded beam of `width` finishes from a one-row `cache` whose
-/// last logits are `logits`, best first (ties by text). Empty when none finishes.
+/// last logits are `logits`, best first (ties by text), each token chosen among at least
+/// [`OPTIONS_TOP_K`] candidates. Empty when none finishes.
 pub fn decode_options(
     lm: &mut LanguageModel,
     cache: KvCache,
@@ -34,6 +40,7 @@ pub fn decode_options(
     width: usize,
 ) -> Result<Vec<SkillOption>, DecodeError> {
     let width = width.max(1);
+    let config = &DecodeConfig { top_k: config.top_k.max(OPTIONS_TOP_K), ..config.clone() };
     let mut beams = vec![Beam::start()];
     let mut logprobs = vec![log_softmax(logits)];
     let mut cache = cache;
