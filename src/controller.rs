@@ -84,6 +84,9 @@ pub const MAX_CLARIFICATIONS: usize = 3;
 /// `options`, and the robot asks `operator` whenever the prediction set of `threshold`
 /// (`grounded calibrate`) holds more than one of them.
 pub struct AskForHelp<'a> {
+    /// The domain calibrated: a robot observed in another domain is not asked about, it is
+    /// stopped (none: any).
+    pub domain: Option<protocol::Domain>,
     pub threshold: f64,
     /// The temperature of the confidences (the calibration's).
     pub temperature: f64,
@@ -138,6 +141,12 @@ fn propose_asking(
     events: &mut dyn FnMut(ControlEvent<'_>),
 ) -> Result<Result<Option<Proposal>, String>, PlanError> {
     use crate::ask::conformal::{confidences, prediction_set};
+    if let Some(d) = help.domain.filter(|d| *d != state.domain) {
+        return Ok(Err(format!(
+            "the calibration for asking is for the {d} domain and the robot is in the {} domain: calibrate that domain (grounded calibrate)",
+            state.domain
+        )));
+    }
     for _ in 0..=MAX_CLARIFICATIONS {
         let Some(options) = session.options(state, help.options)? else { return Ok(Ok(None)) };
         let p = confidences(&options, help.temperature);
@@ -145,7 +154,7 @@ fn propose_asking(
         // No option confident enough: the robot asks about them all.
         let set = if set.is_empty() { (0..options.len()).collect() } else { set };
         if let [only] = set[..] {
-            return Ok(Ok(Some(session.force(&options[only])?)));
+            return Ok(Ok(Some(session.force_among(&options[only], &options)?)));
         }
         let step = session.steps().len() + 1;
         let asked = Asked {
@@ -157,7 +166,7 @@ fn propose_asking(
         let answer = help.operator.ask(&asked);
         events(ControlEvent::Answered { step, answer: &answer });
         match answer {
-            OperatorAnswer::Choose(i) if i < set.len() => return Ok(Ok(Some(session.force(&options[set[i]])?))),
+            OperatorAnswer::Choose(i) if i < set.len() => return Ok(Ok(Some(session.force_among(&options[set[i]], &options)?))),
             OperatorAnswer::Choose(i) => return Ok(Err(format!("the operator chose option {i} of {}", set.len()))),
             OperatorAnswer::NoneOfThese(text) if text.trim().is_empty() => return Ok(Err("the operator answered \"none of these\"".into())),
             OperatorAnswer::NoneOfThese(text) => session.clarify(&text)?,

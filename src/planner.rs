@@ -346,6 +346,12 @@ impl PlanSession<'_> {
     /// choice, or a skill replayed): it becomes the proposal that [`record`](Self::record)
     /// writes into the plan.
     pub fn force(&mut self, option: &SkillOption) -> Result<Proposal, PlanError> {
+        self.force_among(option, std::slice::from_ref(option))
+    }
+
+    /// [`force`](Self::force) `option`, chosen among `options` (the step's explanation lists
+    /// them all, best first, as SayCan's lists whole skills).
+    pub fn force_among(&mut self, option: &SkillOption, options: &[SkillOption]) -> Result<Proposal, PlanError> {
         if self.proposed.is_some() {
             return Err(PlanError::Sequence("force called while a proposal awaits its outcome"));
         }
@@ -360,8 +366,9 @@ impl PlanSession<'_> {
             cache: cursor.cache,
             pending: format!(" {}", option.skill),
         };
-        let explanation =
-            StepExplanation::Skills(vec![SkillScore { skill: option.skill.clone(), lm: option.lm_score, grounded: Vec::new(), total: option.score }]);
+        let explanation = StepExplanation::Skills(
+            options.iter().map(|o| SkillScore { skill: o.skill.clone(), lm: o.lm_score, grounded: Vec::new(), total: o.score }).collect(),
+        );
         let proposal = Proposal {
             index: self.steps.len() + 1,
             skill: option.skill.clone(),

@@ -240,7 +240,7 @@ fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again()
     let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions { skill_failures: false, ..Default::default() }).unwrap();
     let mut robot = InProcessRobot::new(kitchen, world);
     let mut operator = Scripted { answers: vec![OperatorAnswer::NoneOfThese("the coke can".into())], asked: Vec::new() };
-    let mut help = AskForHelp { threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
+    let mut help = AskForHelp { domain: Some(protocol::Domain::KITCHEN), threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
     let (result, abort) =
         run_closed_loop_asking(&mut planner, &mut robot, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
     assert!(abort.is_none(), "{abort:?}");
@@ -256,10 +256,26 @@ fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again()
         let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions { skill_failures: false, ..Default::default() }).unwrap();
         let mut robot = InProcessRobot::new(kitchen, world);
         let mut operator = Scripted { answers: vec![answer], asked: Vec::new() };
-        let mut help = AskForHelp { threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
+        let mut help = AskForHelp { domain: Some(protocol::Domain::KITCHEN), threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
         let (result, abort) =
             run_closed_loop_asking(&mut planner, &mut robot, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
         assert!(abort.as_deref().is_some_and(|a| a.contains(why)), "{abort:?}");
         assert!(result.steps.is_empty(), "nothing was carried out: {:?}", result.skills());
     }
+}
+
+#[test]
+fn a_robot_in_another_domain_than_the_calibration_is_stopped_not_asked() {
+    use grounded::controller::{run_closed_loop_asking, AskForHelp, InProcessRobot};
+    let options = grounded::setup::PlannerOptions::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/planner-gpt2"));
+    let mut planner = options.build(None, true).expect("the shipped model loads");
+    let tabletop = grounded::domains::domain(protocol::Domain::TABLETOP).unwrap();
+    let world = tabletop.world("block-in-bowl", 3, &grounded::domains::WorldOptions::default()).unwrap();
+    let mut robot = InProcessRobot::new(tabletop, world);
+    let mut operator = Scripted { answers: Vec::new(), asked: Vec::new() };
+    let mut help = AskForHelp { domain: Some(protocol::Domain::KITCHEN), threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
+    let (result, abort) =
+        run_closed_loop_asking(&mut planner, &mut robot, "put the block in the bowl", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
+    assert!(abort.as_deref().is_some_and(|a| a.contains("for the kitchen domain and the robot is in the tabletop domain")), "{abort:?}");
+    assert!(result.steps.is_empty() && operator.asked.is_empty());
 }

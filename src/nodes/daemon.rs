@@ -37,6 +37,8 @@ pub struct DaemonConfig {
 /// When and how the daemon asks its operator.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AskSettings {
+    /// The domain calibrated.
+    pub domain: protocol::Domain,
     /// The calibrated threshold (`grounded calibrate`).
     pub threshold: f64,
     /// The temperature of the confidences (the calibration's).
@@ -50,7 +52,7 @@ pub struct AskSettings {
 impl AskSettings {
     /// From a calibration file's threshold and options.
     pub fn from_calibration(c: &crate::ask::Calibration, timeout: Duration) -> Self {
-        Self { threshold: c.threshold, temperature: c.temperature, options: c.options, timeout }
+        Self { domain: c.domain, threshold: c.threshold, temperature: c.temperature, options: c.options, timeout }
     }
 }
 
@@ -153,7 +155,13 @@ pub fn handle_instruction(
         };
         (a.clone(), operator)
     });
-    let mut help = operator.as_mut().map(|(a, operator)| AskForHelp { threshold: a.threshold, temperature: a.temperature, options: a.options, operator });
+    let mut help = operator.as_mut().map(|(a, operator)| AskForHelp {
+        domain: Some(a.domain),
+        threshold: a.threshold,
+        temperature: a.temperature,
+        options: a.options,
+        operator,
+    });
     let outcome = run_closed_loop_asking(planner, &mut Watched { robot: &mut recorded, dashboard }, &msg.text, config.method, help.as_mut(), &mut events);
     let mut last = match outcome {
         Ok((result, abort)) => {
