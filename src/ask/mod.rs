@@ -349,6 +349,7 @@ pub fn evaluate(
     if let Some(m) = margins.iter().find(|m| !(**m > 0.0 && **m <= 1.0)) {
         return Err(AskError::Config(format!("margin {m} is not in (0, 1]: the confidence gap under which the baseline asks")));
     }
+    run.check()?;
     if let Some(t) = run.tasks.iter().find(|t| t.domain.id() != calibration.domain) {
         return Err(AskError::Config(format!(
             "the calibration is for the {} domain; {t:?} is not: calibrate that domain with grounded calibrate --domain {}",
