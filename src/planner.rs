@@ -275,19 +275,10 @@ impl PlanSession<'_> {
         let Some(cursor) = self.cursor.take() else {
             return Err(PlanError::Sequence("propose called twice without record"));
         };
-        let lm = &self.planner.lm;
-        let (t0, lm0, passes0) = (Instant::now(), lm.forward_time(), lm.stats().forward_passes);
-        let next = match self.planner.next_skill(cursor.cache, &cursor.logits, state, self.method, &mut self.timing) {
-            Err(e) if e.is_context_full() => {
-                self.end = Some(PlanEnd::ContextFull);
-                return Ok(None);
-            }
-            other => other?,
+        let method = self.method;
+        let Some(next) = self.choosing(|planner, timing| planner.next_skill(cursor.cache, &cursor.logits, state, method, timing))? else {
+            return Ok(None);
         };
-        let lm = &self.planner.lm;
-        self.timing.choosing += t0.elapsed();
-        self.timing.choosing_lm += lm.forward_time() - lm0;
-        self.timing.choosing_passes += lm.stats().forward_passes - passes0;
         let Some((decoded, explanation)) = next else {
             self.end = Some(PlanEnd::NoSkill);
             return Ok(None);
@@ -306,12 +297,15 @@ impl PlanSession<'_> {
     }
 
     /// The options for the next skill against `state` (asking for help): every skill a
-    /// grounded beam of `width` finishes, best first, with its score (`None` when none could be decoded, which ends the plan,
-    /// as when it has ended already). The plan does not move
-    /// on: [`force`](Self::force) the chosen one, then [`record`](Self::record) it.
+    /// grounded beam of `width` finishes, best first, with its score; `None` when none could
+    /// be decoded (which ends the plan) or the plan has ended. The plan does not move on:
+    /// [`force`](Self::force) the chosen one, then [`record`](Self::record) it.
     pub fn options(&mut self, state: &Observation, width: usize) -> Result<Option<Vec<SkillOption>>, PlanError> {
-        if self.end.is_some() || self.proposed.is_some() {
-            return if self.end.is_some() { Ok(None) } else { Err(PlanError::Sequence("options asked while a proposal awaits its outcome")) };
+        if self.end.is_some() {
+            return Ok(None);
+        }
+        if self.proposed.is_some() {
+            return Err(PlanError::Sequence("options asked while a proposal awaits its outcome"));
         }
         if self.steps.len() >= self.planner.config.max_steps {
             self.end = Some(PlanEnd::StepLimit);
@@ -322,19 +316,10 @@ impl PlanSession<'_> {
         };
         let cache = cursor.cache.row(0)?;
         let logits = cursor.logits.clone();
-        let lm = &self.planner.lm;
-        let (t0, lm0, passes0) = (Instant::now(), lm.forward_time(), lm.stats().forward_passes);
-        let options = match self.planner.next_options(cache, &logits, state, self.method, width, &mut self.timing) {
-            Err(e) if e.is_context_full() => {
-                self.end = Some(PlanEnd::ContextFull);
-                return Ok(None);
-            }
-            other => other?,
+        let method = self.method;
+        let Some(options) = self.choosing(|planner, timing| planner.next_options(cache, &logits, state, method, width, timing))? else {
+            return Ok(None);
         };
-        let lm = &self.planner.lm;
-        self.timing.choosing += t0.elapsed();
-        self.timing.choosing_lm += lm.forward_time() - lm0;
-        self.timing.choosing_passes += lm.stats().forward_passes - passes0;
         if options.is_empty() {
             self.end = Some(PlanEnd::NoSkill);
             return Ok(None);
@@ -379,6 +364,25 @@ impl PlanSession<'_> {
         };
         self.proposed = Some((decoded, explanation));
         Ok(proposal)
+    }
+
+    /// Choose the next skill with `choose`, its time and passes counted as choosing; `None`
+    /// when the language model's context ran out, which ends the plan.
+    fn choosing<T>(&mut self, choose: impl FnOnce(&mut Planner, &mut PlanTiming) -> Result<T, PlanError>) -> Result<Option<T>, PlanError> {
+        let lm = &self.planner.lm;
+        let (t0, lm0, passes0) = (Instant::now(), lm.forward_time(), lm.stats().forward_passes);
+        let chosen = match choose(self.planner, &mut self.timing) {
+            Err(e) if e.is_context_full() => {
+                self.end = Some(PlanEnd::ContextFull);
+                return Ok(None);
+            }
+            other => other?,
+        };
+        let lm = &self.planner.lm;
+        self.timing.choosing += t0.elapsed();
+        self.timing.choosing_lm += lm.forward_time() - lm0;
+        self.timing.choosing_passes += lm.stats().forward_passes - passes0;
+        Ok(Some(chosen))
     }
 
     /// What became of the proposed skill. A `Failed` step is written into the plan text as

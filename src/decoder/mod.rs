@@ -399,6 +399,30 @@ pub fn decode_skill(
     }
 }
 
+/// What [`advance`] leaves: the cache, the beams, and each beam's log-probabilities.
+type Advanced = (KvCache, Vec<Beam>, Vec<Vec<f32>>);
+
+/// Run the candidates `next` (indices into `cands`) as the next beams, in one batched pass
+/// whose cache rows are gathered by parent: the new cache, beams and each beam's
+/// log-probabilities for its next token.
+fn advance(
+    lm: &mut LanguageModel,
+    cache: KvCache,
+    beams: &[Beam],
+    cands: &[Candidate],
+    next: &mut [usize],
+    lists: &[Rc<Vec<KeptCandidate>>],
+) -> Result<Advanced, DecodeError> {
+    // Rows in parent order: when every beam has one child the cache needs no gather.
+    next.sort_by_key(|&i| cands[i].parent);
+    let parents: Vec<usize> = next.iter().map(|&i| cands[i].parent).collect();
+    let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
+    let new_beams: Vec<Beam> = next.iter().map(|&i| child(beams, cands, i, lists)).collect();
+    let (out, cache) = lm.forward(cache.gather(&parents)?, &tokens, Purpose::Decode)?;
+    let logprobs = (0..out.rows).map(|r| log_softmax(out.last(r))).collect();
+    Ok((cache, new_beams, logprobs))
+}
+
 /// Lock-step beam search: every live beam advances one token per batched pass, its cache
 /// rows gathered by parent. Arguments and result as [`decode_skill`].
 pub fn decode_skill_lock_step(
@@ -440,15 +464,7 @@ pub fn decode_skill_lock_step(
             _ if length + 1 == config.max_skill_tokens => break,
             _ => {}
         }
-        // Rows in parent order: when every beam has one child the cache needs no gather.
-        next.sort_by_key(|&i| cands[i].parent);
-        let parents: Vec<usize> = next.iter().map(|&i| cands[i].parent).collect();
-        let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
-        let new_beams: Vec<Beam> = next.iter().map(|&i| child(&beams, &cands, i, &lists)).collect();
-        let (out, new_cache) = lm.forward(cache.gather(&parents)?, &tokens, Purpose::Decode)?;
-        cache = new_cache;
-        beams = new_beams;
-        logprobs = (0..out.rows).map(|r| log_softmax(out.last(r))).collect();
+        (cache, beams, logprobs) = advance(lm, cache, &beams, &cands, &mut next, &lists)?;
     }
     Ok(best.map(|(beam, cache, pending)| DecodedSkill {
         text: beam.text.trim().to_string(),

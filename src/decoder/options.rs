@@ -6,8 +6,8 @@
 //! text once, at its best score) until `width` of them are at least as good as every live
 //! beam, or no beam is left. Options are returned best first, at most `width`.
 
-use super::{candidate_lists, child, expand, log_softmax, sort_best_first, Beam, DecodeConfig, DecodeError, WeightedModel};
-use crate::lm::{KvCache, LanguageModel, Purpose, TokenId};
+use super::{advance, candidate_lists, child, expand, log_softmax, sort_best_first, Beam, DecodeConfig, DecodeError, WeightedModel};
+use crate::lm::{KvCache, LanguageModel};
 use serde::{Deserialize, Serialize};
 
 /// One option for the next skill.
@@ -77,14 +77,7 @@ pub fn decode_options(
         if length + 1 == config.max_skill_tokens {
             break;
         }
-        next.sort_by_key(|&i| cands[i].parent);
-        let parents: Vec<usize> = next.iter().map(|&i| cands[i].parent).collect();
-        let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
-        let new_beams: Vec<Beam> = next.iter().map(|&i| child(&beams, &cands, i, &lists)).collect();
-        let (out, new_cache) = lm.forward(cache.gather(&parents)?, &tokens, Purpose::Decode)?;
-        cache = new_cache;
-        beams = new_beams;
-        logprobs = (0..out.rows).map(|r| log_softmax(out.last(r))).collect();
+        (cache, beams, logprobs) = advance(lm, cache, &beams, &cands, &mut next, &lists)?;
     }
     Ok(finished)
 }
