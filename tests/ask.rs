@@ -133,6 +133,16 @@ fn calibrate_then_evaluate_on_other_seeds() {
     assert!(!bad.status.success() && text(&bad.stderr).contains("not a calibration file"), "{}", text(&bad.stderr));
     let bad = grounded(&["eval", "--domain", "grid", "--ask-for-help", cal.to_str().unwrap(), "--episodes", "1", "--seed", "3"]);
     assert!(!bad.status.success() && text(&bad.stderr).contains("the calibration is for the kitchen domain"), "{}", text(&bad.stderr));
+    let bad = grounded(&["eval", "--domain", "kitchen", "--ask-for-help", cal.to_str().unwrap(), "--episodes", "1", "--seed", "3", "--margin", "0"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("margin 0 is not in (0, 1]"), "{}", text(&bad.stderr));
+    let bad = grounded(&["eval", "--domain", "kitchen", "--ask-for-help", cal.to_str().unwrap(), "--episodes", "0", "--seed", "3"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("need at least one task and one episode"), "{}", text(&bad.stderr));
+    let bad = grounded(&["calibrate", "--domain", "kitchen", "--episodes", "2", "--seed", "1", "--options", "1", "--out", scratch("x.json").to_str().unwrap()]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("1 options per step: between 2 and 32"), "{}", text(&bad.stderr));
+    let bad = grounded(&["daemon", "--robot", "nobody", "--ask-for-help", cal.to_str().unwrap(), "--ask-timeout", "0"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("--ask-timeout 0 s"), "{}", text(&bad.stderr));
+    let bad = grounded(&["daemon", "--robot", "nobody", "--ask-for-help", not_cal.to_str().unwrap()]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("not a calibration file"), "{}", text(&bad.stderr));
 }
 
 /// A calibration written by hand: every option with p >= 0.001 is in the set, so the
