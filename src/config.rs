@@ -46,6 +46,7 @@ pub struct DecoderSection {
     pub renorm_floor: Option<f64>,
     /// best-first or lock-step.
     pub search: Option<Search>,
+    pub jump_forward: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -116,6 +117,7 @@ impl ConfigFile {
             beam_margin: d.beam_margin.unwrap_or(base.beam_margin),
             renorm_floor: d.renorm_floor.unwrap_or(base.renorm_floor),
             search: d.search.unwrap_or(base.search),
+            jump_forward: d.jump_forward.unwrap_or(base.jump_forward),
         }
     }
 }
@@ -140,7 +142,8 @@ mod tests {
                 max_steps: 1,
                 renorm_floor: 1.0,
                 beam_margin: 1.0,
-                search: Search::LockStep
+                search: Search::LockStep,
+                jump_forward: false,
             }),
             DecodeConfig::default()
         );

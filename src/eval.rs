@@ -218,6 +218,11 @@ pub struct EpisodeRecord {
     /// What the success check found wrong, or why the episode was aborted.
     pub reason: Option<String>,
     pub lm_tokens: usize,
+    /// Forward passes of the language model in the episode.
+    pub lm_passes: usize,
+    /// Wall time the planner spent choosing skills (decoding, scoring, binding grounded
+    /// models), its LM passes included: the episode's planning latency.
+    pub choosing_seconds: f64,
     pub wall_seconds: f64,
     pub sim_seconds: f64,
     /// The grounded models the planner held, with their weights: the affordance, the user's
@@ -384,6 +389,8 @@ fn record(planner: &Planner, spec: &EpisodeSpec<'_>, outcome: Outcome) -> Episod
         planning_success: None,
         reason: abort.or(reason),
         lm_tokens: result.tokens.total(),
+        lm_passes: result.tokens.forward_passes,
+        choosing_seconds: result.timing.choosing.as_secs_f64(),
         wall_seconds: started.elapsed().as_secs_f64(),
         sim_seconds,
         grounded_models: planner.models_in_use(),

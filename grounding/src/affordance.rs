@@ -1,6 +1,6 @@
 //! Affordance: can this skill be carried out in the observed state?
 
-use crate::model::{BoundModel, GroundedModel, GroundingError, SkillPrefix};
+use crate::model::{BoundModel, Continuation, GroundedModel, GroundingError, SkillPrefix};
 use crate::score::LogProb;
 use crate::trie::SkillTrie;
 use protocol::Observation;
@@ -109,5 +109,22 @@ impl BoundModel for BoundAffordance {
                 }
             })
             .collect())
+    }
+
+    fn continuation(&mut self, prefix: &str) -> Option<Continuation> {
+        let node = self.node(prefix)?;
+        let (bytes, mut ends_skill) = self.trie.only_way_on(node);
+        // Skill texts are UTF-8; a way on that stops inside a character keeps what precedes it.
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                ends_skill = false;
+                let valid = e.utf8_error().valid_up_to();
+                let mut bytes = e.into_bytes();
+                bytes.truncate(valid);
+                String::from_utf8(bytes).ok()?
+            }
+        };
+        (!text.is_empty() || ends_skill).then_some(Continuation { text, ends_skill })
     }
 }

@@ -24,7 +24,7 @@ pub mod text;
 pub mod trie;
 
 pub use affordance::{Affordance, ScoredSkill, SkillSpace};
-pub use model::{BoundModel, GroundedModel, GroundingError, SkillPrefix};
+pub use model::{BoundModel, Continuation, GroundedModel, GroundingError, SkillPrefix};
 pub use onnx_scorer::OnnxScorer;
 pub use preference::{Preference, PreferenceConfig};
 pub use protocol::Observation;

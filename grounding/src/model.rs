@@ -47,8 +47,26 @@ pub trait GroundedModel: Send + Sync {
     fn bind<'a>(&'a self, observation: &Observation) -> Result<Box<dyn BoundModel + 'a>, GroundingError>;
 }
 
+/// The one way a model lets a skill text go on: every text it admits after the prefix
+/// starts with `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Continuation {
+    pub text: String,
+    /// `text` finishes the skill: after it comes only the terminator.
+    pub ends_skill: bool,
+}
+
 /// A grounded model bound to one observation.
 pub trait BoundModel {
     /// One score per prefix, in order.
     fn score(&mut self, prefixes: &[SkillPrefix<'_>]) -> Result<Vec<LogProb>, GroundingError>;
+
+    /// The text every skill this model admits after `prefix` goes on with, where it admits
+    /// one way on (after "pick up the gray block", " and place it in the"): the decoder runs
+    /// such text through the language model in one pass instead of one pass per token, and
+    /// still scores every token as usual. `None` (the default): no text is forced, or the
+    /// model cannot tell. A hint only: a wrong one costs time, never a different skill.
+    fn continuation(&mut self, _prefix: &str) -> Option<Continuation> {
+        None
+    }
 }

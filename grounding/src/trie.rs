@@ -101,6 +101,26 @@ impl SkillTrie {
         self.walk(skill).map(|n| LogProb::new(n.terminal)).filter(|p| !p.is_never())
     }
 
+    /// The bytes every skill below node `n` goes on with while it has one way on (one edge
+    /// and no skill ending on the way), and whether they end a skill: the one continuation
+    /// the trie admits (jump-forward decoding reads it).
+    pub fn only_way_on(&self, n: usize) -> (Vec<u8>, bool) {
+        let mut at = n;
+        let mut bytes = Vec::new();
+        loop {
+            let node = &self.nodes[at];
+            if node.edge_count == 0 {
+                return (bytes, node.terminal != f32::NEG_INFINITY);
+            }
+            if node.edge_count > 1 || node.terminal != f32::NEG_INFINITY {
+                return (bytes, false);
+            }
+            let e = node.first_edge as usize;
+            bytes.push(self.edge_bytes[e]);
+            at = self.edge_targets[e] as usize;
+        }
+    }
+
     pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
@@ -125,6 +145,24 @@ mod tests {
                 prop_assert_eq!(t.exact(probe).map(LogProb::value), exact);
             }
         }
+    }
+
+    #[test]
+    fn the_only_way_on_stops_where_skills_part_or_end() {
+        let t = SkillTrie::build([
+            ("pick up the red block and place it in the red bowl", LogProb::CERTAIN),
+            ("pick up the red block and place it in the blue bowl", LogProb::CERTAIN),
+            ("pick up the red", LogProb::CERTAIN),
+            ("done", LogProb::CERTAIN),
+        ]);
+        let way = |p: &str| t.walk_from(0, p.as_bytes()).map(|n| t.only_way_on(n)).map(|(b, end)| (String::from_utf8(b).unwrap(), end));
+        assert_eq!(way("pick up the red b"), Some(("lock and place it in the ".into(), false)));
+        // A skill ends at "pick up the red": the way on stops there.
+        assert_eq!(way("pick up th"), Some(("e red".into(), false)));
+        assert_eq!(way("do"), Some(("ne".into(), true)));
+        assert_eq!(way("done"), Some(("".into(), true)));
+        assert_eq!(way(""), Some(("".into(), false)));
+        assert_eq!(way("put"), None);
     }
 
     #[test]

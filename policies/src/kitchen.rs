@@ -8,7 +8,7 @@
 //! times the detector's box score for it.
 
 use grounding::open_vocab::{Names, Phrase, Vocabulary, NAMING_THRESHOLD};
-use grounding::{BoundModel, GroundingError, LogProb, ScoredSkill, SkillPrefix, SkillSpace};
+use grounding::{BoundModel, Continuation, GroundingError, LogProb, ScoredSkill, SkillPrefix, SkillSpace};
 use protocol::kitchen::{entry, Detection, KitchenAction, KitchenSkill, KitchenState, Location, CATALOGUE, DETECTION_THRESHOLD};
 use protocol::Observation;
 use std::collections::HashMap;
@@ -321,6 +321,34 @@ impl BoundModel for OpenVocabulary {
             })
             .collect())
     }
+
+    /// The words of the skills feasible here: `done`, each feasible verb, after "go to the "
+    /// each place, after "pick up the " the names of what was seen here and after "put down
+    /// the " the name of what is held. An object may be called other names (open
+    /// vocabulary), so the names are a guess: a good one, and the decoder checks every guess.
+    /// After "find the " nothing is forced.
+    fn continuation(&mut self, prefix: &str) -> Option<Continuation> {
+        let mut texts: Vec<(String, bool)> = vec![("done".into(), true)];
+        for verb in KitchenSkill::VERBS.into_iter().filter(|v| self.verb(v) > 0.0) {
+            let whole = |name: &str| (format!("{verb}{name}"), true);
+            match verb {
+                "go to the " => texts.extend(Location::ALL.iter().map(|l| whole(l.name()))),
+                "pick up the " => {
+                    texts.extend(self.view.detections.iter().filter(|d| d.location == self.view.robot_at && d.score > 0.0).map(|d| whole(&d.name)))
+                }
+                "put down the " => texts.extend(self.view.holding.as_deref().map(whole)),
+                _ => texts.push((verb.to_string(), false)),
+            }
+        }
+        if texts.iter().any(|(t, ends)| !ends && prefix.len() > t.len() && prefix.starts_with(t.as_str())) {
+            return None;
+        }
+        let rests: Vec<(&str, bool)> = texts.iter().filter_map(|(t, ends)| t.strip_prefix(prefix).map(|rest| (rest, *ends))).collect();
+        let (first, _) = *rests.first()?;
+        let shared = rests.iter().fold(first.len(), |n, (rest, _)| first.bytes().zip(rest.bytes()).take(n).take_while(|(a, b)| a == b).count());
+        let ends_skill = rests.len() == 1 && rests[0].1;
+        (shared > 0 || ends_skill).then(|| Continuation { text: first[..shared].to_string(), ends_skill })
+    }
 }
 
 #[cfg(test)]
@@ -342,6 +370,27 @@ mod tests {
 
     fn score(model: &mut OpenVocabulary, text: &str, complete: bool) -> f64 {
         model.score(&[SkillPrefix { text, complete }]).unwrap()[0].prob()
+    }
+
+    #[test]
+    fn the_words_of_the_feasible_skills_are_the_way_on() {
+        let mut m = OpenVocabulary::new(view());
+        let way = |m: &mut OpenVocabulary, p: &str| m.continuation(p).map(|c| (c.text, c.ends_skill));
+        assert_eq!(way(&mut m, "fi"), Some(("nd the ".into(), false)));
+        assert_eq!(way(&mut m, "go to the ta"), Some(("ble".into(), true)));
+        assert_eq!(way(&mut m, "d"), Some(("one".into(), true)));
+        // Skills part at their first letters; names of things are open vocabulary.
+        assert_eq!(way(&mut m, ""), None);
+        assert_eq!(way(&mut m, "find the co"), None);
+        // Holding nothing and seeing nothing here, there is nothing to pick up or put down.
+        assert_eq!(way(&mut m, "pi"), None);
+        assert_eq!(way(&mut m, "pu"), None);
+        m.view.robot_at = Location::Table;
+        // At the table the robot saw a coke can: picking it up is the one way on.
+        assert_eq!(way(&mut m, "pi"), Some(("ck up the coke can".into(), true)));
+        m.view.holding = Some("apple".into());
+        assert_eq!(way(&mut m, "put down the"), Some((" apple".into(), true)));
+        assert_eq!(way(&mut m, "put down the sponge"), None);
     }
 
     #[test]

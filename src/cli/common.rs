@@ -93,6 +93,11 @@ pub struct PlannerArgs {
     /// How gd-beam walks the candidates; both choose the same skill [default: best-first]
     #[arg(long, value_enum, help_heading = "Planner")]
     pub search: Option<Search>,
+    /// Jump-forward: where the world leaves a skill one way on (after "pick up the gray
+    /// block", " and place it in the"), run those tokens in one pass of the language model
+    /// instead of one each; the chosen skills are the same [default: true]
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, help_heading = "Planner")]
+    pub jump_forward: Option<bool>,
     /// Safety rules (JSON: {"forbidden": ["red", "knife"], "mode": "hard"|"soft", "epsilon": 0.001}).
     #[arg(long, value_name = "FILE", help_heading = "Planner")]
     pub safety: Option<PathBuf>,
@@ -150,6 +155,7 @@ impl PlannerArgs {
                 renorm_floor: self.renorm_floor.unwrap_or(base.renorm_floor),
                 beam_margin: self.beam_margin.unwrap_or(base.beam_margin),
                 search: self.search.unwrap_or(base.search),
+                jump_forward: self.jump_forward.unwrap_or(base.jump_forward),
             },
             safety: self.safety.clone().or_else(|| file.grounding.safety.clone()),
             preference: self.preference.clone().or_else(|| file.grounding.preference.clone()),

@@ -16,8 +16,8 @@
 //! runs all B beams in every pass, which is the better trade where batching rows is nearly
 //! free (a large model on a GPU).
 
-use super::{candidate_lists, child, expand, log_softmax, sort_best_first, unroll, Beam, DecodeConfig, DecodeError, DecodedSkill, WeightedModel};
-use crate::lm::{KvCache, LanguageModel, Purpose, TokenId};
+use super::{candidate_lists, child, expand, log_softmax, sort_best_first, unroll, Beam, DecodeConfig, DecodeError, DecodedSkill, Lookahead, WeightedModel};
+use crate::lm::{KvCache, LanguageModel, TokenId};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
@@ -155,6 +155,7 @@ pub fn decode_skill_best_first(
     let root = Expanded { beam: Beam::start(), length: 0, rank: 0, cache };
     push_children(&mut queue, lm, root, log_softmax(logits), models, config)?;
     let mut taken = Taken::new(config.max_skill_tokens);
+    let mut lookahead = Lookahead::new(config);
     while let Some(q) = queue.pop() {
         let Some(rank) = taken.take(&q, config) else { continue };
         if rank + 1 == config.beam_width {
@@ -178,9 +179,9 @@ pub fn decode_skill_best_first(
         if q.length == config.max_skill_tokens {
             continue;
         }
-        let (out, cache) = lm.forward_after(&q.parent_cache, &[q.token], Purpose::Decode)?;
+        let (logprobs, cache) = lookahead.step(lm, &q.parent_cache, &q.beam.tokens, &q.beam.text, models)?;
         let node = Expanded { rank, beam: q.beam, length: q.length, cache };
-        push_children(&mut queue, lm, node, log_softmax(out.last(0)), models, config)?;
+        push_children(&mut queue, lm, node, logprobs, models, config)?;
     }
     Ok(None)
 }

@@ -25,12 +25,15 @@
 //! far behind the best of their length (`beam_margin`) are pruned.
 
 mod best_first;
+mod jump_forward;
 mod options;
 
 pub use best_first::decode_skill_best_first;
 pub use options::{decode_options, SkillOption};
 
-use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
+use jump_forward::Lookahead;
+
+use crate::lm::{KvCache, LanguageModel, LmError, Purpose, TokenId};
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
 use protocol::skill::TERMINATORS;
 use serde::{Deserialize, Serialize};
@@ -80,11 +83,24 @@ pub struct DecodeConfig {
     pub beam_margin: f32,
     /// How gd-beam walks the candidates (the chosen skill is the same either way).
     pub search: Search,
+    /// Jump-forward: where the grounded models leave a skill one way on, run its tokens in
+    /// one pass of the language model (the chosen skill is the same either way).
+    pub jump_forward: bool,
 }
 
 impl Default for DecodeConfig {
     fn default() -> Self {
-        Self { top_k: 20, beam_width: 2, floor: 1e-6, max_skill_tokens: 32, max_steps: 16, renorm_floor: 0.05, beam_margin: 10.0, search: Search::BestFirst }
+        Self {
+            top_k: 20,
+            beam_width: 2,
+            floor: 1e-6,
+            max_skill_tokens: 32,
+            max_steps: 16,
+            renorm_floor: 0.05,
+            beam_margin: 10.0,
+            search: Search::BestFirst,
+            jump_forward: true,
+        }
     }
 }
 
@@ -226,6 +242,8 @@ fn unroll(mut node: Option<Rc<ChoiceNode>>, lm: &LanguageModel) -> Vec<TokenChoi
 #[derive(Clone)]
 struct Beam {
     text: String,
+    /// The skill's tokens so far (`text` is what they write).
+    tokens: Vec<TokenId>,
     score: f32,
     lm_score: f32,
     choices: Option<Rc<ChoiceNode>>,
@@ -234,7 +252,7 @@ struct Beam {
 impl Beam {
     /// The beam before a skill's first token.
     fn start() -> Self {
-        Beam { text: String::new(), score: 0.0, lm_score: 0.0, choices: None }
+        Beam { text: String::new(), tokens: Vec::new(), score: 0.0, lm_score: 0.0, choices: None }
     }
 }
 
@@ -376,7 +394,10 @@ fn child(beams: &[Beam], cands: &[Candidate], index: usize, lists: &[Rc<Vec<Kept
     let parent = &beams[c.parent];
     let chosen = cands[..index].iter().filter(|o| o.parent == c.parent).count();
     let node = ChoiceNode { chosen, candidates: Rc::clone(&lists[c.parent]), normaliser: c.normaliser, previous: parent.choices.clone() };
-    Beam { text: c.text.clone(), score: c.total, lm_score: parent.lm_score + c.lm, choices: Some(Rc::new(node)) }
+    let mut tokens = Vec::with_capacity(parent.tokens.len() + 1);
+    tokens.extend_from_slice(&parent.tokens);
+    tokens.push(c.token);
+    Beam { text: c.text.clone(), tokens, score: c.total, lm_score: parent.lm_score + c.lm, choices: Some(Rc::new(node)) }
 }
 
 fn sort_best_first(cands: &mut [Candidate]) {
@@ -402,22 +423,28 @@ pub fn decode_skill(
 /// What [`advance`] leaves: the cache, the beams, and each beam's log-probabilities.
 type Advanced = (KvCache, Vec<Beam>, Vec<Vec<f32>>);
 
-/// Run the candidates `next` (indices into `cands`) as the next beams, in one batched pass
-/// whose cache rows are gathered by parent: the new cache, beams and each beam's
-/// log-probabilities for its next token.
-fn advance(
-    lm: &mut LanguageModel,
-    cache: KvCache,
-    beams: &[Beam],
-    cands: &[Candidate],
-    next: &mut [usize],
-    lists: &[Rc<Vec<KeptCandidate>>],
-) -> Result<Advanced, DecodeError> {
+/// The beams a lock-step search runs next: which candidates, their beams and their models.
+struct Step<'s, 'm> {
+    beams: &'s [Beam],
+    cands: &'s [Candidate],
+    lists: &'s [Rc<Vec<KeptCandidate>>],
+    models: &'s mut [WeightedModel<'m>],
+}
+
+/// Run the candidates `next` (indices into `step.cands`) as the next beams, in one batched
+/// pass whose cache rows are gathered by parent: the new cache, beams and each beam's
+/// log-probabilities for its next token. A lone beam goes through `lookahead`.
+fn advance(lm: &mut LanguageModel, cache: KvCache, step: Step<'_, '_>, next: &mut [usize], lookahead: &mut Lookahead) -> Result<Advanced, DecodeError> {
+    let Step { beams, cands, lists, models } = step;
     // Rows in parent order: when every beam has one child the cache needs no gather.
     next.sort_by_key(|&i| cands[i].parent);
     let parents: Vec<usize> = next.iter().map(|&i| cands[i].parent).collect();
-    let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
     let new_beams: Vec<Beam> = next.iter().map(|&i| child(beams, cands, i, lists)).collect();
+    if let [beam] = new_beams.as_slice() {
+        let (logprobs, cache) = lookahead.step(lm, &cache.gather(&parents)?, &beam.tokens, &beam.text, models)?;
+        return Ok((cache, new_beams, vec![logprobs]));
+    }
+    let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
     let (out, cache) = lm.forward(cache.gather(&parents)?, &tokens, Purpose::Decode)?;
     let logprobs = (0..out.rows).map(|r| log_softmax(out.last(r))).collect();
     Ok((cache, new_beams, logprobs))
@@ -435,6 +462,7 @@ pub fn decode_skill_lock_step(
     let mut beams = vec![Beam::start()];
     let mut logprobs = vec![log_softmax(logits)];
     let mut cache = cache;
+    let mut lookahead = Lookahead::new(config);
     let mut best: Option<(Beam, KvCache, String)> = None;
     for length in 0..config.max_skill_tokens {
         let mut cands = expand(lm, &beams, &logprobs, models, config)?;
@@ -464,7 +492,8 @@ pub fn decode_skill_lock_step(
             _ if length + 1 == config.max_skill_tokens => break,
             _ => {}
         }
-        (cache, beams, logprobs) = advance(lm, cache, &beams, &cands, &mut next, &lists)?;
+        let step = Step { beams: &beams, cands: &cands, lists: &lists, models: &mut *models };
+        (cache, beams, logprobs) = advance(lm, cache, step, &mut next, &mut lookahead)?;
     }
     Ok(best.map(|(beam, cache, pending)| DecodedSkill {
         text: beam.text.trim().to_string(),
@@ -488,6 +517,7 @@ pub fn decode_skill_greedy(
     let mut beam = Beam::start();
     let mut cache = cache;
     let mut logprobs = log_softmax(logits);
+    let mut lookahead = Lookahead::new(config);
     for length in 0..config.max_skill_tokens {
         let beams = [beam];
         let mut cands = expand(lm, &beams, std::slice::from_ref(&logprobs), models, config)?;
@@ -511,9 +541,7 @@ pub fn decode_skill_greedy(
         if length + 1 == config.max_skill_tokens {
             break;
         }
-        let (out, new_cache): (Logits, KvCache) = lm.forward(cache, &[c.token], Purpose::Decode)?;
-        cache = new_cache;
-        logprobs = log_softmax(out.last(0));
+        (logprobs, cache) = lookahead.step(lm, &cache, &next.tokens, &next.text, models)?;
         beam = next;
     }
     Ok(None)

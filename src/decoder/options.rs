@@ -6,7 +6,7 @@
 //! text once, at its best score) until `width` of them are at least as good as every live
 //! beam, or no beam is left. Options are returned best first, at most `width`.
 
-use super::{advance, candidate_lists, child, expand, log_softmax, sort_best_first, Beam, DecodeConfig, DecodeError, WeightedModel};
+use super::{advance, candidate_lists, child, expand, log_softmax, sort_best_first, Beam, DecodeConfig, DecodeError, Lookahead, Step, WeightedModel};
 use crate::lm::{KvCache, LanguageModel};
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,7 @@ pub fn decode_options(
     let mut beams = vec![Beam::start()];
     let mut logprobs = vec![log_softmax(logits)];
     let mut cache = cache;
+    let mut lookahead = Lookahead::new(config);
     let mut finished: Vec<SkillOption> = Vec::new();
     for length in 0..config.max_skill_tokens {
         let mut cands = expand(lm, &beams, &logprobs, models, config)?;
@@ -77,7 +78,8 @@ pub fn decode_options(
         if length + 1 == config.max_skill_tokens {
             break;
         }
-        (cache, beams, logprobs) = advance(lm, cache, &beams, &cands, &mut next, &lists)?;
+        let step = Step { beams: &beams, cands: &cands, lists: &lists, models: &mut *models };
+        (cache, beams, logprobs) = advance(lm, cache, step, &mut next, &mut lookahead)?;
     }
     Ok(finished)
 }

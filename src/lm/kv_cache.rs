@@ -105,6 +105,39 @@ impl KvCache {
         Ok(self)
     }
 
+    /// A copy of the first `len` tokens of every row (a pass that ran further than the
+    /// decoder went, cut back to where it went).
+    pub fn prefix(&self, len: usize) -> Result<Self, LmError> {
+        if len > self.len {
+            return Err(LmError::Internal(format!("prefix of {len} tokens from a cache of {}", self.len)));
+        }
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for pair in &self.layers {
+            let mut cut = Vec::with_capacity(2);
+            for value in pair {
+                let (shape, data) = value.try_extract_tensor::<f32>()?;
+                let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+                let [rows, heads, full, dim] = dims[..] else {
+                    return Err(LmError::Internal(format!("a cache tensor of shape {dims:?}")));
+                };
+                let mut out = Vec::with_capacity(rows * heads * len * dim);
+                if len > 0 {
+                    for block in data.chunks_exact(full * dim) {
+                        out.extend_from_slice(&block[..len * dim]);
+                    }
+                }
+                cut.push(Tensor::from_array(([rows, heads, len, dim], out))?.into_dyn());
+            }
+            let v = cut.pop();
+            let k = cut.pop();
+            match (k, v) {
+                (Some(k), Some(v)) => layers.push([k, v]),
+                _ => return Err(LmError::Internal("prefix lost a tensor".into())),
+            }
+        }
+        Ok(Self { rows: self.rows, len, layers })
+    }
+
     /// A copy of one row, as a one-row cache.
     pub fn row(&self, index: usize) -> Result<Self, LmError> {
         if index >= self.rows {

@@ -1,0 +1,142 @@
+//! Jump-forward: where the world leaves a skill one way on, run its tokens through the
+//! language model in one pass instead of one pass each.
+//!
+//! After a candidate token is chosen, the decoder asks the grounded models whether they
+//! admit one way on (the affordance's trie: every admissible skill after "pick up the gray
+//! block" goes on with " and place it in the "). The tokens of that text (a draft) run
+//! through the language model in the same pass as the chosen token, and the logits of
+//! every position wait. When the search then continues with exactly those tokens, each is
+//! scored as usual from its waiting logits (top-k, grounded scores, renormalisation: nothing
+//! is skipped) and no pass is made for it; where the search takes another token, the rest
+//! of the draft is dropped. The draft is a guess and the search its judge, so the chosen
+//! skill is the one token-by-token decoding chooses, up to floating-point rounding between a
+//! pass over several positions and a pass over each.
+//!
+//! The draft stops before the word where admissible skills part ("red" or "blue" bowl): in
+//! a byte-level BPE that word's first token carries its leading space, so text up to the
+//! space is what the language model would write anyway.
+
+use super::{log_softmax, DecodeConfig, DecodeError, WeightedModel};
+use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
+use grounding::Continuation;
+
+/// The waiting logits of one pass that ran further than the search has gone, for one
+/// decode of one skill.
+pub(super) struct Lookahead {
+    enabled: bool,
+    /// Tokens a skill may take: a draft never runs past them.
+    max_skill_tokens: usize,
+    waiting: Option<Waiting>,
+}
+
+/// A pass that ran a chosen token and its draft.
+struct Waiting {
+    /// The skill's tokens already in the cache the pass started from.
+    before: Vec<TokenId>,
+    /// The tokens the pass ran: the chosen one, then the draft.
+    ran: Vec<TokenId>,
+    /// Length of the cache the pass started from.
+    base: usize,
+    logits: Logits,
+    cache: KvCache,
+}
+
+impl Lookahead {
+    /// As `config` says (`jump_forward` off: every step is one pass of one token).
+    pub(super) fn new(config: &DecodeConfig) -> Self {
+        Self { enabled: config.jump_forward, max_skill_tokens: config.max_skill_tokens, waiting: None }
+    }
+
+    /// The language model's log-probabilities for the token after `path` (the skill's tokens
+    /// so far, its last one just chosen) and a one-row cache holding all of `path`, given the
+    /// one-row `cache` holding everything before that last token. `text` is the skill text
+    /// `path` writes.
+    pub(super) fn step(
+        &mut self,
+        lm: &mut LanguageModel,
+        cache: &KvCache,
+        path: &[TokenId],
+        text: &str,
+        models: &mut [WeightedModel<'_>],
+    ) -> Result<(Vec<f32>, KvCache), DecodeError> {
+        let Some((&token, before)) = path.split_last() else {
+            return Err(LmError::Internal("a jump-forward step without a token".into()).into());
+        };
+        if let Some(served) = self.serve(path)? {
+            return Ok(served);
+        }
+        let mut tokens = vec![token];
+        if self.enabled && cache.rows() == 1 {
+            let context = lm.spec().max_positions.map_or(usize::MAX, |m| m.saturating_sub(cache.len() + 1));
+            let room = context.min(self.max_skill_tokens.saturating_sub(path.len()));
+            tokens.extend(draft(lm, path, text, models).into_iter().take(room));
+        }
+        let (out, ran_cache) = lm.forward_after(cache, &tokens, Purpose::Decode)?;
+        let logprobs = log_softmax(out.at(0, 0));
+        if tokens.len() == 1 {
+            return Ok((logprobs, ran_cache));
+        }
+        let base = cache.len();
+        let cut = ran_cache.prefix(base + 1)?;
+        self.waiting = Some(Waiting { before: before.to_vec(), ran: tokens, base, logits: out, cache: ran_cache });
+        Ok((logprobs, cut))
+    }
+
+    /// The waiting answer for `path`, if the last pass ran it.
+    fn serve(&mut self, path: &[TokenId]) -> Result<Option<(Vec<f32>, KvCache)>, DecodeError> {
+        let Some(w) = &self.waiting else { return Ok(None) };
+        let Some(after) = path.strip_prefix(w.before.as_slice()) else { return Ok(None) };
+        if after.is_empty() || after.len() > w.ran.len() || after != &w.ran[..after.len()] {
+            return Ok(None);
+        }
+        let at = after.len() - 1;
+        let logprobs = log_softmax(w.logits.at(0, at));
+        if at + 1 == w.ran.len() {
+            // The last waiting position: its cache is the pass's own, nothing to cut.
+            let Some(w) = self.waiting.take() else { return Ok(None) };
+            return Ok(Some((logprobs, w.cache)));
+        }
+        Ok(Some((logprobs, w.cache.prefix(w.base + at + 1)?)))
+    }
+}
+
+/// The one way on the grounded models leave after `text`, where those that tell agree.
+fn one_way_on(text: &str, models: &mut [WeightedModel<'_>]) -> Option<Continuation> {
+    let mut way: Option<Continuation> = None;
+    for m in models.iter_mut().filter(|m| m.weight != 0.0) {
+        let Some(next) = m.bound.continuation(text) else { continue };
+        way = Some(match way {
+            None => next,
+            Some(known) => {
+                let (short, long) = if known.text.len() <= next.text.len() { (known, next) } else { (next, known) };
+                // Both hold: the longer, unless the shorter ends the skill before it.
+                if !long.text.starts_with(&short.text) || (short.ends_skill && short.text.len() < long.text.len()) {
+                    return None;
+                }
+                long
+            }
+        });
+    }
+    way
+}
+
+/// The tokens the grounded models force after `path` (writing `text`), as the tokenizer
+/// would write them; empty where nothing is forced.
+fn draft(lm: &LanguageModel, path: &[TokenId], text: &str, models: &mut [WeightedModel<'_>]) -> Vec<TokenId> {
+    let Some(way) = one_way_on(text.trim_start(), models) else { return Vec::new() };
+    let forced = if way.ends_skill { way.text.as_str() } else { &way.text[..way.text.rfind(' ').unwrap_or(0)] };
+    if forced.is_empty() {
+        return Vec::new();
+    }
+    // The whole text tokenized, where it keeps the tokens chosen so far...
+    if let Ok(all) = lm.encode(&format!("{text}{forced}")) {
+        if let Some(rest) = all.strip_prefix(path) {
+            return rest.to_vec();
+        }
+    }
+    // ...or else the forced text alone, where it starts a word.
+    if forced.starts_with(' ') {
+        return lm.encode(forced).unwrap_or_default();
+    }
+    Vec::new()
+}
