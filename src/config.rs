@@ -30,6 +30,8 @@ pub struct ModelSection {
     pub dir: Option<PathBuf>,
     /// ONNX Runtime threads for the language model.
     pub threads: Option<usize>,
+    /// The prefix cache's budget in MiB (0: off).
+    pub prefix_cache_mib: Option<usize>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -149,6 +151,7 @@ mod tests {
         );
         assert_eq!(file.method(), Some(Method::GdBeam));
         assert_eq!(file.model.threads, Some(1));
+        assert_eq!(file.model.prefix_cache_mib, Some(crate::lm::DEFAULT_PREFIX_CACHE_MIB));
         assert!(file.grounding.weights.is_empty() && file.grounding.safety.is_none());
     }
 

@@ -433,13 +433,38 @@ impl PlanSession<'_> {
         let clarified = Instruction::new(&format!("{} ({})", self.instruction.as_str().trim_end_matches(['.', '!']), note.join(" ")))?;
         let old_start = self.prefix_len + plan_start(&self.instruction).len();
         let text = format!("{}{}{}", &self.text[..self.prefix_len], plan_start(&clarified), &self.text[old_start..]);
-        let tokens = self.planner.lm.encode(&text)?;
-        let lm = &mut self.planner.lm;
-        let (logits, cache) = lm.forward(lm.empty_cache(1)?, &tokens, Purpose::Prompt)?;
-        self.cursor = Some(Cursor { cache, logits: logits.last(0).to_vec() });
+        let (tokens, ends) = self.planner.prompt_tokens(&text, self.prefix_len)?;
+        let (logits, cache) = self.planner.lm.prefill(&tokens, &ends)?;
+        self.cursor = Some(Cursor { cache, logits });
         self.text = text;
         self.instruction = clarified;
         Ok(())
+    }
+
+    /// The language model's tokens since the plan started (its prompt's included).
+    pub fn tokens(&self) -> TokenStats {
+        self.planner.lm.stats().since(&self.stats_before)
+    }
+
+    /// Plan on to the end open-loop from `scene`: each skill's symbolic effect is applied to
+    /// the scene before the next is decoded.
+    pub fn open_loop(mut self, scene: &Observation) -> Result<PlanResult, PlanError> {
+        let mut state = scene.clone();
+        while let Some(proposal) = self.propose(&state)? {
+            let outcome = if proposal.skill == "done" {
+                StepOutcome::Done
+            } else {
+                match crate::domains::domain(state.domain).and_then(|d| d.apply(&state, &proposal.skill)) {
+                    Ok(next) => {
+                        state = next;
+                        StepOutcome::Applied
+                    }
+                    Err(reason) => StepOutcome::Infeasible(reason),
+                }
+            };
+            self.record(outcome)?;
+        }
+        Ok(self.finish(state))
     }
 
     /// The steps so far.
@@ -520,6 +545,22 @@ impl Planner {
         self.task_models = models;
     }
 
+    /// The tokens of a prompt whose first `prefix_len` bytes are the few-shot prefix, and
+    /// where its segments end for [`LanguageModel::prefill`]: after the prefix, where the
+    /// prompt's tokens start with the prefix's own (so that prompts with the same prefix
+    /// share its keys and values), and at the end.
+    fn prompt_tokens(&self, prompt: &str, prefix_len: usize) -> Result<(Vec<crate::lm::TokenId>, Vec<usize>), PlanError> {
+        let tokens = self.lm.encode(prompt)?;
+        let mut ends = Vec::new();
+        if prefix_len > 0 && prefix_len < prompt.len() {
+            let prefix = self.lm.encode(&prompt[..prefix_len])?;
+            if tokens.starts_with(&prefix) {
+                ends.push(prefix.len());
+            }
+        }
+        Ok((tokens, ends))
+    }
+
     /// Start a plan: the prompt is prefilled once; then [`PlanSession::propose`] and
     /// [`PlanSession::record`] alternate, step by step.
     pub fn start(&mut self, instruction: &str, method: Method) -> Result<PlanSession<'_>, PlanError> {
@@ -529,21 +570,21 @@ impl Planner {
         let stats_before = self.lm.stats();
         let prefix = self.prompt_prefix.as_ref().map_or("", |p| p.as_str()).to_string();
         let prompt = format!("{prefix}{}", plan_start(&instruction));
-        let tokens = self.lm.encode(&prompt)?;
+        let (tokens, ends) = self.prompt_tokens(&prompt, prefix.len())?;
         if let Some(limit) = self.lm.spec().max_positions {
             // Leave room for a plan of a few full steps.
             if tokens.len() + 4 * self.config.max_skill_tokens > limit {
                 return Err(PlanError::Context { prompt: tokens.len(), limit });
             }
         }
-        let (logits, cache) = self.lm.forward(self.lm.empty_cache(1)?, &tokens, Purpose::Prompt)?;
+        let (logits, cache) = self.lm.prefill(&tokens, &ends)?;
         Ok(PlanSession {
             planner: self,
             instruction,
             method,
             started,
             stats_before,
-            cursor: Some(Cursor { cache, logits: logits.last(0).to_vec() }),
+            cursor: Some(Cursor { cache, logits }),
             proposed: None,
             text: prompt,
             prefix_len: prefix.len(),
@@ -556,23 +597,7 @@ impl Planner {
     /// Plan open-loop for `instruction` in `scene` with `method`: each skill's symbolic
     /// effect is applied to the scene before the next is decoded.
     pub fn plan(&mut self, instruction: &str, scene: &Observation, method: Method) -> Result<PlanResult, PlanError> {
-        let mut session = self.start(instruction, method)?;
-        let mut state = scene.clone();
-        while let Some(proposal) = session.propose(&state)? {
-            let outcome = if proposal.skill == "done" {
-                StepOutcome::Done
-            } else {
-                match crate::domains::domain(state.domain).and_then(|d| d.apply(&state, &proposal.skill)) {
-                    Ok(next) => {
-                        state = next;
-                        StepOutcome::Applied
-                    }
-                    Err(reason) => StepOutcome::Infeasible(reason),
-                }
-            };
-            session.record(outcome)?;
-        }
-        Ok(session.finish(state))
+        self.start(instruction, method)?.open_loop(scene)
     }
 
     /// The options for the next skill against `state` (see [`PlanSession::options`]).

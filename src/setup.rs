@@ -43,11 +43,23 @@ pub struct PlannerOptions {
     pub weights: Vec<(String, f32)>,
     /// A few-shot prompt prefix file (`--prompt`).
     pub prompt: Option<PathBuf>,
+    /// The prefix cache's budget in MiB (0: off; `--prefix-cache-mib`).
+    pub prefix_cache_mib: usize,
 }
 
 impl PlannerOptions {
     pub fn new(model: PathBuf) -> Self {
-        Self { model, threads: 1, config: DecodeConfig::default(), safety: None, preference: None, scorers: Vec::new(), weights: Vec::new(), prompt: None }
+        Self {
+            model,
+            threads: 1,
+            config: DecodeConfig::default(),
+            safety: None,
+            preference: None,
+            scorers: Vec::new(),
+            weights: Vec::new(),
+            prompt: None,
+            prefix_cache_mib: crate::lm::DEFAULT_PREFIX_CACHE_MIB,
+        }
     }
 }
 
@@ -81,7 +93,9 @@ pub const TASK_MODEL_NAMES: [&str; 2] = ["safety", "preference"];
 impl PlannerOptions {
     /// The language model, on the options' ONNX Runtime threads.
     pub fn load_lm(&self) -> Result<LanguageModel, SetupError> {
-        Ok(LanguageModel::load(&self.model, self.threads)?)
+        let mut lm = LanguageModel::load(&self.model, self.threads)?;
+        lm.set_prefix_cache_mib(self.prefix_cache_mib);
+        Ok(lm)
     }
 
     /// The grounded models the user names (safety and preference files, learned scorers),

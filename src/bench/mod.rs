@@ -8,6 +8,7 @@
 //! * peak resident memory of the process.
 
 pub mod estop;
+pub mod prefix_cache;
 
 use crate::decoder::Search;
 use crate::lm::LanguageModel;
@@ -24,6 +25,8 @@ pub enum BenchError {
     Setup(#[from] SetupError),
     #[error(transparent)]
     Plan(#[from] crate::planner::PlanError),
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// What one row of the benchmark runs: a method, and for gd-beam its search.

@@ -39,6 +39,20 @@ pub struct BenchArgs {
     /// With --estop: no flood at all.
     #[arg(long, requires = "estop", conflicts_with = "flood")]
     pub no_flood: bool,
+    /// Measure the prefix cache instead: prefill tokens, prefill and plan latency with the
+    /// cache and without it, for another instruction after the first (same few-shot
+    /// prefix), the same instruction again, a replan after a failed skill (a block knocked
+    /// 5 cm) and the operator's clarification. Needs a few-shot prompt (--prompt; default
+    /// bench/prefix-cache/few-shot.txt, 539 tokens) and a model whose context holds it
+    /// (bash bench/prefix-cache/run.sh makes one).
+    #[arg(long, conflicts_with = "estop")]
+    pub prefix_cache: bool,
+    /// With --prefix-cache: the second instruction.
+    #[arg(long, default_value = "stack all the blocks", requires = "prefix_cache")]
+    pub other_instruction: String,
+    /// With --prefix-cache: the operator's words after "none of these".
+    #[arg(long, default_value = "the red one first", requires = "prefix_cache")]
+    pub clarification: String,
     /// With --estop: seeds the delays before each stop.
     #[arg(long, default_value_t = 0, requires = "estop")]
     pub seed: u64,
@@ -70,9 +84,48 @@ fn run_estop(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_prefix_cache(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
+    let mut options = args.planner.options(file);
+    options.config.validate()?;
+    if options.prompt.is_none() {
+        options.prompt = Some(PathBuf::from("bench/prefix-cache/few-shot.txt"));
+    }
+    let scene = load_scene(&args.scene)?;
+    // A failed pick-and-place knocked the first block 5 cm aside.
+    let mut after_failure = scene.clone();
+    if let Some(block) = after_failure.objects.iter_mut().find(|o| o.kind == protocol::ObjectKind::Block) {
+        block.position[0] += 0.05;
+    }
+    let bench = grounded::bench::prefix_cache::PrefixCacheBench {
+        scene: &scene,
+        after_failure: &after_failure,
+        first: &args.instruction,
+        second: &args.other_instruction,
+        clarification: &args.clarification,
+        repeats: args.repeats.max(1),
+    };
+    let spinner = spinner(format!("planning each case {} times with and without the prefix cache", bench.repeats));
+    let results = grounded::bench::prefix_cache::run(&options, &bench).context("running the prefix cache benchmark");
+    spinner.finish_and_clear();
+    let (prefix_tokens, results) = results?;
+    let markdown = grounded::bench::prefix_cache::markdown(&options, prefix_tokens, bench.repeats, &results);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"prefix_tokens": prefix_tokens, "cases": results}))?);
+    } else {
+        print!("{markdown}");
+    }
+    if let Some(path) = &args.out {
+        std::fs::write(path, &markdown).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     if args.estop {
         return run_estop(&args, file);
+    }
+    if args.prefix_cache {
+        return run_prefix_cache(&args, file);
     }
     let scene = load_scene(&args.scene)?;
     let options = args.planner.options(file);

@@ -117,6 +117,11 @@ pub struct PlannerArgs {
     /// ONNX Runtime threads for the language model [default: 1]
     #[arg(long, help_heading = "Planner")]
     pub threads: Option<usize>,
+    /// Keep the keys and values of prompts read, up to this many MiB, and start each new
+    /// prompt from the longest start it shares with one of them: a few-shot prefix, the same
+    /// instruction again or a replan cost no second read (0 turns it off) [default: 64]
+    #[arg(long, value_name = "MIB", help_heading = "Planner")]
+    pub prefix_cache_mib: Option<usize>,
 }
 
 pub fn parse_cell(s: &str) -> Result<(u32, u32), String> {
@@ -162,6 +167,7 @@ impl PlannerArgs {
             scorers: if self.scorer.is_empty() { file.grounding.scorers.clone() } else { self.scorer.clone() },
             weights,
             prompt: self.prompt.clone(),
+            prefix_cache_mib: self.prefix_cache_mib.or(file.model.prefix_cache_mib).unwrap_or(grounded::lm::DEFAULT_PREFIX_CACHE_MIB),
         }
     }
 }

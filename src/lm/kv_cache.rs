@@ -105,6 +105,18 @@ impl KvCache {
         Ok(self)
     }
 
+    /// Bytes of keys and values held.
+    pub fn bytes(&self) -> Result<usize, LmError> {
+        let mut total = 0;
+        for pair in &self.layers {
+            for value in pair {
+                let (_, data) = value.try_extract_tensor::<f32>()?;
+                total += std::mem::size_of_val(data);
+            }
+        }
+        Ok(total)
+    }
+
     /// A copy of the first `len` tokens of every row (a pass that ran further than the
     /// decoder went, cut back to where it went).
     pub fn prefix(&self, len: usize) -> Result<Self, LmError> {

@@ -9,10 +9,12 @@
 //! from `config.json` where the graph leaves them symbolic), never assumed.
 
 mod kv_cache;
+mod prefix_cache;
 mod spec;
 mod spelling;
 
 pub use kv_cache::KvCache;
+pub use prefix_cache::{CachedStart, PrefixCache, PrefixCacheStats};
 pub use spec::ModelSpec;
 pub use spelling::{Spelling, Unspellable};
 
@@ -70,6 +72,9 @@ pub struct TokenStats {
     pub decode_tokens: usize,
     pub scoring_tokens: usize,
     pub forward_passes: usize,
+    /// Prompt tokens whose keys and values came from the prefix cache instead of a pass
+    /// (not in `prompt_tokens`: the model did not run them).
+    pub cached_prompt_tokens: usize,
 }
 
 impl TokenStats {
@@ -84,6 +89,7 @@ impl TokenStats {
             decode_tokens: self.decode_tokens - earlier.decode_tokens,
             scoring_tokens: self.scoring_tokens - earlier.scoring_tokens,
             forward_passes: self.forward_passes - earlier.forward_passes,
+            cached_prompt_tokens: self.cached_prompt_tokens - earlier.cached_prompt_tokens,
         }
     }
 }
@@ -109,6 +115,9 @@ impl Logits {
     }
 }
 
+/// The prefix cache's budget unless told otherwise: keys and values of this many MiB.
+pub const DEFAULT_PREFIX_CACHE_MIB: usize = 64;
+
 /// A loaded language model and its tokenizer.
 pub struct LanguageModel {
     dir: PathBuf,
@@ -121,6 +130,8 @@ pub struct LanguageModel {
     forward_time: std::time::Duration,
     /// ONNX Runtime's intra-op threads for this model's session.
     threads: usize,
+    /// Prompts read before, by their tokens (`None`: off).
+    prefix_cache: Option<PrefixCache>,
 }
 
 impl LanguageModel {
@@ -171,6 +182,7 @@ impl LanguageModel {
             stats: TokenStats::default(),
             forward_time: Default::default(),
             threads: threads.max(1),
+            prefix_cache: Some(PrefixCache::new(DEFAULT_PREFIX_CACHE_MIB << 20)),
         })
     }
 
@@ -233,6 +245,65 @@ impl LanguageModel {
     /// Ids of the tokens a decoder may emit: known to the tokenizer, not special, not empty.
     pub fn candidate_ids(&self) -> &[u32] {
         &self.candidate_ids
+    }
+
+    /// Keep the keys and values of prompts read, up to `mib` MiB, and start each prompt from
+    /// the longest start it shares with one of them (0: keep none). Emptied either way.
+    pub fn set_prefix_cache_mib(&mut self, mib: usize) {
+        self.prefix_cache = (mib > 0).then(|| PrefixCache::new(mib << 20));
+    }
+
+    /// Forget every prompt the prefix cache holds (its budget stays).
+    pub fn clear_prefix_cache(&mut self) {
+        if let Some(c) = &mut self.prefix_cache {
+            *c = PrefixCache::new(c.budget_bytes());
+        }
+    }
+
+    /// What the prefix cache did (`None`: it is off).
+    pub fn prefix_cache_stats(&self) -> Option<PrefixCacheStats> {
+        self.prefix_cache.as_ref().map(PrefixCache::stats)
+    }
+
+    /// Read a prompt from the start: the logits after its last token and a one-row cache of
+    /// all of it. The prompt runs in segments, one pass each, ending at each of `ends` (a
+    /// few-shot prefix's end, say) and at its last token, with the prefix cache on or off,
+    /// so that the keys and values are the same either way. Where the cache is on, a prompt
+    /// read before costs no pass, and one whose first segments were read before runs only
+    /// the rest.
+    pub fn prefill(&mut self, tokens: &[TokenId], ends: &[usize]) -> Result<(Vec<f32>, KvCache), LmError> {
+        if tokens.is_empty() {
+            return Err(LmError::Internal("prefill of no tokens".into()));
+        }
+        let mut cuts: Vec<usize> = ends.iter().copied().filter(|&e| e > 0 && e < tokens.len()).collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        cuts.push(tokens.len());
+        let start = match &mut self.prefix_cache {
+            Some(c) => c.start(tokens, &cuts)?,
+            None => None,
+        };
+        let (mut done, mut cache) = match start {
+            Some(CachedStart::Whole { cache, logits }) => {
+                self.stats.cached_prompt_tokens += tokens.len();
+                return Ok((logits, cache));
+            }
+            Some(CachedStart::Part { cache, len }) => (len, cache),
+            None => (0, self.empty_cache(1)?),
+        };
+        self.stats.cached_prompt_tokens += done;
+        let mut logits = Vec::new();
+        for cut in cuts {
+            if cut <= done {
+                continue;
+            }
+            let (out, next) = self.forward_after(&cache, &tokens[done..cut], Purpose::Prompt)?;
+            (cache, logits, done) = (next, out.last(0).to_vec(), cut);
+            if let Some(c) = &mut self.prefix_cache {
+                c.insert(&tokens[..cut], &cache, &logits)?;
+            }
+        }
+        Ok((logits, cache))
     }
 
     /// An empty cache for `rows` sequences.
