@@ -208,3 +208,36 @@ fn a_plan_that_fills_the_models_context_ends_rather_than_failing() {
         assert!(plan.steps.len() >= 2, "{method}: {} steps", plan.steps.len());
     }
 }
+
+#[test]
+fn the_best_next_tokens_are_those_a_full_sort_finds() {
+    use grounded::decoder::{log_softmax, NextTokens};
+    let lm = LanguageModel::load(&default_model_dir(), 1).expect("load the shipped model");
+    let vocab = lm.vocab();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for case in 0..40 {
+        // Coarse values make many ties; some rows put the best tokens among special ones.
+        let levels = [4u64, 50, 1000][case % 3];
+        let mut logits: Vec<f32> = (0..vocab).map(|_| (next() % levels) as f32 / 7.0 - 20.0).collect();
+        if case % 5 == 0 {
+            logits[0] = 100.0;
+        }
+        let k = [1usize, 5, 20, 60][case % 4];
+        let lp = log_softmax(&logits);
+        let mut all: Vec<(u32, f32)> = (0..vocab as u32).filter(|&i| lm.candidate_mask()[i as usize]).map(|i| (i, lp[i as usize])).collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let expected: Vec<(u32, f32)> = all.into_iter().take(k).collect();
+        let got: Vec<(u32, f32)> = NextTokens::read(&logits, k, &lm).top.iter().map(|(t, v)| (t.0, *v)).collect();
+        let ids = |v: &[(u32, f32)]| v.iter().map(|p| p.0).collect::<Vec<_>>();
+        assert_eq!(ids(&got), ids(&expected), "case {case}, k = {k}");
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((g.1 - e.1).abs() < 1e-5, "case {case}: token {} has {} against {}", g.0, g.1, e.1);
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //! * peak resident memory of the process.
 
 pub mod estop;
+pub mod objects;
 pub mod prefix_cache;
 
 use crate::decoder::Search;
@@ -37,11 +38,12 @@ pub struct Variant {
 }
 
 impl Variant {
-    /// Every method with the configured search, then gd-beam with the other search.
-    fn all(configured: Search) -> Vec<Variant> {
-        let mut all: Vec<Variant> =
-            Method::ALL.into_iter().map(|method| Variant { method, search: (method == Method::GdBeam).then_some(configured) }).collect();
-        all.push(Variant { method: Method::GdBeam, search: Some(other(configured)) });
+    /// Each of `methods` with the configured search, then gd-beam with the other search.
+    fn all(methods: &[Method], configured: Search) -> Vec<Variant> {
+        let mut all: Vec<Variant> = methods.iter().map(|&method| Variant { method, search: (method == Method::GdBeam).then_some(configured) }).collect();
+        if methods.contains(&Method::GdBeam) {
+            all.push(Variant { method: Method::GdBeam, search: Some(other(configured)) });
+        }
         all
     }
 
@@ -90,8 +92,22 @@ pub struct BenchReport {
     pub json: serde_json::Value,
 }
 
+/// What `grounded bench` plans, and how much of it.
+pub struct BenchRun<'a> {
+    pub scene: &'a Observation,
+    pub scene_path: &'a Path,
+    pub instruction: &'a str,
+    /// Plans per method (the median is reported).
+    pub repeats: usize,
+    /// The methods to plan with (gd-beam with both searches).
+    pub methods: Vec<Method>,
+    /// The one scene only: no tabletop suite, physics or grid timing (for large models).
+    pub scene_only: bool,
+}
+
 /// Run every method `repeats` times and report.
-pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, instruction: &str, repeats: usize) -> Result<BenchReport, BenchError> {
+pub fn run(options: &PlannerOptions, bench: &BenchRun<'_>) -> Result<BenchReport, BenchError> {
+    let BenchRun { scene, scene_path, instruction, repeats, .. } = *bench;
     let t0 = Instant::now();
     grounding::runtime::ensure().map_err(|e| SetupError::Lm(e.into()))?;
     let runtime_start = t0.elapsed();
@@ -102,7 +118,7 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
     let mut planner = build_planner(options)?;
     // Warm up ONNX Runtime's allocations once.
     planner.plan(instruction, scene, Method::GdGreedy)?;
-    let variants = Variant::all(options.config.search);
+    let variants = Variant::all(&bench.methods, options.config.search);
     let runs = plan_in_turns(&mut planner, &variants, instruction, scene, repeats)?;
     let mut results = Vec::new();
     for (variant, plans) in variants.into_iter().zip(runs) {
@@ -119,8 +135,26 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
             skills: last.skills().iter().map(|s| s.to_string()).collect(),
         });
     }
-    let suite = tabletop_suite(&mut planner, repeats.min(5))?;
     let mut out = report(options, scene_path, scene, instruction, repeats, runtime_start, load, &results);
+    let methods = method_json(&results);
+    if bench.scene_only {
+        let json = serde_json::json!({
+            "machine": machine(),
+            "model": options.model,
+            "threads": options.threads,
+            "scene": scene_path,
+            "instruction": instruction,
+            "decoder": options.config,
+            "repeats": repeats,
+            "vocab": planner.lm.vocab(),
+            "onnxruntime_start_ms": ms(runtime_start),
+            "model_load_ms": ms(load),
+            "peak_memory_mib": peak_memory_mib(),
+            "methods": methods,
+        });
+        return Ok(BenchReport { markdown: out, json });
+    }
+    let suite = tabletop_suite(&mut planner, repeats.min(5))?;
     write_suite(&mut out, &suite);
     let (simulated, wall) = physics_speed();
     let _ = writeln!(
@@ -137,23 +171,6 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
         grid.1,
         grid.0 as f64 / grid.1.max(1e-9)
     );
-    let methods: Vec<serde_json::Value> = results
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "method": r.variant.method,
-                "search": r.variant.search,
-                "latency_ms": ms(r.latency),
-                "steps": r.steps,
-                "lm_tokens": r.tokens,
-                "forward_passes": r.forward_passes,
-                "lm_ms_per_pass": ms(r.lm_per_step),
-                "decoder_ms_per_pass": ms(r.overhead_per_step),
-                "binding_ms_per_step": ms(r.binding_per_step),
-                "plan": r.skills,
-            })
-        })
-        .collect();
     let json = serde_json::json!({
         "machine": machine(),
         "model": options.model,
@@ -177,6 +194,28 @@ pub fn run(options: &PlannerOptions, scene: &Observation, scene_path: &Path, ins
         "grid": {"steps": grid.0, "wall_s": grid.1, "speedup": grid.0 as f64 / grid.1.max(1e-9)},
     });
     Ok(BenchReport { markdown: out, json })
+}
+
+/// Each variant's measurements as JSON.
+fn method_json(results: &[MethodBench]) -> Vec<serde_json::Value> {
+    results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "method": r.variant.method,
+                "search": r.variant.search,
+                "latency_ms": ms(r.latency),
+                "steps": r.steps,
+                "lm_tokens": r.tokens,
+                "forward_passes": r.forward_passes,
+                "lm_ms_per_pass": ms(r.lm_per_step),
+                "decoder_ms_per_pass": ms(r.overhead_per_step),
+                "decoder_share_of_lm": r.overhead_per_step.as_secs_f64() / r.lm_per_step.as_secs_f64().max(1e-12),
+                "binding_ms_per_step": ms(r.binding_per_step),
+                "plan": r.skills,
+            })
+        })
+        .collect()
 }
 
 /// One variant's totals over the tabletop suite.

@@ -4,7 +4,7 @@ use super::common::{spinner, PlannerArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use grounded::config::ConfigFile;
-use grounded::setup::load_scene;
+use grounded::setup::{build_planner, load_scene};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,6 +19,13 @@ pub struct BenchArgs {
     /// Plans per method (the median is reported).
     #[arg(long, default_value_t = 5)]
     pub repeats: usize,
+    /// The methods to plan with (gd-beam runs with both searches).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = grounded::planner::Method::ALL)]
+    pub methods: Vec<grounded::planner::Method>,
+    /// Plan on the one scene only: no tabletop suite, physics or grid timing (for models
+    /// whose every pass is slow: e.g. tools/random-model.py's large vocabularies).
+    #[arg(long)]
+    pub scene_only: bool,
     /// Write the report (Markdown) here as well as to stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -53,6 +60,12 @@ pub struct BenchArgs {
     /// With --prefix-cache: the operator's words after "none of these".
     #[arg(long, default_value = "the red one first", requires = "prefix_cache")]
     pub clarification: String,
+    /// Sweep the scene's size instead: plan the instruction on tabletop scenes of each of
+    /// these numbers of objects (blocks and bowls of matching colours, then items; at most
+    /// 42) with gd-greedy, gd-beam and SayCan, and report the admissible skills per step, LM
+    /// tokens, passes and plan latency of each.
+    #[arg(long, value_delimiter = ',', value_name = "SIZES", conflicts_with_all = ["estop", "prefix_cache"])]
+    pub objects: Vec<usize>,
     /// With --estop: seeds the delays before each stop.
     #[arg(long, default_value_t = 0, requires = "estop")]
     pub seed: u64,
@@ -120,6 +133,27 @@ fn run_prefix_cache(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_objects(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
+    let options = args.planner.options(file);
+    options.config.validate()?;
+    let mut planner = build_planner(&options).with_context(|| format!("loading the planner (model {})", options.model.display()))?;
+    let repeats = args.repeats.max(1);
+    let spinner = spinner(format!("planning on scenes of {:?} objects, {repeats} plans per method", args.objects));
+    let rows = grounded::bench::objects::sweep(&mut planner, &args.objects, &args.instruction, repeats).context("running the scene-size sweep");
+    spinner.finish_and_clear();
+    let rows = rows?;
+    let markdown = grounded::bench::objects::markdown(&rows, &args.instruction, repeats);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print!("{markdown}");
+    }
+    if let Some(path) = &args.out {
+        std::fs::write(path, &markdown).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     if args.estop {
         return run_estop(&args, file);
@@ -127,11 +161,22 @@ pub fn run(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     if args.prefix_cache {
         return run_prefix_cache(&args, file);
     }
+    if !args.objects.is_empty() {
+        return run_objects(&args, file);
+    }
     let scene = load_scene(&args.scene)?;
     let options = args.planner.options(file);
     options.config.validate()?;
     let spinner = spinner(format!("benchmarking every method, {} plans each", args.repeats.max(1)));
-    let report = grounded::bench::run(&options, &scene, &args.scene, &args.instruction, args.repeats.max(1)).context("running the benchmark");
+    let run = grounded::bench::BenchRun {
+        scene: &scene,
+        scene_path: &args.scene,
+        instruction: &args.instruction,
+        repeats: args.repeats.max(1),
+        methods: args.methods.clone(),
+        scene_only: args.scene_only,
+    };
+    let report = grounded::bench::run(&options, &run).context("running the benchmark");
     spinner.finish_and_clear();
     let report = report?;
     if args.json {

@@ -16,7 +16,7 @@
 //! runs all B beams in every pass, which is the better trade where batching rows is nearly
 //! free (a large model on a GPU).
 
-use super::{candidate_lists, child, expand, log_softmax, sort_best_first, unroll, Beam, DecodeConfig, DecodeError, DecodedSkill, Lookahead, WeightedModel};
+use super::{candidate_lists, child, expand, sort_best_first, unroll, Beam, DecodeConfig, DecodeError, DecodedSkill, Lookahead, NextTokens, WeightedModel};
 use crate::lm::{KvCache, LanguageModel, TokenId};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -107,18 +107,18 @@ struct Expanded {
     cache: KvCache,
 }
 
-/// Score the next tokens of `node` (their log-probabilities in `logprobs`) and queue them,
+/// Score the next tokens of `node` (`next`) and queue them,
 /// each holding `node`'s cache.
 fn push_children(
     queue: &mut BinaryHeap<Queued>,
     lm: &LanguageModel,
     node: Expanded,
-    logprobs: Vec<f32>,
+    next: NextTokens,
     models: &mut [WeightedModel<'_>],
     config: &DecodeConfig,
 ) -> Result<(), DecodeError> {
     let beams = [node.beam];
-    let mut cands = expand(lm, &beams, &[logprobs], models, config)?;
+    let mut cands = expand(lm, &beams, &[next], models, config)?;
     // Best first, as lock-step keeps them, so that explanations list them alike.
     sort_best_first(&mut cands);
     let lists = candidate_lists(&beams, &mut cands);
@@ -153,7 +153,7 @@ pub fn decode_skill_best_first(
 ) -> Result<Option<DecodedSkill>, DecodeError> {
     let mut queue = BinaryHeap::new();
     let root = Expanded { beam: Beam::start(), length: 0, rank: 0, cache };
-    push_children(&mut queue, lm, root, log_softmax(logits), models, config)?;
+    push_children(&mut queue, lm, root, NextTokens::read(logits, config.top_k, lm), models, config)?;
     let mut taken = Taken::new(config.max_skill_tokens);
     let mut lookahead = Lookahead::new(config);
     while let Some(q) = queue.pop() {

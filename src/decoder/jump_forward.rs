@@ -16,7 +16,7 @@
 //! a byte-level BPE that word's first token carries its leading space, so text up to the
 //! space is what the language model would write anyway.
 
-use super::{log_softmax, DecodeConfig, DecodeError, WeightedModel};
+use super::{DecodeConfig, DecodeError, NextTokens, WeightedModel};
 use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
 use grounding::Continuation;
 
@@ -26,6 +26,8 @@ pub(super) struct Lookahead {
     enabled: bool,
     /// Tokens a skill may take: a draft never runs past them.
     max_skill_tokens: usize,
+    /// Candidate tokens read from each position's logits.
+    top_k: usize,
     waiting: Option<Waiting>,
 }
 
@@ -44,10 +46,15 @@ struct Waiting {
 impl Lookahead {
     /// As `config` says (`jump_forward` off: every step is one pass of one token).
     pub(super) fn new(config: &DecodeConfig) -> Self {
-        Self { enabled: config.jump_forward, max_skill_tokens: config.max_skill_tokens, waiting: None }
+        Self { enabled: config.jump_forward, max_skill_tokens: config.max_skill_tokens, top_k: config.top_k, waiting: None }
     }
 
-    /// The language model's log-probabilities for the token after `path` (the skill's tokens
+    /// The best next tokens a row of logits gives, as many as the decode takes.
+    pub(super) fn next_tokens(&self, logits: &[f32], lm: &LanguageModel) -> NextTokens {
+        NextTokens::read(logits, self.top_k, lm)
+    }
+
+    /// The language model's best next tokens after `path` (the skill's tokens
     /// so far, its last one just chosen) and a one-row cache holding all of `path`, given the
     /// one-row `cache` holding everything before that last token. `text` is the skill text
     /// `path` writes.
@@ -58,11 +65,11 @@ impl Lookahead {
         path: &[TokenId],
         text: &str,
         models: &mut [WeightedModel<'_>],
-    ) -> Result<(Vec<f32>, KvCache), DecodeError> {
+    ) -> Result<(NextTokens, KvCache), DecodeError> {
         let Some((&token, before)) = path.split_last() else {
             return Err(LmError::Internal("a jump-forward step without a token".into()).into());
         };
-        if let Some(served) = self.serve(path)? {
+        if let Some(served) = self.serve(path, lm)? {
             return Ok(served);
         }
         let mut tokens = vec![token];
@@ -72,31 +79,31 @@ impl Lookahead {
             tokens.extend(draft(lm, path, text, models).into_iter().take(room));
         }
         let (out, ran_cache) = lm.forward_after(cache, &tokens, Purpose::Decode)?;
-        let logprobs = log_softmax(out.at(0, 0));
+        let next = self.next_tokens(out.at(0, 0), lm);
         if tokens.len() == 1 {
-            return Ok((logprobs, ran_cache));
+            return Ok((next, ran_cache));
         }
         let base = cache.len();
         let cut = ran_cache.prefix(base + 1)?;
         self.waiting = Some(Waiting { before: before.to_vec(), ran: tokens, base, logits: out, cache: ran_cache });
-        Ok((logprobs, cut))
+        Ok((next, cut))
     }
 
     /// The waiting answer for `path`, if the last pass ran it.
-    fn serve(&mut self, path: &[TokenId]) -> Result<Option<(Vec<f32>, KvCache)>, DecodeError> {
+    fn serve(&mut self, path: &[TokenId], lm: &LanguageModel) -> Result<Option<(NextTokens, KvCache)>, DecodeError> {
         let Some(w) = &self.waiting else { return Ok(None) };
         let Some(after) = path.strip_prefix(w.before.as_slice()) else { return Ok(None) };
         if after.is_empty() || after.len() > w.ran.len() || after != &w.ran[..after.len()] {
             return Ok(None);
         }
         let at = after.len() - 1;
-        let logprobs = log_softmax(w.logits.at(0, at));
+        let next = NextTokens::read(w.logits.at(0, at), self.top_k, lm);
         if at + 1 == w.ran.len() {
             // The last waiting position: its cache is the pass's own, nothing to cut.
             let Some(w) = self.waiting.take() else { return Ok(None) };
-            return Ok(Some((logprobs, w.cache)));
+            return Ok(Some((next, w.cache)));
         }
-        Ok(Some((logprobs, w.cache.prefix(w.base + at + 1)?)))
+        Ok(Some((next, w.cache.prefix(w.base + at + 1)?)))
     }
 }
 

@@ -6,7 +6,7 @@
 //! text once, at its best score) until `width` of them are at least as good as every live
 //! beam, or no beam is left. Options are returned best first, at most `width`.
 
-use super::{advance, candidate_lists, child, expand, log_softmax, sort_best_first, Beam, DecodeConfig, DecodeError, Lookahead, Step, WeightedModel};
+use super::{advance, candidate_lists, child, expand, sort_best_first, Beam, DecodeConfig, DecodeError, Lookahead, NextTokens, Step, WeightedModel};
 use crate::lm::{KvCache, LanguageModel};
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +42,7 @@ pub fn decode_options(
     let width = width.max(1);
     let config = &DecodeConfig { top_k: config.top_k.max(OPTIONS_TOP_K), ..config.clone() };
     let mut beams = vec![Beam::start()];
-    let mut logprobs = vec![log_softmax(logits)];
+    let mut logprobs = vec![NextTokens::read(logits, config.top_k, lm)];
     let mut cache = cache;
     let mut lookahead = Lookahead::new(config);
     let mut finished: Vec<SkillOption> = Vec::new();

@@ -126,6 +126,8 @@ pub struct LanguageModel {
     spec: ModelSpec,
     token_texts: Vec<String>,
     candidate_ids: Vec<u32>,
+    /// `candidate_mask[id]`: the decoder may choose token `id`.
+    candidate_mask: Vec<bool>,
     stats: TokenStats,
     forward_time: std::time::Duration,
     /// ONNX Runtime's intra-op threads for this model's session.
@@ -171,7 +173,8 @@ impl LanguageModel {
             }
         }
         let token_texts = token_texts(&tokenizer, tok_vocab);
-        let candidate_ids = (0..token_texts.len() as u32).filter(|&i| !token_texts[i as usize].is_empty()).collect();
+        let candidate_mask: Vec<bool> = token_texts.iter().map(|t| !t.is_empty()).collect();
+        let candidate_ids = (0..token_texts.len() as u32).filter(|&i| candidate_mask[i as usize]).collect();
         Ok(Self {
             dir: dir.to_path_buf(),
             session,
@@ -179,6 +182,7 @@ impl LanguageModel {
             spec,
             token_texts,
             candidate_ids,
+            candidate_mask,
             stats: TokenStats::default(),
             forward_time: Default::default(),
             threads: threads.max(1),
@@ -304,6 +308,12 @@ impl LanguageModel {
             }
         }
         Ok((logits, cache))
+    }
+
+    /// For each token id the tokenizer knows, whether a decoder may emit it (as
+    /// [`candidate_ids`](Self::candidate_ids)).
+    pub fn candidate_mask(&self) -> &[bool] {
+        &self.candidate_mask
     }
 
     /// An empty cache for `rows` sequences.
