@@ -55,7 +55,7 @@ pub enum PlanError {
     Decode(#[from] DecodeError),
     #[error("internal: {0}")]
     Sequence(&'static str),
-    #[error("the instruction is too long for the model: {prompt} tokens leave no room for a plan in its context of {limit} tokens; shorten it")]
+    #[error("the prompt is too long for the model: its {prompt} tokens (the few-shot prefix of --prompt, if any, and the instruction) leave no room for a plan in the model's context of {limit} tokens; shorten the instruction or the prefix, or use a model with a longer context")]
     Context { prompt: usize, limit: usize },
 }
 

@@ -582,3 +582,29 @@ fn train_checks_its_inputs_and_its_python_before_training() {
     assert!(!std::path::Path::new(out).exists(), "nothing was written");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_scene_size_sweep_shows_saycan_growing_with_the_skills_and_grounded_decoding_not() {
+    let out = grounded(&["bench", "--objects", "4,16", "--repeats", "1", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = rows.as_array().expect("a row per size");
+    assert_eq!(rows.len(), 2);
+    let admissible = |r: &serde_json::Value| r["admissible"].as_u64().unwrap();
+    assert!(admissible(&rows[1]) > 4 * admissible(&rows[0]), "{rows:?}");
+    let per_step = |r: &serde_json::Value, method: &str| {
+        let m = r["methods"].as_array().unwrap().iter().find(|m| m["method"] == method).expect("the method");
+        m["lm_tokens"].as_f64().unwrap() / m["steps"].as_f64().unwrap().max(1.0)
+    };
+    // SayCan reads every admissible skill; grounded decoding reads the chosen one.
+    assert!(per_step(&rows[1], "saycan") > 2.0 * per_step(&rows[0], "saycan"), "{rows:?}");
+    assert!(per_step(&rows[1], "gd-greedy") < 2.0 * per_step(&rows[0], "gd-greedy").max(14.0), "{rows:?}");
+    assert!(per_step(&rows[1], "saycan") > 10.0 * per_step(&rows[1], "gd-beam"), "{rows:?}");
+    fails_with(&["bench", "--objects", "0"], "1 to 42 objects");
+    fails_with(&["bench", "--objects", "5", "--estop"], "cannot be used with");
+}
+
+#[test]
+fn the_prefix_cache_benchmark_says_when_the_prefix_does_not_fit_the_model() {
+    fails_with(&["bench", "--prefix-cache"], "use a model with a longer context");
+}

@@ -44,8 +44,11 @@ fn scene(objects: &[(&str, ObjectKind)]) -> Observation {
     Observation::new(Domain::TABLETOP, objects)
 }
 
+/// A plan with or without jump-forward; the prefix cache is emptied first, so that both
+/// plans read their prompt and their passes compare.
 fn plan(p: &mut Planner, jump_forward: bool, instruction: &str, obs: &Observation, method: Method) -> PlanResult {
     p.config.jump_forward = jump_forward;
+    p.lm.clear_prefix_cache();
     p.plan(instruction, obs, method).expect("plan")
 }
 

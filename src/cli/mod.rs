@@ -82,7 +82,9 @@ pub enum Command {
     Calibrate(calibrate::CalibrateArgs),
     /// Measure decoder overhead, plan latency and LM tokens per plan for every method, and
     /// write BENCHMARKS.md.
-    #[command(after_help = "Example:\n  grounded bench --top-k 10 --out BENCHMARKS.md")]
+    #[command(
+        after_help = "Examples:\n  grounded bench --top-k 10 --out BENCHMARKS.md\n  grounded bench --objects 5,10,20,40          # plan cost as the scene grows\n  grounded bench --scene-only --methods gd-greedy,gd-beam --model DIR   # a large model\n  grounded bench --prefix-cache --model DIR --prompt bench/prefix-cache/few-shot.txt\n  grounded bench --estop --repeats 100"
+    )]
     Bench(bench::BenchArgs),
     /// Run the simulator as a zenoh node (serves the arm, the state and episodes; a tabletop
     /// task, a grid level or a kitchen instruction).
