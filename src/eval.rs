@@ -280,6 +280,9 @@ pub fn run_episode(planner: &mut Planner, spec: &EpisodeSpec<'_>, options: &Worl
     let instruction = spec.wording.map_or(summary.instruction, str::to_string);
     let mut robot = InProcessRobot::new(spec.task.domain, world);
     let dash = episode_dashboard(dashboard, spec, &instruction);
+    // Each episode starts with an empty prefix cache: its record (LM tokens, passes) must not
+    // depend on which episodes its worker happened to run before.
+    planner.lm.clear_prefix_cache();
     let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, spec.method, &mut |e| dash.event(&e))?;
     let verdict = robot.world.judge();
     let (success, reason) = (verdict.is_ok(), verdict.err());
@@ -326,6 +329,9 @@ pub fn run_episode_zenoh(
         sender: None,
     };
     let dash = episode_dashboard(dashboard, spec, &instruction);
+    // Each episode starts with an empty prefix cache: its record (LM tokens, passes) must not
+    // depend on which episodes its worker happened to run before.
+    planner.lm.clear_prefix_cache();
     let (result, abort) = run_closed_loop(planner, &mut Watched { robot: &mut robot, dashboard: &dash }, &instruction, spec.method, &mut |e| dash.event(&e))?;
     let verdict = ask(EpisodeRequestBody::Judge)?;
     let success = verdict.success.unwrap_or(false);
