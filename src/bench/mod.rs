@@ -136,42 +136,44 @@ pub fn run(options: &PlannerOptions, bench: &BenchRun<'_>) -> Result<BenchReport
         });
     }
     let mut out = report(options, scene_path, scene, instruction, repeats, runtime_start, load, &results);
-    let methods = method_json(&results);
-    if bench.scene_only {
-        let json = serde_json::json!({
-            "machine": machine(),
-            "model": options.model,
-            "threads": options.threads,
-            "scene": scene_path,
-            "instruction": instruction,
-            "decoder": options.config,
-            "repeats": repeats,
-            "vocab": planner.lm.vocab(),
-            "onnxruntime_start_ms": ms(runtime_start),
-            "model_load_ms": ms(load),
-            "peak_memory_mib": peak_memory_mib(),
-            "methods": methods,
-        });
-        return Ok(BenchReport { markdown: out, json });
+    let mut extra = serde_json::Map::new();
+    if !bench.scene_only {
+        let suite = tabletop_suite(&mut planner, repeats.min(5))?;
+        write_suite(&mut out, &suite);
+        let (simulated, wall) = physics_speed();
+        let _ = writeln!(
+            out,
+            "\nPhysics (rapier3d, 240 Hz, a matching-bowls scene, three pick-and-place skills): {simulated:.1} s simulated in {:.3} s, {:.0}x faster than real time.",
+            wall,
+            simulated / wall.max(1e-9)
+        );
+        let grid = grid_speed();
+        let _ = writeln!(
+            out,
+            "\nGrid maze (multi-room, 50 episodes carried out by the skill policy, one primitive step counted as one second of robot time): {} steps in {:.4} s, {:.0}x faster than real time.",
+            grid.0,
+            grid.1,
+            grid.0 as f64 / grid.1.max(1e-9)
+        );
+        extra.insert(
+            "tabletop_suite".into(),
+            suite
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "method": r.variant.method,
+                        "search": r.variant.search,
+                        "latency_ms": ms(r.latency),
+                        "lm_tokens": r.tokens,
+                        "forward_passes": r.forward_passes,
+                    })
+                })
+                .collect(),
+        );
+        extra.insert("physics".into(), serde_json::json!({"simulated_s": simulated, "wall_s": wall, "speedup": simulated / wall.max(1e-9)}));
+        extra.insert("grid".into(), serde_json::json!({"steps": grid.0, "wall_s": grid.1, "speedup": grid.0 as f64 / grid.1.max(1e-9)}));
     }
-    let suite = tabletop_suite(&mut planner, repeats.min(5))?;
-    write_suite(&mut out, &suite);
-    let (simulated, wall) = physics_speed();
-    let _ = writeln!(
-        out,
-        "\nPhysics (rapier3d, 240 Hz, a matching-bowls scene, three pick-and-place skills): {simulated:.1} s simulated in {:.3} s, {:.0}x faster than real time.",
-        wall,
-        simulated / wall.max(1e-9)
-    );
-    let grid = grid_speed();
-    let _ = writeln!(
-        out,
-        "\nGrid maze (multi-room, 50 episodes carried out by the skill policy, one primitive step counted as one second of robot time): {} steps in {:.4} s, {:.0}x faster than real time.",
-        grid.0,
-        grid.1,
-        grid.0 as f64 / grid.1.max(1e-9)
-    );
-    let json = serde_json::json!({
+    let mut json = serde_json::json!({
         "machine": machine(),
         "model": options.model,
         "threads": options.threads,
@@ -179,20 +181,15 @@ pub fn run(options: &PlannerOptions, bench: &BenchRun<'_>) -> Result<BenchReport
         "instruction": instruction,
         "decoder": options.config,
         "repeats": repeats,
+        "vocab": planner.lm.vocab(),
         "onnxruntime_start_ms": ms(runtime_start),
         "model_load_ms": ms(load),
         "peak_memory_mib": peak_memory_mib(),
-        "methods": methods,
-        "tabletop_suite": suite.iter().map(|r| serde_json::json!({
-            "method": r.variant.method,
-            "search": r.variant.search,
-            "latency_ms": ms(r.latency),
-            "lm_tokens": r.tokens,
-            "forward_passes": r.forward_passes,
-        })).collect::<Vec<_>>(),
-        "physics": {"simulated_s": simulated, "wall_s": wall, "speedup": simulated / wall.max(1e-9)},
-        "grid": {"steps": grid.0, "wall_s": grid.1, "speedup": grid.0 as f64 / grid.1.max(1e-9)},
+        "methods": method_json(&results),
     });
+    if let Some(object) = json.as_object_mut() {
+        object.extend(extra);
+    }
     Ok(BenchReport { markdown: out, json })
 }
 

@@ -73,6 +73,19 @@ pub struct BenchArgs {
     pub planner: PlannerArgs,
 }
 
+/// A benchmark's report: its JSON with --json, else its Markdown; the Markdown to --out too.
+fn emit(args: &BenchArgs, json: &impl serde::Serialize, markdown: &str) -> Result<ExitCode> {
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(json)?);
+    } else {
+        print!("{markdown}");
+    }
+    if let Some(path) = &args.out {
+        std::fs::write(path, markdown).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_estop(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     let options = args.planner.options(file);
     options.config.validate()?;
@@ -86,15 +99,7 @@ fn run_estop(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     spinner.finish_and_clear();
     let rows = rows?;
     let markdown = grounded::bench::estop::markdown(&rows);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-    } else {
-        print!("{markdown}");
-    }
-    if let Some(path) = &args.out {
-        std::fs::write(path, &markdown).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    emit(args, &rows, &markdown)
 }
 
 fn run_prefix_cache(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
@@ -122,15 +127,7 @@ fn run_prefix_cache(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     spinner.finish_and_clear();
     let (prefix_tokens, results) = results?;
     let markdown = grounded::bench::prefix_cache::markdown(&options, prefix_tokens, bench.repeats, &results);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"prefix_tokens": prefix_tokens, "cases": results}))?);
-    } else {
-        print!("{markdown}");
-    }
-    if let Some(path) = &args.out {
-        std::fs::write(path, &markdown).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    emit(args, &serde_json::json!({"prefix_tokens": prefix_tokens, "cases": results}), &markdown)
 }
 
 fn run_objects(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
@@ -143,15 +140,7 @@ fn run_objects(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     spinner.finish_and_clear();
     let rows = rows?;
     let markdown = grounded::bench::objects::markdown(&rows, &args.instruction, repeats);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-    } else {
-        print!("{markdown}");
-    }
-    if let Some(path) = &args.out {
-        std::fs::write(path, &markdown).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    emit(args, &rows, &markdown)
 }
 
 pub fn run(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
@@ -179,13 +168,5 @@ pub fn run(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     let report = grounded::bench::run(&options, &run).context("running the benchmark");
     spinner.finish_and_clear();
     let report = report?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report.json)?);
-    } else {
-        print!("{}", report.markdown);
-    }
-    if let Some(path) = &args.out {
-        std::fs::write(path, &report.markdown).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    emit(&args, &report.json, &report.markdown)
 }

@@ -52,26 +52,15 @@ impl KvCache {
         if parents.len() == self.rows {
             return self.permute_in_place(parents);
         }
-        let mut layers = Vec::with_capacity(self.layers.len());
-        for pair in &self.layers {
-            let mut out: [Option<DynValue>; 2] = [None, None];
-            for (slot, value) in out.iter_mut().zip(pair.iter()) {
-                let (shape, data) = value.try_extract_tensor::<f32>()?;
-                let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-                let row = data.len() / self.rows.max(1);
-                let mut gathered = Vec::with_capacity(row * parents.len());
-                for &p in parents {
-                    gathered.extend_from_slice(&data[p * row..(p + 1) * row]);
-                }
-                let new_shape = [parents.len(), dims[1], dims[2], dims[3]];
-                *slot = Some(Tensor::from_array((new_shape, gathered))?.into_dyn());
+        let rows = self.rows;
+        self.copied(parents.len(), self.len, |_, data| {
+            let row = data.len() / rows;
+            let mut gathered = Vec::with_capacity(row * parents.len());
+            for &p in parents {
+                gathered.extend_from_slice(&data[p * row..(p + 1) * row]);
             }
-            let [Some(k), Some(v)] = out else {
-                return Err(LmError::Internal("gather lost a tensor".into()));
-            };
-            layers.push([k, v]);
-        }
-        Ok(Self { rows: parents.len(), len: self.len, layers })
+            gathered
+        })
     }
 
     /// Same row count: copy only the rows that change, inside the tensors already there.
@@ -123,31 +112,15 @@ impl KvCache {
         if len > self.len {
             return Err(LmError::Internal(format!("prefix of {len} tokens from a cache of {}", self.len)));
         }
-        let mut layers = Vec::with_capacity(self.layers.len());
-        for pair in &self.layers {
-            let mut cut = Vec::with_capacity(2);
-            for value in pair {
-                let (shape, data) = value.try_extract_tensor::<f32>()?;
-                let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-                let [rows, heads, full, dim] = dims[..] else {
-                    return Err(LmError::Internal(format!("a cache tensor of shape {dims:?}")));
-                };
-                let mut out = Vec::with_capacity(rows * heads * len * dim);
-                if len > 0 {
-                    for block in data.chunks_exact(full * dim) {
-                        out.extend_from_slice(&block[..len * dim]);
-                    }
+        self.copied(self.rows, len, |&[_, _, full, dim], data| {
+            let mut out = Vec::with_capacity(data.len() / full.max(1) * len);
+            if len > 0 {
+                for block in data.chunks_exact(full * dim) {
+                    out.extend_from_slice(&block[..len * dim]);
                 }
-                cut.push(Tensor::from_array(([rows, heads, len, dim], out))?.into_dyn());
             }
-            let v = cut.pop();
-            let k = cut.pop();
-            match (k, v) {
-                (Some(k), Some(v)) => layers.push([k, v]),
-                _ => return Err(LmError::Internal("prefix lost a tensor".into())),
-            }
-        }
-        Ok(Self { rows: self.rows, len, layers })
+            out
+        })
     }
 
     /// A copy of one row, as a one-row cache.
@@ -155,22 +128,35 @@ impl KvCache {
         if index >= self.rows {
             return Err(LmError::Internal(format!("row {index} of {} rows", self.rows)));
         }
+        let rows = self.rows;
+        self.copied(1, self.len, |_, data| {
+            let row = data.len() / rows;
+            data[index * row..(index + 1) * row].to_vec()
+        })
+    }
+
+    /// A new cache of `rows` rows of `len` tokens, each key and value tensor made by `copy`
+    /// from this cache's tensor (its dimensions, rows x heads x tokens x head size, and its
+    /// data).
+    fn copied(&self, rows: usize, len: usize, copy: impl Fn(&[usize; 4], &[f32]) -> Vec<f32>) -> Result<Self, LmError> {
         let mut layers = Vec::with_capacity(self.layers.len());
         for pair in &self.layers {
-            let mut copy = Vec::with_capacity(2);
+            let mut made = Vec::with_capacity(2);
             for value in pair {
                 let (shape, data) = value.try_extract_tensor::<f32>()?;
-                let row = data.len() / self.rows;
-                let new_shape = [1usize, shape[1] as usize, shape[2] as usize, shape[3] as usize];
-                copy.push(Tensor::from_array((new_shape, data[index * row..(index + 1) * row].to_vec()))?.into_dyn());
+                let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+                let Ok(dims) = <[usize; 4]>::try_from(dims.as_slice()) else {
+                    return Err(LmError::Internal(format!("a cache tensor of shape {dims:?}")));
+                };
+                made.push(Tensor::from_array(([rows, dims[1], len, dims[3]], copy(&dims, data)))?.into_dyn());
             }
-            let v = copy.pop();
-            let k = copy.pop();
+            let v = made.pop();
+            let k = made.pop();
             match (k, v) {
                 (Some(k), Some(v)) => layers.push([k, v]),
-                _ => return Err(LmError::Internal("row copy lost a tensor".into())),
+                _ => return Err(LmError::Internal("a cache copy lost a tensor".into())),
             }
         }
-        Ok(Self { rows: 1, len: self.len, layers })
+        Ok(Self { rows, len, layers })
     }
 }
