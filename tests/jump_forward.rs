@@ -2,13 +2,16 @@
 //! pass of the language model. The skills chosen are those of decoding token by token (the
 //! scores up to the rounding of a pass over several positions), in fewer passes.
 
+mod common;
+
+use common::tabletop_scene;
 use grounded::decoder::{DecodeConfig, Search};
 use grounded::default_model_dir;
 use grounded::eval::{run, EpisodeRecord, EvalConfig, EvalTask, Transport};
 use grounded::lm::LanguageModel;
 use grounded::planner::{Method, PlanResult, PlanStep, Planner};
 use proptest::prelude::*;
-use protocol::{Domain, ObjectKind, Observation, SceneObject};
+use protocol::{Domain, ObjectKind, Observation};
 
 const OBJECTS: [(&str, ObjectKind); 14] = [
     ("red block", ObjectKind::Block),
@@ -34,15 +37,6 @@ const INSTRUCTIONS: [&str; 5] = [
     "put the letters in alphabetical order",
     "put the blocks in the bowls that do not match",
 ];
-
-fn scene(objects: &[(&str, ObjectKind)]) -> Observation {
-    let objects = objects
-        .iter()
-        .enumerate()
-        .map(|(i, (name, kind))| SceneObject::new(format!("o{i}"), *name, *kind, [-0.3 + 0.15 * (i % 5) as f64, -0.12 + 0.12 * (i / 5) as f64, 0.0]))
-        .collect();
-    Observation::new(Domain::TABLETOP, objects)
-}
 
 /// A plan with or without jump-forward; the prefix cache is emptied first, so that both
 /// plans read their prompt and their passes compare.
@@ -88,7 +82,7 @@ proptest! {
         let config = DecodeConfig { beam_width, beam_margin, search, max_steps: 8, ..DecodeConfig::default() };
         let lm = LanguageModel::load(&default_model_dir(), 1).expect("load the shipped model");
         let mut p = Planner::tabletop(lm, config);
-        let obs = scene(&picks);
+        let obs = tabletop_scene(&picks);
         let jumped = plan(&mut p, true, instruction, &obs, method);
         let stepped = plan(&mut p, false, instruction, &obs, method);
         assert_same(&jumped, &stepped, &format!("{method} ({search}) {instruction:?} with B = {beam_width}, margin {beam_margin}"));
@@ -97,7 +91,7 @@ proptest! {
 
 #[test]
 fn where_the_world_leaves_one_way_on_a_plan_takes_far_fewer_passes() {
-    let obs = scene(&[
+    let obs = tabletop_scene(&[
         ("red block", ObjectKind::Block),
         ("blue block", ObjectKind::Block),
         ("yellow block", ObjectKind::Block),
@@ -126,7 +120,8 @@ fn where_the_world_leaves_one_way_on_a_plan_takes_far_fewer_passes() {
 fn at_the_end_of_the_models_context_a_plan_ends_where_it_ends_token_by_token() {
     // Five block-bowl pairs, about 14 tokens per skill: contexts that end inside the fourth,
     // fifth or sixth step, token by token. A draft must not end a plan sooner.
-    let obs = grounded::setup::load_scene(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/scenes/ten-objects.json")).expect("the scene");
+    let obs = grounded::setup::load_scene(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/scenes/ten-objects.json"))
+        .expect("the scene");
     let mut full = 0;
     for context in 72..=100 {
         let mut lm = LanguageModel::load(&default_model_dir(), 1).expect("load the shipped model");

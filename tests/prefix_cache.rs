@@ -1,12 +1,15 @@
 //! The prefix cache: a prompt read before costs no pass, one that shares a few-shot prefix
 //! runs only the rest, and the plans are the same as without the cache, to the bit.
 
+mod common;
+
+use common::{explained, tabletop_scene};
 use grounded::decoder::DecodeConfig;
 use grounded::default_model_dir;
 use grounded::lm::LanguageModel;
 use grounded::planner::{Method, PlanResult, Planner};
 use grounded::prompt::PromptPrefix;
-use protocol::{Domain, ObjectKind, Observation, SceneObject};
+use protocol::{ObjectKind, Observation};
 
 const PREFIX: &str = "Instruction: put the blocks in the bowls with matching colours.
 1. pick up the red block and place it in the red bowl.
@@ -22,20 +25,14 @@ const MATCHING: &str = "put the blocks in the bowls with matching colours";
 const STACK: &str = "stack all the blocks";
 
 fn scene() -> Observation {
-    let objects = [
+    tabletop_scene(&[
         ("red block", ObjectKind::Block),
         ("blue block", ObjectKind::Block),
         ("yellow block", ObjectKind::Block),
         ("red bowl", ObjectKind::Bowl),
         ("blue bowl", ObjectKind::Bowl),
         ("yellow bowl", ObjectKind::Bowl),
-    ];
-    let objects = objects
-        .iter()
-        .enumerate()
-        .map(|(i, (name, kind))| SceneObject::new(format!("o{i}"), *name, *kind, [-0.3 + 0.15 * (i % 5) as f64, -0.12 + 0.12 * (i / 5) as f64, 0.0]))
-        .collect();
-    Observation::new(Domain::TABLETOP, objects)
+    ])
 }
 
 fn planner(cache_mib: usize) -> Planner {
@@ -51,7 +48,6 @@ fn assert_identical(a: &PlanResult, b: &PlanResult, what: &str) {
     assert_eq!(a.skills(), b.skills(), "{what}");
     for (x, y) in a.steps.iter().zip(&b.steps) {
         assert_eq!((x.score, x.lm_score), (y.score, y.lm_score), "{what}: {:?}", x.skill);
-        let explained = |s: &grounded::planner::PlanStep| serde_json::to_value(&s.explanation).expect("explanation as JSON");
         assert_eq!(explained(x), explained(y), "{what}: {:?}", x.skill);
     }
 }

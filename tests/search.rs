@@ -5,13 +5,16 @@
 //! over several positions, whose logits may differ from a one-position pass in the last bits
 //! (tests/jump_forward.rs compares it with decoding token by token).
 
+mod common;
+
+use common::{explained, tabletop_scene};
 use grounded::decoder::{DecodeConfig, Search};
 use grounded::default_model_dir;
 use grounded::eval::{run, EvalConfig, EvalTask, Transport};
 use grounded::lm::LanguageModel;
 use grounded::planner::{Method, PlanResult, Planner};
 use proptest::prelude::*;
-use protocol::{Domain, ObjectKind, Observation, SceneObject};
+use protocol::{ObjectKind, Observation};
 
 const OBJECTS: [(&str, ObjectKind); 16] = [
     ("red block", ObjectKind::Block),
@@ -41,15 +44,6 @@ const INSTRUCTIONS: [&str; 6] = [
     "put the blocks in the bowls that do not match",
 ];
 
-fn scene(objects: &[(&str, ObjectKind)]) -> Observation {
-    let objects = objects
-        .iter()
-        .enumerate()
-        .map(|(i, (name, kind))| SceneObject::new(format!("o{i}"), *name, *kind, [-0.3 + 0.15 * (i % 5) as f64, -0.12 + 0.12 * (i / 5) as f64, 0.0]))
-        .collect();
-    Observation::new(Domain::TABLETOP, objects)
-}
-
 fn plan(p: &mut Planner, search: Search, instruction: &str, obs: &Observation) -> PlanResult {
     p.config.search = search;
     p.plan(instruction, obs, Method::GdBeam).expect("plan")
@@ -61,7 +55,6 @@ fn assert_same(best_first: &PlanResult, lock_step: &PlanResult, what: &str) {
         assert_eq!(b.score, l.score, "{what}: {:?}", b.skill);
         assert_eq!(b.lm_score, l.lm_score, "{what}: {:?}", b.skill);
         // The explanation too: every token's candidates and their scores.
-        let explained = |s: &grounded::planner::PlanStep| serde_json::to_value(&s.explanation).expect("explanation as JSON");
         assert_eq!(explained(b), explained(l), "{what}: {:?}", b.skill);
     }
     assert!(
@@ -86,7 +79,7 @@ proptest! {
         let config = DecodeConfig { beam_width, top_k, beam_margin, max_steps: 8, jump_forward: false, ..DecodeConfig::default() };
         let lm = LanguageModel::load(&default_model_dir(), 1).expect("load the shipped model");
         let mut p = Planner::tabletop(lm, config);
-        let obs = scene(&picks);
+        let obs = tabletop_scene(&picks);
         let best_first = plan(&mut p, Search::BestFirst, instruction, &obs);
         let lock_step = plan(&mut p, Search::LockStep, instruction, &obs);
         assert_same(&best_first, &lock_step, &format!("{instruction:?} with B = {beam_width}, k = {top_k}, margin {beam_margin}"));
@@ -95,7 +88,7 @@ proptest! {
 
 #[test]
 fn best_first_runs_only_the_best_beam_while_its_way_is_sure() {
-    let obs = scene(&OBJECTS[..8]);
+    let obs = tabletop_scene(&OBJECTS[..8]);
     let lm = LanguageModel::load(&default_model_dir(), 1).expect("load the shipped model");
     let mut p = Planner::tabletop(lm, DecodeConfig { beam_width: 4, top_k: 10, jump_forward: false, ..DecodeConfig::default() });
     let best_first = plan(&mut p, Search::BestFirst, INSTRUCTIONS[0], &obs);

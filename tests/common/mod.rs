@@ -71,3 +71,19 @@ pub fn python(vars: &[&str], require: &str, imports: &str, hint: &str) -> Option
     }
     Some(py.into())
 }
+
+/// A tabletop scene of `objects` laid out five to a row, 15 cm apart (the scenes the
+/// decoding tests plan in).
+pub fn tabletop_scene(objects: &[(&str, protocol::ObjectKind)]) -> protocol::Observation {
+    let objects = objects
+        .iter()
+        .enumerate()
+        .map(|(i, (name, kind))| protocol::SceneObject::new(format!("o{i}"), *name, *kind, [-0.3 + 0.15 * (i % 5) as f64, -0.12 + 0.12 * (i / 5) as f64, 0.0]))
+        .collect();
+    protocol::Observation::new(protocol::Domain::TABLETOP, objects)
+}
+
+/// A plan step's explanation (every token's candidates and scores) as JSON, to compare.
+pub fn explained(step: &grounded::planner::PlanStep) -> serde_json::Value {
+    serde_json::to_value(&step.explanation).expect("explanation as JSON")
+}
