@@ -608,3 +608,29 @@ fn the_scene_size_sweep_shows_saycan_growing_with_the_skills_and_grounded_decodi
 fn the_prefix_cache_benchmark_says_when_the_prefix_does_not_fit_the_model() {
     fails_with(&["bench", "--prefix-cache"], "use a model with a longer context");
 }
+
+#[test]
+fn bad_jump_forward_and_prefix_cache_settings_are_refused_with_their_names() {
+    fails_with(&["plan", "--scene", SCENE, "--jump-forward", "maybe", MATCHING], "--jump-forward");
+    fails_with(&["plan", "--scene", SCENE, "--prefix-cache-mib", "lots", MATCHING], "--prefix-cache-mib");
+    fails_with(&["bench", "--methods", "gd-sideways"], "gd-sideways");
+    let dir = scratch("fast-settings");
+    let file = dir.join("g.toml");
+    let file_s = file.to_str().unwrap();
+    std::fs::write(&file, "[decoder]\njump_forward = \"yes\"\n").unwrap();
+    fails_with(&["--config", file_s, "plan", "--scene", SCENE, MATCHING], "jump_forward");
+    std::fs::write(&file, "[model]\nprefix_cache_mib = -1\n").unwrap();
+    fails_with(&["--config", file_s, "plan", "--scene", SCENE, MATCHING], "prefix_cache_mib");
+    // Good values reach the planner: the same plan either way.
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["plan", "--scene", SCENE, "--json"];
+        args.extend_from_slice(extra);
+        args.push(MATCHING);
+        let out = grounded(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let (stepped, jumped) = (plan(&["--jump-forward", "false", "--prefix-cache-mib", "0"]), plan(&[]));
+    assert_eq!(stepped["steps"].as_array().map(|s| s.len()), jumped["steps"].as_array().map(|s| s.len()));
+    assert!(jumped["tokens"]["forward_passes"].as_u64() < stepped["tokens"]["forward_passes"].as_u64(), "{} vs {}", jumped["tokens"], stepped["tokens"]);
+}
