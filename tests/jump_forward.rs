@@ -120,8 +120,7 @@ fn where_the_world_leaves_one_way_on_a_plan_takes_far_fewer_passes() {
 fn at_the_end_of_the_models_context_a_plan_ends_where_it_ends_token_by_token() {
     // Five block-bowl pairs, about 14 tokens per skill: contexts that end inside the fourth,
     // fifth or sixth step, token by token. A draft must not end a plan sooner.
-    let obs = grounded::setup::load_scene(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/scenes/ten-objects.json"))
-        .expect("the scene");
+    let obs = grounded::setup::load_scene(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/scenes/ten-objects.json")).expect("the scene");
     let mut full = 0;
     for context in 72..=100 {
         let mut lm = LanguageModel::load(&default_model_dir(), 1).expect("load the shipped model");
