@@ -11,6 +11,7 @@
 //! learned scorer in ONNX format).
 
 pub mod affordance;
+pub mod device;
 pub mod features;
 pub mod model;
 pub mod onnx_scorer;
@@ -24,6 +25,7 @@ pub mod text;
 pub mod trie;
 
 pub use affordance::{Affordance, ScoredSkill, SkillSpace};
+pub use device::Device;
 pub use model::{BoundModel, Continuation, GroundedModel, GroundingError, SkillPrefix};
 pub use onnx_scorer::OnnxScorer;
 pub use preference::{Preference, PreferenceConfig};
