@@ -32,6 +32,8 @@ pub struct ModelSection {
     pub threads: Option<usize>,
     /// The prefix cache's budget in MiB (0: off).
     pub prefix_cache_mib: Option<usize>,
+    /// Where the language model runs: "cpu", "cuda" or "cuda:N".
+    pub device: Option<grounding::Device>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -152,6 +154,7 @@ mod tests {
         assert_eq!(file.method(), Some(Method::GdBeam));
         assert_eq!(file.model.threads, Some(1));
         assert_eq!(file.model.prefix_cache_mib, Some(crate::lm::DEFAULT_PREFIX_CACHE_MIB));
+        assert_eq!(file.model.device, Some(grounding::Device::Cpu));
         assert!(file.grounding.weights.is_empty() && file.grounding.safety.is_none());
     }
 
@@ -164,6 +167,7 @@ mod tests {
         assert!(err("[decoder]\ntopk = 3\n").contains("topk"), "unknown keys are named");
         assert!(err("[grounding.weights]\nsafety = -1\n").contains("safety"));
         assert!(err("[model]\nthreads = 0\n").contains("threads"));
+        assert!(err("[model]\ndevice = \"tpu\"\n").contains("cuda:N"), "{}", err("[model]\ndevice = \"tpu\"\n"));
         assert!(err("this is not toml").len() > 10);
     }
 

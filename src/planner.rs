@@ -412,7 +412,7 @@ impl PlanSession<'_> {
             }
             other => other?,
         };
-        self.cursor = Some(Cursor { cache, logits: out.last(0).to_vec() });
+        self.cursor = Some(Cursor { cache, logits: out.last(0).map_err(PlanError::from)?.to_vec() });
         self.text.push_str(&ending);
         Ok(())
     }

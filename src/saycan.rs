@@ -96,10 +96,10 @@ fn score_batch(lm: &mut LanguageModel, root: &KvCache, first: &[f32], seqs: &[&[
         score_shared = first[prefix[0].0 as usize];
         let (out, c) = lm.forward(cache, prefix, Purpose::Scoring)?;
         for (p, token) in prefix.iter().enumerate().skip(1) {
-            score_shared += log_softmax(out.at(0, p - 1))[token.0 as usize];
+            score_shared += log_softmax(out.at(0, p - 1)?)[token.0 as usize];
         }
         cache = c;
-        shared_logits = log_softmax(out.at(0, shared - 1));
+        shared_logits = log_softmax(out.at(0, shared - 1)?);
     }
     let suffixes: Vec<&[TokenId]> = seqs.iter().map(|s| &s[shared..]).collect();
     let width = suffixes.iter().map(|s| s.len()).max().unwrap_or(0);
@@ -117,7 +117,7 @@ fn score_batch(lm: &mut LanguageModel, root: &KvCache, first: &[f32], seqs: &[&[
         let (out, _) = lm.forward(cache.gather(&vec![0; rows])?, &tokens, Purpose::Scoring)?;
         for (r, s) in suffixes.iter().enumerate() {
             for p in 1..s.len() {
-                let lp = log_softmax(out.at(r, p - 1));
+                let lp = log_softmax(out.at(r, p - 1)?);
                 scores[r] += lp[s[p].0 as usize];
             }
         }

@@ -45,6 +45,8 @@ pub struct PlannerOptions {
     pub prompt: Option<PathBuf>,
     /// The prefix cache's budget in MiB (0: off; `--prefix-cache-mib`).
     pub prefix_cache_mib: usize,
+    /// Where the language model runs (`--device`).
+    pub device: grounding::Device,
 }
 
 impl PlannerOptions {
@@ -59,6 +61,7 @@ impl PlannerOptions {
             weights: Vec::new(),
             prompt: None,
             prefix_cache_mib: crate::lm::DEFAULT_PREFIX_CACHE_MIB,
+            device: grounding::Device::Cpu,
         }
     }
 }
@@ -91,9 +94,9 @@ fn load_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) ->
 pub const TASK_MODEL_NAMES: [&str; 2] = ["safety", "preference"];
 
 impl PlannerOptions {
-    /// The language model, on the options' ONNX Runtime threads.
+    /// The language model, on the options' device and ONNX Runtime threads.
     pub fn load_lm(&self) -> Result<LanguageModel, SetupError> {
-        let mut lm = LanguageModel::load(&self.model, self.threads)?;
+        let mut lm = LanguageModel::load_on(&self.model, self.threads, self.device)?;
         lm.set_prefix_cache_mib(self.prefix_cache_mib);
         Ok(lm)
     }

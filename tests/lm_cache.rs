@@ -20,16 +20,16 @@ fn incremental_decoding_matches_a_full_forward_pass() {
     // Prefill half, then one token at a time, comparing at every position.
     let split = tokens.len() / 2;
     let (mut logits, mut cache) = lm.forward(lm.empty_cache(1).unwrap(), &tokens[..split], Purpose::Prompt).unwrap();
-    let mut worst = max_abs_diff(logits.last(0), full.at(0, split - 1));
+    let mut worst = max_abs_diff(logits.last(0).unwrap(), full.at(0, split - 1).unwrap());
     for (i, &t) in tokens.iter().enumerate().skip(split) {
         let (l, c) = lm.forward(cache, &[t], Purpose::Decode).unwrap();
-        worst = worst.max(max_abs_diff(l.last(0), full.at(0, i)));
+        worst = worst.max(max_abs_diff(l.last(0).unwrap(), full.at(0, i).unwrap()));
         logits = l;
         cache = c;
     }
     assert_eq!(cache.len(), tokens.len());
     assert!(worst < 1e-4, "max abs logit difference {worst}");
-    assert!(logits.last(0).iter().all(|v| v.is_finite()));
+    assert!(logits.last(0).unwrap().iter().all(|v| v.is_finite()));
 }
 
 #[test]
@@ -51,7 +51,7 @@ fn batched_rows_and_gathered_caches_match_single_rows() {
         seq.push(first);
         seq.push(next[0]);
         let (single, _) = lm.forward(lm.empty_cache(1).unwrap(), &seq, Purpose::Prompt).unwrap();
-        let d = max_abs_diff(batched.last(row), single.last(0));
+        let d = max_abs_diff(batched.last(row).unwrap(), single.last(0).unwrap());
         assert!(d < 1e-4, "row {row}: max abs difference {d}");
     }
     let stats = lm.stats();
@@ -76,7 +76,7 @@ fn permuting_rows_in_place_keeps_every_row_intact() {
         seq.push(firsts[p]);
         seq.push(dot);
         let (single, _) = lm.forward(lm.empty_cache(1).unwrap(), &seq, Purpose::Prompt).unwrap();
-        let d = max_abs_diff(batched.last(row), single.last(0));
+        let d = max_abs_diff(batched.last(row).unwrap(), single.last(0).unwrap());
         assert!(d < 1e-4, "row {row} (from {p}): max abs difference {d}");
     }
 }

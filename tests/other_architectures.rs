@@ -25,7 +25,7 @@ fn shapes_come_from_the_graph_and_the_cache_is_exact() {
             // Two rows through the beam machinery: expand, step, keep one.
             let (l, c) = lm.forward(cache.gather(&[0, 0]).unwrap(), &[t, t], Purpose::Decode).unwrap();
             for row in 0..2 {
-                let d = l.last(row).iter().zip(full.at(0, i)).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+                let d = l.last(row).unwrap().iter().zip(full.at(0, i).unwrap()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
                 worst = worst.max(d);
             }
             cache = c.gather(&[1]).unwrap();

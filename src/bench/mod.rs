@@ -10,6 +10,7 @@
 pub mod estop;
 pub mod objects;
 pub mod prefix_cache;
+pub mod top_k_kernel;
 
 use crate::decoder::Search;
 use crate::lm::LanguageModel;
@@ -109,10 +110,10 @@ pub struct BenchRun<'a> {
 pub fn run(options: &PlannerOptions, bench: &BenchRun<'_>) -> Result<BenchReport, BenchError> {
     let BenchRun { scene, scene_path, instruction, repeats, .. } = *bench;
     let t0 = Instant::now();
-    grounding::runtime::ensure().map_err(|e| SetupError::Lm(e.into()))?;
+    crate::lm::start_runtime(options.device).map_err(SetupError::Lm)?;
     let runtime_start = t0.elapsed();
     let t1 = Instant::now();
-    let lm = LanguageModel::load(&options.model, options.threads).map_err(SetupError::from)?;
+    let lm = LanguageModel::load_on(&options.model, options.threads, options.device).map_err(SetupError::from)?;
     let load = t1.elapsed();
     drop(lm);
     let mut planner = build_planner(options)?;

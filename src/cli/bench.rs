@@ -66,6 +66,17 @@ pub struct BenchArgs {
     /// tokens, passes and plan latency of each.
     #[arg(long, value_delimiter = ',', value_name = "SIZES", conflicts_with_all = ["estop", "prefix_cache"])]
     pub objects: Vec<usize>,
+    /// Measure the GPU's top-k kernel instead (with --device cuda): log-softmax and top-k
+    /// (--top-k) over rows x vocabulary logits already on the GPU, per call and as effective
+    /// bandwidth against the device's own (a 1 GiB device-to-device copy).
+    #[arg(long, conflicts_with_all = ["estop", "prefix_cache", "objects"])]
+    pub top_k_kernel: bool,
+    /// With --top-k-kernel: the batch sizes (rows of logits) to sweep.
+    #[arg(long, value_delimiter = ',', value_name = "ROWS", default_values_t = [1usize, 4, 16, 64, 256], requires = "top_k_kernel")]
+    pub kernel_rows: Vec<usize>,
+    /// With --top-k-kernel: the vocabulary sizes to sweep.
+    #[arg(long, value_delimiter = ',', value_name = "SIZES", default_values_t = [4096usize, 50257, 151936], requires = "top_k_kernel")]
+    pub kernel_vocab: Vec<usize>,
     /// With --estop: seeds the delays before each stop.
     #[arg(long, default_value_t = 0, requires = "estop")]
     pub seed: u64,
@@ -143,7 +154,24 @@ fn run_objects(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
     emit(args, &rows, &markdown)
 }
 
+fn run_top_k_kernel(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
+    let options = args.planner.options(file);
+    options.config.validate()?;
+    if !options.device.is_cuda() {
+        anyhow::bail!("--top-k-kernel measures the GPU kernel: add --device cuda (or cuda:N)");
+    }
+    if args.kernel_rows.iter().chain(&args.kernel_vocab).any(|&n| n == 0) {
+        anyhow::bail!("--kernel-rows and --kernel-vocab take sizes of 1 or more");
+    }
+    let report = grounded::bench::top_k_kernel::run(options.device, &args.kernel_rows, &args.kernel_vocab, options.config.top_k, args.repeats.max(1))
+        .context("running the top-k kernel benchmark")?;
+    emit(args, &report, &grounded::bench::top_k_kernel::markdown(&report))
+}
+
 pub fn run(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
+    if args.top_k_kernel {
+        return run_top_k_kernel(&args, file);
+    }
     if args.estop {
         return run_estop(&args, file);
     }

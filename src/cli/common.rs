@@ -122,6 +122,16 @@ pub struct PlannerArgs {
     /// instruction again or a replan cost no second read (0 turns it off) [default: 64]
     #[arg(long, value_name = "MIB", help_heading = "Planner")]
     pub prefix_cache_mib: Option<usize>,
+    /// Where the language model runs: cpu, or cuda / cuda:N for a GPU through ONNX
+    /// Runtime's CUDA provider (its logits stay on the GPU and the decoder's top-k runs
+    /// there). cuda needs an NVIDIA GPU with a CUDA 13 driver and `bash
+    /// tools/setup-onnxruntime.sh --gpu` [default: cpu]
+    #[arg(long, value_name = "DEVICE", value_parser = parse_device, help_heading = "Planner")]
+    pub device: Option<grounding::Device>,
+}
+
+pub fn parse_device(s: &str) -> Result<grounding::Device, String> {
+    s.parse().map_err(|e: grounding::device::BadDevice| e.to_string())
 }
 
 pub fn parse_cell(s: &str) -> Result<(u32, u32), String> {
@@ -168,6 +178,7 @@ impl PlannerArgs {
             weights,
             prompt: self.prompt.clone(),
             prefix_cache_mib: self.prefix_cache_mib.or(file.model.prefix_cache_mib).unwrap_or(grounded::lm::DEFAULT_PREFIX_CACHE_MIB),
+            device: self.device.or(file.model.device).unwrap_or_default(),
         }
     }
 }

@@ -49,9 +49,15 @@ impl Lookahead {
         Self { enabled: config.jump_forward, max_skill_tokens: config.max_skill_tokens, top_k: config.top_k, waiting: None }
     }
 
-    /// The best next tokens a row of logits gives, as many as the decode takes.
-    pub(super) fn next_tokens(&self, logits: &[f32], lm: &LanguageModel) -> NextTokens {
-        NextTokens::read(logits, self.top_k, lm)
+    /// How many next tokens a step takes.
+    pub(super) fn top_k(&self) -> usize {
+        self.top_k
+    }
+
+    /// The best next tokens at one position of one row of a pass, as many as the decode takes.
+    fn next_tokens(&self, logits: &Logits, row: usize, position: usize, lm: &LanguageModel) -> Result<NextTokens, DecodeError> {
+        let mut found = NextTokens::of(logits, &[(row, position)], self.top_k, lm)?;
+        found.pop().ok_or_else(|| LmError::Internal("no next tokens for one position".into()).into())
     }
 
     /// The language model's best next tokens after `path` (the skill's tokens
@@ -79,7 +85,7 @@ impl Lookahead {
             tokens.extend(draft(lm, path, text, models).into_iter().take(room));
         }
         let (out, ran_cache) = lm.forward_after(cache, &tokens, Purpose::Decode)?;
-        let next = self.next_tokens(out.at(0, 0), lm);
+        let next = self.next_tokens(&out, 0, 0, lm)?;
         if tokens.len() == 1 {
             return Ok((next, ran_cache));
         }
@@ -97,7 +103,7 @@ impl Lookahead {
             return Ok(None);
         }
         let at = after.len() - 1;
-        let next = NextTokens::read(w.logits.at(0, at), self.top_k, lm);
+        let next = self.next_tokens(&w.logits, 0, at, lm)?;
         if at + 1 == w.ran.len() {
             // The last waiting position: its cache is the pass's own, nothing to cut.
             let Some(w) = self.waiting.take() else { return Ok(None) };

@@ -33,7 +33,7 @@ pub use options::{decode_options, SkillOption};
 
 use jump_forward::Lookahead;
 
-use crate::lm::{KvCache, LanguageModel, LmError, Purpose, TokenId};
+use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
 use protocol::skill::TERMINATORS;
 use serde::{Deserialize, Serialize};
@@ -306,6 +306,15 @@ pub struct NextTokens {
 }
 
 impl NextTokens {
+    /// The best next tokens at each `(row, position)` of a pass's logits: found on the GPU
+    /// where the logits are there (only `k` pairs a row come back), else as [`read`](Self::read).
+    pub fn of(logits: &Logits, picks: &[(usize, usize)], k: usize, lm: &LanguageModel) -> Result<Vec<Self>, LmError> {
+        if let Some(found) = logits.top_k_on_device(picks, k) {
+            return Ok(found?.into_iter().map(|top| Self { top }).collect());
+        }
+        picks.iter().map(|&(row, position)| Ok(Self::read(logits.at(row, position)?, k, lm))).collect()
+    }
+
     pub fn read(logits: &[f32], k: usize, lm: &LanguageModel) -> Self {
         const CHUNK: usize = 16;
         let log_z = log_normaliser(logits);
@@ -514,7 +523,8 @@ fn advance(lm: &mut LanguageModel, cache: KvCache, step: Step<'_, '_>, next: &mu
     }
     let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
     let (out, cache) = lm.forward(cache.gather(&parents)?, &tokens, Purpose::Decode)?;
-    let next = (0..out.rows).map(|r| lookahead.next_tokens(out.last(r), lm)).collect();
+    let last: Vec<(usize, usize)> = (0..out.rows).map(|r| (r, out.positions - 1)).collect();
+    let next = NextTokens::of(&out, &last, lookahead.top_k(), lm)?;
     Ok((cache, new_beams, next))
 }
 

@@ -8,22 +8,38 @@
 //! Qwen2 models. Layer count, key/value heads and head size are read from the graph (and
 //! from `config.json` where the graph leaves them symbolic), never assumed.
 
+pub mod gpu;
 mod kv_cache;
+mod logits;
 mod prefix_cache;
 mod spec;
 mod spelling;
 
 pub use kv_cache::KvCache;
+pub use logits::{Logits, TopTokens};
 pub use prefix_cache::{CachedStart, PrefixCache, PrefixCacheStats};
 pub use spec::ModelSpec;
 pub use spelling::{Spelling, Unspellable};
 
-use grounding::runtime::{open_session, RuntimeError};
+use gpu::Gpu;
+use grounding::runtime::{open_session_on, RuntimeError};
+use grounding::Device;
+use ort::memory::{AllocationDevice, AllocatorType, MemoryInfo, MemoryType};
 use ort::session::{Session, SessionInputValue};
-use ort::value::Tensor;
+use ort::value::{DynTensorValueType, DynValue, Tensor};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokenizers::Tokenizer;
+
+/// Start ONNX Runtime for a model on `device`. For a GPU, the plainest failure is reported
+/// first: no NVIDIA driver or no such GPU, then a missing CUDA build or CUDA library.
+pub fn start_runtime(device: Device) -> Result<&'static grounding::runtime::RuntimeInfo, LmError> {
+    if device.is_cuda() {
+        gpu::check_device(device).map_err(|e| LmError::Gpu(e.to_string()))?;
+    }
+    Ok(grounding::runtime::start_for(device)?)
+}
 
 /// A token of the language model's vocabulary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -50,6 +66,8 @@ pub enum LmError {
     Run(#[from] ort::Error),
     #[error("the text needs {needed} tokens but the model's context holds {limit}")]
     ContextFull { needed: usize, limit: usize },
+    #[error("{0}")]
+    Gpu(String),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -94,27 +112,6 @@ impl TokenStats {
     }
 }
 
-/// Logits of a forward pass: `rows` x `positions` x `vocab`.
-#[derive(Clone, Debug)]
-pub struct Logits {
-    pub rows: usize,
-    pub positions: usize,
-    pub vocab: usize,
-    data: Vec<f32>,
-}
-
-impl Logits {
-    pub fn at(&self, row: usize, position: usize) -> &[f32] {
-        let start = (row * self.positions + position) * self.vocab;
-        &self.data[start..start + self.vocab]
-    }
-
-    /// The logits that predict the token after each row's last input.
-    pub fn last(&self, row: usize) -> &[f32] {
-        self.at(row, self.positions - 1)
-    }
-}
-
 /// The prefix cache's budget unless told otherwise: keys and values of this many MiB.
 pub const DEFAULT_PREFIX_CACHE_MIB: usize = 64;
 
@@ -134,11 +131,25 @@ pub struct LanguageModel {
     threads: usize,
     /// Prompts read before, by their tokens (`None`: off).
     prefix_cache: Option<PrefixCache>,
+    /// Where the model runs.
+    device: Device,
+    /// The GPU the logits stay on and are read on (`--device cuda`).
+    gpu: Option<Arc<Gpu>>,
+    /// Run through ONNX Runtime's I/O binding (always with a GPU; on the CPU, for tests).
+    io_binding: bool,
 }
 
 impl LanguageModel {
-    /// Load a model directory, checking the layout, the graph and the tokenizer.
+    /// Load a model directory onto the CPU, checking the layout, the graph and the tokenizer.
     pub fn load(dir: &Path, threads: usize) -> Result<Self, LmError> {
+        Self::load_on(dir, threads, Device::Cpu)
+    }
+
+    /// [`load`](Self::load) onto `device`. For a GPU: ONNX Runtime's CUDA build is started
+    /// (an error if this process started the CPU one already), the GPU is opened and the
+    /// decoder's top-k kernel compiled, and the model's session runs on ONNX Runtime's CUDA
+    /// provider; each failure says what is missing.
+    pub fn load_on(dir: &Path, threads: usize, device: Device) -> Result<Self, LmError> {
         if !dir.is_dir() {
             return Err(LmError::NoDirectory(dir.to_path_buf()));
         }
@@ -154,7 +165,8 @@ impl LanguageModel {
             .map_err(|message| LmError::Config { path: config_path.clone(), message })?;
         let tok_path = dir.join("tokenizer.json");
         let tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| LmError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
-        let session = open_session(&dir.join("model.onnx"), threads)?;
+        start_runtime(device)?;
+        let session = open_session_on(&dir.join("model.onnx"), threads, device)?;
         let spec = ModelSpec::read(&session, &config, &dir.join("model.onnx"))?;
         let tok_vocab = tokenizer.get_vocab_size(true);
         if let Some(model_vocab) = spec.vocab {
@@ -175,6 +187,10 @@ impl LanguageModel {
         let token_texts = token_texts(&tokenizer, tok_vocab);
         let candidate_mask: Vec<bool> = token_texts.iter().map(|t| !t.is_empty()).collect();
         let candidate_ids = (0..token_texts.len() as u32).filter(|&i| candidate_mask[i as usize]).collect();
+        let gpu = match device {
+            Device::Cpu => None,
+            Device::Cuda { .. } => Some(Arc::new(Gpu::open(device, &candidate_mask).map_err(|e| LmError::Gpu(e.to_string()))?)),
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             session,
@@ -187,7 +203,26 @@ impl LanguageModel {
             forward_time: Default::default(),
             threads: threads.max(1),
             prefix_cache: Some(PrefixCache::new(DEFAULT_PREFIX_CACHE_MIB << 20)),
+            device,
+            io_binding: gpu.is_some(),
+            gpu,
         })
+    }
+
+    /// Where the model runs.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// The GPU the model runs on, if any.
+    pub fn gpu(&self) -> Option<&Arc<Gpu>> {
+        self.gpu.as_ref()
+    }
+
+    /// Run through ONNX Runtime's I/O binding, as the GPU path does, on the CPU too (for
+    /// tests: plans must not change). A GPU model always binds.
+    pub fn set_io_binding(&mut self, on: bool) {
+        self.io_binding = on || self.gpu.is_some();
     }
 
     pub fn dir(&self) -> &Path {
@@ -302,7 +337,7 @@ impl LanguageModel {
                 continue;
             }
             let (out, next) = self.forward_after(&cache, &tokens[done..cut], Purpose::Prompt)?;
-            (cache, logits, done) = (next, out.last(0).to_vec(), cut);
+            (cache, logits, done) = (next, out.last(0)?.to_vec(), cut);
             if let Some(c) = &mut self.prefix_cache {
                 c.insert(&tokens[..cut], &cache, &logits)?;
             }
@@ -358,17 +393,14 @@ impl LanguageModel {
             inputs.push((format!("past_key_values.{i}.key"), k.into()));
             inputs.push((format!("past_key_values.{i}.value"), v.into()));
         }
-        let mut outputs = self.session.run(inputs)?;
+        let mut outputs =
+            if self.io_binding { self.run_bound(&inputs)? } else { self.session.run(inputs)?.into_iter().map(|(k, v)| (k.to_string(), v)).collect() };
         let logits_value = outputs.remove("logits").ok_or_else(|| LmError::Internal("the model returned no logits".into()))?;
-        let (shape, data) = logits_value.try_extract_tensor::<f32>()?;
-        if shape.len() != 3 || shape[0] as usize != rows || shape[1] as usize != n {
-            return Err(LmError::Internal(format!("logits have shape {shape:?}, expected [{rows}, {n}, vocab]")));
-        }
-        let logits = Logits { rows, positions: n, vocab: shape[2] as usize, data: data.to_vec() };
+        let logits = self.logits_of(logits_value, rows, n)?;
         let mut layers = Vec::with_capacity(self.spec.layers);
         for i in 0..self.spec.layers {
-            let k = outputs.remove(format!("present.{i}.key").as_str());
-            let v = outputs.remove(format!("present.{i}.value").as_str());
+            let k = outputs.remove(&format!("present.{i}.key"));
+            let v = outputs.remove(&format!("present.{i}.value"));
             match (k, v) {
                 (Some(k), Some(v)) => layers.push([k, v]),
                 _ => return Err(LmError::Internal(format!("the model returned no present.{i}.key/value"))),
@@ -383,6 +415,53 @@ impl LanguageModel {
         self.stats.forward_passes += 1;
         self.forward_time += started.elapsed();
         Ok((logits, KvCache::from_layers(rows, past + n, layers)))
+    }
+}
+
+impl LanguageModel {
+    /// One pass through ONNX Runtime's I/O binding: inputs copied where the session wants
+    /// them, the logits left on the GPU (when there is one), keys and values back on the host.
+    fn run_bound(&mut self, inputs: &[(String, SessionInputValue<'_>)]) -> Result<std::collections::HashMap<String, DynValue>, LmError> {
+        let host = MemoryInfo::new(AllocationDevice::CPU, 0, AllocatorType::Device, MemoryType::Default)?;
+        let logits_memory = match self.device {
+            Device::Cuda { ordinal } => MemoryInfo::new(AllocationDevice::CUDA, ordinal as i32, AllocatorType::Device, MemoryType::Default)?,
+            Device::Cpu => host.clone(),
+        };
+        let mut binding = self.session.create_binding()?;
+        for (name, value) in inputs {
+            match value {
+                SessionInputValue::Owned(v) => binding.bind_input(name.as_str(), v)?,
+                SessionInputValue::View(v) => binding.bind_input(name.as_str(), &**v)?,
+                SessionInputValue::ViewMut(v) => binding.bind_input(name.as_str(), &**v)?,
+            }
+        }
+        binding.bind_output_to_device("logits", &logits_memory)?;
+        for i in 0..self.spec.layers {
+            binding.bind_output_to_device(format!("present.{i}.key"), &host)?;
+            binding.bind_output_to_device(format!("present.{i}.value"), &host)?;
+        }
+        let outputs = self.session.run_binding(&binding)?;
+        Ok(outputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    /// The logits output as [`Logits`]: left on the GPU where it was written there.
+    fn logits_of(&self, value: DynValue, rows: usize, n: usize) -> Result<Logits, LmError> {
+        let tensor = value.downcast::<DynTensorValueType>()?;
+        let shape = match tensor.dtype() {
+            ort::value::ValueType::Tensor { shape, .. } => shape.to_vec(),
+            other => return Err(LmError::Internal(format!("logits are {other:?}, not a tensor"))),
+        };
+        if shape.len() != 3 || shape[0] as usize != rows || shape[1] as usize != n || shape[2] <= 0 {
+            return Err(LmError::Internal(format!("logits have shape {shape:?}, expected [{rows}, {n}, vocab]")));
+        }
+        let vocab = shape[2] as usize;
+        match &self.gpu {
+            Some(gpu) if !tensor.memory_info().is_cpu_accessible() => Ok(Logits::device(rows, n, vocab, tensor, gpu.clone())),
+            _ => {
+                let (_, data) = tensor.try_extract_tensor::<f32>()?;
+                Ok(Logits::host(rows, n, vocab, data.to_vec()))
+            }
+        }
     }
 }
 
