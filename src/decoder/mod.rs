@@ -316,15 +316,34 @@ impl NextTokens {
     }
 
     pub fn read(logits: &[f32], k: usize, lm: &LanguageModel) -> Self {
+        let choosable = lm.candidate_mask();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { Self::read_avx2(logits, k, choosable) };
+            }
+        }
+        Self::read_lanes(logits, k, choosable)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn read_avx2(logits: &[f32], k: usize, choosable: &[bool]) -> Self {
+        Self::read_lanes(logits, k, choosable)
+    }
+
+    /// [`read`](Self::read) for whatever vector width the caller was compiled for.
+    #[inline(always)]
+    fn read_lanes(logits: &[f32], k: usize, choosable: &[bool]) -> Self {
         const CHUNK: usize = 16;
         let log_z = log_normaliser(logits);
-        let choosable = lm.candidate_mask();
         let mut top: Vec<(TokenId, f32)> = Vec::with_capacity(k + 1);
         for (c, chunk) in logits[..logits.len().min(choosable.len())].chunks(CHUNK).enumerate() {
             // Once k are held, a run of tokens none of which can beat the k-th is passed over
             // whole: its best logit is enough to tell.
             if let Some(&(_, kth)) = top.get(k.wrapping_sub(1)) {
-                let best = chunk.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let best = max_of(chunk);
                 if best - log_z <= kth {
                     continue;
                 }
@@ -349,23 +368,43 @@ impl NextTokens {
 }
 
 /// log of the sum of exps of a row of logits (what `log_softmax` subtracts, to within a few
-/// parts in ten million). Summed in
-/// eight lanes with [`exp_nonpositive`], which the compiler turns into vector instructions:
-/// over a 152k-token vocabulary this is most of the decoder's own time per pass.
+/// parts in ten million). Summed in eight lanes with [`exp_nonpositive`], which the compiler
+/// turns into vector instructions (eight wide inside [`NextTokens::read`] where the CPU has
+/// AVX2, chosen at run time; the lanes and the order of additions are the same either way, so
+/// is the sum, to the bit): over a large vocabulary this is most of the decoder's own time
+/// per pass.
+#[inline(always)]
 fn log_normaliser(logits: &[f32]) -> f32 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let max = max_of(logits);
     if !max.is_finite() {
         return max;
     }
     let mut lanes = [0f32; 8];
-    let chunks = logits.chunks_exact(8);
-    let rest: f32 = chunks.remainder().iter().map(|&v| exp_nonpositive(v - max)).sum();
+    let (chunks, rest) = logits.as_chunks::<8>();
+    let rest: f32 = rest.iter().map(|&v| exp_nonpositive(v - max)).sum();
     for chunk in chunks {
-        for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane += exp_nonpositive(v - max);
+        for i in 0..8 {
+            lanes[i] += exp_nonpositive(chunk[i] - max);
         }
     }
     max + (lanes.iter().sum::<f32>() + rest).ln()
+}
+
+/// The largest value (as `f32::max` folds it: NaN counts for nothing), kept in eight lanes so
+/// that the compiler uses vector maxima instead of one long chain of dependent comparisons
+/// (the same result: the maximum does not depend on the order it is taken in).
+#[inline(always)]
+fn max_of(values: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; 8];
+    let (chunks, rest) = values.as_chunks::<8>();
+    for chunk in chunks {
+        for i in 0..8 {
+            // Not `f32::max`, whose NaN rule keeps it scalar; the same result (a NaN never
+            // wins either way, and the lanes start at -inf).
+            lanes[i] = if chunk[i] > lanes[i] { chunk[i] } else { lanes[i] };
+        }
+    }
+    lanes.iter().copied().fold(rest.iter().copied().fold(f32::NEG_INFINITY, f32::max), f32::max)
 }
 
 /// e^x for x <= 0 (e^-87 below -87; NaN counts as -87), within 2e-7 relative of `f32::exp`,
@@ -650,6 +689,39 @@ mod tests {
         let total: f64 = logits.iter().map(|&v| ((v - log_z) as f64).exp()).sum();
         assert!((total - 1.0).abs() < 1e-4, "{total}");
         assert_eq!(log_normaliser(&[f32::NEG_INFINITY; 3]), f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn the_wide_and_the_plain_top_k_agree_to_the_bit() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if !std::arch::is_x86_feature_detected!("avx2") {
+                eprintln!("skipped: no AVX2 on this CPU, only the plain path runs");
+                return;
+            }
+            let mut seed = 7u64;
+            for vocab in [5, 17, 4_096, 50_001] {
+                let logits: Vec<f32> = (0..vocab)
+                    .map(|i| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        if i % 97 == 5 {
+                            f32::NEG_INFINITY
+                        } else {
+                            (seed >> 40) as f32 / (1u64 << 24) as f32 * 30.0 - 15.0
+                        }
+                    })
+                    .collect();
+                let choosable: Vec<bool> = (0..vocab).map(|i| i % 11 != 4).collect();
+                for k in [1, 20, 64] {
+                    let plain = NextTokens::read_lanes(&logits, k, &choosable);
+                    // SAFETY: AVX2 checked above.
+                    let wide = unsafe { NextTokens::read_avx2(&logits, k, &choosable) };
+                    let bits = |t: &NextTokens| t.top.iter().map(|&(id, lp)| (id, lp.to_bits())).collect::<Vec<_>>();
+                    assert_eq!(bits(&plain), bits(&wide), "vocab {vocab}, k {k}");
+                    assert_eq!(plain.top.len(), k.min(choosable.iter().filter(|&&c| c).count()));
+                }
+            }
+        }
     }
 
     #[test]
