@@ -124,7 +124,11 @@ fn the_top_k_kernel_agrees_with_the_book() {
     if !gpu_here("the_top_k_kernel_agrees_with_the_book") {
         return;
     }
-    grounded::lm::start_runtime(CUDA).expect("start the CUDA runtime");
+    // The kernel needs NVRTC only: from the system (LD_LIBRARY_PATH), else from beside ONNX
+    // Runtime's CUDA build, which starting the runtime loads.
+    if !gpu::nvrtc_present() {
+        grounded::lm::start_runtime(CUDA).expect("start the CUDA runtime (it loads NVRTC)");
+    }
     let mut rng = Lcg(17);
     for (vocab, rows, k) in [(4_096, 1, 20), (4_096, 9, 5), (50_257, 4, 20), (151_936, 2, 64), (151_936, 16, 1), (300, 3, 64)] {
         // Every seventh token not choosable; the mask shorter than the rows (padded vocabularies).

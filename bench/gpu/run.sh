@@ -15,6 +15,9 @@
 #
 # Without cargo (a lent GPU machine): build here, carry the binaries and the repository, and
 # point at them: GROUNDED_BIN=path/to/grounded GPU_TESTS=path/to/the/tests/gpu/binary.
+# Stripped and gzipped they are about 29 and 5 MB (`strip -o`, `gzip -9`). The kernel's
+# figures and test need only the driver and NVRTC (e.g. from PyTorch's NVIDIA wheels);
+# the LM on the GPU needs ONNX Runtime's CUDA build there too.
 # ONNX Runtime's CUDA build is found as `grounded` looks for it (.cache/onnxruntime-gpu/, an
 # installed onnxruntime-gpu Python package, ORT_DYLIB_PATH); CUDA libraries beside it, or from
 # Python's NVIDIA wheels (nvidia/cu13/lib, nvidia/cudnn/lib), which this script also puts on
@@ -48,11 +51,14 @@ cat "$out/kernel.md"
 
 echo "== 2. the GPU tests (required to run here)" >&2
 export GROUNDED_REQUIRE_GPU=1
+status=0
 if [ -n "${GPU_TESTS:-}" ]; then
-    "$GPU_TESTS" --test-threads 1 2>&1 | tee "$out/tests.txt"
+    "$GPU_TESTS" --test-threads 1 > "$out/tests.txt" 2>&1 || status=$?
 else
-    cargo test --quiet --test gpu -- --test-threads 1 2>&1 | tee "$out/tests.txt"
+    cargo test --quiet --test gpu -- --test-threads 1 > "$out/tests.txt" 2>&1 || status=$?
 fi
+cat "$out/tests.txt"
+# Go on to the latencies either way; the exit status says whether the tests passed.
 
 echo "== 3. plan latency, CPU against GPU" >&2
 models=(models/planner-gpt2)
@@ -69,7 +75,7 @@ for model in "${models[@]}"; do
     for device in cpu cuda; do
         # Each device in its own process: the runtime (CPU or CUDA build) is chosen once per process.
         "$bin" bench --scene-only --methods gd-greedy,gd-beam,saycan --device "$device" \
-            --repeats "$repeats" --model "$model" --json > "$out/plan-$(basename "$model")-$device.json"
+            --repeats "$repeats" --model "$model" --json > "$out/plan-$(basename "$model")-$device.json" || status=$?
     done
 done
 python3 - "$out" "${models[@]}" <<'PY' | tee "$out/plans.md"
@@ -80,9 +86,14 @@ print("| model | vocabulary | method | CPU plan (ms) | GPU plan (ms) | CPU LM pe
 print("|---|---:|---|---:|---:|---:|---:|")
 for model in models:
     name = Path(model).name
-    cpu = json.loads((out / f"plan-{name}-cpu.json").read_text())
-    gpu = json.loads((out / f"plan-{name}-cuda.json").read_text())
+    try:
+        cpu = json.loads((out / f"plan-{name}-cpu.json").read_text())
+        gpu = json.loads((out / f"plan-{name}-cuda.json").read_text())
+    except (OSError, ValueError) as e:
+        print(f"| {name} | | (no figures: {e}; see the run's errors) | | | | |")
+        continue
     for a, b in zip(cpu["methods"], gpu["methods"]):
         label = a["method"] + (f" ({a['search']})" if a["search"] else "")
         print(f"| {name} | {cpu['vocab']} | {label} | {a['latency_ms']:.1f} | {b['latency_ms']:.1f} | {a['lm_ms_per_pass']:.3f} | {b['lm_ms_per_pass']:.3f} |")
 PY
+exit "$status"

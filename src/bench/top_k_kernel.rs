@@ -60,7 +60,12 @@ fn copy_bandwidth(gpu: &Gpu, repeats: usize) -> Result<f64, GpuError> {
 
 /// Sweep `rows` x `vocabs` with top-`k`, `repeats` timed calls each after a warm-up.
 pub fn run(device: Device, rows: &[usize], vocabs: &[usize], k: usize, repeats: usize) -> Result<KernelReport, GpuError> {
-    crate::lm::start_runtime(device).map_err(|e| GpuError::Setup(e.to_string()))?;
+    // The kernel needs NVRTC only: from the system, else from beside ONNX Runtime's CUDA
+    // build, which starting the runtime loads.
+    if !crate::lm::gpu::nvrtc_present() {
+        crate::lm::gpu::check_device(device)?;
+        crate::lm::start_runtime(device).map_err(|e| GpuError::Setup(e.to_string()))?;
+    }
     let max_vocab = vocabs.iter().copied().max().unwrap_or(0);
     let choosable = vec![true; max_vocab];
     let gpu = Gpu::open(device, &choosable)?;
