@@ -1,14 +1,54 @@
 //! The key/value cache of a batch of sequences.
 
+use super::gpu::Gpu;
 use super::{LmError, ModelSpec};
-use ort::value::{DynValue, Tensor};
+use ort::value::{DynTensorValueType, DynValue, Tensor, ValueType};
+use std::sync::Arc;
 
 /// Keys and values of every layer for `rows` sequences of `len` tokens each, held as the
-/// ONNX Runtime values the model returned: feeding them back costs no copy.
+/// ONNX Runtime values the model returned: feeding them back costs no copy. On a GPU they
+/// stay in its memory from pass to pass; the operations that rearrange them (gathering beams,
+/// cutting a pass back, copying a row) bring them to the host first, and the next pass takes
+/// them up again.
 pub struct KvCache {
     rows: usize,
     len: usize,
     layers: Vec<[DynValue; 2]>,
+    /// The GPU whose memory the tensors may be in.
+    gpu: Option<Arc<Gpu>>,
+}
+
+/// Dimensions of a tensor value (none for a value that is not a tensor).
+fn dims_of(value: &DynValue) -> Option<Vec<usize>> {
+    match value.dtype() {
+        ValueType::Tensor { shape, .. } => shape.iter().map(|&d| usize::try_from(d).ok()).collect(),
+        _ => None,
+    }
+}
+
+/// Whether `value` is in memory the host cannot read (the GPU's).
+fn on_device(value: &DynValue) -> Result<bool, LmError> {
+    Ok(!value.view().downcast::<DynTensorValueType>()?.memory_info().is_cpu_accessible())
+}
+
+/// A fresh host tensor with `value`'s contents, wherever `value` is.
+fn host_tensor(value: &DynValue, gpu: &Gpu) -> Result<DynValue, LmError> {
+    let dims = dims_of(value).ok_or_else(|| LmError::Internal("a cache value that is not a tensor".into()))?;
+    let Ok(dims) = <[usize; 4]>::try_from(dims.as_slice()) else {
+        return Err(LmError::Internal(format!("a cache tensor of shape {dims:?}")));
+    };
+    let count: usize = dims.iter().product();
+    let data = if !on_device(value)? {
+        value.try_extract_tensor::<f32>()?.1.to_vec()
+    } else if count == 0 {
+        Vec::new()
+    } else {
+        let tensor = value.view().downcast::<DynTensorValueType>()?;
+        // SAFETY: the tensor is `count` f32 values in this GPU's memory, written by a run that
+        // has returned, and `tensor` keeps it alive for the copy.
+        unsafe { gpu.copy_to_host(tensor.data_ptr() as u64, count, 0, count) }.map_err(|e| LmError::Gpu(e.to_string()))?
+    };
+    Ok(Tensor::from_array((dims, data))?.into_dyn())
 }
 
 impl KvCache {
@@ -19,11 +59,34 @@ impl KvCache {
             let v = Tensor::from_array(([rows, spec.kv_heads, 0, spec.head_dim], Vec::<f32>::new()))?.into_dyn();
             layers.push([k, v]);
         }
-        Ok(Self { rows, len: 0, layers })
+        Ok(Self { rows, len: 0, layers, gpu: None })
     }
 
-    pub(super) fn from_layers(rows: usize, len: usize, layers: Vec<[DynValue; 2]>) -> Self {
-        Self { rows, len, layers }
+    pub(super) fn from_layers(rows: usize, len: usize, layers: Vec<[DynValue; 2]>, gpu: Option<Arc<Gpu>>) -> Self {
+        Self { rows, len, layers, gpu }
+    }
+
+    /// A copy with every tensor in host memory, or `None` when they all are already (always so
+    /// on the CPU).
+    fn host_copy(&self) -> Result<Option<Self>, LmError> {
+        let Some(gpu) = &self.gpu else { return Ok(None) };
+        let mut any = false;
+        for value in self.layers.iter().flatten() {
+            any |= on_device(value)?;
+        }
+        if !any {
+            return Ok(None);
+        }
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for [k, v] in &self.layers {
+            layers.push([host_tensor(k, gpu)?, host_tensor(v, gpu)?]);
+        }
+        Ok(Some(Self { rows: self.rows, len: self.len, layers, gpu: None }))
+    }
+
+    /// This cache with every tensor in host memory.
+    fn on_host(self) -> Result<Self, LmError> {
+        Ok(self.host_copy()?.unwrap_or(self))
     }
 
     pub(super) fn layers(&self) -> &[[DynValue; 2]] {
@@ -49,11 +112,16 @@ impl KvCache {
         if parents.iter().any(|&p| p >= self.rows) || parents.is_empty() {
             return Err(LmError::Internal(format!("gather {parents:?} from {} rows", self.rows)));
         }
-        if parents.len() == self.rows {
-            return self.permute_in_place(parents);
+        // Every row its own parent: nothing moves (nor leaves the GPU).
+        if parents.len() == self.rows && parents.iter().enumerate().all(|(i, &p)| i == p) {
+            return Ok(self);
         }
-        let rows = self.rows;
-        self.copied(parents.len(), self.len, |_, data| {
+        let this = self.on_host()?;
+        if parents.len() == this.rows {
+            return this.permute_in_place(parents);
+        }
+        let rows = this.rows;
+        this.copied(parents.len(), this.len, |_, data| {
             let row = data.len() / rows;
             let mut gathered = Vec::with_capacity(row * parents.len());
             for &p in parents {
@@ -94,14 +162,12 @@ impl KvCache {
         Ok(self)
     }
 
-    /// Bytes of keys and values held.
+    /// Bytes of keys and values held (on the host or the GPU).
     pub fn bytes(&self) -> Result<usize, LmError> {
         let mut total = 0;
-        for pair in &self.layers {
-            for value in pair {
-                let (_, data) = value.try_extract_tensor::<f32>()?;
-                total += std::mem::size_of_val(data);
-            }
+        for value in self.layers.iter().flatten() {
+            let dims = dims_of(value).ok_or_else(|| LmError::Internal("a cache value that is not a tensor".into()))?;
+            total += dims.iter().product::<usize>() * std::mem::size_of::<f32>();
         }
         Ok(total)
     }
@@ -111,6 +177,9 @@ impl KvCache {
     pub fn prefix(&self, len: usize) -> Result<Self, LmError> {
         if len > self.len {
             return Err(LmError::Internal(format!("prefix of {len} tokens from a cache of {}", self.len)));
+        }
+        if let Some(host) = self.host_copy()? {
+            return host.prefix(len);
         }
         self.copied(self.rows, len, |&[_, _, full, dim], data| {
             let mut out = Vec::with_capacity(data.len() / full.max(1) * len);
@@ -127,6 +196,9 @@ impl KvCache {
     pub fn row(&self, index: usize) -> Result<Self, LmError> {
         if index >= self.rows {
             return Err(LmError::Internal(format!("row {index} of {} rows", self.rows)));
+        }
+        if let Some(host) = self.host_copy()? {
+            return host.row(index);
         }
         let rows = self.rows;
         self.copied(1, self.len, |_, data| {
@@ -157,6 +229,6 @@ impl KvCache {
                 _ => return Err(LmError::Internal("a cache copy lost a tensor".into())),
             }
         }
-        Ok(Self { rows, len, layers })
+        Ok(Self { rows, len, layers, gpu: None })
     }
 }

@@ -414,18 +414,18 @@ impl LanguageModel {
         }
         self.stats.forward_passes += 1;
         self.forward_time += started.elapsed();
-        Ok((logits, KvCache::from_layers(rows, past + n, layers)))
+        Ok((logits, KvCache::from_layers(rows, past + n, layers, self.gpu.clone())))
     }
 }
 
 impl LanguageModel {
-    /// One pass through ONNX Runtime's I/O binding: inputs copied where the session wants
-    /// them, the logits left on the GPU (when there is one), keys and values back on the host.
+    /// One pass through ONNX Runtime's I/O binding: inputs taken where they are (copied only
+    /// when on the other side), the logits, keys and values left on the GPU when there is one.
     fn run_bound(&mut self, inputs: &[(String, SessionInputValue<'_>)]) -> Result<std::collections::HashMap<String, DynValue>, LmError> {
-        let host = MemoryInfo::new(AllocationDevice::CPU, 0, AllocatorType::Device, MemoryType::Default)?;
-        let logits_memory = match self.device {
+        // Logits, keys and values all stay where the model ran them: on a GPU, its memory.
+        let memory = match self.device {
             Device::Cuda { ordinal } => MemoryInfo::new(AllocationDevice::CUDA, ordinal as i32, AllocatorType::Device, MemoryType::Default)?,
-            Device::Cpu => host.clone(),
+            Device::Cpu => MemoryInfo::new(AllocationDevice::CPU, 0, AllocatorType::Device, MemoryType::Default)?,
         };
         let mut binding = self.session.create_binding()?;
         for (name, value) in inputs {
@@ -435,10 +435,10 @@ impl LanguageModel {
                 SessionInputValue::ViewMut(v) => binding.bind_input(name.as_str(), &**v)?,
             }
         }
-        binding.bind_output_to_device("logits", &logits_memory)?;
+        binding.bind_output_to_device("logits", &memory)?;
         for i in 0..self.spec.layers {
-            binding.bind_output_to_device(format!("present.{i}.key"), &host)?;
-            binding.bind_output_to_device(format!("present.{i}.value"), &host)?;
+            binding.bind_output_to_device(format!("present.{i}.key"), &memory)?;
+            binding.bind_output_to_device(format!("present.{i}.value"), &memory)?;
         }
         let outputs = self.session.run_binding(&binding)?;
         Ok(outputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
