@@ -83,7 +83,7 @@ pub enum Command {
     /// Measure decoder overhead, plan latency and LM tokens per plan for every method, and
     /// write BENCHMARKS.md.
     #[command(
-        after_help = "Examples:\n  grounded bench --top-k 10 --out BENCHMARKS.md\n  grounded bench --objects 5,10,20,40          # plan cost as the scene grows\n  grounded bench --scene-only --methods gd-greedy,gd-beam --model DIR   # a large model\n  grounded bench --prefix-cache --model DIR --prompt bench/prefix-cache/few-shot.txt\n  grounded bench --estop --repeats 100"
+        after_help = "Examples:\n  grounded bench --top-k 10 --out BENCHMARKS.md\n  grounded bench --objects 5,10,20,40          # plan cost as the scene grows\n  grounded bench --scene-only --methods gd-greedy,gd-beam --model DIR   # a large model\n  grounded bench --prefix-cache --model DIR --prompt bench/prefix-cache/few-shot.txt\n  grounded bench --estop --repeats 100\n  grounded bench --device cuda --scene-only --methods gd-greedy,gd-beam   # the LM on a GPU\n  grounded bench --top-k-kernel --device cuda   # the GPU top-k kernel's bandwidth"
     )]
     Bench(bench::BenchArgs),
     /// Run the simulator as a zenoh node (serves the arm, the state and episodes; a tabletop

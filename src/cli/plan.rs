@@ -16,6 +16,7 @@ pub const PLAN_EXAMPLES: &str = "Examples:
   grounded plan --scene examples/scenes/box-packing.json --safety examples/grounding/safety-red-knife.json \"pack the brown box\"
   grounded plan --scene examples/scenes/blocks-and-bowls.json --explain \"put the blocks in the bowls with matching colours\"
   grounded plan --scene examples/scenes/letters.json --json \"spell the word love\" > plan.json
+  grounded plan --device cuda --scene examples/scenes/ten-objects.json \"stack all the blocks\"   # on a GPU (tools/setup-onnxruntime.sh --gpu)
 
 Methods:
   llm        the language model alone (greedy, no grounding)

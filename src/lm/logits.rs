@@ -79,7 +79,8 @@ impl Logits {
 
     /// The logits that predict the token after each row's last input.
     pub fn last(&self, row: usize) -> Result<&[f32], LmError> {
-        self.at(row, self.positions - 1)
+        let last = self.positions.checked_sub(1).ok_or_else(|| LmError::Internal("logits of no positions".into()))?;
+        self.at(row, last)
     }
 
     fn len(&self) -> usize {
