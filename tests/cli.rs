@@ -226,6 +226,12 @@ fn the_configuration_file_sits_between_flags_and_defaults() {
     let shown = grounded(&["--config", file_s, "config", "--json"]);
     assert!(shown.status.success(), "{}", text(&shown.stderr));
     let v: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+    assert_eq!((&v["model"]["device"], &v["model"]["prefix_cache_mib"]), (&"cpu".into(), &64.into()), "{v}");
+    let gpu_file = dir.join("gpu.toml");
+    std::fs::write(&gpu_file, "[model]\ndevice = \"cuda:1\"\n").unwrap();
+    let gpu = grounded(&["--config", gpu_file.to_str().unwrap(), "config", "--json"]);
+    let g: serde_json::Value = serde_json::from_slice(&gpu.stdout).expect("JSON");
+    assert_eq!(g["model"]["device"], "cuda:1", "{g}");
     assert_eq!(v["decoder"]["config"]["top_k"], 7, "{v}");
     assert_eq!(v["decoder"]["config"]["beam_width"], 2, "untouched settings keep their defaults: {v}");
     assert_eq!(v["decoder"]["method"], "saycan");

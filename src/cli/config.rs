@@ -22,7 +22,7 @@ pub fn run(args: ConfigArgs, path: &Option<PathBuf>, file: &ConfigFile) -> Resul
     let options = PlannerArgs::default().options(file);
     let settings = serde_json::json!({
         "file": path,
-        "model": {"dir": options.model, "threads": options.threads},
+        "model": {"dir": options.model, "threads": options.threads, "prefix_cache_mib": options.prefix_cache_mib, "device": options.device},
         "decoder": {"method": method_of(None, file), "config": options.config},
         "grounding": {"safety": options.safety, "preference": options.preference, "scorers": options.scorers,
                       "weights": options.weights.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>()},
