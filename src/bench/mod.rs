@@ -178,6 +178,7 @@ pub fn run(options: &PlannerOptions, bench: &BenchRun<'_>) -> Result<BenchReport
         "machine": machine(),
         "model": options.model,
         "threads": options.threads,
+        "device": options.device,
         "scene": scene_path,
         "instruction": instruction,
         "decoder": options.config,
@@ -371,7 +372,8 @@ fn report(
     let _ = writeln!(out, "- machine: {}", machine());
     let cwd = std::env::current_dir().unwrap_or_default();
     let model = options.model.strip_prefix(&cwd).unwrap_or(&options.model);
-    let _ = writeln!(out, "- model: {} ({} ONNX Runtime thread(s))", model.display(), options.threads);
+    let on = if options.device.is_cuda() { format!(", on {} through ONNX Runtime's CUDA provider", options.device) } else { String::new() };
+    let _ = writeln!(out, "- model: {} ({} ONNX Runtime thread(s){on})", model.display(), options.threads);
     let _ = writeln!(out, "- scene: {} ({} objects); instruction: \"{instruction}\"", scene_path.display(), scene.objects.len());
     let _ = writeln!(
         out,
