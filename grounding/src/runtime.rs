@@ -117,21 +117,34 @@ pub fn project_cache_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(".cache").join("onnxruntime")
 }
 
-fn locate() -> Result<RuntimeInfo, RuntimeError> {
-    let found = |path: PathBuf, found_by| {
-        let cuda = path.parent().is_some_and(|d| d.join(CUDA_PROVIDER).is_file());
-        RuntimeInfo { path, found_by, cuda, cuda_libraries: Vec::new() }
-    };
+/// Which ONNX Runtime a process looks for: any build, or a CUDA build (one with the CUDA
+/// provider library beside it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Build {
+    Any,
+    Cuda,
+}
+
+fn has_cuda_provider(library: &Path) -> bool {
+    library.parent().is_some_and(|d| d.join(CUDA_PROVIDER).is_file())
+}
+
+/// The library to load and who found it, or every place looked in and why it did not do.
+/// ORT_DYLIB_PATH first (an explicit choice that does not work is an error, not a reason to
+/// look elsewhere), then the executable's folder, the project's cache and Python's package.
+fn search(build: Build) -> Result<(PathBuf, &'static str), Vec<String>> {
+    let usable = |library: &Path| build == Build::Any || has_cuda_provider(library);
+    let cpu_build = format!("a CPU build, no {CUDA_PROVIDER} beside it");
     let mut looked = Vec::new();
     match std::env::var_os("ORT_DYLIB_PATH") {
         Some(p) => {
             let path = PathBuf::from(p);
-            if path.is_file() {
-                return Ok(found(path, "ORT_DYLIB_PATH"));
+            if path.is_file() && usable(&path) {
+                return Ok((path, "ORT_DYLIB_PATH"));
             }
-            // An explicit choice that does not work is an error, not a reason to look elsewhere.
-            looked.push(format!("    ORT_DYLIB_PATH={} (not a file: it must name the library file itself)", path.display()));
-            return Err(RuntimeError::NotFound { looked });
+            let why = if path.is_file() { cpu_build } else { "not a file: it must name the library file itself".into() };
+            looked.push(format!("    ORT_DYLIB_PATH={} ({why})", path.display()));
+            return Err(looked);
         }
         None => looked.push("    ORT_DYLIB_PATH (not set)".into()),
     }
@@ -139,32 +152,48 @@ fn locate() -> Result<RuntimeInfo, RuntimeError> {
     if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
         dirs.push((dir, "the executable's folder"));
     }
-    dirs.push((project_cache_dir(), "the project cache"));
-    dirs.push((PathBuf::from(".cache/onnxruntime"), "the project cache (current folder)"));
-    if let Some(dir) = python_package_dir() {
-        dirs.push((dir, "the onnxruntime Python package"));
-    } else {
-        looked.push("    python3's onnxruntime package (not installed)".into());
+    match build {
+        Build::Any => {
+            dirs.push((project_cache_dir(), "the project cache"));
+            dirs.push((PathBuf::from(".cache/onnxruntime"), "the project cache (current folder)"));
+        }
+        Build::Cuda => {
+            dirs.push((project_gpu_cache_dir(), "the project's GPU cache"));
+            dirs.push((PathBuf::from(".cache/onnxruntime-gpu"), "the project's GPU cache (current folder)"));
+        }
+    }
+    match python_package_dir() {
+        Some(dir) => dirs.push((dir, "the onnxruntime Python package")),
+        None => looked.push("    python3's onnxruntime package (not installed)".into()),
     }
     for (dir, what) in dirs {
         match best_library_in(&dir) {
-            Some(path) => return Ok(found(path, what)),
+            Some(path) if usable(&path) => return Ok((path, what)),
+            Some(path) => looked.push(format!("    {} ({what}): {cpu_build}", path.display())),
             None => looked.push(format!("    {} ({what}): no libonnxruntime.so.{}.{} or newer", dir.display(), MIN_VERSION.0, MIN_VERSION.1)),
         }
     }
-    Err(RuntimeError::NotFound { looked })
+    Err(looked)
 }
 
-fn python_package_dir() -> Option<PathBuf> {
-    let out = std::process::Command::new("python3")
-        .args(["-c", "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
+fn locate() -> Result<RuntimeInfo, RuntimeError> {
+    let (path, found_by) = search(Build::Any).map_err(|looked| RuntimeError::NotFound { looked })?;
+    let cuda = has_cuda_provider(&path);
+    Ok(RuntimeInfo { path, found_by, cuda, cuda_libraries: Vec::new() })
+}
+
+/// The first line `python3 -c code` prints, as a path (`None` without python3, or if the code
+/// fails, e.g. a package that is not installed).
+fn python_prints_path(code: &str) -> Option<PathBuf> {
+    let out = std::process::Command::new("python3").args(["-c", code]).stderr(std::process::Stdio::null()).output().ok()?;
     if !out.status.success() {
         return None;
     }
-    let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()).join("capi");
+    Some(PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()))
+}
+
+fn python_package_dir() -> Option<PathBuf> {
+    let dir = python_prints_path("import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))")?.join("capi");
     dir.is_dir().then_some(dir)
 }
 
@@ -176,38 +205,8 @@ pub fn project_gpu_cache_dir() -> PathBuf {
 /// Find ONNX Runtime's CUDA build (a library with the CUDA provider beside it), then load
 /// the CUDA libraries it needs from beside it or from Python's NVIDIA wheels.
 fn locate_cuda_build(device: Device) -> Result<RuntimeInfo, RuntimeError> {
-    let mut looked = Vec::new();
-    let mut dirs: Vec<(PathBuf, &'static str)> = Vec::new();
-    match std::env::var_os("ORT_DYLIB_PATH") {
-        Some(p) => {
-            let path = PathBuf::from(p);
-            let has_provider = path.parent().is_some_and(|d| d.join(CUDA_PROVIDER).is_file());
-            if path.is_file() && has_provider {
-                return with_cuda_libraries(device, path, "ORT_DYLIB_PATH");
-            }
-            let why = if path.is_file() { format!("a CPU build: no {CUDA_PROVIDER} beside it") } else { "not a file".into() };
-            looked.push(format!("    ORT_DYLIB_PATH={} ({why})", path.display()));
-            return Err(RuntimeError::NoCudaBuild { device, looked });
-        }
-        None => looked.push("    ORT_DYLIB_PATH (not set)".into()),
-    }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
-        dirs.push((dir, "the executable's folder"));
-    }
-    dirs.push((project_gpu_cache_dir(), "the project's GPU cache"));
-    dirs.push((PathBuf::from(".cache/onnxruntime-gpu"), "the project's GPU cache (current folder)"));
-    match python_package_dir() {
-        Some(dir) => dirs.push((dir, "the onnxruntime Python package")),
-        None => looked.push("    python3's onnxruntime package (not installed)".into()),
-    }
-    for (dir, what) in dirs {
-        match best_library_in(&dir) {
-            Some(path) if dir.join(CUDA_PROVIDER).is_file() => return with_cuda_libraries(device, path, what),
-            Some(path) => looked.push(format!("    {} ({what}): a CPU build, no {CUDA_PROVIDER}", path.display())),
-            None => looked.push(format!("    {} ({what}): no libonnxruntime.so.{}.{} or newer", dir.display(), MIN_VERSION.0, MIN_VERSION.1)),
-        }
-    }
-    Err(RuntimeError::NoCudaBuild { device, looked })
+    let (path, found_by) = search(Build::Cuda).map_err(|looked| RuntimeError::NoCudaBuild { device, looked })?;
+    with_cuda_libraries(device, path, found_by)
 }
 
 fn with_cuda_libraries(device: Device, path: PathBuf, found_by: &'static str) -> Result<RuntimeInfo, RuntimeError> {
@@ -248,15 +247,7 @@ fn with_cuda_libraries(device: Device, path: PathBuf, found_by: &'static str) ->
 
 /// Python's NVIDIA wheels' library folders (CUDA 13, cuDNN 9), as pip installs them.
 fn python_nvidia_dirs() -> Option<(PathBuf, PathBuf)> {
-    let out = std::process::Command::new("python3")
-        .args(["-c", "import nvidia, os; print(list(nvidia.__path__)[0])"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let root = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    let root = python_prints_path("import nvidia; print(list(nvidia.__path__)[0])")?;
     let (cuda, cudnn) = (root.join("cu13").join("lib"), root.join("cudnn").join("lib"));
     (cuda.join("libcudart.so.13").is_file() && cudnn.join("libcudnn.so.9").is_file()).then_some((cuda, cudnn))
 }
