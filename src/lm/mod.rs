@@ -25,7 +25,7 @@ use gpu::Gpu;
 use grounding::runtime::{open_session_on, RuntimeError};
 use grounding::Device;
 use ort::memory::{AllocationDevice, AllocatorType, MemoryInfo, MemoryType};
-use ort::session::{Session, SessionInputValue};
+use ort::session::{Session, SessionInputValue, SessionOutputs};
 use ort::value::{DynTensorValueType, DynValue, Tensor};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -393,19 +393,13 @@ impl LanguageModel {
             inputs.push((format!("past_key_values.{i}.key"), k.into()));
             inputs.push((format!("past_key_values.{i}.value"), v.into()));
         }
-        let mut outputs =
-            if self.io_binding { self.run_bound(&inputs)? } else { self.session.run(inputs)?.into_iter().map(|(k, v)| (k.to_string(), v)).collect() };
-        let logits_value = outputs.remove("logits").ok_or_else(|| LmError::Internal("the model returned no logits".into()))?;
+        let (logits_value, layers) = if self.io_binding {
+            self.run_bound(&inputs)?
+        } else {
+            let layers = self.spec.layers;
+            take_outputs(self.session.run(inputs)?, layers)?
+        };
         let logits = self.logits_of(logits_value, rows, n)?;
-        let mut layers = Vec::with_capacity(self.spec.layers);
-        for i in 0..self.spec.layers {
-            let k = outputs.remove(&format!("present.{i}.key"));
-            let v = outputs.remove(&format!("present.{i}.value"));
-            match (k, v) {
-                (Some(k), Some(v)) => layers.push([k, v]),
-                _ => return Err(LmError::Internal(format!("the model returned no present.{i}.key/value"))),
-            }
-        }
         let count = rows * n;
         match purpose {
             Purpose::Prompt => self.stats.prompt_tokens += count,
@@ -421,7 +415,7 @@ impl LanguageModel {
 impl LanguageModel {
     /// One pass through ONNX Runtime's I/O binding: inputs taken where they are (copied only
     /// when on the other side), the logits, keys and values left on the GPU when there is one.
-    fn run_bound(&mut self, inputs: &[(String, SessionInputValue<'_>)]) -> Result<std::collections::HashMap<String, DynValue>, LmError> {
+    fn run_bound(&mut self, inputs: &[(String, SessionInputValue<'_>)]) -> Result<(DynValue, Vec<[DynValue; 2]>), LmError> {
         // Logits, keys and values all stay where the model ran them: on a GPU, its memory.
         let memory = match self.device {
             Device::Cuda { ordinal } => MemoryInfo::new(AllocationDevice::CUDA, ordinal as i32, AllocatorType::Device, MemoryType::Default)?,
@@ -440,8 +434,10 @@ impl LanguageModel {
             binding.bind_output_to_device(format!("present.{i}.key"), &memory)?;
             binding.bind_output_to_device(format!("present.{i}.value"), &memory)?;
         }
-        let outputs = self.session.run_binding(&binding)?;
-        Ok(outputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        let layers = self.spec.layers;
+        // Taken into a local first: the outputs borrow `binding`, which must outlive them.
+        let taken = take_outputs(self.session.run_binding(&binding)?, layers);
+        taken
     }
 
     /// The logits output as [`Logits`]: left on the GPU where it was written there.
@@ -463,6 +459,21 @@ impl LanguageModel {
             }
         }
     }
+}
+
+/// A pass's logits and each layer's keys and values, taken out of its outputs.
+fn take_outputs(mut outputs: SessionOutputs<'_>, layers: usize) -> Result<(DynValue, Vec<[DynValue; 2]>), LmError> {
+    let logits = outputs.remove("logits").ok_or_else(|| LmError::Internal("the model returned no logits".into()))?;
+    let mut present = Vec::with_capacity(layers);
+    for i in 0..layers {
+        let k = outputs.remove(format!("present.{i}.key").as_str());
+        let v = outputs.remove(format!("present.{i}.value").as_str());
+        match (k, v) {
+            (Some(k), Some(v)) => present.push([k, v]),
+            _ => return Err(LmError::Internal(format!("the model returned no present.{i}.key/value"))),
+        }
+    }
+    Ok((logits, present))
 }
 
 /// The text each token adds after another token; a SentencePiece-style tokenizer drops a
