@@ -31,31 +31,22 @@ pub struct KernelReport {
     pub rows: Vec<KernelRow>,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-fn driver(e: cudarc::driver::DriverError) -> GpuError {
-    GpuError::Driver(e.to_string())
-}
-
 /// The device's bandwidth: a 1 GiB device-to-device copy (read and write), median of `repeats`.
 fn copy_bandwidth(gpu: &Gpu, repeats: usize) -> Result<f64, GpuError> {
     let n = 1usize << 28; // f32s: 1 GiB
     let stream = gpu.stream();
-    let src = stream.alloc_zeros::<f32>(n).map_err(driver)?;
-    let mut dst = stream.alloc_zeros::<f32>(n).map_err(driver)?;
-    stream.memcpy_dtod(&src, &mut dst).map_err(driver)?;
-    stream.synchronize().map_err(driver)?;
+    let src = stream.alloc_zeros::<f32>(n)?;
+    let mut dst = stream.alloc_zeros::<f32>(n)?;
+    stream.memcpy_dtod(&src, &mut dst)?;
+    stream.synchronize()?;
     let mut times = Vec::with_capacity(repeats);
     for _ in 0..repeats {
         let t = Instant::now();
-        stream.memcpy_dtod(&src, &mut dst).map_err(driver)?;
-        stream.synchronize().map_err(driver)?;
-        times.push(t.elapsed().as_secs_f64());
+        stream.memcpy_dtod(&src, &mut dst)?;
+        stream.synchronize()?;
+        times.push(t.elapsed());
     }
-    Ok(2.0 * (n * 4) as f64 / median(times) / 1e9)
+    Ok(2.0 * (n * 4) as f64 / super::median(times).as_secs_f64() / 1e9)
 }
 
 /// Sweep `rows` x `vocabs` with top-`k`, `repeats` timed calls each after a warm-up.
@@ -81,15 +72,15 @@ pub fn run(device: Device, rows: &[usize], vocabs: &[usize], k: usize, repeats: 
                     ((seed >> 40) as f32 / (1u64 << 24) as f32) * 20.0 - 10.0
                 })
                 .collect();
-            let logits = gpu.stream().clone_htod(&host).map_err(driver)?;
+            let logits = gpu.stream().clone_htod(&host)?;
             gpu.top_k_of(&logits, vocab, b, k)?;
             let mut times = Vec::with_capacity(repeats);
             for _ in 0..repeats {
                 let t = Instant::now();
                 gpu.top_k_of(&logits, vocab, b, k)?;
-                times.push(t.elapsed().as_secs_f64());
+                times.push(t.elapsed());
             }
-            let t = median(times);
+            let t = super::median(times).as_secs_f64();
             let effective = (b * vocab * 4) as f64 / t / 1e9;
             out.push(KernelRow { rows: b, vocab, k, median_us: t * 1e6, effective_gb_s: effective, share_of_device: effective / device_gb_s });
         }

@@ -44,8 +44,10 @@ pub enum GpuError {
     Setup(String),
 }
 
-fn driver(e: cudarc::driver::DriverError) -> GpuError {
-    GpuError::Driver(e.to_string())
+impl From<cudarc::driver::DriverError> for GpuError {
+    fn from(e: cudarc::driver::DriverError) -> Self {
+        GpuError::Driver(e.to_string())
+    }
 }
 
 /// Whether this machine can load the NVIDIA driver at all (a build without CUDA runs fine
@@ -98,26 +100,25 @@ struct Scratch {
     out_id: Option<CudaSlice<i32>>,
 }
 
-fn ensure<T: cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits>(
+/// The buffer in `slot`, made (or remade larger) to hold at least `len` values.
+fn ensure<'a, T: cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits>(
     stream: &Arc<CudaStream>,
-    slot: &mut Option<CudaSlice<T>>,
+    slot: &'a mut Option<CudaSlice<T>>,
     len: usize,
-) -> Result<(), GpuError> {
+) -> Result<&'a mut CudaSlice<T>, GpuError> {
     if slot.as_ref().is_none_or(|s| s.len() < len) {
-        *slot = Some(stream.alloc_zeros::<T>(len.max(1)).map_err(driver)?);
+        *slot = Some(stream.alloc_zeros::<T>(len.max(1))?);
     }
-    Ok(())
+    slot.as_mut().ok_or_else(|| GpuError::Driver("a scratch buffer was not made".into()))
 }
 
 /// One GPU, its compiled kernels, and the decoder's choosable-token mask on it.
 pub struct Gpu {
-    device: Device,
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     partial: CudaFunction,
     merge: CudaFunction,
     choosable: CudaSlice<u8>,
-    choosable_len: usize,
     multiprocessors: u32,
     scratch: Mutex<Scratch>,
 }
@@ -132,30 +133,22 @@ impl Gpu {
             return Err(GpuError::NoNvrtc { device });
         }
         let ctx = CudaContext::new(ordinal as usize).map_err(|e| GpuError::NoGpu { device, message: e.to_string() })?;
-        let (major, minor) = ctx.compute_capability().map_err(driver)?;
+        let (major, minor) = ctx.compute_capability()?;
         // NVRTC wants a 'static name; one per device kind opened, at most a handful a process.
         let arch: &'static str = Box::leak(format!("compute_{major}{minor}").into_boxed_str());
-        let module = ctx.load_module(compile_top_k(Some(arch))?).map_err(driver)?;
-        let partial = module.load_function("top_k_partial").map_err(driver)?;
-        let merge = module.load_function("top_k_merge").map_err(driver)?;
+        let module = ctx.load_module(compile_top_k(Some(arch))?)?;
+        let partial = module.load_function("top_k_partial")?;
+        let merge = module.load_function("top_k_merge")?;
         let stream = ctx.default_stream();
         let mask: Vec<u8> = choosable.iter().map(|&c| u8::from(c)).collect();
-        let choosable = stream.clone_htod(&mask).map_err(driver)?;
-        let multiprocessors = ctx.attribute(cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT).map_err(driver)?.max(1) as u32;
-        Ok(Self { device, ctx, stream, partial, merge, choosable, choosable_len: mask.len(), multiprocessors, scratch: Mutex::new(Scratch::default()) })
-    }
-
-    pub fn device(&self) -> Device {
-        self.device
+        let choosable = stream.clone_htod(&mask)?;
+        let multiprocessors = ctx.attribute(cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?.max(1) as u32;
+        Ok(Self { ctx, stream, partial, merge, choosable, multiprocessors, scratch: Mutex::new(Scratch::default()) })
     }
 
     /// The GPU's name, as the driver gives it.
     pub fn name(&self) -> String {
         self.ctx.name().unwrap_or_else(|_| "an unnamed GPU".into())
-    }
-
-    pub fn context(&self) -> &Arc<CudaContext> {
-        &self.ctx
     }
 
     pub fn stream(&self) -> &Arc<CudaStream> {
@@ -192,21 +185,17 @@ impl Gpu {
         let mut guard = self.scratch.lock().map_err(|_| GpuError::Driver("the top-k scratch lock was poisoned".into()))?;
         let s = &mut *guard;
         let stream = &self.stream;
-        ensure(stream, &mut s.offsets, rows)?;
-        ensure(stream, &mut s.part_m, rows * chunks)?;
-        ensure(stream, &mut s.part_s, rows * chunks)?;
-        ensure(stream, &mut s.part_v, rows * chunks * k)?;
-        ensure(stream, &mut s.part_id, rows * chunks * k)?;
-        ensure(stream, &mut s.out_logprob, rows * k)?;
-        ensure(stream, &mut s.out_id, rows * k)?;
-        let (Some(offs), Some(part_m), Some(part_s), Some(part_v), Some(part_id), Some(out_lp), Some(out_id)) =
-            (&mut s.offsets, &mut s.part_m, &mut s.part_s, &mut s.part_v, &mut s.part_id, &mut s.out_logprob, &mut s.out_id)
-        else {
-            return Err(GpuError::Driver("scratch buffers missing".into()));
-        };
+        let offs = ensure(stream, &mut s.offsets, rows)?;
+        let part_m = ensure(stream, &mut s.part_m, rows * chunks)?;
+        let part_s = ensure(stream, &mut s.part_s, rows * chunks)?;
+        let part_v = ensure(stream, &mut s.part_v, rows * chunks * k)?;
+        let part_id = ensure(stream, &mut s.part_id, rows * chunks * k)?;
+        let out_lp = ensure(stream, &mut s.out_logprob, rows * k)?;
+        let out_id = ensure(stream, &mut s.out_id, rows * k)?;
         let host_offsets: Vec<u64> = offsets.iter().map(|&o| o as u64).collect();
-        stream.memcpy_htod(&host_offsets, &mut offs.slice_mut(0..rows)).map_err(driver)?;
-        let (vocab_i, len_i, k_i, chunk_i, chunks_i) = (vocab as i32, self.choosable_len.min(i32::MAX as usize) as i32, k as i32, chunk as i32, chunks as i32);
+        stream.memcpy_htod(&host_offsets, &mut offs.slice_mut(0..rows))?;
+        let (vocab_i, len_i, k_i, chunk_i, chunks_i) =
+            (vocab as i32, self.choosable.len().min(i32::MAX as usize) as i32, k as i32, chunk as i32, chunks as i32);
         let mut launch = stream.launch_builder(&self.partial);
         launch
             .arg(&logits)
@@ -223,14 +212,14 @@ impl Gpu {
         let cfg = LaunchConfig { grid_dim: (chunks as u32, rows as u32, 1), block_dim: (THREADS, 1, 1), shared_mem_bytes: 0 };
         // SAFETY: the arguments match the kernel's signature; every index stays inside the
         // buffers sized above and the row bounds checked on entry.
-        unsafe { launch.launch(cfg) }.map_err(driver)?;
+        unsafe { launch.launch(cfg) }?;
         let mut launch = stream.launch_builder(&self.merge);
         launch.arg(&*part_m).arg(&*part_s).arg(&mut *part_v).arg(&mut *part_id).arg(&chunks_i).arg(&k_i).arg(&mut *out_lp).arg(&mut *out_id);
         let cfg = LaunchConfig { grid_dim: (rows as u32, 1, 1), block_dim: (THREADS, 1, 1), shared_mem_bytes: 0 };
         // SAFETY: as above.
-        unsafe { launch.launch(cfg) }.map_err(driver)?;
-        let lp = stream.clone_dtoh(&out_lp.slice(0..rows * k)).map_err(driver)?;
-        let ids = stream.clone_dtoh(&out_id.slice(0..rows * k)).map_err(driver)?;
+        unsafe { launch.launch(cfg) }?;
+        let lp = stream.clone_dtoh(&out_lp.slice(0..rows * k))?;
+        let ids = stream.clone_dtoh(&out_id.slice(0..rows * k))?;
         Ok((0..rows).map(|r| (0..k).filter(|&j| ids[r * k + j] >= 0).map(|j| (ids[r * k + j] as u32, lp[r * k + j])).collect()).collect())
     }
 
@@ -253,9 +242,9 @@ impl Gpu {
             return Err(GpuError::OutOfBounds { what: "copy to host", offsets: vec![offset], vocab: count, len });
         }
         let mut host = vec![0f32; count];
-        self.ctx.bind_to_thread().map_err(driver)?;
+        self.ctx.bind_to_thread()?;
         // SAFETY: the range was checked against the buffer's length above.
-        unsafe { cudarc::driver::result::memcpy_dtoh_sync(&mut host, ptr + (offset * 4) as u64) }.map_err(driver)?;
+        unsafe { cudarc::driver::result::memcpy_dtoh_sync(&mut host, ptr + (offset * 4) as u64) }?;
         Ok(host)
     }
 }
