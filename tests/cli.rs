@@ -79,6 +79,17 @@ fn fails_with(args: &[&str], needle: &str) {
     assert!(out.stdout.is_empty(), "{args:?} printed a result: {}", text(&out.stdout));
 }
 
+/// `grounded plan --json` of the matching-bowls instruction on SCENE with `extra` flags; it
+/// must succeed.
+fn plan_matching(extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["plan", "--scene", SCENE, "--json"];
+    args.extend_from_slice(extra);
+    args.push(MATCHING);
+    let out = grounded(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+}
+
 #[test]
 fn bad_instructions_methods_and_scenes_are_refused_clearly() {
     fails_with(&["plan", "--scene", SCENE, ""], "the instruction is empty");
@@ -553,16 +564,8 @@ fn a_prompt_prefix_is_read_by_the_model_and_left_out_of_the_plan() {
     let dir = scratch("prompt");
     let prompt = dir.join("prompt.txt");
     std::fs::write(&prompt, "Instruction: put the blue block in the blue bowl.\n1. pick up the blue block and place it in the blue bowl.\n2. done.\n").unwrap();
-    let run = |extra: &[&str]| {
-        let mut args = vec!["plan", "--scene", SCENE, "--json"];
-        args.extend_from_slice(extra);
-        args.push(MATCHING);
-        let o = grounded(&args);
-        assert!(o.status.success(), "{}", text(&o.stderr));
-        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
-    };
-    let plain = run(&[]);
-    let prompted = run(&["--prompt", prompt.to_str().unwrap()]);
+    let plain = plan_matching(&[]);
+    let prompted = plan_matching(&["--prompt", prompt.to_str().unwrap()]);
     let tokens = |p: &serde_json::Value| p["tokens"]["prompt_tokens"].as_u64().unwrap();
     assert!(tokens(&prompted) > tokens(&plain) + 20, "the model reads the prefix: {} vs {}", tokens(&prompted), tokens(&plain));
     let text = prompted["text"].as_str().unwrap();
@@ -628,15 +631,7 @@ fn bad_jump_forward_and_prefix_cache_settings_are_refused_with_their_names() {
     std::fs::write(&file, "[model]\nprefix_cache_mib = -1\n").unwrap();
     fails_with(&["--config", file_s, "plan", "--scene", SCENE, MATCHING], "prefix_cache_mib");
     // Good values reach the planner: the same plan either way.
-    let plan = |extra: &[&str]| {
-        let mut args = vec!["plan", "--scene", SCENE, "--json"];
-        args.extend_from_slice(extra);
-        args.push(MATCHING);
-        let out = grounded(&args);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
-    let (stepped, jumped) = (plan(&["--jump-forward", "false", "--prefix-cache-mib", "0"]), plan(&[]));
+    let (stepped, jumped) = (plan_matching(&["--jump-forward", "false", "--prefix-cache-mib", "0"]), plan_matching(&[]));
     assert_eq!(stepped["steps"].as_array().map(|s| s.len()), jumped["steps"].as_array().map(|s| s.len()));
     assert!(jumped["tokens"]["forward_passes"].as_u64() < stepped["tokens"]["forward_passes"].as_u64(), "{} vs {}", jumped["tokens"], stepped["tokens"]);
 }

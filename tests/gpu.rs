@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{explained, grounded, tabletop_scene, text};
+use common::{assert_identical, grounded, tabletop_scene, text};
 use grounded::decoder::DecodeConfig;
 use grounded::default_model_dir;
 use grounded::lm::gpu::{self, Gpu};
@@ -111,11 +111,7 @@ fn io_binding_changes_no_plan() {
     for method in [Method::GdGreedy, Method::GdBeam, Method::Saycan] {
         let (a, b) = (plan(false, method), plan(true, method));
         assert!(!a.skills().is_empty());
-        assert_eq!(a.skills(), b.skills(), "{method:?}");
-        for (x, y) in a.steps.iter().zip(&b.steps) {
-            assert_eq!((x.score, x.lm_score), (y.score, y.lm_score), "{method:?}: {:?}", x.skill);
-            assert_eq!(explained(x), explained(y), "{method:?}: {:?}", x.skill);
-        }
+        assert_identical(&a, &b, &format!("{method:?}"));
     }
 }
 

@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::{explained, tabletop_scene};
+use common::{assert_identical, tabletop_scene};
 use grounded::decoder::DecodeConfig;
 use grounded::default_model_dir;
 use grounded::lm::LanguageModel;
-use grounded::planner::{Method, PlanResult, Planner};
+use grounded::planner::{Method, Planner};
 use grounded::prompt::PromptPrefix;
 use protocol::{ObjectKind, Observation};
 
@@ -41,15 +41,6 @@ fn planner(cache_mib: usize) -> Planner {
     let mut p = Planner::tabletop(lm, DecodeConfig::default());
     p.prompt_prefix = Some(PromptPrefix::new(PREFIX).expect("a prompt"));
     p
-}
-
-/// The same plan to the bit: skills, scores and every token's candidates.
-fn assert_identical(a: &PlanResult, b: &PlanResult, what: &str) {
-    assert_eq!(a.skills(), b.skills(), "{what}");
-    for (x, y) in a.steps.iter().zip(&b.steps) {
-        assert_eq!((x.score, x.lm_score), (y.score, y.lm_score), "{what}: {:?}", x.skill);
-        assert_eq!(explained(x), explained(y), "{what}: {:?}", x.skill);
-    }
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{explained, tabletop_scene};
+use common::{assert_identical, tabletop_scene};
 use grounded::decoder::{DecodeConfig, Search};
 use grounded::default_model_dir;
 use grounded::eval::{run, EvalConfig, EvalTask, Transport};
@@ -50,13 +50,8 @@ fn plan(p: &mut Planner, search: Search, instruction: &str, obs: &Observation) -
 }
 
 fn assert_same(best_first: &PlanResult, lock_step: &PlanResult, what: &str) {
-    assert_eq!(best_first.skills(), lock_step.skills(), "{what}");
-    for (b, l) in best_first.steps.iter().zip(&lock_step.steps) {
-        assert_eq!(b.score, l.score, "{what}: {:?}", b.skill);
-        assert_eq!(b.lm_score, l.lm_score, "{what}: {:?}", b.skill);
-        // The explanation too: every token's candidates and their scores.
-        assert_eq!(explained(b), explained(l), "{what}: {:?}", b.skill);
-    }
+    // Skills, scores and the explanation too: every token's candidates and their scores.
+    assert_identical(best_first, lock_step, what);
     assert!(
         best_first.tokens.decode_tokens <= lock_step.tokens.decode_tokens,
         "{what}: best-first decoded {:?}, lock-step {:?}",

@@ -87,3 +87,12 @@ pub fn tabletop_scene(objects: &[(&str, protocol::ObjectKind)]) -> protocol::Obs
 pub fn explained(step: &grounded::planner::PlanStep) -> serde_json::Value {
     serde_json::to_value(&step.explanation).expect("explanation as JSON")
 }
+
+/// The same plan to the bit: skills, scores and every token's candidates.
+pub fn assert_identical(a: &grounded::planner::PlanResult, b: &grounded::planner::PlanResult, what: &str) {
+    assert_eq!(a.skills(), b.skills(), "{what}");
+    for (x, y) in a.steps.iter().zip(&b.steps) {
+        assert_eq!((x.score, x.lm_score), (y.score, y.lm_score), "{what}: {:?}", x.skill);
+        assert_eq!(explained(x), explained(y), "{what}: {:?}", x.skill);
+    }
+}
