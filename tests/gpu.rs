@@ -207,3 +207,17 @@ fn the_top_k_kernel_runs_right_on_the_cpu() {
     let report = text(&ran.stdout);
     assert!(ran.status.success() && report.contains("all agree"), "{report}");
 }
+
+#[test]
+fn the_kernel_benchmark_refuses_bad_settings_naming_them() {
+    // Checked before any GPU is looked for, so these hold on every machine.
+    let out = grounded(&["bench", "--top-k-kernel"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("--device cuda"), "{}", text(&out.stderr));
+    for bad in [["--kernel-rows", "0"], ["--kernel-vocab", "0"]] {
+        let out = grounded(&["bench", "--top-k-kernel", "--device", "cuda", bad[0], bad[1]]);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success() && stderr.contains("--kernel-rows and --kernel-vocab"), "{bad:?}: {stderr}");
+    }
+    let out = grounded(&["bench", "--kernel-rows", "4"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("--top-k-kernel"), "{}", text(&out.stderr));
+}
