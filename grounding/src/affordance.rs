@@ -4,7 +4,7 @@ use crate::model::{BoundModel, Continuation, GroundedModel, GroundingError, Skil
 use crate::score::LogProb;
 use crate::trie::SkillTrie;
 use protocol::Observation;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// A skill text that is admissible in a state, with its feasibility in `(0, 1]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,7 +68,7 @@ impl GroundedModel for Affordance {
         }
         let skills = self.space.admissible(observation)?;
         let trie = SkillTrie::build(skills.iter().map(|s| (s.text.as_str(), LogProb::from_prob(s.feasibility))));
-        Ok(Box::new(BoundAffordance { trie, floor: self.floor, words: HashMap::new() }))
+        Ok(Box::new(BoundAffordance { trie, floor: self.floor, words: FxHashMap::default() }))
     }
 }
 
@@ -77,7 +77,7 @@ struct BoundAffordance {
     floor: LogProb,
     /// Trie node (or none) of each text up to a word boundary seen so far: the decoder asks
     /// for the same beam text plus one token many times, so only the last word is walked.
-    words: HashMap<Box<str>, Option<usize>>,
+    words: FxHashMap<Box<str>, Option<usize>>,
 }
 
 impl BoundAffordance {
