@@ -121,7 +121,7 @@ fn push_children(
     let mut cands = expand(lm, &beams, &[next], models, config)?;
     // Best first, as lock-step keeps them, so that explanations list them alike.
     sort_best_first(&mut cands);
-    let lists = candidate_lists(&beams, &mut cands);
+    let lists = candidate_lists(&beams, &cands);
     // Candidates more than the margin behind their best sibling would be dropped when taken.
     let cutoff = cands.first().map_or(f32::NEG_INFINITY, |c| c.total - config.beam_margin);
     let cache = Rc::new(node.cache);

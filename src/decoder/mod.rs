@@ -35,7 +35,6 @@ use jump_forward::Lookahead;
 
 use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
-use protocol::skill::TERMINATORS;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
@@ -219,7 +218,7 @@ struct ChoiceNode {
     /// Index of the chosen candidate in `candidates`.
     chosen: usize,
     /// Every candidate its parent beam considered at this step (shared by siblings).
-    candidates: Rc<Vec<KeptCandidate>>,
+    candidates: Rc<KeptList>,
     normaliser: f32,
     previous: Option<Rc<ChoiceNode>>,
 }
@@ -227,12 +226,14 @@ struct ChoiceNode {
 fn unroll(mut node: Option<Rc<ChoiceNode>>, lm: &LanguageModel) -> Vec<TokenChoice> {
     let mut out = Vec::new();
     while let Some(n) = node {
-        let candidates = n
-            .candidates
+        let list = &n.candidates;
+        let candidates = list
+            .cands
             .iter()
-            .map(|c| CandidateScore { token: lm.token_text(c.token).to_string(), lm: c.lm, grounded: c.grounded.clone(), total: c.total })
+            .enumerate()
+            .map(|(i, c)| CandidateScore { token: lm.token_text(c.token).to_string(), lm: c.lm, grounded: list.grounded(i).to_vec(), total: c.total })
             .collect();
-        out.push(TokenChoice { chosen: lm.token_text(n.candidates[n.chosen].token).to_string(), normaliser: n.normaliser, candidates });
+        out.push(TokenChoice { chosen: lm.token_text(list.cands[n.chosen].token).to_string(), normaliser: n.normaliser, candidates });
         node = n.previous.clone();
     }
     out.reverse();
@@ -259,15 +260,50 @@ impl Beam {
 struct Candidate {
     parent: usize,
     token: TokenId,
-    /// Beam text with the token (up to the terminator if it finishes the skill).
-    text: String,
+    /// Where its text lies in [`Cands::texts`]: the beam text with the token (up to the
+    /// terminator, and trimmed, if it finishes the skill).
+    text: std::ops::Range<usize>,
     /// Part of the token before its terminator, for a finishing token.
     tail: Option<String>,
     lm: f32,
-    grounded: Vec<f32>,
+    /// Where its grounded scores (one per model) start in [`Cands::grounded`].
+    grounded: usize,
     /// log of this beam's normaliser, subtracted in `total`.
     normaliser: f32,
     total: f32,
+}
+
+/// One step's scored candidates, their texts in one buffer and their grounded scores in
+/// another (a step allocates a few buffers, not a text and a score list per candidate).
+struct Cands {
+    list: Vec<Candidate>,
+    texts: String,
+    /// Every candidate's grounded scores, `models` at a time.
+    grounded: Vec<f32>,
+    models: usize,
+}
+
+impl Cands {
+    fn text(&self, c: &Candidate) -> &str {
+        &self.texts[c.text.clone()]
+    }
+
+    fn grounded(&self, c: &Candidate) -> &[f32] {
+        &self.grounded[c.grounded..c.grounded + self.models]
+    }
+}
+
+impl std::ops::Deref for Cands {
+    type Target = [Candidate];
+    fn deref(&self) -> &[Candidate] {
+        &self.list
+    }
+}
+
+impl std::ops::DerefMut for Cands {
+    fn deref_mut(&mut self) -> &mut [Candidate] {
+        &mut self.list
+    }
 }
 
 impl Candidate {
@@ -319,52 +355,130 @@ impl NextTokens {
         let choosable = lm.candidate_mask();
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has AVX2 and FMA (checked just above).
                 return unsafe { Self::read_avx2(logits, k, choosable) };
             }
         }
-        Self::read_lanes(logits, k, choosable)
+        Self::read_lanes(logits, k, choosable, clearing)
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     fn read_avx2(logits: &[f32], k: usize, choosable: &[bool]) -> Self {
-        Self::read_lanes(logits, k, choosable)
+        Self::read_lanes(logits, k, choosable, |run, log_z, bar| {
+            // SAFETY: this function runs only where the CPU has AVX2.
+            unsafe { clearing_avx2(run, log_z, bar) }
+        })
     }
 
-    /// [`read`](Self::read) for whatever vector width the caller was compiled for.
+    /// [`read`](Self::read) for whatever vector width the caller was compiled for; `clearing`
+    /// marks the tokens of a run with `logit - log_z > bar` (the same marks however it is
+    /// computed).
     #[inline(always)]
-    fn read_lanes(logits: &[f32], k: usize, choosable: &[bool]) -> Self {
-        const CHUNK: usize = 16;
+    fn read_lanes(logits: &[f32], k: usize, choosable: &[bool], clearing: impl Fn(&[f32; RUN], f32, f32) -> u32) -> Self {
+        if k == 0 {
+            return Self { top: Vec::new() };
+        }
         let log_z = log_normaliser(logits);
-        let mut top: Vec<(TokenId, f32)> = Vec::with_capacity(k + 1);
-        for (c, chunk) in logits[..logits.len().min(choosable.len())].chunks(CHUNK).enumerate() {
-            // Once k are held, a run of tokens none of which can beat the k-th is passed over
-            // whole: its best logit is enough to tell.
-            if let Some(&(_, kth)) = top.get(k.wrapping_sub(1)) {
-                let best = max_of(chunk);
-                if best - log_z <= kth {
-                    continue;
+        let n = logits.len().min(choosable.len());
+        let mut best = BestK::new(k);
+        let (runs, _) = logits[..n].as_chunks::<RUN>();
+        for (r, run) in runs.iter().enumerate() {
+            match best.bar {
+                // Until k are held, every token is offered.
+                None => {
+                    for (j, &logit) in run.iter().enumerate() {
+                        best.offer(r * RUN + j, logit - log_z, choosable);
+                    }
                 }
-            }
-            for (j, &logit) in chunk.iter().enumerate() {
-                let id = c * CHUNK + j;
-                if !choosable[id] {
-                    continue;
+                // Then only those that clear the bar: a run none of which does is passed over.
+                Some(bar) => {
+                    let mut marks = clearing(run, log_z, bar);
+                    while marks != 0 {
+                        let j = marks.trailing_zeros() as usize;
+                        marks &= marks - 1;
+                        best.offer(r * RUN + j, run[j] - log_z, choosable);
+                    }
                 }
-                let v = logit - log_z;
-                if top.len() == k && top.last().is_some_and(|&(_, w)| v <= w) {
-                    continue;
-                }
-                let id = id as u32;
-                let at = top.partition_point(|&(other, w)| w > v || (w == v && other.0 < id));
-                top.insert(at, (TokenId(id), v));
-                top.truncate(k);
             }
         }
-        Self { top }
+        for (id, &logit) in logits.iter().enumerate().take(n).skip(runs.len() * RUN) {
+            best.offer(id, logit - log_z, choosable);
+        }
+        Self { top: best.into_sorted() }
     }
+}
+
+/// Tokens [`NextTokens::read`] looks at together, to pass over those that cannot enter.
+const RUN: usize = 16;
+
+/// The best k (token, log-probability) pairs offered, ties to the lower id. Offers go into a
+/// buffer of a few k, unsorted; when it fills, the best k are kept and the k-th becomes the
+/// bar a later offer must clear (offers come in rising id order, so a later one loses a tie).
+/// No insertion per offer, one sort of k at the end.
+struct BestK {
+    k: usize,
+    held: Vec<(TokenId, f32)>,
+    /// Once k are held: an offer at or below it cannot be among the best k.
+    bar: Option<f32>,
+}
+
+impl BestK {
+    fn new(k: usize) -> Self {
+        Self { k, held: Vec::with_capacity(4 * k), bar: None }
+    }
+
+    fn better(a: &(TokenId, f32), b: &(TokenId, f32)) -> std::cmp::Ordering {
+        b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+    }
+
+    #[inline(always)]
+    fn offer(&mut self, id: usize, v: f32, choosable: &[bool]) {
+        if !choosable[id] || self.bar.is_some_and(|bar| v <= bar) {
+            return;
+        }
+        self.held.push((TokenId(id as u32), v));
+        if self.held.len() == self.held.capacity() {
+            self.keep_best();
+        }
+        if self.held.len() == self.k {
+            // The worst of any k held is a bar the k-th best overall is at or above.
+            self.bar = Some(self.held.iter().map(|&(_, v)| v).fold(f32::INFINITY, f32::min));
+        }
+    }
+
+    fn keep_best(&mut self) {
+        if self.held.len() > self.k {
+            self.held.select_nth_unstable_by(self.k - 1, Self::better);
+            self.held.truncate(self.k);
+        }
+    }
+
+    fn into_sorted(mut self) -> Vec<(TokenId, f32)> {
+        self.keep_best();
+        self.held.sort_unstable_by(Self::better);
+        self.held
+    }
+}
+
+/// Marks (bit j for token j) the tokens of a run with `logit - log_z > bar`, one at a time.
+fn clearing(run: &[f32; RUN], log_z: f32, bar: f32) -> u32 {
+    run.iter().enumerate().fold(0, |marks, (j, &logit)| marks | (u32::from(logit - log_z > bar) << j))
+}
+
+/// [`clearing`] in two eight-lane comparisons (the same subtraction and comparison per token).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn clearing_avx2(run: &[f32; RUN], log_z: f32, bar: f32) -> u32 {
+    use std::arch::x86_64::{_mm256_cmp_ps, _mm256_loadu_ps, _mm256_movemask_ps, _mm256_set1_ps, _mm256_sub_ps, _CMP_GT_OQ};
+    let (z, b) = (_mm256_set1_ps(log_z), _mm256_set1_ps(bar));
+    // SAFETY: `run` holds 16 floats: two loads of eight, unaligned.
+    let (low, high) = unsafe { (_mm256_loadu_ps(run.as_ptr()), _mm256_loadu_ps(run.as_ptr().add(8))) };
+    let low = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_sub_ps(low, z), b)) as u32;
+    let high = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_sub_ps(high, z), b)) as u32;
+    low | (high << 8)
 }
 
 /// log of the sum of exps of a row of logits (what `log_softmax` subtracts, to within a few
@@ -408,8 +522,10 @@ fn max_of(values: &[f32]) -> f32 {
 }
 
 /// e^x for x <= 0 (e^-87 below -87; NaN counts as -87), within 2e-7 relative of `f32::exp`,
-/// in plain arithmetic that vectorises: x = n ln 2 + r with |r| <= ln 2 / 2, e^r by its Taylor polynomial to
-/// r^7, 2^n written into the exponent bits.
+/// in plain arithmetic that vectorises: x = n ln 2 + r with |r| <= ln 2 / 2, e^r by its Taylor
+/// polynomial to r^7 (Horner's rule in fused multiply-adds: one instruction a term where the
+/// CPU has FMA, and the same bits, computed in software, where it has not), 2^n written into
+/// the exponent bits.
 #[inline(always)]
 fn exp_nonpositive(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
@@ -417,40 +533,54 @@ fn exp_nonpositive(x: f32) -> f32 {
     const LN2_LO: f32 = 1.428_606_8e-6;
     // Adding and taking away 1.5 * 2^23 rounds to the nearest whole number.
     const ROUND: f32 = 12_582_912.0;
+    const TERMS: [f32; 7] = [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0];
     let x = if x < -87.0 { -87.0 } else { x };
-    let t = x * LOG2E + ROUND;
+    let t = x.mul_add(LOG2E, ROUND);
     let n = t - ROUND;
-    let r = (x - n * LN2_HI) - n * LN2_LO;
-    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+    let r = (-n).mul_add(LN2_LO, (-n).mul_add(LN2_HI, x));
+    let mut p: f32 = 1.0 / 5040.0;
+    for term in TERMS {
+        p = p.mul_add(r, term);
+    }
     // n sits in the low bits of t: 2^n's exponent bits without a float-to-integer conversion.
     let exponent = t.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127);
     p * f32::from_bits(exponent << 23)
 }
 
 /// Expand every live beam by its top-k tokens and score each candidate.
-fn expand(
-    lm: &LanguageModel,
-    beams: &[Beam],
-    next: &[NextTokens],
-    models: &mut [WeightedModel<'_>],
-    config: &DecodeConfig,
-) -> Result<Vec<Candidate>, DecodeError> {
-    let mut cands = Vec::with_capacity(beams.len() * config.top_k);
+fn expand(lm: &LanguageModel, beams: &[Beam], next: &[NextTokens], models: &mut [WeightedModel<'_>], config: &DecodeConfig) -> Result<Cands, DecodeError> {
+    let offered: usize = next.iter().map(|n| n.top.len()).sum();
+    let mut list = Vec::with_capacity(offered);
+    let longest = beams.iter().map(|b| b.text.len()).max().unwrap_or(0);
+    let mut texts = String::with_capacity(offered * (longest + 8));
     for (parent, (beam, tokens)) in beams.iter().zip(next).enumerate() {
         for &(token, lp) in &tokens.top {
             let piece = lm.token_text(token);
-            let (text, tail) = match piece.find(TERMINATORS) {
-                Some(at) => (format!("{}{}", beam.text, &piece[..at]).trim().to_string(), Some(piece[..at].to_string())),
-                None => (format!("{}{}", beam.text, piece), None),
+            let start = texts.len();
+            let tail = match lm.terminator_at(token) {
+                Some(at) => {
+                    // A finishing text is trimmed at both ends.
+                    let whole = [beam.text.as_str(), &piece[..at]].concat();
+                    texts.push_str(whole.trim());
+                    Some(piece[..at].to_string())
+                }
+                None => {
+                    texts.push_str(&beam.text);
+                    texts.push_str(piece);
+                    None
+                }
             };
             // A skill must say something before it ends, and may not start with a line break.
-            if tail.is_some() && text.is_empty() {
+            if tail.is_some() && texts.len() == start {
                 continue;
             }
-            cands.push(Candidate { parent, token, text, tail, lm: lp, grounded: Vec::new(), normaliser: 0.0, total: 0.0 });
+            let grounded = list.len() * models.len();
+            list.push(Candidate { parent, token, text: start..texts.len(), tail, lm: lp, grounded, normaliser: 0.0, total: 0.0 });
         }
     }
-    let prefixes: Vec<SkillPrefix<'_>> = cands.iter().map(|c| SkillPrefix { text: c.text.trim_start(), complete: c.finishes() }).collect();
+    let mut cands = Cands { grounded: Vec::with_capacity(list.len() * models.len()), list, texts, models: models.len() };
+    let prefixes: Vec<SkillPrefix<'_>> =
+        cands.list.iter().map(|c| SkillPrefix { text: cands.texts[c.text.clone()].trim_start(), complete: c.finishes() }).collect();
     let mut per_model: Vec<Vec<LogProb>> = Vec::with_capacity(models.len());
     for m in models.iter_mut() {
         let scores = m.bound.score(&prefixes)?;
@@ -459,13 +589,14 @@ fn expand(
         }
         per_model.push(scores);
     }
+    drop(prefixes);
     // Step scores (LM plus weighted grounded terms), then each beam's normaliser.
     let mut steps = Vec::with_capacity(cands.len());
-    for (i, c) in cands.iter_mut().enumerate() {
+    for (i, c) in cands.list.iter().enumerate() {
         let mut step = c.lm;
         for (m, scores) in models.iter().zip(&per_model) {
             let g = scores[i].value();
-            c.grounded.push(g);
+            cands.grounded.push(g);
             if m.weight != 0.0 {
                 step += m.weight * g;
             }
@@ -490,22 +621,41 @@ fn expand(
 struct KeptCandidate {
     token: TokenId,
     lm: f32,
-    grounded: Vec<f32>,
     total: f32,
 }
 
-/// The scored candidates of each parent beam, as the explanations keep them (the grounded
-/// scores move out of `cands`).
-fn candidate_lists(beams: &[Beam], cands: &mut [Candidate]) -> Vec<Rc<Vec<KeptCandidate>>> {
-    let mut lists: Vec<Vec<KeptCandidate>> = vec![Vec::new(); beams.len()];
-    for c in cands.iter_mut() {
-        lists[c.parent].push(KeptCandidate { token: c.token, lm: c.lm, grounded: std::mem::take(&mut c.grounded), total: c.total });
+/// The candidates one beam considered at one step, as explanations keep them.
+struct KeptList {
+    cands: Vec<KeptCandidate>,
+    /// Their grounded scores, `models` per candidate.
+    scores: Vec<f32>,
+    models: usize,
+}
+
+impl KeptList {
+    fn grounded(&self, i: usize) -> &[f32] {
+        &self.scores[i * self.models..(i + 1) * self.models]
+    }
+}
+
+/// The scored candidates of each parent beam, as the explanations keep them.
+fn candidate_lists(beams: &[Beam], cands: &Cands) -> Vec<Rc<KeptList>> {
+    let mut counts = vec![0usize; beams.len()];
+    for c in cands.iter() {
+        counts[c.parent] += 1;
+    }
+    let mut lists: Vec<KeptList> =
+        counts.iter().map(|&n| KeptList { cands: Vec::with_capacity(n), scores: Vec::with_capacity(n * cands.models), models: cands.models }).collect();
+    for c in cands.iter() {
+        let list = &mut lists[c.parent];
+        list.cands.push(KeptCandidate { token: c.token, lm: c.lm, total: c.total });
+        list.scores.extend_from_slice(cands.grounded(c));
     }
     lists.into_iter().map(Rc::new).collect()
 }
 
 /// The beam a candidate makes; `lists` from [`candidate_lists`] (same candidate order).
-fn child(beams: &[Beam], cands: &[Candidate], index: usize, lists: &[Rc<Vec<KeptCandidate>>]) -> Beam {
+fn child(beams: &[Beam], cands: &Cands, index: usize, lists: &[Rc<KeptList>]) -> Beam {
     let c = &cands[index];
     let parent = &beams[c.parent];
     let chosen = cands[..index].iter().filter(|o| o.parent == c.parent).count();
@@ -513,7 +663,7 @@ fn child(beams: &[Beam], cands: &[Candidate], index: usize, lists: &[Rc<Vec<Kept
     let mut tokens = Vec::with_capacity(parent.tokens.len() + 1);
     tokens.extend_from_slice(&parent.tokens);
     tokens.push(c.token);
-    Beam { text: c.text.clone(), tokens, score: c.total, lm_score: parent.lm_score + c.lm, choices: Some(Rc::new(node)) }
+    Beam { text: cands.text(c).to_string(), tokens, score: c.total, lm_score: parent.lm_score + c.lm, choices: Some(Rc::new(node)) }
 }
 
 fn sort_best_first(cands: &mut [Candidate]) {
@@ -542,8 +692,8 @@ type Advanced = (KvCache, Vec<Beam>, Vec<NextTokens>);
 /// The beams a lock-step search runs next: which candidates, their beams and their models.
 struct Step<'s, 'm> {
     beams: &'s [Beam],
-    cands: &'s [Candidate],
-    lists: &'s [Rc<Vec<KeptCandidate>>],
+    cands: &'s Cands,
+    lists: &'s [Rc<KeptList>],
     models: &'s mut [WeightedModel<'m>],
 }
 
@@ -584,7 +734,7 @@ pub fn decode_skill_lock_step(
     for length in 0..config.max_skill_tokens {
         let mut cands = expand(lm, &beams, &logprobs, models, config)?;
         sort_best_first(&mut cands);
-        let lists = candidate_lists(&beams, &mut cands);
+        let lists = candidate_lists(&beams, &cands);
         let mut next: Vec<usize> = Vec::new();
         let cutoff = cands.first().map_or(f32::NEG_INFINITY, |c| c.total - config.beam_margin);
         // The best B candidates (sorted), finished or not, while within the pruning margin.
@@ -642,12 +792,12 @@ pub fn decode_skill_greedy(
         if cands.first().is_none_or(|c| c.total == f32::NEG_INFINITY) {
             return Ok(None);
         }
-        let lists = candidate_lists(&beams, &mut cands);
+        let lists = candidate_lists(&beams, &cands);
         let next = child(&beams, &cands, 0, &lists);
         let c = &cands[0];
         if c.finishes() {
             return Ok(Some(DecodedSkill {
-                text: c.text.clone(),
+                text: cands.text(c).to_string(),
                 score: c.total,
                 lm_score: next.lm_score,
                 choices: unroll(next.choices, lm),
@@ -713,7 +863,7 @@ mod tests {
                     .collect();
                 let choosable: Vec<bool> = (0..vocab).map(|i| i % 11 != 4).collect();
                 for k in [1, 20, 64] {
-                    let plain = NextTokens::read_lanes(&logits, k, &choosable);
+                    let plain = NextTokens::read_lanes(&logits, k, &choosable, clearing);
                     // SAFETY: AVX2 checked above.
                     let wide = unsafe { NextTokens::read_avx2(&logits, k, &choosable) };
                     let bits = |t: &NextTokens| t.top.iter().map(|&(id, lp)| (id, lp.to_bits())).collect::<Vec<_>>();

@@ -49,7 +49,7 @@ pub fn decode_options(
     for length in 0..config.max_skill_tokens {
         let mut cands = expand(lm, &beams, &logprobs, models, config)?;
         sort_best_first(&mut cands);
-        let lists = candidate_lists(&beams, &mut cands);
+        let lists = candidate_lists(&beams, &cands);
         let cutoff = cands.first().map_or(f32::NEG_INFINITY, |c| c.total - config.beam_margin);
         let mut next: Vec<usize> = Vec::new();
         for (i, c) in cands.iter().enumerate() {

@@ -122,6 +122,8 @@ pub struct LanguageModel {
     tokenizer: Tokenizer,
     spec: ModelSpec,
     token_texts: Vec<String>,
+    /// Where each token's text holds a skill terminator (`.` or a line break), if it does.
+    terminators: Vec<Option<usize>>,
     candidate_ids: Vec<u32>,
     /// `candidate_mask[id]`: the decoder may choose token `id`.
     candidate_mask: Vec<bool>,
@@ -186,6 +188,7 @@ impl LanguageModel {
         }
         let token_texts = token_texts(&tokenizer, tok_vocab);
         let candidate_mask: Vec<bool> = token_texts.iter().map(|t| !t.is_empty()).collect();
+        let terminators = token_texts.iter().map(|t| t.find(protocol::skill::TERMINATORS)).collect();
         let candidate_ids = (0..token_texts.len() as u32).filter(|&i| candidate_mask[i as usize]).collect();
         let gpu = match device {
             Device::Cpu => None,
@@ -197,6 +200,7 @@ impl LanguageModel {
             tokenizer,
             spec,
             token_texts,
+            terminators,
             candidate_ids,
             candidate_mask,
             stats: TokenStats::default(),
@@ -262,6 +266,12 @@ impl LanguageModel {
     /// The text one token adds when appended to a sequence ("" for special tokens).
     pub fn token_text(&self, id: TokenId) -> &str {
         self.token_texts.get(id.0 as usize).map(String::as_str).unwrap_or("")
+    }
+
+    /// Where the token's text holds a skill terminator (`.` or a line break): the byte
+    /// offset of the first, `None` where it holds none.
+    pub fn terminator_at(&self, id: TokenId) -> Option<usize> {
+        self.terminators.get(id.0 as usize).copied().flatten()
     }
 
     /// The vocabulary size the decoder may choose from (tokens the tokenizer knows).
