@@ -80,3 +80,35 @@ fn permuting_rows_in_place_keeps_every_row_intact() {
         assert!(d < 1e-4, "row {row} (from {p}): max abs difference {d}");
     }
 }
+
+#[test]
+fn a_cut_cache_continues_exactly_as_an_eager_copy_of_its_prefix() {
+    use grounded::lm::KvCache;
+    use std::sync::Arc;
+    let mut lm = LanguageModel::load(&default_model_dir(), 1).expect("load the shipped model");
+    let tokens = lm.encode(TEXT).unwrap();
+    let (_, ran) = lm.forward(lm.empty_cache(1).unwrap(), &tokens, Purpose::Prompt).unwrap();
+    let bytes = ran.bytes().unwrap();
+    let ran = Arc::new(ran);
+    let next = lm.encode(" pick").unwrap()[0];
+    for len in [0, 1, tokens.len() / 2, tokens.len() - 1, tokens.len()] {
+        let cut = KvCache::cut(&ran, len).unwrap();
+        assert_eq!((cut.rows(), cut.len()), (1, len));
+        // The same continuation from the cut and from an eager copy of the prefix.
+        let (from_cut, grown) = lm.forward_after(&cut, &[next], Purpose::Decode).unwrap();
+        let (from_prefix, _) = lm.forward(ran.prefix(len).unwrap(), &[next], Purpose::Decode).unwrap();
+        assert_eq!(from_cut.last(0).unwrap(), from_prefix.last(0).unwrap(), "cut to {len}");
+        assert_eq!(grown.len(), len + 1);
+        // Read again (the copy made once is kept), gathered and cut again: the same.
+        let (again, _) = lm.forward_after(&cut, &[next], Purpose::Decode).unwrap();
+        assert_eq!(again.last(0).unwrap(), from_cut.last(0).unwrap());
+        let recut = KvCache::cut(&Arc::new(cut), len.saturating_sub(1)).unwrap();
+        assert_eq!(recut.prefix(recut.len()).unwrap().len(), len.saturating_sub(1));
+    }
+    // A cut as long as its source is the source's own tensors; the source is untouched.
+    let whole = KvCache::cut(&ran, tokens.len()).unwrap();
+    assert_eq!(whole.bytes().unwrap(), bytes);
+    assert_eq!(ran.bytes().unwrap(), bytes);
+    let err = KvCache::cut(&ran, tokens.len() + 1).err().expect("a cut longer than its source is refused");
+    assert!(err.to_string().contains("cut of"), "{err}");
+}

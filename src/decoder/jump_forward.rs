@@ -19,6 +19,7 @@
 use super::{DecodeConfig, DecodeError, NextTokens, WeightedModel};
 use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
 use grounding::Continuation;
+use std::sync::Arc;
 
 /// The waiting logits of one pass that ran further than the search has gone, for one
 /// decode of one skill.
@@ -40,7 +41,8 @@ struct Waiting {
     /// Length of the cache the pass started from.
     base: usize,
     logits: Logits,
-    cache: KvCache,
+    /// The pass's cache; what each position is served is a cut of it.
+    cache: Arc<KvCache>,
 }
 
 impl Lookahead {
@@ -90,7 +92,8 @@ impl Lookahead {
             return Ok((next, ran_cache));
         }
         let base = cache.len();
-        let cut = ran_cache.prefix(base + 1)?;
+        let ran_cache = Arc::new(ran_cache);
+        let cut = KvCache::cut(&ran_cache, base + 1)?;
         self.waiting = Some(Waiting { before: before.to_vec(), ran: tokens, base, logits: out, cache: ran_cache });
         Ok((next, cut))
     }
@@ -104,12 +107,12 @@ impl Lookahead {
         }
         let at = after.len() - 1;
         let next = self.next_tokens(&w.logits, 0, at, lm)?;
+        let cut = KvCache::cut(&w.cache, w.base + at + 1)?;
         if at + 1 == w.ran.len() {
-            // The last waiting position: its cache is the pass's own, nothing to cut.
-            let Some(w) = self.waiting.take() else { return Ok(None) };
-            return Ok(Some((next, w.cache)));
+            // The last waiting position: its cache is all of the pass's own (nothing to copy).
+            self.waiting = None;
         }
-        Ok(Some((next, w.cache.prefix(w.base + at + 1)?)))
+        Ok(Some((next, cut)))
     }
 }
 
@@ -135,21 +138,21 @@ fn one_way_on(text: &str, models: &mut [WeightedModel<'_>]) -> Option<Continuati
 
 /// The tokens the grounded models force after `path` (writing `text`), as the tokenizer
 /// would write them; empty where nothing is forced.
-fn draft(lm: &LanguageModel, path: &[TokenId], text: &str, models: &mut [WeightedModel<'_>]) -> Vec<TokenId> {
+fn draft(lm: &mut LanguageModel, path: &[TokenId], text: &str, models: &mut [WeightedModel<'_>]) -> Vec<TokenId> {
     let Some(way) = one_way_on(text.trim_start(), models) else { return Vec::new() };
     let forced = if way.ends_skill { way.text.as_str() } else { &way.text[..way.text.rfind(' ').unwrap_or(0)] };
     if forced.is_empty() {
         return Vec::new();
     }
     // The whole text tokenized, where it keeps the tokens chosen so far...
-    if let Ok(all) = lm.encode(&format!("{text}{forced}")) {
+    if let Ok(all) = lm.encode_remembered(&format!("{text}{forced}")) {
         if let Some(rest) = all.strip_prefix(path) {
             return rest.to_vec();
         }
     }
     // ...or else the forced text alone, where it starts a word.
     if forced.starts_with(' ') {
-        return lm.encode(forced).unwrap_or_default();
+        return lm.encode_remembered(forced).unwrap_or_default();
     }
     Vec::new()
 }

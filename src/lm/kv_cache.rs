@@ -3,7 +3,7 @@
 use super::gpu::Gpu;
 use super::{LmError, ModelSpec};
 use ort::value::{DynTensorValueType, DynValue, Tensor, ValueType};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Keys and values of every layer for `rows` sequences of `len` tokens each, held as the
 /// ONNX Runtime values the model returned: feeding them back costs no copy. On a GPU they
@@ -13,9 +13,19 @@ use std::sync::Arc;
 pub struct KvCache {
     rows: usize,
     len: usize,
-    layers: Vec<[DynValue; 2]>,
+    layers: Layers,
     /// The GPU whose memory the tensors may be in.
     gpu: Option<Arc<Gpu>>,
+}
+
+/// Where a cache's keys and values are.
+enum Layers {
+    /// Its own tensors, one key and one value per layer.
+    Own(Vec<[DynValue; 2]>),
+    /// The first `len` tokens of another cache (a pass that ran further than the decoder has
+    /// gone: [`KvCache::cut`]), copied out only when they are first read; most such cuts are
+    /// let go unread, and one as long as its source is its source's tensors.
+    Cut { of: Arc<KvCache>, made: OnceLock<Vec<[DynValue; 2]>> },
 }
 
 /// Dimensions of a tensor value (none for a value that is not a tensor).
@@ -59,11 +69,34 @@ impl KvCache {
             let v = Tensor::from_array(([rows, spec.kv_heads, 0, spec.head_dim], Vec::<f32>::new()))?.into_dyn();
             layers.push([k, v]);
         }
-        Ok(Self { rows, len: 0, layers, gpu: None })
+        Ok(Self { rows, len: 0, layers: Layers::Own(layers), gpu: None })
     }
 
     pub(super) fn from_layers(rows: usize, len: usize, layers: Vec<[DynValue; 2]>, gpu: Option<Arc<Gpu>>) -> Self {
-        Self { rows, len, layers, gpu }
+        Self { rows, len, layers: Layers::Own(layers), gpu }
+    }
+
+    /// The first `len` tokens of every row of `of`, without copying them now: they are copied
+    /// when first read (a pass from this cache, a gather, a row), and not at all when `len`
+    /// is all of `of` or the cut is let go unread.
+    pub fn cut(of: &Arc<KvCache>, len: usize) -> Result<Self, LmError> {
+        if len > of.len {
+            return Err(LmError::Internal(format!("cut of {len} tokens from a cache of {}", of.len)));
+        }
+        Ok(Self { rows: of.rows, len, layers: Layers::Cut { of: Arc::clone(of), made: OnceLock::new() }, gpu: of.gpu.clone() })
+    }
+
+    /// This cache with tensors of its own (a cut copied out now, unless it was read already).
+    fn owned(self) -> Result<Self, LmError> {
+        let Self { rows, len, layers, gpu } = self;
+        match layers {
+            Layers::Own(_) => Ok(Self { rows, len, layers, gpu }),
+            Layers::Cut { of, made } => match made.into_inner() {
+                Some(made) => Ok(Self { rows, len, layers: Layers::Own(made), gpu }),
+                None if len == of.len => Arc::try_unwrap(of).or_else(|shared| shared.prefix(len)),
+                None => of.prefix(len),
+            },
+        }
     }
 
     /// A copy with every tensor in host memory, or `None` when they all are already (always so
@@ -71,26 +104,40 @@ impl KvCache {
     fn host_copy(&self) -> Result<Option<Self>, LmError> {
         let Some(gpu) = &self.gpu else { return Ok(None) };
         let mut any = false;
-        for value in self.layers.iter().flatten() {
+        for value in self.layers()?.iter().flatten() {
             any |= on_device(value)?;
         }
         if !any {
             return Ok(None);
         }
-        let mut layers = Vec::with_capacity(self.layers.len());
-        for [k, v] in &self.layers {
+        let mut layers = Vec::with_capacity(self.layers()?.len());
+        for [k, v] in self.layers()? {
             layers.push([host_tensor(k, gpu)?, host_tensor(v, gpu)?]);
         }
-        Ok(Some(Self { rows: self.rows, len: self.len, layers, gpu: None }))
+        Ok(Some(Self { rows: self.rows, len: self.len, layers: Layers::Own(layers), gpu: None }))
     }
 
-    /// This cache with every tensor in host memory.
+    /// This cache with every tensor its own and in host memory.
     fn on_host(self) -> Result<Self, LmError> {
-        Ok(self.host_copy()?.unwrap_or(self))
+        let this = self.owned()?;
+        Ok(this.host_copy()?.unwrap_or(this))
     }
 
-    pub(super) fn layers(&self) -> &[[DynValue; 2]] {
-        &self.layers
+    /// Each layer's key and value tensors (a cut's copied out on first reading).
+    pub(super) fn layers(&self) -> Result<&[[DynValue; 2]], LmError> {
+        match &self.layers {
+            Layers::Own(layers) => Ok(layers),
+            Layers::Cut { of, .. } if self.len == of.len => of.layers(),
+            Layers::Cut { of, made } => {
+                if made.get().is_none() {
+                    let copy = of.prefix(self.len)?.owned()?;
+                    if let Layers::Own(layers) = copy.layers {
+                        let _ = made.set(layers);
+                    }
+                }
+                made.get().map(Vec::as_slice).ok_or_else(|| LmError::Internal("a cut cache that could not be copied out".into()))
+            }
+        }
     }
 
     pub fn rows(&self) -> usize {
@@ -132,17 +179,20 @@ impl KvCache {
     }
 
     /// Same row count: copy only the rows that change, inside the tensors already there.
-    fn permute_in_place(mut self, parents: &[usize]) -> Result<Self, LmError> {
+    fn permute_in_place(self, parents: &[usize]) -> Result<Self, LmError> {
         let changed: Vec<usize> = (0..parents.len()).filter(|&i| parents[i] != i).collect();
         if changed.is_empty() {
             return Ok(self);
         }
+        let Self { rows, len, layers: Layers::Own(mut layers), gpu } = self.owned()? else {
+            return Err(LmError::Internal("a cache without tensors of its own to permute".into()));
+        };
         // Sources that are themselves overwritten are saved first.
         let mut saved_rows: Vec<usize> = changed.iter().map(|&i| parents[i]).filter(|p| changed.contains(p)).collect();
         saved_rows.sort_unstable();
         saved_rows.dedup();
         let mut scratch: Vec<f32> = Vec::new();
-        for pair in self.layers.iter_mut() {
+        for pair in layers.iter_mut() {
             for value in pair.iter_mut() {
                 let (_, data) = value.try_extract_tensor_mut::<f32>()?;
                 let row = data.len() / parents.len();
@@ -159,13 +209,13 @@ impl KvCache {
                 }
             }
         }
-        Ok(self)
+        Ok(Self { rows, len, layers: Layers::Own(layers), gpu })
     }
 
     /// Bytes of keys and values held (on the host or the GPU).
     pub fn bytes(&self) -> Result<usize, LmError> {
         let mut total = 0;
-        for value in self.layers.iter().flatten() {
+        for value in self.layers()?.iter().flatten() {
             let dims = dims_of(value).ok_or_else(|| LmError::Internal("a cache value that is not a tensor".into()))?;
             total += dims.iter().product::<usize>() * std::mem::size_of::<f32>();
         }
@@ -177,6 +227,11 @@ impl KvCache {
     pub fn prefix(&self, len: usize) -> Result<Self, LmError> {
         if len > self.len {
             return Err(LmError::Internal(format!("prefix of {len} tokens from a cache of {}", self.len)));
+        }
+        if let Layers::Cut { of, made } = &self.layers {
+            if made.get().is_none() {
+                return of.prefix(len);
+            }
         }
         if let Some(host) = self.host_copy()? {
             return host.prefix(len);
@@ -211,8 +266,8 @@ impl KvCache {
     /// from this cache's tensor (its dimensions, rows x heads x tokens x head size, and its
     /// data).
     fn copied(&self, rows: usize, len: usize, copy: impl Fn(&[usize; 4], &[f32]) -> Vec<f32>) -> Result<Self, LmError> {
-        let mut layers = Vec::with_capacity(self.layers.len());
-        for pair in &self.layers {
+        let mut layers = Vec::with_capacity(self.layers()?.len());
+        for pair in self.layers()? {
             let mut made = Vec::with_capacity(2);
             for value in pair {
                 let (shape, data) = value.try_extract_tensor::<f32>()?;
@@ -229,6 +284,6 @@ impl KvCache {
                 _ => return Err(LmError::Internal("a cache copy lost a tensor".into())),
             }
         }
-        Ok(Self { rows, len, layers, gpu: None })
+        Ok(Self { rows, len, layers: Layers::Own(layers), gpu: None })
     }
 }

@@ -139,7 +139,12 @@ pub struct LanguageModel {
     gpu: Option<Arc<Gpu>>,
     /// Run through ONNX Runtime's I/O binding (always with a GPU; on the CPU, for tests).
     io_binding: bool,
+    /// Texts the decoder had tokenized, with their tokens ([`encode_remembered`](Self::encode_remembered)).
+    remembered: std::collections::HashMap<String, Vec<TokenId>>,
 }
+
+/// Texts [`LanguageModel::encode_remembered`] keeps before it starts afresh.
+const REMEMBERED_TEXTS: usize = 4096;
 
 impl LanguageModel {
     /// Load a model directory onto the CPU, checking the layout, the graph and the tokenizer.
@@ -210,6 +215,7 @@ impl LanguageModel {
             device,
             io_binding: gpu.is_some(),
             gpu,
+            remembered: std::collections::HashMap::new(),
         })
     }
 
@@ -259,8 +265,23 @@ impl LanguageModel {
 
     /// Tokens of a text (no special tokens added).
     pub fn encode(&self, text: &str) -> Result<Vec<TokenId>, LmError> {
-        let enc = self.tokenizer.encode(text, false).map_err(|e| LmError::Tokenizer { path: self.dir.join("tokenizer.json"), message: e.to_string() })?;
+        let enc = self.tokenizer.encode_fast(text, false).map_err(|e| LmError::Tokenizer { path: self.dir.join("tokenizer.json"), message: e.to_string() })?;
         Ok(enc.get_ids().iter().map(|&i| TokenId(i)).collect())
+    }
+
+    /// [`encode`](Self::encode), remembered: the decoder tokenizes the same skill texts again
+    /// and again (jump-forward's drafts), and the tokenizer costs more than a small model's
+    /// pass. At most a few thousand texts are kept; then it starts afresh.
+    pub fn encode_remembered(&mut self, text: &str) -> Result<Vec<TokenId>, LmError> {
+        if let Some(tokens) = self.remembered.get(text) {
+            return Ok(tokens.clone());
+        }
+        let tokens = self.encode(text)?;
+        if self.remembered.len() >= REMEMBERED_TEXTS {
+            self.remembered.clear();
+        }
+        self.remembered.insert(text.to_string(), tokens.clone());
+        Ok(tokens)
     }
 
     /// The text one token adds when appended to a sequence ("" for special tokens).
@@ -376,6 +397,9 @@ impl LanguageModel {
     /// [`forward`](Self::forward) on a cache that stays as it is, for continuing the same text in
     /// more than one way (best-first search). Costs no copy: ONNX Runtime reads the cache in place.
     pub fn forward_after(&mut self, cache: &KvCache, tokens: &[TokenId], purpose: Purpose) -> Result<(Logits, KvCache), LmError> {
+        // A cut cache is copied out here, before the pass's clock starts: cutting is the
+        // decoder's bookkeeping, not the model's time.
+        let past_layers = cache.layers()?;
         let started = std::time::Instant::now();
         let rows = cache.rows();
         if rows == 0 || tokens.is_empty() || !tokens.len().is_multiple_of(rows) {
@@ -399,7 +423,7 @@ impl LanguageModel {
         if self.spec.use_cache_branch {
             inputs.push(("use_cache_branch".into(), Tensor::from_array(([1usize], vec![past > 0]))?.into()));
         }
-        for (i, [k, v]) in cache.layers().iter().enumerate() {
+        for (i, [k, v]) in past_layers.iter().enumerate() {
             inputs.push((format!("past_key_values.{i}.key"), k.into()));
             inputs.push((format!("past_key_values.{i}.value"), v.into()));
         }
