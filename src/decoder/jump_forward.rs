@@ -12,6 +12,10 @@
 //! skill is the one token-by-token decoding chooses, up to floating-point rounding between a
 //! pass over several positions and a pass over each.
 //!
+//! What each served position is handed as its cache is a cut of the pass's cache
+//! ([`KvCache::cut`]): its keys and values are copied out only if a pass goes on from that
+//! position, so a draft the search takes whole costs no copy at all.
+//!
 //! The draft stops before the word where admissible skills part ("red" or "blue" bowl): in
 //! a byte-level BPE that word's first token carries its leading space, so text up to the
 //! space is what the language model would write anyway.
