@@ -875,6 +875,27 @@ mod tests {
     }
 
     #[test]
+    fn the_best_k_buffer_agrees_with_a_sort_whatever_the_order_of_offers() {
+        // Rising values make every offer enter (a compaction every 3k offers), falling ones
+        // make the first k hold out, equal ones are all ties (the lowest ids win).
+        let orders: [fn(usize) -> f32; 4] = [|i| i as f32, |i| -(i as f32), |_| 1.5, |i| ((i * 7919) % 13) as f32];
+        for (o, value) in orders.iter().enumerate() {
+            for (n, k) in [(1, 1), (5, 20), (100, 1), (100, 20), (1000, 20), (1000, 64), (257, 64)] {
+                let choosable: Vec<bool> = (0..n).map(|i| i % 9 != 3).collect();
+                let mut best = BestK::new(k);
+                for i in 0..n {
+                    best.offer(i, value(i), &choosable);
+                }
+                let got = best.into_sorted();
+                let mut all: Vec<(TokenId, f32)> = (0..n).filter(|&i| choosable[i]).map(|i| (TokenId(i as u32), value(i))).collect();
+                all.sort_by(BestK::better);
+                all.truncate(k);
+                assert_eq!(got, all, "order {o}, n {n}, k {k}");
+            }
+        }
+    }
+
+    #[test]
     fn log_softmax_normalises() {
         let lp = log_softmax(&[1.0, 2.0, 3.0]);
         let total: f32 = lp.iter().map(|v| v.exp()).sum();
