@@ -38,7 +38,7 @@ pub(super) fn token_table(p: &Proposal, token: usize) -> Option<String> {
         token + 1,
         choices.len(),
         token_text(&c.chosen),
-        choices[..=token].iter().map(|c| c.chosen.as_str()).collect::<String>().trim_start()
+        choices[..=token].iter().map(|c| &*c.chosen).collect::<String>().trim_start()
     );
     for m in &p.models {
         let _ = write!(t, " {m} |");

@@ -37,6 +37,7 @@ use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// How grounded beam search (gd-beam) walks the candidates. Both choose the same skill.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -165,7 +166,8 @@ pub mod never_as_null {
 /// One candidate token and how it scored.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CandidateScore {
-    pub token: String,
+    /// The token's text (shared with the model's table of token texts).
+    pub token: Arc<str>,
     /// log p_LM of the token.
     #[serde(deserialize_with = "never_as_null::one")]
     pub lm: f32,
@@ -190,7 +192,7 @@ pub fn score_text(v: f32) -> String {
 /// The choice at one token of a skill: the candidates its beam considered.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TokenChoice {
-    pub chosen: String,
+    pub chosen: Arc<str>,
     /// The log normaliser subtracted from this beam's step scores (0: none).
     #[serde(deserialize_with = "never_as_null::one")]
     pub normaliser: f32,
@@ -231,9 +233,9 @@ fn unroll(mut node: Option<Rc<ChoiceNode>>, lm: &LanguageModel) -> Vec<TokenChoi
             .cands
             .iter()
             .enumerate()
-            .map(|(i, c)| CandidateScore { token: lm.token_text(c.token).to_string(), lm: c.lm, grounded: list.grounded(i).to_vec(), total: c.total })
+            .map(|(i, c)| CandidateScore { token: lm.token_shared(c.token), lm: c.lm, grounded: list.grounded(i).to_vec(), total: c.total })
             .collect();
-        out.push(TokenChoice { chosen: lm.token_text(list.cands[n.chosen].token).to_string(), normaliser: n.normaliser, candidates });
+        out.push(TokenChoice { chosen: lm.token_shared(list.cands[n.chosen].token), normaliser: n.normaliser, candidates });
         node = n.previous.clone();
     }
     out.reverse();

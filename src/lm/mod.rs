@@ -121,7 +121,7 @@ pub struct LanguageModel {
     session: Session,
     tokenizer: Tokenizer,
     spec: ModelSpec,
-    token_texts: Vec<String>,
+    token_texts: Vec<Arc<str>>,
     /// Where each token's text holds a skill terminator (`.` or a line break), if it does.
     terminators: Vec<Option<usize>>,
     candidate_ids: Vec<u32>,
@@ -204,7 +204,7 @@ impl LanguageModel {
             session,
             tokenizer,
             spec,
-            token_texts,
+            token_texts: token_texts.into_iter().map(Arc::from).collect(),
             terminators,
             candidate_ids,
             candidate_mask,
@@ -286,7 +286,12 @@ impl LanguageModel {
 
     /// The text one token adds when appended to a sequence ("" for special tokens).
     pub fn token_text(&self, id: TokenId) -> &str {
-        self.token_texts.get(id.0 as usize).map(String::as_str).unwrap_or("")
+        self.token_texts.get(id.0 as usize).map(|t| &**t).unwrap_or("")
+    }
+
+    /// [`token_text`](Self::token_text), shared: explanations keep it without a copy.
+    pub fn token_shared(&self, id: TokenId) -> Arc<str> {
+        self.token_texts.get(id.0 as usize).cloned().unwrap_or_else(|| Arc::from(""))
     }
 
     /// Where the token's text holds a skill terminator (`.` or a line break): the byte
