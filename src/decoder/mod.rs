@@ -581,8 +581,7 @@ fn expand(lm: &LanguageModel, beams: &[Beam], next: &[NextTokens], models: &mut 
         }
     }
     let mut cands = Cands { grounded: Vec::with_capacity(list.len() * models.len()), list, texts, models: models.len() };
-    let prefixes: Vec<SkillPrefix<'_>> =
-        cands.list.iter().map(|c| SkillPrefix { text: cands.texts[c.text.clone()].trim_start(), complete: c.finishes() }).collect();
+    let prefixes: Vec<SkillPrefix<'_>> = cands.iter().map(|c| SkillPrefix { text: cands.text(c).trim_start(), complete: c.finishes() }).collect();
     let mut per_model: Vec<Vec<LogProb>> = Vec::with_capacity(models.len());
     for m in models.iter_mut() {
         let scores = m.bound.score(&prefixes)?;

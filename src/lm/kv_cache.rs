@@ -103,15 +103,16 @@ impl KvCache {
     /// on the CPU).
     fn host_copy(&self) -> Result<Option<Self>, LmError> {
         let Some(gpu) = &self.gpu else { return Ok(None) };
+        let here = self.layers()?;
         let mut any = false;
-        for value in self.layers()?.iter().flatten() {
+        for value in here.iter().flatten() {
             any |= on_device(value)?;
         }
         if !any {
             return Ok(None);
         }
-        let mut layers = Vec::with_capacity(self.layers()?.len());
-        for [k, v] in self.layers()? {
+        let mut layers = Vec::with_capacity(here.len());
+        for [k, v] in here {
             layers.push([host_tensor(k, gpu)?, host_tensor(v, gpu)?]);
         }
         Ok(Some(Self { rows: self.rows, len: self.len, layers: Layers::Own(layers), gpu: None }))
@@ -130,8 +131,8 @@ impl KvCache {
             Layers::Cut { of, .. } if self.len == of.len => of.layers(),
             Layers::Cut { of, made } => {
                 if made.get().is_none() {
-                    let copy = of.prefix(self.len)?.owned()?;
-                    if let Layers::Own(layers) = copy.layers {
+                    // A prefix is always a copy with tensors of its own.
+                    if let Layers::Own(layers) = of.prefix(self.len)?.layers {
                         let _ = made.set(layers);
                     }
                 }
@@ -266,8 +267,9 @@ impl KvCache {
     /// from this cache's tensor (its dimensions, rows x heads x tokens x head size, and its
     /// data).
     fn copied(&self, rows: usize, len: usize, copy: impl Fn(&[usize; 4], &[f32]) -> Vec<f32>) -> Result<Self, LmError> {
-        let mut layers = Vec::with_capacity(self.layers()?.len());
-        for pair in self.layers()? {
+        let here = self.layers()?;
+        let mut layers = Vec::with_capacity(here.len());
+        for pair in here {
             let mut made = Vec::with_capacity(2);
             for value in pair {
                 let (shape, data) = value.try_extract_tensor::<f32>()?;
