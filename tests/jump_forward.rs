@@ -46,23 +46,66 @@ fn plan(p: &mut Planner, jump_forward: bool, instruction: &str, obs: &Observatio
     p.plan(instruction, obs, method).expect("plan")
 }
 
+/// Two scores equal to the rounding of a pass over several positions against one per token.
+fn close(a: f32, b: f32) -> bool {
+    a == b || (a - b).abs() <= 1e-3 * (1.0 + a.abs())
+}
+
+/// One token's choice from an explanation in JSON: the token chosen and its candidates as
+/// (token, LM log-probability, total), in the order the explanation keeps them (best first).
+type Choice = (String, Vec<(String, f32, f32)>);
+
+fn choices(step: &PlanStep) -> Vec<Choice> {
+    let value = serde_json::to_value(&step.explanation).expect("explanation as JSON");
+    let number = |v: &serde_json::Value| v.as_f64().map_or(f32::NEG_INFINITY, |x| x as f32);
+    value["detail"]
+        .as_array()
+        .map(|detail| {
+            detail
+                .iter()
+                .map(|c| {
+                    let candidates = c["candidates"].as_array().map_or_else(Vec::new, |l| {
+                        l.iter().map(|x| (x["token"].as_str().unwrap_or_default().to_string(), number(&x["lm"]), number(&x["total"]))).collect()
+                    });
+                    (c["chosen"].as_str().unwrap_or_default().to_string(), candidates)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The same choice, up to rounding: the same token chosen among candidates whose totals,
+/// best first, are equal to rounding. Two candidates may change places only where their
+/// totals tie to rounding, and a candidate may be kept by one and not the other only where
+/// its LM log-probability ties to rounding with the last one the other kept.
+fn assert_same_choice(j: &Choice, s: &Choice, what: &str) {
+    assert_eq!(j.0, s.0, "{what}: the token chosen");
+    assert_eq!(j.1.len(), s.1.len(), "{what}: candidates {:?} jumping, {:?} stepping", j.1, s.1);
+    for (a, b) in j.1.iter().zip(&s.1) {
+        assert!(close(a.2, b.2), "{what}: totals best first differ: {:?} jumping, {:?} stepping", j.1, s.1);
+    }
+    for (mine, theirs) in [(&j.1, &s.1), (&s.1, &j.1)] {
+        let last_lm = theirs.iter().map(|c| c.1).fold(f32::INFINITY, f32::min);
+        for (token, lm, total) in mine {
+            match theirs.iter().find(|c| &c.0 == token) {
+                Some(other) => assert!(close(*lm, other.1) && close(*total, other.2), "{what}: {token:?} scored ({lm}, {total}) and {other:?}"),
+                None => assert!(close(*lm, last_lm), "{what}: {token:?} (LM {lm}) kept by one only, though it does not tie with the last kept (LM {last_lm})"),
+            }
+        }
+    }
+}
+
 /// The same skills, each token chosen among the same candidates, scores equal to rounding.
 fn assert_same(jumped: &PlanResult, stepped: &PlanResult, what: &str) {
     assert_eq!(jumped.skills(), stepped.skills(), "{what}");
     assert_eq!(jumped.end, stepped.end, "{what}");
-    let close = |a: f32, b: f32| a == b || (a - b).abs() <= 1e-3 * (1.0 + a.abs());
     for (j, s) in jumped.steps.iter().zip(&stepped.steps) {
         assert!(close(j.score, s.score), "{what}: {:?} scored {} jumping, {} stepping", j.skill, j.score, s.score);
-        let tokens = |p: &PlanStep| {
-            let value = serde_json::to_value(&p.explanation).expect("explanation as JSON");
-            value["detail"].as_array().map(|choices| {
-                choices
-                    .iter()
-                    .map(|c| (c["chosen"].clone(), c["candidates"].as_array().map(|l| l.iter().map(|x| x["token"].clone()).collect::<Vec<_>>())))
-                    .collect::<Vec<_>>()
-            })
-        };
-        assert_eq!(tokens(j), tokens(s), "{what}: {:?}", j.skill);
+        let (jc, sc) = (choices(j), choices(s));
+        assert_eq!(jc.len(), sc.len(), "{what}: {:?} has {} choices jumping, {} stepping", j.skill, jc.len(), sc.len());
+        for (n, (a, b)) in jc.iter().zip(&sc).enumerate() {
+            assert_same_choice(a, b, &format!("{what}: {:?}, token {n}", j.skill));
+        }
     }
     assert!(jumped.tokens.forward_passes <= stepped.tokens.forward_passes, "{what}: {:?} jumping, {:?} stepping", jumped.tokens, stepped.tokens);
 }
