@@ -354,7 +354,7 @@ impl NextTokens {
     }
 
     pub fn read(logits: &[f32], k: usize, lm: &LanguageModel) -> Self {
-        let choosable = lm.candidate_mask();
+        let choosable = Choosable::of(lm.tokens());
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
@@ -367,7 +367,7 @@ impl NextTokens {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn read_avx2(logits: &[f32], k: usize, choosable: &[bool]) -> Self {
+    fn read_avx2(logits: &[f32], k: usize, choosable: Choosable<'_>) -> Self {
         Self::read_lanes(logits, k, choosable, |run, log_z, bar| {
             // SAFETY: this function runs only where the CPU has AVX2.
             unsafe { clearing_avx2(run, log_z, bar) }
@@ -378,13 +378,15 @@ impl NextTokens {
     /// marks the tokens of a run with `logit - log_z > bar` (the same marks however it is
     /// computed).
     #[inline(always)]
-    fn read_lanes(logits: &[f32], k: usize, choosable: &[bool], clearing: impl Fn(&[f32; RUN], f32, f32) -> u32) -> Self {
+    fn read_lanes(logits: &[f32], k: usize, choosable: Choosable<'_>, clearing: impl Fn(&[f32; RUN], f32, f32) -> u32) -> Self {
         if k == 0 {
             return Self { top: Vec::new() };
         }
-        let log_z = log_normaliser(logits);
+        let lanes = LaneMaxima::of(logits);
+        let log_z = log_normaliser(logits, lanes.max());
         let n = logits.len().min(choosable.len());
         let mut best = BestK::new(k);
+        best.bar = lanes.first_bar(k + choosable.unchoosable_within(logits.len()), log_z);
         let (runs, _) = logits[..n].as_chunks::<RUN>();
         for (r, run) in runs.iter().enumerate() {
             match best.bar {
@@ -415,6 +417,47 @@ impl NextTokens {
 /// Tokens [`NextTokens::read`] looks at together, to pass over those that cannot enter.
 const RUN: usize = 16;
 
+/// Which tokens the decoder may choose, one bit a token (bit `id % 64` of word `id / 64`,
+/// as [`TokenTable::choosable_bits`](crate::lm::TokenTable::choosable_bits)): the 4k-token
+/// table is eight cache lines, where a byte a token would be sixty-four.
+#[derive(Clone, Copy)]
+struct Choosable<'a> {
+    bits: &'a [u64],
+    /// Tokens in the vocabulary: those past it may not be chosen.
+    vocab: usize,
+    /// Tokens of the vocabulary that may not be chosen.
+    unchoosable: usize,
+}
+
+impl<'a> Choosable<'a> {
+    fn of(tokens: &'a crate::lm::TokenTable) -> Self {
+        Self { bits: tokens.choosable_bits(), vocab: tokens.len(), unchoosable: tokens.unchoosable() }
+    }
+
+    /// The first `vocab` of `bits` (counted: for tests).
+    #[cfg(test)]
+    fn new(bits: &'a [u64], vocab: usize) -> Self {
+        let vocab = vocab.min(bits.len() * 64);
+        let chosen: usize = (0..vocab).filter(|&id| bits[id / 64] >> (id % 64) & 1 == 1).count();
+        Self { bits, vocab, unchoosable: vocab - chosen }
+    }
+
+    /// Tokens the bits cover.
+    fn len(self) -> usize {
+        self.vocab
+    }
+
+    /// How many of the tokens `0..n` may not be chosen, or more.
+    fn unchoosable_within(self, n: usize) -> usize {
+        self.unchoosable + n.saturating_sub(self.vocab)
+    }
+
+    #[inline(always)]
+    fn has(self, id: usize) -> bool {
+        id < self.vocab && self.bits[id / 64] >> (id % 64) & 1 == 1
+    }
+}
+
 /// The best k (token, log-probability) pairs offered, ties to the lower id. Offers go into a
 /// buffer of a few k, unsorted; when it fills, the best k are kept and the k-th becomes the
 /// bar a later offer must clear (offers come in rising id order, so a later one loses a tie).
@@ -436,8 +479,8 @@ impl BestK {
     }
 
     #[inline(always)]
-    fn offer(&mut self, id: usize, v: f32, choosable: &[bool]) {
-        if !choosable[id] || self.bar.is_some_and(|bar| v <= bar) {
+    fn offer(&mut self, id: usize, v: f32, choosable: Choosable<'_>) {
+        if self.bar.is_some_and(|bar| v <= bar) || !choosable.has(id) {
             return;
         }
         self.held.push((TokenId(id as u32), v));
@@ -490,8 +533,7 @@ unsafe fn clearing_avx2(run: &[f32; RUN], log_z: f32, bar: f32) -> u32 {
 /// is the sum, to the bit): over a large vocabulary this is most of the decoder's own time
 /// per pass.
 #[inline(always)]
-fn log_normaliser(logits: &[f32]) -> f32 {
-    let max = max_of(logits);
+fn log_normaliser(logits: &[f32], max: f32) -> f32 {
     if !max.is_finite() {
         return max;
     }
@@ -506,21 +548,56 @@ fn log_normaliser(logits: &[f32]) -> f32 {
     max + (lanes.iter().sum::<f32>() + rest).ln()
 }
 
-/// The largest value (as `f32::max` folds it: NaN counts for nothing), kept in eight lanes so
-/// that the compiler uses vector maxima instead of one long chain of dependent comparisons
-/// (the same result: the maximum does not depend on the order it is taken in).
-#[inline(always)]
-fn max_of(values: &[f32]) -> f32 {
-    let mut lanes = [f32::NEG_INFINITY; 8];
-    let (chunks, rest) = values.as_chunks::<8>();
-    for chunk in chunks {
-        for i in 0..8 {
-            // Not `f32::max`, whose NaN rule keeps it scalar; the same result (a NaN never
-            // wins either way, and the lanes start at -inf).
-            lanes[i] = if chunk[i] > lanes[i] { chunk[i] } else { lanes[i] };
+/// Lanes of [`LaneMaxima`].
+const LANES: usize = 32;
+
+/// The largest value of a row in each of 32 lanes (lane `j`: the values at `32 i + j`), and
+/// of the values after the last whole run of 32. Kept in lanes so that the compiler uses
+/// vector maxima instead of one long chain of dependent comparisons; and each lane's maximum
+/// is one token's value, so that 32 tokens' values come out of the pass that finds the
+/// largest, enough to set a first bar for the best k ([`first_bar`](Self::first_bar)).
+struct LaneMaxima {
+    lanes: [f32; LANES],
+    rest: f32,
+}
+
+impl LaneMaxima {
+    #[inline(always)]
+    fn of(values: &[f32]) -> Self {
+        let mut lanes = [f32::NEG_INFINITY; LANES];
+        let (chunks, rest) = values.as_chunks::<LANES>();
+        for chunk in chunks {
+            for i in 0..LANES {
+                // Not `f32::max`, whose NaN rule keeps it scalar; the same result (a NaN never
+                // wins either way, and the lanes start at -inf).
+                lanes[i] = if chunk[i] > lanes[i] { chunk[i] } else { lanes[i] };
+            }
         }
+        Self { lanes, rest: rest.iter().copied().fold(f32::NEG_INFINITY, f32::max) }
     }
-    lanes.iter().copied().fold(rest.iter().copied().fold(f32::NEG_INFINITY, f32::max), f32::max)
+
+    /// The largest value (as `f32::max` folds it: NaN counts for nothing; the same whatever
+    /// the order it is taken in).
+    fn max(&self) -> f32 {
+        self.lanes.iter().copied().fold(self.rest, f32::max)
+    }
+
+    /// A bar for the best k of the row, as [`BestK::bar`], before any token is offered: the
+    /// lanes' maxima are `LANES` tokens' values, so the `need`-th largest of them (`need`: k
+    /// plus the tokens that may not be chosen, which may be among them) is at or below the
+    /// k-th best choosable value. The bar is just below it (`next_down`: a token at it may
+    /// still enter, whatever its id), as `logit - log_z` computes it for every offer (a
+    /// larger logit never gives a smaller difference). `None` where the lanes are too few or
+    /// their value is not finite.
+    fn first_bar(&self, need: usize, log_z: f32) -> Option<f32> {
+        if need == 0 || need > LANES {
+            return None;
+        }
+        let mut values = self.lanes;
+        let (_, &mut nth, _) = values.select_nth_unstable_by(need - 1, |a, b| b.total_cmp(a));
+        let bar = (nth - log_z).next_down();
+        bar.is_finite().then_some(bar)
+    }
 }
 
 /// e^x for x <= 0 (e^-87 below -87; NaN counts as -87), within 2e-7 relative of `f32::exp`,
@@ -557,9 +634,9 @@ fn expand(lm: &LanguageModel, beams: &[Beam], next: &[NextTokens], models: &mut 
     let mut texts = String::with_capacity(offered * (longest + 8));
     for (parent, (beam, tokens)) in beams.iter().zip(next).enumerate() {
         for &(token, lp) in &tokens.top {
-            let piece = lm.token_text(token);
+            let (piece, terminator) = lm.tokens().text_and_terminator(token.0);
             let start = texts.len();
-            let tail = match lm.terminator_at(token) {
+            let tail = match terminator {
                 Some(at) => {
                     // A finishing text is trimmed at both ends.
                     let whole = [beam.text.as_str(), &piece[..at]].concat();
@@ -836,10 +913,10 @@ mod tests {
     #[test]
     fn the_normaliser_makes_probabilities_sum_to_one() {
         let logits: Vec<f32> = (0..50_001).map(|i| ((i * 7919) % 1000) as f32 / 40.0 - 10.0).collect();
-        let log_z = log_normaliser(&logits);
+        let log_z = log_normaliser(&logits, LaneMaxima::of(&logits).max());
         let total: f64 = logits.iter().map(|&v| ((v - log_z) as f64).exp()).sum();
         assert!((total - 1.0).abs() < 1e-4, "{total}");
-        assert_eq!(log_normaliser(&[f32::NEG_INFINITY; 3]), f32::NEG_INFINITY);
+        assert_eq!(log_normaliser(&[f32::NEG_INFINITY; 3], f32::NEG_INFINITY), f32::NEG_INFINITY);
     }
 
     #[test]
@@ -863,16 +940,26 @@ mod tests {
                     })
                     .collect();
                 let choosable: Vec<bool> = (0..vocab).map(|i| i % 11 != 4).collect();
+                let bits = bits_of(&choosable);
                 for k in [1, 20, 64] {
-                    let plain = NextTokens::read_lanes(&logits, k, &choosable, clearing);
+                    let plain = NextTokens::read_lanes(&logits, k, Choosable::new(&bits, choosable.len()), clearing);
                     // SAFETY: AVX2 checked above.
-                    let wide = unsafe { NextTokens::read_avx2(&logits, k, &choosable) };
+                    let wide = unsafe { NextTokens::read_avx2(&logits, k, Choosable::new(&bits, choosable.len())) };
                     let bits = |t: &NextTokens| t.top.iter().map(|&(id, lp)| (id, lp.to_bits())).collect::<Vec<_>>();
                     assert_eq!(bits(&plain), bits(&wide), "vocab {vocab}, k {k}");
                     assert_eq!(plain.top.len(), k.min(choosable.iter().filter(|&&c| c).count()));
                 }
             }
         }
+    }
+
+    /// A mask as one bit a token.
+    fn bits_of(mask: &[bool]) -> Vec<u64> {
+        let mut bits = vec![0u64; mask.len().div_ceil(64)];
+        for (id, _) in mask.iter().enumerate().filter(|(_, &c)| c) {
+            bits[id / 64] |= 1 << (id % 64);
+        }
+        bits
     }
 
     #[test]
@@ -883,15 +970,48 @@ mod tests {
         for (o, value) in orders.iter().enumerate() {
             for (n, k) in [(1, 1), (5, 20), (100, 1), (100, 20), (1000, 20), (1000, 64), (257, 64)] {
                 let choosable: Vec<bool> = (0..n).map(|i| i % 9 != 3).collect();
+                let bits = bits_of(&choosable);
                 let mut best = BestK::new(k);
                 for i in 0..n {
-                    best.offer(i, value(i), &choosable);
+                    best.offer(i, value(i), Choosable::new(&bits, choosable.len()));
                 }
                 let got = best.into_sorted();
                 let mut all: Vec<(TokenId, f32)> = (0..n).filter(|&i| choosable[i]).map(|i| (TokenId(i as u32), value(i))).collect();
                 all.sort_by(BestK::better);
                 all.truncate(k);
                 assert_eq!(got, all, "order {o}, n {n}, k {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_best_k_agree_with_a_sort_where_the_first_bar_comes_from_the_lanes() {
+        // Few distinct values, so that many tokens tie with the k-th; the best values often
+        // on tokens that may not be chosen (every seventh token), which the lanes' maxima
+        // count too; rows shorter and longer than the lanes, and longer than the vocabulary.
+        let mut seed = 11u64;
+        for (len, vocab) in [(31, 31), (32, 32), (100, 100), (4_096, 4_096), (4_100, 4_000), (1_000, 1_200)] {
+            for levels in [1u64, 3, 40] {
+                let logits: Vec<f32> = (0..len)
+                    .map(|i| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        if i % 7 == 0 {
+                            10.0
+                        } else {
+                            ((seed >> 33) % levels) as f32 * 0.25
+                        }
+                    })
+                    .collect();
+                let choosable: Vec<bool> = (0..vocab).map(|i| i % 7 != 0).collect();
+                let bits = bits_of(&choosable);
+                for k in [1, 5, 20, 30, 64] {
+                    let got = NextTokens::read_lanes(&logits, k, Choosable::new(&bits, vocab), clearing);
+                    let log_z = log_normaliser(&logits, LaneMaxima::of(&logits).max());
+                    let mut all: Vec<(TokenId, f32)> = (0..len.min(vocab)).filter(|&i| choosable[i]).map(|i| (TokenId(i as u32), logits[i] - log_z)).collect();
+                    all.sort_by(BestK::better);
+                    all.truncate(k);
+                    assert_eq!(got.top, all, "{len} logits, vocabulary {vocab}, {levels} levels, k {k}");
+                }
             }
         }
     }

@@ -14,12 +14,14 @@ mod logits;
 mod prefix_cache;
 mod spec;
 mod spelling;
+mod token_table;
 
 pub use kv_cache::KvCache;
 pub use logits::{Logits, TopTokens};
 pub use prefix_cache::{CachedStart, PrefixCache, PrefixCacheStats};
 pub use spec::ModelSpec;
 pub use spelling::{Spelling, Unspellable};
+pub use token_table::TokenTable;
 
 use gpu::Gpu;
 use grounding::runtime::{open_session_on, RuntimeError};
@@ -121,9 +123,8 @@ pub struct LanguageModel {
     session: Session,
     tokenizer: Tokenizer,
     spec: ModelSpec,
-    token_texts: Vec<Arc<str>>,
-    /// Where each token's text holds a skill terminator (`.` or a line break), if it does.
-    terminators: Vec<Option<usize>>,
+    /// Each token's text, where it ends a skill, and whether the decoder may choose it.
+    tokens: TokenTable,
     candidate_ids: Vec<u32>,
     /// `candidate_mask[id]`: the decoder may choose token `id`.
     candidate_mask: Vec<bool>,
@@ -193,7 +194,7 @@ impl LanguageModel {
         }
         let token_texts = token_texts(&tokenizer, tok_vocab);
         let candidate_mask: Vec<bool> = token_texts.iter().map(|t| !t.is_empty()).collect();
-        let terminators = token_texts.iter().map(|t| t.find(protocol::skill::TERMINATORS)).collect();
+        let tokens = TokenTable::new(&token_texts, &protocol::skill::TERMINATORS).map_err(|e| LmError::Mismatch(e.to_string()))?;
         let candidate_ids = (0..token_texts.len() as u32).filter(|&i| candidate_mask[i as usize]).collect();
         let gpu = match device {
             Device::Cpu => None,
@@ -204,8 +205,7 @@ impl LanguageModel {
             session,
             tokenizer,
             spec,
-            token_texts: token_texts.into_iter().map(Arc::from).collect(),
-            terminators,
+            tokens,
             candidate_ids,
             candidate_mask,
             stats: TokenStats::default(),
@@ -286,18 +286,18 @@ impl LanguageModel {
 
     /// The text one token adds when appended to a sequence ("" for special tokens).
     pub fn token_text(&self, id: TokenId) -> &str {
-        self.token_texts.get(id.0 as usize).map(|t| &**t).unwrap_or("")
+        self.tokens.text(id.0)
     }
 
     /// [`token_text`](Self::token_text), shared: explanations keep it without a copy.
     pub fn token_shared(&self, id: TokenId) -> Arc<str> {
-        self.token_texts.get(id.0 as usize).cloned().unwrap_or_else(|| Arc::from(""))
+        self.tokens.shared(id.0)
     }
 
-    /// Where the token's text holds a skill terminator (`.` or a line break): the byte
-    /// offset of the first, `None` where it holds none.
-    pub fn terminator_at(&self, id: TokenId) -> Option<usize> {
-        self.terminators.get(id.0 as usize).copied().flatten()
+    /// The vocabulary as the decoder reads it every step: texts, where each holds a skill
+    /// terminator (`.` or a line break), which tokens it may choose.
+    pub fn tokens(&self) -> &TokenTable {
+        &self.tokens
     }
 
     /// The vocabulary size the decoder may choose from (tokens the tokenizer knows).
@@ -314,7 +314,7 @@ impl LanguageModel {
     }
 
     pub fn vocab(&self) -> usize {
-        self.token_texts.len()
+        self.tokens.len()
     }
 
     /// Ids of the tokens a decoder may emit: known to the tokenizer, not special, not empty.
