@@ -33,11 +33,10 @@ pub use options::{decode_options, SkillOption};
 
 use jump_forward::Lookahead;
 
-use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId};
+use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId, TokenText};
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
-use std::sync::Arc;
 
 /// How grounded beam search (gd-beam) walks the candidates. Both choose the same skill.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -166,8 +165,8 @@ pub mod never_as_null {
 /// One candidate token and how it scored.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CandidateScore {
-    /// The token's text (shared with the model's table of token texts).
-    pub token: Arc<str>,
+    /// The token's text (read from the model's table of token texts).
+    pub token: TokenText,
     /// log p_LM of the token.
     #[serde(deserialize_with = "never_as_null::one")]
     pub lm: f32,
@@ -192,7 +191,7 @@ pub fn score_text(v: f32) -> String {
 /// The choice at one token of a skill: the candidates its beam considered.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TokenChoice {
-    pub chosen: Arc<str>,
+    pub chosen: TokenText,
     /// The log normaliser subtracted from this beam's step scores (0: none).
     #[serde(deserialize_with = "never_as_null::one")]
     pub normaliser: f32,

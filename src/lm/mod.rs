@@ -21,7 +21,7 @@ pub use logits::{Logits, TopTokens};
 pub use prefix_cache::{CachedStart, PrefixCache, PrefixCacheStats};
 pub use spec::ModelSpec;
 pub use spelling::{Spelling, Unspellable};
-pub use token_table::TokenTable;
+pub use token_table::{TokenTable, TokenText};
 
 use gpu::Gpu;
 use grounding::runtime::{open_session_on, RuntimeError};
@@ -124,7 +124,7 @@ pub struct LanguageModel {
     tokenizer: Tokenizer,
     spec: ModelSpec,
     /// Each token's text, where it ends a skill, and whether the decoder may choose it.
-    tokens: TokenTable,
+    tokens: Arc<TokenTable>,
     candidate_ids: Vec<u32>,
     /// `candidate_mask[id]`: the decoder may choose token `id`.
     candidate_mask: Vec<bool>,
@@ -205,7 +205,7 @@ impl LanguageModel {
             session,
             tokenizer,
             spec,
-            tokens,
+            tokens: Arc::new(tokens),
             candidate_ids,
             candidate_mask,
             stats: TokenStats::default(),
@@ -290,8 +290,8 @@ impl LanguageModel {
     }
 
     /// [`token_text`](Self::token_text), shared: explanations keep it without a copy.
-    pub fn token_shared(&self, id: TokenId) -> Arc<str> {
-        self.tokens.shared(id.0)
+    pub fn token_shared(&self, id: TokenId) -> TokenText {
+        TokenTable::shared(&self.tokens, id.0)
     }
 
     /// The vocabulary as the decoder reads it every step: texts, where each holds a skill

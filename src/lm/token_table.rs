@@ -27,8 +27,6 @@ pub struct TokenTable {
     choosable: Vec<u64>,
     /// Tokens the decoder may not choose.
     unchoosable: usize,
-    /// The same texts, shared, for what outlives a step (explanations).
-    shared: Vec<Arc<str>>,
 }
 
 /// A vocabulary's texts do not fit the table's 32-bit offsets (over 4 GiB of text).
@@ -53,9 +51,8 @@ impl TokenTable {
                 choosable[id / 64] |= 1 << (id % 64);
             }
         }
-        let shared = texts.iter().map(|t| Arc::from(t.as_str())).collect();
         let unchoosable = texts.iter().filter(|t| t.is_empty()).count();
-        Ok(Self { text, records, choosable, unchoosable, shared })
+        Ok(Self { text, records, choosable, unchoosable })
     }
 
     /// Tokens in the table.
@@ -80,9 +77,10 @@ impl TokenTable {
         }
     }
 
-    /// The token's text, shared (an empty text for an id outside the table).
-    pub fn shared(&self, id: u32) -> Arc<str> {
-        self.shared.get(id as usize).cloned().unwrap_or_else(|| Arc::from(""))
+    /// The token's text, for what outlives a step (explanations): it reads the text from
+    /// `table` when asked, so that keeping it touches neither the text nor a count of its own.
+    pub fn shared(table: &Arc<Self>, id: u32) -> TokenText {
+        TokenText(Text::InTable(Arc::clone(table), id))
     }
 
     /// Whether the decoder may choose the token: one bit a token, read as [`Self::choosable_bits`].
@@ -98,6 +96,91 @@ impl TokenTable {
     /// Which tokens the decoder may choose: bit `id % 64` of word `id / 64`.
     pub fn choosable_bits(&self) -> &[u64] {
         &self.choosable
+    }
+}
+
+/// A token's text as explanations keep it: read from the model's [`TokenTable`] (cloning it
+/// costs one count on the table, shared by every token), or a text of its own (one read back
+/// from JSON, or written by hand). Reads as a `str`; JSON writes it as a string.
+#[derive(Clone)]
+pub struct TokenText(Text);
+
+#[derive(Clone)]
+enum Text {
+    InTable(Arc<TokenTable>, u32),
+    Own(Arc<str>),
+}
+
+impl std::ops::Deref for TokenText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match &self.0 {
+            Text::InTable(table, id) => table.text(*id),
+            Text::Own(text) => text,
+        }
+    }
+}
+
+impl AsRef<str> for TokenText {
+    fn as_ref(&self) -> &str {
+        self
+    }
+}
+
+impl From<&str> for TokenText {
+    fn from(text: &str) -> Self {
+        Self(Text::Own(Arc::from(text)))
+    }
+}
+
+impl From<String> for TokenText {
+    fn from(text: String) -> Self {
+        Self(Text::Own(Arc::from(text)))
+    }
+}
+
+impl PartialEq for TokenText {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for TokenText {}
+
+impl PartialEq<str> for TokenText {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl PartialEq<&str> for TokenText {
+    fn eq(&self, other: &&str) -> bool {
+        &**self == *other
+    }
+}
+
+impl std::fmt::Debug for TokenText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for TokenText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl serde::Serialize for TokenText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
     }
 }
 
@@ -120,9 +203,10 @@ mod tests {
         assert_eq!(t.text_and_terminator(4), (" bowl.\n", Some(5)));
         assert_eq!(t.text(5), "é");
         assert_eq!(t.text(76), " t69");
-        assert_eq!(&*t.shared(2), " up");
         assert_eq!(t.text_and_terminator(77), ("", None));
-        assert_eq!(&*t.shared(1000), "");
+        let t = Arc::new(t);
+        assert_eq!(&*TokenTable::shared(&t, 2), " up");
+        assert_eq!(&*TokenTable::shared(&t, 1000), "");
     }
 
     #[test]
@@ -133,5 +217,19 @@ mod tests {
         assert_eq!(chosen, expected);
         assert_eq!(t.choosable_bits().len(), 2);
         assert_eq!(t.unchoosable(), 2);
+    }
+
+    #[test]
+    fn a_shared_token_text_reads_and_writes_as_its_string() {
+        let t = Arc::new(table());
+        let pick = TokenTable::shared(&t, 1);
+        assert_eq!(pick, " pick");
+        assert_eq!(pick, TokenText::from(" pick"));
+        assert_ne!(pick, TokenTable::shared(&t, 2));
+        assert_eq!(format!("{pick:?} {pick}"), "\" pick\"  pick");
+        let json = serde_json::to_string(&vec![pick, TokenTable::shared(&t, 4)]).expect("as JSON");
+        assert_eq!(json, r#"[" pick"," bowl.\n"]"#);
+        let back: Vec<TokenText> = serde_json::from_str(&json).expect("from JSON");
+        assert_eq!(back, vec![TokenText::from(" pick"), TokenText::from(" bowl.\n")]);
     }
 }
