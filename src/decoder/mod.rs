@@ -33,7 +33,7 @@ pub use options::{decode_options, SkillOption};
 
 use jump_forward::Lookahead;
 
-use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId, TokenText};
+use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId, TokenTable, TokenText};
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -353,21 +353,21 @@ impl NextTokens {
     }
 
     pub fn read(logits: &[f32], k: usize, lm: &LanguageModel) -> Self {
-        let choosable = Choosable::of(lm.tokens());
+        let tokens = lm.tokens();
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU has AVX2 and FMA (checked just above).
-                return unsafe { Self::read_avx2(logits, k, choosable) };
+                return unsafe { Self::read_avx2(logits, k, tokens) };
             }
         }
-        Self::read_lanes(logits, k, choosable, clearing)
+        Self::read_lanes(logits, k, tokens, clearing)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn read_avx2(logits: &[f32], k: usize, choosable: Choosable<'_>) -> Self {
-        Self::read_lanes(logits, k, choosable, |run, log_z, bar| {
+    fn read_avx2(logits: &[f32], k: usize, tokens: &TokenTable) -> Self {
+        Self::read_lanes(logits, k, tokens, |run, log_z, bar| {
             // SAFETY: this function runs only where the CPU has AVX2.
             unsafe { clearing_avx2(run, log_z, bar) }
         })
@@ -377,22 +377,23 @@ impl NextTokens {
     /// marks the tokens of a run with `logit - log_z > bar` (the same marks however it is
     /// computed).
     #[inline(always)]
-    fn read_lanes(logits: &[f32], k: usize, choosable: Choosable<'_>, clearing: impl Fn(&[f32; RUN], f32, f32) -> u32) -> Self {
+    fn read_lanes(logits: &[f32], k: usize, tokens: &TokenTable, clearing: impl Fn(&[f32; RUN], f32, f32) -> u32) -> Self {
         if k == 0 {
             return Self { top: Vec::new() };
         }
         let lanes = LaneMaxima::of(logits);
         let log_z = log_normaliser(logits, lanes.max());
-        let n = logits.len().min(choosable.len());
+        let n = logits.len().min(tokens.len());
         let mut best = BestK::new(k);
-        best.bar = lanes.first_bar(k + choosable.unchoosable_within(logits.len()), log_z);
+        // Tokens past the table's may not be chosen either.
+        best.bar = lanes.first_bar(k + tokens.unchoosable() + logits.len().saturating_sub(tokens.len()), log_z);
         let (runs, _) = logits[..n].as_chunks::<RUN>();
         for (r, run) in runs.iter().enumerate() {
             match best.bar {
                 // Until k are held, every token is offered.
                 None => {
                     for (j, &logit) in run.iter().enumerate() {
-                        best.offer(r * RUN + j, logit - log_z, choosable);
+                        best.offer(r * RUN + j, logit - log_z, tokens);
                     }
                 }
                 // Then only those that clear the bar: a run none of which does is passed over.
@@ -401,13 +402,13 @@ impl NextTokens {
                     while marks != 0 {
                         let j = marks.trailing_zeros() as usize;
                         marks &= marks - 1;
-                        best.offer(r * RUN + j, run[j] - log_z, choosable);
+                        best.offer(r * RUN + j, run[j] - log_z, tokens);
                     }
                 }
             }
         }
         for (id, &logit) in logits.iter().enumerate().take(n).skip(runs.len() * RUN) {
-            best.offer(id, logit - log_z, choosable);
+            best.offer(id, logit - log_z, tokens);
         }
         Self { top: best.into_sorted() }
     }
@@ -415,47 +416,6 @@ impl NextTokens {
 
 /// Tokens [`NextTokens::read`] looks at together, to pass over those that cannot enter.
 const RUN: usize = 16;
-
-/// Which tokens the decoder may choose, one bit a token (bit `id % 64` of word `id / 64`,
-/// as [`TokenTable::choosable_bits`](crate::lm::TokenTable::choosable_bits)): the 4k-token
-/// table is eight cache lines, where a byte a token would be sixty-four.
-#[derive(Clone, Copy)]
-struct Choosable<'a> {
-    bits: &'a [u64],
-    /// Tokens in the vocabulary: those past it may not be chosen.
-    vocab: usize,
-    /// Tokens of the vocabulary that may not be chosen.
-    unchoosable: usize,
-}
-
-impl<'a> Choosable<'a> {
-    fn of(tokens: &'a crate::lm::TokenTable) -> Self {
-        Self { bits: tokens.choosable_bits(), vocab: tokens.len(), unchoosable: tokens.unchoosable() }
-    }
-
-    /// The first `vocab` of `bits` (counted: for tests).
-    #[cfg(test)]
-    fn new(bits: &'a [u64], vocab: usize) -> Self {
-        let vocab = vocab.min(bits.len() * 64);
-        let chosen: usize = (0..vocab).filter(|&id| bits[id / 64] >> (id % 64) & 1 == 1).count();
-        Self { bits, vocab, unchoosable: vocab - chosen }
-    }
-
-    /// Tokens the bits cover.
-    fn len(self) -> usize {
-        self.vocab
-    }
-
-    /// How many of the tokens `0..n` may not be chosen, or more.
-    fn unchoosable_within(self, n: usize) -> usize {
-        self.unchoosable + n.saturating_sub(self.vocab)
-    }
-
-    #[inline(always)]
-    fn has(self, id: usize) -> bool {
-        id < self.vocab && self.bits[id / 64] >> (id % 64) & 1 == 1
-    }
-}
 
 /// The best k (token, log-probability) pairs offered, ties to the lower id. Offers go into a
 /// buffer of a few k, unsorted; when it fills, the best k are kept and the k-th becomes the
@@ -478,8 +438,8 @@ impl BestK {
     }
 
     #[inline(always)]
-    fn offer(&mut self, id: usize, v: f32, choosable: Choosable<'_>) {
-        if self.bar.is_some_and(|bar| v <= bar) || !choosable.has(id) {
+    fn offer(&mut self, id: usize, v: f32, tokens: &TokenTable) {
+        if self.bar.is_some_and(|bar| v <= bar) || !tokens.is_choosable(id as u32) {
             return;
         }
         self.held.push((TokenId(id as u32), v));
@@ -525,8 +485,8 @@ unsafe fn clearing_avx2(run: &[f32; RUN], log_z: f32, bar: f32) -> u32 {
     low | (high << 8)
 }
 
-/// log of the sum of exps of a row of logits (what `log_softmax` subtracts, to within a few
-/// parts in ten million). Summed in eight lanes with [`exp_nonpositive`], which the compiler
+/// log of the sum of exps of a row of logits whose largest is `max` (what `log_softmax`
+/// subtracts, to within a few parts in ten million). Summed in eight lanes with [`exp_nonpositive`], which the compiler
 /// turns into vector instructions (eight wide inside [`NextTokens::read`] where the CPU has
 /// AVX2, chosen at run time; the lanes and the order of additions are the same either way, so
 /// is the sum, to the bit): over a large vocabulary this is most of the decoder's own time
@@ -939,11 +899,11 @@ mod tests {
                     })
                     .collect();
                 let choosable: Vec<bool> = (0..vocab).map(|i| i % 11 != 4).collect();
-                let bits = bits_of(&choosable);
+                let tokens = table_of(&choosable);
                 for k in [1, 20, 64] {
-                    let plain = NextTokens::read_lanes(&logits, k, Choosable::new(&bits, choosable.len()), clearing);
+                    let plain = NextTokens::read_lanes(&logits, k, &tokens, clearing);
                     // SAFETY: AVX2 checked above.
-                    let wide = unsafe { NextTokens::read_avx2(&logits, k, Choosable::new(&bits, choosable.len())) };
+                    let wide = unsafe { NextTokens::read_avx2(&logits, k, &tokens) };
                     let bits = |t: &NextTokens| t.top.iter().map(|&(id, lp)| (id, lp.to_bits())).collect::<Vec<_>>();
                     assert_eq!(bits(&plain), bits(&wide), "vocab {vocab}, k {k}");
                     assert_eq!(plain.top.len(), k.min(choosable.iter().filter(|&&c| c).count()));
@@ -952,13 +912,10 @@ mod tests {
         }
     }
 
-    /// A mask as one bit a token.
-    fn bits_of(mask: &[bool]) -> Vec<u64> {
-        let mut bits = vec![0u64; mask.len().div_ceil(64)];
-        for (id, _) in mask.iter().enumerate().filter(|(_, &c)| c) {
-            bits[id / 64] |= 1 << (id % 64);
-        }
-        bits
+    /// A token table whose token `id` may be chosen where `choosable[id]` (a text, or none).
+    fn table_of(choosable: &[bool]) -> TokenTable {
+        let texts: Vec<String> = choosable.iter().map(|&c| if c { "x".into() } else { String::new() }).collect();
+        TokenTable::new(&texts, &['.']).expect("a small table")
     }
 
     #[test]
@@ -969,10 +926,10 @@ mod tests {
         for (o, value) in orders.iter().enumerate() {
             for (n, k) in [(1, 1), (5, 20), (100, 1), (100, 20), (1000, 20), (1000, 64), (257, 64)] {
                 let choosable: Vec<bool> = (0..n).map(|i| i % 9 != 3).collect();
-                let bits = bits_of(&choosable);
+                let tokens = table_of(&choosable);
                 let mut best = BestK::new(k);
                 for i in 0..n {
-                    best.offer(i, value(i), Choosable::new(&bits, choosable.len()));
+                    best.offer(i, value(i), &tokens);
                 }
                 let got = best.into_sorted();
                 let mut all: Vec<(TokenId, f32)> = (0..n).filter(|&i| choosable[i]).map(|i| (TokenId(i as u32), value(i))).collect();
@@ -1002,9 +959,9 @@ mod tests {
                     })
                     .collect();
                 let choosable: Vec<bool> = (0..vocab).map(|i| i % 7 != 0).collect();
-                let bits = bits_of(&choosable);
+                let tokens = table_of(&choosable);
                 for k in [1, 5, 20, 30, 64] {
-                    let got = NextTokens::read_lanes(&logits, k, Choosable::new(&bits, vocab), clearing);
+                    let got = NextTokens::read_lanes(&logits, k, &tokens, clearing);
                     let log_z = log_normaliser(&logits, LaneMaxima::of(&logits).max());
                     let mut all: Vec<(TokenId, f32)> = (0..len.min(vocab)).filter(|&i| choosable[i]).map(|i| (TokenId(i as u32), logits[i] - log_z)).collect();
                     all.sort_by(BestK::better);

@@ -126,8 +126,6 @@ pub struct LanguageModel {
     /// Each token's text, where it ends a skill, and whether the decoder may choose it.
     tokens: Arc<TokenTable>,
     candidate_ids: Vec<u32>,
-    /// `candidate_mask[id]`: the decoder may choose token `id`.
-    candidate_mask: Vec<bool>,
     stats: TokenStats,
     forward_time: std::time::Duration,
     /// ONNX Runtime's intra-op threads for this model's session.
@@ -193,12 +191,14 @@ impl LanguageModel {
             }
         }
         let token_texts = token_texts(&tokenizer, tok_vocab);
-        let candidate_mask: Vec<bool> = token_texts.iter().map(|t| !t.is_empty()).collect();
         let tokens = TokenTable::new(&token_texts, &protocol::skill::TERMINATORS).map_err(|e| LmError::Mismatch(e.to_string()))?;
-        let candidate_ids = (0..token_texts.len() as u32).filter(|&i| candidate_mask[i as usize]).collect();
+        let candidate_ids: Vec<u32> = (0..tokens.len() as u32).filter(|&i| tokens.is_choosable(i)).collect();
         let gpu = match device {
             Device::Cpu => None,
-            Device::Cuda { .. } => Some(Arc::new(Gpu::open(device, &candidate_mask).map_err(|e| LmError::Gpu(e.to_string()))?)),
+            Device::Cuda { .. } => {
+                let choosable: Vec<bool> = (0..tokens.len() as u32).map(|i| tokens.is_choosable(i)).collect();
+                Some(Arc::new(Gpu::open(device, &choosable).map_err(|e| LmError::Gpu(e.to_string()))?))
+            }
         };
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -207,7 +207,6 @@ impl LanguageModel {
             spec,
             tokens: Arc::new(tokens),
             candidate_ids,
-            candidate_mask,
             stats: TokenStats::default(),
             forward_time: Default::default(),
             threads: threads.max(1),
@@ -379,12 +378,6 @@ impl LanguageModel {
             }
         }
         Ok((logits, cache))
-    }
-
-    /// For each token id the tokenizer knows, whether a decoder may emit it (as
-    /// [`candidate_ids`](Self::candidate_ids)).
-    pub fn candidate_mask(&self) -> &[bool] {
-        &self.candidate_mask
     }
 
     /// An empty cache for `rows` sequences.

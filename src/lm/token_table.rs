@@ -66,7 +66,7 @@ impl TokenTable {
 
     /// The token's text; "" for an id outside the table.
     pub fn text(&self, id: u32) -> &str {
-        self.records.get(id as usize).map_or("", |r| &self.text[r.start as usize..(r.start + r.len) as usize])
+        self.text_and_terminator(id).0
     }
 
     /// The token's text and where it holds a skill terminator (byte offset of the first).
@@ -83,7 +83,8 @@ impl TokenTable {
         TokenText(Text::InTable(Arc::clone(table), id))
     }
 
-    /// Whether the decoder may choose the token: one bit a token, read as [`Self::choosable_bits`].
+    /// Whether the decoder may choose the token (one bit a token; none past the table).
+    #[inline]
     pub fn is_choosable(&self, id: u32) -> bool {
         self.choosable.get(id as usize / 64).is_some_and(|w| w >> (id % 64) & 1 == 1)
     }
@@ -91,11 +92,6 @@ impl TokenTable {
     /// How many tokens the decoder may not choose.
     pub fn unchoosable(&self) -> usize {
         self.unchoosable
-    }
-
-    /// Which tokens the decoder may choose: bit `id % 64` of word `id / 64`.
-    pub fn choosable_bits(&self) -> &[u64] {
-        &self.choosable
     }
 }
 
@@ -215,7 +211,6 @@ mod tests {
         let chosen: Vec<u32> = (0..80).filter(|&id| t.is_choosable(id)).collect();
         let expected: Vec<u32> = (1..6).chain(7..77).collect();
         assert_eq!(chosen, expected);
-        assert_eq!(t.choosable_bits().len(), 2);
         assert_eq!(t.unchoosable(), 2);
     }
 
