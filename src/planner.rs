@@ -404,7 +404,7 @@ impl PlanSession<'_> {
         }
         // Close this step and open the next, on top of the cache of what was decoded.
         let ending = step_end(index + 1, failed);
-        let feed = self.planner.lm.encode(&format!("{}{ending}", decoded.pending))?;
+        let feed = self.planner.lm.encode_remembered(&format!("{}{ending}", decoded.pending))?;
         let (out, cache) = match self.planner.lm.forward(decoded.cache, &feed, Purpose::Prompt).map_err(PlanError::from) {
             Err(e) if e.is_context_full() => {
                 self.end = Some(PlanEnd::ContextFull);

@@ -112,3 +112,53 @@ fn a_cut_cache_continues_exactly_as_an_eager_copy_of_its_prefix() {
     let err = KvCache::cut(&ran, tokens.len() + 1).err().expect("a cut longer than its source is refused");
     assert!(err.to_string().contains("cut of"), "{err}");
 }
+
+#[test]
+fn rows_read_in_place_continue_exactly_as_copies_of_them() {
+    use grounded::lm::KvCache;
+    use std::sync::Arc;
+    let mut lm = LanguageModel::load(&default_model_dir(), 1).expect("load the shipped model");
+    let prompt = lm.encode("Instruction: put the red block in the green bowl.\n1.").unwrap();
+    let (_, root) = lm.forward(lm.empty_cache(1).unwrap(), &prompt, Purpose::Prompt).unwrap();
+    let firsts: Vec<TokenId> = [" pick", " done", " find", " put"].iter().map(|t| lm.encode(t).unwrap()[0]).collect();
+    let (_, four) = lm.forward(root.gather(&[0, 0, 0, 0]).unwrap(), &firsts, Purpose::Decode).unwrap();
+    let row_bytes = four.bytes().unwrap() / 4;
+    let four = Arc::new(four);
+    let dot = lm.encode(".").unwrap()[0];
+    // Each run of rows in order, read in place, against eager copies of the same rows.
+    for (first, count) in [(0usize, 1usize), (3, 1), (1, 2), (0, 3), (1, 3), (0, 4)] {
+        let view = KvCache::rows_of(&four, first, count).unwrap();
+        assert_eq!((view.rows(), view.len(), view.bytes().unwrap()), (count, four.len(), count * row_bytes));
+        let copy = (first..first + count).map(|r| four.row(r).unwrap()).collect::<Vec<_>>();
+        let (from_view, grown) = lm.forward_after(&view, &vec![dot; count], Purpose::Decode).unwrap();
+        assert_eq!((grown.rows(), grown.len()), (count, four.len() + 1));
+        for (i, row) in copy.iter().enumerate() {
+            let (from_copy, _) = lm.forward_after(row, &[dot], Purpose::Decode).unwrap();
+            let d = max_abs_diff(from_view.last(i).unwrap(), from_copy.last(0).unwrap());
+            assert!(d < 1e-4, "rows {first}..{}: row {i} differs by {d}", first + count);
+        }
+        // Rows of rows, a row, a prefix and a gather of the view are those of the batch.
+        let view = Arc::new(view);
+        let inner = KvCache::rows_of(&view, count - 1, 1).unwrap();
+        let (a, _) = lm.forward_after(&inner, &[dot], Purpose::Decode).unwrap();
+        let (b, _) = lm.forward_after(&four.row(first + count - 1).unwrap(), &[dot], Purpose::Decode).unwrap();
+        assert_eq!(a.last(0).unwrap(), b.last(0).unwrap(), "the last row of rows {first}..{}", first + count);
+        let (c, _) = lm.forward_after(&view.row(0).unwrap(), &[dot], Purpose::Decode).unwrap();
+        let (d, _) = lm.forward_after(&four.row(first).unwrap(), &[dot], Purpose::Decode).unwrap();
+        assert_eq!(c.last(0).unwrap(), d.last(0).unwrap());
+        let half = four.len() / 2;
+        let (e, _) = lm.forward_after(&view.prefix(half).unwrap(), &vec![dot; count], Purpose::Decode).unwrap();
+        let (f, _) =
+            lm.forward_after(&KvCache::rows_of(&Arc::new(four.prefix(half).unwrap()), first, count).unwrap(), &vec![dot; count], Purpose::Decode).unwrap();
+        assert_eq!(e.last(count - 1).unwrap(), f.last(count - 1).unwrap());
+        let reversed: Vec<usize> = (0..count).rev().collect();
+        let (g, _) = lm.forward(KvCache::gather_shared(Arc::clone(&view), &reversed).unwrap(), &vec![dot; count], Purpose::Decode).unwrap();
+        assert_eq!(g.last(0).unwrap(), from_view.last(count - 1).unwrap());
+    }
+    // The batch is untouched by reading its rows; rows past its end are refused.
+    assert_eq!(four.bytes().unwrap(), 4 * row_bytes);
+    for (first, count) in [(4usize, 1usize), (2, 3), (0, 0)] {
+        let err = KvCache::rows_of(&four, first, count).err().expect("rows outside the batch are refused");
+        assert!(err.to_string().contains("rows"), "{err}");
+    }
+}

@@ -37,6 +37,7 @@ use crate::lm::{KvCache, LanguageModel, LmError, Logits, Purpose, TokenId, Token
 use grounding::{BoundModel, GroundingError, LogProb, SkillPrefix};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// How grounded beam search (gd-beam) walks the candidates. Both choose the same skill.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -735,20 +736,22 @@ struct Step<'s, 'm> {
 }
 
 /// Run the candidates `next` (indices into `step.cands`) as the next beams, in one batched
-/// pass whose cache rows are gathered by parent: the new cache, beams and each beam's
+/// pass whose cache rows are gathered by parent (read in place where they are a run of rows
+/// in order, copied where a parent has two children): the new cache, beams and each beam's
 /// log-probabilities for its next token. A lone beam goes through `lookahead`.
-fn advance(lm: &mut LanguageModel, cache: KvCache, step: Step<'_, '_>, next: &mut [usize], lookahead: &mut Lookahead) -> Result<Advanced, DecodeError> {
+fn advance(lm: &mut LanguageModel, cache: Arc<KvCache>, step: Step<'_, '_>, next: &mut [usize], lookahead: &mut Lookahead) -> Result<Advanced, DecodeError> {
     let Step { beams, cands, lists, models } = step;
     // Rows in parent order: when every beam has one child the cache needs no gather.
     next.sort_by_key(|&i| cands[i].parent);
     let parents: Vec<usize> = next.iter().map(|&i| cands[i].parent).collect();
     let new_beams: Vec<Beam> = next.iter().map(|&i| child(beams, cands, i, lists)).collect();
+    let gathered = KvCache::gather_shared(cache, &parents)?;
     if let [beam] = new_beams.as_slice() {
-        let (logprobs, cache) = lookahead.step(lm, &cache.gather(&parents)?, &beam.tokens, &beam.text, models)?;
+        let (logprobs, cache) = lookahead.step(lm, &gathered, &beam.tokens, &beam.text, models)?;
         return Ok((cache, new_beams, vec![logprobs]));
     }
     let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
-    let (out, cache) = lm.forward(cache.gather(&parents)?, &tokens, Purpose::Decode)?;
+    let (out, cache) = lm.forward(gathered, &tokens, Purpose::Decode)?;
     let last: Vec<(usize, usize)> = (0..out.rows).map(|r| (r, out.positions - 1)).collect();
     let next = NextTokens::of(&out, &last, lookahead.top_k(), lm)?;
     Ok((cache, new_beams, next))
@@ -765,8 +768,9 @@ pub fn decode_skill_lock_step(
 ) -> Result<Option<DecodedSkill>, DecodeError> {
     let mut beams = vec![Beam::start()];
     let mut logprobs = vec![NextTokens::read(logits, config.top_k, lm)];
-    let mut cache = cache;
+    let mut cache = Arc::new(cache);
     let mut lookahead = Lookahead::new(config);
+    // A finished skill keeps its row of the batch that ran it, read in place.
     let mut best: Option<(Beam, KvCache, String)> = None;
     for length in 0..config.max_skill_tokens {
         let mut cands = expand(lm, &beams, &logprobs, models, config)?;
@@ -781,7 +785,7 @@ pub fn decode_skill_lock_step(
             }
             if c.finishes() {
                 if best.as_ref().is_none_or(|(b, _, _)| c.total > b.score) {
-                    best = Some((child(&beams, &cands, i, &lists), cache.row(c.parent)?, c.tail.clone().unwrap_or_default()));
+                    best = Some((child(&beams, &cands, i, &lists), KvCache::rows_of(&cache, c.parent, 1)?, c.tail.clone().unwrap_or_default()));
                 }
             } else {
                 next.push(i);
@@ -797,7 +801,8 @@ pub fn decode_skill_lock_step(
             _ => {}
         }
         let step = Step { beams: &beams, cands: &cands, lists: &lists, models: &mut *models };
-        (cache, beams, logprobs) = advance(lm, cache, step, &mut next, &mut lookahead)?;
+        let (ran, next_beams, next_tokens) = advance(lm, cache, step, &mut next, &mut lookahead)?;
+        (cache, beams, logprobs) = (Arc::new(ran), next_beams, next_tokens);
     }
     Ok(best.map(|(beam, cache, pending)| DecodedSkill {
         text: beam.text.trim().to_string(),

@@ -9,6 +9,7 @@
 use super::{advance, candidate_lists, child, expand, sort_best_first, Beam, DecodeConfig, DecodeError, Lookahead, NextTokens, Step, WeightedModel};
 use crate::lm::{KvCache, LanguageModel};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// One option for the next skill.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,7 +44,7 @@ pub fn decode_options(
     let config = &DecodeConfig { top_k: config.top_k.max(OPTIONS_TOP_K), ..config.clone() };
     let mut beams = vec![Beam::start()];
     let mut logprobs = vec![NextTokens::read(logits, config.top_k, lm)];
-    let mut cache = cache;
+    let mut cache = Arc::new(cache);
     let mut lookahead = Lookahead::new(config);
     let mut finished: Vec<SkillOption> = Vec::new();
     for length in 0..config.max_skill_tokens {
@@ -79,7 +80,8 @@ pub fn decode_options(
             break;
         }
         let step = Step { beams: &beams, cands: &cands, lists: &lists, models: &mut *models };
-        (cache, beams, logprobs) = advance(lm, cache, step, &mut next, &mut lookahead)?;
+        let (ran, next_beams, next_tokens) = advance(lm, cache, step, &mut next, &mut lookahead)?;
+        (cache, beams, logprobs) = (Arc::new(ran), next_beams, next_tokens);
     }
     Ok(finished)
 }

@@ -2,7 +2,8 @@
 
 use super::gpu::Gpu;
 use super::{LmError, ModelSpec};
-use ort::value::{DynTensorValueType, DynValue, Tensor, ValueType};
+use ort::session::SessionInputValue;
+use ort::value::{DynTensorValueType, DynValue, Tensor, TensorRef, ValueType};
 use std::sync::{Arc, OnceLock};
 
 /// Keys and values of every layer for `rows` sequences of `len` tokens each, held as the
@@ -26,6 +27,39 @@ enum Layers {
     /// gone: [`KvCache::cut`]), copied out only when they are first read; most such cuts are
     /// let go unread, and one as long as its source is its source's tensors.
     Cut { of: Arc<KvCache>, made: OnceLock<Vec<[DynValue; 2]>> },
+    /// Rows `first..first + rows` of another cache whose tensors are its own and on the host
+    /// ([`KvCache::rows_of`]): a row of a batch is one block of each tensor, so a pass reads
+    /// these rows where they are instead of a copy of them.
+    Rows { of: Arc<KvCache>, first: usize },
+}
+
+/// One key or value tensor on the host: rows x heads x tokens x head size, and its data.
+struct HostTensor<'a> {
+    dims: [usize; 4],
+    data: &'a [f32],
+}
+
+impl<'a> HostTensor<'a> {
+    fn of(value: &'a DynValue) -> Result<Self, LmError> {
+        let (shape, data) = value.try_extract_tensor::<f32>()?;
+        let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+        let Ok(dims) = <[usize; 4]>::try_from(dims.as_slice()) else {
+            return Err(LmError::Internal(format!("a cache tensor of shape {dims:?}")));
+        };
+        Ok(Self { dims, data })
+    }
+
+    /// Rows `first..first + count` of it (each row one block of the data).
+    fn rows(&self, first: usize, count: usize) -> Self {
+        let row = self.data.len() / self.dims[0].max(1);
+        let [_, heads, len, size] = self.dims;
+        Self { dims: [count, heads, len, size], data: &self.data[first * row..(first + count) * row] }
+    }
+
+    /// An ONNX Runtime value that reads the data in place.
+    fn view(&self) -> Result<SessionInputValue<'a>, LmError> {
+        Ok(TensorRef::from_array_view((self.dims, self.data))?.into())
+    }
 }
 
 /// Dimensions of a tensor value (none for a value that is not a tensor).
@@ -91,6 +125,7 @@ impl KvCache {
         let Self { rows, len, layers, gpu } = self;
         match layers {
             Layers::Own(_) => Ok(Self { rows, len, layers, gpu }),
+            Layers::Rows { .. } => Self { rows, len, layers, gpu }.copied(rows, len, |_, data| data.to_vec()),
             Layers::Cut { of, made } => match made.into_inner() {
                 Some(made) => Ok(Self { rows, len, layers: Layers::Own(made), gpu }),
                 None if len == of.len => Arc::try_unwrap(of).or_else(|shared| shared.prefix(len)),
@@ -103,19 +138,28 @@ impl KvCache {
     /// on the CPU).
     fn host_copy(&self) -> Result<Option<Self>, LmError> {
         let Some(gpu) = &self.gpu else { return Ok(None) };
-        let here = self.layers()?;
-        let mut any = false;
-        for value in here.iter().flatten() {
-            any |= on_device(value)?;
-        }
-        if !any {
+        if self.all_on_host()? {
             return Ok(None);
         }
+        let here = self.layers()?;
         let mut layers = Vec::with_capacity(here.len());
         for [k, v] in here {
             layers.push([host_tensor(k, gpu)?, host_tensor(v, gpu)?]);
         }
         Ok(Some(Self { rows: self.rows, len: self.len, layers: Layers::Own(layers), gpu: None }))
+    }
+
+    /// Whether every tensor is in host memory (always so on the CPU, and for rows read in place).
+    fn all_on_host(&self) -> Result<bool, LmError> {
+        if self.gpu.is_none() || matches!(self.layers, Layers::Rows { .. }) {
+            return Ok(true);
+        }
+        for value in self.layers()?.iter().flatten() {
+            if on_device(value)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// This cache with every tensor its own and in host memory.
@@ -124,11 +168,31 @@ impl KvCache {
         Ok(this.host_copy()?.unwrap_or(this))
     }
 
-    /// Each layer's key and value tensors (a cut's copied out on first reading).
-    pub(super) fn layers(&self) -> Result<&[[DynValue; 2]], LmError> {
+    /// Each layer's key and value as a pass takes them: its own tensors, a cut's (copied out
+    /// on first reading), or views of another cache's rows.
+    pub(super) fn inputs(&self) -> Result<Vec<[SessionInputValue<'_>; 2]>, LmError> {
+        if let Layers::Rows { .. } = self.layers {
+            return self.host_tensors()?.iter().map(|[k, v]| Ok([k.view()?, v.view()?])).collect();
+        }
+        Ok(self.layers()?.iter().map(|[k, v]| [k.into(), v.into()]).collect())
+    }
+
+    /// Each layer's key and value tensors on the host, wherever they are held.
+    fn host_tensors(&self) -> Result<Vec<[HostTensor<'_>; 2]>, LmError> {
+        if let Layers::Rows { of, first } = &self.layers {
+            let whole = of.host_tensors()?;
+            return Ok(whole.iter().map(|pair| pair.each_ref().map(|t| t.rows(*first, self.rows))).collect());
+        }
+        self.layers()?.iter().map(|[k, v]| Ok([HostTensor::of(k)?, HostTensor::of(v)?])).collect()
+    }
+
+    /// Each layer's key and value tensors (a cut's copied out on first reading); rows of
+    /// another cache have none of their own ([`host_tensors`](Self::host_tensors) reads them).
+    fn layers(&self) -> Result<&[[DynValue; 2]], LmError> {
         match &self.layers {
             Layers::Own(layers) => Ok(layers),
-            Layers::Cut { of, .. } if self.len == of.len => of.layers(),
+            Layers::Rows { .. } => Err(LmError::Internal("rows of another cache read as tensors of their own".into())),
+            Layers::Cut { of, .. } if self.len == of.len && !matches!(of.layers, Layers::Rows { .. }) => of.layers(),
             Layers::Cut { of, made } => {
                 if made.get().is_none() {
                     // A prefix is always a copy with tensors of its own.
@@ -155,21 +219,56 @@ impl KvCache {
     }
 
     /// A cache whose row `i` is this cache's row `parents[i]` (beams keep, drop or copy
-    /// their parents' rows). Costs nothing when `parents` is `0..rows`.
+    /// their parents' rows). Costs nothing when `parents` is `0..rows`, and copies nothing
+    /// when it is a run of rows in order (`2..4`, a lone row): those are read in place.
     pub fn gather(self, parents: &[usize]) -> Result<Self, LmError> {
-        if parents.iter().any(|&p| p >= self.rows) || parents.is_empty() {
-            return Err(LmError::Internal(format!("gather {parents:?} from {} rows", self.rows)));
+        Self::gather_shared(Arc::new(self), parents)
+    }
+
+    /// [`gather`](Self::gather) from a cache that may be shared (e.g. with a finished skill's
+    /// row, [`rows_of`](Self::rows_of)): rows are copied only where they must be.
+    pub fn gather_shared(of: Arc<Self>, parents: &[usize]) -> Result<Self, LmError> {
+        if parents.iter().any(|&p| p >= of.rows) || parents.is_empty() {
+            return Err(LmError::Internal(format!("gather {parents:?} from {} rows", of.rows)));
         }
-        // Every row its own parent: nothing moves (nor leaves the GPU).
-        if parents.len() == self.rows && parents.iter().enumerate().all(|(i, &p)| i == p) {
-            return Ok(self);
+        let first = parents[0];
+        if parents.iter().enumerate().all(|(i, &p)| p == first + i) {
+            // Every row its own parent, and no one else holding them: nothing moves (nor
+            // leaves the GPU).
+            if parents.len() == of.rows {
+                return Arc::try_unwrap(of).or_else(|shared| Self::rows_of(&shared, 0, parents.len()));
+            }
+            return Self::rows_of(&of, first, parents.len());
         }
-        let this = self.on_host()?;
-        if parents.len() == this.rows {
-            return this.permute_in_place(parents);
+        match Arc::try_unwrap(of) {
+            Ok(own) if parents.len() == own.rows && !matches!(own.layers, Layers::Rows { .. }) => own.on_host()?.permute_in_place(parents),
+            Ok(own) => own.gathered_copy(parents),
+            Err(shared) => shared.gathered_copy(parents),
         }
-        let rows = this.rows;
-        this.copied(parents.len(), this.len, |_, data| {
+    }
+
+    /// Rows `first..first + count` of `of`, read in place by the passes that continue them
+    /// where `of` holds its own tensors on the host (the batch a lock-step search ran, or
+    /// rows of it); copied otherwise (a cut, or tensors in a GPU's memory).
+    pub fn rows_of(of: &Arc<Self>, first: usize, count: usize) -> Result<Self, LmError> {
+        if count == 0 || first + count > of.rows {
+            return Err(LmError::Internal(format!("rows {first}..{} of {} rows", first + count, of.rows)));
+        }
+        let (base, offset) = match &of.layers {
+            Layers::Rows { of: base, first: offset } => (base, offset + first),
+            Layers::Own(_) if of.len > 0 && of.all_on_host()? => (of, first),
+            _ => return of.rows_copied(first, count),
+        };
+        Ok(Self { rows: count, len: of.len, layers: Layers::Rows { of: Arc::clone(base), first: offset }, gpu: None })
+    }
+
+    /// A new cache of the rows `parents` (on the host).
+    fn gathered_copy(&self, parents: &[usize]) -> Result<Self, LmError> {
+        if let Some(host) = self.host_copy()? {
+            return host.gathered_copy(parents);
+        }
+        let rows = self.rows;
+        self.copied(parents.len(), self.len, |_, data| {
             let row = data.len() / rows;
             let mut gathered = Vec::with_capacity(row * parents.len());
             for &p in parents {
@@ -215,6 +314,9 @@ impl KvCache {
 
     /// Bytes of keys and values held (on the host or the GPU).
     pub fn bytes(&self) -> Result<usize, LmError> {
+        if let Layers::Rows { of, .. } = &self.layers {
+            return Ok(of.bytes()? / of.rows * self.rows);
+        }
         let mut total = 0;
         for value in self.layers()?.iter().flatten() {
             let dims = dims_of(value).ok_or_else(|| LmError::Internal("a cache value that is not a tensor".into()))?;
@@ -250,16 +352,21 @@ impl KvCache {
 
     /// A copy of one row, as a one-row cache.
     pub fn row(&self, index: usize) -> Result<Self, LmError> {
-        if index >= self.rows {
-            return Err(LmError::Internal(format!("row {index} of {} rows", self.rows)));
+        self.rows_copied(index, 1)
+    }
+
+    /// A copy of rows `first..first + count`.
+    fn rows_copied(&self, first: usize, count: usize) -> Result<Self, LmError> {
+        if count == 0 || first + count > self.rows {
+            return Err(LmError::Internal(format!("rows {first}..{} of {} rows", first + count, self.rows)));
         }
         if let Some(host) = self.host_copy()? {
-            return host.row(index);
+            return host.rows_copied(first, count);
         }
         let rows = self.rows;
-        self.copied(1, self.len, |_, data| {
+        self.copied(count, self.len, |_, data| {
             let row = data.len() / rows;
-            data[index * row..(index + 1) * row].to_vec()
+            data[first * row..(first + count) * row].to_vec()
         })
     }
 
@@ -267,25 +374,11 @@ impl KvCache {
     /// from this cache's tensor (its dimensions, rows x heads x tokens x head size, and its
     /// data).
     fn copied(&self, rows: usize, len: usize, copy: impl Fn(&[usize; 4], &[f32]) -> Vec<f32>) -> Result<Self, LmError> {
-        let here = self.layers()?;
-        let mut layers = Vec::with_capacity(here.len());
-        for pair in here {
-            let mut made = Vec::with_capacity(2);
-            for value in pair {
-                let (shape, data) = value.try_extract_tensor::<f32>()?;
-                let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-                let Ok(dims) = <[usize; 4]>::try_from(dims.as_slice()) else {
-                    return Err(LmError::Internal(format!("a cache tensor of shape {dims:?}")));
-                };
-                made.push(Tensor::from_array(([rows, dims[1], len, dims[3]], copy(&dims, data)))?.into_dyn());
-            }
-            let v = made.pop();
-            let k = made.pop();
-            match (k, v) {
-                (Some(k), Some(v)) => layers.push([k, v]),
-                _ => return Err(LmError::Internal("a cache copy lost a tensor".into())),
-            }
-        }
+        let made = |t: &HostTensor<'_>| -> Result<DynValue, LmError> {
+            let [_, heads, _, size] = t.dims;
+            Ok(Tensor::from_array(([rows, heads, len, size], copy(&t.dims, t.data)))?.into_dyn())
+        };
+        let layers = self.host_tensors()?.iter().map(|[k, v]| Ok([made(k)?, made(v)?])).collect::<Result<_, LmError>>()?;
         Ok(Self { rows, len, layers: Layers::Own(layers), gpu: None })
     }
 }

@@ -397,7 +397,7 @@ impl LanguageModel {
     pub fn forward_after(&mut self, cache: &KvCache, tokens: &[TokenId], purpose: Purpose) -> Result<(Logits, KvCache), LmError> {
         // A cut cache is copied out here, before the pass's clock starts: cutting is the
         // decoder's bookkeeping, not the model's time.
-        let past_layers = cache.layers()?;
+        let past_layers = cache.inputs()?;
         let started = std::time::Instant::now();
         let rows = cache.rows();
         if rows == 0 || tokens.is_empty() || !tokens.len().is_multiple_of(rows) {
@@ -421,9 +421,9 @@ impl LanguageModel {
         if self.spec.use_cache_branch {
             inputs.push(("use_cache_branch".into(), Tensor::from_array(([1usize], vec![past > 0]))?.into()));
         }
-        for (i, [k, v]) in past_layers.iter().enumerate() {
-            inputs.push((format!("past_key_values.{i}.key"), k.into()));
-            inputs.push((format!("past_key_values.{i}.value"), v.into()));
+        for (i, [k, v]) in past_layers.into_iter().enumerate() {
+            inputs.push((format!("past_key_values.{i}.key"), k));
+            inputs.push((format!("past_key_values.{i}.value"), v));
         }
         let (logits_value, layers) = if self.io_binding {
             self.run_bound(&inputs)?
