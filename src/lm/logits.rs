@@ -17,20 +17,22 @@ pub struct Logits {
 }
 
 enum Storage {
+    /// A copy on the host: a decoding pass's, whose rows the top-k reads at once (measured
+    /// faster than reading ONNX Runtime's tensor in place, at 4k and 152k tokens).
     Host(Vec<f32>),
+    /// ONNX Runtime's own tensor in host memory, read where it is: a prompt's pass, of whose
+    /// positions only the last is read (a copy would cost positions x vocabulary floats: a
+    /// 500-token prompt over a 152k vocabulary, 300 MB), or a scoring pass's.
+    HostTensor(DynTensor),
     /// Left where ONNX Runtime's CUDA provider wrote them; a row is copied to the host only
     /// when asked for whole ([`Logits::at`]), once.
-    Device {
-        tensor: DynTensor,
-        gpu: Arc<Gpu>,
-        copied: Vec<OnceLock<Vec<f32>>>,
-    },
+    Device { tensor: DynTensor, gpu: Arc<Gpu>, copied: Vec<OnceLock<Vec<f32>>> },
 }
 
 impl std::fmt::Debug for Logits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let place = match &self.storage {
-            Storage::Host(_) => "host",
+            Storage::Host(_) | Storage::HostTensor(_) => "host",
             Storage::Device { .. } => "device",
         };
         write!(f, "Logits[{} x {} x {} on the {place}]", self.rows, self.positions, self.vocab)
@@ -38,8 +40,15 @@ impl std::fmt::Debug for Logits {
 }
 
 impl Logits {
-    pub(super) fn host(rows: usize, positions: usize, vocab: usize, data: Vec<f32>) -> Self {
-        Self { rows, positions, vocab, storage: Storage::Host(data) }
+    /// Logits ONNX Runtime wrote in host memory, `rows x positions x vocab` of them: copied
+    /// when `copy` (a decoding pass), else read in place.
+    pub(super) fn host(rows: usize, positions: usize, vocab: usize, tensor: DynTensor, copy: bool) -> Result<Self, LmError> {
+        let (_, data) = tensor.try_extract_tensor::<f32>()?;
+        if data.len() != rows * positions * vocab {
+            return Err(LmError::Internal(format!("{} logits for {rows} x {positions} x {vocab}", data.len())));
+        }
+        let storage = if copy { Storage::Host(data.to_vec()) } else { Storage::HostTensor(tensor) };
+        Ok(Self { rows, positions, vocab, storage })
     }
 
     pub(super) fn device(rows: usize, positions: usize, vocab: usize, tensor: DynTensor, gpu: Arc<Gpu>) -> Self {
@@ -64,6 +73,10 @@ impl Logits {
         let i = self.index(row, position)?;
         match &self.storage {
             Storage::Host(data) => Ok(&data[i * self.vocab..(i + 1) * self.vocab]),
+            Storage::HostTensor(tensor) => {
+                let (_, data) = tensor.try_extract_tensor::<f32>()?;
+                Ok(&data[i * self.vocab..(i + 1) * self.vocab])
+            }
             Storage::Device { tensor, gpu, copied } => {
                 if let Some(row) = copied[i].get() {
                     return Ok(row);

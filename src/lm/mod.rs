@@ -74,7 +74,8 @@ pub enum LmError {
     Internal(String),
 }
 
-/// What a run of the model was for, for the token accounting.
+/// What a run of the model was for: for the token accounting, and how its logits are kept
+/// (a decoding pass's copied to the host, the others' read where ONNX Runtime wrote them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// Prompt text: the instruction and the plan's earlier steps.
@@ -431,7 +432,7 @@ impl LanguageModel {
             let layers = self.spec.layers;
             take_outputs(self.session.run(inputs)?, layers)?
         };
-        let logits = self.logits_of(logits_value, rows, n)?;
+        let logits = self.logits_of(logits_value, rows, n, purpose)?;
         let count = rows * n;
         match purpose {
             Purpose::Prompt => self.stats.prompt_tokens += count,
@@ -472,8 +473,9 @@ impl LanguageModel {
         taken
     }
 
-    /// The logits output as [`Logits`]: left on the GPU where it was written there.
-    fn logits_of(&self, value: DynValue, rows: usize, n: usize) -> Result<Logits, LmError> {
+    /// The logits output as [`Logits`]: left on the GPU where it was written there; on the
+    /// host, copied out of a decoding pass and read in place from the others.
+    fn logits_of(&self, value: DynValue, rows: usize, n: usize, purpose: Purpose) -> Result<Logits, LmError> {
         let tensor = value.downcast::<DynTensorValueType>()?;
         let shape = match tensor.dtype() {
             ort::value::ValueType::Tensor { shape, .. } => shape.to_vec(),
@@ -485,10 +487,7 @@ impl LanguageModel {
         let vocab = shape[2] as usize;
         match &self.gpu {
             Some(gpu) if !tensor.memory_info().is_cpu_accessible() => Ok(Logits::device(rows, n, vocab, tensor, gpu.clone())),
-            _ => {
-                let (_, data) = tensor.try_extract_tensor::<f32>()?;
-                Ok(Logits::host(rows, n, vocab, data.to_vec()))
-            }
+            _ => Logits::host(rows, n, vocab, tensor, purpose == Purpose::Decode),
         }
     }
 }
