@@ -724,8 +724,9 @@ pub fn decode_skill(
     }
 }
 
-/// What [`advance`] leaves: the cache, the beams, and each beam's next tokens.
-type Advanced = (KvCache, Vec<Beam>, Vec<NextTokens>);
+/// What [`advance`] leaves: the cache (shared, so that a finished skill may keep a row of it), the
+/// beams, and each beam's next tokens.
+type Advanced = (Arc<KvCache>, Vec<Beam>, Vec<NextTokens>);
 
 /// The beams a lock-step search runs next: which candidates, their beams and their models.
 struct Step<'s, 'm> {
@@ -748,13 +749,13 @@ fn advance(lm: &mut LanguageModel, cache: Arc<KvCache>, step: Step<'_, '_>, next
     let gathered = KvCache::gather_shared(cache, &parents)?;
     if let [beam] = new_beams.as_slice() {
         let (logprobs, cache) = lookahead.step(lm, &gathered, &beam.tokens, &beam.text, models)?;
-        return Ok((cache, new_beams, vec![logprobs]));
+        return Ok((Arc::new(cache), new_beams, vec![logprobs]));
     }
     let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
     let (out, cache) = lm.forward(gathered, &tokens, Purpose::Decode)?;
     let last: Vec<(usize, usize)> = (0..out.rows).map(|r| (r, out.positions - 1)).collect();
     let next = NextTokens::of(&out, &last, lookahead.top_k(), lm)?;
-    Ok((cache, new_beams, next))
+    Ok((Arc::new(cache), new_beams, next))
 }
 
 /// Lock-step beam search: every live beam advances one token per batched pass, its cache
@@ -801,8 +802,7 @@ pub fn decode_skill_lock_step(
             _ => {}
         }
         let step = Step { beams: &beams, cands: &cands, lists: &lists, models: &mut *models };
-        let (ran, next_beams, next_tokens) = advance(lm, cache, step, &mut next, &mut lookahead)?;
-        (cache, beams, logprobs) = (Arc::new(ran), next_beams, next_tokens);
+        (cache, beams, logprobs) = advance(lm, cache, step, &mut next, &mut lookahead)?;
     }
     Ok(best.map(|(beam, cache, pending)| DecodedSkill {
         text: beam.text.trim().to_string(),

@@ -80,8 +80,7 @@ pub fn decode_options(
             break;
         }
         let step = Step { beams: &beams, cands: &cands, lists: &lists, models: &mut *models };
-        let (ran, next_beams, next_tokens) = advance(lm, cache, step, &mut next, &mut lookahead)?;
-        (cache, beams, logprobs) = (Arc::new(ran), next_beams, next_tokens);
+        (cache, beams, logprobs) = advance(lm, cache, step, &mut next, &mut lookahead)?;
     }
     Ok(finished)
 }

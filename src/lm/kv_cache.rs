@@ -41,11 +41,8 @@ struct HostTensor<'a> {
 
 impl<'a> HostTensor<'a> {
     fn of(value: &'a DynValue) -> Result<Self, LmError> {
-        let (shape, data) = value.try_extract_tensor::<f32>()?;
-        let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-        let Ok(dims) = <[usize; 4]>::try_from(dims.as_slice()) else {
-            return Err(LmError::Internal(format!("a cache tensor of shape {dims:?}")));
-        };
+        let dims = cache_dims(value)?;
+        let (_, data) = value.try_extract_tensor::<f32>()?;
         Ok(Self { dims, data })
     }
 
@@ -70,6 +67,12 @@ fn dims_of(value: &DynValue) -> Option<Vec<usize>> {
     }
 }
 
+/// A cache tensor's dimensions: rows x heads x tokens x head size.
+fn cache_dims(value: &DynValue) -> Result<[usize; 4], LmError> {
+    let dims = dims_of(value).ok_or_else(|| LmError::Internal("a cache value that is not a tensor".into()))?;
+    <[usize; 4]>::try_from(dims.as_slice()).map_err(|_| LmError::Internal(format!("a cache tensor of shape {dims:?}")))
+}
+
 /// Whether `value` is in memory the host cannot read (the GPU's).
 fn on_device(value: &DynValue) -> Result<bool, LmError> {
     Ok(!value.view().downcast::<DynTensorValueType>()?.memory_info().is_cpu_accessible())
@@ -77,10 +80,7 @@ fn on_device(value: &DynValue) -> Result<bool, LmError> {
 
 /// A fresh host tensor with `value`'s contents, wherever `value` is.
 fn host_tensor(value: &DynValue, gpu: &Gpu) -> Result<DynValue, LmError> {
-    let dims = dims_of(value).ok_or_else(|| LmError::Internal("a cache value that is not a tensor".into()))?;
-    let Ok(dims) = <[usize; 4]>::try_from(dims.as_slice()) else {
-        return Err(LmError::Internal(format!("a cache tensor of shape {dims:?}")));
-    };
+    let dims = cache_dims(value)?;
     let count: usize = dims.iter().product();
     let data = if !on_device(value)? {
         value.try_extract_tensor::<f32>()?.1.to_vec()
@@ -251,9 +251,7 @@ impl KvCache {
     /// where `of` holds its own tensors on the host (the batch a lock-step search ran, or
     /// rows of it); copied otherwise (a cut, or tensors in a GPU's memory).
     pub fn rows_of(of: &Arc<Self>, first: usize, count: usize) -> Result<Self, LmError> {
-        if count == 0 || first + count > of.rows {
-            return Err(LmError::Internal(format!("rows {first}..{} of {} rows", first + count, of.rows)));
-        }
+        of.check_rows(first, count)?;
         let (base, offset) = match &of.layers {
             Layers::Rows { of: base, first: offset } => (base, offset + first),
             Layers::Own(_) if of.len > 0 && of.all_on_host()? => (of, first),
@@ -355,11 +353,17 @@ impl KvCache {
         self.rows_copied(index, 1)
     }
 
-    /// A copy of rows `first..first + count`.
-    fn rows_copied(&self, first: usize, count: usize) -> Result<Self, LmError> {
+    /// That rows `first..first + count` are some of this cache's.
+    fn check_rows(&self, first: usize, count: usize) -> Result<(), LmError> {
         if count == 0 || first + count > self.rows {
             return Err(LmError::Internal(format!("rows {first}..{} of {} rows", first + count, self.rows)));
         }
+        Ok(())
+    }
+
+    /// A copy of rows `first..first + count`.
+    fn rows_copied(&self, first: usize, count: usize) -> Result<Self, LmError> {
+        self.check_rows(first, count)?;
         if let Some(host) = self.host_copy()? {
             return host.rows_copied(first, count);
         }
