@@ -140,7 +140,7 @@ fn propose_asking(
     help: &mut AskForHelp<'_>,
     events: &mut dyn FnMut(ControlEvent<'_>),
 ) -> Result<Result<Option<Proposal>, String>, PlanError> {
-    use crate::ask::conformal::{confidences, prediction_set};
+    use crate::ask::conformal::{confidences, decision_set};
     if let Some(d) = help.domain.filter(|d| *d != state.domain) {
         return Ok(Err(format!(
             "the calibration for asking is for the {d} domain and the robot is in the {} domain: calibrate that domain (grounded calibrate)",
@@ -150,9 +150,7 @@ fn propose_asking(
     for _ in 0..=MAX_CLARIFICATIONS {
         let Some(options) = session.options(state, help.options)? else { return Ok(Ok(None)) };
         let p = confidences(&options, help.temperature);
-        let set = prediction_set(&p, help.threshold);
-        // No option confident enough: the robot asks about them all.
-        let set = if set.is_empty() { (0..options.len()).collect() } else { set };
+        let set = decision_set(&p, help.threshold);
         if let [only] = set[..] {
             return Ok(Ok(Some(session.force_among(&options[only], &options)?)));
         }

@@ -58,6 +58,18 @@ pub fn prediction_set(confidences: &[f64], q: f64) -> Vec<usize> {
     set
 }
 
+/// The set the robot acts on at threshold `q`: the prediction set, or, where that is empty
+/// (no option is confident enough), the most confident option alone. It holds the
+/// prediction set, so the guarantee holds for it as it is; the robot asks when it holds more
+/// than one option.
+pub fn decision_set(confidences: &[f64], q: f64) -> Vec<usize> {
+    let set = prediction_set(confidences, q);
+    if set.is_empty() {
+        return prediction_set(confidences, 1.0).into_iter().take(1).collect();
+    }
+    set
+}
+
 /// The simple baseline: the options within `margin` of the most confident one's
 /// confidence, most confident first (asking when that holds more than one).
 pub fn within_margin(confidences: &[f64], margin: f64) -> Vec<usize> {
@@ -108,8 +120,13 @@ mod tests {
         assert_eq!(prediction_set(&p, 0.7), vec![0, 1]);
         assert_eq!(prediction_set(&p, 0.9), vec![0, 1, 2]);
         assert_eq!(prediction_set(&p, 1.0), vec![0, 1, 2, 3]);
-        // A small q can leave it empty: nothing is confident enough.
+        // A small q can leave it empty: nothing is confident enough. The robot then acts on
+        // the most confident option (without asking), as it does on a set of one.
         assert!(prediction_set(&p, 0.1).is_empty());
+        assert_eq!(decision_set(&p, 0.1), vec![0]);
+        assert_eq!(decision_set(&[0.2, 0.5, 0.3], 0.1), vec![1]);
+        assert_eq!(decision_set(&p, 0.7), vec![0, 1]);
+        assert!(decision_set(&[], 0.1).is_empty());
         assert_eq!(within_margin(&p, 0.25), vec![0, 1]);
         assert_eq!(within_margin(&p, 0.1), vec![0]);
     }

@@ -2,7 +2,7 @@
 //! right (the oracle), the set the policy asks about, and a simulated operator who knows
 //! the task and answers correctly.
 
-use super::conformal::{confidences, nonconformity, prediction_set, within_margin};
+use super::conformal::{confidences, decision_set, nonconformity, within_margin};
 use super::oracle::{carry_out, world_options, write, Oracle, Taken};
 use super::AskError;
 use crate::controller::{InProcessRobot, Robot};
@@ -21,7 +21,8 @@ pub enum Asking {
     Margin { margin: f64 },
     /// Conformal: when the prediction set of threshold `threshold` (calibrated for
     /// `epsilon`, confidences at `temperature`) holds more than one option, about the set;
-    /// when it holds none (no option is confident enough), the set is every option.
+    /// when it holds none (no option is confident enough), the most confident option is
+    /// carried out ([`super::conformal::decision_set`]).
     Conformal { epsilon: f64, threshold: f64, temperature: f64 },
     /// Calibration: the operator shows which option is right at every step (a right one is
     /// taken: the most confident right option); the episode stops where none is.
@@ -121,7 +122,6 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         };
         let p = confidences(&options, temperature);
         let right = oracle.label(planner, &history, &options)?;
-        let all: Vec<usize> = (0..options.len()).collect();
         let (set, asked) = match asking {
             Asking::Never => (vec![0], false),
             Asking::Margin { margin } => {
@@ -129,14 +129,12 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
                 let asked = set.len() > 1;
                 (set, asked)
             }
-            // No option confident enough: the robot knows none, and asks about them all.
             Asking::Conformal { threshold, .. } => {
-                let set = prediction_set(&p, threshold);
-                let set = if set.is_empty() { all.clone() } else { set };
+                let set = decision_set(&p, threshold);
                 let asked = set.len() > 1;
                 (set, asked)
             }
-            Asking::Calibrating => (all.clone(), true),
+            Asking::Calibrating => ((0..options.len()).collect(), true),
         };
         // The operator takes the most confident right option among those offered.
         let chosen = if asked { set.iter().copied().find(|&i| right[i]) } else { set.first().copied() };

@@ -147,13 +147,7 @@ fn episode_nonconformity(steps: &[CalibrationStep], temperature: f64) -> f64 {
 
 /// The questions the set of `threshold` at `temperature` asks along an episode's steps.
 fn episode_questions(steps: &[CalibrationStep], threshold: f64, temperature: f64) -> usize {
-    steps
-        .iter()
-        .filter(|s| {
-            let set = conformal::prediction_set(&conformal::tempered(&s.scores, temperature), threshold).len();
-            (if set == 0 { s.scores.len() } else { set }) > 1
-        })
-        .count()
+    steps.iter().filter(|s| conformal::decision_set(&conformal::tempered(&s.scores, temperature), threshold).len() > 1).count()
 }
 
 /// Episodes in (task, episode) order, `per_task` a task, split into the even-numbered and
@@ -296,7 +290,7 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, progress: &(dyn Fn(usize, usize
     let episodes = run.each(
         &|planner, task, seed| {
             let instruction = task.domain.summary(task.id(), seed).map_err(AskError::Config)?.instruction;
-            let mut oracle = Oracle::new(*task, seed, &instruction);
+            let mut oracle = Oracle::new(*task, seed, &instruction, width);
             play(planner, task, seed, Asking::Calibrating, width, &mut oracle)
         },
         progress,
@@ -375,7 +369,7 @@ pub fn evaluate(
     let per_episode = run.each(
         &|planner, task, seed| {
             let instruction = task.domain.summary(task.id(), seed).map_err(AskError::Config)?.instruction;
-            let mut oracle = Oracle::new(*task, seed, &instruction);
+            let mut oracle = Oracle::new(*task, seed, &instruction, width);
             policies.iter().map(|&p| play(planner, task, seed, p, width, &mut oracle)).collect::<Result<Vec<_>, _>>()
         },
         progress,

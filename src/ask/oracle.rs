@@ -1,13 +1,23 @@
 //! Which options are right: the oracle of calibration and of the simulated operator.
 //!
-//! An option is *right* at a step when the task can still be done after it: in a fresh copy
-//! of the episode's world (same task and seed, skills that never fail), the steps so far and
-//! the option are carried out by the domain's policies, and then the grounded planner
-//! (gd-beam, the task's own instruction) goes on closed-loop to its end; the option is right
-//! when the task's success rule accepts the final state. `done` is right exactly when the
-//! success rule accepts the state it would end in. So "right" comes from the success rule
-//! alone, the same in every domain: for an instruction that does not say which object is
-//! meant, only the skills that serve the object meant are right.
+//! An option is *right* at a step when the task can still be done after it, and the oracle
+//! labels it so only when it has shown that: in a fresh copy of the episode's world (same
+//! task and seed, skills that never fail), the steps so far and the option are carried out by
+//! the domain's policies, and then
+//!
+//! 1. the grounded planner (gd-beam, the task's own instruction) goes on closed-loop to its
+//!    end, and the task's success rule accepts the final state; or, at a step where that
+//!    shows no option right,
+//! 2. a breadth-first search over the options of the steps after it, as an operator asked at
+//!    each of them would choose, finds a step from whose continuation (1) succeeds, within
+//!    [`SEARCH_CONTINUATIONS`] continuations per option.
+//!
+//! `done` is right exactly when the success rule accepts the state it would end in. So
+//! "right" comes from the success rule alone, the same in every domain: for an instruction
+//! that does not say which object is meant, only the skills that serve the object meant are
+//! right. An option the oracle could not show right within that effort counts as not right,
+//! so a label of right is always true, and the labels are a function of the steps so far
+//! and the options alone (the same whichever policy or order asks).
 
 use super::AskError;
 use crate::controller::{InProcessRobot, Robot};
@@ -15,7 +25,11 @@ use crate::decoder::SkillOption;
 use crate::domains::WorldOptions;
 use crate::eval::EvalTask;
 use crate::planner::{Method, PlanSession, Planner, StepOutcome};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+
+/// The planner's continuations a search may run for one option, before the option counts as
+/// not right.
+pub const SEARCH_CONTINUATIONS: usize = 24;
 
 /// A step taken: the skill and what became of it.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,9 +43,20 @@ pub struct Oracle {
     task: EvalTask,
     seed: u64,
     instruction: String,
-    known: HashMap<(Vec<String>, String), bool>,
+    /// Options per step where a search asks the planner for them.
+    width: usize,
+    /// Whether the planner's continuation after (steps so far, option) succeeds.
+    continued: HashMap<Key, bool>,
+    /// Whether a search found a way to success after (steps so far, option).
+    searched: HashMap<Key, bool>,
     /// Rollouts run (answers not remembered).
     pub rollouts: usize,
+}
+
+type Key = (Vec<String>, String);
+
+fn key(history: &[Taken], skill: &str) -> Key {
+    (history.iter().map(|t| t.skill.clone()).collect(), skill.to_string())
 }
 
 /// The world an episode is judged in: its skills never fail (planning success).
@@ -40,25 +65,96 @@ pub fn world_options() -> WorldOptions {
 }
 
 impl Oracle {
-    pub fn new(task: EvalTask, seed: u64, instruction: &str) -> Self {
-        Self { task, seed, instruction: instruction.to_string(), known: HashMap::new(), rollouts: 0 }
+    /// The oracle of episode `seed` of `task`, said as `instruction`; a search asks the
+    /// planner for `width` options per step.
+    pub fn new(task: EvalTask, seed: u64, instruction: &str, width: usize) -> Self {
+        Self { task, seed, instruction: instruction.to_string(), width, continued: HashMap::new(), searched: HashMap::new(), rollouts: 0 }
     }
 
-    /// Which of `options` are right after `history`, in their order.
+    /// Which of `options` are right after `history`, in their order: those after which the
+    /// planner's continuation succeeds; where none does, those after which a search finds a
+    /// way.
     pub fn label(&mut self, planner: &mut Planner, history: &[Taken], options: &[SkillOption]) -> Result<Vec<bool>, AskError> {
-        options.iter().map(|o| self.right(planner, history, &o.skill)).collect()
+        let continued: Vec<bool> = options.iter().map(|o| self.continues(planner, history, &o.skill)).collect::<Result<_, _>>()?;
+        if continued.contains(&true) {
+            return Ok(continued);
+        }
+        options.iter().map(|o| self.search(planner, history, &o.skill)).collect()
     }
 
-    /// Whether `skill` is right after `history`.
-    pub fn right(&mut self, planner: &mut Planner, history: &[Taken], skill: &str) -> Result<bool, AskError> {
-        let key = (history.iter().map(|t| t.skill.clone()).collect::<Vec<_>>(), skill.to_string());
-        if let Some(&known) = self.known.get(&key) {
+    /// Whether the planner's own continuation after `history` and `skill` succeeds (for
+    /// `done`: whether the task is done after `history`).
+    pub fn continues(&mut self, planner: &mut Planner, history: &[Taken], skill: &str) -> Result<bool, AskError> {
+        let key = key(history, skill);
+        if let Some(&known) = self.continued.get(&key) {
             return Ok(known);
         }
         self.rollouts += 1;
         let answer = self.rollout(planner, history, skill)?;
-        self.known.insert(key, answer);
+        self.continued.insert(key, answer);
         Ok(answer)
+    }
+
+    /// What the planner's own continuation after the steps `history` (skills) and `skill`
+    /// showed, if it has been run.
+    pub fn continuation_shown(&self, history: &[String], skill: &str) -> Option<bool> {
+        self.continued.get(&(history.to_vec(), skill.to_string())).copied()
+    }
+
+    /// Whether a breadth-first search over the options of the steps after `history` and
+    /// `skill` reaches a step whose continuation succeeds, within [`SEARCH_CONTINUATIONS`]
+    /// continuations.
+    fn search(&mut self, planner: &mut Planner, history: &[Taken], skill: &str) -> Result<bool, AskError> {
+        let root = key(history, skill);
+        if let Some(&known) = self.searched.get(&root) {
+            return Ok(known);
+        }
+        let mut budget = SEARCH_CONTINUATIONS;
+        let mut found = self.continues(planner, history, skill)?;
+        budget -= 1;
+        let mut frontier: VecDeque<(Vec<Taken>, String)> = VecDeque::from([(history.to_vec(), skill.to_string())]);
+        'search: while let Some((before, step)) = frontier.pop_front() {
+            if found || step == "done" {
+                break;
+            }
+            let (after, options) = self.expand(planner, &before, &step)?;
+            for o in options.unwrap_or_default() {
+                if budget == 0 {
+                    break 'search;
+                }
+                budget -= 1;
+                if self.continues(planner, &after, &o.skill)? {
+                    found = true;
+                    break 'search;
+                }
+                if o.skill != "done" {
+                    frontier.push_back((after.clone(), o.skill));
+                }
+            }
+        }
+        self.searched.insert(root, found);
+        Ok(found)
+    }
+
+    /// Carry out `history` and `skill` in a fresh world: the steps taken, and the options for
+    /// the next step (none where the plan cannot go on: the step limit, or nothing left).
+    fn expand(&self, planner: &mut Planner, history: &[Taken], skill: &str) -> Result<(Vec<Taken>, Option<Vec<SkillOption>>), AskError> {
+        let world = self.task.domain.world(self.task.id(), self.seed, &world_options()).map_err(AskError::Config)?;
+        let mut robot = InProcessRobot::new(self.task.domain, world);
+        for t in history {
+            carry_out(&mut robot, &t.skill)?;
+        }
+        let outcome = carry_out(&mut robot, skill)?;
+        let mut after = history.to_vec();
+        after.push(Taken { skill: skill.to_string(), outcome });
+        if after.len() >= planner.config.max_steps {
+            return Ok((after, None));
+        }
+        let state = robot.observe().map_err(|e| AskError::Config(e.to_string()))?;
+        let mut session = planner.start(&self.instruction, Method::GdBeam)?;
+        write(&mut session, &after)?;
+        let options = session.options(&state, self.width)?;
+        Ok((after, options))
     }
 
     fn rollout(&self, planner: &mut Planner, history: &[Taken], skill: &str) -> Result<bool, AskError> {

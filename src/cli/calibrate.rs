@@ -94,7 +94,7 @@ pub fn run(args: CalibrateArgs, file: &ConfigFile) -> Result<ExitCode> {
     let text = serde_json::to_string_pretty(&calibration)?;
     std::fs::write(&args.out, text + "\n").with_context(|| format!("writing {}", args.out.display()))?;
     println!(
-        "{domain}: {} tasks x {} episodes, seed {}, epsilon {}: temperature {} (chosen on the even-numbered episodes), threshold {:.4} from the {} odd-numbered (ask unless exactly one option has p >= {:.4}); {:.0} s. Written to {}",
+        "{domain}: {} tasks x {} episodes, seed {}, epsilon {}: temperature {} (chosen on the even-numbered episodes), threshold {:.4} from the {} odd-numbered (ask when more than one option has p >= {:.4}); {:.0} s. Written to {}",
         run.tasks.len(),
         run.episodes,
         args.seed,
