@@ -81,15 +81,14 @@ pub trait Operator {
 pub const MAX_CLARIFICATIONS: usize = 3;
 
 /// Asking for help in the closed loop: each step's options come from a grounded beam of
-/// `options`, and the robot asks `operator` whenever the prediction set of `threshold`
-/// (`grounded calibrate`) holds more than one of them.
+/// `options`, and the robot asks `operator` whenever the set of `rule` (`grounded
+/// calibrate`) holds more than one of them.
 pub struct AskForHelp<'a> {
     /// The domain calibrated: a robot observed in another domain is not asked about, it is
     /// stopped (none: any).
     pub domain: Option<protocol::Domain>,
-    pub threshold: f64,
-    /// The temperature of the confidences (the calibration's).
-    pub temperature: f64,
+    /// Which options the set holds (the calibration's).
+    pub rule: crate::ask::SetRule,
     pub options: usize,
     pub operator: &'a mut dyn Operator,
 }
@@ -140,7 +139,6 @@ fn propose_asking(
     help: &mut AskForHelp<'_>,
     events: &mut dyn FnMut(ControlEvent<'_>),
 ) -> Result<Result<Option<Proposal>, String>, PlanError> {
-    use crate::ask::conformal::{confidences, decision_set};
     if let Some(d) = help.domain.filter(|d| *d != state.domain) {
         return Ok(Err(format!(
             "the calibration for asking is for the {d} domain and the robot is in the {} domain: calibrate that domain (grounded calibrate)",
@@ -149,8 +147,7 @@ fn propose_asking(
     }
     for _ in 0..=MAX_CLARIFICATIONS {
         let Some(options) = session.options(state, help.options)? else { return Ok(Ok(None)) };
-        let p = confidences(&options, help.temperature);
-        let set = decision_set(&p, help.threshold);
+        let (p, set) = help.rule.apply(&options);
         if let [only] = set[..] {
             return Ok(Ok(Some(session.force_among(&options[only], &options)?)));
         }

@@ -79,6 +79,7 @@ fn calibrate_then_evaluate_on_other_seeds() {
             if r["asking"]["epsilon"].as_f64() == Some(0.15) {
                 assert_eq!(r["asking"]["threshold"], c["threshold"]);
                 assert_eq!(r["asking"]["temperature"], c["temperature"]);
+                assert_eq!(r["asking"]["measure"], c["measure"]);
             }
             thresholds.push(r["asking"]["threshold"].as_f64().unwrap());
         }
@@ -92,13 +93,24 @@ fn calibrate_then_evaluate_on_other_seeds() {
                 "never" => assert!(!asked && set == vec![0]),
                 "conformal" => {
                     let q = r["asking"]["threshold"].as_f64().unwrap();
-                    let confident: Vec<usize> = (0..p.len()).filter(|&i| p[i] + 1e-9 >= 1.0 - q).collect();
-                    // Where no option is that confident, the robot acts on the most confident.
                     let top = (0..p.len()).fold(0, |best, i| if p[i] > p[best] { i } else { best });
-                    let expected = if confident.is_empty() { vec![top] } else { confident };
+                    let expected: Vec<usize> = match r["asking"]["measure"].as_str().unwrap() {
+                        "confidence" => {
+                            // Where no option is that confident, the robot acts on the most
+                            // confident.
+                            let confident: Vec<usize> = (0..p.len()).filter(|&i| p[i] + 1e-9 >= 1.0 - q).collect();
+                            if confident.is_empty() {
+                                vec![top]
+                            } else {
+                                confident
+                            }
+                        }
+                        "below-top" => (0..p.len()).filter(|&i| p[i] + 1e-9 >= p[top] - q).collect(),
+                        other => panic!("measure {other}"),
+                    };
                     let mut sorted = set.clone();
                     sorted.sort();
-                    assert_eq!(sorted, expected, "the set is every option with p >= 1 - q, else the most confident");
+                    assert_eq!(sorted, expected, "the set of the calibrated measure at q {q}: {p:?}");
                     assert_eq!(asked, set.len() > 1);
                 }
                 _ => {}
@@ -252,7 +264,12 @@ fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again()
     let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions { skill_failures: false, ..Default::default() }).unwrap();
     let mut robot = InProcessRobot::new(kitchen, world);
     let mut operator = Scripted { answers: vec![OperatorAnswer::NoneOfThese("the coke can".into())], asked: Vec::new() };
-    let mut help = AskForHelp { domain: Some(protocol::Domain::KITCHEN), threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
+    let mut help = AskForHelp {
+        domain: Some(protocol::Domain::KITCHEN),
+        rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999 },
+        options: 6,
+        operator: &mut operator,
+    };
     let (result, abort) =
         run_closed_loop_asking(&mut planner, &mut robot, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
     assert!(abort.is_none(), "{abort:?}");
@@ -268,7 +285,12 @@ fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again()
         let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions { skill_failures: false, ..Default::default() }).unwrap();
         let mut robot = InProcessRobot::new(kitchen, world);
         let mut operator = Scripted { answers: vec![answer], asked: Vec::new() };
-        let mut help = AskForHelp { domain: Some(protocol::Domain::KITCHEN), threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
+        let mut help = AskForHelp {
+            domain: Some(protocol::Domain::KITCHEN),
+            rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999 },
+            options: 6,
+            operator: &mut operator,
+        };
         let (result, abort) =
             run_closed_loop_asking(&mut planner, &mut robot, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
         assert!(abort.as_deref().is_some_and(|a| a.contains(why)), "{abort:?}");
@@ -285,7 +307,12 @@ fn a_robot_in_another_domain_than_the_calibration_is_stopped_not_asked() {
     let world = tabletop.world("block-in-bowl", 3, &grounded::domains::WorldOptions::default()).unwrap();
     let mut robot = InProcessRobot::new(tabletop, world);
     let mut operator = Scripted { answers: Vec::new(), asked: Vec::new() };
-    let mut help = AskForHelp { domain: Some(protocol::Domain::KITCHEN), threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
+    let mut help = AskForHelp {
+        domain: Some(protocol::Domain::KITCHEN),
+        rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999 },
+        options: 6,
+        operator: &mut operator,
+    };
     let (result, abort) =
         run_closed_loop_asking(&mut planner, &mut robot, "put the block in the bowl", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
     assert!(abort.as_deref().is_some_and(|a| a.contains("for the kitchen domain and the robot is in the tabletop domain")), "{abort:?}");

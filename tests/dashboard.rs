@@ -147,7 +147,12 @@ fn a_question_to_the_operator_and_its_answer_are_on_the_dashboard() {
     let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions::default()).unwrap();
     let mut robot = InProcessRobot::new(kitchen, world);
     let mut operator = FirstOption(0);
-    let mut help = AskForHelp { domain: Some(protocol::Domain::KITCHEN), threshold: 0.999, temperature: 1.0, options: 6, operator: &mut operator };
+    let mut help = AskForHelp {
+        domain: Some(protocol::Domain::KITCHEN),
+        rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999 },
+        options: 6,
+        operator: &mut operator,
+    };
     dashboard.instruction("bring me my drink");
     let mut watched = grounded::dashboard::Watched { robot: &mut robot, dashboard: &dashboard };
     run_closed_loop_asking(&mut planner, &mut watched, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |e| dashboard.event(&e))

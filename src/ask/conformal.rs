@@ -10,6 +10,65 @@
 //! set holds a right option at least that often.
 
 use crate::decoder::SkillOption;
+use serde::{Deserialize, Serialize};
+
+/// How a step's nonconformity is measured from the options' confidences, and so which
+/// options the set holds at threshold `q`. Calibration chooses one on the episodes that
+/// choose the temperature (the one that asks least), so the guarantee holds for either.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Measure {
+    /// `1 - p` of the most confident right option; the set holds every option with
+    /// `p >= 1 - q`, or the most confident alone where none is ([`decision_set`]).
+    #[default]
+    Confidence,
+    /// How far the most confident right option's `p` is below the most confident option's;
+    /// the set holds every option within `q` of the most confident ([`within_margin`]): the
+    /// margin rule, its margin calibrated.
+    BelowTop,
+}
+
+impl Measure {
+    /// Every measure, in the order calibration prefers on a tie.
+    pub const ALL: [Measure; 2] = [Measure::Confidence, Measure::BelowTop];
+
+    /// A step's nonconformity: `1` where no option is right.
+    pub fn nonconformity(self, confidences: &[f64], right: &[bool]) -> f64 {
+        match self {
+            Measure::Confidence => nonconformity(confidences, right),
+            Measure::BelowTop => {
+                let Some(best) = confidences.iter().zip(right).filter(|(_, r)| **r).map(|(p, _)| *p).reduce(f64::max) else { return 1.0 };
+                let top = confidences.iter().copied().fold(0.0, f64::max);
+                (top - best).clamp(0.0, 1.0)
+            }
+        }
+    }
+
+    /// The options the robot acts on at threshold `q`, most confident first; it asks when
+    /// they are more than one.
+    pub fn set(self, confidences: &[f64], q: f64) -> Vec<usize> {
+        match self {
+            Measure::Confidence => decision_set(confidences, q),
+            Measure::BelowTop => within_margin(confidences, q),
+        }
+    }
+
+    /// When the robot asks, at threshold `q`, in words.
+    pub fn describe(self, q: f64) -> String {
+        match self {
+            Measure::Confidence => format!("ask when more than one option has p >= {:.4}", 1.0 - q),
+            Measure::BelowTop => format!("ask when another option's p is within {q:.4} of the most confident's"),
+        }
+    }
+
+    /// A short name for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Measure::Confidence => "p >= 1 - q",
+            Measure::BelowTop => "within q of the top",
+        }
+    }
+}
 
 /// Each option's confidence: a softmax over the options' scores divided by `temperature`, in
 /// their order (options scored minus infinity get 0; all of them, an even share).
@@ -129,6 +188,26 @@ mod tests {
         assert!(decision_set(&[], 0.1).is_empty());
         assert_eq!(within_margin(&p, 0.25), vec![0, 1]);
         assert_eq!(within_margin(&p, 0.1), vec![0]);
+    }
+
+    #[test]
+    fn below_the_top_measures_the_right_option_from_the_most_confident() {
+        let p = [0.5, 0.3, 0.15, 0.05];
+        assert!((Measure::BelowTop.nonconformity(&p, &[false, true, true, false]) - 0.2).abs() < 1e-12);
+        assert_eq!(Measure::BelowTop.nonconformity(&p, &[true, false, false, false]), 0.0);
+        assert_eq!(Measure::BelowTop.nonconformity(&p, &[false; 4]), 1.0);
+        assert!((Measure::Confidence.nonconformity(&p, &[false, true, true, false]) - 0.7).abs() < 1e-12);
+        // Its set at q covers exactly the steps whose nonconformity is at most q.
+        assert_eq!(Measure::BelowTop.set(&p, 0.2), vec![0, 1]);
+        assert_eq!(Measure::BelowTop.set(&p, 0.0), vec![0]);
+        assert_eq!(Measure::BelowTop.set(&p, 1.0), vec![0, 1, 2, 3]);
+        assert_eq!(Measure::Confidence.set(&p, 0.1), vec![0]);
+        for (m, q) in [(Measure::BelowTop, 0.2), (Measure::BelowTop, 0.36), (Measure::Confidence, 0.7), (Measure::Confidence, 0.9)] {
+            for right in [[false, true, false, false], [false, false, true, false], [true, false, false, false]] {
+                let covered = m.set(&p, q).iter().any(|&i| right[i]);
+                assert_eq!(covered, m.nonconformity(&p, &right) <= q + 1e-9, "{m:?} q {q} right {right:?}");
+            }
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! right (the oracle), the set the policy asks about, and a simulated operator who knows
 //! the task and answers correctly.
 
-use super::conformal::{confidences, decision_set, nonconformity, within_margin};
+use super::conformal::{confidences, nonconformity, within_margin, Measure};
 use super::oracle::{carry_out, world_options, write, Oracle, Taken};
 use super::AskError;
 use crate::controller::{InProcessRobot, Robot};
@@ -19,11 +19,10 @@ pub enum Asking {
     /// The simple baseline: when the two most confident options' confidences are within
     /// `margin`, about the options within it.
     Margin { margin: f64 },
-    /// Conformal: when the prediction set of threshold `threshold` (calibrated for
-    /// `epsilon`, confidences at `temperature`) holds more than one option, about the set;
-    /// when it holds none (no option is confident enough), the most confident option is
-    /// carried out ([`super::conformal::decision_set`]).
-    Conformal { epsilon: f64, threshold: f64, temperature: f64 },
+    /// Conformal: when the set of threshold `threshold` under `measure` (calibrated for
+    /// `epsilon`, confidences at `temperature`) holds more than one option, about the set
+    /// ([`Measure::set`]).
+    Conformal { epsilon: f64, measure: Measure, threshold: f64, temperature: f64 },
     /// Calibration: the operator shows which option is right at every step (a right one is
     /// taken: the most confident right option); the episode stops where none is.
     Calibrating,
@@ -58,7 +57,8 @@ pub struct AskStep {
     pub asked: bool,
     /// The option carried out, if any (none: the operator answered "none of these").
     pub chosen: Option<usize>,
-    /// `1 - p` of the most confident right option (1: none right).
+    /// The step's nonconformity under the policy's measure (`1 - p` of the most confident
+    /// right option but for a conformal policy's other measure; 1: none right).
     pub nonconformity: f64,
 }
 
@@ -129,8 +129,8 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
                 let asked = set.len() > 1;
                 (set, asked)
             }
-            Asking::Conformal { threshold, .. } => {
-                let set = decision_set(&p, threshold);
+            Asking::Conformal { measure, threshold, .. } => {
+                let set = measure.set(&p, threshold);
                 let asked = set.len() > 1;
                 (set, asked)
             }
@@ -138,7 +138,10 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         };
         // The operator takes the most confident right option among those offered.
         let chosen = if asked { set.iter().copied().find(|&i| right[i]) } else { set.first().copied() };
-        let score = nonconformity(&p, &right);
+        let score = match asking {
+            Asking::Conformal { measure, .. } => measure.nonconformity(&p, &right),
+            _ => nonconformity(&p, &right),
+        };
         let scores = options.iter().map(|o| o.score).collect();
         steps.push(AskStep {
             options: options.iter().map(|o| o.skill.clone()).collect(),

@@ -18,6 +18,7 @@ pub mod oracle;
 use crate::eval::EvalTask;
 use crate::planner::{PlanError, Planner};
 use crate::setup::PlannerOptions;
+use conformal::Measure;
 use episode::{play, AskEpisode, Asking};
 use oracle::Oracle;
 use serde::{Deserialize, Serialize};
@@ -61,7 +62,11 @@ pub struct Calibration {
     /// episodes', at this temperature (so the threshold's guarantee holds as it is).
     #[serde(default = "one")]
     pub temperature: f64,
-    /// Each (odd-numbered) episode's nonconformity: the largest of its steps'.
+    /// How the scores measure nonconformity (chosen with the temperature).
+    #[serde(default)]
+    pub measure: Measure,
+    /// Each (odd-numbered) episode's nonconformity under `measure`: the largest of its
+    /// steps'.
     pub scores: Vec<f64>,
     /// Every calibration episode's steps (in task, episode order), so that the temperature
     /// and the threshold can be chosen again for another epsilon ([`Calibration::fit`]).
@@ -72,6 +77,25 @@ pub struct Calibration {
     pub epsilon: f64,
     /// The threshold: options with confidence at least `1 - threshold` are in the set.
     pub threshold: f64,
+}
+
+/// Which options a step's set holds: the measure, the temperature of the confidences and
+/// the threshold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SetRule {
+    pub measure: Measure,
+    pub temperature: f64,
+    pub threshold: f64,
+}
+
+impl SetRule {
+    /// The options' confidences and the set the robot acts on (it asks when that holds more
+    /// than one).
+    pub fn apply(&self, options: &[crate::decoder::SkillOption]) -> (Vec<f64>, Vec<usize>) {
+        let p = conformal::confidences(options, self.temperature);
+        let set = self.measure.set(&p, self.threshold);
+        (p, set)
+    }
 }
 
 /// One step of a calibration episode: its options' scores and which were right.
@@ -85,18 +109,23 @@ pub struct CalibrationStep {
 }
 
 impl Calibration {
-    /// The temperature and threshold for `epsilon`: chosen again from the calibration's
-    /// episodes when it holds them (even-numbered ones choose the temperature, odd-numbered
-    /// ones give the threshold), else the file's temperature with the threshold from its
-    /// scores.
-    pub fn fit(&self, epsilon: f64) -> (f64, f64) {
+    /// The set's rule for `epsilon`: chosen again from the calibration's episodes when it
+    /// holds them (even-numbered ones choose the measure and the temperature, odd-numbered
+    /// ones give the threshold), else the file's measure and temperature with the threshold
+    /// from its scores.
+    pub fn fit(&self, epsilon: f64) -> SetRule {
         if self.steps.is_empty() {
-            return (self.temperature, conformal::threshold(&self.scores, epsilon));
+            return SetRule { measure: self.measure, temperature: self.temperature, threshold: conformal::threshold(&self.scores, epsilon) };
         }
         let (fit, held) = split(&self.steps, self.episodes);
-        let temperature = fit_temperature(&fit, epsilon);
-        let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, temperature)).collect();
-        (temperature, conformal::threshold(&scores, epsilon))
+        let (measure, temperature) = fit_measure(&fit, epsilon);
+        let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, measure, temperature)).collect();
+        SetRule { measure, temperature, threshold: conformal::threshold(&scores, epsilon) }
+    }
+
+    /// The file's own rule (for its epsilon).
+    pub fn rule(&self) -> SetRule {
+        SetRule { measure: self.measure, temperature: self.temperature, threshold: self.threshold }
     }
 
     /// The scene seeds the calibration used (no test may use them).
@@ -140,14 +169,16 @@ fn one() -> f64 {
 /// The temperatures calibration chooses among.
 pub const TEMPERATURES: [f64; 12] = [0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0, 5.0];
 
-/// An episode's nonconformity with confidences at `temperature`: the largest of its steps'.
-fn episode_nonconformity(steps: &[CalibrationStep], temperature: f64) -> f64 {
-    steps.iter().map(|s| conformal::nonconformity(&conformal::tempered(&s.scores, temperature), &s.right)).fold(0.0, f64::max)
+/// An episode's nonconformity under `measure` with confidences at `temperature`: the largest
+/// of its steps'.
+fn episode_nonconformity(steps: &[CalibrationStep], measure: Measure, temperature: f64) -> f64 {
+    steps.iter().map(|s| measure.nonconformity(&conformal::tempered(&s.scores, temperature), &s.right)).fold(0.0, f64::max)
 }
 
-/// The questions the set of `threshold` at `temperature` asks along an episode's steps.
-fn episode_questions(steps: &[CalibrationStep], threshold: f64, temperature: f64) -> usize {
-    steps.iter().filter(|s| conformal::decision_set(&conformal::tempered(&s.scores, temperature), threshold).len() > 1).count()
+/// The questions the set of `threshold` under `measure` at `temperature` asks along an
+/// episode's steps.
+fn episode_questions(steps: &[CalibrationStep], measure: Measure, threshold: f64, temperature: f64) -> usize {
+    steps.iter().filter(|s| measure.set(&conformal::tempered(&s.scores, temperature), threshold).len() > 1).count()
 }
 
 /// Episodes in (task, episode) order, `per_task` a task, split into the even-numbered and
@@ -164,20 +195,23 @@ fn split(episodes: &[Vec<CalibrationStep>], per_task: usize) -> (Vec<&[Calibrati
     (even, odd)
 }
 
-/// The temperature that asks least along `episodes` at `epsilon` (its threshold from the same
-/// episodes), the one nearest 1 of those that tie.
-pub fn fit_temperature(episodes: &[&[CalibrationStep]], epsilon: f64) -> f64 {
-    let mut best = (usize::MAX, f64::INFINITY, 1.0);
-    for t in TEMPERATURES {
-        let scores: Vec<f64> = episodes.iter().map(|e| episode_nonconformity(e, t)).collect();
-        let q = conformal::threshold(&scores, epsilon);
-        let questions: usize = episodes.iter().map(|e| episode_questions(e, q, t)).sum();
-        let distance = t.ln().abs();
-        if (questions, distance) < (best.0, best.1) {
-            best = (questions, distance, t);
+/// The measure and temperature that ask least along `episodes` at `epsilon` (the threshold
+/// from the same episodes); of those that tie, the temperature nearest 1, then the measure
+/// first in [`Measure::ALL`].
+pub fn fit_measure(episodes: &[&[CalibrationStep]], epsilon: f64) -> (Measure, f64) {
+    let mut best = (usize::MAX, f64::INFINITY, Measure::Confidence, 1.0);
+    for measure in Measure::ALL {
+        for t in TEMPERATURES {
+            let scores: Vec<f64> = episodes.iter().map(|e| episode_nonconformity(e, measure, t)).collect();
+            let q = conformal::threshold(&scores, epsilon);
+            let questions: usize = episodes.iter().map(|e| episode_questions(e, measure, q, t)).sum();
+            let distance = t.ln().abs();
+            if (questions, distance) < (best.0, best.1) {
+                best = (questions, distance, measure, t);
+            }
         }
     }
-    best.2
+    (best.2, best.3)
 }
 
 /// Refuse an epsilon outside (0, 1).
@@ -300,8 +334,8 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, progress: &(dyn Fn(usize, usize
     // Even-numbered episodes choose the temperature; the odd-numbered ones, not seen by that
     // choice, give the scores.
     let (fit, held) = split(&steps, run.episodes);
-    let temperature = fit_temperature(&fit, epsilon);
-    let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, temperature)).collect();
+    let (measure, temperature) = fit_measure(&fit, epsilon);
+    let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, measure, temperature)).collect();
     let domain = run.tasks.first().map(|t| t.domain.id()).ok_or_else(|| AskError::Config("no tasks".into()))?;
     Ok(Calibration {
         format: CALIBRATION_FORMAT.into(),
@@ -313,6 +347,7 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, progress: &(dyn Fn(usize, usize
         tasks: run.tasks.iter().map(|t| t.id().to_string()).collect(),
         threshold: conformal::threshold(&scores, epsilon),
         temperature,
+        measure,
         scores,
         steps,
         epsilon,
@@ -362,8 +397,8 @@ pub fn evaluate(
     let mut policies = vec![Asking::Never];
     policies.extend(margins.iter().map(|&margin| Asking::Margin { margin }));
     policies.extend(epsilons.iter().map(|&epsilon| {
-        let (temperature, threshold) = calibration.fit(epsilon);
-        Asking::Conformal { epsilon, threshold, temperature }
+        let SetRule { measure, temperature, threshold } = calibration.fit(epsilon);
+        Asking::Conformal { epsilon, measure, threshold, temperature }
     }));
     let width = calibration.options;
     let per_episode = run.each(
@@ -399,8 +434,8 @@ pub fn table(episodes: &[AskEpisode]) -> String {
             _ => String::new(),
         };
         let label = match p {
-            Asking::Conformal { epsilon, threshold, temperature } => {
-                format!("conformal, epsilon {epsilon} (threshold {threshold:.3}, temperature {temperature})")
+            Asking::Conformal { epsilon, measure, threshold, temperature } => {
+                format!("conformal, epsilon {epsilon} (set {}, threshold {threshold:.3}, temperature {temperature})", measure.label())
             }
             other => other.label(),
         };
@@ -470,6 +505,7 @@ mod tests {
             epsilon: 0.2,
             threshold: 0.5,
             temperature: 1.0,
+            measure: Measure::Confidence,
             scores: vec![0.1, 0.5, 0.9],
             steps,
         }
@@ -478,8 +514,9 @@ mod tests {
     #[test]
     fn without_its_episodes_a_calibration_keeps_its_temperature_and_takes_the_quantile_of_its_scores() {
         let c = calibration(Vec::new(), 3);
-        assert_eq!(c.fit(0.2), (1.0, 1.0));
-        assert_eq!(c.fit(0.5), (1.0, 0.5));
+        let rule = |threshold| SetRule { measure: Measure::Confidence, temperature: 1.0, threshold };
+        assert_eq!(c.fit(0.2), rule(1.0));
+        assert_eq!(c.fit(0.5), rule(0.5));
     }
 
     #[test]
@@ -490,16 +527,29 @@ mod tests {
         let easy = vec![step(&[0.0, -3.0], &[true, false])];
         let episodes: Vec<Vec<CalibrationStep>> = (0..40).map(|i| if i % 4 == 1 { hard.clone() } else { easy.clone() }).collect();
         let c = calibration(episodes.clone(), 40);
-        let (t, q) = c.fit(0.1);
+        let SetRule { measure, temperature: t, threshold: q } = c.fit(0.1);
         assert!(TEMPERATURES.contains(&t));
         let (fit, held) = split(&episodes, 40);
         assert_eq!((fit.len(), held.len()), (20, 20));
-        assert_eq!(t, fit_temperature(&fit, 0.1));
-        let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, t)).collect();
+        assert_eq!((measure, t), fit_measure(&fit, 0.1));
+        let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, measure, t)).collect();
         assert_eq!(q, conformal::threshold(&scores, 0.1));
         // The held-out half's hard episodes (every other odd one) are covered by the set.
         for e in &held {
-            assert!(episode_nonconformity(e, t) <= q + 1e-12);
+            assert!(episode_nonconformity(e, measure, t) <= q + 1e-12);
+            let p = conformal::tempered(&e[0].scores, t);
+            assert!(measure.set(&p, q).iter().any(|&i| e[0].right[i]), "{measure:?} at {t}: {p:?}");
+        }
+        // No measure and temperature asks less on the even-numbered half.
+        let asks = |m: Measure, t: f64| {
+            let q = conformal::threshold(&fit.iter().map(|e| episode_nonconformity(e, m, t)).collect::<Vec<_>>(), 0.1);
+            fit.iter().map(|e| episode_questions(e, m, q, t)).sum::<usize>()
+        };
+        let chosen = asks(measure, t);
+        for m in Measure::ALL {
+            for t in TEMPERATURES {
+                assert!(asks(m, t) >= chosen);
+            }
         }
     }
 }

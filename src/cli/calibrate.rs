@@ -17,10 +17,12 @@ pub const CALIBRATE_EXAMPLES: &str = "Examples:
 
 At every step the options for the next skill are the skills a grounded beam finishes; an
 oracle that knows the task (the success rule, replayed in a copy of the world) marks which
-are right. The even-numbered episodes choose the temperature of the confidences (the one
-that asks least); the odd-numbered ones each give 1 - p of the most confident right option
-at their worst step. The threshold makes the set {options with p >= 1 - threshold} hold a
-right option at every step in at least 1 - epsilon of episodes like these. Use other
+are right. The even-numbered episodes choose the temperature of the confidences and the
+measure of nonconformity, the pair that asks least: 1 - p of the most confident right option
+(the set: options with p >= 1 - threshold) or how far its p is below the most confident
+option's (the set: options within the threshold of the top). The odd-numbered ones each
+give that measure at their worst step, and the threshold makes the set hold a right option
+at every step in at least 1 - epsilon of episodes like these. Use other
 seeds to test: eval --ask-for-help refuses the calibration's own.";
 
 #[derive(Args, Debug)]
@@ -94,15 +96,16 @@ pub fn run(args: CalibrateArgs, file: &ConfigFile) -> Result<ExitCode> {
     let text = serde_json::to_string_pretty(&calibration)?;
     std::fs::write(&args.out, text + "\n").with_context(|| format!("writing {}", args.out.display()))?;
     println!(
-        "{domain}: {} tasks x {} episodes, seed {}, epsilon {}: temperature {} (chosen on the even-numbered episodes), threshold {:.4} from the {} odd-numbered (ask when more than one option has p >= {:.4}); {:.0} s. Written to {}",
+        "{domain}: {} tasks x {} episodes, seed {}, epsilon {}: set {} at temperature {} (chosen on the even-numbered episodes), threshold {:.4} from the {} odd-numbered ({}); {:.0} s. Written to {}",
         run.tasks.len(),
         run.episodes,
         args.seed,
         args.epsilon,
+        calibration.measure.label(),
         calibration.temperature,
         calibration.threshold,
         calibration.scores.len(),
-        1.0 - calibration.threshold,
+        calibration.measure.describe(calibration.threshold),
         started.elapsed().as_secs_f64(),
         args.out.display()
     );

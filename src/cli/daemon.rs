@@ -78,10 +78,10 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
                 );
             }
             eprintln!(
-                "daemon: asking for help: {} calibration (epsilon {}, threshold {:.3}); questions on {}, answers on {}",
+                "daemon: asking for help: {} calibration (epsilon {}: {}); questions on {}, answers on {}",
                 c.domain,
                 c.epsilon,
-                c.threshold,
+                c.measure.describe(c.threshold),
                 keys.question(),
                 keys.answer()
             );

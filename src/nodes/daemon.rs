@@ -39,10 +39,9 @@ pub struct DaemonConfig {
 pub struct AskSettings {
     /// The domain calibrated.
     pub domain: protocol::Domain,
-    /// The calibrated threshold (`grounded calibrate`).
-    pub threshold: f64,
-    /// The temperature of the confidences (the calibration's).
-    pub temperature: f64,
+    /// Which options the set holds: measure, temperature and threshold (`grounded
+    /// calibrate`).
+    pub rule: crate::ask::SetRule,
     /// Options per step (the calibration's).
     pub options: usize,
     /// How long to wait for an answer before stopping the instruction.
@@ -52,7 +51,7 @@ pub struct AskSettings {
 impl AskSettings {
     /// From a calibration file's threshold and options.
     pub fn from_calibration(c: &crate::ask::Calibration, timeout: Duration) -> Self {
-        Self { domain: c.domain, threshold: c.threshold, temperature: c.temperature, options: c.options, timeout }
+        Self { domain: c.domain, rule: c.rule(), options: c.options, timeout }
     }
 }
 
@@ -155,13 +154,7 @@ pub fn handle_instruction(
         };
         (a.clone(), operator)
     });
-    let mut help = operator.as_mut().map(|(a, operator)| AskForHelp {
-        domain: Some(a.domain),
-        threshold: a.threshold,
-        temperature: a.temperature,
-        options: a.options,
-        operator,
-    });
+    let mut help = operator.as_mut().map(|(a, operator)| AskForHelp { domain: Some(a.domain), rule: a.rule, options: a.options, operator });
     let outcome = run_closed_loop_asking(planner, &mut Watched { robot: &mut recorded, dashboard }, &msg.text, config.method, help.as_mut(), &mut events);
     let mut last = match outcome {
         Ok((result, abort)) => {
