@@ -109,14 +109,14 @@ impl Oracle {
         if let Some(&known) = self.searched.get(&root) {
             return Ok(known);
         }
-        let mut budget = SEARCH_CONTINUATIONS;
         let mut found = self.continues(planner, history, skill)?;
-        budget -= 1;
-        let mut frontier: VecDeque<(Vec<Taken>, String)> = VecDeque::from([(history.to_vec(), skill.to_string())]);
+        let mut budget = SEARCH_CONTINUATIONS - 1;
+        // Steps to go on from, each after the steps before it; `done` ends a plan.
+        let mut frontier: VecDeque<(Vec<Taken>, String)> = VecDeque::new();
+        if !found && skill != "done" {
+            frontier.push_back((history.to_vec(), skill.to_string()));
+        }
         'search: while let Some((before, step)) = frontier.pop_front() {
-            if found || step == "done" {
-                break;
-            }
             let (after, options) = self.expand(planner, &before, &step)?;
             for o in options.unwrap_or_default() {
                 if budget == 0 {
