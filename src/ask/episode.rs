@@ -2,9 +2,10 @@
 //! right (the oracle), the set the policy asks about, and a simulated operator who knows
 //! the task and answers correctly.
 
-use super::conformal::{confidences, nonconformity, within_margin, Measure};
+use super::conformal::{confidences, nonconformity, within_margin};
 use super::oracle::{carry_out, world_options, write, Oracle, Taken};
 use super::AskError;
+use super::SetRule;
 use crate::controller::{InProcessRobot, Robot};
 use crate::eval::{task_models, EvalTask};
 use crate::planner::{Method, Planner};
@@ -19,10 +20,13 @@ pub enum Asking {
     /// The simple baseline: when the two most confident options' confidences are within
     /// `margin`, about the options within it.
     Margin { margin: f64 },
-    /// Conformal: when the set of threshold `threshold` under `measure` (calibrated for
-    /// `epsilon`, confidences at `temperature`) holds more than one option, about the set
-    /// ([`Measure::set`]).
-    Conformal { epsilon: f64, measure: Measure, threshold: f64, temperature: f64 },
+    /// Conformal: when the set of `rule` (calibrated for `epsilon`) holds more than one
+    /// option, about the set ([`SetRule::apply`]).
+    Conformal {
+        epsilon: f64,
+        #[serde(flatten)]
+        rule: SetRule,
+    },
     /// Calibration: the operator shows which option is right at every step (a right one is
     /// taken: the most confident right option); the episode stops where none is.
     Calibrating,
@@ -116,11 +120,11 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
             session.options(&state, width)?
         };
         let Some(options) = options else { break };
-        let temperature = match asking {
-            Asking::Conformal { temperature, .. } => temperature,
-            _ => 1.0,
+        let rule = match asking {
+            Asking::Conformal { rule, .. } => Some(rule),
+            _ => None,
         };
-        let p = confidences(&options, temperature);
+        let p = confidences(&options, rule.map_or(1.0, |r| r.temperature));
         let right = oracle.label(planner, &history, &options)?;
         let (set, asked) = match asking {
             Asking::Never => (vec![0], false),
@@ -129,8 +133,8 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
                 let asked = set.len() > 1;
                 (set, asked)
             }
-            Asking::Conformal { measure, threshold, .. } => {
-                let set = measure.set(&p, threshold);
+            Asking::Conformal { rule, .. } => {
+                let set = rule.measure.set(&p, rule.threshold);
                 let asked = set.len() > 1;
                 (set, asked)
             }
@@ -138,10 +142,7 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         };
         // The operator takes the most confident right option among those offered.
         let chosen = if asked { set.iter().copied().find(|&i| right[i]) } else { set.first().copied() };
-        let score = match asking {
-            Asking::Conformal { measure, .. } => measure.nonconformity(&p, &right),
-            _ => nonconformity(&p, &right),
-        };
+        let score = rule.map_or_else(|| nonconformity(&p, &right), |r| r.measure.nonconformity(&p, &right));
         let scores = options.iter().map(|o| o.score).collect();
         steps.push(AskStep {
             options: options.iter().map(|o| o.skill.clone()).collect(),

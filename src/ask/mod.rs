@@ -81,7 +81,7 @@ pub struct Calibration {
 
 /// Which options a step's set holds: the measure, the temperature of the confidences and
 /// the threshold.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct SetRule {
     pub measure: Measure,
     pub temperature: f64,
@@ -396,10 +396,7 @@ pub fn evaluate(
     }
     let mut policies = vec![Asking::Never];
     policies.extend(margins.iter().map(|&margin| Asking::Margin { margin }));
-    policies.extend(epsilons.iter().map(|&epsilon| {
-        let SetRule { measure, temperature, threshold } = calibration.fit(epsilon);
-        Asking::Conformal { epsilon, measure, threshold, temperature }
-    }));
+    policies.extend(epsilons.iter().map(|&epsilon| Asking::Conformal { epsilon, rule: calibration.fit(epsilon) }));
     let width = calibration.options;
     let per_episode = run.each(
         &|planner, task, seed| {
@@ -434,7 +431,7 @@ pub fn table(episodes: &[AskEpisode]) -> String {
             _ => String::new(),
         };
         let label = match p {
-            Asking::Conformal { epsilon, measure, threshold, temperature } => {
+            Asking::Conformal { epsilon, rule: SetRule { measure, temperature, threshold } } => {
                 format!("conformal, epsilon {epsilon} (set {}, threshold {threshold:.3}, temperature {temperature})", measure.label())
             }
             other => other.label(),
