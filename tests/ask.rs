@@ -141,6 +141,8 @@ fn calibrate_then_evaluate_on_other_seeds() {
     let bad =
         grounded(&["calibrate", "--domain", "kitchen", "--episodes", "1", "--seed", "1", "--epsilon", "1.5", "--out", scratch("x.json").to_str().unwrap()]);
     assert!(!bad.status.success() && text(&bad.stderr).contains("epsilon 1.5 is not in (0, 1)"), "{}", text(&bad.stderr));
+    let bad = grounded(&["calibrate", "--domain", "kitchen", "--episodes", "2", "--seed", "1", "--delta", "1.5", "--out", scratch("x.json").to_str().unwrap()]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("delta 1.5 is not in (0, 1)"), "{}", text(&bad.stderr));
     let not_cal = scratch("not.json");
     std::fs::write(&not_cal, "{\"threshold\": 0.5}").unwrap();
     let bad = grounded(&["eval", "--domain", "kitchen", "--ask-for-help", not_cal.to_str().unwrap(), "--episodes", "1"]);

@@ -93,18 +93,50 @@ pub fn nonconformity(confidences: &[f64], right: &[bool]) -> f64 {
     (1.0 - best).clamp(0.0, 1.0)
 }
 
-/// The conformal threshold for `epsilon` from calibration scores: the
-/// `ceil((n + 1)(1 - epsilon))`-th smallest, or `1` (every option) when there are too few
-/// scores for that rank.
-pub fn threshold(scores: &[f64], epsilon: f64) -> f64 {
+/// The conformal threshold for `epsilon` from calibration scores: the [`rank`]-th smallest,
+/// or `1` (every option) when there are too few scores for that rank.
+pub fn threshold(scores: &[f64], epsilon: f64, delta: Option<f64>) -> f64 {
     let n = scores.len();
-    let rank = ((n as f64 + 1.0) * (1.0 - epsilon)).ceil() as usize;
+    let rank = rank(n, epsilon, delta);
     if n == 0 || rank > n {
         return 1.0;
     }
     let mut sorted = scores.to_vec();
     sorted.sort_by(f64::total_cmp);
     sorted[rank.max(1) - 1]
+}
+
+/// Which of `n` sorted calibration scores is the threshold for `epsilon` (from 1; above `n`:
+/// none is high enough).
+///
+/// - Without `delta`: `ceil((n + 1)(1 - epsilon))`. A test episode's set then covers with
+///   probability at least `1 - epsilon`, on average over the calibration drawn (split
+///   conformal prediction's marginal guarantee); for one calibration, the share of test
+///   episodes covered scatters around that (about `Beta(k, n + 1 - k)`).
+/// - With `delta`: the smallest `k` with `P(Binomial(n, 1 - epsilon) >= k) <= delta`. The
+///   share of test episodes covered is then at least `1 - epsilon` with probability at least
+///   `1 - delta` over the calibration drawn (a calibration-conditional guarantee), at the
+///   cost of a higher threshold.
+pub fn rank(n: usize, epsilon: f64, delta: Option<f64>) -> usize {
+    let Some(delta) = delta else { return ((n as f64 + 1.0) * (1.0 - epsilon)).ceil() as usize };
+    // The binomial's upper tails from the top down, its terms in logs (no underflow).
+    let p = 1.0 - epsilon;
+    let mut log_terms = Vec::with_capacity(n + 1);
+    let mut log_term = n as f64 * (1.0 - p).ln();
+    for i in 0..=n {
+        log_terms.push(log_term);
+        log_term += ((n - i) as f64 / (i + 1) as f64).ln() + (p / (1.0 - p)).ln();
+    }
+    let mut tail = 0.0;
+    let mut k = n + 1;
+    for i in (0..=n).rev() {
+        tail += log_terms[i].exp();
+        if tail > delta {
+            break;
+        }
+        k = i;
+    }
+    k
 }
 
 /// Slack for rounding when a confidence is compared with `1 - q`.
@@ -164,12 +196,12 @@ mod tests {
     fn threshold_is_the_finite_sample_quantile() {
         let scores: Vec<f64> = (1..=19).map(|i| i as f64 / 20.0).collect();
         // n = 19, epsilon 0.1: rank ceil(20 * 0.9) = 18 -> 0.90.
-        assert!((threshold(&scores, 0.1) - 0.90).abs() < 1e-12);
+        assert!((threshold(&scores, 0.1, None) - 0.90).abs() < 1e-12);
         // epsilon 0.05: rank 19 -> the largest.
-        assert!((threshold(&scores, 0.05) - 0.95).abs() < 1e-12);
+        assert!((threshold(&scores, 0.05, None) - 0.95).abs() < 1e-12);
         // Too few scores for the rank: every option.
-        assert_eq!(threshold(&scores[..5], 0.05), 1.0);
-        assert_eq!(threshold(&[], 0.2), 1.0);
+        assert_eq!(threshold(&scores[..5], 0.05, None), 1.0);
+        assert_eq!(threshold(&[], 0.2, None), 1.0);
     }
 
     #[test]
@@ -211,13 +243,53 @@ mod tests {
     }
 
     #[test]
+    fn with_delta_the_rank_is_the_binomial_bound() {
+        // n = 400, epsilon 0.05: the marginal rank is 381; Binomial(400, 0.95) has mean 380
+        // and standard deviation 4.36, so its upper 5% tail starts near 388.
+        assert_eq!(rank(400, 0.05, None), 381);
+        let k = rank(400, 0.05, Some(0.05));
+        assert!((386..=390).contains(&k), "{k}");
+        // The tail at k is at most delta, and at k - 1 it is not (an exact sum here).
+        let tail = |k: usize| -> f64 {
+            (k..=400)
+                .map(|i| {
+                    let log_choose: f64 = (1..=i).map(|j| ((400 - i + j) as f64 / j as f64).ln()).sum();
+                    (log_choose + i as f64 * 0.95f64.ln() + (400 - i) as f64 * 0.05f64.ln()).exp()
+                })
+                .sum()
+        };
+        assert!(tail(k) <= 0.05 && tail(k - 1) > 0.05, "{} {}", tail(k), tail(k - 1));
+        // A smaller delta asks a higher rank; too few scores, none.
+        assert!(rank(400, 0.05, Some(0.01)) > k);
+        assert_eq!(rank(10, 0.05, Some(0.05)), 11);
+        assert_eq!(threshold(&[0.1; 10], 0.05, Some(0.05)), 1.0);
+    }
+
+    #[test]
+    fn with_delta_coverage_holds_in_all_but_delta_of_calibrations() {
+        // Many calibrations of 200 scores from one distribution: the share covered, computed
+        // exactly from the distribution (uniform: F(q) = q), is below 1 - epsilon in about
+        // half of them without delta and in at most about delta of them with it.
+        let mut rng = sim::rng::Rng::new(11);
+        let (epsilon, delta, runs) = (0.1, 0.1, 400);
+        let (mut under_marginal, mut under_conditional) = (0, 0);
+        for _ in 0..runs {
+            let calibration: Vec<f64> = (0..200).map(|_| rng.unit()).collect();
+            under_marginal += usize::from(threshold(&calibration, epsilon, None) < 1.0 - epsilon);
+            under_conditional += usize::from(threshold(&calibration, epsilon, Some(delta)) < 1.0 - epsilon);
+        }
+        assert!(under_marginal > runs / 4, "{under_marginal}");
+        assert!(under_conditional <= (runs as f64 * (delta + 0.05)) as usize, "{under_conditional}");
+    }
+
+    #[test]
     fn coverage_holds_on_exchangeable_scores() {
         // Scores from one distribution: the share of test scores at most q is >= 1 - epsilon.
         let mut rng = sim::rng::Rng::new(7);
         let draw = |rng: &mut sim::rng::Rng| rng.unit().powi(3);
         let calibration: Vec<f64> = (0..400).map(|_| draw(&mut rng)).collect();
         for epsilon in [0.05, 0.15, 0.25] {
-            let q = threshold(&calibration, epsilon);
+            let q = threshold(&calibration, epsilon, None);
             let covered = (0..4000).filter(|_| draw(&mut rng) <= q).count() as f64 / 4000.0;
             assert!(covered >= 1.0 - epsilon - 0.02, "epsilon {epsilon}: coverage {covered}");
             assert!(covered <= 1.0 - epsilon + 0.05, "epsilon {epsilon}: coverage {covered} is needlessly high");

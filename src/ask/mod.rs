@@ -75,6 +75,11 @@ pub struct Calibration {
     /// The epsilon the threshold is for (the set misses a right option in at most this
     /// share of episodes).
     pub epsilon: f64,
+    /// With a delta, the threshold makes the share covered at least `1 - epsilon` with
+    /// probability at least `1 - delta` over the calibration drawn; without, on average
+    /// ([`conformal::rank`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<f64>,
     /// The threshold: options with confidence at least `1 - threshold` are in the set.
     pub threshold: f64,
 }
@@ -115,12 +120,12 @@ impl Calibration {
     /// from its scores.
     pub fn fit(&self, epsilon: f64) -> SetRule {
         if self.steps.is_empty() {
-            return SetRule { measure: self.measure, temperature: self.temperature, threshold: conformal::threshold(&self.scores, epsilon) };
+            return SetRule { measure: self.measure, temperature: self.temperature, threshold: conformal::threshold(&self.scores, epsilon, self.delta) };
         }
         let (fit, held) = split(&self.steps, self.episodes);
-        let (measure, temperature) = fit_measure(&fit, epsilon);
+        let (measure, temperature) = fit_measure(&fit, epsilon, self.delta);
         let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, measure, temperature)).collect();
-        SetRule { measure, temperature, threshold: conformal::threshold(&scores, epsilon) }
+        SetRule { measure, temperature, threshold: conformal::threshold(&scores, epsilon, self.delta) }
     }
 
     /// The file's own rule (for its epsilon).
@@ -146,6 +151,7 @@ impl Calibration {
         if !(c.epsilon > 0.0 && c.epsilon < 1.0) {
             return bad(format!("epsilon {} is not in (0, 1)", c.epsilon));
         }
+        check_delta(c.delta).map_err(|e| AskError::Config(format!("{}: {e}", path.display())))?;
         if !(c.temperature > 0.0 && c.temperature <= 100.0) {
             return bad(format!("temperature {} is not in (0, 100]", c.temperature));
         }
@@ -198,12 +204,12 @@ fn split(episodes: &[Vec<CalibrationStep>], per_task: usize) -> (Vec<&[Calibrati
 /// The measure and temperature that ask least along `episodes` at `epsilon` (the threshold
 /// from the same episodes); of those that tie, the temperature nearest 1, then the measure
 /// first in [`Measure::ALL`].
-pub fn fit_measure(episodes: &[&[CalibrationStep]], epsilon: f64) -> (Measure, f64) {
+pub fn fit_measure(episodes: &[&[CalibrationStep]], epsilon: f64, delta: Option<f64>) -> (Measure, f64) {
     let mut best = (usize::MAX, f64::INFINITY, Measure::Confidence, 1.0);
     for measure in Measure::ALL {
         for t in TEMPERATURES {
             let scores: Vec<f64> = episodes.iter().map(|e| episode_nonconformity(e, measure, t)).collect();
-            let q = conformal::threshold(&scores, epsilon);
+            let q = conformal::threshold(&scores, epsilon, delta);
             let questions: usize = episodes.iter().map(|e| episode_questions(e, measure, q, t)).sum();
             let distance = t.ln().abs();
             if (questions, distance) < (best.0, best.1) {
@@ -220,6 +226,16 @@ pub fn check_epsilon(epsilon: f64) -> Result<(), AskError> {
         Ok(())
     } else {
         Err(AskError::Config(format!("epsilon {epsilon} is not in (0, 1): it is the share of episodes whose set may miss a right option, e.g. 0.15")))
+    }
+}
+
+/// Refuse a delta outside (0, 1).
+pub fn check_delta(delta: Option<f64>) -> Result<(), AskError> {
+    match delta {
+        Some(d) if !(d > 0.0 && d < 1.0) => {
+            Err(AskError::Config(format!("delta {d} is not in (0, 1): it is the chance that a calibration's sets cover less than 1 - epsilon, e.g. 0.05")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -312,8 +328,9 @@ impl AskRun<'_> {
 
 /// `grounded calibrate`: play every task's episodes with the oracle showing the right
 /// option at each step, and take each episode's nonconformity.
-pub fn calibrate(run: &AskRun<'_>, epsilon: f64, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Calibration, AskError> {
+pub fn calibrate(run: &AskRun<'_>, epsilon: f64, delta: Option<f64>, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Calibration, AskError> {
     check_epsilon(epsilon)?;
+    check_delta(delta)?;
     if run.episodes < 2 {
         return Err(AskError::Config(format!(
             "{} episode per task: calibration needs at least 2 (half choose the temperature, half give the scores)",
@@ -334,7 +351,7 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, progress: &(dyn Fn(usize, usize
     // Even-numbered episodes choose the temperature; the odd-numbered ones, not seen by that
     // choice, give the scores.
     let (fit, held) = split(&steps, run.episodes);
-    let (measure, temperature) = fit_measure(&fit, epsilon);
+    let (measure, temperature) = fit_measure(&fit, epsilon, delta);
     let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, measure, temperature)).collect();
     let domain = run.tasks.first().map(|t| t.domain.id()).ok_or_else(|| AskError::Config("no tasks".into()))?;
     Ok(Calibration {
@@ -345,12 +362,13 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, progress: &(dyn Fn(usize, usize
         seed: run.seed,
         episodes: run.episodes,
         tasks: run.tasks.iter().map(|t| t.id().to_string()).collect(),
-        threshold: conformal::threshold(&scores, epsilon),
+        threshold: conformal::threshold(&scores, epsilon, delta),
         temperature,
         measure,
         scores,
         steps,
         epsilon,
+        delta,
     })
 }
 
@@ -503,6 +521,7 @@ mod tests {
             threshold: 0.5,
             temperature: 1.0,
             measure: Measure::Confidence,
+            delta: None,
             scores: vec![0.1, 0.5, 0.9],
             steps,
         }
@@ -528,9 +547,9 @@ mod tests {
         assert!(TEMPERATURES.contains(&t));
         let (fit, held) = split(&episodes, 40);
         assert_eq!((fit.len(), held.len()), (20, 20));
-        assert_eq!((measure, t), fit_measure(&fit, 0.1));
+        assert_eq!((measure, t), fit_measure(&fit, 0.1, None));
         let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, measure, t)).collect();
-        assert_eq!(q, conformal::threshold(&scores, 0.1));
+        assert_eq!(q, conformal::threshold(&scores, 0.1, None));
         // The held-out half's hard episodes (every other odd one) are covered by the set.
         for e in &held {
             assert!(episode_nonconformity(e, measure, t) <= q + 1e-12);
@@ -539,7 +558,7 @@ mod tests {
         }
         // No measure and temperature asks less on the even-numbered half.
         let asks = |m: Measure, t: f64| {
-            let q = conformal::threshold(&fit.iter().map(|e| episode_nonconformity(e, m, t)).collect::<Vec<_>>(), 0.1);
+            let q = conformal::threshold(&fit.iter().map(|e| episode_nonconformity(e, m, t)).collect::<Vec<_>>(), 0.1, None);
             fit.iter().map(|e| episode_questions(e, m, q, t)).sum::<usize>()
         };
         let chosen = asks(measure, t);
