@@ -37,7 +37,7 @@ impl Measure {
         match self {
             Measure::Confidence => nonconformity(confidences, right),
             Measure::BelowTop => {
-                let Some(best) = confidences.iter().zip(right).filter(|(_, r)| **r).map(|(p, _)| *p).reduce(f64::max) else { return 1.0 };
+                let Some(best) = best_right(confidences, right) else { return 1.0 };
                 let top = confidences.iter().copied().fold(0.0, f64::max);
                 (top - best).clamp(0.0, 1.0)
             }
@@ -89,8 +89,12 @@ pub fn tempered(scores: &[f32], temperature: f64) -> Vec<f64> {
 
 /// The nonconformity of a step: `1 - p` of the most confident right option, `1` when none is.
 pub fn nonconformity(confidences: &[f64], right: &[bool]) -> f64 {
-    let best = confidences.iter().zip(right).filter(|(_, r)| **r).map(|(p, _)| *p).fold(0.0, f64::max);
-    (1.0 - best).clamp(0.0, 1.0)
+    (1.0 - best_right(confidences, right).unwrap_or(0.0)).clamp(0.0, 1.0)
+}
+
+/// The confidence of the most confident right option (none: no option is right).
+fn best_right(confidences: &[f64], right: &[bool]) -> Option<f64> {
+    confidences.iter().zip(right).filter(|(_, r)| **r).map(|(p, _)| *p).reduce(f64::max)
 }
 
 /// The conformal threshold for `epsilon` from calibration scores: the [`rank`]-th smallest,
@@ -122,10 +126,11 @@ pub fn rank(n: usize, epsilon: f64, delta: Option<f64>) -> usize {
     // The binomial's upper tails from the top down, its terms in logs (no underflow).
     let p = 1.0 - epsilon;
     let mut log_terms = Vec::with_capacity(n + 1);
+    let log_odds = (p / (1.0 - p)).ln();
     let mut log_term = n as f64 * (1.0 - p).ln();
     for i in 0..=n {
         log_terms.push(log_term);
-        log_term += ((n - i) as f64 / (i + 1) as f64).ln() + (p / (1.0 - p)).ln();
+        log_term += ((n - i) as f64 / (i + 1) as f64).ln() + log_odds;
     }
     let mut tail = 0.0;
     let mut k = n + 1;

@@ -3,12 +3,12 @@
 //! the task and answers correctly.
 
 use super::conformal::{confidences, nonconformity, within_margin};
-use super::oracle::{carry_out, world_options, write, Oracle, Taken};
+use super::oracle::{carry_out, options_after, world_options, Oracle, Taken};
 use super::AskError;
 use super::SetRule;
 use crate::controller::{InProcessRobot, Robot};
 use crate::eval::{task_models, EvalTask};
-use crate::planner::{Method, Planner};
+use crate::planner::Planner;
 use serde::Serialize;
 
 /// When the robot asks.
@@ -114,11 +114,7 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
     let mut stopped: Option<String> = None;
     loop {
         let state = robot.observe().map_err(|e| AskError::Config(e.to_string()))?;
-        let options = {
-            let mut session = planner.start(&summary.instruction, Method::GdBeam)?;
-            write(&mut session, &history)?;
-            session.options(&state, width)?
-        };
+        let options = options_after(planner, &summary.instruction, &history, &state, width)?;
         let Some(options) = options else { break };
         let rule = match asking {
             Asking::Conformal { rule, .. } => Some(rule),

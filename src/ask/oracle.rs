@@ -139,8 +139,7 @@ impl Oracle {
     /// Carry out `history` and `skill` in a fresh world: the steps taken, and the options for
     /// the next step (none where the plan cannot go on: the step limit, or nothing left).
     fn expand(&self, planner: &mut Planner, history: &[Taken], skill: &str) -> Result<(Vec<Taken>, Option<Vec<SkillOption>>), AskError> {
-        let world = self.task.domain.world(self.task.id(), self.seed, &world_options()).map_err(AskError::Config)?;
-        let mut robot = InProcessRobot::new(self.task.domain, world);
+        let mut robot = self.fresh_robot()?;
         for t in history {
             carry_out(&mut robot, &t.skill)?;
         }
@@ -151,15 +150,18 @@ impl Oracle {
             return Ok((after, None));
         }
         let state = robot.observe().map_err(|e| AskError::Config(e.to_string()))?;
-        let mut session = planner.start(&self.instruction, Method::GdBeam)?;
-        write(&mut session, &after)?;
-        let options = session.options(&state, self.width)?;
+        let options = options_after(planner, &self.instruction, &after, &state, self.width)?;
         Ok((after, options))
     }
 
-    fn rollout(&self, planner: &mut Planner, history: &[Taken], skill: &str) -> Result<bool, AskError> {
+    /// The episode's world, fresh, on a robot.
+    fn fresh_robot(&self) -> Result<InProcessRobot, AskError> {
         let world = self.task.domain.world(self.task.id(), self.seed, &world_options()).map_err(AskError::Config)?;
-        let mut robot = InProcessRobot::new(self.task.domain, world);
+        Ok(InProcessRobot::new(self.task.domain, world))
+    }
+
+    fn rollout(&self, planner: &mut Planner, history: &[Taken], skill: &str) -> Result<bool, AskError> {
+        let mut robot = self.fresh_robot()?;
         let mut session = planner.start(&self.instruction, Method::GdBeam)?;
         replay(&mut session, &mut robot, history)?;
         if skill == "done" {
@@ -195,6 +197,20 @@ pub fn replay(session: &mut PlanSession<'_>, robot: &mut InProcessRobot, history
         carry_out(robot, &t.skill)?;
     }
     write(session, history)
+}
+
+/// The options a grounded beam of `width` finishes for the next step of `instruction` after
+/// `history`, in `state` (none where the plan has ended).
+pub fn options_after(
+    planner: &mut Planner,
+    instruction: &str,
+    history: &[Taken],
+    state: &protocol::Observation,
+    width: usize,
+) -> Result<Option<Vec<SkillOption>>, AskError> {
+    let mut session = planner.start(instruction, Method::GdBeam)?;
+    write(&mut session, history)?;
+    Ok(session.options(state, width)?)
 }
 
 /// Write `history` into `session`'s plan text (the steps as they were taken, with what became
