@@ -528,6 +528,20 @@ mod tests {
     }
 
     #[test]
+    fn a_calibration_file_with_a_delta_outside_0_1_is_refused() {
+        let path = std::env::temp_dir().join(format!("grounded-delta-{}.json", std::process::id()));
+        let mut c = calibration(Vec::new(), 3);
+        c.delta = Some(2.0);
+        std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
+        let err = Calibration::read(&path).unwrap_err().to_string();
+        assert!(err.contains("delta 2 is not in (0, 1)"), "{err}");
+        c.delta = Some(0.05);
+        std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(Calibration::read(&path).unwrap().delta, Some(0.05));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
     fn without_its_episodes_a_calibration_keeps_its_temperature_and_takes_the_quantile_of_its_scores() {
         let c = calibration(Vec::new(), 3);
         let rule = |threshold| SetRule { measure: Measure::Confidence, temperature: 1.0, threshold };
