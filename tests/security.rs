@@ -221,7 +221,7 @@ async fn a_secured_robot_plans_and_its_stop_holds_against_a_visitor() {
     tokio::spawn(daemon::run(daemon, keys.clone(), planner, config, grounded::dashboard::Dashboard::disabled()));
     client::wait_for(&operator, &keys, &Component::ALL, timeouts::COMPONENTS_UP).await.expect("the secured components come up");
     let plan = client::send_instruction(&operator, &keys, "secured", "put the red block in the blue bowl").await.expect("sent");
-    let end = plan.follow(timeouts::DEMO_PLAN, |_| {}).await.expect("the plan ends");
+    let end = common::follow_to_end(&plan, timeouts::DEMO_PLAN).await;
     assert_eq!(end.status, PlanStatus::Done, "{end:?}");
     // The operator engages the stop; a visitor's release changes nothing.
     operator.put(keys.estop(), stop(true)).await.unwrap();
@@ -233,7 +233,7 @@ async fn a_secured_robot_plans_and_its_stop_holds_against_a_visitor() {
     let state = answers.into_iter().next().expect("the sim answers its stop state");
     assert!(state.engaged, "{state:?}");
     let plan = client::send_instruction(&operator, &keys, "stopped", "put the red block in the blue bowl").await.expect("sent");
-    let end = plan.follow(timeouts::DEMO_PLAN, |_| {}).await.expect("the plan ends");
+    let end = common::follow_to_end(&plan, timeouts::DEMO_PLAN).await;
     assert_eq!(end.status, PlanStatus::Aborted, "{end:?}");
     assert!(end.reason.as_deref().is_some_and(|r| r.contains("emergency stop engaged")), "{end:?}");
 }

@@ -94,9 +94,18 @@ pub fn urgent_put<'a>(
     session.put(key, payload).priority(zenoh::qos::Priority::RealTime).congestion_control(zenoh::qos::CongestionControl::Block)
 }
 
-/// Put a message on a key (blocking).
+/// Put a message that must arrive on a key (blocking): an instruction, a plan's progress
+/// or end, a question, an answer. Blocking congestion control: under congestion the put
+/// waits for room in zenoh's queue instead of being dropped (zenoh's default for a put),
+/// so that a busy machine cannot lose the message a plan's sender waits for.
 pub fn put<T: Message>(session: &zenoh::Session, key: &str, msg: &T) -> Result<(), NetError> {
-    session.put(key, encode(msg)).wait().map_err(|e| NetError::Zenoh(e.to_string()))
+    session.put(key, encode(msg)).congestion_control(zenoh::qos::CongestionControl::Block).wait().map_err(|e| NetError::Zenoh(e.to_string()))
+}
+
+/// Put a message that the next one replaces (a state published for watchers): dropped
+/// rather than waited for under congestion, zenoh's default.
+pub fn put_latest<T: Message>(session: &zenoh::Session, key: &str, msg: &T) -> Result<(), NetError> {
+    session.put(key, encode(msg)).congestion_control(zenoh::qos::CongestionControl::Drop).wait().map_err(|e| NetError::Zenoh(e.to_string()))
 }
 
 /// Send a query and collect every reply until the query ends or `timeout` passes.

@@ -2,7 +2,7 @@
 //! maze actions, kitchen moves), the observed state and episode control, and publishes the
 //! state after every change.
 
-use super::common::{put, urgent_put, NetError};
+use super::common::{put_latest, urgent_put, NetError};
 use super::node::{serve, Incoming, Node};
 use crate::domains::{World, WorldOptions};
 use protocol::keys::{Component, RobotKeys};
@@ -195,7 +195,7 @@ pub(crate) async fn publish_estop_state(session: &zenoh::Session, key: &str, sta
 
 impl SimNode {
     fn publish_state(&mut self, session: &zenoh::Session) {
-        let _ = put(session, &self.keys.state(), &self.state.observe());
+        let _ = put_latest(session, &self.keys.state(), &self.state.observe());
     }
 
     async fn on_primitive(&mut self, session: &zenoh::Session, q: Query) {

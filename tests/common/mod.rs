@@ -96,3 +96,13 @@ pub fn assert_identical(a: &grounded::planner::PlanResult, b: &grounded::planner
         assert_eq!(explained(x), explained(y), "{what}: {:?}", x.skill);
     }
 }
+
+/// Follow a plan to its end within `within`; when it does not end, the panic lists every
+/// progress message that did arrive, so that a hang says where the plan stood.
+pub async fn follow_to_end(plan: &grounded::nodes::client::PlanFollower, within: std::time::Duration) -> protocol::messages::PlanProgress {
+    let mut seen = Vec::new();
+    match plan.follow(within, |p| seen.push(format!("step {} {:?} {:?} {:?}", p.step, p.status, p.skill, p.reason))).await {
+        Ok(end) => end,
+        Err(e) => panic!("the plan did not end: {e}; progress seen: {seen:#?}"),
+    }
+}
