@@ -215,6 +215,21 @@ fn bad_arguments_of_the_closed_loop_commands_are_refused_clearly() {
 }
 
 #[test]
+fn a_daemon_refused_at_start_leaves_no_journal_behind() {
+    let dir = std::env::temp_dir().join(format!("grounded-cli-refused-journal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let calibration = dir.join("not-a-calibration.json");
+    std::fs::write(&calibration, "{\"domain\": \"grid\"}").unwrap();
+    let journals = dir.join("journal");
+    let args = ["daemon", "--robot", "r1", "--journal", journals.to_str().unwrap(), "--ask-for-help", calibration.to_str().unwrap()];
+    fails_with(&args, "not a calibration file");
+    let left: Vec<_> = std::fs::read_dir(&journals).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "a refused daemon left journals: {left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn the_demo_runs_an_episode_to_success() {
     let out = grounded(&["demo", "--task", "matching-bowls", "--seed", "0"]);
     let stdout = text(&out.stdout);

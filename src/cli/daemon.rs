@@ -54,14 +54,6 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
     if !(args.skill_timeout > 0.0 && args.skill_timeout <= 3600.0) {
         anyhow::bail!("--skill-timeout {} s: use a number of seconds between 0 and 3600", args.skill_timeout);
     }
-    let journal = if args.no_journal {
-        None
-    } else {
-        let dir = args.journal.clone().unwrap_or_else(grounded::journal::default_dir);
-        let journal = grounded::journal::Journal::create(&dir, &keys.robot().to_string())?;
-        eprintln!("daemon: journal {}", journal.path().display());
-        Some(std::sync::Arc::new(journal))
-    };
     let options = args.planner.options(file);
     let ask = match &args.ask_for_help {
         Some(path) => {
@@ -103,11 +95,21 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
         };
         let affordance = grounding::Affordance::new(space, options.config.floor);
         let planner = options.build(Some(affordance), false).with_context(|| format!("loading the planner (model {})", options.model.display()))?;
+        // The journal is opened once everything else is checked and loaded, so that a daemon
+        // refused at start leaves no empty journal behind.
+        let journal = if args.no_journal {
+            None
+        } else {
+            let dir = args.journal.clone().unwrap_or_else(grounded::journal::default_dir);
+            let journal = grounded::journal::Journal::create(&dir, &keys.robot().to_string())?;
+            eprintln!("daemon: journal {}", journal.path().display());
+            Some(std::sync::Arc::new(journal))
+        };
         let config = grounded::nodes::daemon::DaemonConfig {
             method: method_of(args.method, file),
             skill_timeout: std::time::Duration::from_secs_f64(args.skill_timeout),
             observe_timeout: grounded::nodes::timeouts::OBSERVE,
-            journal: journal.clone(),
+            journal,
             ask: ask.clone(),
         };
         eprintln!("daemon: robot {} listening on {} ({})", keys.robot(), keys.instruction(), config.method);
