@@ -30,8 +30,8 @@ pub struct Wording {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WordingError {
-    #[error("reading {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {}: {error}", path.display())]
+    Read { path: PathBuf, error: std::io::Error },
     #[error("{}:{line}: {reason}", path.display())]
     Line { path: PathBuf, line: usize, reason: String },
     #[error("{} holds no instructions: write one per line as `task id<TAB>instruction`", path.display())]
@@ -46,7 +46,7 @@ pub trait TaskLookup {
 
 /// Read and check a wordings file.
 pub fn load(path: &Path, tasks: &dyn TaskLookup) -> Result<Vec<Wording>, WordingError> {
-    let text = std::fs::read_to_string(path).map_err(|source| WordingError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|error| WordingError::Read { path: path.to_path_buf(), error })?;
     parse(&text, path, tasks)
 }
 

@@ -386,7 +386,9 @@ fn a_bad_instructions_file_is_refused_by_line_and_reason() {
     fails_with(&["eval", "--instructions", empty.to_str().unwrap()], "empty.tsv:1: the instruction for matching-bowls is empty");
     let no_tab = file("notab.tsv", "matching-bowls put them in bowls\n");
     fails_with(&["eval", "--instructions", no_tab.to_str().unwrap()], "notab.tsv:1: no tab in");
-    fails_with(&["eval", "--instructions", "no/such/file.tsv"], "reading no/such/file.tsv");
+    fails_with(&["eval", "--instructions", "no/such/file.tsv"], "cannot read no/such/file.tsv: No such file");
+    let said = text(&grounded(&["eval", "--instructions", "no/such/file.tsv"]).stderr);
+    assert_eq!(said.matches("No such file").count(), 1, "the cause is said once: {said}");
     let grid = file("grid.tsv", "open-doors\topen the {first} door, then the {colour} one\n");
     fails_with(&["eval", "--domain", "grid", "--instructions", grid.to_str().unwrap()], "{colour} is not a slot of this task (its slots: {first}, {second})");
 }
