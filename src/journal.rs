@@ -54,18 +54,12 @@ pub enum Event {
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("cannot write the journal in {dir}: {source} (choose another folder with --journal DIR, or turn it off with --no-journal)")]
-    Create {
-        dir: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot read the journal {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // The I/O error is in the message and not a `source`: the CLI prints an error's chain,
+    // which would say it twice.
+    #[error("cannot write the journal in {dir}: {error} (choose another folder with --journal DIR, or turn it off with --no-journal)")]
+    Create { dir: PathBuf, error: std::io::Error },
+    #[error("cannot read the journal {path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
 }
 
 /// Where journals go unless `--journal DIR` says otherwise: `$XDG_STATE_HOME/grounded/journal`,
@@ -120,7 +114,7 @@ pub struct Journal {
 impl Journal {
     /// A new journal file in `dir` (created if missing), named after the robot and the time.
     pub fn create(dir: &Path, robot: &str) -> Result<Self, JournalError> {
-        let err = |source| JournalError::Create { dir: dir.to_path_buf(), source };
+        let err = |error| JournalError::Create { dir: dir.to_path_buf(), error };
         std::fs::create_dir_all(dir).map_err(err)?;
         let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
         let path = dir.join(format!("{robot}-{stamp}-{}.jsonl", std::process::id()));
@@ -151,7 +145,7 @@ pub struct ReadBack {
 }
 
 pub fn read(path: &Path) -> Result<ReadBack, JournalError> {
-    let text = std::fs::read_to_string(path).map_err(|source| JournalError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|error| JournalError::Read { path: path.to_path_buf(), error })?;
     let mut back = ReadBack { entries: Vec::new(), unreadable: Vec::new() };
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         match serde_json::from_str::<Entry>(line) {

@@ -51,18 +51,22 @@ impl Role {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecureError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // Causes are in the messages and not `source`s: the CLI prints an error's chain, which
+    // would say them twice.
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{0} exists already: choose another --out, or remove it to make new keys (the old ones stop working)")]
     Exists(PathBuf),
     #[error("making a certificate: {0}")]
-    Certificate(#[from] rcgen::Error),
+    Certificate(rcgen::Error),
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<rcgen::Error> for SecureError {
+    fn from(e: rcgen::Error) -> Self {
+        Self::Certificate(e)
+    }
 }
 
 /// What `init` makes.
@@ -87,7 +91,7 @@ pub fn config_path(out: &Path, role: Role) -> PathBuf {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SecureError + '_ {
-    move |source| SecureError::Io { path: path.to_path_buf(), source }
+    move |error| SecureError::Io { path: path.to_path_buf(), error }
 }
 
 /// Write `text`, readable by its owner only when `secret`.

@@ -215,6 +215,25 @@ fn bad_arguments_of_the_closed_loop_commands_are_refused_clearly() {
 }
 
 #[test]
+fn an_error_says_its_cause_once() {
+    // The CLI prints an error with its chain of causes: a cause that is also in the
+    // message would be said twice.
+    let missing = "no/such/file";
+    let cases: [&[&str]; 4] = [
+        &["eval", "--instructions", missing],
+        &["replay", missing],
+        &["secure", "init", "--robot", "r1", "--out", "/proc/no/such/folder"],
+        &["daemon", "--robot", "r1", "--no-journal", "--ask-for-help", missing],
+    ];
+    for args in cases {
+        let out = grounded(args);
+        let said = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert_eq!(said.matches("No such file or directory").count(), 1, "{args:?}: the cause is said once: {said}");
+    }
+}
+
+#[test]
 fn a_daemon_refused_at_start_leaves_no_journal_behind() {
     let dir = std::env::temp_dir().join(format!("grounded-cli-refused-journal-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -387,8 +406,6 @@ fn a_bad_instructions_file_is_refused_by_line_and_reason() {
     let no_tab = file("notab.tsv", "matching-bowls put them in bowls\n");
     fails_with(&["eval", "--instructions", no_tab.to_str().unwrap()], "notab.tsv:1: no tab in");
     fails_with(&["eval", "--instructions", "no/such/file.tsv"], "cannot read no/such/file.tsv: No such file");
-    let said = text(&grounded(&["eval", "--instructions", "no/such/file.tsv"]).stderr);
-    assert_eq!(said.matches("No such file").count(), 1, "the cause is said once: {said}");
     let grid = file("grid.tsv", "open-doors\topen the {first} door, then the {colour} one\n");
     fails_with(&["eval", "--domain", "grid", "--instructions", grid.to_str().unwrap()], "{colour} is not a slot of this task (its slots: {first}, {second})");
 }

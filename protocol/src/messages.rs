@@ -20,12 +20,8 @@ fn schema_version() -> u32 {
 pub enum MessageError {
     #[error("message of {0} bytes refused: at most {MAX_MESSAGE_BYTES} are accepted")]
     TooLarge(usize),
-    #[error("malformed {what} message: {source}")]
-    Json {
-        what: &'static str,
-        #[source]
-        source: serde_json::Error,
-    },
+    #[error("malformed {what} message: {error}")]
+    Json { what: &'static str, error: serde_json::Error },
     #[error("{what} message has schema version {found}; this build speaks version {SCHEMA_VERSION}")]
     Schema { what: &'static str, found: u32 },
     #[error("invalid {what} message: {reason}")]
@@ -47,7 +43,7 @@ pub fn decode<T: Message>(bytes: &[u8]) -> Result<T, MessageError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(MessageError::TooLarge(bytes.len()));
     }
-    let msg: T = serde_json::from_slice(bytes).map_err(|source| MessageError::Json { what: T::NAME, source })?;
+    let msg: T = serde_json::from_slice(bytes).map_err(|error| MessageError::Json { what: T::NAME, error })?;
     if msg.schema() != SCHEMA_VERSION {
         return Err(MessageError::Schema { what: T::NAME, found: msg.schema() });
     }

@@ -65,13 +65,21 @@ pub enum LmError {
     #[error("the tokenizer does not match the model: {0}")]
     Mismatch(String),
     #[error("ONNX Runtime failed while running the language model: {0}")]
-    Run(#[from] ort::Error),
+    Run(ort::Error),
     #[error("the text needs {needed} tokens but the model's context holds {limit}")]
     ContextFull { needed: usize, limit: usize },
     #[error("{0}")]
     Gpu(String),
     #[error("internal: {0}")]
     Internal(String),
+}
+
+// The ONNX Runtime error is in `Run`'s message and not its `source`: the CLI prints an
+// error's chain, which would say it twice.
+impl From<ort::Error> for LmError {
+    fn from(e: ort::Error) -> Self {
+        Self::Run(e)
+    }
 }
 
 /// What a run of the model was for: for the token accounting, and how its logits are kept

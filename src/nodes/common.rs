@@ -39,7 +39,11 @@ impl CommonArgs {
     /// The zenoh configuration: loopback, no multicast scouting, unless told otherwise.
     pub fn zenoh_config(&self) -> Result<zenoh::Config, NetError> {
         let mut config = match &self.zenoh_config {
-            Some(path) => zenoh::Config::from_file(path).map_err(|e| NetError::Config(format!("{}: {e}", path.display())))?,
+            Some(path) => {
+                // zenoh's own error for a missing file names only the file; say what it is.
+                std::fs::metadata(path).map_err(|e| NetError::Config(format!("cannot read {}: {e}", path.display())))?;
+                zenoh::Config::from_file(path).map_err(|e| NetError::Config(format!("{}: {}", path.display(), without_source_locations(&e.to_string()))))?
+            }
             None => zenoh::Config::default(),
         };
         let set = |c: &mut zenoh::Config, key: &str, value: String| c.insert_json5(key, &value).map_err(|e| NetError::Config(format!("{key} = {value}: {e}")));
@@ -160,5 +164,42 @@ pub fn alive(session: &zenoh::Session, key: &str) -> bool {
     match session.liveliness().get(key).timeout(super::timeouts::LIVELINESS).wait() {
         Ok(replies) => replies.recv().is_ok_and(|r| r.result().is_ok()),
         Err(_) => false,
+    }
+}
+
+/// A zenoh error's text without the places in zenoh's source code it appends to each line
+/// (" at /path/to/zenoh-config/src/lib.rs:1484."), which mean nothing to a user.
+fn without_source_locations(text: &str) -> String {
+    let strip = |line: &str| -> String {
+        let Some(at) = line.rfind(" at ") else { return line.to_string() };
+        let place = line[at + 4..].trim_end_matches('.');
+        let is_source = place.rsplit_once(':').is_some_and(|(file, row)| file.ends_with(".rs") && !row.is_empty() && row.bytes().all(|b| b.is_ascii_digit()));
+        if is_source {
+            line[..at].to_string()
+        } else {
+            line.to_string()
+        }
+    };
+    text.lines().map(strip).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zenoh_source_locations_are_left_out_of_errors() {
+        let text = "JSON error: unknown field `nonsense` at line 1 at /home/u/.cargo/registry/src/x/zenoh-config-1.10.2/src/lib.rs:1484.\n  = expected identifier at /r/lib.rs:1486.";
+        assert_eq!(without_source_locations(text), "JSON error: unknown field `nonsense` at line 1\n  = expected identifier");
+        // Words that are not a place in source code stay.
+        assert_eq!(without_source_locations("meet at noon."), "meet at noon.");
+        assert_eq!(without_source_locations("see at main.rs:x."), "see at main.rs:x.");
+    }
+
+    #[test]
+    fn a_missing_zenoh_configuration_is_named_with_its_cause() {
+        let args = CommonArgs { zenoh_config: Some(PathBuf::from("/no/such/zenoh.json5")), ..CommonArgs::default() };
+        let e = args.zenoh_config().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("cannot read /no/such/zenoh.json5: No such file or directory"), "{e}");
     }
 }
