@@ -42,11 +42,13 @@ impl CommonArgs {
             Some(path) => {
                 // zenoh's own error for a missing file names only the file; say what it is.
                 std::fs::metadata(path).map_err(|e| NetError::Config(format!("cannot read {}: {e}", path.display())))?;
-                zenoh::Config::from_file(path).map_err(|e| NetError::Config(format!("{}: {}", path.display(), without_source_locations(&e.to_string()))))?
+                zenoh::Config::from_file(path).map_err(|e| NetError::Config(format!("{}: {}", path.display(), zenoh_text(&e))))?
             }
             None => zenoh::Config::default(),
         };
-        let set = |c: &mut zenoh::Config, key: &str, value: String| c.insert_json5(key, &value).map_err(|e| NetError::Config(format!("{key} = {value}: {e}")));
+        let set = |c: &mut zenoh::Config, key: &str, value: String| {
+            c.insert_json5(key, &value).map_err(|e| NetError::Config(format!("{key} = {value}: {}", zenoh_text(&e))))
+        };
         match (&self.mode, &self.zenoh_config) {
             (Some(mode), _) => set(&mut config, "mode", format!("{mode:?}"))?,
             (None, None) => set(&mut config, "mode", "\"peer\"".into())?,
@@ -83,7 +85,7 @@ impl CommonArgs {
 
     pub async fn open(&self) -> Result<zenoh::Session, NetError> {
         let config = self.zenoh_config()?;
-        zenoh::open(config).await.map_err(|e| NetError::Open(e.to_string()))
+        zenoh::open(config).await.map_err(|e| NetError::Open(zenoh_text(&e)))
     }
 }
 
@@ -103,18 +105,18 @@ pub fn urgent_put<'a>(
 /// waits for room in zenoh's queue instead of being dropped (zenoh's default for a put),
 /// so that a busy machine cannot lose the message a plan's sender waits for.
 pub fn put<T: Message>(session: &zenoh::Session, key: &str, msg: &T) -> Result<(), NetError> {
-    session.put(key, encode(msg)).congestion_control(zenoh::qos::CongestionControl::Block).wait().map_err(|e| NetError::Zenoh(e.to_string()))
+    session.put(key, encode(msg)).congestion_control(zenoh::qos::CongestionControl::Block).wait().map_err(|e| NetError::Zenoh(zenoh_text(&e)))
 }
 
 /// Put a message that the next one replaces (a state published for watchers): dropped
 /// rather than waited for under congestion, zenoh's default.
 pub fn put_latest<T: Message>(session: &zenoh::Session, key: &str, msg: &T) -> Result<(), NetError> {
-    session.put(key, encode(msg)).congestion_control(zenoh::qos::CongestionControl::Drop).wait().map_err(|e| NetError::Zenoh(e.to_string()))
+    session.put(key, encode(msg)).congestion_control(zenoh::qos::CongestionControl::Drop).wait().map_err(|e| NetError::Zenoh(zenoh_text(&e)))
 }
 
 /// Send a query and collect every reply until the query ends or `timeout` passes.
 pub fn query_all(session: &zenoh::Session, key: &str, payload: Vec<u8>, timeout: Duration) -> Result<Vec<Result<Vec<u8>, String>>, NetError> {
-    let replies = session.get(key).payload(payload).timeout(timeout).wait().map_err(|e| NetError::Zenoh(e.to_string()))?;
+    let replies = session.get(key).payload(payload).timeout(timeout).wait().map_err(|e| NetError::Zenoh(zenoh_text(&e)))?;
     let mut out = Vec::new();
     while let Ok(reply) = replies.recv() {
         match reply.result() {
@@ -167,20 +169,32 @@ pub fn alive(session: &zenoh::Session, key: &str) -> bool {
     }
 }
 
-/// A zenoh error's text without the places in zenoh's source code it appends to each line
-/// (" at /path/to/zenoh-config/src/lib.rs:1484."), which mean nothing to a user.
-fn without_source_locations(text: &str) -> String {
-    let strip = |line: &str| -> String {
-        let Some(at) = line.rfind(" at ") else { return line.to_string() };
-        let place = line[at + 4..].trim_end_matches('.');
+/// A zenoh error's text without the places in zenoh's source code it appends to its
+/// messages (" at /path/to/zenoh-config/src/lib.rs:1484."), which mean nothing to a user.
+pub fn without_source_locations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" at ") {
+        let after = &rest[at + 4..];
+        // The place: up to a space, a quote or the end, with its closing full stop.
+        let len = after.find(|c: char| c.is_whitespace() || c == '"').unwrap_or(after.len());
+        let place = after[..len].trim_end_matches('.');
         let is_source = place.rsplit_once(':').is_some_and(|(file, row)| file.ends_with(".rs") && !row.is_empty() && row.bytes().all(|b| b.is_ascii_digit()));
         if is_source {
-            line[..at].to_string()
+            out.push_str(&rest[..at]);
+            rest = &after[len..];
         } else {
-            line.to_string()
+            out.push_str(&rest[..at + 4]);
+            rest = after;
         }
-    };
-    text.lines().map(strip).collect::<Vec<_>>().join("\n")
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A zenoh error as the user reads it.
+fn zenoh_text(e: &impl std::fmt::Display) -> String {
+    without_source_locations(&e.to_string())
 }
 
 #[cfg(test)]
@@ -194,6 +208,10 @@ mod tests {
         // Words that are not a place in source code stay.
         assert_eq!(without_source_locations("meet at noon."), "meet at noon.");
         assert_eq!(without_source_locations("see at main.rs:x."), "see at main.rs:x.");
+        // Inside a message, as zenoh nests them.
+        let nested =
+            "Json5Err(Message { msg: \"Endpoints must be of the form <protocol>/<address>: x at /r/endpoint.rs:615.\", location: None }) at /r/config.rs:86.";
+        assert_eq!(without_source_locations(nested), "Json5Err(Message { msg: \"Endpoints must be of the form <protocol>/<address>: x\", location: None })");
     }
 
     #[test]
