@@ -18,6 +18,17 @@ pub enum InstructionError {
     Empty,
     #[error("the instruction is {0} characters long; at most {MAX_INSTRUCTION_CHARS} are accepted")]
     TooLong(usize),
+    /// A character that is not text: a control character (a terminal's escape sequence, a
+    /// NUL) or one that reorders what is shown (a bidirectional override), so that what an
+    /// operator reads would not be what the robot was told.
+    #[error("the instruction holds a control character (U+{code:04X} at character {at}): send plain text")]
+    Control { code: u32, at: usize },
+}
+
+/// Whether `c` is a control character (other than whitespace, which is read as a space) or
+/// a bidirectional embedding, override or isolate.
+fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && !c.is_whitespace()) || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A validated instruction: one line, single-spaced, non-empty, bounded.
@@ -29,6 +40,9 @@ impl Instruction {
         let chars = text.chars().count();
         if chars > MAX_INSTRUCTION_CHARS {
             return Err(InstructionError::TooLong(chars));
+        }
+        if let Some((at, c)) = text.chars().enumerate().find(|&(_, c)| is_hidden_control(c)) {
+            return Err(InstructionError::Control { code: c as u32, at: at + 1 });
         }
         let single: Vec<&str> = text.split_whitespace().collect();
         if single.is_empty() {
@@ -109,6 +123,18 @@ pub fn step_end(next_step: usize, failed: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_instruction_with_control_characters_is_refused_and_whitespace_is_a_space() {
+        assert_eq!(Instruction::new("put\tthe blocks\r\nin the bowls").unwrap().as_str(), "put the blocks in the bowls");
+        assert_eq!(Instruction::new("put the \u{1b}[2Jblocks"), Err(InstructionError::Control { code: 0x1b, at: 9 }));
+        assert_eq!(Instruction::new("a\0b"), Err(InstructionError::Control { code: 0, at: 2 }));
+        assert_eq!(Instruction::new("stack \u{202E}skcolb"), Err(InstructionError::Control { code: 0x202E, at: 7 }));
+        let said = Instruction::new("\u{7f}").unwrap_err().to_string();
+        assert!(said.contains("U+007F at character 1"), "{said}");
+        // Text in any script is fine.
+        assert!(Instruction::new("mets les blocs dans les bols, s'il te plaît 🙂").is_ok());
+    }
 
     #[test]
     fn a_prefix_holds_examples_in_the_plan_format_and_ends_with_a_blank_line() {

@@ -211,6 +211,8 @@ fn bad_arguments_of_the_closed_loop_commands_are_refused_clearly() {
     fails_with(&["eval", "--noise", "2"], "--noise 2 m");
     fails_with(&["daemon", "--robot", "r1", "--skill-timeout", "0"], "--skill-timeout 0 s");
     fails_with(&["send", "--robot", "r1", " "], "the instruction is empty");
+    fails_with(&["send", "--robot", "r1", "put \u{1b}[2J the blocks away"], "control character (U+001B at character 5)");
+    fails_with(&["demo", "--instruction", "stack\u{7}"], "control character (U+0007 at character 6)");
     fails_with(&["plan", "--scene", SCENE, "--renorm-floor", "0", MATCHING], "renorm_floor");
 }
 

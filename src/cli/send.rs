@@ -28,9 +28,8 @@ pub fn run(args: SendArgs) -> Result<ExitCode> {
     use grounded::nodes::client;
     use protocol::messages::PlanStatus;
     let keys = robot_keys(&args.robot)?;
-    if args.instruction.trim().is_empty() {
-        anyhow::bail!("the instruction is empty: say what the robot should do");
-    }
+    // The daemon checks it too; checked here, a bad one is refused before any network.
+    grounded::prompt::Instruction::new(&args.instruction)?;
     let within = match std::time::Duration::try_from_secs_f64(args.timeout) {
         Ok(d) if !d.is_zero() => d,
         _ => anyhow::bail!("--timeout {} is not a positive number of seconds", args.timeout),
