@@ -76,6 +76,15 @@ async fn bad_instructions_are_recorded_and_the_daemon_keeps_running() {
     assert_eq!(p.status, PlanStatus::Aborted);
     assert!(p.reason.as_deref().unwrap().contains("instruction is empty"), "{p:?}");
 
+    // A terminal's escape sequence in the text: refused, not planned.
+    let escape = InstructionMsg { schema: SCHEMA_VERSION, id: "escape".into(), text: "stack the blocks\u{1b}]0;owned\u{7}".into() };
+    let (s, k) = (session.clone(), keys.instruction());
+    tokio::task::spawn_blocking(move || put(&s, &k, &escape)).await.unwrap().unwrap();
+    let p = final_progress(&sub, "escape").await;
+    assert_eq!(p.status, PlanStatus::Aborted);
+    assert!(p.reason.as_deref().unwrap().contains("control character (U+001B"), "{p:?}");
+    assert!(p.plan.is_empty(), "nothing was planned: {p:?}");
+
     // Still serving: a good instruction succeeds.
     let follower = client::send_instruction(&session, &keys, "good", "put the blocks in the bowls with matching colours").await.unwrap();
     let p = follower.follow(Duration::from_secs(60), |_| {}).await.unwrap();
