@@ -69,8 +69,8 @@ pub fn run(args: SendArgs) -> Result<ExitCode> {
                             "{:>2} {:?} {}{}",
                             p.step,
                             p.status,
-                            p.skill.clone().unwrap_or_default(),
-                            p.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+                            shown(p.skill.as_deref().unwrap_or_default()),
+                            p.reason.as_ref().map(|r| format!(" ({})", shown(r))).unwrap_or_default()
                         );
                     }
                 },
@@ -83,6 +83,17 @@ pub fn run(args: SendArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// Text from the network as a terminal may show it: control characters (an escape sequence
+/// a peer slipped into a reason or a question would otherwise drive the operator's
+/// terminal) and bidirectional overrides are written as `\u{..}` escapes.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.chars().map(|c| if hidden(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect())
+}
+
 /// A question on the terminal (or as one JSON line with --json).
 fn show_question(q: &protocol::messages::Question, json: bool) {
     if json {
@@ -91,9 +102,9 @@ fn show_question(q: &protocol::messages::Question, json: bool) {
         }
         return;
     }
-    println!("?  {}", q.text);
+    println!("?  {}", shown(&q.text));
     for (i, o) in q.options.iter().enumerate() {
-        println!("   {}) {} ({:.0}%)", i + 1, o.skill, 100.0 * o.confidence);
+        println!("   {}) {} ({:.0}%)", i + 1, shown(&o.skill), 100.0 * o.confidence);
     }
     println!("   0) none of these: stop (or type what you mean instead)");
     println!("   (the robot waits {:.0} s for an answer, then stops)", q.timeout_s);
@@ -139,6 +150,14 @@ fn parse_answer(line: &str, options: usize) -> protocol::messages::AnswerChoice 
 mod tests {
     use super::*;
     use protocol::messages::AnswerChoice;
+
+    #[test]
+    fn network_text_reaches_the_terminal_without_its_control_characters() {
+        assert_eq!(shown("pick up the red block"), "pick up the red block");
+        assert_eq!(shown("lost\u{1b}[2J\nnow"), "lost\\u{1b}[2J\\u{a}now");
+        assert_eq!(shown("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(shown("café 🙂"), "café 🙂");
+    }
 
     #[test]
     fn typed_answers_choose_an_option_stop_or_say_what_is_meant() {
