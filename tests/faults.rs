@@ -69,21 +69,22 @@ async fn bad_instructions_are_recorded_and_the_daemon_keeps_running() {
     let p = final_progress(&sub, "").await;
     assert!(p.reason.as_deref().unwrap().contains("at most"), "{p:?}");
 
-    let empty = InstructionMsg { schema: SCHEMA_VERSION, id: "empty".into(), text: "  ".into() };
-    let (s, k) = (session.clone(), keys.instruction());
-    tokio::task::spawn_blocking(move || put(&s, &k, &empty)).await.unwrap().unwrap();
-    let p = final_progress(&sub, "empty").await;
-    assert_eq!(p.status, PlanStatus::Aborted);
-    assert!(p.reason.as_deref().unwrap().contains("instruction is empty"), "{p:?}");
-
-    // A terminal's escape sequence in the text: refused, not planned.
-    let escape = InstructionMsg { schema: SCHEMA_VERSION, id: "escape".into(), text: "stack the blocks\u{1b}]0;owned\u{7}".into() };
-    let (s, k) = (session.clone(), keys.instruction());
-    tokio::task::spawn_blocking(move || put(&s, &k, &escape)).await.unwrap().unwrap();
-    let p = final_progress(&sub, "escape").await;
-    assert_eq!(p.status, PlanStatus::Aborted);
-    assert!(p.reason.as_deref().unwrap().contains("control character (U+001B"), "{p:?}");
-    assert!(p.plan.is_empty(), "nothing was planned: {p:?}");
+    // An instruction the daemon refuses: aborted with `why`, nothing planned.
+    let refused = |id: &'static str, text: &'static str, why: &'static str| {
+        let (session, keys, sub) = (&session, &keys, &sub);
+        async move {
+            let msg = InstructionMsg { schema: SCHEMA_VERSION, id: id.into(), text: text.into() };
+            let (s, k) = (session.clone(), keys.instruction());
+            tokio::task::spawn_blocking(move || put(&s, &k, &msg)).await.unwrap().unwrap();
+            let p = final_progress(sub, id).await;
+            assert_eq!(p.status, PlanStatus::Aborted);
+            assert!(p.reason.as_deref().unwrap().contains(why), "{p:?}");
+            assert!(p.plan.is_empty(), "nothing was planned: {p:?}");
+        }
+    };
+    refused("empty", "  ", "instruction is empty").await;
+    // A terminal's escape sequence in the text.
+    refused("escape", "stack the blocks\u{1b}]0;owned\u{7}", "control character (U+001B").await;
 
     // Still serving: a good instruction succeeds.
     let follower = client::send_instruction(&session, &keys, "good", "put the blocks in the bowls with matching colours").await.unwrap();
