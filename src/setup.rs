@@ -14,6 +14,8 @@ pub const MAX_FILE_BYTES: u64 = 4 << 20;
 pub enum SetupError {
     #[error("cannot read {path}: {message}")]
     Read { path: PathBuf, message: String },
+    #[error("cannot read the {what} file {path}: {message}")]
+    ReadConfig { path: PathBuf, what: &'static str, message: String },
     #[error("scene {path}: {reason}")]
     Scene {
         path: PathBuf,
@@ -86,7 +88,11 @@ pub fn load_safety(path: &Path) -> Result<SafetyConfig, SetupError> {
 }
 
 fn load_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) -> Result<T, SetupError> {
-    serde_json::from_str(&read_text(path)?).map_err(|e| SetupError::Config { path: path.to_path_buf(), what, message: e.to_string() })
+    let text = read_text(path).map_err(|e| match e {
+        SetupError::Read { path, message } => SetupError::ReadConfig { path, what, message },
+        other => other,
+    })?;
+    serde_json::from_str(&text).map_err(|e| SetupError::Config { path: path.to_path_buf(), what, message: e.to_string() })
 }
 
 /// The grounded models a task itself may bring in an evaluation or a demo (see

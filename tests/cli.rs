@@ -100,6 +100,8 @@ fn bad_instructions_methods_and_scenes_are_refused_clearly() {
     fails_with(&["plan", "--scene", SCENE, "--method", "magic", MATCHING], "invalid value 'magic'");
     fails_with(&["plan", "--scene", SCENE, "--search", "sideways", MATCHING], "[possible values: best-first, lock-step]");
     fails_with(&["plan", "--scene", "examples/scenes/missing.json", MATCHING], "cannot read examples/scenes/missing.json");
+    fails_with(&["plan", "--safety", "no/such/safety.json", "--scene", SCENE, MATCHING], "cannot read the safety file no/such/safety.json");
+    fails_with(&["plan", "--preference", "no/such/prefs.json", "--scene", SCENE, MATCHING], "cannot read the preference file no/such/prefs.json");
     fails_with(&["plan", "--scene", SCENE, "--beam-width", "0", MATCHING], "beam_width");
     fails_with(&["plan", "--scene", SCENE, "--weight", "safety", MATCHING], "is not NAME=WEIGHT");
     fails_with(&["plan", "--scene", SCENE, "--weight", "safety=2", MATCHING], "no grounded model of that name");
