@@ -209,10 +209,11 @@ fn send(robot: &str, listen: &str, extra: &[&str], answers: &str) -> (i32, Strin
 #[test]
 fn the_daemon_asks_over_zenoh_and_send_answers() {
     let (robot, listen, _fleet) = asking_robot("20");
-    // The first option at every question.
-    let (code, out) = send(&robot, &listen, &[], &"1\n".repeat(20));
+    // A number that names no option, asked again; then the first option at every question.
+    let (code, out) = send(&robot, &listen, &[], &format!("99\n{}", "1\n".repeat(20)));
     assert!(out.contains("?  Step 1 of \"bring me my drink\": which of these do you mean?"), "{out}");
     assert!(out.contains("   1) find the "), "{out}");
+    assert!(out.contains("there is no option 99: type 1 to"), "{out}");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Done"), "{out}");
 }

@@ -111,24 +111,31 @@ fn show_question(q: &protocol::messages::Question, json: bool) {
 }
 
 /// The operator's answer, read from standard input: a line with an option's number, 0 or an
-/// empty line for "none of these" (stop), other words for "none of these: <words>". The end
+/// empty line for "none of these" (stop), other words for "none of these: <words>". A number
+/// that names no option is asked again (a typo must not answer for the operator). The end
 /// of the input answers "none of these" (stop).
 fn read_answer(options: usize) -> protocol::messages::AnswerChoice {
     use std::io::Write;
-    print!("   answer: ");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    match std::io::stdin().read_line(&mut line) {
-        Ok(0) | Err(_) => parse_answer("", options),
-        Ok(_) => parse_answer(&line, options),
+    loop {
+        print!("   answer: ");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        let read = match std::io::stdin().read_line(&mut line) {
+            Ok(0) | Err(_) => parse_answer("", options),
+            Ok(_) => parse_answer(&line, options),
+        };
+        match read {
+            Ok(choice) => return choice,
+            Err(n) => println!("   there is no option {n}: type 1 to {options}, 0 to stop, or say what you mean"),
+        }
     }
 }
 
 use protocol::limits::MAX_ANSWER_LEN as MAX_ANSWER_TEXT;
 
-/// What a line typed as an answer means (see [`read_answer`]); words beyond
-/// [`MAX_ANSWER_TEXT`] bytes are cut at a character's boundary.
-fn parse_answer(line: &str, options: usize) -> protocol::messages::AnswerChoice {
+/// What a line typed as an answer means (see [`read_answer`]), or the number typed when it
+/// names no option; words beyond [`MAX_ANSWER_TEXT`] bytes are cut at a character's boundary.
+fn parse_answer(line: &str, options: usize) -> Result<protocol::messages::AnswerChoice, usize> {
     use protocol::messages::AnswerChoice;
     let mut line = line.trim();
     if line.len() > MAX_ANSWER_TEXT {
@@ -140,9 +147,10 @@ fn parse_answer(line: &str, options: usize) -> protocol::messages::AnswerChoice 
         line = &line[..end];
     }
     match line.parse::<usize>() {
-        Ok(n) if (1..=options).contains(&n) => AnswerChoice::Option { index: n - 1 },
-        Ok(_) => AnswerChoice::NoneOfThese { text: String::new() },
-        Err(_) => AnswerChoice::NoneOfThese { text: line.to_string() },
+        Ok(0) => Ok(AnswerChoice::NoneOfThese { text: String::new() }),
+        Ok(n) if n <= options => Ok(AnswerChoice::Option { index: n - 1 }),
+        Ok(n) => Err(n),
+        Err(_) => Ok(AnswerChoice::NoneOfThese { text: line.to_string() }),
     }
 }
 
@@ -161,15 +169,18 @@ mod tests {
 
     #[test]
     fn typed_answers_choose_an_option_stop_or_say_what_is_meant() {
-        assert_eq!(parse_answer("2\n", 3), AnswerChoice::Option { index: 1 });
-        assert_eq!(parse_answer(" 1 ", 1), AnswerChoice::Option { index: 0 });
-        // Out of range, 0 and nothing at all: none of these, stop.
-        for stop in ["4", "0", "", "  \n"] {
-            assert_eq!(parse_answer(stop, 3), AnswerChoice::NoneOfThese { text: String::new() }, "{stop:?}");
+        assert_eq!(parse_answer("2\n", 3), Ok(AnswerChoice::Option { index: 1 }));
+        assert_eq!(parse_answer(" 1 ", 1), Ok(AnswerChoice::Option { index: 0 }));
+        // 0 and nothing at all: none of these, stop.
+        for stop in ["0", "", "  \n"] {
+            assert_eq!(parse_answer(stop, 3), Ok(AnswerChoice::NoneOfThese { text: String::new() }), "{stop:?}");
         }
-        assert_eq!(parse_answer("the red one\n", 3), AnswerChoice::NoneOfThese { text: "the red one".into() });
+        // A number that names no option is asked again.
+        assert_eq!(parse_answer("4", 3), Err(4));
+        assert_eq!(parse_answer("99\n", 1), Err(99));
+        assert_eq!(parse_answer("the red one\n", 3), Ok(AnswerChoice::NoneOfThese { text: "the red one".into() }));
         let long = "é".repeat(400);
-        let AnswerChoice::NoneOfThese { text } = parse_answer(&long, 3) else { panic!("words") };
+        let Ok(AnswerChoice::NoneOfThese { text }) = parse_answer(&long, 3) else { panic!("words") };
         assert!(text.len() <= MAX_ANSWER_TEXT && text.chars().all(|c| c == 'é'));
     }
 }
