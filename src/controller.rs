@@ -164,7 +164,12 @@ fn propose_asking(
             OperatorAnswer::Choose(i) if i < set.len() => return Ok(Ok(Some(session.force_among(&options[set[i]], &options)?))),
             OperatorAnswer::Choose(i) => return Ok(Err(format!("the operator chose option {i} of {}", set.len()))),
             OperatorAnswer::NoneOfThese(text) if text.trim().is_empty() => return Ok(Err("the operator answered \"none of these\"".into())),
-            OperatorAnswer::NoneOfThese(text) => session.clarify(&text)?,
+            OperatorAnswer::NoneOfThese(text) => match session.clarify(&text) {
+                // Words that cannot join the instruction (a control character, too long): the
+                // robot stops, saying it was the answer.
+                Err(crate::planner::PlanError::Instruction(e)) => return Ok(Err(format!("the operator's words cannot join the instruction: {e}"))),
+                other => other?,
+            },
             OperatorAnswer::NoAnswer(why) => return Ok(Err(why)),
         }
     }

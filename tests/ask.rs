@@ -282,9 +282,15 @@ fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again()
     assert!(operator.asked[1].text.contains("bring me my drink (the coke can)"));
 
     // "none of these" without words, and no answer: the robot stops, saying why.
-    for (answer, why) in
-        [(OperatorAnswer::NoneOfThese(" ".into()), "none of these"), (OperatorAnswer::NoAnswer("no answer within 1 s".into()), "no answer within 1 s")]
-    {
+    // Words that cannot join the instruction: the robot stops, and says it was the answer.
+    for (answer, why) in [
+        (OperatorAnswer::NoneOfThese(" ".into()), "none of these"),
+        (OperatorAnswer::NoAnswer("no answer within 1 s".into()), "no answer within 1 s"),
+        (
+            OperatorAnswer::NoneOfThese("the \u{1b}[31mcoke".into()),
+            "the operator's words cannot join the instruction: the instruction holds a control character",
+        ),
+    ] {
         let world = kitchen.world("my-drink", 3, &grounded::domains::WorldOptions { skill_failures: false, ..Default::default() }).unwrap();
         let mut robot = InProcessRobot::new(kitchen, world);
         let mut operator = Scripted { answers: vec![answer], asked: Vec::new() };
