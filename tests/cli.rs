@@ -238,6 +238,23 @@ fn an_error_says_its_cause_once() {
 }
 
 #[test]
+fn calibrate_checks_its_output_before_the_run_and_keeps_an_old_file_when_refused() {
+    let cal = ["calibrate", "--domain", "tabletop", "--seed", "1", "--episodes", "2"];
+    fails_with(&[&cal[..], &["--out", "/proc/no/such/folder/c.json"]].concat(), "cannot write /proc/no/such/folder/c.json (checked before the run)");
+    let dir = std::env::temp_dir().join(format!("grounded-cli-calibrate-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Refused (epsilon 0): an existing file keeps its content, and no new file is left behind.
+    let old = dir.join("old.json");
+    std::fs::write(&old, "the calibration of yesterday\n").unwrap();
+    fails_with(&[&cal[..], &["--epsilon", "0", "--out", old.to_str().unwrap()]].concat(), "epsilon 0 is not in (0, 1)");
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), "the calibration of yesterday\n");
+    let new = dir.join("new.json");
+    fails_with(&[&cal[..], &["--epsilon", "0", "--out", new.to_str().unwrap()]].concat(), "epsilon 0 is not in (0, 1)");
+    assert!(!new.exists(), "a refused calibration left {}", new.display());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_daemon_refused_at_start_leaves_no_journal_behind() {
     let dir = std::env::temp_dir().join(format!("grounded-cli-refused-journal-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

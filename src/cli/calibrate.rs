@@ -95,12 +95,13 @@ pub fn run(args: CalibrateArgs, file: &ConfigFile) -> Result<ExitCode> {
         options: args.options,
         workers: workers(args.workers),
     };
+    let out = super::common::Output::check(&args.out)?;
     let bar = progress_bar(run.tasks.len() * run.episodes);
     let started = std::time::Instant::now();
     let calibration = grounded::ask::calibrate(&run, args.epsilon, args.delta, &|done, _| bar.set_position(done as u64)).context("calibrating")?;
     bar.finish_and_clear();
     let text = serde_json::to_string_pretty(&calibration)?;
-    std::fs::write(&args.out, text + "\n").with_context(|| format!("writing {}", args.out.display()))?;
+    out.write(&(text + "\n"))?;
     println!(
         "{domain}: {} tasks x {} episodes, seed {}, epsilon {}{}: set {} at temperature {} (chosen on the even-numbered episodes), threshold {:.4} from the {} odd-numbered ({}); {:.0} s. Written to {}",
         run.tasks.len(),
@@ -149,18 +150,19 @@ pub fn eval_asking(args: AskEvalArgs<'_>, planner: &PlannerArgs, file: &ConfigFi
     if calibration.model != options.model.display().to_string() {
         tracing::warn!("the calibration was made with model {}; this evaluation uses {}", calibration.model, options.model.display());
     }
+    let out = args.out.map(super::common::Output::check).transpose()?;
     let bar = progress_bar(run.tasks.len() * run.episodes);
     let started = std::time::Instant::now();
     let episodes = grounded::ask::evaluate(&run, &calibration, args.epsilons, args.margins, &|done, _| bar.set_position(done as u64))
         .context("evaluating asking for help")?;
     bar.finish_and_clear();
-    if let Some(path) = args.out {
+    if let Some(out) = out {
         let mut text = String::new();
         for e in &episodes {
             text.push_str(&serde_json::to_string(e)?);
             text.push('\n');
         }
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        out.write(&text)?;
     }
     if args.json {
         println!(

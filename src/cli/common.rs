@@ -245,3 +245,39 @@ pub fn robot_keys(robot: &str) -> Result<protocol::keys::RobotKeys> {
 pub async fn wait_for_ctrl_c() {
     let _ = tokio::signal::ctrl_c().await;
 }
+
+/// An output file checked before a long run, so that the run's result is not lost at its
+/// end for want of a folder or a permission. An existing file is left as it is until the
+/// result replaces it; one the check created is removed again if no result comes.
+pub struct Output {
+    path: std::path::PathBuf,
+    created: bool,
+    written: bool,
+}
+
+impl Output {
+    pub fn check(path: &std::path::Path) -> Result<Self> {
+        let existed = path.exists();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .with_context(|| format!("cannot write {} (checked before the run)", path.display()))?;
+        Ok(Self { path: path.to_path_buf(), created: !existed, written: false })
+    }
+
+    /// Replace the file's content with `text`.
+    pub fn write(mut self, text: &str) -> Result<()> {
+        std::fs::write(&self.path, text).with_context(|| format!("writing {}", self.path.display()))?;
+        self.written = true;
+        Ok(())
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if self.created && !self.written {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
