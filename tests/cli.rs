@@ -241,6 +241,7 @@ fn an_error_says_its_cause_once() {
 fn calibrate_checks_its_output_before_the_run_and_keeps_an_old_file_when_refused() {
     let cal = ["calibrate", "--domain", "tabletop", "--seed", "1", "--episodes", "2"];
     fails_with(&[&cal[..], &["--out", "/proc/no/such/folder/c.json"]].concat(), "cannot write /proc/no/such/folder/c.json (checked before the run)");
+    fails_with(&["bench", "--out", "/proc/no/such/folder/B.md"], "cannot write /proc/no/such/folder/B.md (checked before the run)");
     let dir = std::env::temp_dir().join(format!("grounded-cli-calibrate-out-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // Refused (epsilon 0): an existing file keeps its content, and no new file is left behind.

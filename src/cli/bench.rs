@@ -169,6 +169,10 @@ fn run_top_k_kernel(args: &BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
 }
 
 pub fn run(args: BenchArgs, file: &ConfigFile) -> Result<ExitCode> {
+    // Fail before minutes of measuring, not after (the check leaves an existing file as is).
+    if let Some(path) = &args.out {
+        drop(super::common::Output::check(path)?);
+    }
     if args.top_k_kernel {
         return run_top_k_kernel(&args, file);
     }
