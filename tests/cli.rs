@@ -238,7 +238,7 @@ fn an_error_says_its_cause_once() {
 }
 
 #[test]
-fn calibrate_checks_its_output_before_the_run_and_keeps_an_old_file_when_refused() {
+fn long_runs_check_their_output_before_they_start_and_keep_an_old_file_when_refused() {
     let cal = ["calibrate", "--domain", "tabletop", "--seed", "1", "--episodes", "2"];
     fails_with(&[&cal[..], &["--out", "/proc/no/such/folder/c.json"]].concat(), "cannot write /proc/no/such/folder/c.json (checked before the run)");
     fails_with(&["bench", "--out", "/proc/no/such/folder/B.md"], "cannot write /proc/no/such/folder/B.md (checked before the run)");
