@@ -645,6 +645,10 @@ fn train_checks_its_inputs_and_its_python_before_training() {
     fails_with(&["train", "--skills", skills, "--examples", examples, "--out", out, "--steps", "0"], "at least 1");
     fails_with(&["train", "--skills", skills, "--examples", examples, "--out", out, "--python", "/no/such/python"], "cannot run /no/such/python");
     assert!(!std::path::Path::new(out).exists(), "nothing was written");
+    // Past the Python check (`true` passes any), an --out that cannot be the model's folder
+    // is refused before training.
+    fails_with(&["train", "--skills", skills, "--examples", examples, "--out", "README.md", "--python", "true"], "--out README.md is a file");
+    fails_with(&["train", "--skills", skills, "--examples", examples, "--out", "/proc/no/such/model", "--python", "true"], "cannot make the model folder");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -61,6 +61,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         ),
         Err(e) => bail!("cannot run {}: {e}; give a Python with torch as --python (tools/train/requirements.txt)", args.python.display()),
     }
+    // The model folder is made before training, so that minutes of training are not lost to it at the end.
+    if args.out.exists() && !args.out.is_dir() {
+        bail!("--out {} is a file: give the folder the model is written to", args.out.display());
+    }
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot make the model folder --out {}", args.out.display()))?;
     eprintln!("train: {} skills of domain {} -> {}", library.skills.len(), library.domain, args.out.display());
     let status = Command::new(&args.python)
         .arg(script())
