@@ -25,10 +25,16 @@ pub enum InstructionError {
     Control { code: u32, at: usize },
 }
 
+/// Whether `c` is a bidirectional embedding, override or isolate: a character that changes
+/// the order in which the text around it is shown.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Whether `c` is a control character (other than whitespace, which is read as a space) or
-/// a bidirectional embedding, override or isolate.
+/// a bidirectional control.
 fn is_hidden_control(c: char) -> bool {
-    (c.is_control() && !c.is_whitespace()) || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    (c.is_control() && !c.is_whitespace()) || is_bidi_control(c)
 }
 
 /// A validated instruction: one line, single-spaced, non-empty, bounded.

@@ -87,7 +87,7 @@ pub fn run(args: SendArgs) -> Result<ExitCode> {
 /// a peer slipped into a reason or a question would otherwise drive the operator's
 /// terminal) and bidirectional overrides are written as `\u{..}` escapes.
 fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let hidden = |c: char| c.is_control() || grounded::prompt::is_bidi_control(c);
     if !text.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(text);
     }

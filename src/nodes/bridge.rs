@@ -211,7 +211,7 @@ impl Node for BridgeNode {
 
 /// Serve until the session closes.
 pub async fn run(session: zenoh::Session, node: BridgeNode) -> Result<(), NetError> {
-    let z = |e: zenoh::Error| NetError::Zenoh(super::common::without_source_locations(&e.to_string()));
+    let z = |e: zenoh::Error| NetError::Zenoh(super::common::zenoh_text(&e));
     let keys = node.keys.clone();
     let estop = node.estop.clone();
     let _estop_state = session

@@ -83,7 +83,7 @@ pub async fn daemon_instance(session: &zenoh::Session, keys: &RobotKeys, within:
 /// nothing of the plan is missed. `id` is echoed in every progress message of this
 /// instruction.
 pub async fn send_instruction(session: &zenoh::Session, keys: &RobotKeys, id: &str, text: &str) -> Result<PlanFollower, ClientError> {
-    let net = |e: zenoh::Error| ClientError::Net(super::common::without_source_locations(&e.to_string()));
+    let net = |e: zenoh::Error| ClientError::Net(super::common::zenoh_text(&e));
     let daemon = daemon_instance(session, keys, timeouts::DAEMON_FOUND).await?;
     let progress = session.declare_subscriber(keys.plan()).await.map_err(net)?;
     let questions = session.declare_subscriber(keys.question()).await.map_err(net)?;

@@ -171,7 +171,7 @@ pub fn alive(session: &zenoh::Session, key: &str) -> bool {
 
 /// A zenoh error's text without the places in zenoh's source code it appends to its
 /// messages (" at /path/to/zenoh-config/src/lib.rs:1484."), which mean nothing to a user.
-pub fn without_source_locations(text: &str) -> String {
+fn without_source_locations(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(" at ") {
@@ -193,7 +193,7 @@ pub fn without_source_locations(text: &str) -> String {
 }
 
 /// A zenoh error as the user reads it.
-fn zenoh_text(e: &impl std::fmt::Display) -> String {
+pub fn zenoh_text(e: &impl std::fmt::Display) -> String {
     without_source_locations(&e.to_string())
 }
 

@@ -175,7 +175,7 @@ pub struct LatchWatch {
 /// Follow the robot's stop: its published changes, and its liveliness (lost: stopped; back
 /// or first seen: asked for its state). Declare before the component's own token.
 pub async fn watch(session: &zenoh::Session, keys: &RobotKeys, latch: Arc<Latch>, ask_timeout: Duration) -> Result<LatchWatch, NetError> {
-    let z = |e: zenoh::Error| NetError::Zenoh(super::common::without_source_locations(&e.to_string()));
+    let z = |e: zenoh::Error| NetError::Zenoh(super::common::zenoh_text(&e));
     let l = latch.clone();
     let state = session
         .declare_subscriber(keys.estop_state())

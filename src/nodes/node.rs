@@ -50,7 +50,7 @@ pub trait Node: Send + 'static {
 
 /// Serve `node` until the session closes.
 pub async fn serve<N: Node>(session: zenoh::Session, keys: RobotKeys, mut node: N) -> Result<(), NetError> {
-    let z = |e: zenoh::Error| NetError::Zenoh(super::common::without_source_locations(&e.to_string()));
+    let z = |e: zenoh::Error| NetError::Zenoh(super::common::zenoh_text(&e));
     let (tx, mut rx) = mpsc::channel::<Incoming>(INBOX);
     let component = N::COMPONENT.name();
     let mut queryables = Vec::new();

@@ -274,7 +274,7 @@ impl Node for SimNode {
 
 /// Serve until the session closes.
 pub async fn run(session: zenoh::Session, keys: RobotKeys, state: SimState) -> Result<(), NetError> {
-    let z = |e: zenoh::Error| NetError::Zenoh(super::common::without_source_locations(&e.to_string()));
+    let z = |e: zenoh::Error| NetError::Zenoh(super::common::zenoh_text(&e));
     let estop = state.estop();
     // The latched stop is answered from zenoh's callback, never queued behind primitives;
     // the halt (dead-man) acts there too.
