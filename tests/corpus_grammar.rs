@@ -1,5 +1,5 @@
-//! The shipped model's corpus and the Rust skill grammars must agree: every tabletop step the
-//! corpus generator writes parses with `protocol::tabletop`, every grid step with
+//! The corpus generator and the Rust skill grammars must agree, in every corpus version (the
+//! shipped model's and the next's): every tabletop step the generator writes parses with `protocol::tabletop`, every grid step with
 //! `protocol::grid`, every kitchen step with `protocol::kitchen`, and every kitchen object it
 //! names is in the catalogue.
 
@@ -8,11 +8,23 @@ use protocol::kitchen::KitchenSkill;
 use protocol::tabletop::TabletopSkill;
 use std::process::Command;
 
-/// A sample of the corpus (seed 0); `None` when WordNet, which the generator reads, is not
-/// installed and the run does not require it (CI does: tools/setup-wordnet.sh).
+/// Every corpus version tools/train/corpus.py makes (its `VERSIONS`).
+const CORPUS_VERSIONS: [u32; 2] = [1, 2];
+
+/// A sample of every corpus version (seed 0), one after the other; `None` when WordNet, which
+/// the generator reads, is not installed and the run does not require it (CI does:
+/// tools/setup-wordnet.sh).
 fn sample(plans: usize) -> Option<String> {
+    let mut text = String::new();
+    for version in CORPUS_VERSIONS {
+        text += &sample_of(plans, version)?;
+    }
+    Some(text)
+}
+
+fn sample_of(plans: usize, version: u32) -> Option<String> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/train/corpus.py");
-    let out = match Command::new("python3").args([script, &plans.to_string()]).output() {
+    let out = match Command::new("python3").args([script, &plans.to_string(), "--version", &version.to_string()]).output() {
         Ok(out) => out,
         Err(e) => panic!("python3 is needed to run {script}: {e}"),
     };

@@ -74,9 +74,17 @@ fn filled(text: &str) -> Vec<String> {
     slot_values(&text[start + 1..end]).iter().flat_map(|v| filled(&format!("{}{v}{}", &text[..start], &text[end + 1..]))).collect()
 }
 
-/// The plans, seed and hash of the corpus the shipped model was trained on, as its
-/// training.json records them (tools/train/train.py writes the record).
-fn corpus_to_check() -> (u64, u64, String) {
+/// The corpus the shipped model was trained on, as its training.json records it
+/// (tools/train/train.py writes the record).
+struct CorpusRecord {
+    /// The generator's version (tools/train/corpus.py `VERSIONS`); none recorded means 1.
+    version: u64,
+    plans: u64,
+    seed: u64,
+    sha256: String,
+}
+
+fn corpus_to_check() -> CorpusRecord {
     let training: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(repo().join("models/planner-gpt2/training.json")).expect("training.json")).expect("json");
     let corpus = &training["corpus"];
@@ -84,13 +92,14 @@ fn corpus_to_check() -> (u64, u64, String) {
     let plans = corpus["train_plans"].as_u64().expect("corpus.train_plans in training.json");
     let seed = corpus["seed"].as_u64().expect("corpus.seed in training.json");
     let sha = corpus["corpus_sha256"].as_str().expect("corpus.corpus_sha256 in training.json");
-    (plans, seed, sha.to_string())
+    let version = if corpus["version"].is_null() { 1 } else { corpus["version"].as_u64().expect("corpus.version in training.json is a whole number") };
+    CorpusRecord { version, plans, seed, sha256: sha.to_string() }
 }
 
 /// The training corpus (see `corpus_to_check`), regenerated; `None` when WordNet (which the
 /// corpus generator reads) is not installed and the run does not require it.
 fn training_corpus() -> Option<String> {
-    let (plans, seed, sha) = corpus_to_check();
+    let CorpusRecord { version, plans, seed, sha256: sha } = corpus_to_check();
     if !Path::new("/usr/share/wordnet/index.noun").exists() && std::env::var_os("WORDNET_DIR").is_none() {
         assert!(std::env::var_os("GROUNDED_REQUIRE_WORDNET").is_none(), "WordNet is required (GROUNDED_REQUIRE_WORDNET is set): apt-get install wordnet-base");
         eprintln!("SKIPPED: the held-out check regenerates the training corpus, which reads WordNet: install Debian's wordnet-base (CI does)");
@@ -100,6 +109,7 @@ fn training_corpus() -> Option<String> {
     let out = Command::new("python3")
         .arg(repo().join("tools/train/corpus.py"))
         .args(["--write", dir.to_str().expect("utf-8 path"), "--plans", &plans.to_string(), "--heldout-plans", "10", "--seed", &seed.to_string()])
+        .args(["--version", &version.to_string()])
         .output()
         .expect("python3 runs tools/train/corpus.py");
     assert!(out.status.success(), "corpus.py failed: {}", String::from_utf8_lossy(&out.stderr));

@@ -158,9 +158,9 @@ def tt_primary_left(rng):
     return plain([skill(block(c), on("left side")) for c in cs])
 
 
-def letters_in_order(reverse=False):
+def letters_in_order(reverse=False, most=5):
     def plan(rng):
-        ls = sorted(pick(rng, LETTERS, 2, 5), reverse=reverse)
+        ls = sorted(pick(rng, LETTERS, 2, most), reverse=reverse)
         return plain([skill(letter(l), at(i + 1)) for i, l in enumerate(ls)])
     return plan
 
@@ -467,8 +467,10 @@ def place_phrase(rng: random.Random, place: str) -> str:
                       [f"{rng.choice(words)}"])
 
 
-def tabletop_tasks(lex: Lexicon) -> List[Task]:
+def tabletop_tasks(lex: Lexicon, version: int = 1) -> List[Task]:
+    """The tabletop's tasks as corpus `version` says them (see `VERSIONS`)."""
     s = tabletop_slots(lex)
+    v2 = version >= 2
 
     def say(**kw) -> Say:
         return Say(kw.get("vps", ()), kw.get("states", ()), kw.get("wholes", ()), dict(s, **kw.get("slots", {})))
@@ -481,6 +483,22 @@ def tabletop_tasks(lex: Lexicon) -> List[Task]:
     rev_adv = ("(from Z to A|Z to A|from z to a|Z through A|backwards through the alphabet|in reverse|starting (with|from) Z|"
                "alphabetically but backwards|alphabetically in reverse|in the opposite order to the alphabet|"
                "from the end of the alphabet)")
+    if v2:
+        # Version 2: where the order starts and which way it runs, said in more ways.
+        alpha_adv = ("(" + alpha_adv + "|(from|starting at|starting from|beginning with|beginning at) "
+                     "(A|the start of the alphabet|the beginning of the alphabet|the first letter) [(up|forwards|upward)]|"
+                     "(the|their) (earliest|first|lowest) letter first|A first|(lowest|earliest|first) to (highest|latest|last)|"
+                     "in (the|their) (usual|normal|standard|natural|regular) (alphabetical|ABC) order|"
+                     "so that (A|the earliest letter|the first letter) comes first|in ascending order|ascending|"
+                     "in (alphabetical|ABC|A-to-Z) sequence|in sorted order|the way they (appear|come) in the alphabet|"
+                     "in the order of the alphabet|in the order they come in the alphabet|first letter to last)")
+        rev_adv = ("(" + rev_adv + "|(from|starting at|starting from|beginning with|beginning at) "
+                   "(Z|the end of the alphabet|the last letter) [(backwards|down|downward|back)]|"
+                   "(the|their) (latest|last|highest) letter first|Z first|(highest|latest|last) to (lowest|earliest|first)|"
+                   "in descending order|descending|in reverse order|reverse sorted|sorted backwards|"
+                   "so that (Z|the latest letter|the last letter) comes first|the opposite way to the alphabet|"
+                   "against the alphabet|in reverse (alphabetical|ABC) sequence|last letter to first|"
+                   "the other way round from the alphabet|with the alphabet reversed)")
     vowels = ("(the vowels|the vowel letters|all the vowels|every vowel|the letters that are vowels|"
               "A, E, I, O and U|the vowel tiles|any vowels|the vowel blocks)")
     consonants = ("(the consonants|the consonant letters|all the consonants|every consonant|"
@@ -509,9 +527,13 @@ def tabletop_tasks(lex: Lexicon) -> List[Task]:
             vps=[("SEPARATE", group + " (from|away from|apart from) " + others),
                  ("MOVE", group + " (to|onto|over to|toward) the " + side),
                  ("GATHER", group + " (on|at) the " + side), ("SEPARATE", group + " (out|off)")],
-            states=[(group, "MOVE", "(on|to) the " + side)],
+            states=[(group, "MOVE", "(on|to) the " + side)] + ([
+                (group, "SEPARATE", "(apart from|away from|separate from) " + others),
+                (group, "GATHER", "(on|at|along) the " + side)] if v2 else []),
             wholes=["(keep|set) " + group + " apart from " + others, group + " (to|on) the " + side,
-                    "(split|pull) " + group + " (out|off) to the " + side])
+                    "(split|pull) " + group + " (out|off) to the " + side] + ([
+                "(keep|have|leave) " + group + " (on|at) the " + side + " [and " + others + " (elsewhere|where they are)]",
+                group + " (and|from) " + others + " (should be|need to be|must be) (apart|kept apart|in separate groups)"] if v2 else []))
 
     def stack_only(adjective: str, temperature: str) -> Say:
         """A stack of the blocks of some colours only (cool, warm)."""
@@ -525,23 +547,37 @@ def tabletop_tasks(lex: Lexicon) -> List[Task]:
                     "(a|one) (stack|tower) of [the] " + adjective + " {blocks}"])
 
     T = [
-        Task("alphabetical-order", "letters", letters_in_order(), say(
+        Task("alphabetical-order", "letters", letters_in_order(most=7 if v2 else 5), say(
             vps=[("ARRANGE", "{all} {letters} (in|into) " + alpha), ("ARRANGE", "{all} {letters} " + alpha_adv),
                  ("ARRANGE", "{all} {letters} (in a row|in a line|left to right) (alphabetically|in " + alpha + ")"),
                  ("ARRANGE", "{all} {letters} so [that] they (read|go|run) " + alpha_adv),
-                 ("PUT", "{all} {letters} in order")],
-            states=[("{all} {letters}", "ARRANGE", "(in " + alpha + "|" + alpha_adv + ")")],
+                 ("PUT", "{all} {letters} in order")] + ([
+                ("PUT", "{all} {letters} in (order|sequence) " + alpha_adv),
+                ("ARRANGE", "{all} {letters} so [that] they are (sorted|in order|alphabetized|alphabetised) [" + alpha_adv + "]")] if v2 else []),
+            states=[("{all} {letters}", "ARRANGE", "(in " + alpha + "|" + alpha_adv + ")")] + ([
+                ("{all} {letters}", "ARRANGE", "(so [that] they (read|go|run) " + alpha_adv + "|in (order|sequence) " + alpha_adv + ")")] if v2 else []),
             wholes=["(alphabetize|alphabetise|alphabetically sort|alphabetically order) {all} {letters}",
                     "(alphabetical|ABC|A to Z) order (for|with) {all} {letters}",
                     "{all} {letters} (should|must) (be|go) in " + alpha,
-                    "(sort|order) {all} {letters} by the alphabet"])),
-        Task("reverse-alphabetical-order", "letters", letters_in_order(reverse=True), say(
+                    "(sort|order) {all} {letters} by the alphabet"] + ([
+                "(sort|order|rank|line up) {all} {letters} (from first to last|by their place in the alphabet|by where they come in the alphabet)",
+                "(get|put) {all} {letters} into (alphabetical|ABC) (order|sequence)",
+                "{all} {letters} (need|want) (sorting|alphabetizing|alphabetising|putting in order) [" + alpha_adv + "]",
+                "(make|have) {all} {letters} (read|go|run) " + alpha_adv] if v2 else []))),
+        Task("reverse-alphabetical-order", "letters", letters_in_order(reverse=True, most=7 if v2 else 5), say(
             vps=[("ARRANGE", "{all} {letters} in " + rev), ("ARRANGE", "{all} {letters} " + rev_adv),
-                 ("ARRANGE", "{all} {letters} (alphabetically|in alphabetical order) (but|only) (backwards|in reverse|reversed)")],
-            states=[("{all} {letters}", "ARRANGE", "(in " + rev + "|" + rev_adv + ")")],
+                 ("ARRANGE", "{all} {letters} (alphabetically|in alphabetical order) (but|only) (backwards|in reverse|reversed)")] + ([
+                ("PUT", "{all} {letters} in (order|sequence) " + rev_adv),
+                ("ARRANGE", "{all} {letters} so [that] they are (sorted|in order|alphabetized|alphabetised) " + rev_adv)] if v2 else []),
+            states=[("{all} {letters}", "ARRANGE", "(in " + rev + "|" + rev_adv + ")")] + ([
+                ("{all} {letters}", "ARRANGE", "(so [that] they (read|go|run) " + rev_adv + "|in (order|sequence) " + rev_adv + ")")] if v2 else []),
             wholes=["(reverse-alphabetize|reverse alphabetize|reverse-alphabetise) {all} {letters}",
                     "(Z to A|reverse alphabetical|backwards alphabetical) order (for|with) {all} {letters}",
-                    "{all} {letters} in " + rev, "(flip|reverse) the alphabetical order of {all} {letters}"])),
+                    "{all} {letters} in " + rev, "(flip|reverse) the alphabetical order of {all} {letters}"] + ([
+                "(sort|order|rank|line up) {all} {letters} (from last to first|backwards by their place in the alphabet|by where they come in the alphabet, last first)",
+                "(get|put) {all} {letters} into (reverse|backwards|descending) (alphabetical|ABC) (order|sequence)",
+                "{all} {letters} (need|want) (sorting|alphabetizing|putting in order) " + rev_adv,
+                "(make|have) {all} {letters} (read|go|run) " + rev_adv] if v2 else []))),
         Task("spell-word", "letters", tt_spell_word(lex.words), say(
             vps=[("SPELL", "[the word] {w} (with|using|out of|from) {all} {letters}"),
                  ("SPELL", "[the word] {w} [as (best|far|much) as you can]"),
@@ -566,14 +602,16 @@ def tabletop_tasks(lex: Lexicon) -> List[Task]:
             vps=[("MOVE", symmetric + " (to|onto|over to|toward) the {top}"),
                  ("GATHER", symmetric + " (on|at|along) the {top}"), ("SEPARATE", symmetric + " [out]"),
                  ("SEPARATE", symmetric + " (from|away from) " + others)],
-            states=[(symmetric, "MOVE", "(on|to|at) the {top}")],
+            states=[(symmetric, "MOVE", "(on|to|at) the {top}")] + ([
+                (symmetric, "GATHER", "(on|at|along) the {top}"), (symmetric, "SEPARATE", "(apart from|away from|separate from) " + others)]
+                if v2 else []),
             wholes=["sort " + symmetric, symmetric + " (to|on) the {top}",
                     "(find|pick out) " + symmetric + " and (put|move) them (at|to|on) the {top}"])),
         Task("letters-less-than", "letters", tt_less_than, say(
             vps=[("MOVE", before + " (to|onto|over to|toward) the {bottom}"),
                  ("GATHER", before + " (on|at|along) the {bottom}"),
                  ("SEPARATE", before + " (to|toward) the {bottom}")],
-            states=[(before, "MOVE", "(on|to|at) the {bottom}")],
+            states=[(before, "MOVE", "(on|to|at) the {bottom}")] + ([(before, "GATHER", "(on|at|along) the {bottom}")] if v2 else []),
             wholes=[before + " (to|on) the {bottom}"])),
         Task("stack-all-blocks", "blocks-and-bowls", tt_stack_all, say(
             vps=[("STACK", "{all} {blocks}"), ("STACK", "{all} {blocks} (on top of (each other|one another)|into (one|a single|a) (stack|tower|pile)|up)"),
@@ -1055,33 +1093,36 @@ CLASSIC = {
 
 
 MODES = [("vp", 6), ("state", 2), ("whole", 3), ("classic", 2)]
+# Version 2 says more requests as wanted states.
+MODES_V2 = [("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)]
 
 
-def instruction_for(task: Task, plan: Plan, rng: random.Random, noise: ph.Noise) -> str:
+def instruction_for(task: Task, plan: Plan, rng: random.Random, noise: ph.Noise, version: int = 1) -> str:
     """One way to say what `plan` does; the values the plan copies are never garbled."""
     say = task.say
+    frames = ph.frames(version)
     slots = dict(say.slots)
     slots.update({k: (lambda v: lambda _: v)(v) for k, v in plan.slots.items()})
     slots.update({k: (lambda v: lambda _: v)(v) for k, v in plan.said.items()})
     has = {"vp": bool(say.vps), "state": bool(say.states), "whole": bool(say.wholes), "classic": task.name in CLASSIC}
-    modes = [(m, w) for m, w in MODES if has[m]]
+    modes = [(m, w) for m, w in (MODES if version == 1 else MODES_V2) if has[m]]
     mode = ph.weighted(rng, modes)
     if mode == "vp":
         verb_slot, pattern = rng.choice(list(say.vps))
         verb = rng.choice(list(slots[verb_slot]))
         rest = ph.expand(pattern, rng, slots)
         vp, ing = f"{verb} {rest}", f"{ph.inflect(verb, 'ing')} {rest}"
-        text = ph.expand(ph.weighted(rng, ph.IMPERATIVE_FRAMES), rng, {"vp": lambda _: vp, "ing": lambda _: ing})
+        text = ph.expand(ph.weighted(rng, frames.imperative), rng, {"vp": lambda _: vp, "ing": lambda _: ing})
     elif mode == "state":
         np_pattern, verb_slot, rest_pattern = rng.choice(list(say.states))
         np_ = ph.expand(np_pattern, rng, slots)
         pp = ph.inflect(rng.choice(list(slots[verb_slot])), "ed")
         rest = ph.expand(rest_pattern, rng, slots) if rest_pattern else rng.choice(["", "now", "please"])
-        text = ph.expand(ph.weighted(rng, ph.STATE_FRAMES), rng, {"np": lambda _: np_, "pp": lambda _: pp, "rest": lambda _: rest or "now"})
+        text = ph.expand(ph.weighted(rng, frames.state), rng, {"np": lambda _: np_, "pp": lambda _: pp, "rest": lambda _: rest or "now"})
     else:
         source = CLASSIC[task.name] if mode == "classic" else say.wholes
         whole = ph.expand(rng.choice(list(source)), rng, slots)
-        text = ph.expand(ph.weighted(rng, ph.WHOLE_FRAMES), rng, {"s": lambda _: whole})
+        text = ph.expand(ph.weighted(rng, frames.whole), rng, {"s": lambda _: whole})
     return ph.add_noise(text, rng, plan.copied, noise)
 
 
@@ -1155,9 +1196,19 @@ class Corpus:
     clashes: int  # instructions drawn again because they touched the held-out set
 
 
-def build_tasks(wn: Optional[WordNet] = None) -> Dict[str, List[Task]]:
+# Corpus versions: 1 made the shipped model (models/planner-gpt2/training.json records the
+# version; none recorded means 1); 2 says requests in more ways (wanted states and indirect
+# requests in more frames, letter orders by where they start and which way they run, wanted
+# states for every letter-sorting task) and orders more letters a plan.
+VERSIONS = (1, 2)  # tests/corpus_grammar.rs checks each of them (CORPUS_VERSIONS)
+LATEST = VERSIONS[-1]
+
+
+def build_tasks(wn: Optional[WordNet] = None, version: int = 1) -> Dict[str, List[Task]]:
+    if version not in VERSIONS:
+        raise ValueError(f"corpus version {version} is not one of {VERSIONS}")
     lex = Lexicon(wn or WordNet())
-    return {"tabletop": tabletop_tasks(lex), "grid": grid_tasks(lex), "kitchen": kitchen_tasks(lex)}
+    return {"tabletop": tabletop_tasks(lex, version), "grid": grid_tasks(lex), "kitchen": kitchen_tasks(lex)}
 
 
 def kitchen_name(rng: random.Random, obj: str) -> str:
@@ -1166,10 +1217,11 @@ def kitchen_name(rng: random.Random, obj: str) -> str:
 
 def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05,
                     noise: ph.Noise = ph.Noise(), heldout: Optional[ph.HeldOut] = None,
-                    tasks: Optional[Dict[str, List[Task]]] = None) -> Corpus:
-    """`n_plans` plan texts, deterministic for a seed; domains weighted by `weights`."""
+                    tasks: Optional[Dict[str, List[Task]]] = None, version: int = 1) -> Corpus:
+    """`n_plans` plan texts of corpus `version`, deterministic for a seed; domains weighted
+    by `weights`."""
     rng = random.Random(seed)
-    tasks = tasks or build_tasks()
+    tasks = tasks or build_tasks(version=version)
     heldout = heldout if heldout is not None else held_out()
     weights = weights or DOMAIN_WEIGHTS
     names = list(weights)
@@ -1185,7 +1237,7 @@ def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.
             plan.said["n"] = kitchen_name(rng, plan.slots["o"])
             plan.copied = []
         for _attempt in range(50):
-            instruction = instruction_for(t, plan, rng, noise)
+            instruction = instruction_for(t, plan, rng, noise, version)
             if not heldout.clashes(instruction):
                 break
             clashes += 1
@@ -1195,8 +1247,8 @@ def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.
     return Corpus(out, clashes)
 
 
-def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05) -> List[str]:
-    return generate_corpus(n_plans, seed, weights, fail_rate).plans
+def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05, version: int = 1) -> List[str]:
+    return generate_corpus(n_plans, seed, weights, fail_rate, version=version).plans
 
 
 def main(argv: List[str]) -> int:
@@ -1209,21 +1261,23 @@ def main(argv: List[str]) -> int:
     p.add_argument("--plans", type=int, default=0, help="training plans (with --write)")
     p.add_argument("--heldout-plans", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--version", type=int, choices=VERSIONS, default=LATEST,
+                   help=f"corpus version (default {LATEST}; 1 made the shipped model, see VERSIONS)")
     a = p.parse_args(argv)
     if not a.write:
-        for text in generate(a.count, seed=0):
+        for text in generate(a.count, seed=0, version=a.version):
             print(text)
         return 0
     work = Path(a.write)
     work.mkdir(parents=True, exist_ok=True)
-    tasks = build_tasks()
+    tasks = build_tasks(version=a.version)
     h = held_out()
-    train = generate_corpus(a.plans, a.seed, heldout=h, tasks=tasks)
-    held = generate_corpus(a.heldout_plans, a.seed + 1, heldout=h, tasks=tasks)
+    train = generate_corpus(a.plans, a.seed, heldout=h, tasks=tasks, version=a.version)
+    held = generate_corpus(a.heldout_plans, a.seed + 1, heldout=h, tasks=tasks, version=a.version)
     text = "\n".join(train.plans)
     (work / "corpus-train.txt").write_text(text)
     (work / "corpus-heldout.txt").write_text("\n".join(held.plans))
-    info = {"train_plans": len(train.plans), "heldout_plans": len(held.plans), "seed": a.seed,
+    info = {"version": a.version, "train_plans": len(train.plans), "heldout_plans": len(held.plans), "seed": a.seed,
             "corpus_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "instructions_redrawn_for_held_out_paraphrases": train.clashes}
     (work / "corpus.json").write_text(json.dumps(info, indent=2) + "\n")

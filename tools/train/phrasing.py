@@ -193,6 +193,50 @@ WHOLE_FRAMES = [("{s}", 10), ("please, {s}", 1), ("{s}, please", 1), ("(ok|okay|
                 ("{s}, thanks", 1)]
 
 
+# Corpus version 2 (the next model's) says requests in more of the ways people put them:
+# more indirect requests and hedges around a verb phrase, and wanted states as "I'd like
+# {np} to be ...", "{np} should end up ...", questions about the state, and preferences.
+IMPERATIVE_FRAMES_V2 = IMPERATIVE_FRAMES + [
+    ("(could|would) you be (so kind as|able) to {vp}?", 1), ("(any chance|is there any chance) you (could|can) {vp}?", 1),
+    ("(I was wondering if|I wonder if|I was hoping) you (could|can|would|might) {vp}", 2),
+    ("(how about|what about) {ing}?", 1), ("(go|try) and {vp}", 1), ("(first|first of all|to start|for starters), {vp}", 1),
+    ("(I'd be grateful if|it would help if|it'd help if) you (could|would) {vp}", 1),
+    ("(next|next up|the next job is to|your next job is to|here's the job:) {vp}", 1),
+    ("(we're|I'm) going to need you to {vp}", 1), ("(I'm hoping|hoping) you (can|could|will) {vp}", 1),
+    ("(you can|you may|feel free to) {vp} [now]", 1), ("(the robot|you) should {vp}", 1),
+    ("(if it's not too much trouble|if you don't mind|when you're ready), {vp}", 1),
+    ("{vp}: that's (all|the task|the job)", 1), ("(mind|would you mind) {ing} [for me]?", 1),
+]
+STATE_FRAMES_V2 = STATE_FRAMES + [
+    ("(I'd like|I want|I need|I would like|we want|I'd love) {np} to (be|end up|get) {pp} {rest}", 4),
+    ("{np} (should|must|need to|ought to) end up {pp} {rest}", 2),
+    ("(could|can|would) you (get|have|leave) {np} {pp} {rest}?", 2),
+    ("(please|kindly) (get|have|leave) {np} {pp} {rest}", 1), ("(let's|we should) (get|have) {np} {pp} {rest}", 1),
+    ("(could|can) {np} be {pp} {rest}[, please]?", 1), ("(my|the) goal is (to have|to get|for) {np} {pp} {rest}", 1),
+    ("what I (want|need|would like|'d like) is {np} {pp} {rest}", 1),
+    ("(I'd prefer|I prefer|I'd rather have|I'd rather see) {np} {pp} {rest}", 1),
+    ("(keep|leave) {np} {pp} {rest}", 1), ("{np}, {pp} {rest}, (please|thanks|if you can)", 1),
+    ("(ideally|in the end|at the end|when you're done|once you're done), {np} (should|would|will) be {pp} {rest}", 1),
+    ("(I want to see|I'd like to see|show me) {np} {pp} {rest}", 1),
+    ("the (way|order|arrangement) I want is {np} {pp} {rest}", 1),
+]
+
+
+@dataclass(frozen=True)
+class Frames:
+    """The sentence frames a corpus version draws from."""
+    imperative: Sequence = ()
+    state: Sequence = ()
+    whole: Sequence = ()
+
+
+def frames(version: int) -> Frames:
+    """Version 1: the shipped model's corpus; version 2: the next one's."""
+    if version == 1:
+        return Frames(IMPERATIVE_FRAMES, STATE_FRAMES, WHOLE_FRAMES)
+    return Frames(IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES)
+
+
 def weighted(rng: random.Random, items):
     return rng.choices([i for i, _ in items], [w for _, w in items])[0]
 
