@@ -306,8 +306,8 @@ def main():
     p.add_argument("--work", default="tools/work")
     p.add_argument("--out", default="models/planner-gpt2")
     p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--corpus-version", type=int, choices=corpus.VERSIONS, default=corpus.LATEST,
-                   help=f"corpus version (default {corpus.LATEST}; 1 made the shipped model: see corpus.VERSIONS)")
+    p.add_argument("--corpus-version", type=int, choices=corpus.VERSIONS, default=corpus.SHIPPED,
+                   help=f"corpus version (default {corpus.SHIPPED}, the shipped model's; see corpus.VERSIONS)")
     p.add_argument("--train-plans", type=int, default=160000)
     p.add_argument("--heldout-plans", type=int, default=2000)
     p.add_argument("--vocab-size", type=int, default=4096)
