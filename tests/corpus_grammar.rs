@@ -1,14 +1,15 @@
-//! The corpus generator and the Rust skill grammars must agree, in every corpus version (the
-//! shipped model's and the next's): every tabletop step the generator writes parses with `protocol::tabletop`, every grid step with
-//! `protocol::grid`, every kitchen step with `protocol::kitchen`, and every kitchen object it
-//! names is in the catalogue.
+//! The corpus generator and the Rust skill grammars must agree in every corpus version (the
+//! shipped model's and the others): every tabletop step the generator writes parses with
+//! `protocol::tabletop`, every grid step with `protocol::grid`, every kitchen step with
+//! `protocol::kitchen`, and every kitchen object it names is in the catalogue.
 
 use protocol::grid::GridSkill;
 use protocol::kitchen::KitchenSkill;
 use protocol::tabletop::TabletopSkill;
 use std::process::Command;
 
-/// Every corpus version tools/train/corpus.py makes (its `VERSIONS`).
+/// Every corpus version tools/train/corpus.py makes (its `VERSIONS`, the keys of
+/// phrasing.py's `STYLES`).
 const CORPUS_VERSIONS: [u32; 2] = [1, 2];
 
 /// A sample of every corpus version (seed 0), one after the other; `None` when WordNet, which

@@ -47,6 +47,14 @@ from wordnet import WordNet  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 HELD_OUT_DIR = REPO / "bench" / "paraphrases"
 
+# Corpus versions: 1 made the shipped model (models/planner-gpt2/training.json records the
+# version; none recorded means 1) and is the default; 2 says requests in more ways (wanted
+# states and indirect requests in more frames, letter orders by where they start and which
+# way they run, wanted states for every letter-sorting task) and orders more letters a plan.
+# A model trained on version 2 was not better overall (tools/train/README.md), so 1 ships.
+VERSIONS = tuple(ph.STYLES)  # tests/corpus_grammar.rs checks each of them (CORPUS_VERSIONS)
+SHIPPED = 1
+
 # ----------------------------------------------------------------------------- tabletop objects
 COLOURS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "cyan", "brown",
            "gray", "white"]
@@ -467,7 +475,7 @@ def place_phrase(rng: random.Random, place: str) -> str:
                       [f"{rng.choice(words)}"])
 
 
-def tabletop_tasks(lex: Lexicon, version: int = 1) -> List[Task]:
+def tabletop_tasks(lex: Lexicon, version: int = SHIPPED) -> List[Task]:
     """The tabletop's tasks as corpus `version` says them (see `VERSIONS`)."""
     s = tabletop_slots(lex)
     v2 = version >= 2
@@ -1092,37 +1100,32 @@ CLASSIC = {
 }
 
 
-MODES = [("vp", 6), ("state", 2), ("whole", 3), ("classic", 2)]
-# Version 2 says more requests as wanted states.
-MODES_V2 = [("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)]
-
-
-def instruction_for(task: Task, plan: Plan, rng: random.Random, noise: ph.Noise, version: int = 1) -> str:
+def instruction_for(task: Task, plan: Plan, rng: random.Random, noise: ph.Noise, version: int = SHIPPED) -> str:
     """One way to say what `plan` does; the values the plan copies are never garbled."""
     say = task.say
-    frames = ph.frames(version)
+    style = ph.STYLES[version]
     slots = dict(say.slots)
     slots.update({k: (lambda v: lambda _: v)(v) for k, v in plan.slots.items()})
     slots.update({k: (lambda v: lambda _: v)(v) for k, v in plan.said.items()})
     has = {"vp": bool(say.vps), "state": bool(say.states), "whole": bool(say.wholes), "classic": task.name in CLASSIC}
-    modes = [(m, w) for m, w in (MODES if version == 1 else MODES_V2) if has[m]]
+    modes = [(m, w) for m, w in style.modes if has[m]]
     mode = ph.weighted(rng, modes)
     if mode == "vp":
         verb_slot, pattern = rng.choice(list(say.vps))
         verb = rng.choice(list(slots[verb_slot]))
         rest = ph.expand(pattern, rng, slots)
         vp, ing = f"{verb} {rest}", f"{ph.inflect(verb, 'ing')} {rest}"
-        text = ph.expand(ph.weighted(rng, frames.imperative), rng, {"vp": lambda _: vp, "ing": lambda _: ing})
+        text = ph.expand(ph.weighted(rng, style.imperative), rng, {"vp": lambda _: vp, "ing": lambda _: ing})
     elif mode == "state":
         np_pattern, verb_slot, rest_pattern = rng.choice(list(say.states))
         np_ = ph.expand(np_pattern, rng, slots)
         pp = ph.inflect(rng.choice(list(slots[verb_slot])), "ed")
         rest = ph.expand(rest_pattern, rng, slots) if rest_pattern else rng.choice(["", "now", "please"])
-        text = ph.expand(ph.weighted(rng, frames.state), rng, {"np": lambda _: np_, "pp": lambda _: pp, "rest": lambda _: rest or "now"})
+        text = ph.expand(ph.weighted(rng, style.state), rng, {"np": lambda _: np_, "pp": lambda _: pp, "rest": lambda _: rest or "now"})
     else:
         source = CLASSIC[task.name] if mode == "classic" else say.wholes
         whole = ph.expand(rng.choice(list(source)), rng, slots)
-        text = ph.expand(ph.weighted(rng, frames.whole), rng, {"s": lambda _: whole})
+        text = ph.expand(ph.weighted(rng, style.whole), rng, {"s": lambda _: whole})
     return ph.add_noise(text, rng, plan.copied, noise)
 
 
@@ -1196,16 +1199,7 @@ class Corpus:
     clashes: int  # instructions drawn again because they touched the held-out set
 
 
-# Corpus versions: 1 made the shipped model (models/planner-gpt2/training.json records the
-# version; none recorded means 1) and is the default; 2 says requests in more ways (wanted
-# states and indirect requests in more frames, letter orders by where they start and which
-# way they run, wanted states for every letter-sorting task) and orders more letters a plan.
-# A model trained on version 2 was not better overall (tools/train/README.md), so 1 ships.
-VERSIONS = (1, 2)  # tests/corpus_grammar.rs checks each of them (CORPUS_VERSIONS)
-SHIPPED = 1
-
-
-def build_tasks(wn: Optional[WordNet] = None, version: int = 1) -> Dict[str, List[Task]]:
+def build_tasks(wn: Optional[WordNet] = None, version: int = SHIPPED) -> Dict[str, List[Task]]:
     if version not in VERSIONS:
         raise ValueError(f"corpus version {version} is not one of {VERSIONS}")
     lex = Lexicon(wn or WordNet())
@@ -1218,7 +1212,7 @@ def kitchen_name(rng: random.Random, obj: str) -> str:
 
 def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05,
                     noise: ph.Noise = ph.Noise(), heldout: Optional[ph.HeldOut] = None,
-                    tasks: Optional[Dict[str, List[Task]]] = None, version: int = 1) -> Corpus:
+                    tasks: Optional[Dict[str, List[Task]]] = None, version: int = SHIPPED) -> Corpus:
     """`n_plans` plan texts of corpus `version`, deterministic for a seed; domains weighted
     by `weights`."""
     rng = random.Random(seed)
@@ -1248,7 +1242,7 @@ def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.
     return Corpus(out, clashes)
 
 
-def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05, version: int = 1) -> List[str]:
+def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05, version: int = SHIPPED) -> List[str]:
     return generate_corpus(n_plans, seed, weights, fail_rate, version=version).plans
 
 

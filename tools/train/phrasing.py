@@ -193,7 +193,7 @@ WHOLE_FRAMES = [("{s}", 10), ("please, {s}", 1), ("{s}, please", 1), ("(ok|okay|
                 ("{s}, thanks", 1)]
 
 
-# Corpus version 2 (the next model's) says requests in more of the ways people put them:
+# Corpus version 2 (tried, not shipped: tools/train/README.md) says requests in more of the ways people put them:
 # more indirect requests and hedges around a verb phrase, and wanted states as "I'd like
 # {np} to be ...", "{np} should end up ...", questions about the state, and preferences.
 IMPERATIVE_FRAMES_V2 = IMPERATIVE_FRAMES + [
@@ -223,18 +223,22 @@ STATE_FRAMES_V2 = STATE_FRAMES + [
 
 
 @dataclass(frozen=True)
-class Frames:
-    """The sentence frames a corpus version draws from."""
-    imperative: Sequence = ()
-    state: Sequence = ()
-    whole: Sequence = ()
+class Style:
+    """How a corpus version says requests: the weights of the ways a task is said (a verb
+    phrase, a wanted state, a whole sentence, the template's own wording) and the sentence
+    frames around each."""
+    modes: Sequence
+    imperative: Sequence
+    state: Sequence
+    whole: Sequence
 
 
-def frames(version: int) -> Frames:
-    """Version 1: the shipped model's corpus; version 2: the next one's."""
-    if version == 1:
-        return Frames(IMPERATIVE_FRAMES, STATE_FRAMES, WHOLE_FRAMES)
-    return Frames(IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES)
+# Every corpus version's style (corpus.py's VERSIONS are its keys). Version 2 says more
+# requests as wanted states.
+STYLES = {
+    1: Style([("vp", 6), ("state", 2), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES, STATE_FRAMES, WHOLE_FRAMES),
+    2: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
+}
 
 
 def weighted(rng: random.Random, items):
