@@ -105,3 +105,13 @@ fn kitchen_plans_look_for_another_of_the_kind_after_a_failed_find() {
     }
     assert!(after_failed_find > 30, "only {after_failed_find} failed finds in the sample");
 }
+
+#[test]
+fn an_unknown_corpus_version_is_refused_with_the_versions_there_are() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/train/corpus.py");
+    let out = Command::new("python3").args([script, "1", "--version", "9"]).output().expect("python3 runs corpus.py");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "corpus.py accepted version 9");
+    let versions = CORPUS_VERSIONS.map(|v| v.to_string()).join(", ");
+    assert!(stderr.contains("--version") && stderr.contains("9") && stderr.contains(&format!("choose from {versions}")), "{stderr}");
+}
