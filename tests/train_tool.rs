@@ -33,6 +33,11 @@ fn negative_or_non_numeric_counts_are_refused_with_the_reason() {
 }
 
 #[test]
+fn an_unknown_precision_is_refused_naming_the_ones_there_are() {
+    refused_with(&["model", "--precision", "fp16"], &["invalid choice: 'fp16'", "fp32", "bf16"]);
+}
+
+#[test]
 fn an_unknown_stage_is_refused_naming_the_stages() {
     refused_with(&["train"], &["invalid choice: 'train'", "corpus", "tokenizer", "model", "export", "all"]);
 }
@@ -42,7 +47,7 @@ fn help_names_the_stages_and_the_resume_path() {
     let out = train_py(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["corpus", "tokenizer", "model", "export", "--resume", "--max-steps", "--threads"] {
+    for needle in ["corpus", "tokenizer", "model", "export", "--resume", "--max-steps", "--threads", "--precision"] {
         assert!(text.contains(needle), "--help does not mention {needle}: {text}");
     }
 }

@@ -1231,7 +1231,10 @@ def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.
         if "o" in plan.slots:
             plan.said["n"] = kitchen_name(rng, plan.slots["o"])
             plan.copied = []
-        for _attempt in range(50):
+        # Redraws only past a clash, so that a larger limit leaves every corpus that never
+        # reached it byte-identical (a task with few phrasings, e.g. locked-room, can clash
+        # 50 times in a row once in some hundred thousand plans).
+        for _attempt in range(1000):
             instruction = instruction_for(t, plan, rng, noise, version)
             if not heldout.clashes(instruction):
                 break

@@ -114,10 +114,18 @@ def batches(seqs, batch_size, pad_id, rng, shuffle, order=None):
         yield ids, mask, labels
 
 
-def train_step(model, opt, sched, ids, mask, labels):
+def autocast(device, precision):
+    """The context that runs a forward pass at `precision`: "fp32" as it is, "bf16" with
+    matrix products in bfloat16 (weights, gradients and the optimiser stay in float32)."""
+    import torch
+    return torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def train_step(model, opt, sched, ids, mask, labels, precision="fp32"):
     """One optimiser step on a batch; its loss."""
     import torch
-    loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+    with autocast(ids.device.type, precision):
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
@@ -127,6 +135,8 @@ def train_step(model, opt, sched, ids, mask, labels):
 
 
 def evaluate(model, seqs, pad_id, device, batch_size=64):
+    """Held-out loss in nats per plan token, in float32 whatever the training's precision (the
+    exported model runs in float32, and losses of models trained either way compare)."""
     import torch
     model.eval()
     total, count = 0.0, 0
@@ -180,6 +190,9 @@ def stage_model(a):
     step, spent = 0, 0.0
     if a.resume and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
+        if state.get("precision", "fp32") != a.precision:
+            sys.exit(f"{ckpt} was trained with --precision {state.get('precision', 'fp32')}, not "
+                     f"{a.precision}: resume with the same settings, or start again without --resume")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
@@ -192,7 +205,7 @@ def stage_model(a):
     def save():
         tmp = ckpt.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                    "torch_rng": torch.get_rng_state(), "step": step,
+                    "torch_rng": torch.get_rng_state(), "step": step, "precision": a.precision,
                     "seconds": spent + time.time() - t0}, tmp)
         tmp.replace(ckpt)
 
@@ -225,7 +238,7 @@ def stage_model(a):
         skip = step - epoch * per_epoch
         for ids, mask, labels in batches(train, a.batch, pad_id, None, False, order[skip:]):
             ids, mask, labels = ids.to(device), mask.to(device), labels.to(device)
-            loss = train_step(model, opt, sched, ids, mask, labels)
+            loss = train_step(model, opt, sched, ids, mask, labels, a.precision)
             step += 1
             if step % 200 == 0:
                 print(f"  epoch {epoch} step {step}/{steps_total} loss {loss.item():.4f} "
@@ -255,7 +268,7 @@ def stage_model(a):
         "heldout_loss_nats_per_token": round(heldout, 4),
         "heldout_perplexity": round(math.exp(heldout), 4), "epochs": a.epochs,
         "steps": step, "schedule_steps": steps_total,
-        "batch": a.batch, "lr": a.lr, "seed": a.seed, "device": device,
+        "batch": a.batch, "lr": a.lr, "seed": a.seed, "device": device, "precision": a.precision,
         "train_seconds": round(spent + time.time() - t0, 1), "vocab_size": tok.get_vocab_size(),
         "layers": a.layers, "heads": a.heads, "embd": a.embd, "context": a.context,
         "threads": torch.get_num_threads(),
@@ -318,6 +331,10 @@ def main():
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="arithmetic of training's forward passes: fp32 (the shipped settings) or bf16 (matrix "
+                        "products in bfloat16 under autocast, about 1.5x faster on CPUs with AVX-512 BF16 and on "
+                        "GPUs; weights and the exported model stay float32)")
     p.add_argument("--resume", action="store_true", help="go on from WORK/checkpoint.pt (model stage)")
     p.add_argument("--checkpoint-minutes", type=float, default=10)
     p.add_argument("--threads", type=count, default=0,
