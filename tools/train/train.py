@@ -190,9 +190,10 @@ def stage_model(a):
     step, spent = 0, 0.0
     if a.resume and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
-        if state.get("precision", "fp32") != a.precision:
-            sys.exit(f"{ckpt} was trained with --precision {state.get('precision', 'fp32')}, not "
-                     f"{a.precision}: resume with the same settings, or start again without --resume")
+        trained_at = state.get("precision", "fp32")  # checkpoints from before the option: fp32
+        if trained_at != a.precision:
+            sys.exit(f"{ckpt} was trained with --precision {trained_at}, not {a.precision}: "
+                     f"resume with the same settings, or start again without --resume")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
@@ -333,8 +334,8 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                    help="arithmetic of training's forward passes: fp32 (the shipped settings) or bf16 (matrix "
-                        "products in bfloat16 under autocast, about 1.5x faster on CPUs with AVX-512 BF16 and on "
-                        "GPUs; weights and the exported model stay float32)")
+                        "products in bfloat16 under autocast: 1.2-1.5x faster per step on a CPU with AVX-512 BF16, "
+                        "see tools/train/README.md; weights and the exported model stay float32)")
     p.add_argument("--resume", action="store_true", help="go on from WORK/checkpoint.pt (model stage)")
     p.add_argument("--checkpoint-minutes", type=float, default=10)
     p.add_argument("--threads", type=count, default=0,
