@@ -34,8 +34,9 @@ fn grounded_methods_never_name_a_green_bowl_that_is_not_there() {
     let mut p = planner(DecodeConfig::default());
     let obs = no_green_bowl();
     let llm = p.plan(MATCHING, &obs, Method::Llm).unwrap();
-    // The scene-agnostic model, alone, wants the green block in a green bowl.
-    assert!(llm.skills().iter().any(|s| s.contains("green bowl")), "LM-only plan: {:?}", llm.skills());
+    // The scene-agnostic model, alone, names things the scene does not have (a bowl of
+    // another colour, most often), so the grounded methods' plans below are a real check.
+    assert!(llm.steps.iter().any(|s| matches!(s.outcome, StepOutcome::Infeasible(_))), "LM-only plan: {:?}", llm.skills());
     for method in [Method::Saycan, Method::GdGreedy, Method::GdBeam] {
         let plan = p.plan(MATCHING, &obs, method).unwrap();
         assert_eq!(plan.end, PlanEnd::Done, "{method}: {:?}", plan.skills());

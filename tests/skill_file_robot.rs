@@ -96,7 +96,10 @@ async fn the_daemon_plans_for_a_robot_from_its_skill_file_and_asks_it_for_afford
         })
         .await
         .unwrap();
-    assert!(matches!(end.status, PlanStatus::Done | PlanStatus::StepLimit), "{end:?}");
+    // The shipped model does not know the warehouse's words (docs/skills.md): the plan may
+    // end, or stop having found no skill the robot allows; never with one it does not.
+    let found_none = end.status == PlanStatus::Aborted && end.reason.as_deref() == Some("no admissible skill could be decoded");
+    assert!(matches!(end.status, PlanStatus::Done | PlanStatus::StepLimit) || found_none, "{end:?}");
     // One batched query per plan step, holding exactly the file's admissible skills of the
     // state the step was planned on.
     let asked = asked.lock().unwrap().clone();
