@@ -3,12 +3,12 @@
 # episodes as its task's own wording, in all three domains (grounded eval --instructions).
 # Writes each domain's tables (Markdown) and records (JSON) to $OUT, and prints the tables.
 #
-#   bash bench/paraphrases/run.sh                          # 10 episodes per task, seed 0
-#   EPISODES=20 METHODS=llm,gd-greedy,gd-beam bash bench/paraphrases/run.sh
+#   bash bench/paraphrases/run.sh                          # 20 episodes per task, seed 0
+#   EPISODES=10 METHODS=llm,gd-greedy,gd-beam bash bench/paraphrases/run.sh
 #   GROUNDED_MODEL=path/to/model bash bench/paraphrases/run.sh   # another model
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-episodes="${EPISODES:-10}"
+episodes="${EPISODES:-20}"
 seed="${SEED:-0}"
 methods="${METHODS:-llm,gd-beam}"
 out="${OUT:-target/paraphrases}"
