@@ -7,6 +7,7 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     cli::init_logging(args.verbose);
+    cli::end_quietly_when_output_closes(&args);
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

@@ -704,3 +704,16 @@ fn bad_jump_forward_and_prefix_cache_settings_are_refused_with_their_names() {
     assert_eq!(stepped["steps"].as_array().map(|s| s.len()), jumped["steps"].as_array().map(|s| s.len()));
     assert!(jumped["tokens"]["forward_passes"].as_u64() < stepped["tokens"]["forward_passes"].as_u64(), "{} vs {}", jumped["tokens"], stepped["tokens"]);
 }
+
+#[test]
+fn a_printing_command_whose_reader_goes_away_ends_quietly() {
+    // `grounded scene ... | head -1`: the reader is gone before the scene is written.
+    for args in [&["scene", "--task", "alphabetical-order"][..], &["config"][..]] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_grounded")).args(args).stdout(writer).output().expect("grounded runs");
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?} panicked: {stderr}");
+    }
+}

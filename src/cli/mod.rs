@@ -159,6 +159,28 @@ pub fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
+impl Command {
+    /// A command that prints and ends, and neither talks over a network nor drives a robot.
+    fn only_prints(&self) -> bool {
+        matches!(self, Command::Plan(_) | Command::Scene(_) | Command::Config(_) | Command::Calibrate(_))
+    }
+}
+
+/// A command that only prints ends quietly when its output's reader goes away (`grounded
+/// scene ... | head`), as other command-line tools do, instead of panicking in `println!`:
+/// SIGPIPE gets its default action back (Rust ignores it). Commands that talk over a network
+/// or drive a robot keep ignoring it: no write of theirs may end them.
+pub fn end_quietly_when_output_closes(cli: &Cli) {
+    if cli.command.only_prints() {
+        // SAFETY: called once at start-up, before any thread exists; SIG_DFL is a valid
+        // disposition for SIGPIPE.
+        #[cfg(unix)]
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let file = match &cli.config {
         Some(path) => ConfigFile::load(path)?,
