@@ -10,7 +10,7 @@ use std::process::Command;
 
 /// Every corpus version tools/train/corpus.py makes (its `VERSIONS`, the keys of
 /// phrasing.py's `STYLES`).
-const CORPUS_VERSIONS: [u32; 2] = [1, 2];
+const CORPUS_VERSIONS: [u32; 3] = [1, 2, 3];
 
 /// A sample of every corpus version (seed 0), one after the other; `None` when WordNet, which
 /// the generator reads, is not installed and the run does not require it (CI does:
@@ -104,6 +104,63 @@ fn kitchen_plans_look_for_another_of_the_kind_after_a_failed_find() {
         }
     }
     assert!(after_failed_find > 30, "only {after_failed_find} failed finds in the sample");
+}
+
+/// Plans of one task of a corpus version (seed 0).
+fn task_sample(plans: usize, version: u32, task: &str) -> Option<String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/train/corpus.py");
+    let out =
+        Command::new("python3").args([script, &plans.to_string(), "--version", &version.to_string(), "--task", task]).output().expect("python3 runs corpus.py");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && stderr.contains("WordNet's database is not in") && std::env::var_os("GROUNDED_REQUIRE_WORDNET").is_none() {
+        eprintln!("SKIPPED: the corpus generator reads WordNet: install Debian's wordnet-base (bash tools/setup-wordnet.sh)");
+        return None;
+    }
+    assert!(out.status.success(), "{stderr}");
+    Some(String::from_utf8(out.stdout).expect("utf-8"))
+}
+
+/// What names a tabletop object in an instruction: a block's colour, a letter, an item.
+fn naming_word(object: &str) -> String {
+    object.strip_suffix(" block").or_else(|| object.strip_prefix("letter ")).unwrap_or(object).to_string()
+}
+
+#[test]
+fn explicit_requests_name_every_object_their_plans_move_in_the_order_moved() {
+    for task in ["named-object", "named-steps", "named-group"] {
+        let Some(text) = task_sample(300, 3, task) else { return };
+        let mut plans = 0;
+        for plan in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
+            let mut lines = plan.lines();
+            let instruction = lines.next().and_then(|l| l.strip_prefix("Instruction: ")).expect("an instruction line");
+            let mut from = 0;
+            let mut seen = std::collections::HashSet::new();
+            for line in lines {
+                let Some((_, step)) = line.split_once(". ") else { continue };
+                let step = step.trim_end_matches(" (failed)").trim_end_matches('.');
+                if step == "done" || !seen.insert(step.to_string()) {
+                    continue; // a retried step names the same object again
+                }
+                let skill = TabletopSkill::parse(step).unwrap_or_else(|e| panic!("{task}: {step:?}: {e}"));
+                let object = step.trim_start_matches("pick up the ").split(" and place it ").next().expect("an object");
+                let _ = skill;
+                let word = naming_word(object);
+                // A single letter must stand as a word ("K", "the K tile"); colours and items
+                // may be followed by a noun ("red, blue and green blocks").
+                // Letters are capitals in every wording; anything else may start the sentence.
+                let haystack = if word.len() == 1 { instruction.to_string() } else { instruction.to_lowercase() };
+                let at = haystack[from..].match_indices(word.as_str()).map(|(i, _)| from + i).find(|&i| {
+                    let before = instruction[..i].chars().last().is_none_or(|c| !c.is_alphanumeric());
+                    let after = instruction[i + word.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+                    before && (after || word.len() > 1)
+                });
+                let at = at.unwrap_or_else(|| panic!("{task}: {instruction:?} does not name {word:?} (for {step:?}) after byte {from}"));
+                from = at + word.len();
+            }
+            plans += 1;
+        }
+        assert!(plans >= 250, "{task}: only {plans} plans in the sample");
+    }
 }
 
 #[test]

@@ -74,7 +74,7 @@ fn filled(text: &str) -> Vec<String> {
     slot_values(&text[start + 1..end]).iter().flat_map(|v| filled(&format!("{}{v}{}", &text[..start], &text[end + 1..]))).collect()
 }
 
-/// The corpus the shipped model was trained on, as its training.json records it
+/// A corpus the shipped model was trained on, as its training.json records it
 /// (tools/train/train.py writes the record).
 struct CorpusRecord {
     /// The generator's version (tools/train/corpus.py `VERSIONS`); none recorded means 1.
@@ -84,43 +84,57 @@ struct CorpusRecord {
     sha256: String,
 }
 
-fn corpus_to_check() -> CorpusRecord {
-    let training: serde_json::Value =
+/// Every corpus the shipped model saw: its own run's and, for a run that went on from
+/// another's model (`train.py --init-from`), that run's, and so on.
+fn corpora_to_check() -> Vec<CorpusRecord> {
+    let mut training: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(repo().join("models/planner-gpt2/training.json")).expect("training.json")).expect("json");
-    let corpus = &training["corpus"];
-    assert!(!corpus.is_null(), "the shipped model's training.json records no corpus: export it with tools/train/train.py, which writes the record");
-    let plans = corpus["train_plans"].as_u64().expect("corpus.train_plans in training.json");
-    let seed = corpus["seed"].as_u64().expect("corpus.seed in training.json");
-    let sha = corpus["corpus_sha256"].as_str().expect("corpus.corpus_sha256 in training.json");
-    let version = if corpus["version"].is_null() { 1 } else { corpus["version"].as_u64().expect("corpus.version in training.json is a whole number") };
-    CorpusRecord { version, plans, seed, sha256: sha.to_string() }
+    let mut out = Vec::new();
+    loop {
+        let corpus = &training["corpus"];
+        assert!(!corpus.is_null(), "the shipped model's training.json records no corpus: export it with tools/train/train.py, which writes the record");
+        let plans = corpus["train_plans"].as_u64().expect("corpus.train_plans in training.json");
+        let seed = corpus["seed"].as_u64().expect("corpus.seed in training.json");
+        let sha = corpus["corpus_sha256"].as_str().expect("corpus.corpus_sha256 in training.json");
+        let version = if corpus["version"].is_null() { 1 } else { corpus["version"].as_u64().expect("corpus.version in training.json is a whole number") };
+        out.push(CorpusRecord { version, plans, seed, sha256: sha.to_string() });
+        let before = training["init_from"].take();
+        if before.is_null() {
+            return out;
+        }
+        training = before;
+    }
 }
 
-/// The training corpus (see `corpus_to_check`), regenerated; `None` when WordNet (which the
-/// corpus generator reads) is not installed and the run does not require it.
+/// The training corpora (see `corpora_to_check`), regenerated, their plans one after the
+/// other; `None` when WordNet (which the corpus generator reads) is not installed and the run
+/// does not require it.
 fn training_corpus() -> Option<String> {
-    let CorpusRecord { version, plans, seed, sha256: sha } = corpus_to_check();
     if !Path::new("/usr/share/wordnet/index.noun").exists() && std::env::var_os("WORDNET_DIR").is_none() {
         assert!(std::env::var_os("GROUNDED_REQUIRE_WORDNET").is_none(), "WordNet is required (GROUNDED_REQUIRE_WORDNET is set): apt-get install wordnet-base");
         eprintln!("SKIPPED: the held-out check regenerates the training corpus, which reads WordNet: install Debian's wordnet-base (CI does)");
         return None;
     }
-    let dir = std::env::temp_dir().join(format!("grounded-corpus-{}", std::process::id()));
-    let out = Command::new("python3")
-        .arg(repo().join("tools/train/corpus.py"))
-        .args(["--write", dir.to_str().expect("utf-8 path"), "--plans", &plans.to_string(), "--heldout-plans", "10", "--seed", &seed.to_string()])
-        .args(["--version", &version.to_string()])
-        .output()
-        .expect("python3 runs tools/train/corpus.py");
-    assert!(out.status.success(), "corpus.py failed: {}", String::from_utf8_lossy(&out.stderr));
-    let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("corpus.json")).expect("corpus.json")).expect("json");
-    assert_eq!(
-        info["corpus_sha256"].as_str(),
-        Some(sha.as_str()),
-        "the regenerated corpus is not the one the shipped model was trained on: retrain (tools/train/README.md), or restore the generator"
-    );
-    let text = std::fs::read_to_string(dir.join("corpus-train.txt")).expect("corpus");
-    let _ = std::fs::remove_dir_all(&dir);
+    let mut text = String::new();
+    for (i, CorpusRecord { version, plans, seed, sha256: sha }) in corpora_to_check().into_iter().enumerate() {
+        let dir = std::env::temp_dir().join(format!("grounded-corpus-{}-{i}", std::process::id()));
+        let out = Command::new("python3")
+            .arg(repo().join("tools/train/corpus.py"))
+            .args(["--write", dir.to_str().expect("utf-8 path"), "--plans", &plans.to_string(), "--heldout-plans", "10", "--seed", &seed.to_string()])
+            .args(["--version", &version.to_string()])
+            .output()
+            .expect("python3 runs tools/train/corpus.py");
+        assert!(out.status.success(), "corpus.py failed: {}", String::from_utf8_lossy(&out.stderr));
+        let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("corpus.json")).expect("corpus.json")).expect("json");
+        assert_eq!(
+            info["corpus_sha256"].as_str(),
+            Some(sha.as_str()),
+            "the regenerated corpus (version {version}, {plans} plans, seed {seed}) is not the one the shipped model was trained on: retrain (tools/train/README.md), or restore the generator"
+        );
+        text += &std::fs::read_to_string(dir.join("corpus-train.txt")).expect("corpus");
+        text.push('\n');
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Some(text)
 }
 

@@ -47,7 +47,19 @@ fn help_names_the_stages_and_the_resume_path() {
     let out = train_py(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["corpus", "tokenizer", "model", "export", "--resume", "--max-steps", "--threads", "--precision"] {
+    for needle in ["corpus", "tokenizer", "model", "export", "--resume", "--init-from", "--max-steps", "--threads", "--precision"] {
         assert!(text.contains(needle), "--help does not mention {needle}: {text}");
     }
+}
+
+#[test]
+fn a_second_stage_from_a_folder_without_a_trained_model_is_refused_before_it_starts() {
+    let empty = std::env::temp_dir().join(format!("grounded-train-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).expect("a scratch folder");
+    let folder = empty.to_str().expect("utf-8 path");
+    refused_with(
+        &["all", "--corpus-version", "3", "--init-from", folder],
+        &["--init-from", folder, "no trained model there", "tokenizer.json", "model.safetensors"],
+    );
+    let _ = std::fs::remove_dir_all(&empty);
 }

@@ -47,14 +47,16 @@ from wordnet import WordNet  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 HELD_OUT_DIR = REPO / "bench" / "paraphrases"
 
-# Corpus versions: 1 made the model shipped before (its training.json records no version;
-# none recorded means 1); 2 says requests in more ways (wanted states and indirect requests in
-# more frames, letter orders by where they start and which way they run, wanted states for
-# every letter-sorting task) and orders more letters a plan. 2 made the shipped model
-# (models/planner-gpt2/training.json records it) and is the default; the models trained on
-# each are compared in tools/train/README.md.
+# Corpus versions: 1 made the model shipped two models ago (its training.json records no
+# version; none recorded means 1); 2 says requests in more ways (wanted states and indirect
+# requests in more frames, letter orders by where they start and which way they run, wanted
+# states for every letter-sorting task) and orders more letters a plan; 3 adds explicit
+# requests that name objects and places (explicit.py). The shipped model is 2 (its first
+# stage, the default here) then 3 (its second stage, `train.py --init-from`);
+# models/planner-gpt2/training.json records both, and tools/train/README.md compares the
+# models trained on each.
 VERSIONS = tuple(ph.STYLES)  # tests/corpus_grammar.rs checks each of them (CORPUS_VERSIONS)
-SHIPPED = 2
+DEFAULT_VERSION = 2
 
 # ----------------------------------------------------------------------------- tabletop objects
 COLOURS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "cyan", "brown",
@@ -118,6 +120,7 @@ class Plan:
     steps: List[Tuple[str, bool]]
     copied: List[str] = field(default_factory=list)
     said: Dict[str, str] = field(default_factory=dict)  # how the instruction names a slot's value
+    choices: Dict[str, Sequence[str]] = field(default_factory=dict)  # a slot's words for this plan only (its verbs)
 
 
 def plain(steps: Sequence[str], **slots) -> Plan:
@@ -476,7 +479,7 @@ def place_phrase(rng: random.Random, place: str) -> str:
                       [f"{rng.choice(words)}"])
 
 
-def tabletop_tasks(lex: Lexicon, version: int = SHIPPED) -> List[Task]:
+def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
     """The tabletop's tasks as corpus `version` says them (see `VERSIONS`)."""
     s = tabletop_slots(lex)
     v2 = version >= 2
@@ -1101,13 +1104,14 @@ CLASSIC = {
 }
 
 
-def instruction_for(task: Task, plan: Plan, rng: random.Random, noise: ph.Noise, version: int = SHIPPED) -> str:
+def instruction_for(task: Task, plan: Plan, rng: random.Random, noise: ph.Noise, version: int = DEFAULT_VERSION) -> str:
     """One way to say what `plan` does; the values the plan copies are never garbled."""
     say = task.say
     style = ph.STYLES[version]
     slots = dict(say.slots)
     slots.update({k: (lambda v: lambda _: v)(v) for k, v in plan.slots.items()})
     slots.update({k: (lambda v: lambda _: v)(v) for k, v in plan.said.items()})
+    slots.update(plan.choices)
     has = {"vp": bool(say.vps), "state": bool(say.states), "whole": bool(say.wholes), "classic": task.name in CLASSIC}
     modes = [(m, w) for m, w in style.modes if has[m]]
     mode = ph.weighted(rng, modes)
@@ -1192,6 +1196,12 @@ def fill_all(text: str, values: Dict[str, List[str]]) -> List[str]:
 
 # ----------------------------------------------------------------------------- the corpus
 DOMAIN_WEIGHTS = {"tabletop": 0.6, "grid": 0.15, "kitchen": 0.25}
+# Version 3 adds explicit requests (explicit.py), with a share of their own.
+DOMAIN_WEIGHTS_V3 = {"tabletop": 0.5, "explicit": 0.15, "grid": 0.12, "kitchen": 0.23}
+
+
+def domain_weights(version: int = DEFAULT_VERSION) -> Dict[str, float]:
+    return DOMAIN_WEIGHTS_V3 if version >= 3 else DOMAIN_WEIGHTS
 
 
 @dataclass
@@ -1200,11 +1210,15 @@ class Corpus:
     clashes: int  # instructions drawn again because they touched the held-out set
 
 
-def build_tasks(wn: Optional[WordNet] = None, version: int = SHIPPED) -> Dict[str, List[Task]]:
+def build_tasks(wn: Optional[WordNet] = None, version: int = DEFAULT_VERSION) -> Dict[str, List[Task]]:
     if version not in VERSIONS:
         raise ValueError(f"corpus version {version} is not one of {VERSIONS}")
     lex = Lexicon(wn or WordNet())
-    return {"tabletop": tabletop_tasks(lex, version), "grid": grid_tasks(lex), "kitchen": kitchen_tasks(lex)}
+    tasks = {"tabletop": tabletop_tasks(lex, version), "grid": grid_tasks(lex), "kitchen": kitchen_tasks(lex)}
+    if version >= 3:
+        import explicit
+        tasks["explicit"] = explicit.tasks(sys.modules[__name__], lex)
+    return tasks
 
 
 def kitchen_name(rng: random.Random, obj: str) -> str:
@@ -1213,13 +1227,13 @@ def kitchen_name(rng: random.Random, obj: str) -> str:
 
 def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05,
                     noise: ph.Noise = ph.Noise(), heldout: Optional[ph.HeldOut] = None,
-                    tasks: Optional[Dict[str, List[Task]]] = None, version: int = SHIPPED) -> Corpus:
+                    tasks: Optional[Dict[str, List[Task]]] = None, version: int = DEFAULT_VERSION) -> Corpus:
     """`n_plans` plan texts of corpus `version`, deterministic for a seed; domains weighted
     by `weights`."""
     rng = random.Random(seed)
     tasks = tasks or build_tasks(version=version)
     heldout = heldout if heldout is not None else held_out()
-    weights = weights or DOMAIN_WEIGHTS
+    weights = weights or domain_weights(version)
     names = list(weights)
     out, clashes = [], 0
     for _ in range(n_plans):
@@ -1235,7 +1249,11 @@ def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.
         # Redraws only past a clash, so that a larger limit leaves every corpus that never
         # reached it byte-identical (a task with few phrasings, e.g. locked-room, can clash
         # 50 times in a row once in some hundred thousand plans).
-        for _attempt in range(1000):
+        for attempt in range(1000):
+            if version >= 3 and attempt and attempt % 100 == 0:
+                # What the plan names may be what clashes (an explicit request's place): draw
+                # another plan of the task. (Version 3 on; versions 1 and 2 stay as they were.)
+                plan = t.plan(rng)
             instruction = instruction_for(t, plan, rng, noise, version)
             if not heldout.clashes(instruction):
                 break
@@ -1246,7 +1264,7 @@ def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.
     return Corpus(out, clashes)
 
 
-def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05, version: int = SHIPPED) -> List[str]:
+def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05, version: int = DEFAULT_VERSION) -> List[str]:
     return generate_corpus(n_plans, seed, weights, fail_rate, version=version).plans
 
 
@@ -1260,11 +1278,22 @@ def main(argv: List[str]) -> int:
     p.add_argument("--plans", type=int, default=0, help="training plans (with --write)")
     p.add_argument("--heldout-plans", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--version", type=int, choices=VERSIONS, default=SHIPPED,
-                   help=f"corpus version (default {SHIPPED}, the shipped model's; see VERSIONS)")
+    p.add_argument("--version", type=int, choices=VERSIONS, default=DEFAULT_VERSION,
+                   help=f"corpus version (default {DEFAULT_VERSION}, the shipped model's first stage; see VERSIONS)")
+    p.add_argument("--task", metavar="NAME", help="print plans of this task only (without --write)")
     a = p.parse_args(argv)
     if not a.write:
-        for text in generate(a.count, seed=0, version=a.version):
+        tasks = build_tasks(version=a.version)
+        if a.task:
+            named = [t for ts in tasks.values() for t in ts if t.name == a.task]
+            if not named:
+                p.error(f"corpus version {a.version} has no task {a.task!r}; it has "
+                        + ", ".join(t.name for ts in tasks.values() for t in ts))
+            only = {"only": named}
+            plans = generate_corpus(a.count, 0, weights={"only": 1.0}, tasks=only, version=a.version).plans
+        else:
+            plans = generate_corpus(a.count, 0, tasks=tasks, version=a.version).plans
+        for text in plans:
             print(text)
         return 0
     work = Path(a.write)

@@ -193,7 +193,7 @@ WHOLE_FRAMES = [("{s}", 10), ("please, {s}", 1), ("{s}, please", 1), ("(ok|okay|
                 ("{s}, thanks", 1)]
 
 
-# Corpus version 2 (tried, not shipped: tools/train/README.md) says requests in more of the ways people put them:
+# Corpus version 2 (the shipped model's first stage: tools/train/README.md) says requests in more of the ways people put them:
 # more indirect requests and hedges around a verb phrase, and wanted states as "I'd like
 # {np} to be ...", "{np} should end up ...", questions about the state, and preferences.
 IMPERATIVE_FRAMES_V2 = IMPERATIVE_FRAMES + [
@@ -238,6 +238,8 @@ class Style:
 STYLES = {
     1: Style([("vp", 6), ("state", 2), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES, STATE_FRAMES, WHOLE_FRAMES),
     2: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
+    # Version 3 says requests as version 2 does and adds explicit requests (explicit.py).
+    3: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
 }
 
 
