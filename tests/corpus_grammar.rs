@@ -24,8 +24,14 @@ fn sample(plans: usize) -> Option<String> {
 }
 
 fn sample_of(plans: usize, version: u32) -> Option<String> {
+    corpus_py(&[&plans.to_string(), "--version", &version.to_string()])
+}
+
+/// What tools/train/corpus.py prints for `args`; `None` when WordNet is missing and the run
+/// does not require it.
+fn corpus_py(args: &[&str]) -> Option<String> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/train/corpus.py");
-    let out = match Command::new("python3").args([script, &plans.to_string(), "--version", &version.to_string()]).output() {
+    let out = match Command::new("python3").arg(script).args(args).output() {
         Ok(out) => out,
         Err(e) => panic!("python3 is needed to run {script}: {e}"),
     };
@@ -108,16 +114,7 @@ fn kitchen_plans_look_for_another_of_the_kind_after_a_failed_find() {
 
 /// Plans of one task of a corpus version (seed 0).
 fn task_sample(plans: usize, version: u32, task: &str) -> Option<String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/train/corpus.py");
-    let out =
-        Command::new("python3").args([script, &plans.to_string(), "--version", &version.to_string(), "--task", task]).output().expect("python3 runs corpus.py");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() && stderr.contains("WordNet's database is not in") && std::env::var_os("GROUNDED_REQUIRE_WORDNET").is_none() {
-        eprintln!("SKIPPED: the corpus generator reads WordNet: install Debian's wordnet-base (bash tools/setup-wordnet.sh)");
-        return None;
-    }
-    assert!(out.status.success(), "{stderr}");
-    Some(String::from_utf8(out.stdout).expect("utf-8"))
+    corpus_py(&[&plans.to_string(), "--version", &version.to_string(), "--task", task])
 }
 
 /// What names a tabletop object in an instruction: a block's colour, a letter, an item.
@@ -141,9 +138,8 @@ fn explicit_requests_name_every_object_their_plans_move_in_the_order_moved() {
                 if step == "done" || !seen.insert(step.to_string()) {
                     continue; // a retried step names the same object again
                 }
-                let skill = TabletopSkill::parse(step).unwrap_or_else(|e| panic!("{task}: {step:?}: {e}"));
+                TabletopSkill::parse(step).unwrap_or_else(|e| panic!("{task}: {step:?}: {e}"));
                 let object = step.trim_start_matches("pick up the ").split(" and place it ").next().expect("an object");
-                let _ = skill;
                 let word = naming_word(object);
                 // A single letter must stand as a word ("K", "the K tile"); colours and items
                 // may be followed by a noun ("red, blue and green blocks").
