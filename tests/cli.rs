@@ -717,3 +717,23 @@ fn a_printing_command_whose_reader_goes_away_ends_quietly() {
         assert_ne!(out.status.code(), Some(101), "{args:?} panicked: {stderr}");
     }
 }
+
+#[test]
+fn a_plan_that_finds_no_admissible_skill_says_why_and_what_to_try() {
+    let hint = "no admissible skill could be decoded at the next step";
+    // gd-beam finishes this plan (see plan_prints_a_numbered_plan): no hint.
+    let beam = text(&grounded(&["plan", "--scene", SCENE, MATCHING]).stdout);
+    assert!(beam.contains("plan ended: Done") && !beam.contains(hint), "{beam}");
+    // Greedy decoding may commit to the green block, whose bowl is missing, and find no
+    // admissible colour among the model's likeliest tokens (tests/decoding.rs): then the
+    // output says so and what to try.
+    let out = grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", MATCHING]);
+    let greedy = text(&out.stdout);
+    if greedy.contains("plan ended: NoSkill") {
+        for needle in [hint, "--method gd-beam", "--top-k", "--explain", "docs/skills.md"] {
+            assert!(greedy.contains(needle), "{needle:?} missing: {greedy}");
+        }
+    } else {
+        assert!(greedy.contains("plan ended: Done") && !greedy.contains(hint), "{greedy}");
+    }
+}

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use grounded::config::ConfigFile;
 use grounded::decoder::score_text as score;
-use grounded::planner::{Method, PlanResult, StepExplanation, StepOutcome};
+use grounded::planner::{Method, PlanEnd, PlanResult, StepExplanation, StepOutcome};
 use grounded::setup::load_scene;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -110,6 +110,15 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
         t.forward_passes,
         result.elapsed.as_secs_f64() * 1000.0
     );
+    if result.end == PlanEnd::NoSkill {
+        let _ = writeln!(
+            out,
+            "  (no admissible skill could be decoded at the next step: the language model's likeliest tokens led only to text \
+             no admissible skill starts with. The model may not know these words (a skill file's: docs/skills.md, grounded \
+             train), or greedy decoding committed to an object early: try --method gd-beam or a larger --top-k; --explain \
+             shows the candidates of the steps taken)"
+        );
+    }
     out
 }
 
