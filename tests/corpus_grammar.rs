@@ -168,3 +168,18 @@ fn an_unknown_corpus_version_is_refused_with_the_versions_there_are() {
     let versions = CORPUS_VERSIONS.map(|v| v.to_string()).join(", ");
     assert!(stderr.contains("--version") && stderr.contains("9") && stderr.contains(&format!("choose from {versions}")), "{stderr}");
 }
+
+#[test]
+fn an_unknown_task_is_refused_naming_the_tasks_there_are() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/train/corpus.py");
+    let out = Command::new("python3").args([script, "1", "--version", "3", "--task", "named-nothing"]).output().expect("python3 runs corpus.py");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("WordNet's database is not in") && std::env::var_os("GROUNDED_REQUIRE_WORDNET").is_none() {
+        eprintln!("SKIPPED: the corpus generator reads WordNet: install Debian's wordnet-base (bash tools/setup-wordnet.sh)");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for needle in ["has no task 'named-nothing'", "named-object", "named-group", "matching-bowls"] {
+        assert!(stderr.contains(needle), "{needle:?} missing: {stderr}");
+    }
+}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,14 +31,21 @@ KIND_OBJECTS = {"block-in-bowl": "block", "block-on-block": "block", "block-to-p
 GROUPS = {"blocks-to-place", "letters-to-place", "items-in-box"}
 
 
+SLOTS = {"block1", "block2", "bowl1", "letter1", "item1", "place", "box", "blocks", "letters", "items"}
+
+
 def requests(path: Path):
+    """The file's requests, (line number, kind, wording); a bad line ends the run, naming it."""
     out = []
     for n, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         kind, _, text = line.partition("\t")
         if kind not in KIND_OBJECTS or not text.strip():
-            sys.exit(f"{path}:{n}: want `kind<TAB>wording` with kind one of {sorted(KIND_OBJECTS)}")
+            sys.exit(f"{path}:{n}: want `kind<TAB>wording` with kind one of {sorted(KIND_OBJECTS)}, not {line!r}")
+        unknown = sorted(set(re.findall(r"{([^{}]*)}", text)) - SLOTS)
+        if unknown:
+            sys.exit(f"{path}:{n}: unknown slot(s) {', '.join(unknown)}; the slots are {sorted(SLOTS)}")
         out.append((n, kind, text.strip()))
     return out
 

@@ -115,7 +115,7 @@ class Explicit:
         n = rng.choice([2, 2, 2, 3])
         used: Dict[str, List[str]] = {"block": [], "letter": [], "item": []}
         steps, clauses = [], []
-        for i in range(n):
+        for _ in range(n):
             kind = rng.choice(["block", "block", "letter", "item"])
             canon, said = self.obj(rng, kind, exclude=used[kind])
             used[kind].append(self.key(kind, canon))
@@ -157,7 +157,6 @@ class Explicit:
 
     def listed(self, rng: random.Random, kind: str, keys: List[str]) -> str:
         """A group of objects as people list them."""
-        ph = self.c.ph
         if kind == "block":
             noun = rng.choice(["blocks", "blocks", "cubes", "bricks"])
             one = noun[:-1]
@@ -174,7 +173,7 @@ class Explicit:
                      f"letters {join(rng, keys)}", f"the {tiles} {join(rng, keys)}"]
         else:
             forms = [join(rng, [f"the {x}" for x in keys]), f"the {join(rng, keys)}"]
-        return ph.expand(rng.choice(forms), rng, {})
+        return self.fixed(rng, rng.choice(forms))
 
     def fixed(self, rng: random.Random, pattern: str) -> str:
         """One wording of `pattern`, fixed for the plan."""
