@@ -51,6 +51,7 @@ pub struct DecoderSection {
     /// best-first or lock-step.
     pub search: Option<Search>,
     pub jump_forward: Option<bool>,
+    pub beyond_top_k: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -122,6 +123,7 @@ impl ConfigFile {
             renorm_floor: d.renorm_floor.unwrap_or(base.renorm_floor),
             search: d.search.unwrap_or(base.search),
             jump_forward: d.jump_forward.unwrap_or(base.jump_forward),
+            beyond_top_k: d.beyond_top_k.unwrap_or(base.beyond_top_k),
         }
     }
 }
@@ -148,6 +150,7 @@ mod tests {
                 beam_margin: 1.0,
                 search: Search::LockStep,
                 jump_forward: false,
+                beyond_top_k: false,
             }),
             DecodeConfig::default()
         );

@@ -724,16 +724,18 @@ fn a_plan_that_finds_no_admissible_skill_says_why_and_what_to_try() {
     // gd-beam finishes this plan (see plan_prints_a_numbered_plan): no hint.
     let beam = text(&grounded(&["plan", "--scene", SCENE, MATCHING]).stdout);
     assert!(beam.contains("plan ended: Done") && !beam.contains(hint), "{beam}");
-    // Greedy decoding may commit to the green block, whose bowl is missing, and find no
-    // admissible colour among the model's likeliest tokens (tests/decoding.rs): then the
-    // output says so and what to try.
-    let out = grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", MATCHING]);
+    // Greedy decoding commits to the green block, whose bowl is missing, and finds no
+    // admissible colour among the model's likeliest tokens (tests/decoding.rs): offered only
+    // those, it ends with no skill, and the output says so and what to try.
+    let out = grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", "--beyond-top-k", "false", MATCHING]);
     let greedy = text(&out.stdout);
-    if greedy.contains("plan ended: NoSkill") {
-        for needle in [hint, "--method gd-beam", "--top-k", "--explain", "docs/skills.md"] {
-            assert!(greedy.contains(needle), "{needle:?} missing: {greedy}");
-        }
-    } else {
-        assert!(greedy.contains("plan ended: Done") && !greedy.contains(hint), "{greedy}");
+    assert!(greedy.contains("plan ended: NoSkill"), "{greedy}");
+    for needle in [hint, "--method gd-beam", "--floor 0", "--top-k", "--explain", "docs/skills.md"] {
+        assert!(greedy.contains(needle), "{needle:?} missing: {greedy}");
     }
+    // Offered the likeliest admissible tokens beyond them too (the default), it finishes.
+    let greedy = text(&grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", "--explain", MATCHING]).stdout);
+    assert!(greedy.contains("plan ended: Done") && !greedy.contains(hint), "{greedy}");
+    // --explain marks the tokens offered from beyond the top-k.
+    assert!(greedy.contains("\"+ ") && greedy.contains("(+: beyond the LM's top-k"), "{greedy}");
 }

@@ -29,6 +29,41 @@ fn no_green_bowl() -> Observation {
 
 const MATCHING: &str = "put the blocks in the bowls with matching colours";
 
+/// The tokens a plan chose from beyond the language model's top-k, as "skill: token".
+fn beyond_top_k_choices(plan: &grounded::planner::PlanResult) -> Vec<String> {
+    use grounded::planner::StepExplanation;
+    let mut chosen = Vec::new();
+    for step in &plan.steps {
+        if let StepExplanation::Tokens(choices) = &step.explanation {
+            for c in choices {
+                if c.candidates.iter().any(|cand| cand.beyond_top_k && cand.token == c.chosen) {
+                    chosen.push(format!("{}: {:?}", step.skill, c.chosen));
+                }
+            }
+        }
+    }
+    chosen
+}
+
+#[test]
+fn a_beam_whose_top_k_holds_nothing_admissible_is_offered_the_tokens_that_are() {
+    // Greedy decoding commits to the green block; at the bowl's colour the model is sure of
+    // "green", which is not there, and its top-k holds no colour that is.
+    let obs = no_green_bowl();
+    let only_top_k = planner(DecodeConfig { beam_width: 1, beyond_top_k: false, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
+    assert_eq!(only_top_k.end, PlanEnd::NoSkill, "{:?}", only_top_k.skills());
+    assert!(beyond_top_k_choices(&only_top_k).is_empty());
+    // Offered the likeliest admissible tokens as well, it finishes, naming only bowls there are.
+    let beyond = planner(DecodeConfig { beam_width: 1, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
+    assert_eq!(beyond.end, PlanEnd::Done, "{:?}", beyond.skills());
+    let taken = beyond_top_k_choices(&beyond);
+    assert!(!taken.is_empty(), "{:?}", beyond.skills());
+    for step in &beyond.steps {
+        assert!(!step.skill.contains("green bowl"), "{:?}", beyond.skills());
+        assert!(matches!(step.outcome, StepOutcome::Applied | StepOutcome::Done), "{:?} was {:?}", step.skill, step.outcome);
+    }
+}
+
 #[test]
 fn grounded_methods_never_name_a_green_bowl_that_is_not_there() {
     let mut p = planner(DecodeConfig::default());
@@ -39,16 +74,7 @@ fn grounded_methods_never_name_a_green_bowl_that_is_not_there() {
     assert!(llm.steps.iter().any(|s| matches!(s.outcome, StepOutcome::Infeasible(_))), "LM-only plan: {:?}", llm.skills());
     for method in [Method::Saycan, Method::GdGreedy, Method::GdBeam] {
         let plan = p.plan(MATCHING, &obs, method).unwrap();
-        if method == Method::GdGreedy {
-            // Greedy decoding commits to one token at a time: once it has chosen the green
-            // block, the language model's top-k at the bowl's colour can hold no admissible
-            // colour (the model is sure of "green"), and the plan stops with no skill rather
-            // than name the missing bowl: fail-safe, not finished. SayCan and beam search look
-            // at whole skills and finish.
-            assert!(matches!(plan.end, PlanEnd::Done | PlanEnd::NoSkill), "{method}: {:?} ended {:?}", plan.skills(), plan.end);
-        } else {
-            assert_eq!(plan.end, PlanEnd::Done, "{method}: {:?}", plan.skills());
-        }
+        assert_eq!(plan.end, PlanEnd::Done, "{method}: {:?}", plan.skills());
         for step in &plan.steps {
             assert!(!step.skill.contains("green bowl"), "{method} said {:?}", step.skill);
             assert!(matches!(step.outcome, StepOutcome::Applied | StepOutcome::Done), "{method}: {:?} was {:?}", step.skill, step.outcome);

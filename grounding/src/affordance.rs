@@ -1,6 +1,6 @@
 //! Affordance: can this skill be carried out in the observed state?
 
-use crate::model::{BoundModel, Continuation, GroundedModel, GroundingError, SkillPrefix};
+use crate::model::{BoundModel, Continuation, GroundedModel, GroundingError, NextWords, SkillPrefix};
 use crate::score::LogProb;
 use crate::trie::SkillTrie;
 use protocol::Observation;
@@ -126,5 +126,13 @@ impl BoundModel for BoundAffordance {
             }
         };
         (!text.is_empty() || ends_skill).then_some(Continuation { text, ends_skill })
+    }
+
+    fn next_words(&mut self, prefix: &str, limit: usize) -> Option<NextWords> {
+        let Some(node) = self.node(prefix) else { return Some(NextWords::default()) };
+        // Skill texts are UTF-8 and words end at a space, so a word is whole characters, unless
+        // the prefix stops inside one: such a word is left out.
+        let words = self.trie.next_words(node, limit).into_iter().filter_map(|(bytes, ends)| String::from_utf8(bytes).ok().map(|w| (w, ends))).collect();
+        Some(NextWords { words, ends_here: self.trie.ends_at(node) })
     }
 }

@@ -26,7 +26,7 @@ pub mod trie;
 
 pub use affordance::{Affordance, ScoredSkill, SkillSpace};
 pub use device::Device;
-pub use model::{BoundModel, Continuation, GroundedModel, GroundingError, SkillPrefix};
+pub use model::{BoundModel, Continuation, GroundedModel, GroundingError, NextWords, SkillPrefix};
 pub use onnx_scorer::OnnxScorer;
 pub use preference::{Preference, PreferenceConfig};
 pub use protocol::Observation;

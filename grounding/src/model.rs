@@ -56,6 +56,16 @@ pub struct Continuation {
     pub ends_skill: bool,
 }
 
+/// The words a model admits next after a prefix (see [`BoundModel::next_words`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NextWords {
+    /// Each word, with its leading space where it has one, and whether a skill may end right
+    /// after it.
+    pub words: Vec<(String, bool)>,
+    /// The prefix is itself a whole skill: the terminator may come next.
+    pub ends_here: bool,
+}
+
 /// A grounded model bound to one observation.
 pub trait BoundModel {
     /// One score per prefix, in order.
@@ -67,6 +77,15 @@ pub trait BoundModel {
     /// still scores every token as usual. `None` (the default): no text is forced, or the
     /// model cannot tell. A hint only: a wrong one costs time, never a different skill.
     fn continuation(&mut self, _prefix: &str) -> Option<Continuation> {
+        None
+    }
+
+    /// The words this model admits right after `prefix` (each up to the next space or a
+    /// skill's end; at most `limit`), where it can list them: when none of the language
+    /// model's likeliest tokens keeps a skill admissible, the decoder also offers the tokens
+    /// that start these. `Some` with no words and `ends_here` false: nothing admissible
+    /// starts with `prefix`. `None` (the default): the model cannot list them.
+    fn next_words(&mut self, _prefix: &str, _limit: usize) -> Option<NextWords> {
         None
     }
 }

@@ -121,6 +121,44 @@ impl SkillTrie {
         }
     }
 
+    /// The words skills below node `n` go on with: the bytes up to (not including) the first
+    /// space after the word's first byte, or to a skill's end, each once, with whether a skill
+    /// ends right after it; subtrees whose skills all score never are left out, and no more
+    /// than `limit` words are listed. The decoder offers the tokens that start them when the
+    /// language model's likeliest tokens start none.
+    pub fn next_words(&self, n: usize, limit: usize) -> Vec<(Vec<u8>, bool)> {
+        let mut words = Vec::new();
+        let mut stack = vec![(n, Vec::new())];
+        while let Some((at, bytes)) = stack.pop() {
+            if words.len() >= limit {
+                break;
+            }
+            let node = &self.nodes[at];
+            let edges = node.first_edge as usize..(node.first_edge + node.edge_count) as usize;
+            let terminal = node.terminal != f32::NEG_INFINITY;
+            let spaced = edges.clone().any(|e| self.edge_bytes[e] == b' ' && self.nodes[self.edge_targets[e] as usize].best != f32::NEG_INFINITY);
+            if !bytes.is_empty() && (terminal || spaced) {
+                words.push((bytes.clone(), terminal));
+            }
+            // Pushed in reverse, so that words come out in byte order.
+            for e in edges.rev() {
+                let (byte, child) = (self.edge_bytes[e], self.edge_targets[e] as usize);
+                if self.nodes[child].best == f32::NEG_INFINITY || (byte == b' ' && !bytes.is_empty()) {
+                    continue;
+                }
+                let mut longer = bytes.clone();
+                longer.push(byte);
+                stack.push((child, longer));
+            }
+        }
+        words
+    }
+
+    /// Whether a skill ends exactly at node `n`.
+    pub fn ends_at(&self, n: usize) -> bool {
+        self.nodes[n].terminal != f32::NEG_INFINITY
+    }
+
     pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
@@ -163,6 +201,31 @@ mod tests {
         assert_eq!(way("done"), Some(("".into(), true)));
         assert_eq!(way(""), Some(("".into(), false)));
         assert_eq!(way("put"), None);
+    }
+
+    #[test]
+    fn the_next_words_are_listed_once_up_to_the_next_space_or_a_skills_end() {
+        let t = SkillTrie::build([
+            ("pick up the red block and place it in the red bowl", LogProb::CERTAIN),
+            ("pick up the red block and place it in the blue bowl", LogProb::CERTAIN),
+            ("pick up the gray block", LogProb::CERTAIN),
+            ("pick up the green block", LogProb::NEVER),
+            ("pick up the red", LogProb::CERTAIN),
+            ("done", LogProb::CERTAIN),
+        ]);
+        let words = |p: &str, limit: usize| {
+            let n = t.walk_from(0, p.as_bytes()).unwrap();
+            t.next_words(n, limit).into_iter().map(|(b, end)| (String::from_utf8(b).unwrap(), end)).collect::<Vec<_>>()
+        };
+        assert_eq!(words("", 10), [("done".to_string(), true), ("pick".to_string(), false)]);
+        // The green block scores never: not offered.
+        assert_eq!(words("pick up the", 10), [(" gray".to_string(), false), (" red".to_string(), true)]);
+        assert_eq!(words("pick up the r", 10), [("ed".to_string(), true)]);
+        assert_eq!(words("pick up the red block and place it in the", 10), [(" blue".to_string(), false), (" red".to_string(), false)]);
+        assert_eq!(words("pick up the red block and place it in the red", 10), [(" bowl".to_string(), true)]);
+        assert_eq!(words("pick up the", 1).len(), 1);
+        assert!(t.next_words(t.walk_from(0, b"done").unwrap(), 10).is_empty());
+        assert!(t.ends_at(t.walk_from(0, b"done").unwrap()));
     }
 
     #[test]

@@ -75,7 +75,8 @@ pub struct PlannerArgs {
     /// Beams kept per step (gd-beam) [default: 2]
     #[arg(long, help_heading = "Planner")]
     pub beam_width: Option<usize>,
-    /// Probability the affordance gives text that no admissible skill starts with [default: 1e-6]
+    /// Probability the affordance gives text that no admissible skill starts with (0: such
+    /// text is never chosen) [default: 1e-6]
     #[arg(long, help_heading = "Planner")]
     pub floor: Option<f64>,
     /// Most tokens in one skill [default: 32]
@@ -98,6 +99,12 @@ pub struct PlannerArgs {
     /// instead of one each; the chosen skills are the same [default: true]
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, help_heading = "Planner")]
     pub jump_forward: Option<bool>,
+    /// Where none of the language model's top-k tokens keeps a skill admissible (a sure
+    /// model wants "green" and there is no green bowl), also score the k likeliest tokens
+    /// that do, e.g. a skill file's words the model rarely writes; false: such a beam has
+    /// only its top-k, and greedy decoding may end with no skill [default: true]
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, help_heading = "Planner")]
+    pub beyond_top_k: Option<bool>,
     /// Safety rules (JSON: {"forbidden": ["red", "knife"], "mode": "hard"|"soft", "epsilon": 0.001}).
     #[arg(long, value_name = "FILE", help_heading = "Planner")]
     pub safety: Option<PathBuf>,
@@ -171,6 +178,7 @@ impl PlannerArgs {
                 beam_margin: self.beam_margin.unwrap_or(base.beam_margin),
                 search: self.search.unwrap_or(base.search),
                 jump_forward: self.jump_forward.unwrap_or(base.jump_forward),
+                beyond_top_k: self.beyond_top_k.unwrap_or(base.beyond_top_k),
             },
             safety: self.safety.clone().or_else(|| file.grounding.safety.clone()),
             preference: self.preference.clone().or_else(|| file.grounding.preference.clone()),

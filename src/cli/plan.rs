@@ -113,10 +113,10 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
     if result.end == PlanEnd::NoSkill {
         let _ = writeln!(
             out,
-            "  (no admissible skill could be decoded at the next step: the language model's likeliest tokens led only to text \
-             no admissible skill starts with. The model may not know these words (a skill file's: docs/skills.md, grounded \
-             train), or greedy decoding committed to an object early: try --method gd-beam or a larger --top-k; --explain \
-             shows the candidates of the steps taken)"
+            "  (no admissible skill could be decoded at the next step: the language model preferred text no admissible skill \
+             starts with, or no skill finished within --max-skill-tokens. The model may not know these words (a skill file's: \
+             docs/skills.md, grounded train), or greedy decoding committed to an object early: try --method gd-beam, --floor 0 \
+             (such text is never chosen) or a larger --top-k; --explain shows the candidates of the steps taken)"
         );
     }
     out
@@ -136,11 +136,15 @@ fn explain_step(out: &mut String, result: &PlanResult, explanation: &StepExplana
                 let _ = writeln!(out, "{header} {:>9}", "total");
                 for cand in c.candidates.iter().take(5) {
                     let mark = if cand.token == c.chosen { ">" } else { " " };
-                    let mut line = format!("      {mark} {:<16} {:>8}", format!("{:?}", cand.token), score(cand.lm));
+                    let beyond = if cand.beyond_top_k { "+" } else { "" };
+                    let mut line = format!("      {mark} {:<16} {:>8}", format!("{:?}{beyond}", cand.token), score(cand.lm));
                     for g in &cand.grounded {
                         let _ = write!(line, " {:>11}", score(*g));
                     }
                     let _ = writeln!(out, "{line} {:>9}", score(cand.total));
+                }
+                if c.candidates.iter().take(5).any(|cand| cand.beyond_top_k) {
+                    let _ = writeln!(out, "        (+: beyond the LM's top-k; none of those kept the skill admissible)");
                 }
             }
         }

@@ -49,7 +49,8 @@ pub(super) fn token_table(p: &Proposal, token: usize) -> Option<String> {
     }
     t.push_str("---:|\n");
     for cand in c.candidates.iter().take(SHOWN) {
-        let name = format!("`{}`", token_text(&cand.token));
+        let beyond = if cand.beyond_top_k { " (beyond top-k)" } else { "" };
+        let name = format!("`{}`{beyond}", token_text(&cand.token));
         let chosen = cand.token == c.chosen;
         let b = |s: String| if chosen { format!("**{s}**") } else { s };
         let _ = write!(t, "| {} | {} |", b(name), b(score(cand.lm)));
@@ -109,7 +110,7 @@ mod tests {
 
     #[test]
     fn the_table_shows_why_green_lost_to_blue() {
-        let cand = |token: &str, lm: f32, aff: f32, total: f32| CandidateScore { token: token.into(), lm, grounded: vec![aff], total };
+        let cand = |token: &str, lm: f32, aff: f32, total: f32| CandidateScore { token: token.into(), lm, grounded: vec![aff], total, beyond_top_k: false };
         let choice = TokenChoice {
             chosen: " blue".into(),
             normaliser: 0.0,

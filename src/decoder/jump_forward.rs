@@ -44,7 +44,7 @@ struct Waiting {
     ran: Vec<TokenId>,
     /// Length of the cache the pass started from.
     base: usize,
-    logits: Logits,
+    logits: Arc<Logits>,
     /// The pass's cache; what each position is served is a cut of it.
     cache: Arc<KvCache>,
 }
@@ -61,7 +61,7 @@ impl Lookahead {
     }
 
     /// The best next tokens at one position of one row of a pass, as many as the decode takes.
-    fn next_tokens(&self, logits: &Logits, row: usize, position: usize, lm: &LanguageModel) -> Result<NextTokens, DecodeError> {
+    fn next_tokens(&self, logits: &Arc<Logits>, row: usize, position: usize, lm: &LanguageModel) -> Result<NextTokens, DecodeError> {
         let mut found = NextTokens::of(logits, &[(row, position)], self.top_k, lm)?;
         found.pop().ok_or_else(|| LmError::Internal("no next tokens for one position".into()).into())
     }
@@ -91,6 +91,7 @@ impl Lookahead {
             tokens.extend(draft(lm, path, text, models).into_iter().take(room));
         }
         let (out, ran_cache) = lm.forward_after(cache, &tokens, Purpose::Decode)?;
+        let out = Arc::new(out);
         let next = self.next_tokens(&out, 0, 0, lm)?;
         if tokens.len() == 1 {
             return Ok((next, ran_cache));

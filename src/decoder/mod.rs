@@ -25,6 +25,7 @@
 //! far behind the best of their length (`beam_margin`) are pruned.
 
 mod best_first;
+mod fallback;
 mod jump_forward;
 mod options;
 
@@ -86,6 +87,9 @@ pub struct DecodeConfig {
     /// Jump-forward: where the grounded models leave a skill one way on, run its tokens in
     /// one pass of the language model (the chosen skill is the same either way).
     pub jump_forward: bool,
+    /// Where none of a beam's top-k tokens keeps its skill admissible, also score the k
+    /// likeliest tokens that do (see [`fallback`]).
+    pub beyond_top_k: bool,
 }
 
 impl Default for DecodeConfig {
@@ -100,6 +104,7 @@ impl Default for DecodeConfig {
             beam_margin: 10.0,
             search: Search::BestFirst,
             jump_forward: true,
+            beyond_top_k: true,
         }
     }
 }
@@ -123,8 +128,8 @@ impl DecodeConfig {
         if self.beam_width == 0 || self.beam_width > 64 {
             return bad("beam_width must be between 1 and 64");
         }
-        if !(self.floor > 0.0 && self.floor < 1.0) {
-            return bad("floor must be a probability strictly between 0 and 1, e.g. 1e-6");
+        if !(self.floor >= 0.0 && self.floor < 1.0) {
+            return bad("floor must be a probability at least 0 and below 1 (0: text no admissible skill starts with is never chosen)");
         }
         if self.max_skill_tokens == 0 || self.max_skill_tokens > 512 {
             return bad("max_skill_tokens must be between 1 and 512");
@@ -178,6 +183,10 @@ pub struct CandidateScore {
     /// The candidate's score: its beam's score plus LM plus weighted grounded scores.
     #[serde(deserialize_with = "never_as_null::one")]
     pub total: f32,
+    /// Offered beyond the LM's top-k: none of those kept the skill admissible, so the
+    /// likeliest tokens that do were scored as well.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub beyond_top_k: bool,
 }
 
 /// A log-score as explanations print it: two decimals, `-inf` for never.
@@ -233,7 +242,13 @@ fn unroll(mut node: Option<Rc<ChoiceNode>>, lm: &LanguageModel) -> Vec<TokenChoi
             .cands
             .iter()
             .enumerate()
-            .map(|(i, c)| CandidateScore { token: lm.token_shared(c.token), lm: c.lm, grounded: list.grounded(i).to_vec(), total: c.total })
+            .map(|(i, c)| CandidateScore {
+                token: lm.token_shared(c.token),
+                lm: c.lm,
+                grounded: list.grounded(i).to_vec(),
+                total: c.total,
+                beyond_top_k: c.beyond_top_k,
+            })
             .collect();
         out.push(TokenChoice { chosen: lm.token_shared(list.cands[n.chosen].token), normaliser: n.normaliser, candidates });
         node = n.previous.clone();
@@ -273,6 +288,8 @@ struct Candidate {
     /// log of this beam's normaliser, subtracted in `total`.
     normaliser: f32,
     total: f32,
+    /// Offered beyond the LM's top-k, none of which kept the skill admissible ([`fallback`]).
+    beyond_top_k: bool,
 }
 
 /// One step's scored candidates, their texts in one buffer and their grounded scores in
@@ -341,19 +358,58 @@ fn log_sum_exp(values: impl Iterator<Item = f32> + Clone) -> f32 {
 #[derive(Clone, Debug)]
 pub struct NextTokens {
     pub top: Vec<(TokenId, f32)>,
+    /// Where the whole row of logits is, for the tokens outside `top` that the decoder offers
+    /// when none in it keeps the skill admissible ([`admissible_tokens`]).
+    row: Option<Row>,
+}
+
+/// A row of logits a [`NextTokens`] was read from: copied (a skill's first step), or a row
+/// and position of a pass's logits (read again, and copied from the GPU, only when asked).
+#[derive(Clone)]
+enum Row {
+    Copied(Arc<[f32]>),
+    InPass { logits: Arc<Logits>, row: usize, position: usize },
+}
+
+impl std::fmt::Debug for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Row::Copied(row) => write!(f, "Row[{} logits]", row.len()),
+            Row::InPass { logits, row, position } => write!(f, "Row[{row}, {position} of {logits:?}]"),
+        }
+    }
 }
 
 impl NextTokens {
     /// The best next tokens at each `(row, position)` of a pass's logits: found on the GPU
     /// where the logits are there (only `k` pairs a row come back), else as [`read`](Self::read).
-    pub fn of(logits: &Logits, picks: &[(usize, usize)], k: usize, lm: &LanguageModel) -> Result<Vec<Self>, LmError> {
+    pub fn of(logits: &Arc<Logits>, picks: &[(usize, usize)], k: usize, lm: &LanguageModel) -> Result<Vec<Self>, LmError> {
+        let row = |(row, position): (usize, usize)| Some(Row::InPass { logits: Arc::clone(logits), row, position });
         if let Some(found) = logits.top_k_on_device(picks, k) {
-            return Ok(found?.into_iter().map(|top| Self { top }).collect());
+            return Ok(found?.into_iter().zip(picks).map(|(top, &pick)| Self { top, row: row(pick) }).collect());
         }
-        picks.iter().map(|&(row, position)| Ok(Self::read(logits.at(row, position)?, k, lm))).collect()
+        picks.iter().map(|&pick| Ok(Self { top: Self::read_top(logits.at(pick.0, pick.1)?, k, lm), row: row(pick) })).collect()
     }
 
+    /// The best `k` next tokens of one row of logits (kept whole, for [`admissible_tokens`]).
     pub fn read(logits: &[f32], k: usize, lm: &LanguageModel) -> Self {
+        Self { top: Self::read_top(logits, k, lm), row: Some(Row::Copied(logits.into())) }
+    }
+
+    /// The log-probabilities of every token of the row this was read from, with the same
+    /// normaliser as `top`'s; `None` where the row is not known.
+    fn log_probs(&self) -> Option<Result<Vec<f32>, LmError>> {
+        let read = |logits: &[f32]| {
+            let log_z = log_normaliser(logits, LaneMaxima::of(logits).max());
+            logits.iter().map(|&v| v - log_z).collect()
+        };
+        match self.row.as_ref()? {
+            Row::Copied(row) => Some(Ok(read(row))),
+            Row::InPass { logits, row, position } => Some(logits.at(*row, *position).map(read)),
+        }
+    }
+
+    fn read_top(logits: &[f32], k: usize, lm: &LanguageModel) -> Vec<(TokenId, f32)> {
         let tokens = lm.tokens();
         #[cfg(target_arch = "x86_64")]
         {
@@ -367,7 +423,7 @@ impl NextTokens {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn read_avx2(logits: &[f32], k: usize, tokens: &TokenTable) -> Self {
+    fn read_avx2(logits: &[f32], k: usize, tokens: &TokenTable) -> Vec<(TokenId, f32)> {
         Self::read_lanes(logits, k, tokens, |run, log_z, bar| {
             // SAFETY: this function runs only where the CPU has AVX2.
             unsafe { clearing_avx2(run, log_z, bar) }
@@ -378,9 +434,9 @@ impl NextTokens {
     /// marks the tokens of a run with `logit - log_z > bar` (the same marks however it is
     /// computed).
     #[inline(always)]
-    fn read_lanes(logits: &[f32], k: usize, tokens: &TokenTable, clearing: impl Fn(&[f32; RUN], f32, f32) -> u32) -> Self {
+    fn read_lanes(logits: &[f32], k: usize, tokens: &TokenTable, clearing: impl Fn(&[f32; RUN], f32, f32) -> u32) -> Vec<(TokenId, f32)> {
         if k == 0 {
-            return Self { top: Vec::new() };
+            return Vec::new();
         }
         let lanes = LaneMaxima::of(logits);
         let log_z = log_normaliser(logits, lanes.max());
@@ -411,7 +467,7 @@ impl NextTokens {
         for (id, &logit) in logits.iter().enumerate().take(n).skip(runs.len() * RUN) {
             best.offer(id, logit - log_z, tokens);
         }
-        Self { top: best.into_sorted() }
+        best.into_sorted()
     }
 }
 
@@ -586,61 +642,47 @@ fn exp_nonpositive(x: f32) -> f32 {
     p * f32::from_bits(exponent << 23)
 }
 
-/// Expand every live beam by its top-k tokens and score each candidate.
+/// Expand every live beam by its top-k tokens and score each candidate; a beam none of whose
+/// top-k keeps its skill admissible is offered the likeliest tokens that do as well
+/// ([`fallback`]).
 fn expand(lm: &LanguageModel, beams: &[Beam], next: &[NextTokens], models: &mut [WeightedModel<'_>], config: &DecodeConfig) -> Result<Cands, DecodeError> {
     let offered: usize = next.iter().map(|n| n.top.len()).sum();
-    let mut list = Vec::with_capacity(offered);
     let longest = beams.iter().map(|b| b.text.len()).max().unwrap_or(0);
-    let mut texts = String::with_capacity(offered * (longest + 8));
+    let mut cands = Cands {
+        list: Vec::with_capacity(offered),
+        texts: String::with_capacity(offered * (longest + 8)),
+        grounded: Vec::with_capacity(offered * models.len()),
+        models: models.len(),
+    };
     for (parent, (beam, tokens)) in beams.iter().zip(next).enumerate() {
         for &(token, lp) in &tokens.top {
-            let (piece, terminator) = lm.tokens().text_and_terminator(token.0);
-            let start = texts.len();
-            let tail = match terminator {
-                Some(at) => {
-                    // A finishing text is trimmed at both ends.
-                    let whole = [beam.text.as_str(), &piece[..at]].concat();
-                    texts.push_str(whole.trim());
-                    Some(piece[..at].to_string())
-                }
-                None => {
-                    texts.push_str(&beam.text);
-                    texts.push_str(piece);
-                    None
-                }
-            };
-            // A skill must say something before it ends, and may not start with a line break.
-            if tail.is_some() && texts.len() == start {
-                continue;
+            cands.push(lm, beam, parent, token, lp, false);
+        }
+    }
+    cands.score(0, models)?;
+    let log_floor = config.floor.ln() as f32;
+    let scored = cands.len();
+    for (parent, beam) in beams.iter().enumerate() {
+        let admissible = cands[..scored].iter().any(|c| c.parent == parent && fallback::admitted(cands.grounded(c), models, log_floor));
+        if config.beyond_top_k && !admissible {
+            for (token, lp) in fallback::admissible_tokens(lm, &beam.text, &next[parent], models, config.top_k)? {
+                cands.push(lm, beam, parent, token, lp, true);
             }
-            let grounded = list.len() * models.len();
-            list.push(Candidate { parent, token, text: start..texts.len(), tail, lm: lp, grounded, normaliser: 0.0, total: 0.0 });
         }
     }
-    let mut cands = Cands { grounded: Vec::with_capacity(list.len() * models.len()), list, texts, models: models.len() };
-    let prefixes: Vec<SkillPrefix<'_>> = cands.iter().map(|c| SkillPrefix { text: cands.text(c).trim_start(), complete: c.finishes() }).collect();
-    let mut per_model: Vec<Vec<LogProb>> = Vec::with_capacity(models.len());
-    for m in models.iter_mut() {
-        let scores = m.bound.score(&prefixes)?;
-        if scores.len() != prefixes.len() {
-            return Err(GroundingError::Model { model: m.name.clone(), message: format!("{} scores for {} texts", scores.len(), prefixes.len()) }.into());
-        }
-        per_model.push(scores);
-    }
-    drop(prefixes);
+    cands.score(scored, models)?;
     // Step scores (LM plus weighted grounded terms), then each beam's normaliser.
-    let mut steps = Vec::with_capacity(cands.len());
-    for (i, c) in cands.list.iter().enumerate() {
-        let mut step = c.lm;
-        for (m, scores) in models.iter().zip(&per_model) {
-            let g = scores[i].value();
-            cands.grounded.push(g);
-            if m.weight != 0.0 {
-                step += m.weight * g;
+    let steps: Vec<f32> = cands
+        .iter()
+        .map(|c| {
+            let step = models.iter().zip(cands.grounded(c)).filter(|(m, _)| m.weight != 0.0).fold(c.lm, |step, (m, &g)| step + m.weight * g);
+            if step.is_nan() {
+                f32::NEG_INFINITY
+            } else {
+                step
             }
-        }
-        steps.push(if step.is_nan() { f32::NEG_INFINITY } else { step });
-    }
+        })
+        .collect();
     let floor = config.renorm_floor.ln() as f32;
     let mut norms = vec![0f32; beams.len()];
     for (parent, norm) in norms.iter_mut().enumerate() {
@@ -654,12 +696,63 @@ fn expand(lm: &LanguageModel, beams: &[Beam], next: &[NextTokens], models: &mut 
     Ok(cands)
 }
 
+impl Cands {
+    /// Add the candidate `token` (log-probability `lp`) makes of `beam` (the `parent`-th),
+    /// unscored; none where it would end a skill that says nothing.
+    fn push(&mut self, lm: &LanguageModel, beam: &Beam, parent: usize, token: TokenId, lp: f32, beyond_top_k: bool) {
+        let (piece, terminator) = lm.tokens().text_and_terminator(token.0);
+        let start = self.texts.len();
+        let tail = match terminator {
+            Some(at) => {
+                // A finishing text is trimmed at both ends.
+                let whole = [beam.text.as_str(), &piece[..at]].concat();
+                self.texts.push_str(whole.trim());
+                Some(piece[..at].to_string())
+            }
+            None => {
+                self.texts.push_str(&beam.text);
+                self.texts.push_str(piece);
+                None
+            }
+        };
+        // A skill must say something before it ends, and may not start with a line break.
+        if tail.is_some() && self.texts.len() == start {
+            return;
+        }
+        let grounded = self.list.len() * self.models;
+        self.list.push(Candidate { parent, token, text: start..self.texts.len(), tail, lm: lp, grounded, normaliser: 0.0, total: 0.0, beyond_top_k });
+    }
+
+    /// Score the candidates from the `from`-th on with every grounded model.
+    fn score(&mut self, from: usize, models: &mut [WeightedModel<'_>]) -> Result<(), DecodeError> {
+        if from == self.list.len() {
+            return Ok(());
+        }
+        let prefixes: Vec<SkillPrefix<'_>> =
+            self.list[from..].iter().map(|c| SkillPrefix { text: self.text(c).trim_start(), complete: c.finishes() }).collect();
+        let mut per_model: Vec<Vec<LogProb>> = Vec::with_capacity(models.len());
+        for m in models.iter_mut() {
+            let scores = m.bound.score(&prefixes)?;
+            if scores.len() != prefixes.len() {
+                return Err(GroundingError::Model { model: m.name.clone(), message: format!("{} scores for {} texts", scores.len(), prefixes.len()) }.into());
+            }
+            per_model.push(scores);
+        }
+        drop(prefixes);
+        for i in 0..self.list.len() - from {
+            self.grounded.extend(per_model.iter().map(|scores| scores[i].value()));
+        }
+        Ok(())
+    }
+}
+
 /// A candidate as explanations keep it until they are read (text looked up only then).
 #[derive(Clone)]
 struct KeptCandidate {
     token: TokenId,
     lm: f32,
     total: f32,
+    beyond_top_k: bool,
 }
 
 /// The candidates one beam considered at one step, as explanations keep them.
@@ -686,7 +779,7 @@ fn candidate_lists(beams: &[Beam], cands: &Cands) -> Vec<Rc<KeptList>> {
         counts.iter().map(|&n| KeptList { cands: Vec::with_capacity(n), scores: Vec::with_capacity(n * cands.models), models: cands.models }).collect();
     for c in cands.iter() {
         let list = &mut lists[c.parent];
-        list.cands.push(KeptCandidate { token: c.token, lm: c.lm, total: c.total });
+        list.cands.push(KeptCandidate { token: c.token, lm: c.lm, total: c.total, beyond_top_k: c.beyond_top_k });
         list.scores.extend_from_slice(cands.grounded(c));
     }
     lists.into_iter().map(Rc::new).collect()
@@ -753,6 +846,7 @@ fn advance(lm: &mut LanguageModel, cache: Arc<KvCache>, step: Step<'_, '_>, next
     }
     let tokens: Vec<TokenId> = next.iter().map(|&i| cands[i].token).collect();
     let (out, cache) = lm.forward(gathered, &tokens, Purpose::Decode)?;
+    let out = Arc::new(out);
     let last: Vec<(usize, usize)> = (0..out.rows).map(|r| (r, out.positions - 1)).collect();
     let next = NextTokens::of(&out, &last, lookahead.top_k(), lm)?;
     Ok((Arc::new(cache), new_beams, next))
@@ -909,9 +1003,9 @@ mod tests {
                     let plain = NextTokens::read_lanes(&logits, k, &tokens, clearing);
                     // SAFETY: AVX2 checked above.
                     let wide = unsafe { NextTokens::read_avx2(&logits, k, &tokens) };
-                    let bits = |t: &NextTokens| t.top.iter().map(|&(id, lp)| (id, lp.to_bits())).collect::<Vec<_>>();
+                    let bits = |t: &[(TokenId, f32)]| t.iter().map(|&(id, lp)| (id, lp.to_bits())).collect::<Vec<_>>();
                     assert_eq!(bits(&plain), bits(&wide), "vocab {vocab}, k {k}");
-                    assert_eq!(plain.top.len(), k.min(choosable.iter().filter(|&&c| c).count()));
+                    assert_eq!(plain.len(), k.min(choosable.iter().filter(|&&c| c).count()));
                 }
             }
         }
@@ -971,7 +1065,7 @@ mod tests {
                     let mut all: Vec<(TokenId, f32)> = (0..len.min(vocab)).filter(|&i| choosable[i]).map(|i| (TokenId(i as u32), logits[i] - log_z)).collect();
                     all.sort_by(BestK::better);
                     all.truncate(k);
-                    assert_eq!(got.top, all, "{len} logits, vocabulary {vocab}, {levels} levels, k {k}");
+                    assert_eq!(got, all, "{len} logits, vocabulary {vocab}, {levels} levels, k {k}");
                 }
             }
         }
@@ -989,8 +1083,9 @@ mod tests {
     fn config_validation_names_the_setting() {
         let bad = DecodeConfig { beam_width: 0, ..DecodeConfig::default() };
         assert!(bad.validate().unwrap_err().to_string().contains("beam_width"));
-        let bad = DecodeConfig { floor: 0.0, ..DecodeConfig::default() };
+        let bad = DecodeConfig { floor: 1.0, ..DecodeConfig::default() };
         assert!(bad.validate().unwrap_err().to_string().contains("floor"));
+        assert!(DecodeConfig { floor: 0.0, ..DecodeConfig::default() }.validate().is_ok());
         assert!(DecodeConfig::default().validate().is_ok());
     }
 }
