@@ -52,6 +52,7 @@ pub struct DecoderSection {
     pub search: Option<Search>,
     pub jump_forward: Option<bool>,
     pub beyond_top_k: Option<bool>,
+    pub max_departure: Option<f32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -124,6 +125,7 @@ impl ConfigFile {
             search: d.search.unwrap_or(base.search),
             jump_forward: d.jump_forward.unwrap_or(base.jump_forward),
             beyond_top_k: d.beyond_top_k.unwrap_or(base.beyond_top_k),
+            max_departure: d.max_departure.unwrap_or(base.max_departure),
         }
     }
 }
@@ -151,6 +153,7 @@ mod tests {
                 search: Search::LockStep,
                 jump_forward: false,
                 beyond_top_k: false,
+                max_departure: 1.0,
             }),
             DecodeConfig::default()
         );

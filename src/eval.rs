@@ -191,6 +191,9 @@ pub struct StepRecord {
     pub skill: String,
     pub success: bool,
     pub reason: Option<String>,
+    /// How far the skill departed from what the language model wanted, in nats (absent: not at all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departure_nats: Option<f32>,
 }
 
 /// Everything about one episode.
@@ -375,9 +378,12 @@ fn record(planner: &Planner, spec: &EpisodeSpec<'_>, outcome: Outcome) -> Episod
     let steps = result
         .steps
         .iter()
-        .map(|s| match &s.outcome {
-            StepOutcome::Failed(r) | StepOutcome::Infeasible(r) => StepRecord { skill: s.skill.clone(), success: false, reason: Some(r.clone()) },
-            _ => StepRecord { skill: s.skill.clone(), success: true, reason: None },
+        .map(|s| {
+            let (success, reason) = match &s.outcome {
+                StepOutcome::Failed(r) | StepOutcome::Infeasible(r) => (false, Some(r.clone())),
+                _ => (true, None),
+            };
+            StepRecord { skill: s.skill.clone(), success, reason, departure_nats: s.departure.as_ref().map(|d| d.nats) }
         })
         .collect();
     EpisodeRecord {

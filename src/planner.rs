@@ -4,7 +4,9 @@
 //! a policy carried it out perfectly) and the next skill is grounded on the new state. The
 //! prompt only grows, so the cache of the text already processed is reused at every step.
 
-use crate::decoder::{decode_options, decode_skill, decode_skill_greedy, DecodeConfig, DecodeError, DecodedSkill, SkillOption, TokenChoice, WeightedModel};
+use crate::decoder::{
+    decode_options, decode_skill, decode_skill_greedy, departure, DecodeConfig, DecodeError, DecodedSkill, Departure, SkillOption, TokenChoice, WeightedModel,
+};
 use crate::lm::{KvCache, LanguageModel, LmError, Purpose, TokenStats};
 use crate::prompt::{plan_start, step_end, Instruction, InstructionError};
 use crate::saycan::{score_skills, SkillScore};
@@ -105,6 +107,9 @@ pub struct PlanStep {
     pub lm_score: f32,
     pub outcome: StepOutcome,
     pub explanation: StepExplanation,
+    /// Where the skill departs most from what the language model wanted (`None`: nowhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departure: Option<Departure>,
 }
 
 /// Why a plan ended.
@@ -117,6 +122,9 @@ pub enum PlanEnd {
     StepLimit,
     /// No admissible skill could be decoded at this step.
     NoSkill,
+    /// The next skill departed from what the language model wanted by more than
+    /// `max_departure` ([`PlanResult::departed`]): stopped before it.
+    Departed,
     /// The plan text filled the language model's context: no room for another step.
     ContextFull,
 }
@@ -174,6 +182,16 @@ pub struct PlanResult {
     pub timing: PlanTiming,
     /// The scene after every applied skill.
     pub final_scene: Observation,
+    /// The skill the plan stopped before, and how it departed (when it ended `Departed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departed: Option<DepartedSkill>,
+}
+
+/// A skill not carried out because it departed from what the language model wanted.
+#[derive(Clone, Debug, Serialize)]
+pub struct DepartedSkill {
+    pub skill: String,
+    pub departure: Departure,
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -239,6 +257,9 @@ pub struct Proposal {
     pub models: Vec<String>,
     /// Why this skill: each token's candidates (or SayCan's best skills).
     pub explanation: StepExplanation,
+    /// Where the skill departs most from what the language model wanted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departure: Option<Departure>,
 }
 
 /// A plan being made step by step: [`propose`](Self::propose) the next skill against the
@@ -253,7 +274,8 @@ pub struct PlanSession<'p> {
     stats_before: TokenStats,
     /// Where decoding continues; `None` while a proposal awaits its outcome.
     cursor: Option<Cursor>,
-    proposed: Option<(DecodedSkill, StepExplanation)>,
+    proposed: Option<(DecodedSkill, StepExplanation, Option<Departure>)>,
+    departed: Option<DepartedSkill>,
     text: String,
     /// Bytes of `text` that are the prompt prefix (read by the model, not part of the plan).
     prefix_len: usize,
@@ -283,6 +305,12 @@ impl PlanSession<'_> {
             self.end = Some(PlanEnd::NoSkill);
             return Ok(None);
         };
+        let departure = self.departure_of(&explanation);
+        if let Some(d) = departure.as_ref().filter(|d| d.nats > self.planner.config.max_departure) {
+            self.departed = Some(DepartedSkill { skill: decoded.text.clone(), departure: d.clone() });
+            self.end = Some(PlanEnd::Departed);
+            return Ok(None);
+        }
         let models = if self.method == Method::Llm { Vec::new() } else { self.planner.model_names() };
         let proposal = Proposal {
             index: self.steps.len() + 1,
@@ -291,9 +319,21 @@ impl PlanSession<'_> {
             lm_score: decoded.lm_score,
             models,
             explanation: explanation.clone(),
+            departure: departure.clone(),
         };
-        self.proposed = Some((decoded, explanation));
+        self.proposed = Some((decoded, explanation, departure));
         Ok(Some(proposal))
+    }
+
+    /// Where a decoded skill departs from what the language model wanted (grounded methods'
+    /// token choices; none for the LM alone or whole-skill scoring).
+    fn departure_of(&self, explanation: &StepExplanation) -> Option<Departure> {
+        let StepExplanation::Tokens(choices) = explanation else { return None };
+        if self.method == Method::Llm {
+            return None;
+        }
+        let weights: Vec<f32> = self.planner.models_in_use().iter().map(|m| m.weight).collect();
+        departure(choices, &weights, self.planner.config.floor.ln() as f32)
     }
 
     /// The options for the next skill against `state` (asking for help): every skill a
@@ -361,8 +401,9 @@ impl PlanSession<'_> {
             lm_score: option.lm_score,
             models: self.planner.model_names(),
             explanation: explanation.clone(),
+            departure: None,
         };
-        self.proposed = Some((decoded, explanation));
+        self.proposed = Some((decoded, explanation, None));
         Ok(proposal)
     }
 
@@ -388,7 +429,7 @@ impl PlanSession<'_> {
     /// What became of the proposed skill. A `Failed` step is written into the plan text as
     /// failed, so the language model sees it when it decodes the next.
     pub fn record(&mut self, outcome: StepOutcome) -> Result<(), PlanError> {
-        let Some((decoded, explanation)) = self.proposed.take() else {
+        let Some((decoded, explanation, departure)) = self.proposed.take() else {
             return Err(PlanError::Sequence("record called without a proposal"));
         };
         let index = self.steps.len() + 1;
@@ -396,7 +437,7 @@ impl PlanSession<'_> {
         self.text.push_str(&decoded.text);
         let done = outcome == StepOutcome::Done;
         let failed = matches!(outcome, StepOutcome::Failed(_));
-        self.steps.push(PlanStep { index, skill: decoded.text.clone(), score: decoded.score, lm_score: decoded.lm_score, outcome, explanation });
+        self.steps.push(PlanStep { index, skill: decoded.text.clone(), score: decoded.score, lm_score: decoded.lm_score, outcome, explanation, departure });
         if done || index >= self.planner.config.max_steps {
             self.text.push('.');
             self.end = Some(if done { PlanEnd::Done } else { PlanEnd::StepLimit });
@@ -490,6 +531,7 @@ impl PlanSession<'_> {
             elapsed: self.started.elapsed(),
             timing: self.timing,
             final_scene,
+            departed: self.departed,
         }
     }
 }
@@ -586,6 +628,7 @@ impl Planner {
             stats_before,
             cursor: Some(Cursor { cache, logits }),
             proposed: None,
+            departed: None,
             text: prompt,
             prefix_len: prefix.len(),
             steps: Vec::new(),

@@ -733,9 +733,28 @@ fn a_plan_that_finds_no_admissible_skill_says_why_and_what_to_try() {
     for needle in [hint, "--method gd-beam", "--floor 0", "--top-k", "--explain", "docs/skills.md"] {
         assert!(greedy.contains(needle), "{needle:?} missing: {greedy}");
     }
-    // Offered the likeliest admissible tokens beyond them too (the default), it finishes.
-    let greedy = text(&grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", "--explain", MATCHING]).stdout);
+    // Offered the likeliest admissible tokens beyond them too (the default), it finishes
+    // when told to go on however far a skill departs from what the model wanted (the green
+    // block goes into another bowl; by default the plan stops before that skill).
+    let greedy = text(&grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", "--max-departure", "inf", "--explain", MATCHING]).stdout);
     assert!(greedy.contains("plan ended: Done") && !greedy.contains(hint), "{greedy}");
     // --explain marks the tokens offered from beyond the top-k.
     assert!(greedy.contains("\"+ ") && greedy.contains("(+: beyond the LM's top-k"), "{greedy}");
+}
+
+#[test]
+fn a_plan_that_departs_from_what_was_named_stops_and_says_why() {
+    // The example scene has no red block.
+    let request = "pick up the red block and place it in the blue bowl";
+    let explained = text(&grounded(&["plan", "--scene", SCENE, "--explain", "--max-departure", "inf", request]).stdout);
+    assert!(explained.contains("plan ended: Done") && explained.contains("departure: after \"pick up the\" the model wanted \" red\""), "{explained}");
+    let stopped = text(&grounded(&["plan", "--scene", SCENE, request]).stdout);
+    assert!(stopped.contains("plan ended: Departed") && stopped.contains("stopped before \"pick up the"), "{stopped}");
+    assert!(stopped.contains("--max-departure"), "{stopped}");
+    let json: serde_json::Value = serde_json::from_slice(&grounded(&["plan", "--scene", SCENE, "--json", request]).stdout).expect("JSON");
+    assert_eq!(json["end"], "departed", "{json}");
+    assert!(json["departed"]["departure"]["nats"].as_f64().is_some_and(|n| n > 5.0), "{json}");
+    for bad in ["--max-departure=0", "--max-departure=-1", "--max-departure=nan"] {
+        fails_with(&["plan", "--scene", SCENE, bad, request], "max_departure");
+    }
 }

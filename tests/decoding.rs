@@ -53,8 +53,10 @@ fn a_beam_whose_top_k_holds_nothing_admissible_is_offered_the_tokens_that_are() 
     let only_top_k = planner(DecodeConfig { beam_width: 1, beyond_top_k: false, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
     assert_eq!(only_top_k.end, PlanEnd::NoSkill, "{:?}", only_top_k.skills());
     assert!(beyond_top_k_choices(&only_top_k).is_empty());
-    // Offered the likeliest admissible tokens as well, it finishes, naming only bowls there are.
-    let beyond = planner(DecodeConfig { beam_width: 1, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
+    // Offered the likeliest admissible tokens as well, it finishes, naming only bowls there
+    // are, when told to go on however far a skill departs from what the model wanted...
+    let config = DecodeConfig { beam_width: 1, max_departure: f32::INFINITY, ..DecodeConfig::default() };
+    let beyond = planner(config).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
     assert_eq!(beyond.end, PlanEnd::Done, "{:?}", beyond.skills());
     let taken = beyond_top_k_choices(&beyond);
     assert!(!taken.is_empty(), "{:?}", beyond.skills());
@@ -62,6 +64,11 @@ fn a_beam_whose_top_k_holds_nothing_admissible_is_offered_the_tokens_that_are() 
         assert!(!step.skill.contains("green bowl"), "{:?}", beyond.skills());
         assert!(matches!(step.outcome, StepOutcome::Applied | StepOutcome::Done), "{:?} was {:?}", step.skill, step.outcome);
     }
+    // ...and by default stops before the skill that puts the green block in another bowl.
+    let stopped = planner(DecodeConfig { beam_width: 1, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
+    assert_eq!(stopped.end, PlanEnd::Departed, "{:?}", stopped.skills());
+    let departed = stopped.departed.expect("the skill it stopped before");
+    assert!(departed.skill.starts_with("pick up the green block") && departed.departure.wanted.trim() == "green", "{departed:?}");
 }
 
 #[test]
@@ -74,7 +81,13 @@ fn grounded_methods_never_name_a_green_bowl_that_is_not_there() {
     assert!(llm.steps.iter().any(|s| matches!(s.outcome, StepOutcome::Infeasible(_))), "LM-only plan: {:?}", llm.skills());
     for method in [Method::Saycan, Method::GdGreedy, Method::GdBeam] {
         let plan = p.plan(MATCHING, &obs, method).unwrap();
-        assert_eq!(plan.end, PlanEnd::Done, "{method}: {:?}", plan.skills());
+        if method == Method::GdGreedy {
+            // Greedy decoding commits to the green block first and then stops before putting
+            // it into a bowl of another colour (tests below); the others finish.
+            assert!(matches!(plan.end, PlanEnd::Done | PlanEnd::Departed), "{method}: {:?} ended {:?}", plan.skills(), plan.end);
+        } else {
+            assert_eq!(plan.end, PlanEnd::Done, "{method}: {:?}", plan.skills());
+        }
         for step in &plan.steps {
             assert!(!step.skill.contains("green bowl"), "{method} said {:?}", step.skill);
             assert!(matches!(step.outcome, StepOutcome::Applied | StepOutcome::Done), "{method}: {:?} was {:?}", step.skill, step.outcome);
@@ -180,12 +193,22 @@ fn prefixes_score_the_same_wherever_tokens_split_them() {
 #[test]
 fn grounding_failures_end_the_plan_cleanly() {
     // Hard safety that forbids "pick" leaves nothing to do but "done".
-    let mut p = planner(DecodeConfig::default());
     let cfg = SafetyConfig { forbidden: vec!["pick".into()], mode: SafetyMode::Hard, epsilon: 0.001 };
-    p.others.push(Weighted { model: Box::new(Safety::new(&cfg).unwrap()), weight: 1.0 });
+    let mut never_stops = planner(DecodeConfig { max_departure: f32::INFINITY, ..DecodeConfig::default() });
+    never_stops.others.push(Weighted { model: Box::new(Safety::new(&cfg).unwrap()), weight: 1.0 });
     for method in [Method::GdGreedy, Method::GdBeam, Method::Saycan] {
-        let plan = p.plan(MATCHING, &no_green_bowl(), method).unwrap();
+        let plan = never_stops.plan(MATCHING, &no_green_bowl(), method).unwrap();
         assert_eq!(plan.skills(), vec!["done"], "{method}");
+    }
+    // By default the token decoders stop instead, saying that the model wanted "pick", which
+    // nothing admissible allows: not "done", which would claim the task finished.
+    let mut p = planner(DecodeConfig::default());
+    p.others.push(Weighted { model: Box::new(Safety::new(&cfg).unwrap()), weight: 1.0 });
+    for method in [Method::GdGreedy, Method::GdBeam] {
+        let plan = p.plan(MATCHING, &no_green_bowl(), method).unwrap();
+        assert!(plan.skills().is_empty() && plan.end == PlanEnd::Departed, "{method}: {:?} ended {:?}", plan.skills(), plan.end);
+        let departed = plan.departed.expect("the skill it stopped before");
+        assert_eq!((departed.skill.as_str(), departed.departure.wanted.trim()), ("done", "pick"), "{method}");
     }
 }
 
@@ -308,5 +331,42 @@ fn a_request_that_names_objects_and_places_is_planned_as_named() {
             assert_eq!(skills.pop(), Some("done"), "{method}, {instruction:?}: {:?}", plan.skills());
             assert_eq!(skills, want, "{method}, {instruction:?}");
         }
+    }
+}
+
+#[test]
+fn a_skill_that_departs_from_a_named_object_that_is_not_there_stops_the_plan() {
+    use grounded::planner::PlanResult;
+    use ObjectKind::*;
+    // No red block and no purple bowl here.
+    let obs = scene(&[("blue block", Block), ("yellow block", Block), ("blue bowl", Bowl), ("yellow bowl", Bowl)]);
+    let largest = |plan: &PlanResult| plan.steps.iter().filter_map(|s| s.departure.as_ref().map(|d| d.nats)).fold(0f32, f32::max);
+    let mut never_stops = planner(DecodeConfig { max_departure: f32::INFINITY, ..DecodeConfig::default() });
+    for method in [Method::GdGreedy, Method::GdBeam] {
+        // Named objects that are there: the skill is what the model wanted, no departure.
+        let present = never_stops.plan("put the yellow block in the blue bowl", &obs, method).unwrap();
+        assert_eq!(present.end, PlanEnd::Done, "{method}: {:?}", present.skills());
+        assert!(largest(&present) < 1.0, "{method}: {:?}", present.steps.iter().map(|s| &s.departure).collect::<Vec<_>>());
+        // Named objects that are not: told never to stop, the plan goes on with what is
+        // there, and says how far that departs from what the model wanted.
+        for instruction in ["put the red block in the yellow bowl", "put the yellow block in the purple bowl"] {
+            let plan = never_stops.plan(instruction, &obs, method).unwrap();
+            assert!(largest(&plan) > 8.0, "{method}, {instruction:?}: {:?}", plan.skills());
+            assert!(plan.departed.is_none());
+        }
+    }
+    // By default (8 nats) the plan ends before the departing skill, naming it.
+    let mut p = planner(DecodeConfig::default());
+    for method in [Method::GdGreedy, Method::GdBeam] {
+        for (instruction, wanted) in [("put the red block in the yellow bowl", "red"), ("put the yellow block in the purple bowl", "purple")] {
+            let plan = p.plan(instruction, &obs, method).unwrap();
+            assert_eq!(plan.end, PlanEnd::Departed, "{method}: {:?}", plan.skills());
+            assert!(plan.steps.is_empty(), "{method}: nothing is carried out: {:?}", plan.skills());
+            let departed = plan.departed.as_ref().expect("the skill it stopped before");
+            assert_eq!(departed.departure.wanted.trim(), wanted, "{method}: {departed:?}");
+            assert!(departed.departure.nats > 8.0 && !departed.skill.contains(wanted), "{method}: {departed:?}");
+        }
+        let present = p.plan("put the yellow block in the blue bowl", &obs, method).unwrap();
+        assert_eq!(present.end, PlanEnd::Done, "{method}: {:?}", present.skills());
     }
 }

@@ -220,7 +220,7 @@ async fn a_secured_robot_plans_and_its_stop_holds_against_a_visitor() {
     let config = DaemonConfig { method: Method::GdBeam, skill_timeout: timeouts::SKILL, observe_timeout: timeouts::OBSERVE, journal: None, ask: None };
     tokio::spawn(daemon::run(daemon, keys.clone(), planner, config, grounded::dashboard::Dashboard::disabled()));
     client::wait_for(&operator, &keys, &Component::ALL, timeouts::COMPONENTS_UP).await.expect("the secured components come up");
-    let plan = client::send_instruction(&operator, &keys, "secured", "put the red block in the blue bowl").await.expect("sent");
+    let plan = client::send_instruction(&operator, &keys, "secured", "put the blocks in the bowls with matching colours").await.expect("sent");
     let end = common::follow_to_end(&plan, timeouts::DEMO_PLAN).await;
     assert_eq!(end.status, PlanStatus::Done, "{end:?}");
     // The operator engages the stop; a visitor's release changes nothing.
@@ -232,7 +232,7 @@ async fn a_secured_robot_plans_and_its_stop_holds_against_a_visitor() {
     let answers = tokio::task::spawn_blocking(move || grounded::nodes::latch::ask_robot(&s, &k, ARRIVES)).await.unwrap();
     let state = answers.into_iter().next().expect("the sim answers its stop state");
     assert!(state.engaged, "{state:?}");
-    let plan = client::send_instruction(&operator, &keys, "stopped", "put the red block in the blue bowl").await.expect("sent");
+    let plan = client::send_instruction(&operator, &keys, "stopped", "put the blocks in the bowls with matching colours").await.expect("sent");
     let end = common::follow_to_end(&plan, timeouts::DEMO_PLAN).await;
     assert_eq!(end.status, PlanStatus::Aborted, "{end:?}");
     assert!(end.reason.as_deref().is_some_and(|r| r.contains("emergency stop engaged")), "{end:?}");

@@ -105,6 +105,13 @@ pub struct PlannerArgs {
     /// only its top-k, and greedy decoding may end with no skill [default: true]
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, help_heading = "Planner")]
     pub beyond_top_k: Option<bool>,
+    /// Stop the plan before a skill that departs from what the language model wanted by more
+    /// than NATS: the model was sure of something no admissible skill allows (the
+    /// instruction named a red block and there is none) and the skill took a token it
+    /// thought e^NATS times less likely. The plan ends "departed", naming both; --json and
+    /// --explain show every step's departure. "inf": never stop [default: 8, about 3,000 times]
+    #[arg(long, value_name = "NATS", help_heading = "Planner")]
+    pub max_departure: Option<f32>,
     /// Safety rules (JSON: {"forbidden": ["red", "knife"], "mode": "hard"|"soft", "epsilon": 0.001}).
     #[arg(long, value_name = "FILE", help_heading = "Planner")]
     pub safety: Option<PathBuf>,
@@ -179,6 +186,7 @@ impl PlannerArgs {
                 search: self.search.unwrap_or(base.search),
                 jump_forward: self.jump_forward.unwrap_or(base.jump_forward),
                 beyond_top_k: self.beyond_top_k.unwrap_or(base.beyond_top_k),
+                max_departure: self.max_departure.unwrap_or(base.max_departure),
             },
             safety: self.safety.clone().or_else(|| file.grounding.safety.clone()),
             preference: self.preference.clone().or_else(|| file.grounding.preference.clone()),

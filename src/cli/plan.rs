@@ -96,6 +96,9 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
         let _ = writeln!(out, "{:>2}. {}.{note}", step.index, step.skill);
         if explain {
             explain_step(&mut out, result, &step.explanation);
+            if let Some(d) = &step.departure {
+                let _ = writeln!(out, "      departure: {d}");
+            }
         }
     }
     let t = &result.tokens;
@@ -110,6 +113,14 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
         t.forward_passes,
         result.elapsed.as_secs_f64() * 1000.0
     );
+    if let Some(d) = &result.departed {
+        let _ = writeln!(
+            out,
+            "  (stopped before {:?}: {}. The instruction may name something the scene does not have; --max-departure sets how far a \
+             skill may depart before the plan stops)",
+            d.skill, d.departure
+        );
+    }
     if result.end == PlanEnd::NoSkill {
         let _ = writeln!(
             out,

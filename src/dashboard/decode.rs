@@ -62,6 +62,9 @@ pub(super) fn token_table(p: &Proposal, token: usize) -> Option<String> {
     if c.normaliser != 0.0 {
         let _ = write!(t, "\nbeam normaliser subtracted: {}", score(c.normaliser));
     }
+    if let Some(d) = &p.departure {
+        let _ = write!(t, "\n\n**departure from what the model wanted:** {d}");
+    }
     Some(t)
 }
 
@@ -123,8 +126,10 @@ mod tests {
             lm_score: -1.2,
             models: vec!["affordance".into()],
             explanation: StepExplanation::Tokens(vec![choice]),
+            departure: None,
         };
         let t = token_table(&p, 0).expect("a table");
+        assert!(!t.contains("departure"), "{t}");
         assert!(t.contains("| candidate | LM log p | affordance | combined |"), "{t}");
         assert!(t.contains("| **`\" blue\"`** | **-1.20** | **-0.10** | **-1.30** |"), "{t}");
         assert!(t.contains("| `\" green\"` | -0.40 | -inf | -inf |"), "{t}");

@@ -19,14 +19,14 @@ use grounding::NextWords;
 /// Most words one model is asked to list after a prefix.
 const WORD_LIMIT: usize = 256;
 
-/// Whether a candidate with these grounded scores (one per model) keeps its skill
-/// admissible: no model that counts scores it never or at the floor (`log_floor`: the
-/// affordance's score for text no admissible skill starts with).
-pub(super) fn admitted(grounded: &[f32], models: &[WeightedModel<'_>], log_floor: f32) -> bool {
+/// Whether a candidate with these grounded scores (one per model, whose weights are
+/// `weights`) keeps its skill admissible: no model that counts scores it never or at the
+/// floor (`log_floor`: the affordance's score for text no admissible skill starts with).
+pub(super) fn admitted(grounded: &[f32], weights: &[f32], log_floor: f32) -> bool {
     // The floor as the affordance stores it (a probability's log in f32) may round a hair
     // either way of `log_floor`.
     let bar = if log_floor.is_finite() { log_floor + 1e-4 * log_floor.abs().max(1.0) } else { f32::NEG_INFINITY };
-    models.iter().zip(grounded).all(|(m, &g)| m.weight == 0.0 || g > bar)
+    weights.iter().zip(grounded).all(|(&w, &g)| w == 0.0 || g > bar)
 }
 
 /// The words every model that can list them admits after `prefix` (`None`: no model can).

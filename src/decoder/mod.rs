@@ -25,11 +25,13 @@
 //! far behind the best of their length (`beam_margin`) are pruned.
 
 mod best_first;
+mod departure;
 mod fallback;
 mod jump_forward;
 mod options;
 
 pub use best_first::decode_skill_best_first;
+pub use departure::{departure, Departure};
 pub use options::{decode_options, SkillOption};
 
 use jump_forward::Lookahead;
@@ -90,6 +92,9 @@ pub struct DecodeConfig {
     /// Where none of a beam's top-k tokens keeps its skill admissible, also score the k
     /// likeliest tokens that do (see [`fallback`]).
     pub beyond_top_k: bool,
+    /// Stop a plan before a skill that departs from what the language model wanted by more
+    /// than this many nats ([`departure`]); infinity: never.
+    pub max_departure: f32,
 }
 
 impl Default for DecodeConfig {
@@ -105,6 +110,7 @@ impl Default for DecodeConfig {
             search: Search::BestFirst,
             jump_forward: true,
             beyond_top_k: true,
+            max_departure: 8.0,
         }
     }
 }
@@ -139,6 +145,9 @@ impl DecodeConfig {
         }
         if self.beam_margin.is_nan() || self.beam_margin <= 0.0 {
             return bad("beam_margin must be a positive number of nats (inf turns pruning off)");
+        }
+        if self.max_departure.is_nan() || self.max_departure <= 0.0 {
+            return bad("max_departure must be a positive number of nats (inf: never stop)");
         }
         if !(self.renorm_floor > 0.0 && self.renorm_floor <= 1.0) {
             return bad("renorm_floor must be in (0, 1]; 1 turns renormalisation off");
@@ -661,9 +670,10 @@ fn expand(lm: &LanguageModel, beams: &[Beam], next: &[NextTokens], models: &mut 
     }
     cands.score(0, models)?;
     let log_floor = config.floor.ln() as f32;
+    let weights: Vec<f32> = models.iter().map(|m| m.weight).collect();
     let scored = cands.len();
     for (parent, beam) in beams.iter().enumerate() {
-        let admissible = cands[..scored].iter().any(|c| c.parent == parent && fallback::admitted(cands.grounded(c), models, log_floor));
+        let admissible = cands[..scored].iter().any(|c| c.parent == parent && fallback::admitted(cands.grounded(c), &weights, log_floor));
         if config.beyond_top_k && !admissible {
             for (token, lp) in fallback::admissible_tokens(lm, &beam.text, &next[parent], models, config.top_k)? {
                 cands.push(lm, beam, parent, token, lp, true);
