@@ -148,13 +148,20 @@ fn propose_asking(
     for _ in 0..=MAX_CLARIFICATIONS {
         let Some(options) = session.options(state, help.options)? else { return Ok(Ok(None)) };
         let (p, set) = help.rule.apply(&options);
-        if let [only] = set[..] {
-            return Ok(Ok(Some(session.force_among(&options[only], &options)?)));
+        // A skill that departs from what the model wanted is asked about even when it is
+        // the only one in the set: the operator confirms it or stops the robot.
+        let departs = set.first().map(|&i| &options[i]).filter(|o| session.departs(o)).and_then(|o| o.departure.clone());
+        if let ([only], None) = (&set[..], &departs) {
+            return Ok(Ok(Some(session.force_among(&options[*only], &options)?)));
         }
         let step = session.steps().len() + 1;
+        let question = match &departs {
+            Some(d) => format!("{d}; do you mean one of these?"),
+            None => "which of these do you mean?".to_string(),
+        };
         let asked = Asked {
             step,
-            text: format!("Step {step} of \"{}\": which of these do you mean?", session.instruction()),
+            text: format!("Step {step} of \"{}\": {question}", session.instruction()),
             options: set.iter().map(|&i| (options[i].skill.clone(), p[i])).collect(),
         };
         events(ControlEvent::Asked(&asked));

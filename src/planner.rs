@@ -401,9 +401,9 @@ impl PlanSession<'_> {
             lm_score: option.lm_score,
             models: self.planner.model_names(),
             explanation: explanation.clone(),
-            departure: None,
+            departure: option.departure.clone(),
         };
-        self.proposed = Some((decoded, explanation, None));
+        self.proposed = Some((decoded, explanation, option.departure.clone()));
         Ok(proposal)
     }
 
@@ -461,6 +461,12 @@ impl PlanSession<'_> {
     /// The instruction the plan is for (with the operator's clarifications).
     pub fn instruction(&self) -> &str {
         self.instruction.as_str()
+    }
+
+    /// Whether `option` departs from what the language model wanted by more than the
+    /// planner's `max_departure`: carried out only when the operator confirms it.
+    pub fn departs(&self, option: &SkillOption) -> bool {
+        option.departure.as_ref().is_some_and(|d| d.nats > self.planner.config.max_departure)
     }
 
     /// The operator's words go into the prompt: the instruction becomes

@@ -364,3 +364,40 @@ fn the_oracle_finds_right_options_the_planner_alone_would_not_finish_from() {
     }
     assert!(searched_steps > 0, "no step needed the search: the planner alone finished from some option at every step");
 }
+
+#[test]
+fn a_skill_that_departs_from_what_the_model_wanted_is_asked_about_even_alone() {
+    use grounded::controller::{run_closed_loop_asking, AskForHelp, InProcessRobot, OperatorAnswer, Robot};
+    let options = grounded::setup::PlannerOptions::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/planner-gpt2"));
+    let mut planner = options.build(None, true).expect("the shipped model loads");
+    let tabletop = grounded::domains::domain(protocol::Domain::TABLETOP).unwrap();
+    let world = || tabletop.world("matching-bowls", 3, &grounded::domains::WorldOptions::default()).unwrap();
+    // A block colour the scene does not have, and a bowl it has.
+    let scene = InProcessRobot::new(tabletop, world()).observe().unwrap();
+    let has = |name: &str| scene.objects.iter().any(|o| o.name == name);
+    let colours = ["red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan", "brown", "gray"];
+    let absent = colours.iter().find(|c| !has(&format!("{c} block"))).expect("a colour with no block");
+    let bowl = scene.objects.iter().find(|o| o.name.ends_with(" bowl")).expect("a bowl").name.clone();
+    let instruction = format!("put the {absent} block in the {bowl}");
+    // A set that never holds more than the most confident option: only a departure asks.
+    let rule = grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::BelowTop, temperature: 1.0, threshold: 0.0 };
+    for (answer, carried_out) in [(OperatorAnswer::Choose(0), true), (OperatorAnswer::NoneOfThese(String::new()), false)] {
+        let mut robot = InProcessRobot::new(tabletop, world());
+        let mut operator = Scripted { answers: vec![answer], asked: Vec::new() };
+        let mut help = AskForHelp { domain: Some(protocol::Domain::TABLETOP), rule, options: 6, operator: &mut operator };
+        let (result, abort) =
+            run_closed_loop_asking(&mut planner, &mut robot, &instruction, grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
+        let first = operator.asked.first().unwrap_or_else(|| panic!("{instruction:?}: not asked; plan {:?}", result.skills()));
+        assert_eq!((first.step, first.options.len()), (1, 1), "{first:?}");
+        assert!(first.text.contains(&format!("the model wanted \" {absent}\"")), "{first:?}");
+        assert!(!first.options[0].0.contains(&format!("{absent} block")), "{first:?}");
+        if carried_out {
+            // Confirmed: the skill is carried out, with its departure on record.
+            assert!(abort.is_none(), "{abort:?}");
+            assert_eq!(result.steps[0].skill, first.options[0].0);
+            assert!(result.steps[0].departure.as_ref().is_some_and(|d| d.nats > 8.0), "{:?}", result.steps[0].departure);
+        } else {
+            assert!(abort.as_deref().is_some_and(|a| a.contains("none of these")) && result.steps.is_empty(), "{abort:?} {:?}", result.skills());
+        }
+    }
+}

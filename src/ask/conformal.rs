@@ -178,7 +178,7 @@ mod tests {
     use super::*;
 
     fn option(skill: &str, score: f32) -> SkillOption {
-        SkillOption { skill: skill.into(), score, lm_score: score }
+        SkillOption::new(skill, score, score)
     }
 
     #[test]

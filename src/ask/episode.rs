@@ -136,8 +136,20 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
             }
             Asking::Calibrating => ((0..options.len()).collect(), true),
         };
+        // A skill that departs from what the model wanted (beyond the planner's
+        // `max_departure`) is not carried out unasked: a policy that asks asks about its set
+        // even when that is the skill alone; one that never asks stops, as a plan does.
+        let departs = !matches!(asking, Asking::Calibrating)
+            && set.first().is_some_and(|&i| options[i].departure.as_ref().is_some_and(|d| d.nats > planner.config.max_departure));
+        let asked = asked || (departs && !matches!(asking, Asking::Never));
         // The operator takes the most confident right option among those offered.
-        let chosen = if asked { set.iter().copied().find(|&i| right[i]) } else { set.first().copied() };
+        let chosen = if asked {
+            set.iter().copied().find(|&i| right[i])
+        } else if departs {
+            None
+        } else {
+            set.first().copied()
+        };
         let score = rule.map_or_else(|| nonconformity(&p, &right), |r| r.measure.nonconformity(&p, &right));
         let scores = options.iter().map(|o| o.score).collect();
         steps.push(AskStep {
@@ -151,7 +163,11 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
             nonconformity: score,
         });
         let Some(chosen) = chosen else {
-            stopped = Some(format!("step {}: the operator answered \"none of these\" and the robot stopped", steps.len()));
+            stopped = Some(if asked {
+                format!("step {}: the operator answered \"none of these\" and the robot stopped", steps.len())
+            } else {
+                format!("step {}: the next skill departed from what the language model wanted and the robot stopped", steps.len())
+            });
             break;
         };
         let skill = &options[chosen].skill;

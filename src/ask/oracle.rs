@@ -168,7 +168,7 @@ impl Oracle {
             return Ok(robot.world.judge().is_ok());
         }
         let outcome = carry_out(&mut robot, skill)?;
-        session.force(&SkillOption { skill: skill.to_string(), score: 0.0, lm_score: 0.0 })?;
+        session.force(&SkillOption::new(skill, 0.0, 0.0))?;
         session.record(outcome)?;
         loop {
             let state = robot.observe().map_err(|e| AskError::Config(e.to_string()))?;
@@ -217,7 +217,7 @@ pub fn options_after(
 /// of them), without carrying anything out.
 pub fn write(session: &mut PlanSession<'_>, history: &[Taken]) -> Result<(), AskError> {
     for t in history {
-        session.force(&SkillOption { skill: t.skill.clone(), score: 0.0, lm_score: 0.0 })?;
+        session.force(&SkillOption::new(t.skill.clone(), 0.0, 0.0))?;
         session.record(t.outcome.clone())?;
     }
     Ok(())

@@ -6,7 +6,10 @@
 //! text once, at its best score) until `width` of them are at least as good as every live
 //! beam, or no beam is left. Options are returned best first, at most `width`.
 
-use super::{advance, candidate_lists, child, expand, sort_best_first, Beam, DecodeConfig, DecodeError, Lookahead, NextTokens, Step, WeightedModel};
+use super::{
+    advance, candidate_lists, child, departure, expand, sort_best_first, unroll, Beam, DecodeConfig, DecodeError, Departure, Lookahead, NextTokens, Step,
+    WeightedModel,
+};
 use crate::lm::{KvCache, LanguageModel};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -22,6 +25,16 @@ pub struct SkillOption {
     /// Sum of the language model's log-probabilities of its tokens.
     #[serde(deserialize_with = "super::never_as_null::one")]
     pub lm_score: f32,
+    /// Where the skill departs most from what the language model wanted ([`super::departure`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departure: Option<Departure>,
+}
+
+impl SkillOption {
+    /// An option with no departure (a skill named by the operator or replayed).
+    pub fn new(skill: impl Into<String>, score: f32, lm_score: f32) -> Self {
+        Self { skill: skill.into(), score, lm_score, departure: None }
+    }
 }
 
 /// Candidate tokens per beam and step when looking for options: wider than a plan's top-k,
@@ -47,6 +60,8 @@ pub fn decode_options(
     let mut cache = Arc::new(cache);
     let mut lookahead = Lookahead::new(config);
     let mut finished: Vec<SkillOption> = Vec::new();
+    let weights: Vec<f32> = models.iter().map(|m| m.weight).collect();
+    let log_floor = config.floor.ln() as f32;
     for length in 0..config.max_skill_tokens {
         let mut cands = expand(lm, &beams, &logprobs, models, config)?;
         sort_best_first(&mut cands);
@@ -60,10 +75,14 @@ pub fn decode_options(
             if c.finishes() {
                 let beam = child(&beams, &cands, i, &lists);
                 let text = beam.text.trim().to_string();
-                match finished.iter_mut().find(|o| o.skill == text) {
-                    Some(o) if o.score >= beam.score => {}
-                    Some(o) => *o = SkillOption { skill: text, score: beam.score, lm_score: beam.lm_score },
-                    None => finished.push(SkillOption { skill: text, score: beam.score, lm_score: beam.lm_score }),
+                if finished.iter().any(|o| o.skill == text && o.score >= beam.score) {
+                    continue;
+                }
+                let departure = departure(&unroll(beam.choices.clone(), lm), &weights, log_floor);
+                let option = SkillOption { skill: text, score: beam.score, lm_score: beam.lm_score, departure };
+                match finished.iter_mut().find(|o| o.skill == option.skill) {
+                    Some(o) => *o = option,
+                    None => finished.push(option),
                 }
             } else if next.len() < width {
                 next.push(i);
