@@ -1,8 +1,9 @@
-"""Explicit requests: does the planner do what the user names? (bench/explicit/README.md)
+"""Explicit requests: does the planner do what the user names? (BENCHMARKS.md, "Explicit requests")
 
 Each line of requests.tsv is filled from a scene's own objects (EPISODES scenes per line,
 drawn from the tabletop tasks' scenes by seed), planned with `grounded plan --json` for
-every method, and compared with the skills the request names. Prints a Markdown table and
+every method, and compared with the skills the request names; a request naming a block or
+a bowl the scene lacks succeeds when no skill is carried out. Prints a Markdown table and
 writes every plan to OUT/explicit.jsonl.
 
     python3 bench/explicit/run.py --grounded target/debug/grounded --episodes 5 --out target/explicit
@@ -27,11 +28,18 @@ PLACES = ["top left corner", "top right corner", "bottom left corner", "bottom r
 SCENE_TASK = {"block": "matching-bowls", "letter": "alphabetical-order", "item": "pack-boxes"}
 KIND_OBJECTS = {"block-in-bowl": "block", "block-on-block": "block", "block-to-place": "block",
                 "letter-to-place": "letter", "item-in-box": "item", "two-steps": "block",
-                "blocks-to-place": "block", "letters-to-place": "letter", "items-in-box": "item"}
+                "blocks-to-place": "block", "letters-to-place": "letter", "items-in-box": "item",
+                "absent-block": "block", "absent-bowl": "block"}
 GROUPS = {"blocks-to-place", "letters-to-place", "items-in-box"}
+# Requests that name a block or a bowl the scene does not have: the robot must carry out
+# nothing (stop, or say done at once), not move something else in its place.
+ABSENT = {"absent-block", "absent-bowl"}
+# The tabletop's colours (sim/src/tabletop/catalog.rs).
+COLOURS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "cyan", "brown", "gray", "white"]
 
 
-SLOTS = {"block1", "block2", "bowl1", "letter1", "item1", "place", "box", "blocks", "letters", "items"}
+SLOTS = {"block1", "block2", "bowl1", "letter1", "item1", "place", "box", "blocks", "letters", "items",
+         "absent_block", "absent_bowl"}
 
 
 def requests(path: Path):
@@ -62,7 +70,7 @@ def listed(names):
 
 def fill(kind: str, text: str, objects: list, rng: random.Random):
     """The wording with its slots filled from the scene, and the skills it asks for (None
-    when the scene lacks what the request needs)."""
+    when the scene lacks what the request needs; none for a request naming what is absent)."""
     names = [o["name"] for o in objects]
     blocks = [n for n in names if n.endswith(" block") and not n.startswith("letter")]
     bowls = [n for n in names if n.endswith(" bowl")]
@@ -72,6 +80,15 @@ def fill(kind: str, text: str, objects: list, rng: random.Random):
     place = rng.choice(PLACES)
     skill = "pick up the {} and place it {} the {}".format
     slots, want = {"place": place}, []
+    if kind in ABSENT:
+        absent_blocks = [c + " block" for c in COLOURS if c + " block" not in names]
+        absent_bowls = [c + " bowl" for c in COLOURS if c + " bowl" not in names]
+        if len(blocks) < 2 or not bowls or not absent_blocks or not absent_bowls:
+            return None
+        b1, b2 = rng.sample(blocks, 2)
+        slots.update(block1=b1, block2=b2, bowl1=rng.choice(bowls), absent_block=rng.choice(absent_blocks),
+                     absent_bowl=rng.choice(absent_bowls))
+        return text.format(**slots), []
     if kind in ("block-in-bowl", "block-on-block", "block-to-place", "two-steps", "blocks-to-place"):
         if len(blocks) < 2 or not bowls:
             return None

@@ -2,8 +2,8 @@
 # Explicit requests: the user names the objects and where each goes ("put the blue block in
 # the green bowl", "move the red, yellow and blue blocks to the left side"). Every line of
 # requests.tsv, filled from EPISODES tabletop scenes, planned with `grounded plan` for each
-# method and compared with the skills it names (run.py). Prints a Markdown table; every
-# plan goes to $OUT/explicit.jsonl.
+# method and compared with the skills it names (run.py); a request naming what the scene
+# lacks must carry out nothing. Prints a Markdown table; every plan goes to $OUT/explicit.jsonl.
 #
 #   bash bench/explicit/run.sh                                   # 5 scenes per line, seed 0
 #   EPISODES=10 METHODS=llm,saycan,gd-greedy,gd-beam bash bench/explicit/run.sh
