@@ -108,8 +108,9 @@ pub struct PlannerArgs {
     /// Stop the plan before a skill that departs from what the language model wanted by more
     /// than NATS: the model was sure of something no admissible skill allows (the
     /// instruction named a red block and there is none) and the skill took a token it
-    /// thought e^NATS times less likely. The plan ends "departed", naming both; --json and
-    /// --explain show every step's departure. "inf": never stop [default: 8, about 3,000 times]
+    /// thought e^NATS times less likely. The plan ends "departed", naming both (with
+    /// --ask-for-help the operator is asked instead); --json and --explain show every step's
+    /// departure. "inf": never stop [default: 8, about 3,000 times]
     #[arg(long, value_name = "NATS", help_heading = "Planner")]
     pub max_departure: Option<f32>,
     /// Safety rules (JSON: {"forbidden": ["red", "knife"], "mode": "hard"|"soft", "epsilon": 0.001}).
