@@ -194,6 +194,12 @@ pub struct DepartedSkill {
     pub departure: Departure,
 }
 
+impl std::fmt::Display for DepartedSkill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stopped before {:?}: {}", self.skill, self.departure)
+    }
+}
+
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }

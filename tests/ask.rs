@@ -365,24 +365,50 @@ fn the_oracle_finds_right_options_the_planner_alone_would_not_finish_from() {
     assert!(searched_steps > 0, "no step needed the search: the planner alone finished from some option at every step");
 }
 
-#[test]
-fn a_skill_that_departs_from_what_the_model_wanted_is_asked_about_even_alone() {
-    use grounded::controller::{run_closed_loop_asking, AskForHelp, InProcessRobot, OperatorAnswer, Robot};
-    let options = grounded::setup::PlannerOptions::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/planner-gpt2"));
-    let mut planner = options.build(None, true).expect("the shipped model loads");
+/// A tabletop robot (matching bowls, seed 3) and a request naming a block colour its scene
+/// does not have: (robot maker, instruction, the absent colour).
+fn a_request_for_a_block_that_is_not_there() -> (impl Fn() -> grounded::controller::InProcessRobot, String, String) {
+    use grounded::controller::{InProcessRobot, Robot};
     let tabletop = grounded::domains::domain(protocol::Domain::TABLETOP).unwrap();
-    let world = || tabletop.world("matching-bowls", 3, &grounded::domains::WorldOptions::default()).unwrap();
-    // A block colour the scene does not have, and a bowl it has.
-    let scene = InProcessRobot::new(tabletop, world()).observe().unwrap();
+    let robot = move || InProcessRobot::new(tabletop, tabletop.world("matching-bowls", 3, &grounded::domains::WorldOptions::default()).unwrap());
+    let scene = robot().observe().unwrap();
     let has = |name: &str| scene.objects.iter().any(|o| o.name == name);
     let colours = ["red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan", "brown", "gray"];
-    let absent = colours.iter().find(|c| !has(&format!("{c} block"))).expect("a colour with no block");
+    let absent = colours.iter().find(|c| !has(&format!("{c} block"))).expect("a colour with no block").to_string();
     let bowl = scene.objects.iter().find(|o| o.name.ends_with(" bowl")).expect("a bowl").name.clone();
-    let instruction = format!("put the {absent} block in the {bowl}");
+    (robot, format!("put the {absent} block in the {bowl}"), absent)
+}
+
+#[test]
+fn a_plan_that_stops_before_a_departing_skill_says_why_as_it_ends() {
+    use grounded::controller::{run_closed_loop_asking, ControlEvent};
+    let options = grounded::setup::PlannerOptions::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/planner-gpt2"));
+    let mut planner = options.build(None, true).expect("the shipped model loads");
+    let (robot, instruction, absent) = a_request_for_a_block_that_is_not_there();
+    let mut ended: Vec<Option<String>> = Vec::new();
+    let (result, abort) = run_closed_loop_asking(&mut planner, &mut robot(), &instruction, grounded::planner::Method::GdBeam, None, &mut |e| {
+        if let ControlEvent::Ended { reason, .. } = e {
+            ended.push(reason.map(str::to_string));
+        }
+    })
+    .unwrap();
+    assert!(abort.is_none() && result.steps.is_empty(), "{abort:?} {:?}", result.skills());
+    assert_eq!(result.end, grounded::planner::PlanEnd::Departed);
+    // The end event (the dashboard's "plan ended") carries the reason.
+    let [Some(reason)] = &ended[..] else { panic!("one end with a reason: {ended:?}") };
+    assert!(reason.starts_with("stopped before \"pick up the") && reason.contains(&format!("the model wanted \" {absent}\"")), "{reason}");
+}
+
+#[test]
+fn a_skill_that_departs_from_what_the_model_wanted_is_asked_about_even_alone() {
+    use grounded::controller::{run_closed_loop_asking, AskForHelp, OperatorAnswer};
+    let options = grounded::setup::PlannerOptions::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/planner-gpt2"));
+    let mut planner = options.build(None, true).expect("the shipped model loads");
+    let (world, instruction, absent) = a_request_for_a_block_that_is_not_there();
     // A set that never holds more than the most confident option: only a departure asks.
     let rule = grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::BelowTop, temperature: 1.0, threshold: 0.0 };
     for (answer, carried_out) in [(OperatorAnswer::Choose(0), true), (OperatorAnswer::NoneOfThese(String::new()), false)] {
-        let mut robot = InProcessRobot::new(tabletop, world());
+        let mut robot = world();
         let mut operator = Scripted { answers: vec![answer], asked: Vec::new() };
         let mut help = AskForHelp { domain: Some(protocol::Domain::TABLETOP), rule, options: 6, operator: &mut operator };
         let (result, abort) =

@@ -116,9 +116,8 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
     if let Some(d) = &result.departed {
         let _ = writeln!(
             out,
-            "  (stopped before {:?}: {}. The instruction may name something the scene does not have; --max-departure sets how far a \
-             skill may depart before the plan stops)",
-            d.skill, d.departure
+            "  ({d}. The instruction may name something the scene does not have; --max-departure sets how far a skill may \
+             depart before the plan stops)"
         );
     }
     if result.end == PlanEnd::NoSkill {

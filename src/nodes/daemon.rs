@@ -169,7 +169,7 @@ pub fn handle_instruction(
                 PlanEnd::NoSkill => Some("no admissible skill could be decoded".to_string()),
                 PlanEnd::ContextFull => Some("the plan filled the language model's context".to_string()),
                 PlanEnd::Departed => Some(match &result.departed {
-                    Some(d) => format!("stopped before {:?}: {}", d.skill, d.departure),
+                    Some(d) => d.to_string(),
                     None => "stopped before a skill that departed from what the language model wanted".to_string(),
                 }),
                 PlanEnd::Done | PlanEnd::StepLimit => None,
