@@ -312,7 +312,7 @@ impl PlanSession<'_> {
             return Ok(None);
         };
         let departure = self.departure_of(&explanation);
-        if let Some(d) = departure.as_ref().filter(|d| d.nats > self.planner.config.max_departure) {
+        if let Some(d) = departure.as_ref().filter(|&d| self.planner.config.departs_too_far(Some(d))) {
             self.departed = Some(DepartedSkill { skill: decoded.text.clone(), departure: d.clone() });
             self.end = Some(PlanEnd::Departed);
             return Ok(None);
@@ -472,7 +472,7 @@ impl PlanSession<'_> {
     /// Whether `option` departs from what the language model wanted by more than the
     /// planner's `max_departure`: carried out only when the operator confirms it.
     pub fn departs(&self, option: &SkillOption) -> bool {
-        option.departure.as_ref().is_some_and(|d| d.nats > self.planner.config.max_departure)
+        self.planner.config.departs_too_far(option.departure.as_ref())
     }
 
     /// The operator's words go into the prompt: the instruction becomes

@@ -139,8 +139,7 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         // A skill that departs from what the model wanted (beyond the planner's
         // `max_departure`) is not carried out unasked: a policy that asks asks about its set
         // even when that is the skill alone; one that never asks stops, as a plan does.
-        let departs = !matches!(asking, Asking::Calibrating)
-            && set.first().is_some_and(|&i| options[i].departure.as_ref().is_some_and(|d| d.nats > planner.config.max_departure));
+        let departs = !matches!(asking, Asking::Calibrating) && set.first().is_some_and(|&i| planner.config.departs_too_far(options[i].departure.as_ref()));
         let asked = asked || (departs && !matches!(asking, Asking::Never));
         // The operator takes the most confident right option among those offered.
         let chosen = if asked {

@@ -126,6 +126,12 @@ pub enum DecodeError {
 }
 
 impl DecodeConfig {
+    /// Whether a skill that departs by `departure` from what the language model wanted is
+    /// past `max_departure`: not carried out unless an operator confirms it.
+    pub fn departs_too_far(&self, departure: Option<&Departure>) -> bool {
+        departure.is_some_and(|d| d.nats > self.max_departure)
+    }
+
     pub fn validate(&self) -> Result<(), DecodeError> {
         let bad = |m: &str| Err(DecodeError::Config(m.to_string()));
         if self.top_k == 0 || self.top_k > 1000 {
@@ -669,18 +675,20 @@ fn expand(lm: &LanguageModel, beams: &[Beam], next: &[NextTokens], models: &mut 
         }
     }
     cands.score(0, models)?;
-    let log_floor = config.floor.ln() as f32;
-    let weights: Vec<f32> = models.iter().map(|m| m.weight).collect();
-    let scored = cands.len();
-    for (parent, beam) in beams.iter().enumerate() {
-        let admissible = cands[..scored].iter().any(|c| c.parent == parent && fallback::admitted(cands.grounded(c), &weights, log_floor));
-        if config.beyond_top_k && !admissible {
+    if config.beyond_top_k {
+        let log_floor = config.floor.ln() as f32;
+        let weights: Vec<f32> = models.iter().map(|m| m.weight).collect();
+        let scored = cands.len();
+        for (parent, beam) in beams.iter().enumerate() {
+            if cands[..scored].iter().any(|c| c.parent == parent && fallback::admitted(cands.grounded(c), &weights, log_floor)) {
+                continue;
+            }
             for (token, lp) in fallback::admissible_tokens(lm, &beam.text, &next[parent], models, config.top_k)? {
                 cands.push(lm, beam, parent, token, lp, true);
             }
         }
+        cands.score(scored, models)?;
     }
-    cands.score(scored, models)?;
     // Step scores (LM plus weighted grounded terms), then each beam's normaliser.
     let steps: Vec<f32> = cands
         .iter()
