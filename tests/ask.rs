@@ -269,7 +269,7 @@ fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again()
     let mut operator = Scripted { answers: vec![OperatorAnswer::NoneOfThese("the coke can".into())], asked: Vec::new() };
     let mut help = AskForHelp {
         domain: Some(protocol::Domain::KITCHEN),
-        rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999 },
+        rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999, max_departure: None },
         options: 6,
         operator: &mut operator,
     };
@@ -296,7 +296,7 @@ fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again()
         let mut operator = Scripted { answers: vec![answer], asked: Vec::new() };
         let mut help = AskForHelp {
             domain: Some(protocol::Domain::KITCHEN),
-            rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999 },
+            rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999, max_departure: None },
             options: 6,
             operator: &mut operator,
         };
@@ -318,7 +318,7 @@ fn a_robot_in_another_domain_than_the_calibration_is_stopped_not_asked() {
     let mut operator = Scripted { answers: Vec::new(), asked: Vec::new() };
     let mut help = AskForHelp {
         domain: Some(protocol::Domain::KITCHEN),
-        rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999 },
+        rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999, max_departure: None },
         options: 6,
         operator: &mut operator,
     };
@@ -406,7 +406,7 @@ fn a_skill_that_departs_from_what_the_model_wanted_is_asked_about_even_alone() {
     let mut planner = options.build(None, true).expect("the shipped model loads");
     let (world, instruction, absent) = a_request_for_a_block_that_is_not_there();
     // A set that never holds more than the most confident option: only a departure asks.
-    let rule = grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::BelowTop, temperature: 1.0, threshold: 0.0 };
+    let rule = grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::BelowTop, temperature: 1.0, threshold: 0.0, max_departure: None };
     for (answer, carried_out) in [(OperatorAnswer::Choose(0), true), (OperatorAnswer::NoneOfThese(String::new()), false)] {
         let mut robot = world();
         let mut operator = Scripted { answers: vec![answer], asked: Vec::new() };
@@ -426,4 +426,13 @@ fn a_skill_that_departs_from_what_the_model_wanted_is_asked_about_even_alone() {
             assert!(abort.as_deref().is_some_and(|a| a.contains("none of these")) && result.steps.is_empty(), "{abort:?} {:?}", result.skills());
         }
     }
+    // A calibration made with the planner's limit opens the departing step's set: the
+    // operator is offered every option the beam found, not the model's favourite alone.
+    let rule = grounded::ask::SetRule { max_departure: Some(8.0), ..rule };
+    let mut robot = world();
+    let mut operator = Scripted { answers: vec![OperatorAnswer::NoneOfThese(String::new())], asked: Vec::new() };
+    let mut help = AskForHelp { domain: Some(protocol::Domain::TABLETOP), rule, options: 6, operator: &mut operator };
+    run_closed_loop_asking(&mut planner, &mut robot, &instruction, grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
+    let first = operator.asked.first().expect("asked at the departing step");
+    assert!(first.options.len() > 1 && first.text.contains(&format!("the model wanted \" {absent}\"")), "{first:?}");
 }

@@ -149,7 +149,7 @@ fn a_question_to_the_operator_and_its_answer_are_on_the_dashboard() {
     let mut operator = FirstOption(0);
     let mut help = AskForHelp {
         domain: Some(protocol::Domain::KITCHEN),
-        rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999 },
+        rule: grounded::ask::SetRule { measure: grounded::ask::conformal::Measure::Confidence, temperature: 1.0, threshold: 0.999, max_departure: None },
         options: 6,
         operator: &mut operator,
     };

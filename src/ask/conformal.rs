@@ -53,6 +53,31 @@ impl Measure {
         }
     }
 
+    /// A step's nonconformity where the step departs or not: at a step whose most confident
+    /// option departs from what the language model wanted (beyond the calibration's
+    /// `max_departure`), the set holds every option ([`Measure::step_set`]), so the step
+    /// covers exactly when any option is right (0, else 1); elsewhere,
+    /// [`nonconformity`](Self::nonconformity).
+    pub fn step_nonconformity(self, confidences: &[f64], right: &[bool], departs: bool) -> f64 {
+        match departs {
+            true if right.contains(&true) => 0.0,
+            true => 1.0,
+            false => self.nonconformity(confidences, right),
+        }
+    }
+
+    /// The set at threshold `q` of a step that departs or not: every option, most confident
+    /// first, where it departs (the model's confidences there are in a skill the world does
+    /// not allow, so they do not say which of the others is meant); elsewhere,
+    /// [`set`](Self::set).
+    pub fn step_set(self, confidences: &[f64], q: f64, departs: bool) -> Vec<usize> {
+        if departs {
+            prediction_set(confidences, 1.0)
+        } else {
+            self.set(confidences, q)
+        }
+    }
+
     /// When the robot asks, at threshold `q`, in words.
     pub fn describe(self, q: f64) -> String {
         match self {
@@ -243,6 +268,23 @@ mod tests {
             for right in [[false, true, false, false], [false, false, true, false], [true, false, false, false]] {
                 let covered = m.set(&p, q).iter().any(|&i| right[i]);
                 assert_eq!(covered, m.nonconformity(&p, &right) <= q + 1e-9, "{m:?} q {q} right {right:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_departing_step_holds_every_option_and_covers_when_any_is_right() {
+        let p = [0.9, 0.06, 0.04];
+        for m in Measure::ALL {
+            assert_eq!(m.step_set(&p, 0.05, true), vec![0, 1, 2]);
+            assert_eq!(m.step_set(&p, 0.05, false), m.set(&p, 0.05));
+            assert_eq!(m.step_nonconformity(&p, &[false, false, true], true), 0.0);
+            assert_eq!(m.step_nonconformity(&p, &[false; 3], true), 1.0);
+            assert_eq!(m.step_nonconformity(&p, &[false, false, true], false), m.nonconformity(&p, &[false, false, true]));
+            // Covered exactly when the nonconformity is within the threshold, departing or not.
+            for (right, departs) in [([false, false, true], true), ([false, true, false], false), ([true, false, false], false)] {
+                let covered = m.step_set(&p, 0.15, departs).iter().any(|&i| right[i]);
+                assert_eq!(covered, m.step_nonconformity(&p, &right, departs) <= 0.15, "{m:?} {right:?} {departs}");
             }
         }
     }

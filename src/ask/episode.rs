@@ -57,6 +57,9 @@ pub struct AskStep {
     pub right: Vec<bool>,
     /// The options the policy would ask about (indices, most confident first).
     pub set: Vec<usize>,
+    /// Whether the most confident option departed from what the language model wanted
+    /// beyond the limit (a calibrated set's, else the planner's `max_departure`).
+    pub departs: bool,
     /// Whether the robot asked.
     pub asked: bool,
     /// The option carried out, if any (none: the operator answered "none of these").
@@ -122,6 +125,10 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         };
         let p = confidences(&options, rule.map_or(1.0, |r| r.temperature));
         let right = oracle.label(planner, &history, &options)?;
+        let step_departs = match asking {
+            Asking::Conformal { rule, .. } => rule.departs(&options),
+            _ => planner.config.departs_too_far(options.first().and_then(|o| o.departure.as_ref())),
+        };
         let (set, asked) = match asking {
             Asking::Never => (vec![0], false),
             Asking::Margin { margin } => {
@@ -130,7 +137,7 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
                 (set, asked)
             }
             Asking::Conformal { rule, .. } => {
-                let set = rule.measure.set(&p, rule.threshold);
+                let set = rule.measure.step_set(&p, rule.threshold, step_departs);
                 let asked = set.len() > 1;
                 (set, asked)
             }
@@ -149,7 +156,7 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         } else {
             set.first().copied()
         };
-        let score = rule.map_or_else(|| nonconformity(&p, &right), |r| r.measure.nonconformity(&p, &right));
+        let score = rule.map_or_else(|| nonconformity(&p, &right), |r| r.measure.step_nonconformity(&p, &right, step_departs));
         let scores = options.iter().map(|o| o.score).collect();
         steps.push(AskStep {
             options: options.iter().map(|o| o.skill.clone()).collect(),
@@ -157,6 +164,7 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
             confidences: p,
             right,
             set,
+            departs: step_departs,
             asked,
             chosen,
             nonconformity: score,

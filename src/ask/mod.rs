@@ -82,15 +82,24 @@ pub struct Calibration {
     pub delta: Option<f64>,
     /// The threshold: options with confidence at least `1 - threshold` are in the set.
     pub threshold: f64,
+    /// The planner's `max_departure` when the calibration was made: a step whose most
+    /// confident option departs further from what the language model wanted holds every
+    /// option in its set ([`Measure::step_set`]). Absent: no limit (and in files written
+    /// before departures were recorded, no step departs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_departure: Option<f32>,
 }
 
-/// Which options a step's set holds: the measure, the temperature of the confidences and
-/// the threshold.
+/// Which options a step's set holds: the measure, the temperature of the confidences, the
+/// threshold, and the departure beyond which the set holds every option.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct SetRule {
     pub measure: Measure,
     pub temperature: f64,
     pub threshold: f64,
+    /// The calibration's `max_departure` (none: no step departs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_departure: Option<f32>,
 }
 
 impl SetRule {
@@ -98,9 +107,23 @@ impl SetRule {
     /// than one).
     pub fn apply(&self, options: &[crate::decoder::SkillOption]) -> (Vec<f64>, Vec<usize>) {
         let p = conformal::confidences(options, self.temperature);
-        let set = self.measure.set(&p, self.threshold);
+        let set = self.measure.step_set(&p, self.threshold, self.departs(options));
         (p, set)
     }
+
+    /// Whether the step of `options` (best first) departs under this rule: its most
+    /// confident option departs from what the language model wanted by more than the
+    /// calibration's `max_departure`.
+    pub fn departs(&self, options: &[crate::decoder::SkillOption]) -> bool {
+        departs_beyond(options, self.max_departure)
+    }
+}
+
+/// Whether the most confident of `options` (best first) departs from what the language
+/// model wanted by more than `max_departure` nats (none: never).
+pub fn departs_beyond(options: &[crate::decoder::SkillOption], max_departure: Option<f32>) -> bool {
+    let (Some(limit), Some(top)) = (max_departure, options.first()) else { return false };
+    top.departure.as_ref().is_some_and(|d| d.nats > limit)
 }
 
 /// One step of a calibration episode: its options' scores and which were right.
@@ -111,6 +134,10 @@ pub struct CalibrationStep {
     #[serde(deserialize_with = "crate::decoder::never_as_null::many")]
     pub scores: Vec<f32>,
     pub right: Vec<bool>,
+    /// Whether the most confident option departed beyond the calibration's `max_departure`
+    /// (its set then holds every option).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub departs: bool,
 }
 
 impl Calibration {
@@ -120,17 +147,41 @@ impl Calibration {
     /// from its scores.
     pub fn fit(&self, epsilon: f64) -> SetRule {
         if self.steps.is_empty() {
-            return SetRule { measure: self.measure, temperature: self.temperature, threshold: conformal::threshold(&self.scores, epsilon, self.delta) };
+            return SetRule {
+                measure: self.measure,
+                temperature: self.temperature,
+                threshold: conformal::threshold(&self.scores, epsilon, self.delta),
+                max_departure: self.max_departure,
+            };
         }
         let (fit, held) = split(&self.steps, self.episodes);
         let (measure, temperature) = fit_measure(&fit, epsilon, self.delta);
         let scores: Vec<f64> = held.iter().map(|e| episode_nonconformity(e, measure, temperature)).collect();
-        SetRule { measure, temperature, threshold: conformal::threshold(&scores, epsilon, self.delta) }
+        SetRule { measure, temperature, threshold: conformal::threshold(&scores, epsilon, self.delta), max_departure: self.max_departure }
+    }
+
+    /// How planning with `options` differs from the planning the calibration measured, in
+    /// words (empty: it does not); each difference voids the guarantee until calibrated again.
+    pub fn differences(&self, options: &PlannerOptions) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.model != options.model.display().to_string() {
+            out.push(format!("calibrated with model {}, planning with {}", self.model, options.model.display()));
+        }
+        let limit = Some(options.config.max_departure).filter(|d| d.is_finite());
+        if limit != self.max_departure {
+            let say = |d: Option<f32>| d.map_or_else(|| "inf".to_string(), |d| d.to_string());
+            out.push(format!(
+                "calibrated with --max-departure {}, planning with {} (the set holds every option beyond the calibration's)",
+                say(self.max_departure),
+                say(limit)
+            ));
+        }
+        out
     }
 
     /// The file's own rule (for its epsilon).
     pub fn rule(&self) -> SetRule {
-        SetRule { measure: self.measure, temperature: self.temperature, threshold: self.threshold }
+        SetRule { measure: self.measure, temperature: self.temperature, threshold: self.threshold, max_departure: self.max_departure }
     }
 
     /// The scene seeds the calibration used (no test may use them).
@@ -161,6 +212,9 @@ impl Calibration {
         if c.scores.is_empty() || c.options < 2 || c.options > 32 {
             return bad("no scores, or options per step outside 2..=32".into());
         }
+        if c.max_departure.is_some_and(|d| !(d >= 0.0 && d.is_finite())) {
+            return bad(format!("max_departure {:?} is not a number of nats >= 0 (leave it out for no limit)", c.max_departure));
+        }
         if c.steps.iter().flatten().any(|s| s.scores.len() != s.right.len() || s.scores.len() > c.options) {
             return bad("a step's scores and right options do not match".into());
         }
@@ -178,13 +232,13 @@ pub const TEMPERATURES: [f64; 12] = [0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.
 /// An episode's nonconformity under `measure` with confidences at `temperature`: the largest
 /// of its steps'.
 fn episode_nonconformity(steps: &[CalibrationStep], measure: Measure, temperature: f64) -> f64 {
-    steps.iter().map(|s| measure.nonconformity(&conformal::tempered(&s.scores, temperature), &s.right)).fold(0.0, f64::max)
+    steps.iter().map(|s| measure.step_nonconformity(&conformal::tempered(&s.scores, temperature), &s.right, s.departs)).fold(0.0, f64::max)
 }
 
 /// The questions the set of `threshold` under `measure` at `temperature` asks along an
 /// episode's steps.
 fn episode_questions(steps: &[CalibrationStep], measure: Measure, threshold: f64, temperature: f64) -> usize {
-    steps.iter().filter(|s| measure.set(&conformal::tempered(&s.scores, temperature), threshold).len() > 1).count()
+    steps.iter().filter(|s| measure.step_set(&conformal::tempered(&s.scores, temperature), threshold, s.departs).len() > 1).count()
 }
 
 /// Episodes in (task, episode) order, `per_task` a task, split into the even-numbered and
@@ -346,8 +400,10 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, delta: Option<f64>, progress: &
         },
         progress,
     )?;
-    let steps: Vec<Vec<CalibrationStep>> =
-        episodes.iter().map(|e| e.steps.iter().map(|s| CalibrationStep { scores: s.scores.clone(), right: s.right.clone() }).collect()).collect();
+    let steps: Vec<Vec<CalibrationStep>> = episodes
+        .iter()
+        .map(|e| e.steps.iter().map(|s| CalibrationStep { scores: s.scores.clone(), right: s.right.clone(), departs: s.departs }).collect())
+        .collect();
     // Even-numbered episodes choose the temperature; the odd-numbered ones, not seen by that
     // choice, give the scores.
     let (fit, held) = split(&steps, run.episodes);
@@ -369,6 +425,7 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, delta: Option<f64>, progress: &
         steps,
         epsilon,
         delta,
+        max_departure: Some(run.planner.config.max_departure).filter(|d| d.is_finite()),
     })
 }
 
@@ -449,7 +506,7 @@ pub fn table(episodes: &[AskEpisode]) -> String {
             _ => String::new(),
         };
         let label = match p {
-            Asking::Conformal { epsilon, rule: SetRule { measure, temperature, threshold } } => {
+            Asking::Conformal { epsilon, rule: SetRule { measure, temperature, threshold, .. } } => {
                 format!("conformal, epsilon {epsilon} (set {}, threshold {threshold:.3}, temperature {temperature})", measure.label())
             }
             other => other.label(),
@@ -505,7 +562,7 @@ mod tests {
     use super::*;
 
     fn step(scores: &[f32], right: &[bool]) -> CalibrationStep {
-        CalibrationStep { scores: scores.to_vec(), right: right.to_vec() }
+        CalibrationStep { scores: scores.to_vec(), right: right.to_vec(), departs: false }
     }
 
     fn calibration(steps: Vec<Vec<CalibrationStep>>, episodes: usize) -> Calibration {
@@ -524,7 +581,37 @@ mod tests {
             delta: None,
             scores: vec![0.1, 0.5, 0.9],
             steps,
+            max_departure: None,
         }
+    }
+
+    #[test]
+    fn departing_steps_hold_every_option_and_leave_the_threshold_to_the_others() {
+        // A quarter of the episodes depart at their first step, where the model's favourite
+        // is wrong and the right option is all but ruled out; the other steps are easy.
+        let departing = vec![CalibrationStep { departs: true, ..step(&[0.0, -6.0, -7.0], &[false, false, true]) }, step(&[0.0, -4.0], &[true, false])];
+        let easy = vec![step(&[0.0, -4.0], &[true, false])];
+        let episodes: Vec<Vec<CalibrationStep>> = (0..40).map(|i| if i % 8 < 2 { departing.clone() } else { easy.clone() }).collect();
+        let mut c = calibration(episodes.clone(), 40);
+        c.max_departure = Some(8.0);
+        let rule = c.fit(0.1);
+        assert_eq!(rule.max_departure, Some(8.0));
+        // Every episode's score is small: the departing steps cover with every option in
+        // their set, and do not push the threshold to 1 as they would without.
+        assert!(rule.threshold < 0.5, "{rule:?}");
+        let without: Vec<Vec<CalibrationStep>> = episodes.iter().map(|e| e.iter().map(|s| CalibrationStep { departs: false, ..s.clone() }).collect()).collect();
+        let without = calibration(without, 40).fit(0.1);
+        assert!(without.threshold > rule.threshold + 0.2, "{without:?} against {rule:?}");
+        // Applied: the departing step's set is every option, the easy step's the top alone.
+        let option = |skill: &str, score: f32, nats: Option<f32>| crate::decoder::SkillOption {
+            departure: nats.map(|nats| crate::decoder::Departure { before: String::new(), wanted: " red".into(), chosen: " blue".into(), nats }),
+            ..crate::decoder::SkillOption::new(skill, score, score)
+        };
+        let departed = [option("a", 0.0, Some(9.0)), option("b", -6.0, None), option("c", -7.0, None)];
+        assert_eq!(rule.apply(&departed).1, vec![0, 1, 2]);
+        let within = [option("a", 0.0, Some(7.0)), option("b", -6.0, None), option("c", -7.0, None)];
+        assert_eq!(rule.apply(&within).1, vec![0]);
+        assert_eq!(SetRule { max_departure: None, ..rule }.apply(&departed).1, vec![0]);
     }
 
     #[test]
@@ -544,7 +631,7 @@ mod tests {
     #[test]
     fn without_its_episodes_a_calibration_keeps_its_temperature_and_takes_the_quantile_of_its_scores() {
         let c = calibration(Vec::new(), 3);
-        let rule = |threshold| SetRule { measure: Measure::Confidence, temperature: 1.0, threshold };
+        let rule = |threshold| SetRule { measure: Measure::Confidence, temperature: 1.0, threshold, max_departure: None };
         assert_eq!(c.fit(0.2), rule(1.0));
         assert_eq!(c.fit(0.5), rule(0.5));
     }
@@ -557,7 +644,7 @@ mod tests {
         let easy = vec![step(&[0.0, -3.0], &[true, false])];
         let episodes: Vec<Vec<CalibrationStep>> = (0..40).map(|i| if i % 4 == 1 { hard.clone() } else { easy.clone() }).collect();
         let c = calibration(episodes.clone(), 40);
-        let SetRule { measure, temperature: t, threshold: q } = c.fit(0.1);
+        let SetRule { measure, temperature: t, threshold: q, .. } = c.fit(0.1);
         assert!(TEMPERATURES.contains(&t));
         let (fit, held) = split(&episodes, 40);
         assert_eq!((fit.len(), held.len()), (20, 20));

@@ -147,8 +147,8 @@ pub fn eval_asking(args: AskEvalArgs<'_>, planner: &PlannerArgs, file: &ConfigFi
         options: calibration.options,
         workers: workers(args.workers),
     };
-    if calibration.model != options.model.display().to_string() {
-        tracing::warn!("the calibration was made with model {}; this evaluation uses {}", calibration.model, options.model.display());
+    for difference in calibration.differences(&options) {
+        tracing::warn!("{}: {difference}; calibrate again for a guarantee", args.calibration.display());
     }
     let out = args.out.map(super::common::Output::check).transpose()?;
     let bar = progress_bar(run.tasks.len() * run.episodes);

@@ -61,13 +61,8 @@ pub fn run(args: DaemonArgs, file: &ConfigFile) -> Result<ExitCode> {
             if !(args.ask_timeout > 0.0 && args.ask_timeout <= 3600.0) {
                 anyhow::bail!("--ask-timeout {} s: use a number of seconds between 0 and 3600", args.ask_timeout);
             }
-            if c.model != options.model.display().to_string() {
-                tracing::warn!(
-                    "{}: calibrated with model {}; this daemon plans with {} (recalibrate for a guarantee)",
-                    path.display(),
-                    c.model,
-                    options.model.display()
-                );
+            for difference in c.differences(&options) {
+                tracing::warn!("{}: {difference} (recalibrate for a guarantee)", path.display());
             }
             eprintln!(
                 "daemon: asking for help: {} calibration (epsilon {}: {}); questions on {}, answers on {}",
