@@ -13,6 +13,7 @@ use std::process::ExitCode;
 pub const CALIBRATE_EXAMPLES: &str = "Examples:
   grounded calibrate --domain tabletop --episodes 10 --seed 7 --out target/ask/tabletop.json
   grounded calibrate --domain kitchen --epsilon 0.05 --episodes 20 --seed 7 --out kitchen.json
+  grounded calibrate --domain kitchen --epsilon 0.05 --delta 0.05 --episodes 40 --seed 7 --out kitchen.json
   grounded eval --domain tabletop --ask-for-help target/ask/tabletop.json --episodes 10 --seed 0
 
 At every step the options for the next skill are the skills a grounded beam finishes; an
@@ -22,7 +23,10 @@ measure of nonconformity, the pair that asks least: 1 - p of the most confident 
 (the set: options with p >= 1 - threshold) or how far its p is below the most confident
 option's (the set: options within the threshold of the top). The odd-numbered ones each
 give that measure at their worst step, and the threshold makes the set hold a right option
-at every step in at least 1 - epsilon of episodes like these. Use other
+at every step in at least 1 - epsilon of episodes like these (on average over calibrations;
+with --delta, for this one with probability 1 - delta). At a step whose most confident
+option departs from what the model wanted beyond --max-departure, the set holds every
+option, here and wherever the calibration is used; the file records the limit. Use other
 seeds to test: eval --ask-for-help refuses the calibration's own.";
 
 #[derive(Args, Debug)]
