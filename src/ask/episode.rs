@@ -125,9 +125,13 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         };
         let p = confidences(&options, rule.map_or(1.0, |r| r.temperature));
         let right = oracle.label(planner, &history, &options)?;
+        // Whether the most confident option (the first: options come best first) departs
+        // beyond the planner's `max_departure`, and beyond the limit the step's set is drawn
+        // with (a calibrated set's own, else the planner's).
+        let top_departs = planner.config.departs_too_far(options.first().and_then(|o| o.departure.as_ref()));
         let step_departs = match asking {
             Asking::Conformal { rule, .. } => rule.departs(&options),
-            _ => planner.config.departs_too_far(options.first().and_then(|o| o.departure.as_ref())),
+            _ => top_departs,
         };
         let (set, asked) = match asking {
             Asking::Never => (vec![0], false),
@@ -146,7 +150,7 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         // A skill that departs from what the model wanted (beyond the planner's
         // `max_departure`) is not carried out unasked: a policy that asks asks about its set
         // even when that is the skill alone; one that never asks stops, as a plan does.
-        let departs = !matches!(asking, Asking::Calibrating) && set.first().is_some_and(|&i| planner.config.departs_too_far(options[i].departure.as_ref()));
+        let departs = !matches!(asking, Asking::Calibrating) && top_departs;
         let asked = asked || (departs && !matches!(asking, Asking::Never));
         // The operator takes the most confident right option among those offered.
         let chosen = if asked {

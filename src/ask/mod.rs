@@ -115,15 +115,9 @@ impl SetRule {
     /// confident option departs from what the language model wanted by more than the
     /// calibration's `max_departure`.
     pub fn departs(&self, options: &[crate::decoder::SkillOption]) -> bool {
-        departs_beyond(options, self.max_departure)
+        let (Some(limit), Some(top)) = (self.max_departure, options.first()) else { return false };
+        top.departure.as_ref().is_some_and(|d| d.nats > limit)
     }
-}
-
-/// Whether the most confident of `options` (best first) departs from what the language
-/// model wanted by more than `max_departure` nats (none: never).
-pub fn departs_beyond(options: &[crate::decoder::SkillOption], max_departure: Option<f32>) -> bool {
-    let (Some(limit), Some(top)) = (max_departure, options.first()) else { return false };
-    top.departure.as_ref().is_some_and(|d| d.nats > limit)
 }
 
 /// One step of a calibration episode: its options' scores and which were right.
