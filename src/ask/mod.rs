@@ -206,8 +206,8 @@ impl Calibration {
         if c.scores.is_empty() || c.options < 2 || c.options > 32 {
             return bad("no scores, or options per step outside 2..=32".into());
         }
-        if c.max_departure.is_some_and(|d| !(d >= 0.0 && d.is_finite())) {
-            return bad(format!("max_departure {:?} is not a number of nats >= 0 (leave it out for no limit)", c.max_departure));
+        if let Some(d) = c.max_departure.filter(|d| !(*d >= 0.0 && d.is_finite())) {
+            return bad(format!("max_departure {d} is not a number of nats >= 0 (leave it out for no limit)"));
         }
         if c.steps.iter().flatten().any(|s| s.scores.len() != s.right.len() || s.scores.len() > c.options) {
             return bad("a step's scores and right options do not match".into());
@@ -619,6 +619,20 @@ mod tests {
         c.delta = Some(0.05);
         std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(Calibration::read(&path).unwrap().delta, Some(0.05));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_calibration_file_with_a_negative_max_departure_is_refused() {
+        let path = std::env::temp_dir().join(format!("grounded-max-departure-{}.json", std::process::id()));
+        let mut c = calibration(Vec::new(), 3);
+        c.max_departure = Some(-1.0);
+        std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
+        let err = Calibration::read(&path).unwrap_err().to_string();
+        assert!(err.contains("max_departure -1 is not a number of nats >= 0"), "{err}");
+        c.max_departure = Some(8.0);
+        std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(Calibration::read(&path).unwrap().max_departure, Some(8.0));
         let _ = std::fs::remove_file(&path);
     }
 
