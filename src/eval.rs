@@ -608,6 +608,10 @@ impl grounding::SkillSpace for RobotSkills {
     fn prefix_model<'a>(&'a self, obs: &protocol::Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, grounding::GroundingError> {
         self.space(obs)?.prefix_model(obs)
     }
+
+    fn conceivable(&self, obs: &protocol::Observation) -> Result<Option<Vec<String>>, grounding::GroundingError> {
+        self.space(obs)?.conceivable(obs)
+    }
 }
 
 fn start_nodes(workers: usize, noise: f64) -> Result<Nodes, EvalError> {

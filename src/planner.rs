@@ -5,7 +5,8 @@
 //! prompt only grows, so the cache of the text already processed is reused at every step.
 
 use crate::decoder::{
-    decode_options, decode_skill, decode_skill_greedy, departure, DecodeConfig, DecodeError, DecodedSkill, Departure, SkillOption, TokenChoice, WeightedModel,
+    decode_options, decode_skill, decode_skill_greedy, departure, DecodeConfig, DecodeError, DecodedSkill, Departure, Later, SkillOption, TokenChoice,
+    WeightedModel,
 };
 use crate::lm::{KvCache, LanguageModel, LmError, Purpose, TokenStats};
 use crate::prompt::{plan_start, step_end, Instruction, InstructionError};
@@ -311,7 +312,7 @@ impl PlanSession<'_> {
             self.end = Some(PlanEnd::NoSkill);
             return Ok(None);
         };
-        let departure = self.departure_of(&explanation);
+        let departure = self.departure_of(&explanation, state);
         if let Some(d) = departure.as_ref().filter(|&d| self.planner.config.departs_too_far(Some(d))) {
             self.departed = Some(DepartedSkill { skill: decoded.text.clone(), departure: d.clone() });
             self.end = Some(PlanEnd::Departed);
@@ -333,13 +334,17 @@ impl PlanSession<'_> {
 
     /// Where a decoded skill departs from what the language model wanted (grounded methods'
     /// token choices; none for the LM alone or whole-skill scoring).
-    fn departure_of(&self, explanation: &StepExplanation) -> Option<Departure> {
+    fn departure_of(&self, explanation: &StepExplanation, state: &Observation) -> Option<Departure> {
         let StepExplanation::Tokens(choices) = explanation else { return None };
         if self.method == Method::Llm {
             return None;
         }
         let weights: Vec<f32> = self.planner.models_in_use().iter().map(|m| m.weight).collect();
-        departure(choices, &weights, self.planner.config.floor.ln() as f32)
+        let log_floor = self.planner.config.floor.ln() as f32;
+        // Most skills depart nowhere; only where one does is the world asked what it rules
+        // out only for now.
+        departure(choices, &weights, log_floor, None)?;
+        departure(choices, &weights, log_floor, self.planner.later(state).as_ref())
     }
 
     /// The options for the next skill against `state` (asking for help): every skill a
@@ -566,6 +571,21 @@ impl Planner {
         Self { lm, affordance, affordance_weight: 1.0, others: Vec::new(), task_models: Vec::new(), weights: Vec::new(), config, prompt_prefix: None }
     }
 
+    /// What the affordance's domain says could become admissible in `state` (see
+    /// [`Later`]); `None` where it does not say, or cannot be asked (then every skill not
+    /// admissible now counts as never admissible: the stricter reading).
+    fn later(&self, state: &Observation) -> Option<Later> {
+        match self.affordance.space().conceivable(state) {
+            // The affordance is the first model of the decoding rule's order (`models_in_use`).
+            Ok(Some(texts)) => Some(Later::new(0, texts.iter().map(String::as_str))),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!("what could become admissible is not known ({e}): every skill not admissible now counts as never");
+                None
+            }
+        }
+    }
+
     pub fn model_names(&self) -> Vec<String> {
         self.models_in_use().into_iter().map(|m| m.name).collect()
     }
@@ -668,7 +688,8 @@ impl Planner {
         let bind_started = Instant::now();
         let mut models = bind_models(&self.affordance, self.affordance_weight, &self.others, &self.task_models, state, method)?;
         timing.binding += bind_started.elapsed();
-        Ok(decode_options(&mut self.lm, cache, logits, &mut models, &self.config, width)?)
+        let later = if method == Method::Llm { None } else { self.later(state) };
+        Ok(decode_options(&mut self.lm, cache, logits, &mut models, &self.config, width, later.as_ref())?)
     }
 
     /// Decode the next skill with `method` against `state`.

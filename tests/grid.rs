@@ -97,3 +97,44 @@ fn a_forbidden_cell_is_never_entered_even_when_the_task_needs_it() {
     let tabletop = grounded(&["demo", "--forbid-cell", "1,1"]);
     assert!(text(&tabletop.stderr).contains("apply to grid mazes"), "{}", text(&tabletop.stderr));
 }
+
+/// The grid's skills as a domain that does not say what could become admissible later.
+struct AdmissibleNowOnly;
+
+impl grounding::SkillSpace for AdmissibleNowOnly {
+    fn admissible(&self, obs: &protocol::Observation) -> Result<Vec<grounding::ScoredSkill>, grounding::GroundingError> {
+        grounding::SkillSpace::admissible(&policies::grid::GridSkills, obs)
+    }
+}
+
+#[test]
+fn a_locked_door_the_model_wants_opened_first_is_not_a_departure_but_a_key_to_fetch() {
+    use grounded::decoder::DecodeConfig;
+    use grounded::planner::{Method, PlanEnd, Planner};
+    use grounding::Affordance;
+    let e = sim::grid::episode(sim::grid::Level::LockedRoom, 0);
+    let obs = sim::grid::GridWorld::new(&e).observe();
+    let (colour, room) = (e.slots.get("colour").expect("a colour"), e.slots.get("room").expect("a room"));
+    let instruction = format!("unlock the {colour} door with the key that lies in the {room} room, then go to the goal");
+    let config = DecodeConfig::default();
+    let planner = |space: Box<dyn grounding::SkillSpace>| {
+        let lm = grounded::lm::LanguageModel::load(&grounded::default_model_dir(), 1).expect("the shipped model");
+        Planner::with_affordance(lm, config.clone(), Affordance::new(space, config.floor))
+    };
+    // Where the domain does not say what could become admissible, the model's wish to open
+    // the locked door counts as one no skill allows, and the plan stops before substituting.
+    let strict = planner(Box::new(AdmissibleNowOnly)).plan(&instruction, &obs, Method::GdBeam).expect("a plan");
+    assert_eq!(strict.end, PlanEnd::Departed, "{:?}", strict.skills());
+    let departed = strict.departed.expect("what it stopped before");
+    let d = &departed.departure;
+    assert!(d.before.trim() == "open the" && d.wanted.trim() == colour, "the locked door's colour was wanted: {departed:?}");
+    // The grid says it: the locked door is there, only not open-able yet; grounding turns
+    // the plan to fetch its key, and the plan reaches the goal.
+    let plan = planner(Box::new(policies::grid::GridSkills)).plan(&instruction, &obs, Method::GdBeam).expect("a plan");
+    let skills = plan.skills();
+    assert_eq!(plan.end, PlanEnd::Done, "{skills:?}");
+    let at = |s: &str| skills.iter().position(|x| *x == s);
+    let (key, door) = (at(&format!("pick up the {colour} key")), at(&format!("open the {colour} door")));
+    assert!(key.is_some() && door.is_some() && key < door, "the key before its door: {skills:?}");
+    assert_eq!(skills[skills.len() - 2..], ["go to the goal", "done"], "{skills:?}");
+}

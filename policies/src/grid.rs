@@ -211,6 +211,27 @@ pub fn admissible(g: &GridState) -> Vec<(GridSkill, f64)> {
         .collect()
 }
 
+/// Every skill that names only what is in `g`, whether its plan exists now or not: opening
+/// a locked door before its key is held, going to what lies behind it, putting down an
+/// object not yet picked up.
+pub fn conceivable(g: &GridState) -> Vec<GridSkill> {
+    let targets = g.targets();
+    let objects: Vec<Object> = targets.iter().filter_map(|t| if let Target::Object(o) = t { Some(*o) } else { None }).chain(g.carrying).collect();
+    let mut out = vec![GridSkill::Done];
+    for t in &targets {
+        out.push(GridSkill::GoTo(*t));
+        if let Target::Door(c) = t {
+            out.push(GridSkill::Open(*c));
+        }
+    }
+    for o in &objects {
+        out.push(GridSkill::PickUp(*o));
+        out.push(GridSkill::Drop(*o));
+        out.extend(targets.iter().filter(|t| **t != Target::Object(*o)).map(|t| GridSkill::PutNext(*o, *t)));
+    }
+    out
+}
+
 /// The grid skills as the affordance model sees them.
 #[derive(Clone, Debug, Default)]
 pub struct GridSkills;
@@ -219,6 +240,11 @@ impl SkillSpace for GridSkills {
     fn admissible(&self, obs: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
         let g = obs.grid.as_ref().ok_or_else(|| GroundingError::Config("a grid observation has no grid".into()))?;
         Ok(admissible(g).into_iter().map(|(s, f)| ScoredSkill { text: s.to_string(), feasibility: f }).collect())
+    }
+
+    fn conceivable(&self, obs: &Observation) -> Result<Option<Vec<String>>, GroundingError> {
+        let g = obs.grid.as_ref().ok_or_else(|| GroundingError::Config("a grid observation has no grid".into()))?;
+        Ok(Some(conceivable(g).iter().map(GridSkill::to_string).collect()))
     }
 }
 
@@ -332,6 +358,27 @@ mod tests {
             total += w.steps;
         }
         assert!(total / 10 > 30, "multi-room takes {} primitive steps on average", total / 10);
+    }
+
+    #[test]
+    fn a_locked_door_is_conceivable_to_open_before_its_key_is_held() {
+        for seed in 0..5 {
+            let w = GridWorld::new(&episode(Level::LockedRoom, seed));
+            let g = &w.state;
+            let locked =
+                g.cells.iter().find_map(|c| if let Cell::Door { colour, state: DoorState::Locked } = *c { Some(colour) } else { None }).expect("a locked door");
+            let now: Vec<GridSkill> = admissible(g).into_iter().map(|(s, _)| s).collect();
+            let later = conceivable(g);
+            assert!(!now.contains(&GridSkill::Open(locked)), "seed {seed}: no key held yet");
+            assert!(later.contains(&GridSkill::Open(locked)), "seed {seed}");
+            assert!(now.iter().all(|s| later.contains(s)), "seed {seed}: what is admissible now is conceivable");
+            // Nothing the maze does not hold.
+            assert!(later.iter().any(|s| matches!(s, GridSkill::PickUp(o) if o.kind == ObjectKind::Key)), "seed {seed}");
+            assert!(
+                !later.iter().any(|s| matches!(s, GridSkill::PickUp(o) | GridSkill::GoTo(Target::Object(o)) if o.kind == ObjectKind::Ball)),
+                "seed {seed}: no ball here"
+            );
+        }
     }
 
     #[test]

@@ -110,7 +110,9 @@ pub struct PlannerArgs {
     /// instruction named a red block and there is none) and the skill took a token it
     /// thought e^NATS times less likely. The plan ends "departed", naming both (with
     /// --ask-for-help the operator is asked instead); --json and --explain show every step's
-    /// departure. "inf": never stop [default: 8, about 3,000 times]
+    /// departure. A wish the world allows only later does not count where the domain says
+    /// so (the grid: opening a locked door before its key is held). "inf": never stop
+    /// [default: 8, about 3,000 times]
     #[arg(long, value_name = "NATS", help_heading = "Planner")]
     pub max_departure: Option<f32>,
     /// Safety rules (JSON: {"forbidden": ["red", "knife"], "mode": "hard"|"soft", "epsilon": 0.001}).

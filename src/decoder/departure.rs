@@ -8,9 +8,18 @@
 //! That is read from the candidates a step's tokens were chosen from, never from the
 //! instruction: at each token, the model's likeliest candidate, if no admissible skill
 //! allows it, against the token chosen; the step's departure is the largest gap in nats.
+//!
+//! A wish the world rules out only for now is no departure: where the model wants to open a
+//! locked door whose key is in the maze, grounding turning the step to something feasible
+//! (fetching the key) is the method working, not a substitution. Where the domain says what
+//! could become admissible ([`SkillSpace::conceivable`](grounding::SkillSpace::conceivable)),
+//! a wish that starts such a skill, and that only the affordance rules out, does not count.
 
 use super::fallback::admitted;
 use super::TokenChoice;
+use grounding::trie::SkillTrie;
+use grounding::LogProb;
+use protocol::skill::TERMINATORS;
 use serde::{Deserialize, Serialize};
 
 /// The largest departure of a step's skill from the language model's wishes.
@@ -41,11 +50,50 @@ impl std::fmt::Display for Departure {
     }
 }
 
+/// What the world rules out only for now: the skills that name only what it holds, as the
+/// affordance's domain lists them, for the grounded model at `model` (the affordance's place
+/// in the decoding rule's order).
+pub struct Later {
+    model: usize,
+    skills: SkillTrie,
+}
+
+impl Later {
+    /// The `conceivable` skill texts of the grounded model at index `model`.
+    pub fn new<'a>(model: usize, conceivable: impl IntoIterator<Item = &'a str>) -> Self {
+        Self { model, skills: SkillTrie::build(conceivable.into_iter().map(|t| (t, LogProb::new(0.0)))) }
+    }
+
+    /// Whether the skill text `before` + `token` (a token's text, up to a terminator if it
+    /// holds one, which then finishes the skill) starts, or is, a conceivable skill.
+    fn starts(&self, before: &str, token: &str) -> bool {
+        match token.find(TERMINATORS) {
+            Some(at) => {
+                let text = [before, &token[..at]].concat();
+                self.skills.exact(text.trim()).is_some()
+            }
+            None => {
+                let text = [before, token].concat();
+                let text = text.trim_start();
+                !text.is_empty() && self.skills.best_completion(text).is_some()
+            }
+        }
+    }
+
+    /// Whether a candidate whose grounded scores are `grounded` (in `weights`' order) is
+    /// ruled out only for now: the models that rule it out are this one alone, and the text
+    /// starts a conceivable skill.
+    fn only_for_now(&self, grounded: &[f32], weights: &[f32], log_floor: f32, before: &str, token: &str) -> bool {
+        let others_admit = weights.iter().zip(grounded).enumerate().filter(|&(i, _)| i != self.model).all(|(_, (&w, &g))| admitted(&[g], &[w], log_floor));
+        others_admit && self.starts(before, token)
+    }
+}
+
 /// The largest departure among a skill's token `choices` (grounded scores in the order of
 /// `weights`; `log_floor`: the affordance's score for text no admissible skill starts
 /// with), or `None` where at every token the model's likeliest candidate was chosen or is
-/// admissible.
-pub fn departure(choices: &[TokenChoice], weights: &[f32], log_floor: f32) -> Option<Departure> {
+/// admissible, or (with `later`) is ruled out only for now.
+pub fn departure(choices: &[TokenChoice], weights: &[f32], log_floor: f32, later: Option<&Later>) -> Option<Departure> {
     let mut largest: Option<Departure> = None;
     let mut before = String::new();
     for choice in choices {
@@ -53,7 +101,12 @@ pub fn departure(choices: &[TokenChoice], weights: &[f32], log_floor: f32) -> Op
         let wanted = choice.candidates.iter().max_by(|a, b| a.lm.total_cmp(&b.lm));
         if let (Some(chosen), Some(wanted)) = (chosen, wanted) {
             let nats = wanted.lm - chosen.lm;
-            if wanted.token != chosen.token && nats > 0.0 && !admitted(&wanted.grounded, weights, log_floor) && largest.as_ref().is_none_or(|d| nats > d.nats) {
+            if wanted.token != chosen.token
+                && nats > 0.0
+                && largest.as_ref().is_none_or(|d| nats > d.nats)
+                && !admitted(&wanted.grounded, weights, log_floor)
+                && !later.is_some_and(|l| l.only_for_now(&wanted.grounded, weights, log_floor, &before, &wanted.token))
+            {
                 largest = Some(Departure { before: before.clone(), wanted: wanted.token.to_string(), chosen: chosen.token.to_string(), nats });
             }
         }
@@ -84,7 +137,7 @@ mod tests {
             choice(" up the", vec![cand(" up the", 0.0, 0.0)]),
             choice(" blue", vec![cand(" red", -0.02, FLOOR), cand(" blue", -9.0, 0.0), cand(" green", -9.5, 0.0)]),
         ];
-        let d = departure(&choices, &[1.0], FLOOR).expect("a departure");
+        let d = departure(&choices, &[1.0], FLOOR, None).expect("a departure");
         assert_eq!((d.before.as_str(), d.wanted.as_str(), d.chosen.as_str()), (" pick up the", " red", " blue"));
         assert!((d.nats - 8.98).abs() < 1e-4, "{}", d.nats);
         assert!(d.to_string().contains("\"red\"") || d.to_string().contains("\" red\""), "{d}");
@@ -94,16 +147,16 @@ mod tests {
     fn a_wish_that_is_allowed_or_chosen_is_no_departure() {
         // The likeliest is admissible (a choice among objects there), or it was chosen.
         let allowed = vec![choice(" blue", vec![cand(" red", -0.5, -0.2), cand(" blue", -3.0, 0.0)])];
-        assert_eq!(departure(&allowed, &[1.0], FLOOR), None);
+        assert_eq!(departure(&allowed, &[1.0], FLOOR, None), None);
         let taken = vec![choice(" red", vec![cand(" red", -0.5, 0.0), cand(" blue", -3.0, FLOOR)])];
-        assert_eq!(departure(&taken, &[1.0], FLOOR), None);
+        assert_eq!(departure(&taken, &[1.0], FLOOR, None), None);
         // A model of weight 0 does not count.
         let unweighted = vec![choice(" blue", vec![cand(" red", -0.5, FLOOR), cand(" blue", -3.0, 0.0)])];
-        assert_eq!(departure(&unweighted, &[0.0], FLOOR), None);
-        assert!(departure(&unweighted, &[1.0], FLOOR).is_some());
+        assert_eq!(departure(&unweighted, &[0.0], FLOOR, None), None);
+        assert!(departure(&unweighted, &[1.0], FLOOR, None).is_some());
         // With no grounded models (the LM alone) nothing departs.
         let alone = vec![choice(" blue", vec![CandidateScore { token: " red".into(), lm: -0.5, grounded: vec![], total: 0.0, beyond_top_k: false }])];
-        assert_eq!(departure(&alone, &[], FLOOR), None);
+        assert_eq!(departure(&alone, &[], FLOOR, None), None);
     }
 
     #[test]
@@ -113,8 +166,58 @@ mod tests {
             choice(" block", vec![cand(" block", 0.0, 0.0)]),
             choice(" yellow", vec![cand(" green", -0.1, f32::NEG_INFINITY), cand(" yellow", -7.1, 0.0)]),
         ];
-        let d = departure(&choices, &[1.0], FLOOR).expect("a departure");
+        let d = departure(&choices, &[1.0], FLOOR, None).expect("a departure");
         assert_eq!((d.before.as_str(), d.wanted.as_str()), (" blue block", " green"));
         assert!((d.nats - 7.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_wish_the_world_rules_out_only_for_now_is_no_departure() {
+        // The model wants to open the locked grey door; only fetching its key is admissible.
+        let choices =
+            vec![choice(" go", vec![cand(" open", -0.1, FLOOR), cand(" go", -6.0, 0.0)]), choice(" to the grey key", vec![cand(" to the grey key", 0.0, 0.0)])];
+        let conceivable = ["open the grey door", "go to the grey key", "go to the grey door"];
+        let later = Later::new(0, conceivable);
+        assert_eq!(departure(&choices, &[1.0], FLOOR, Some(&later)), None);
+        assert!(departure(&choices, &[1.0], FLOOR, None).is_some(), "without the domain's word it departs");
+        // A wish that names what the world does not hold still departs.
+        let absent = vec![choice(" go to the", vec![cand(" go to the", 0.0, 0.0)]), choice(" grey", vec![cand(" red", -0.1, FLOOR), cand(" grey", -7.0, 0.0)])];
+        let d = departure(&absent, &[1.0], FLOOR, Some(&later)).expect("no red thing here");
+        assert_eq!(d.wanted, " red");
+        // A finishing token: the finished text must be a conceivable skill, not only start one.
+        let finishing =
+            vec![choice(" open the grey", vec![cand(" open the grey", 0.0, 0.0)]), choice(" key", vec![cand(" door.", -0.1, FLOOR), cand(" key", -7.0, 0.0)])];
+        assert_eq!(departure(&finishing, &[1.0], FLOOR, Some(&later)), None, "\"open the grey door\" is conceivable");
+        let cut = vec![
+            choice(" go to the", vec![cand(" go to the", 0.0, 0.0)]),
+            choice(" grey key", vec![cand(" grey.", -0.1, FLOOR), cand(" grey key", -7.0, 0.0)]),
+        ];
+        assert!(departure(&cut, &[1.0], FLOOR, Some(&later)).is_some(), "\"go to the grey\" is no skill");
+    }
+
+    #[test]
+    fn a_wish_another_model_rules_out_departs_even_when_conceivable() {
+        // Safety (the second model) forbids what the affordance rules out only for now.
+        let choices = vec![choice(
+            " go",
+            vec![
+                CandidateScore { token: " open".into(), lm: -0.1, grounded: vec![FLOOR, f32::NEG_INFINITY], total: 0.0, beyond_top_k: false },
+                CandidateScore { token: " go".into(), lm: -6.0, grounded: vec![0.0, 0.0], total: 0.0, beyond_top_k: false },
+            ],
+        )];
+        let later = Later::new(0, ["open the grey door"]);
+        assert!(departure(&choices, &[1.0, 1.0], FLOOR, Some(&later)).is_some());
+        // With the second model admitting it, it is only for now.
+        let admitted_by_safety = vec![choice(
+            " go",
+            vec![
+                CandidateScore { token: " open".into(), lm: -0.1, grounded: vec![FLOOR, 0.0], total: 0.0, beyond_top_k: false },
+                CandidateScore { token: " go".into(), lm: -6.0, grounded: vec![0.0, 0.0], total: 0.0, beyond_top_k: false },
+            ],
+        )];
+        assert_eq!(departure(&admitted_by_safety, &[1.0, 1.0], FLOOR, Some(&later)), None);
+        // The later skills are the affordance's: they say nothing for another model's place.
+        let for_other = Later::new(1, ["open the grey door"]);
+        assert!(departure(&admitted_by_safety, &[1.0, 1.0], FLOOR, Some(&for_other)).is_some());
     }
 }

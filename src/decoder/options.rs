@@ -7,8 +7,8 @@
 //! beam, or no beam is left. Options are returned best first, at most `width`.
 
 use super::{
-    advance, candidate_lists, child, departure, expand, sort_best_first, unroll, Beam, DecodeConfig, DecodeError, Departure, Lookahead, NextTokens, Step,
-    WeightedModel,
+    advance, candidate_lists, child, departure, expand, sort_best_first, unroll, Beam, DecodeConfig, DecodeError, Departure, Later, Lookahead, NextTokens,
+    Step, WeightedModel,
 };
 use crate::lm::{KvCache, LanguageModel};
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,8 @@ pub const OPTIONS_TOP_K: usize = 60;
 
 /// The best `width` skills a grounded beam of `width` finishes from a one-row `cache` whose
 /// last logits are `logits`, best first (ties by text), each token chosen among at least
-/// [`OPTIONS_TOP_K`] candidates. Empty when none finishes.
+/// [`OPTIONS_TOP_K`] candidates. Empty when none finishes. Each option's departure leaves
+/// out what `later` says the world rules out only for now.
 pub fn decode_options(
     lm: &mut LanguageModel,
     cache: KvCache,
@@ -52,6 +53,7 @@ pub fn decode_options(
     models: &mut [WeightedModel<'_>],
     config: &DecodeConfig,
     width: usize,
+    later: Option<&Later>,
 ) -> Result<Vec<SkillOption>, DecodeError> {
     let width = width.max(1);
     let config = &DecodeConfig { top_k: config.top_k.max(OPTIONS_TOP_K), ..config.clone() };
@@ -78,7 +80,7 @@ pub fn decode_options(
                 if finished.iter().any(|o| o.skill == text && o.score >= beam.score) {
                     continue;
                 }
-                let departure = departure(&unroll(beam.choices.clone(), lm), &weights, log_floor);
+                let departure = departure(&unroll(beam.choices.clone(), lm), &weights, log_floor, later);
                 let option = SkillOption { skill: text, score: beam.score, lm_score: beam.lm_score, departure };
                 match finished.iter_mut().find(|o| o.skill == option.skill) {
                     Some(o) => *o = option,

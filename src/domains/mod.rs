@@ -270,6 +270,10 @@ impl SkillSpace for AnyDomainSkills {
     fn prefix_model<'a>(&'a self, obs: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, GroundingError> {
         domain(obs.domain).map_err(affordance_error)?.skills().prefix_model(obs)
     }
+
+    fn conceivable(&self, obs: &Observation) -> Result<Option<Vec<String>>, GroundingError> {
+        domain(obs.domain).map_err(affordance_error)?.skills().conceivable(obs)
+    }
 }
 
 /// An error of the affordance model (a domain not registered, a robot that cannot be asked).

@@ -165,4 +165,10 @@ impl SkillSpace for RemoteSkillSpace {
         let d = crate::domains::domain(observation.domain).map_err(|message| GroundingError::Model { model: "affordance".into(), message })?;
         d.skills().prefix_model(observation)
     }
+
+    /// What the world holds is read from the observation by the domain's own rules.
+    fn conceivable(&self, observation: &Observation) -> Result<Option<Vec<String>>, GroundingError> {
+        let d = crate::domains::domain(observation.domain).map_err(|message| GroundingError::Model { model: "affordance".into(), message })?;
+        d.skills().conceivable(observation)
+    }
 }
