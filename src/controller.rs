@@ -148,9 +148,10 @@ fn propose_asking(
     for _ in 0..=MAX_CLARIFICATIONS {
         let Some(options) = session.options(state, help.options)? else { return Ok(Ok(None)) };
         let (p, set) = help.rule.apply(&options);
-        // A skill that departs from what the model wanted is asked about even when it is
-        // the only one in the set: the operator confirms it or stops the robot.
-        let departs = set.first().map(|&i| &options[i]).filter(|o| session.departs(o)).and_then(|o| o.departure.clone());
+        // Where the most confident skill (options come best first) departs from what the
+        // model wanted, the step is asked about even when the set holds it alone: the
+        // operator confirms it or stops the robot.
+        let departs = options.first().filter(|o| session.departs(o)).and_then(|o| o.departure.clone());
         if let ([only], None) = (&set[..], &departs) {
             return Ok(Ok(Some(session.force_among(&options[*only], &options)?)));
         }
