@@ -576,7 +576,8 @@ impl Planner {
     /// admissible now counts as never admissible: the stricter reading).
     fn later(&self, state: &Observation) -> Option<Later> {
         match self.affordance.space().conceivable(state) {
-            // The affordance is the first model of the decoding rule's order (`models_in_use`).
+            // The affordance is the first model of the decoding rule's order (`models_in_use`,
+            // and the models the token decoders bind).
             Ok(Some(texts)) => Some(Later::new(0, texts.iter().map(String::as_str))),
             Ok(None) => None,
             Err(e) => {
@@ -688,7 +689,8 @@ impl Planner {
         let bind_started = Instant::now();
         let mut models = bind_models(&self.affordance, self.affordance_weight, &self.others, &self.task_models, state, method)?;
         timing.binding += bind_started.elapsed();
-        let later = if method == Method::Llm { None } else { self.later(state) };
+        // The affordance is the first bound model only where the decoder grounds tokens.
+        let later = if matches!(method, Method::GdGreedy | Method::GdBeam) { self.later(state) } else { None };
         Ok(decode_options(&mut self.lm, cache, logits, &mut models, &self.config, width, later.as_ref())?)
     }
 
