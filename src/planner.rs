@@ -5,8 +5,8 @@
 //! prompt only grows, so the cache of the text already processed is reused at every step.
 
 use crate::decoder::{
-    decode_options, decode_skill, decode_skill_greedy, departure, DecodeConfig, DecodeError, DecodedSkill, Departure, Later, SkillOption, TokenChoice,
-    WeightedModel,
+    decode_options, decode_skill, decode_skill_greedy, deferred, departure, DecodeConfig, DecodeError, DecodedSkill, Departure, Later, SkillOption,
+    TokenChoice, WeightedModel,
 };
 use crate::lm::{KvCache, LanguageModel, LmError, Purpose, TokenStats};
 use crate::prompt::{plan_start, step_end, Instruction, InstructionError};
@@ -111,6 +111,10 @@ pub struct PlanStep {
     /// Where the skill departs most from what the language model wanted (`None`: nowhere).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub departure: Option<Departure>,
+    /// Where the model wanted most a skill the world allows only later (a locked door
+    /// opened before its key is held) and grounding turned the step: not a departure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<Departure>,
 }
 
 /// Why a plan ended.
@@ -267,6 +271,17 @@ pub struct Proposal {
     /// Where the skill departs most from what the language model wanted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub departure: Option<Departure>,
+    /// Where the model wanted most a skill the world allows only later (not a departure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<Departure>,
+}
+
+/// The skill a plan session proposed, awaiting its outcome.
+struct Proposed {
+    decoded: DecodedSkill,
+    explanation: StepExplanation,
+    departure: Option<Departure>,
+    deferred: Option<Departure>,
 }
 
 /// A plan being made step by step: [`propose`](Self::propose) the next skill against the
@@ -281,7 +296,7 @@ pub struct PlanSession<'p> {
     stats_before: TokenStats,
     /// Where decoding continues; `None` while a proposal awaits its outcome.
     cursor: Option<Cursor>,
-    proposed: Option<(DecodedSkill, StepExplanation, Option<Departure>)>,
+    proposed: Option<Proposed>,
     departed: Option<DepartedSkill>,
     text: String,
     /// Bytes of `text` that are the prompt prefix (read by the model, not part of the plan).
@@ -312,7 +327,7 @@ impl PlanSession<'_> {
             self.end = Some(PlanEnd::NoSkill);
             return Ok(None);
         };
-        let departure = self.departure_of(&explanation, state);
+        let (departure, deferred) = self.departure_of(&explanation, state);
         if let Some(d) = departure.as_ref().filter(|&d| self.planner.config.departs_too_far(Some(d))) {
             self.departed = Some(DepartedSkill { skill: decoded.text.clone(), departure: d.clone() });
             self.end = Some(PlanEnd::Departed);
@@ -327,24 +342,31 @@ impl PlanSession<'_> {
             models,
             explanation: explanation.clone(),
             departure: departure.clone(),
+            deferred: deferred.clone(),
         };
-        self.proposed = Some((decoded, explanation, departure));
+        self.proposed = Some(Proposed { decoded, explanation, departure, deferred });
         Ok(Some(proposal))
     }
 
-    /// Where a decoded skill departs from what the language model wanted (grounded methods'
-    /// token choices; none for the LM alone or whole-skill scoring).
-    fn departure_of(&self, explanation: &StepExplanation, state: &Observation) -> Option<Departure> {
-        let StepExplanation::Tokens(choices) = explanation else { return None };
+    /// Where a decoded skill departs from what the language model wanted, and where it
+    /// wanted a skill the world allows only later (grounded methods' token choices; none
+    /// for the LM alone or whole-skill scoring).
+    fn departure_of(&self, explanation: &StepExplanation, state: &Observation) -> (Option<Departure>, Option<Departure>) {
+        let StepExplanation::Tokens(choices) = explanation else { return (None, None) };
         if self.method == Method::Llm {
-            return None;
+            return (None, None);
         }
         let weights: Vec<f32> = self.planner.models_in_use().iter().map(|m| m.weight).collect();
         let log_floor = self.planner.config.floor.ln() as f32;
         // Most skills depart nowhere; only where one does is the world asked what it rules
         // out only for now.
-        departure(choices, &weights, log_floor, None)?;
-        departure(choices, &weights, log_floor, self.planner.later(state).as_ref())
+        if departure(choices, &weights, log_floor, None).is_none() {
+            return (None, None);
+        }
+        match self.planner.later(state) {
+            Some(later) => (departure(choices, &weights, log_floor, Some(&later)), deferred(choices, &weights, log_floor, &later)),
+            None => (departure(choices, &weights, log_floor, None), None),
+        }
     }
 
     /// The options for the next skill against `state` (asking for help): every skill a
@@ -413,8 +435,9 @@ impl PlanSession<'_> {
             models: self.planner.model_names(),
             explanation: explanation.clone(),
             departure: option.departure.clone(),
+            deferred: None,
         };
-        self.proposed = Some((decoded, explanation, option.departure.clone()));
+        self.proposed = Some(Proposed { decoded, explanation, departure: option.departure.clone(), deferred: None });
         Ok(proposal)
     }
 
@@ -440,7 +463,7 @@ impl PlanSession<'_> {
     /// What became of the proposed skill. A `Failed` step is written into the plan text as
     /// failed, so the language model sees it when it decodes the next.
     pub fn record(&mut self, outcome: StepOutcome) -> Result<(), PlanError> {
-        let Some((decoded, explanation, departure)) = self.proposed.take() else {
+        let Some(Proposed { decoded, explanation, departure, deferred }) = self.proposed.take() else {
             return Err(PlanError::Sequence("record called without a proposal"));
         };
         let index = self.steps.len() + 1;
@@ -448,7 +471,16 @@ impl PlanSession<'_> {
         self.text.push_str(&decoded.text);
         let done = outcome == StepOutcome::Done;
         let failed = matches!(outcome, StepOutcome::Failed(_));
-        self.steps.push(PlanStep { index, skill: decoded.text.clone(), score: decoded.score, lm_score: decoded.lm_score, outcome, explanation, departure });
+        self.steps.push(PlanStep {
+            index,
+            skill: decoded.text.clone(),
+            score: decoded.score,
+            lm_score: decoded.lm_score,
+            outcome,
+            explanation,
+            departure,
+            deferred,
+        });
         if done || index >= self.planner.config.max_steps {
             self.text.push('.');
             self.end = Some(if done { PlanEnd::Done } else { PlanEnd::StepLimit });

@@ -137,4 +137,9 @@ fn a_locked_door_the_model_wants_opened_first_is_not_a_departure_but_a_key_to_fe
     let (key, door) = (at(&format!("pick up the {colour} key")), at(&format!("open the {colour} door")));
     assert!(key.is_some() && door.is_some() && key < door, "the key before its door: {skills:?}");
     assert_eq!(skills[skills.len() - 2..], ["go to the goal", "done"], "{skills:?}");
+    // The step grounding turned says what the model wanted, as allowed only later.
+    let turned = plan.steps.iter().find_map(|s| s.deferred.as_ref()).expect("a wish allowed only later");
+    assert!(turned.before.trim() == "open the" && turned.wanted.trim() == colour, "{turned:?}");
+    assert!(plan.steps.iter().all(|s| s.departure.as_ref().is_none_or(|d| d.nats <= config.max_departure)), "no step departs too far");
+    assert!(strict.steps.iter().all(|s| s.deferred.is_none()), "without the domain's word nothing is only for later");
 }

@@ -99,6 +99,9 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
             if let Some(d) = &step.departure {
                 let _ = writeln!(out, "      departure: {d}");
             }
+            if let Some(d) = &step.deferred {
+                let _ = writeln!(out, "      allowed only later: {}", d.as_deferred());
+            }
         }
     }
     let t = &result.tokens;

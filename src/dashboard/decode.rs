@@ -65,6 +65,9 @@ pub(super) fn token_table(p: &Proposal, token: usize) -> Option<String> {
     if let Some(d) = &p.departure {
         let _ = write!(t, "\n\n**departure from what the model wanted:** {d}");
     }
+    if let Some(d) = &p.deferred {
+        let _ = write!(t, "\n\n**allowed only later:** {}", d.as_deferred());
+    }
     Some(t)
 }
 
@@ -127,6 +130,7 @@ mod tests {
             models: vec!["affordance".into()],
             explanation: StepExplanation::Tokens(vec![choice]),
             departure: None,
+            deferred: None,
         };
         let t = token_table(&p, 0).expect("a table");
         assert!(!t.contains("departure"), "{t}");
@@ -135,5 +139,10 @@ mod tests {
         assert!(t.contains("| `\" green\"` | -0.40 | -inf | -inf |"), "{t}");
         assert_eq!(token_table(&p, 1), None);
         assert_eq!(token_count(&p.explanation), 1);
+        // A wish the world allows only later is shown as such, not as a departure.
+        let wish = crate::decoder::Departure { before: " pick up the".into(), wanted: " green".into(), chosen: " blue".into(), nats: 0.8 };
+        let later = Proposal { deferred: Some(wish), ..p };
+        let t = token_table(&later, 0).expect("a table");
+        assert!(t.contains("**allowed only later:** after \"pick up the\" the model wanted \" green\"") && !t.contains("departure from"), "{t}");
     }
 }

@@ -16,7 +16,7 @@
 //! a wish that starts such a skill, and that only the affordance rules out, does not count.
 
 use super::fallback::admitted;
-use super::TokenChoice;
+use super::{CandidateScore, TokenChoice};
 use grounding::trie::SkillTrie;
 use grounding::LogProb;
 use protocol::skill::TERMINATORS;
@@ -34,6 +34,20 @@ pub struct Departure {
     /// log p_LM(wanted) - log p_LM(chosen), in nats (5 nats: the model thought the chosen
     /// token about 150 times less likely).
     pub nats: f32,
+}
+
+impl Departure {
+    /// The departure read as a wish the world allows only later ([`deferred`]): what the
+    /// model wanted, what grounding chose instead, and the gap.
+    pub fn as_deferred(&self) -> String {
+        format!(
+            "after {:?} the model wanted {:?}, which the world allows only once other skills are done, and grounding chose {:?}, {:.1} nats less likely (not a departure)",
+            self.before.trim_start(),
+            self.wanted,
+            self.chosen,
+            self.nats
+        )
+    }
 }
 
 impl std::fmt::Display for Departure {
@@ -94,6 +108,23 @@ impl Later {
 /// with), or `None` where at every token the model's likeliest candidate was chosen or is
 /// admissible, or (with `later`) is ruled out only for now.
 pub fn departure(choices: &[TokenChoice], weights: &[f32], log_floor: f32, later: Option<&Later>) -> Option<Departure> {
+    largest_wish(choices, |wanted, before| {
+        !admitted(&wanted.grounded, weights, log_floor) && !later.is_some_and(|l| l.only_for_now(&wanted.grounded, weights, log_floor, before, &wanted.token))
+    })
+}
+
+/// The largest gap among a skill's token `choices` where the model's likeliest candidate
+/// is ruled out only for now (see [`Later`]): not a departure, but what an explanation
+/// shows of the step grounding turned (the model wanted to open a locked door).
+pub fn deferred(choices: &[TokenChoice], weights: &[f32], log_floor: f32, later: &Later) -> Option<Departure> {
+    largest_wish(choices, |wanted, before| {
+        !admitted(&wanted.grounded, weights, log_floor) && later.only_for_now(&wanted.grounded, weights, log_floor, before, &wanted.token)
+    })
+}
+
+/// The largest gap between the model's likeliest candidate and the chosen token, among the
+/// tokens of `choices` whose likeliest candidate `counts` (given the text before it).
+fn largest_wish(choices: &[TokenChoice], mut counts: impl FnMut(&CandidateScore, &str) -> bool) -> Option<Departure> {
     let mut largest: Option<Departure> = None;
     let mut before = String::new();
     for choice in choices {
@@ -101,12 +132,7 @@ pub fn departure(choices: &[TokenChoice], weights: &[f32], log_floor: f32, later
         let wanted = choice.candidates.iter().max_by(|a, b| a.lm.total_cmp(&b.lm));
         if let (Some(chosen), Some(wanted)) = (chosen, wanted) {
             let nats = wanted.lm - chosen.lm;
-            if wanted.token != chosen.token
-                && nats > 0.0
-                && largest.as_ref().is_none_or(|d| nats > d.nats)
-                && !admitted(&wanted.grounded, weights, log_floor)
-                && !later.is_some_and(|l| l.only_for_now(&wanted.grounded, weights, log_floor, &before, &wanted.token))
-            {
+            if wanted.token != chosen.token && nats > 0.0 && largest.as_ref().is_none_or(|d| nats > d.nats) && counts(wanted, &before) {
                 largest = Some(Departure { before: before.clone(), wanted: wanted.token.to_string(), chosen: chosen.token.to_string(), nats });
             }
         }
@@ -118,7 +144,6 @@ pub fn departure(choices: &[TokenChoice], weights: &[f32], log_floor: f32, later
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decoder::CandidateScore;
 
     fn cand(token: &str, lm: f32, affordance: f32) -> CandidateScore {
         CandidateScore { token: token.into(), lm, grounded: vec![affordance], total: 0.0, beyond_top_k: false }
@@ -180,10 +205,13 @@ mod tests {
         let later = Later::new(0, conceivable);
         assert_eq!(departure(&choices, &[1.0], FLOOR, Some(&later)), None);
         assert!(departure(&choices, &[1.0], FLOOR, None).is_some(), "without the domain's word it departs");
+        let d = deferred(&choices, &[1.0], FLOOR, &later).expect("the wish grounding turned");
+        assert_eq!((d.wanted.as_str(), d.chosen.as_str()), (" open", " go"));
         // A wish that names what the world does not hold still departs.
         let absent = vec![choice(" go to the", vec![cand(" go to the", 0.0, 0.0)]), choice(" grey", vec![cand(" red", -0.1, FLOOR), cand(" grey", -7.0, 0.0)])];
         let d = departure(&absent, &[1.0], FLOOR, Some(&later)).expect("no red thing here");
         assert_eq!(d.wanted, " red");
+        assert_eq!(deferred(&absent, &[1.0], FLOOR, &later), None, "a wish for what is not there is never only for now");
         // A finishing token: the finished text must be a conceivable skill, not only start one.
         let finishing =
             vec![choice(" open the grey", vec![cand(" open the grey", 0.0, 0.0)]), choice(" key", vec![cand(" door.", -0.1, FLOOR), cand(" key", -7.0, 0.0)])];
