@@ -19,16 +19,17 @@ pub trait SkillSpace: Send + Sync {
     /// Fails when the knowledge is remote and cannot be reached.
     fn admissible(&self, observation: &Observation) -> Result<Vec<ScoredSkill>, GroundingError>;
 
-    /// Every skill text that names only what this world holds, whether or not it can be
-    /// carried out now: what could become admissible once other skills have been carried
-    /// out (a locked door's `open` before its key is held). It tells a skill the world rules
-    /// out for now from one it rules out for good (the instruction named something that is
-    /// not there): the decoder does not stop a plan for the first, and grounding turns the
-    /// step to something feasible. `None` (the default): the domain does not say, and what
-    /// is not admissible now counts as never admissible, so the plan stops. Leave it `None`
-    /// where doing something else first would undo progress: the tabletop does, since a
-    /// wish to pick a covered block mostly comes after the plan stacked it, and moving the
-    /// top block away instead would undo the stack.
+    /// Every skill text that could become admissible once other skills have been carried
+    /// out (a locked door's `open` before its key is held), naming only what this world
+    /// holds and leaving out what is ruled out for good (a target beyond lava the robot
+    /// never crosses). It tells a skill the world rules out for now from one it rules out
+    /// for good (the instruction named something that is not there): the decoder does not
+    /// stop a plan for the first, and grounding turns the step to something feasible.
+    /// `None` (the default): the domain does not say, and what is not admissible now counts
+    /// as never admissible, so the plan stops. Leave it `None` where doing something else
+    /// first would undo progress: the tabletop does, since a wish to pick a covered block
+    /// mostly comes after the plan stacked it, and moving the top block away instead would
+    /// undo the stack.
     fn conceivable(&self, _observation: &Observation) -> Result<Option<Vec<String>>, GroundingError> {
         Ok(None)
     }

@@ -5,7 +5,7 @@
 //! when its plan exists (the object is there and reachable, the door's key is carried).
 
 use grounding::{GroundingError, ScoredSkill, SkillSpace};
-use protocol::grid::{Action, Cell, Dir, DoorState, Event, GridSkill, GridState, Object, ObjectKind, Pos, Target};
+use protocol::grid::{Action, Cell, Colour, Dir, DoorState, Event, GridSkill, GridState, Object, ObjectKind, Pos, Target};
 use protocol::Observation;
 use std::collections::VecDeque;
 
@@ -211,17 +211,27 @@ pub fn admissible(g: &GridState) -> Vec<(GridSkill, f64)> {
         .collect()
 }
 
-/// Every skill that names only what is in `g`, whether its plan exists now or not: opening
-/// a locked door before its key is held, going to what lies behind it, putting down an
-/// object not yet picked up.
+/// Every skill whose plan could exist once other skills have been carried out: opening a
+/// locked door before its key is held, going to what lies behind it, putting down an object
+/// not yet picked up. Its targets lie where the agent could get by opening the doors whose
+/// keys it holds or could fetch and moving objects out of the way, never through walls,
+/// lava or forbidden cells: what lies beyond those, or behind a locked door whose key it
+/// cannot get, is never possible and not listed.
 pub fn conceivable(g: &GridState) -> Vec<GridSkill> {
-    let targets = g.targets();
+    let (seen, keys) = within_reach_later(g);
+    let near = |p: Pos| seen[cell_index(g, p)] || Dir::ALL.iter().any(|d| g.step_from(p, *d).is_some_and(|q| seen[cell_index(g, q)]));
+    let targets: Vec<Target> = g.targets().into_iter().filter(|t| g.positions_of(t).into_iter().any(near)).collect();
     let objects: Vec<Object> = targets.iter().filter_map(|t| if let Target::Object(o) = t { Some(*o) } else { None }).chain(g.carrying).collect();
+    let can_open = |c: Colour| {
+        g.positions_of(&Target::Door(c)).into_iter().any(|p| near(p) && (keys.contains(&c) || !matches!(g.get(p), Cell::Door { state: DoorState::Locked, .. })))
+    };
     let mut out = vec![GridSkill::Done];
     for t in &targets {
         out.push(GridSkill::GoTo(*t));
-        if let Target::Door(c) = t {
-            out.push(GridSkill::Open(*c));
+        if let Target::Door(c) = *t {
+            if can_open(c) {
+                out.push(GridSkill::Open(c));
+            }
         }
     }
     for o in &objects {
@@ -230,6 +240,47 @@ pub fn conceivable(g: &GridState) -> Vec<GridSkill> {
         out.extend(targets.iter().filter(|t| **t != Target::Object(*o)).map(|t| GridSkill::PutNext(*o, *t)));
     }
     out
+}
+
+fn cell_index(g: &GridState, p: Pos) -> usize {
+    (p.1 * g.width + p.0) as usize
+}
+
+/// The cells the agent could stand on once it has opened every door whose key it holds or
+/// could fetch (and moved what stands in the way), never entering a wall, lava or a
+/// forbidden cell; and the colours of those keys.
+fn within_reach_later(g: &GridState) -> (Vec<bool>, Vec<Colour>) {
+    let mut keys: Vec<Colour> = g.carrying.filter(|o| o.kind == ObjectKind::Key).map(|o| o.colour).into_iter().collect();
+    loop {
+        let mut seen = vec![false; (g.width * g.height) as usize];
+        seen[cell_index(g, g.agent)] = true;
+        let mut queue = VecDeque::from([g.agent]);
+        while let Some(p) = queue.pop_front() {
+            for q in Dir::ALL.iter().filter_map(|d| g.step_from(p, *d)) {
+                let passable = !g.forbidden.contains(&q)
+                    && match g.get(q) {
+                        Cell::Wall | Cell::Lava => false,
+                        Cell::Door { colour, state: DoorState::Locked } => keys.contains(&colour),
+                        _ => true,
+                    };
+                if passable && !seen[cell_index(g, q)] {
+                    seen[cell_index(g, q)] = true;
+                    queue.push_back(q);
+                }
+            }
+        }
+        let before = keys.len();
+        for (i, cell) in g.cells.iter().enumerate() {
+            if let Cell::Object { object: Object { colour, kind: ObjectKind::Key } } = *cell {
+                if seen[i] && !keys.contains(&colour) {
+                    keys.push(colour);
+                }
+            }
+        }
+        if keys.len() == before {
+            return (seen, keys);
+        }
+    }
 }
 
 /// The grid skills as the affordance model sees them.
@@ -404,5 +455,45 @@ mod tests {
         assert!(admissible(&g).iter().all(|(s, _)| !matches!(s, GridSkill::PickUp(_))));
         assert!(plan(&GridSkill::Drop(ball), &g).unwrap_err().contains("does not carry"));
         assert!(plan(&GridSkill::Open(protocol::grid::Colour::Blue), &g).unwrap_err().contains("no blue door"));
+    }
+
+    #[test]
+    fn what_lies_beyond_lava_a_forbidden_cell_or_a_door_without_its_key_is_never_conceivable() {
+        use protocol::grid::Colour;
+        let mut g = GridState::room(9, 5);
+        g.agent = (1, 2);
+        g.dir = Dir::Right;
+        let ball = Object { colour: Colour::Red, kind: ObjectKind::Ball };
+        g.set((7, 2), Cell::Object { object: ball });
+        let reaches_ball = |g: &GridState| conceivable(g).contains(&GridSkill::PickUp(ball));
+        // A locked door in a wall across the room: open later with its key, which lies on
+        // the agent's side.
+        for y in 1..4 {
+            g.set((4, y), Cell::Wall);
+        }
+        g.set((4, 2), Cell::Door { colour: Colour::Blue, state: DoorState::Locked });
+        let key = Object { colour: Colour::Blue, kind: ObjectKind::Key };
+        g.set((2, 1), Cell::Object { object: key });
+        assert!(!admissible(&g).iter().any(|(s, _)| *s == GridSkill::PickUp(ball)), "not now");
+        assert!(reaches_ball(&g) && conceivable(&g).contains(&GridSkill::Open(Colour::Blue)), "later, with the key");
+        // The key behind the door it opens, or no key at all: never.
+        g.set((2, 1), Cell::Empty);
+        g.set((6, 1), Cell::Object { object: key });
+        assert!(!reaches_ball(&g) && !conceivable(&g).contains(&GridSkill::Open(Colour::Blue)));
+        assert!(conceivable(&g).contains(&GridSkill::GoTo(Target::Door(Colour::Blue))), "the door itself is at hand");
+        g.set((6, 1), Cell::Empty);
+        assert!(!reaches_ball(&g));
+        // Carried, the key opens it again.
+        g.carrying = Some(key);
+        assert!(reaches_ball(&g));
+        // A closed door behind lava, or behind a forbidden cell, stays out of reach for good.
+        g.carrying = None;
+        g.set((4, 2), Cell::Door { colour: Colour::Blue, state: DoorState::Closed });
+        assert!(reaches_ball(&g));
+        g.set((3, 2), Cell::Lava);
+        assert!(!reaches_ball(&g), "lava in front of the door");
+        g.set((3, 2), Cell::Empty);
+        g.forbidden.push((3, 2));
+        assert!(!reaches_ball(&g), "a forbidden cell in front of the door");
     }
 }
