@@ -360,12 +360,10 @@ impl PlanSession<'_> {
         let log_floor = self.planner.config.floor.ln() as f32;
         // Most skills depart nowhere; only where one does is the world asked what it rules
         // out only for now.
-        if departure(choices, &weights, log_floor, None).is_none() {
-            return (None, None);
-        }
+        let Some(strict) = departure(choices, &weights, log_floor, None) else { return (None, None) };
         match self.planner.later(state) {
             Some(later) => (departure(choices, &weights, log_floor, Some(&later)), deferred(choices, &weights, log_floor, &later)),
-            None => (departure(choices, &weights, log_floor, None), None),
+            None => (Some(strict), None),
         }
     }
 

@@ -23,7 +23,7 @@ pub trait GridAgent {
 /// The shortest turn-and-forward sequence from the agent's pose to a pose that satisfies
 /// `arrived`; `enter_goal` lets the path end on the goal square.
 pub fn navigate(g: &GridState, enter_goal: bool, arrived: impl Fn(Pos, Dir) -> bool) -> Option<Vec<Action>> {
-    let idx = |p: Pos, d: Dir| ((p.1 * g.width + p.0) as usize) * 4 + d as usize;
+    let idx = |p: Pos, d: Dir| g.cell_index(p) * 4 + d as usize;
     let mut prev: Vec<Option<(usize, Action)>> = vec![None; (g.width * g.height) as usize * 4];
     let mut seen = vec![false; prev.len()];
     let start = (g.agent, g.dir);
@@ -219,7 +219,7 @@ pub fn admissible(g: &GridState) -> Vec<(GridSkill, f64)> {
 /// cannot get, is never possible and not listed.
 pub fn conceivable(g: &GridState) -> Vec<GridSkill> {
     let (seen, keys) = within_reach_later(g);
-    let near = |p: Pos| seen[cell_index(g, p)] || Dir::ALL.iter().any(|d| g.step_from(p, *d).is_some_and(|q| seen[cell_index(g, q)]));
+    let near = |p: Pos| seen[g.cell_index(p)] || Dir::ALL.iter().any(|d| g.step_from(p, *d).is_some_and(|q| seen[g.cell_index(q)]));
     let targets: Vec<Target> = g.targets().into_iter().filter(|t| g.positions_of(t).into_iter().any(near)).collect();
     let objects: Vec<Object> = targets.iter().filter_map(|t| if let Target::Object(o) = t { Some(*o) } else { None }).chain(g.carrying).collect();
     let can_open = |c: Colour| {
@@ -242,10 +242,6 @@ pub fn conceivable(g: &GridState) -> Vec<GridSkill> {
     out
 }
 
-fn cell_index(g: &GridState, p: Pos) -> usize {
-    (p.1 * g.width + p.0) as usize
-}
-
 /// The cells the agent could stand on once it has opened every door whose key it holds or
 /// could fetch (and moved what stands in the way), never entering a wall, lava or a
 /// forbidden cell; and the colours of those keys.
@@ -253,7 +249,7 @@ fn within_reach_later(g: &GridState) -> (Vec<bool>, Vec<Colour>) {
     let mut keys: Vec<Colour> = g.carrying.filter(|o| o.kind == ObjectKind::Key).map(|o| o.colour).into_iter().collect();
     loop {
         let mut seen = vec![false; (g.width * g.height) as usize];
-        seen[cell_index(g, g.agent)] = true;
+        seen[g.cell_index(g.agent)] = true;
         let mut queue = VecDeque::from([g.agent]);
         while let Some(p) = queue.pop_front() {
             for q in Dir::ALL.iter().filter_map(|d| g.step_from(p, *d)) {
@@ -263,8 +259,8 @@ fn within_reach_later(g: &GridState) -> (Vec<bool>, Vec<Colour>) {
                         Cell::Door { colour, state: DoorState::Locked } => keys.contains(&colour),
                         _ => true,
                     };
-                if passable && !seen[cell_index(g, q)] {
-                    seen[cell_index(g, q)] = true;
+                if passable && !seen[g.cell_index(q)] {
+                    seen[g.cell_index(q)] = true;
                     queue.push_back(q);
                 }
             }
@@ -287,15 +283,17 @@ fn within_reach_later(g: &GridState) -> (Vec<bool>, Vec<Colour>) {
 #[derive(Clone, Debug, Default)]
 pub struct GridSkills;
 
+fn grid_of(obs: &Observation) -> Result<&GridState, GroundingError> {
+    obs.grid.as_ref().ok_or_else(|| GroundingError::Config("a grid observation has no grid".into()))
+}
+
 impl SkillSpace for GridSkills {
     fn admissible(&self, obs: &Observation) -> Result<Vec<ScoredSkill>, GroundingError> {
-        let g = obs.grid.as_ref().ok_or_else(|| GroundingError::Config("a grid observation has no grid".into()))?;
-        Ok(admissible(g).into_iter().map(|(s, f)| ScoredSkill { text: s.to_string(), feasibility: f }).collect())
+        Ok(admissible(grid_of(obs)?).into_iter().map(|(s, f)| ScoredSkill { text: s.to_string(), feasibility: f }).collect())
     }
 
     fn conceivable(&self, obs: &Observation) -> Result<Option<Vec<String>>, GroundingError> {
-        let g = obs.grid.as_ref().ok_or_else(|| GroundingError::Config("a grid observation has no grid".into()))?;
-        Ok(Some(conceivable(g).iter().map(GridSkill::to_string).collect()))
+        Ok(Some(conceivable(grid_of(obs)?).iter().map(GridSkill::to_string).collect()))
     }
 }
 

@@ -276,10 +276,15 @@ impl GridState {
         x < self.width && y < self.height
     }
 
+    /// Where the cell at `p` (inside the grid) is in `cells`, row by row.
+    pub fn cell_index(&self, p: Pos) -> usize {
+        (p.1 * self.width + p.0) as usize
+    }
+
     /// The cell at `p` (a wall outside the grid).
     pub fn get(&self, p: Pos) -> Cell {
         if self.inside(p) {
-            self.cells[(p.1 * self.width + p.0) as usize]
+            self.cells[self.cell_index(p)]
         } else {
             Cell::Wall
         }
@@ -287,8 +292,8 @@ impl GridState {
 
     pub fn set(&mut self, p: Pos, cell: Cell) {
         if self.inside(p) {
-            let w = self.width;
-            self.cells[(p.1 * w + p.0) as usize] = cell;
+            let i = self.cell_index(p);
+            self.cells[i] = cell;
         }
     }
 

@@ -608,32 +608,33 @@ mod tests {
         assert_eq!(SetRule { max_departure: None, ..rule }.apply(&departed).1, vec![0]);
     }
 
+    /// `c` written to a file of its own (named after `name`) and read back as a calibration.
+    fn read_back(c: &Calibration, name: &str) -> Result<Calibration, AskError> {
+        let path = std::env::temp_dir().join(format!("grounded-{name}-{}.json", std::process::id()));
+        std::fs::write(&path, serde_json::to_string(c).unwrap()).unwrap();
+        let read = Calibration::read(&path);
+        let _ = std::fs::remove_file(&path);
+        read
+    }
+
     #[test]
     fn a_calibration_file_with_a_delta_outside_0_1_is_refused() {
-        let path = std::env::temp_dir().join(format!("grounded-delta-{}.json", std::process::id()));
         let mut c = calibration(Vec::new(), 3);
         c.delta = Some(2.0);
-        std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
-        let err = Calibration::read(&path).unwrap_err().to_string();
+        let err = read_back(&c, "delta").unwrap_err().to_string();
         assert!(err.contains("delta 2 is not in (0, 1)"), "{err}");
         c.delta = Some(0.05);
-        std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
-        assert_eq!(Calibration::read(&path).unwrap().delta, Some(0.05));
-        let _ = std::fs::remove_file(&path);
+        assert_eq!(read_back(&c, "delta").unwrap().delta, Some(0.05));
     }
 
     #[test]
     fn a_calibration_file_with_a_negative_max_departure_is_refused() {
-        let path = std::env::temp_dir().join(format!("grounded-max-departure-{}.json", std::process::id()));
         let mut c = calibration(Vec::new(), 3);
         c.max_departure = Some(-1.0);
-        std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
-        let err = Calibration::read(&path).unwrap_err().to_string();
+        let err = read_back(&c, "max-departure").unwrap_err().to_string();
         assert!(err.contains("max_departure -1 is not a number of nats >= 0"), "{err}");
         c.max_departure = Some(8.0);
-        std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
-        assert_eq!(Calibration::read(&path).unwrap().max_departure, Some(8.0));
-        let _ = std::fs::remove_file(&path);
+        assert_eq!(read_back(&c, "max-departure").unwrap().max_departure, Some(8.0));
     }
 
     #[test]

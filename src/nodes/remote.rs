@@ -162,13 +162,11 @@ impl SkillSpace for RemoteSkillSpace {
     }
 
     fn prefix_model<'a>(&'a self, observation: &Observation) -> Result<Option<Box<dyn grounding::BoundModel + 'a>>, GroundingError> {
-        let d = crate::domains::domain(observation.domain).map_err(|message| GroundingError::Model { model: "affordance".into(), message })?;
-        d.skills().prefix_model(observation)
+        crate::domains::AnyDomainSkills.prefix_model(observation)
     }
 
-    /// What the world holds is read from the observation by the domain's own rules.
+    /// What could become admissible is read from the observation by the domain's own rules.
     fn conceivable(&self, observation: &Observation) -> Result<Option<Vec<String>>, GroundingError> {
-        let d = crate::domains::domain(observation.domain).map_err(|message| GroundingError::Model { model: "affordance".into(), message })?;
-        d.skills().conceivable(observation)
+        crate::domains::AnyDomainSkills.conceivable(observation)
     }
 }
