@@ -15,6 +15,7 @@ pub mod conformal;
 pub mod episode;
 pub mod oracle;
 
+use crate::decoder::DEPARTURE_RULE;
 use crate::eval::EvalTask;
 use crate::planner::{PlanError, Planner};
 use crate::setup::PlannerOptions;
@@ -88,6 +89,15 @@ pub struct Calibration {
     /// before departures were recorded, no step departs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_departure: Option<f32>,
+    /// The rule that said which steps depart ([`DEPARTURE_RULE`]); files written before it
+    /// was recorded: 1.
+    #[serde(default = "first_departure_rule")]
+    pub departure_rule: u32,
+    /// The model's fingerprint ([`crate::lm::fingerprint`]), so that a model retrained in
+    /// the same folder is told apart; absent in files written before it was recorded, and
+    /// where the model's files could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_sha256: Option<String>,
 }
 
 /// Which options a step's set holds: the measure, the temperature of the confidences, the
@@ -158,8 +168,27 @@ impl Calibration {
     /// words (empty: it does not); each difference voids the guarantee until calibrated again.
     pub fn differences(&self, options: &PlannerOptions) -> Vec<String> {
         let mut out = Vec::new();
-        if self.model != options.model.display().to_string() {
-            out.push(format!("calibrated with model {}, planning with {}", self.model, options.model.display()));
+        let planning = crate::lm::fingerprint(&options.model).ok();
+        match (&self.model_sha256, &planning) {
+            (Some(then), Some(now)) if then != now => out.push(format!(
+                "calibrated with model {} (sha256 {}), planning with {} (sha256 {}): not the same model",
+                self.model,
+                short(then),
+                options.model.display(),
+                short(now)
+            )),
+            (Some(_), Some(_)) => {} // the same files, wherever they are now
+            _ if self.model != options.model.display().to_string() => {
+                out.push(format!("calibrated with model {}, planning with {}", self.model, options.model.display()))
+            }
+            _ => {}
+        }
+        if self.departure_rule != DEPARTURE_RULE {
+            out.push(format!(
+                "calibrated under departure rule {}, planning under rule {DEPARTURE_RULE} (since rule 2 a wish the world allows only later, \
+                 such as a locked door whose key can be fetched, is no departure), so the steps that depart differ",
+                self.departure_rule
+            ));
         }
         let limit = Some(options.config.max_departure).filter(|d| d.is_finite());
         if limit != self.max_departure {
@@ -218,6 +247,15 @@ impl Calibration {
 
 fn one() -> f64 {
     1.0
+}
+
+fn first_departure_rule() -> u32 {
+    1
+}
+
+/// A fingerprint's first 12 hex digits, enough to tell two models apart in a warning.
+fn short(sha256: &str) -> &str {
+    sha256.get(..12).unwrap_or(sha256)
 }
 
 /// The temperatures calibration chooses among.
@@ -420,6 +458,8 @@ pub fn calibrate(run: &AskRun<'_>, epsilon: f64, delta: Option<f64>, progress: &
         epsilon,
         delta,
         max_departure: Some(run.planner.config.max_departure).filter(|d| d.is_finite()),
+        departure_rule: DEPARTURE_RULE,
+        model_sha256: crate::lm::fingerprint(&run.planner.model).ok(),
     })
 }
 
@@ -576,6 +616,8 @@ mod tests {
             scores: vec![0.1, 0.5, 0.9],
             steps,
             max_departure: None,
+            departure_rule: DEPARTURE_RULE,
+            model_sha256: None,
         }
     }
 
@@ -635,6 +677,52 @@ mod tests {
         assert!(err.contains("max_departure -1 is not a number of nats >= 0"), "{err}");
         c.max_departure = Some(8.0);
         assert_eq!(read_back(&c, "max-departure").unwrap().max_departure, Some(8.0));
+    }
+
+    #[test]
+    fn a_file_from_before_the_departure_rule_was_recorded_reads_as_rule_1_and_is_told_apart() {
+        let mut c = calibration(Vec::new(), 3);
+        c.model = "models/planner-gpt2".into();
+        let mut json = serde_json::to_value(&c).unwrap();
+        json.as_object_mut().unwrap().remove("departure_rule");
+        let old: Calibration = serde_json::from_value(json).unwrap();
+        assert_eq!(old.departure_rule, 1);
+        let options = PlannerOptions {
+            config: crate::decoder::DecodeConfig { max_departure: f32::INFINITY, ..Default::default() },
+            ..PlannerOptions::new("models/planner-gpt2".into())
+        };
+        let said = old.differences(&options);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("departure rule 1") && said[0].contains(&format!("rule {DEPARTURE_RULE}")), "{said:?}");
+        assert!(c.differences(&options).is_empty(), "{:?}", c.differences(&options));
+    }
+
+    #[test]
+    fn a_model_retrained_in_the_same_folder_is_not_the_calibrated_one_and_a_moved_one_is() {
+        let root = std::env::temp_dir().join(format!("grounded-calibrated-model-{}", std::process::id()));
+        let write = |dir: &Path, weights: &[u8]| {
+            std::fs::create_dir_all(dir).unwrap();
+            for (name, bytes) in [("model.onnx", weights), ("tokenizer.json", b"{}".as_slice()), ("config.json", b"{}".as_slice())] {
+                std::fs::write(dir.join(name), bytes).unwrap();
+            }
+        };
+        let (here, moved) = (root.join("here"), root.join("moved"));
+        write(&here, b"first weights");
+        write(&moved, b"first weights");
+        let mut c = calibration(Vec::new(), 3);
+        c.model = here.display().to_string();
+        c.model_sha256 = Some(crate::lm::fingerprint(&here).unwrap());
+        let planning = |dir: &Path| PlannerOptions {
+            config: crate::decoder::DecodeConfig { max_departure: f32::INFINITY, ..Default::default() },
+            ..PlannerOptions::new(dir.to_path_buf())
+        };
+        assert!(c.differences(&planning(&here)).is_empty());
+        assert!(c.differences(&planning(&moved)).is_empty(), "the same files elsewhere are the same model");
+        write(&here, b"other weights");
+        let said = c.differences(&planning(&here));
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("not the same model"), "{said:?}");
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

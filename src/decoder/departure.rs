@@ -22,6 +22,12 @@ use grounding::LogProb;
 use protocol::skill::TERMINATORS;
 use serde::{Deserialize, Serialize};
 
+/// Which rule measures departures, numbered so that a calibration made under another one is
+/// known for what it is (its steps' `departs` were read differently):
+/// 1. every wanted token that no admissible skill allows departs;
+/// 2. (today's) as 1, except a wish the world allows only later ([`Later`]).
+pub const DEPARTURE_RULE: u32 = 2;
+
 /// The largest departure of a step's skill from the language model's wishes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Departure {

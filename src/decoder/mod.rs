@@ -31,7 +31,7 @@ mod jump_forward;
 mod options;
 
 pub use best_first::decode_skill_best_first;
-pub use departure::{deferred, departure, Departure, Later};
+pub use departure::{deferred, departure, Departure, Later, DEPARTURE_RULE};
 pub use options::{decode_options, SkillOption};
 
 use jump_forward::Lookahead;

@@ -8,6 +8,7 @@
 //! Qwen2 models. Layer count, key/value heads and head size are read from the graph (and
 //! from `config.json` where the graph leaves them symbolic), never assumed.
 
+mod fingerprint;
 pub mod gpu;
 mod kv_cache;
 mod logits;
@@ -16,6 +17,7 @@ mod spec;
 mod spelling;
 mod token_table;
 
+pub use fingerprint::{fingerprint, MODEL_FILES};
 pub use kv_cache::KvCache;
 pub use logits::{Logits, TopTokens};
 pub use prefix_cache::{CachedStart, PrefixCache, PrefixCacheStats};
