@@ -63,3 +63,33 @@ fn a_second_stage_from_a_folder_without_a_trained_model_is_refused_before_it_sta
     );
     let _ = std::fs::remove_dir_all(&empty);
 }
+
+#[test]
+fn a_stage_from_a_shipped_model_folder_lacking_files_is_refused_naming_them() {
+    // A folder with model.onnx is read as a shipped model (weights read back from the
+    // graph): its tokenizer, config and training record must be beside it.
+    let shipped = std::env::temp_dir().join(format!("grounded-train-shipped-{}", std::process::id()));
+    std::fs::create_dir_all(&shipped).expect("a scratch folder");
+    std::fs::write(shipped.join("model.onnx"), b"not read before the check").expect("writes");
+    std::fs::write(shipped.join("config.json"), b"{}").expect("writes");
+    let folder = shipped.to_str().expect("utf-8 path");
+    refused_with(
+        &["model", "--init-from", folder],
+        &["--init-from", folder, "no trained model there", "tokenizer.json", "training.json", "shipped model folder"],
+    );
+    let _ = std::fs::remove_dir_all(&shipped);
+    let nowhere = format!("{folder}-absent");
+    refused_with(&["model", "--init-from", &nowhere], &["--init-from", &nowhere, "no such folder"]);
+}
+
+#[test]
+fn the_shipped_model_is_a_model_to_go_on_from() {
+    // `--help` says so, and the shipped folder holds every file the check asks for.
+    let out = train_py(&["--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("models/planner-gpt2"), "--help should name the shipped model as a start: {text}");
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/models/planner-gpt2");
+    for file in ["model.onnx", "config.json", "tokenizer.json", "training.json"] {
+        assert!(std::path::Path::new(shipped).join(file).exists(), "{shipped} lacks {file}");
+    }
+}

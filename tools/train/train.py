@@ -60,7 +60,7 @@ def stage_tokenizer(a):
     if a.init_from:
         # Going on from another run's model: its tokenizer, as it is.
         (work / "hf").mkdir(parents=True, exist_ok=True)
-        shutil.copy(Path(a.init_from) / "hf" / "tokenizer.json", work / "hf" / "tokenizer.json")
+        shutil.copy(trained_files(a.init_from).tokenizer, work / "hf" / "tokenizer.json")
         print(f"tokenizer: {a.init_from}'s, unchanged")
         return
     tok = Tokenizer(models.BPE())
@@ -73,6 +73,107 @@ def stage_tokenizer(a):
     (work / "hf").mkdir(parents=True, exist_ok=True)
     tok.save(str(work / "hf" / "tokenizer.json"))
     print(f"tokenizer: {tok.get_vocab_size()} tokens")
+
+
+class NoTrainedModel(Exception):
+    pass
+
+
+class TrainedFiles:
+    """A trained model to go on from: a run's --work folder (WORK/hf, Hugging Face format) or
+    a shipped model folder (model.onnx with config.json, tokenizer.json and training.json
+    beside it, as `export` writes it), whose weights are read back from the ONNX graph."""
+
+    def __init__(self, folder: Path, onnx: bool):
+        self.folder, self.onnx = folder, onnx
+        self.tokenizer = folder / "tokenizer.json"
+        self.training = folder / "training.json"
+
+    def load_model(self):
+        from transformers import GPT2LMHeadModel
+
+        if not self.onnx:
+            return GPT2LMHeadModel.from_pretrained(self.folder)
+        return model_from_onnx(self.folder)
+
+
+def trained_files(path) -> TrainedFiles:
+    """Where the model `path` names keeps its files; NoTrainedModel says what is missing."""
+    root = Path(path)
+    run = root / "hf"
+    if (root / "model.onnx").exists():
+        folder, onnx, needed = root, True, ("model.onnx", "config.json", "tokenizer.json", "training.json")
+    else:
+        folder, onnx, needed = run, False, ("tokenizer.json", "config.json", "model.safetensors", "training.json")
+    if not root.is_dir():
+        raise NoTrainedModel("no such folder; give the --work folder of a run whose model stage has finished, "
+                             "or a shipped model folder (model.onnx, config.json, tokenizer.json, training.json)")
+    missing = [n for n in needed if not (folder / n).exists()]
+    if missing:
+        raise NoTrainedModel(f"no trained model there ({folder} lacks {', '.join(missing)}); give the --work "
+                             f"folder of a run whose model stage has finished, or a shipped model folder "
+                             f"(model.onnx, config.json, tokenizer.json, training.json)")
+    return TrainedFiles(folder, onnx)
+
+
+def model_from_onnx(folder: Path):
+    """The GPT-2 model an ONNX export holds, as a trainable torch model: every weight is an
+    initializer under its Hugging Face name, except the output projection, which the export
+    stores transposed under a generated name and which GPT-2 ties to the token embedding
+    (checked, not assumed)."""
+    import numpy as np
+    import onnx
+    import torch
+    from onnx import numpy_helper
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config.from_pretrained(folder)
+    model = GPT2LMHeadModel(config)
+    graph = onnx.load(str(folder / "model.onnx")).graph
+    weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    state = model.state_dict()
+    wanted = [k for k in state if k != "lm_head.weight" and not k.endswith(".attn.bias")
+              and not k.endswith(".attn.masked_bias")]
+    missing = [k for k in wanted if k not in weights]
+    if missing:
+        sys.exit(f"{folder / 'model.onnx'} lacks the weights {', '.join(missing[:5])}"
+                 f"{' and more' if len(missing) > 5 else ''}: not a GPT-2 export of train.py")
+    for k in wanted:
+        if tuple(weights[k].shape) != tuple(state[k].shape):
+            sys.exit(f"{folder / 'model.onnx'}: {k} is {list(weights[k].shape)}, config.json says "
+                     f"{list(state[k].shape)}")
+        state[k] = torch.from_numpy(np.array(weights[k], dtype=np.float32))
+    model.load_state_dict(state)
+    wte = weights["transformer.wte.weight"]
+    heads = [w for n, w in weights.items() if n not in state and w.shape == wte.T.shape]
+    if not any(np.array_equal(w, wte.T) for w in heads):
+        sys.exit(f"{folder / 'model.onnx'}: no output projection equal to the token embedding; "
+                 f"train.py's models tie them, this one does not")
+    # The read-back model must be the exported one: the same logits on a probe sequence.
+    import onnxruntime as ort
+    session = ort.InferenceSession(str(folder / "model.onnx"))
+    probe = np.arange(2, 2 + 12, dtype=np.int64)[None] % config.vocab_size
+    feeds = {}
+    for i in session.get_inputs():
+        if i.name == "input_ids":
+            feeds[i.name] = probe
+        elif i.name == "attention_mask":
+            feeds[i.name] = np.ones_like(probe)
+        elif i.name == "position_ids":
+            feeds[i.name] = np.arange(probe.shape[1], dtype=np.int64)[None]
+        else:  # past key values: none yet
+            feeds[i.name] = np.zeros((1, config.n_head, 0, config.n_embd // config.n_head), dtype=np.float32)
+    exported = session.run(["logits"], feeds)[0]
+    model.eval()
+    with torch.no_grad():
+        read_back = model(torch.from_numpy(probe)).logits.numpy()
+    gap = float(np.abs(exported - read_back).max())
+    if gap > 1e-3:
+        sys.exit(f"{folder / 'model.onnx'}: the weights read back give logits {gap:.2g} away from the "
+                 f"exported graph's; not a GPT-2 export of train.py")
+    print(f"init: weights read back from {folder / 'model.onnx'} (logits within {gap:.1g} of the graph's)")
+    model.train()
+    return model
 
 
 class Plan(list):
@@ -188,12 +289,12 @@ def stage_model(a):
     if a.init_from:
         # Start from another run's trained model (its size, not --layers/--embd/--heads), on
         # this run's corpus, with a fresh optimiser and schedule.
-        init = Path(a.init_from) / "hf"
-        model = GPT2LMHeadModel.from_pretrained(init)
+        init = trained_files(a.init_from)
+        model = init.load_model()
         if model.config.vocab_size != tok.get_vocab_size():
-            sys.exit(f"{init} has a vocabulary of {model.config.vocab_size}, the tokenizer {tok.get_vocab_size()}: "
+            sys.exit(f"{a.init_from} has a vocabulary of {model.config.vocab_size}, the tokenizer {tok.get_vocab_size()}: "
                      f"run the tokenizer stage with the same --init-from")
-        before = json.loads((init / "training.json").read_text())
+        before = json.loads(init.training.read_text())
         a.layers, a.embd, a.heads = model.config.n_layer, model.config.n_embd, model.config.n_head
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
@@ -366,9 +467,11 @@ def main():
                         "see tools/train/README.md; weights and the exported model stay float32) or fp32 "
                         "(for a CPU without bfloat16 arithmetic)")
     p.add_argument("--resume", action="store_true", help="go on from WORK/checkpoint.pt (model stage)")
-    p.add_argument("--init-from", metavar="WORK", default="",
-                   help="start from the model another run trained in WORK (its tokenizer and weights; a fresh "
-                        "optimiser and schedule): a second stage on another corpus (tools/train/README.md)")
+    p.add_argument("--init-from", metavar="MODEL", default="",
+                   help="start from a trained model (its tokenizer and weights; a fresh optimiser and schedule): "
+                        "the --work folder of a finished run, or a shipped model folder such as "
+                        "models/planner-gpt2 (weights read back from its model.onnx): another stage on "
+                        "another corpus (tools/train/README.md)")
     p.add_argument("--checkpoint-minutes", type=float, default=10)
     p.add_argument("--threads", type=count, default=0,
                    help="CPU threads for training (0: one per core); results differ only in floating-point order")
@@ -378,12 +481,10 @@ def main():
                         "to the same result as one run")
     a = p.parse_args()
     if a.init_from:
-        trained = Path(a.init_from) / "hf"
-        missing = [n for n in ("tokenizer.json", "config.json", "model.safetensors", "training.json")
-                   if not (trained / n).exists()]
-        if missing:
-            p.error(f"--init-from {a.init_from}: no trained model there ({trained} lacks {', '.join(missing)}); "
-                    f"give the --work folder of a run whose model stage has finished")
+        try:
+            trained_files(a.init_from)
+        except NoTrainedModel as e:
+            p.error(f"--init-from {a.init_from}: {e}")
     stages = ["corpus", "tokenizer", "model", "export"] if a.stage == "all" else [a.stage]
     for s in stages:
         globals()[f"stage_{s}"](a)
