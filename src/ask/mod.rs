@@ -168,7 +168,8 @@ impl Calibration {
     /// words (empty: it does not); each difference voids the guarantee until calibrated again.
     pub fn differences(&self, options: &PlannerOptions) -> Vec<String> {
         let mut out = Vec::new();
-        let planning = crate::lm::fingerprint(&options.model).ok();
+        // Only a file with a fingerprint has one to compare: older files go by the path.
+        let planning = self.model_sha256.as_ref().and_then(|_| crate::lm::fingerprint(&options.model).ok());
         match (&self.model_sha256, &planning) {
             (Some(then), Some(now)) if then != now => out.push(format!(
                 "calibrated with model {} (sha256 {}), planning with {} (sha256 {}): not the same model",

@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
 
-/// The files whose bytes make a model: its graph and weights, its tokenizer, its config.
+/// The files whose bytes make a model: its graph and weights, its tokenizer, its config
+/// (what a model directory must hold, [`super::Lm::load_on`]).
 pub const MODEL_FILES: [&str; 3] = ["model.onnx", "tokenizer.json", "config.json"];
 
 /// SHA-256, in hex, over each of [`MODEL_FILES`] in turn: its name, its length and its bytes.

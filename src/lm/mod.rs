@@ -17,7 +17,8 @@ mod spec;
 mod spelling;
 mod token_table;
 
-pub use fingerprint::{fingerprint, MODEL_FILES};
+pub use fingerprint::fingerprint;
+use fingerprint::MODEL_FILES;
 pub use kv_cache::KvCache;
 pub use logits::{Logits, TopTokens};
 pub use prefix_cache::{CachedStart, PrefixCache, PrefixCacheStats};
@@ -170,7 +171,7 @@ impl LanguageModel {
         if !dir.is_dir() {
             return Err(LmError::NoDirectory(dir.to_path_buf()));
         }
-        for file in ["model.onnx", "tokenizer.json", "config.json"] {
+        for file in MODEL_FILES {
             if !dir.join(file).is_file() {
                 return Err(LmError::MissingFile { dir: dir.to_path_buf(), file });
             }

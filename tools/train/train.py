@@ -100,19 +100,18 @@ class TrainedFiles:
 def trained_files(path) -> TrainedFiles:
     """Where the model `path` names keeps its files; NoTrainedModel says what is missing."""
     root = Path(path)
-    run = root / "hf"
-    if (root / "model.onnx").exists():
-        folder, onnx, needed = root, True, ("model.onnx", "config.json", "tokenizer.json", "training.json")
-    else:
-        folder, onnx, needed = run, False, ("tokenizer.json", "config.json", "model.safetensors", "training.json")
+    shipped = ("model.onnx", "config.json", "tokenizer.json", "training.json")
+    advice = (f"give the --work folder of a run whose model stage has finished, or a shipped model folder "
+              f"({', '.join(shipped)})")
     if not root.is_dir():
-        raise NoTrainedModel("no such folder; give the --work folder of a run whose model stage has finished, "
-                             "or a shipped model folder (model.onnx, config.json, tokenizer.json, training.json)")
+        raise NoTrainedModel(f"no such folder; {advice}")
+    if (root / "model.onnx").exists():
+        folder, onnx, needed = root, True, shipped
+    else:
+        folder, onnx, needed = root / "hf", False, ("tokenizer.json", "config.json", "model.safetensors", "training.json")
     missing = [n for n in needed if not (folder / n).exists()]
     if missing:
-        raise NoTrainedModel(f"no trained model there ({folder} lacks {', '.join(missing)}); give the --work "
-                             f"folder of a run whose model stage has finished, or a shipped model folder "
-                             f"(model.onnx, config.json, tokenizer.json, training.json)")
+        raise NoTrainedModel(f"no trained model there ({folder} lacks {', '.join(missing)}); {advice}")
     return TrainedFiles(folder, onnx)
 
 
