@@ -47,15 +47,17 @@ fn beyond_top_k_choices(plan: &grounded::planner::PlanResult) -> Vec<String> {
 
 #[test]
 fn a_beam_whose_top_k_holds_nothing_admissible_is_offered_the_tokens_that_are() {
-    // Greedy decoding commits to the green block; at the bowl's colour the model is sure of
-    // "green", which is not there, and its top-k holds no colour that is.
+    // Greedy decoding puts the blue and yellow blocks in their bowls, then commits to the
+    // green block; at the bowl's colour the model is sure of "green", which is not there,
+    // and its 10 likeliest tokens hold no colour that is (a wider top-k may reach one).
+    const TOP_K: usize = 10;
     let obs = no_green_bowl();
-    let only_top_k = planner(DecodeConfig { beam_width: 1, beyond_top_k: false, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
+    let only_top_k = planner(DecodeConfig { beam_width: 1, top_k: TOP_K, beyond_top_k: false, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
     assert_eq!(only_top_k.end, PlanEnd::NoSkill, "{:?}", only_top_k.skills());
     assert!(beyond_top_k_choices(&only_top_k).is_empty());
     // Offered the likeliest admissible tokens as well, it finishes, naming only bowls there
     // are, when told to go on however far a skill departs from what the model wanted...
-    let config = DecodeConfig { beam_width: 1, max_departure: f32::INFINITY, ..DecodeConfig::default() };
+    let config = DecodeConfig { beam_width: 1, top_k: TOP_K, max_departure: f32::INFINITY, ..DecodeConfig::default() };
     let beyond = planner(config).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
     assert_eq!(beyond.end, PlanEnd::Done, "{:?}", beyond.skills());
     let taken = beyond_top_k_choices(&beyond);
@@ -65,7 +67,7 @@ fn a_beam_whose_top_k_holds_nothing_admissible_is_offered_the_tokens_that_are() 
         assert!(matches!(step.outcome, StepOutcome::Applied | StepOutcome::Done), "{:?} was {:?}", step.skill, step.outcome);
     }
     // ...and by default stops before the skill that puts the green block in another bowl.
-    let stopped = planner(DecodeConfig { beam_width: 1, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
+    let stopped = planner(DecodeConfig { beam_width: 1, top_k: TOP_K, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
     assert_eq!(stopped.end, PlanEnd::Departed, "{:?}", stopped.skills());
     let departed = stopped.departed.expect("the skill it stopped before");
     assert!(departed.skill.starts_with("pick up the green block") && departed.departure.wanted.trim() == "green", "{departed:?}");

@@ -137,9 +137,10 @@ fn one_daemon_per_robot_and_send_notices_when_it_goes_away() {
     let robot = format!("single{port}");
     let mut fleet = Fleet(Vec::new());
     fleet.start_robot(&robot, &listen, &[]);
-    // The first daemon is up once it answers an instruction.
+    // The first daemon is up once it answers an instruction, whatever its plan does (0:
+    // done; 3: it ended otherwise, as when it stops before a skill; 1 would be no answer).
     let (code, out) = send(&robot, &["--connect", &listen], "done");
-    assert_eq!(code, 0, "{out}");
+    assert!(code == 0 || code == 3, "exit {code}: {out}");
 
     let (code, stderr) = run_to_exit(&["daemon", "--robot", &robot, "--connect", &listen], Duration::from_secs(60));
     assert!(code.is_some_and(|c| c != 0), "a second daemon kept running (exit {code:?}): {stderr}");
