@@ -118,8 +118,10 @@ pub struct PlanStep {
 }
 
 /// Why a plan ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+///
+/// Serialized as its name alone (`"done"`, `"step-limit"`, `"no-skill"`, `"departed"`,
+/// `"context-full"`); a [`PlanResult`] writes the departed skill beside it.
+#[derive(Clone, Debug, PartialEq)]
 pub enum PlanEnd {
     /// The plan said `done`.
     Done,
@@ -128,10 +130,50 @@ pub enum PlanEnd {
     /// No admissible skill could be decoded at this step.
     NoSkill,
     /// The next skill departed from what the language model wanted by more than
-    /// `max_departure` ([`PlanResult::departed`]): stopped before it.
-    Departed,
+    /// `max_departure`: stopped before it, which this holds.
+    Departed(Box<DepartedSkill>),
     /// The plan text filled the language model's context: no room for another step.
     ContextFull,
+}
+
+impl PlanEnd {
+    /// The end's name in records (kebab-case, as serialized).
+    pub fn key(&self) -> &'static str {
+        match self {
+            PlanEnd::Done => "done",
+            PlanEnd::StepLimit => "step-limit",
+            PlanEnd::NoSkill => "no-skill",
+            PlanEnd::Departed(_) => "departed",
+            PlanEnd::ContextFull => "context-full",
+        }
+    }
+
+    /// The skill the plan stopped before, when it ended `Departed`.
+    pub fn departed(&self) -> Option<&DepartedSkill> {
+        match self {
+            PlanEnd::Departed(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// The end's name as people read it: `Done`, `StepLimit`, `NoSkill`, `Departed`, `ContextFull`.
+impl std::fmt::Display for PlanEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PlanEnd::Done => "Done",
+            PlanEnd::StepLimit => "StepLimit",
+            PlanEnd::NoSkill => "NoSkill",
+            PlanEnd::Departed(_) => "Departed",
+            PlanEnd::ContextFull => "ContextFull",
+        })
+    }
+}
+
+impl Serialize for PlanEnd {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
 }
 
 impl PlanError {
@@ -178,6 +220,9 @@ pub struct PlanResult {
     /// Names of the grounded models, in the order of every `grounded` score list.
     pub models: Vec<String>,
     pub steps: Vec<PlanStep>,
+    /// Why it ended; written as `end` (its name) and, when it departed, `departed` (the
+    /// skill it stopped before, and how it departed).
+    #[serde(flatten, serialize_with = "end_and_departed")]
     pub end: PlanEnd,
     /// The plan text the model read and wrote.
     pub text: String,
@@ -187,13 +232,10 @@ pub struct PlanResult {
     pub timing: PlanTiming,
     /// The scene after every applied skill.
     pub final_scene: Observation,
-    /// The skill the plan stopped before, and how it departed (when it ended `Departed`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub departed: Option<DepartedSkill>,
 }
 
 /// A skill not carried out because it departed from what the language model wanted.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DepartedSkill {
     pub skill: String,
     pub departure: Departure,
@@ -207,6 +249,17 @@ impl std::fmt::Display for DepartedSkill {
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
+}
+
+/// A plan's end as two fields: `end` (its name) and, when it departed, `departed`.
+fn end_and_departed<S: serde::Serializer>(end: &PlanEnd, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(None)?;
+    map.serialize_entry("end", end)?;
+    if let Some(d) = end.departed() {
+        map.serialize_entry("departed", d)?;
+    }
+    map.end()
 }
 
 impl PlanResult {
@@ -297,7 +350,6 @@ pub struct PlanSession<'p> {
     /// Where decoding continues; `None` while a proposal awaits its outcome.
     cursor: Option<Cursor>,
     proposed: Option<Proposed>,
-    departed: Option<DepartedSkill>,
     text: String,
     /// Bytes of `text` that are the prompt prefix (read by the model, not part of the plan).
     prefix_len: usize,
@@ -329,8 +381,7 @@ impl PlanSession<'_> {
         };
         let (departure, deferred) = self.departure_of(&explanation, state);
         if let Some(d) = departure.as_ref().filter(|&d| self.planner.config.departs_too_far(Some(d))) {
-            self.departed = Some(DepartedSkill { skill: decoded.text.clone(), departure: d.clone() });
-            self.end = Some(PlanEnd::Departed);
+            self.end = Some(PlanEnd::Departed(Box::new(DepartedSkill { skill: decoded.text.clone(), departure: d.clone() })));
             return Ok(None);
         }
         let models = if self.method == Method::Llm { Vec::new() } else { self.planner.model_names() };
@@ -578,7 +629,6 @@ impl PlanSession<'_> {
             elapsed: self.started.elapsed(),
             timing: self.timing,
             final_scene,
-            departed: self.departed,
         }
     }
 }
@@ -691,7 +741,6 @@ impl Planner {
             stats_before,
             cursor: Some(Cursor { cache, logits }),
             proposed: None,
-            departed: None,
             text: prompt,
             prefix_len: prefix.len(),
             steps: Vec::new(),

@@ -52,7 +52,8 @@ fn a_beam_whose_top_k_holds_nothing_admissible_is_offered_the_tokens_that_are() 
     // and its 10 likeliest tokens hold no colour that is (a wider top-k may reach one).
     const TOP_K: usize = 10;
     let obs = no_green_bowl();
-    let only_top_k = planner(DecodeConfig { beam_width: 1, top_k: TOP_K, beyond_top_k: false, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
+    let only_top_k =
+        planner(DecodeConfig { beam_width: 1, top_k: TOP_K, beyond_top_k: false, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
     assert_eq!(only_top_k.end, PlanEnd::NoSkill, "{:?}", only_top_k.skills());
     assert!(beyond_top_k_choices(&only_top_k).is_empty());
     // Offered the likeliest admissible tokens as well, it finishes, naming only bowls there
@@ -68,8 +69,7 @@ fn a_beam_whose_top_k_holds_nothing_admissible_is_offered_the_tokens_that_are() 
     }
     // ...and by default stops before the skill that puts the green block in another bowl.
     let stopped = planner(DecodeConfig { beam_width: 1, top_k: TOP_K, ..DecodeConfig::default() }).plan(MATCHING, &obs, Method::GdGreedy).unwrap();
-    assert_eq!(stopped.end, PlanEnd::Departed, "{:?}", stopped.skills());
-    let departed = stopped.departed.expect("the skill it stopped before");
+    let PlanEnd::Departed(departed) = &stopped.end else { panic!("ended {}, not Departed: {:?}", stopped.end, stopped.skills()) };
     assert!(departed.skill.starts_with("pick up the green block") && departed.departure.wanted.trim() == "green", "{departed:?}");
 }
 
@@ -86,7 +86,7 @@ fn grounded_methods_never_name_a_green_bowl_that_is_not_there() {
         if method == Method::GdGreedy {
             // Greedy decoding commits to the green block first and then stops before putting
             // it into a bowl of another colour (tests below); the others finish.
-            assert!(matches!(plan.end, PlanEnd::Done | PlanEnd::Departed), "{method}: {:?} ended {:?}", plan.skills(), plan.end);
+            assert!(matches!(plan.end, PlanEnd::Done | PlanEnd::Departed(_)), "{method}: {:?} ended {}", plan.skills(), plan.end);
         } else {
             assert_eq!(plan.end, PlanEnd::Done, "{method}: {:?}", plan.skills());
         }
@@ -208,8 +208,8 @@ fn grounding_failures_end_the_plan_cleanly() {
     p.others.push(Weighted { model: Box::new(Safety::new(&cfg).unwrap()), weight: 1.0 });
     for method in [Method::GdGreedy, Method::GdBeam] {
         let plan = p.plan(MATCHING, &no_green_bowl(), method).unwrap();
-        assert!(plan.skills().is_empty() && plan.end == PlanEnd::Departed, "{method}: {:?} ended {:?}", plan.skills(), plan.end);
-        let departed = plan.departed.expect("the skill it stopped before");
+        let PlanEnd::Departed(departed) = &plan.end else { panic!("{method}: {:?} ended {}", plan.skills(), plan.end) };
+        assert!(plan.skills().is_empty(), "{method}: {:?}", plan.skills());
         assert_eq!((departed.skill.as_str(), departed.departure.wanted.trim()), ("done", "pick"), "{method}");
     }
 }
@@ -354,7 +354,7 @@ fn a_skill_that_departs_from_a_named_object_that_is_not_there_stops_the_plan() {
         for instruction in ["put the red block in the yellow bowl", "put the yellow block in the purple bowl"] {
             let plan = never_stops.plan(instruction, &obs, method).unwrap();
             assert!(largest(&plan) > 8.0, "{method}, {instruction:?}: {:?}", plan.skills());
-            assert!(plan.departed.is_none());
+            assert!(plan.end.departed().is_none(), "{method}, {instruction:?} ended {}", plan.end);
         }
     }
     // By default (8 nats) the plan ends before the departing skill, naming it.
@@ -362,9 +362,8 @@ fn a_skill_that_departs_from_a_named_object_that_is_not_there_stops_the_plan() {
     for method in [Method::GdGreedy, Method::GdBeam] {
         for (instruction, wanted) in [("put the red block in the yellow bowl", "red"), ("put the yellow block in the purple bowl", "purple")] {
             let plan = p.plan(instruction, &obs, method).unwrap();
-            assert_eq!(plan.end, PlanEnd::Departed, "{method}: {:?}", plan.skills());
+            let PlanEnd::Departed(departed) = &plan.end else { panic!("{method}: {:?} ended {}", plan.skills(), plan.end) };
             assert!(plan.steps.is_empty(), "{method}: nothing is carried out: {:?}", plan.skills());
-            let departed = plan.departed.as_ref().expect("the skill it stopped before");
             assert_eq!(departed.departure.wanted.trim(), wanted, "{method}: {departed:?}");
             assert!(departed.departure.nats > 8.0 && !departed.skill.contains(wanted), "{method}: {departed:?}");
         }

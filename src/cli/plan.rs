@@ -107,7 +107,7 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
     let t = &result.tokens;
     let _ = writeln!(
         out,
-        "plan ended: {:?}; LM tokens: {} (prompt {}, decode {}, scoring {}) in {} forward passes; {:.0} ms",
+        "plan ended: {}; LM tokens: {} (prompt {}, decode {}, scoring {}) in {} forward passes; {:.0} ms",
         result.end,
         t.total(),
         t.prompt_tokens,
@@ -116,7 +116,7 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
         t.forward_passes,
         result.elapsed.as_secs_f64() * 1000.0
     );
-    if let Some(d) = &result.departed {
+    if let Some(d) = result.end.departed() {
         let _ = writeln!(
             out,
             "  ({d}. The instruction may name something the scene does not have; --max-departure sets how far a skill may \

@@ -312,7 +312,7 @@ impl Dashboard {
             ControlEvent::Asked(q) => self.asked(q),
             ControlEvent::Answered { step, answer } => self.answered(*step, answer),
             ControlEvent::Executed { index, skill, outcome } => self.outcome(*index, skill, outcome),
-            ControlEvent::Ended { end, reason } => self.plan_ended(&format!("{end:?}").to_lowercase(), *reason),
+            ControlEvent::Ended { end, reason } => self.plan_ended(&end.to_string().to_lowercase(), *reason),
         }
     }
 }

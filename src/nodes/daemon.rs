@@ -162,16 +162,13 @@ pub fn handle_instruction(
                 (Some(_), _) => PlanStatus::Aborted,
                 (None, PlanEnd::Done) => PlanStatus::Done,
                 (None, PlanEnd::StepLimit | PlanEnd::ContextFull) => PlanStatus::StepLimit,
-                (None, PlanEnd::NoSkill | PlanEnd::Departed) => PlanStatus::Aborted,
+                (None, PlanEnd::NoSkill | PlanEnd::Departed(_)) => PlanStatus::Aborted,
             };
             let mut m = progress(session, &id, result.steps.len(), status);
-            m.reason = abort.or_else(|| match result.end {
+            m.reason = abort.or_else(|| match &result.end {
                 PlanEnd::NoSkill => Some("no admissible skill could be decoded".to_string()),
                 PlanEnd::ContextFull => Some("the plan filled the language model's context".to_string()),
-                PlanEnd::Departed => Some(match &result.departed {
-                    Some(d) => d.to_string(),
-                    None => "stopped before a skill that departed from what the language model wanted".to_string(),
-                }),
+                PlanEnd::Departed(d) => Some(d.to_string()),
                 PlanEnd::Done | PlanEnd::StepLimit => None,
             });
             m.plan = result.text;
