@@ -18,7 +18,8 @@
 # A step whose output is complete ($OUT/STEP.done) is skipped, so an interrupted run goes on
 # where it stopped; delete the .done file to make a step again. The latency figures are only
 # comparable on one machine: BASELINE benches the model shipped now in the same run. About
-# 50 minutes on 2 free cores after the build; nothing else should run meanwhile (latency).
+# an hour on 2 free cores after the build (bench/ask twice is half of it); nothing else should
+# run meanwhile (latency).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ $# -ne 2 ]; then
