@@ -45,8 +45,6 @@ bash tools/setup-onnxruntime.sh >/dev/null
 cargo build --quiet
 export GROUNDED_MODEL="$model"
 bin=./target/debug/grounded
-inf_config="$out/max-departure-inf.toml"
-printf '[decoder]\nmax_departure = inf\n' > "$inf_config"
 
 # step NAME: run the function of that name unless it is done or not asked for.
 step() {
@@ -73,6 +71,8 @@ step_explicit() {
 }
 step_departure() {
     mkdir -p "$out/departure"
+    local inf_config="$out/departure/max-departure-inf.toml"
+    printf '[decoder]\nmax_departure = inf\n' > "$inf_config"
     $bin eval --episodes 20 --seed 0 --transport local --methods gd-greedy,gd-beam --max-departure inf \
         > "$out/departure/eval-tabletop.md"
     $bin eval --domain kitchen --episodes 20 --seed 0 --transport local --methods gd-beam --max-departure inf \
