@@ -178,3 +178,41 @@ fn the_check_finds_a_window_that_is_there() {
     assert_eq!(words_of("I\u{2019}d like it, OK?"), vec!["i'd", "like", "it", "ok"]);
     assert_eq!(filled("to the {place}").len(), 8);
 }
+
+/// The development wordings in tools/train/dev/ (written to choose corpus changes) are real
+/// instruction files, and none shares a 5-word window, or a whole short wording, with a
+/// paraphrase here: choosing by them is not choosing by the test set.
+#[test]
+fn the_development_wordings_are_apart_from_the_paraphrases() {
+    let mut test_windows: HashSet<Vec<String>> = HashSet::new();
+    let mut test_texts: Vec<Vec<String>> = Vec::new();
+    for domain in [Domain::TABLETOP, Domain::GRID, Domain::KITCHEN] {
+        for p in paraphrases(domain) {
+            for text in filled(&p.text) {
+                let ws = words_of(&text);
+                test_windows.extend(ws.windows(WINDOW).map(<[String]>::to_vec));
+                test_texts.push(ws);
+            }
+        }
+    }
+    let mut checked = 0;
+    for domain in [Domain::TABLETOP, Domain::GRID] {
+        let path = repo().join("tools/train/dev").join(format!("{domain}.tsv"));
+        let dev = load(&path, &DomainTasks(domain)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(dev.len() >= 20, "{}: only {} wordings", path.display(), dev.len());
+        for d in dev {
+            for text in filled(&d.text) {
+                let ws = words_of(&text);
+                checked += 1;
+                if let Some(w) = ws.windows(WINDOW).find(|w| test_windows.contains(*w)) {
+                    panic!("{} line {}: {:?} is also in a paraphrase of bench/paraphrases/", path.display(), d.line, w.join(" "));
+                }
+                let short = |a: &[String], b: &[String]| a.len() < WINDOW && b.windows(a.len()).any(|x| x == a);
+                if let Some(t) = test_texts.iter().find(|t| short(&ws, t) || short(t, &ws)) {
+                    panic!("{} line {}: {text:?} and the paraphrase {:?} contain one another", path.display(), d.line, t.join(" "));
+                }
+            }
+        }
+    }
+    assert!(checked > 70, "only {checked} filled development wordings checked");
+}

@@ -46,12 +46,18 @@ from wordnet import WordNet  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 HELD_OUT_DIR = REPO / "bench" / "paraphrases"
+DEV_DIR = Path(__file__).resolve().parent / "dev"  # held out from version 4 on
 
 # Corpus versions: 1 made the model shipped two models ago (its training.json records no
 # version; none recorded means 1); 2 says requests in more ways (wanted states and indirect
 # requests in more frames, letter orders by where they start and which way they run, wanted
 # states for every letter-sorting task) and orders more letters a plan; 3 adds explicit
-# requests that name objects and places (explicit.py). The shipped model is 2 (its first
+# requests that name objects and places (explicit.py); 4 says the Letters tasks and the grid's
+# levels in more ways (an order by what comes first or where it starts, a group apart from the
+# group the others make, the word to spell as what the letters read; the grid's levels with
+# the goal first, orders said backwards, what is needed for what) and also holds out the
+# development wordings in tools/train/dev/, which were written to choose these changes.
+# The shipped model is 2 (its first
 # stage, the default here) then 3 (its second stage, `train.py --init-from`);
 # models/planner-gpt2/training.json records both, and tools/train/README.md compares the
 # models trained on each.
@@ -483,6 +489,7 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
     """The tabletop's tasks as corpus `version` says them (see `VERSIONS`)."""
     s = tabletop_slots(lex)
     v2 = version >= 2
+    v4 = version >= 4
 
     def say(**kw) -> Say:
         return Say(kw.get("vps", ()), kw.get("states", ()), kw.get("wholes", ()), dict(s, **kw.get("slots", {})))
@@ -511,6 +518,26 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
                    "so that (Z|the latest letter|the last letter) comes first|the opposite way to the alphabet|"
                    "against the alphabet|in reverse (alphabetical|ABC) sequence|last letter to first|"
                    "the other way round from the alphabet|with the alphabet reversed)")
+    if v4:
+        # Version 4: an order said by what comes first or where it starts, and by likeness.
+        alpha_adv = ("(" + alpha_adv + "|(the|their) (earlier|lower|smaller) letters (first|on the left|to the left)|"
+                     "so [that ](A|the earliest letter|an earlier letter) (comes|would come|is|stands) "
+                     "(before|ahead of|left of) (Z|a later letter|the later letters)|"
+                     "from A (onwards|onward|upwards|on)|(the way|as|like) (a|the) (dictionary|glossary|phone book|index) "
+                     "(lists|orders|sorts) (words|them|its entries)|"
+                     "(starting|beginning) (with|from) (whichever letter|whichever one|the letter that|the one that) "
+                     "(comes|is) (first|earliest) in the alphabet|(starting|beginning) (at|from) the (front|head|top) of the alphabet|"
+                     "in (increasing|rising|ascending) alphabetical order|"
+                     "(by|according to) (their|each letter's|each one's) (place|position|rank|spot) in the alphabet)")
+        rev_adv = ("(" + rev_adv + "|(the|their) (later|higher|bigger) letters (first|on the left|to the left)|"
+                   "so [that ](Z|the latest letter|a later letter) (comes|would come|is|stands) "
+                   "(before|ahead of|left of) (A|an earlier letter|the earlier letters)|"
+                   "from Z (downwards|downward|down|backwards|back)|"
+                   "(the opposite way|in the opposite order|backwards) (from|to) (a|the) (dictionary|glossary|phone book|index)|"
+                   "(starting|beginning) (with|from) (whichever letter|whichever one|the letter that|the one that) "
+                   "(comes|is) (last|latest) in the alphabet|(starting|beginning) (at|from) the (back|end|far end|tail) of the alphabet|"
+                   "in (decreasing|falling|descending) alphabetical order|"
+                   "(backwards|in reverse) (by|according to) (their|each letter's|each one's) (place|position|rank|spot) in the alphabet)")
     vowels = ("(the vowels|the vowel letters|all the vowels|every vowel|the letters that are vowels|"
               "A, E, I, O and U|the vowel tiles|any vowels|the vowel blocks)")
     consonants = ("(the consonants|the consonant letters|all the consonants|every consonant|"
@@ -533,19 +560,39 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
     warm = "(warm|hot|warm-coloured|warm-colored|warm colour|warm color|warm-toned|warmer)"
     snacks = "(snacks|snack foods|snack items|snack food|treats|munchies|nibbles|snacky things|snack packs)"
 
-    def separate(group: str, side: str) -> Say:
-        """Letters of a group apart from the others, on a side."""
-        return say(
-            vps=[("SEPARATE", group + " (from|away from|apart from) " + others),
+    def separate(group: str, side: str, contrast: str, one: str) -> Say:
+        """Letters of a group apart from the others, on a side. Version 4 also names the
+        others by the group they make (`contrast`: the vowels are apart from the consonants),
+        says the group as a clause about one letter (`one`: "each letter that is a vowel")
+        and the side as just one side."""
+        rest = "(" + others + "|" + contrast + ")" if v4 else others
+        group = "(" + group + "|" + one + ")" if v4 else group
+        said = say(
+            vps=[("SEPARATE", group + " (from|away from|apart from) " + rest),
                  ("MOVE", group + " (to|onto|over to|toward) the " + side),
                  ("GATHER", group + " (on|at) the " + side), ("SEPARATE", group + " (out|off)")],
             states=[(group, "MOVE", "(on|to) the " + side)] + ([
-                (group, "SEPARATE", "(apart from|away from|separate from) " + others),
+                (group, "SEPARATE", "(apart from|away from|separate from) " + rest),
                 (group, "GATHER", "(on|at|along) the " + side)] if v2 else []),
-            wholes=["(keep|set) " + group + " apart from " + others, group + " (to|on) the " + side,
+            wholes=["(keep|set) " + group + " apart from " + rest, group + " (to|on) the " + side,
                     "(split|pull) " + group + " (out|off) to the " + side] + ([
-                "(keep|have|leave) " + group + " (on|at) the " + side + " [and " + others + " (elsewhere|where they are)]",
-                group + " (and|from) " + others + " (should be|need to be|must be) (apart|kept apart|in separate groups)"] if v2 else []))
+                "(keep|have|leave) " + group + " (on|at) the " + side + " [and " + rest + " (elsewhere|where they are)]",
+                group + " (and|from) " + rest + " (should be|need to be|must be) (apart|kept apart|in separate groups)"] if v2 else []))
+        if not v4:
+            return said
+        return Say(
+            list(said.vps) + [
+                ("MOVE", group + " [(off|away|over)] to (one|a|its own|their own) side[, (away from|apart from) " + rest + "]"),
+                ("SEPARATE", group + " (off|out|away) (from|of) " + rest),
+                ("GATHER", group + " (together|in one group|in a group|in one place) [(apart from|away from) " + rest + "]")],
+            list(said.states) + [(group, "SEPARATE", "(out|off|aside|apart|away) [from " + rest + "]"),
+                                 (group, "GATHER", "(in a group|in a pile|in a bunch) of their own")],
+            list(said.wholes) + [
+                "(keep|put|have|leave) " + group + " in (a group|a pile|a bunch|a cluster|a heap) of their own",
+                "(set|pull|split|take|move) " + group + " (apart|aside|away|out) [from " + rest + "]",
+                "(take|pick|find) " + group + " and (set|put|keep|move) them (apart|aside|on their own|to one side)",
+                "(divide|split|sort) (the letters|the tiles|everything) into " + group + " and " + rest],
+            said.slots)
 
     def stack_only(adjective: str, temperature: str) -> Say:
         """A stack of the blocks of some colours only (cool, warm)."""
@@ -597,7 +644,14 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
                  ("ARRANGE", "{all} {letters} (to spell|so they spell|so that they spell|into) [the word] {w}")],
             wholes=["(use|take) {all} {letters} to (spell|write|form|make) [the word] {w}",
                     "(can|could) you (spell|make|write) [the word] {w}?",
-                    "(spell|write) {w}, as much of it as you can"],
+                    "(spell|write) {w}, as much of it as you can"] + ([
+                # Version 4: the word as what the letters should read or show, and first.
+                "(lay out|line up|set out|place|order) {all} {letters} (to read|so they read|so that they read|to say|so they say|to show) [the word] {w}",
+                "(I want|I'd like|I would like) to see [the word] {w} (written|spelled|spelt|laid out|made) (with|in|from|using) {all} {letters}",
+                "{w}[(:|,| -)] (spell|write|make|form) it [out] (with|using|from) {all} {letters}",
+                "(make|form|build|write|compose|put together) [the word] {w} (out of|from|with|using) {all} {letters}",
+                "{all} {letters} (should|must|need to) (spell|read|say|show) [the word] {w}",
+                "the word (I want|I'd like|to spell|to make) is {w}"] if v4 else []),
             slots={"w": "({word}|{word}|{word}|\"{word}\"|'{word}')"})),
         Task("spell-sport", "letters", tt_spell_sport, say(
             vps=[("SPELL", "(a|any|some|one) sport [with {all} {letters}]"),
@@ -607,9 +661,11 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
             wholes=["(use|take) {all} {letters} to (spell|write|form|make) (a|some|any) sport",
                     "(make|form|build) (a|the) word (for|that is|naming|that names) (a|some) sport",
                     "(choose|pick|think of) a sport and (spell|write) it [out]"])),
-        Task("separate-vowels", "letters", letters_to(VOWELS, "left side"), separate(vowels, "{left}")),
+        Task("separate-vowels", "letters", letters_to(VOWELS, "left side"), separate(vowels, "{left}", "(the consonants|the consonant letters|the consonant tiles|the non-vowels)",
+                                                                          "(each|any|every) (letter|tile) that is a vowel")),
         Task("separate-consonants", "letters", letters_to([l for l in LETTERS if l not in VOWELS], "right side"),
-             separate(consonants, "{right}")),
+             separate(consonants, "{right}", "(the vowels|the vowel letters|the vowel tiles)",
+             "(each|any|every) (letter|tile) that (isn't|is not) (a vowel|one of the vowels)")),
         Task("symmetric-letters", "letters", letters_to(SYMMETRIC, "top side"), say(
             vps=[("MOVE", symmetric + " (to|onto|over to|toward) the {top}"),
                  ("GATHER", symmetric + " (on|at|along) the {top}"), ("SEPARATE", symmetric + " [out]"),
@@ -712,7 +768,10 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
     return T
 
 
-def grid_tasks(lex: Lexicon) -> List[Task]:
+def grid_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
+    """The grid's tasks as corpus `version` says them; version 4 says each level in more ways
+    (an order said backwards, what is needed for what, the goal first)."""
+    v4 = version >= 4
     s = {"GO": lex.go, "TAKE": lex.take, "PUT": lex.put + ["leave", "drop", "set down", "put down"],
          "OPEN": ["open", "open up", "unlock"],
          "next": "(next to|beside|by|near|alongside|adjacent to|close to|right next to|beside|up against|nearby)",
@@ -730,13 +789,21 @@ def grid_tasks(lex: Lexicon) -> List[Task]:
                  ("OPEN", "the {first} door before the {second} door")],
             wholes=["first [open] the {first} door, {then} the {second} door",
                     "the {first} door (first|to begin with), {then} the {second} (door|one)",
-                    "(open|unlock) (two|both) doors: the {first} (one|door) (first|then) the {second} (one|door)"])),
+                    "(open|unlock) (two|both) doors: the {first} (one|door) (first|then) the {second} (one|door)"] + ([
+                "the {second} door (should|must|may|can) (be opened|open) only (after|once) the {first} (door|one) (is|has been) (open|opened)",
+                "(before|ahead of) the {second} door, (open|unlock) the {first} (door|one)",
+                "(start|begin) with the {first} door and (finish|end) with the {second} (door|one)",
+                "(open|unlock) (two|both|a couple of|a pair of) doors[ for me][, in this order]: [the] {first} [door], then [the] {second} [door]",
+                "(don't|do not|never) open the {second} door (before|until) the {first} (door|one) is open"] if v4 else []))),
         Task("put-next", "grid-easy", g_put_next, say(
             vps=[("PUT", "the {object} {next} the {target}"),
                  ("TAKE", "the {object} and (put|drop|place|leave|set) it {next} the {target}"),
                  ("GO", "(with|carrying) the {object} {to} the {target} and (drop|leave) it there")],
             states=[("the {object}", "PUT", "{next} the {target}")],
-            wholes=["(move|bring|carry|take) the {object} [over] {next} the {target}"])),
+            wholes=["(move|bring|carry|take) the {object} [over] {next} the {target}"] + ([
+                "(I want|I'd like|I need) the {object} [(right|just)] {next} the {target}",
+                "(move|put|place|set) the {object} so [that] it (is|sits|ends up|lies|stands) {next} the {target}",
+                "(get|bring|carry) the {object} [over] (to|up to) the {target} and (leave|drop|put down|set down) it there"] if v4 else []))),
         Task("go-to", "grid-easy", g_go_to, say(
             vps=[("GO", "{to} the {object}")],
             wholes=["(find|approach|reach|visit|locate) the {object}", "(get|go) (close to|near|next to) the {object}"])),
@@ -748,18 +815,31 @@ def grid_tasks(lex: Lexicon) -> List[Task]:
                  ("OPEN", "the [locked] {colour} door (with|using) the key (from|in) the {room} room (and|then) (go to|reach|get to) the goal"),
                  ("GO", "{to} the goal: (the|its) key (is|lies) in the {room} room, the [locked] door is {colour}")],
             wholes=["the goal is (behind|past|through) the [locked] {colour} door (and|;) the {colour} key is in the {room} room",
-                    "(get|reach) the goal (behind|past) the locked {colour} door (using|with) the key (from|in) the {room} room"])),
+                    "(get|reach) the goal (behind|past) the locked {colour} door (using|with) the key (from|in) the {room} room"] + ([
+                "the {colour} door is locked(,| and|;) (its|the) key (is|lies|sits|waits) in the {room} room(:|;|,) (open|unlock) (it|the door) and (go to|reach|get to|head for|make your way to) the goal",
+                "(you'll|you will|you) need the {colour} key (from|in) the {room} room (for|to open|to unlock) the {colour} door (on the way to|to reach|to get to|before) the goal",
+                "(reach|get to|go to) the goal(;|:|,|.) (you'll|you will|you) need the {colour} key (from|in) the {room} room (for|to open|to unlock) the {colour} door",
+                "(go|head) (into|to) the {room} room (for|to get|to fetch) the {colour} key, (unlock|open) the {colour} door (with it|using it) and (go to|reach|get to|finish at|end at) the goal",
+                "(use|take) the key (from|in) the {room} room (on|to open|to unlock) the {colour} door, (then|and then|and) (go to|reach|get to|head for) the goal",
+                "(I need you|I want you|be|end up) at the goal(.|;|:|,) the (way|path|route) (is|goes|leads) (through|past) the locked {colour} door(,| and|;) (its|the) key (is|lies|sits) in the {room} room"] if v4 else []))),
         Task("multi-room", "grid-hard", g_multi_room, say(
             vps=[("GO", "(through|across) (the|all the|every|each of the) rooms (to|until you (reach|get to)) the goal"),
                  ("GO", "{to} the goal (in|at) the (last|final|far|farthest) room"),
                  ("OPEN", "(all|every|each of) the doors (and|to) (reach|get to) the goal")],
             wholes=["(reach|get to|find) the goal [square] (in|at) the (last|final|far) room",
-                    "(traverse|cross) the rooms to (the goal|reach the goal)"])),
+                    "(traverse|cross) the rooms to (the goal|reach the goal)"] + ([
+                "(walk|go|move|pass) (from room to room|through the rooms|room by room|through each room) (and|until you) (get to|reach|arrive at|find) the goal",
+                "(find|make|work) your way to the goal [square]",
+                "(head|go|move) (over|on|across) to the goal[, (passing|going|walking) through the rooms]",
+                "the goal is (in|at) the (last|final|far|farthest) room: (get|go) there"] if v4 else []))),
         Task("blocked-unlock-pickup", "grid-hard", g_blocked_unlock, say(
             vps=[("TAKE", "the {object} [(from|in|behind) the locked (room|door)]"),
                  ("OPEN", "the [locked] door and (pick up|get|grab|fetch) the {object}")],
             wholes=["(get|fetch|bring me) the {object} (from|out of) the locked room",
-                    "the {object} is (behind|past) a locked door: (get|pick up|fetch) it"])),
+                    "the {object} is (behind|past) a locked door: (get|pick up|fetch) it"] + ([
+                "(grab|take hold of|get hold of|collect|retrieve|pick up) the {object}[, (whatever|no matter what|even if something) (is|stands) in the way]",
+                "(get|bring|fetch|hand) me the {object}",
+                "(I need|I want|I'd like) (you to (get|grab|fetch|pick up)|) the {object}"] if v4 else []))),
     ]
 
 
@@ -1159,9 +1239,18 @@ def render(instruction: str, steps: List[Tuple[str, bool]], rng: random.Random, 
 
 
 # ----------------------------------------------------------------------------- held out
-def held_out(root: Path = HELD_OUT_DIR) -> ph.HeldOut:
-    """The windows of every held-out paraphrase, each slot filled with every value the
-    simulated episodes (and this corpus) can give it."""
+def held_out_for(version: int) -> ph.HeldOut:
+    """What corpus `version` holds out: the paraphrases of bench/paraphrases/ and, from
+    version 4 on, the development wordings of tools/train/dev/ too."""
+    h = held_out()
+    if version >= 4:
+        held_out(DEV_DIR, into=h)
+    return h
+
+
+def held_out(root: Path = HELD_OUT_DIR, into: Optional[ph.HeldOut] = None) -> ph.HeldOut:
+    """The windows of every held-out paraphrase under `root` (added to `into`), each slot
+    filled with every value the simulated episodes (and this corpus) can give it."""
     values = {
         "place": CORNERS + SIDES,
         "word": sorted(set(SIM_WORDS)),
@@ -1169,7 +1258,7 @@ def held_out(root: Path = HELD_OUT_DIR) -> ph.HeldOut:
         "object": [f"{c} {k}" for c in GRID_COLOURS for k in GRID_OBJECTS],
         "target": [f"{c} {k}" for c in GRID_COLOURS for k in GRID_OBJECTS],
     }
-    h = ph.HeldOut()
+    h = into if into is not None else ph.HeldOut()
     if not root.exists():
         return h
     for f in sorted(root.glob("*.tsv")):
@@ -1214,7 +1303,7 @@ def build_tasks(wn: Optional[WordNet] = None, version: int = DEFAULT_VERSION) ->
     if version not in VERSIONS:
         raise ValueError(f"corpus version {version} is not one of {VERSIONS}")
     lex = Lexicon(wn or WordNet())
-    tasks = {"tabletop": tabletop_tasks(lex, version), "grid": grid_tasks(lex), "kitchen": kitchen_tasks(lex)}
+    tasks = {"tabletop": tabletop_tasks(lex, version), "grid": grid_tasks(lex, version), "kitchen": kitchen_tasks(lex)}
     if version >= 3:
         import explicit
         tasks["explicit"] = explicit.tasks(sys.modules[__name__], lex)
@@ -1232,7 +1321,7 @@ def generate_corpus(n_plans: int, seed: int, weights=None, fail_rate: float = 0.
     by `weights`."""
     rng = random.Random(seed)
     tasks = tasks or build_tasks(version=version)
-    heldout = heldout if heldout is not None else held_out()
+    heldout = heldout if heldout is not None else held_out_for(version)
     weights = weights or domain_weights(version)
     names = list(weights)
     out, clashes = [], 0
@@ -1299,7 +1388,7 @@ def main(argv: List[str]) -> int:
     work = Path(a.write)
     work.mkdir(parents=True, exist_ok=True)
     tasks = build_tasks(version=a.version)
-    h = held_out()
+    h = held_out_for(a.version)
     train = generate_corpus(a.plans, a.seed, heldout=h, tasks=tasks, version=a.version)
     held = generate_corpus(a.heldout_plans, a.seed + 1, heldout=h, tasks=tasks, version=a.version)
     text = "\n".join(train.plans)

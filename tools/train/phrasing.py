@@ -240,6 +240,8 @@ STYLES = {
     2: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
     # Version 3 says requests as version 2 does and adds explicit requests (explicit.py).
     3: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
+    # Version 4 says them as version 3 does; its tasks are said in more ways (corpus.py).
+    4: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
 }
 
 
