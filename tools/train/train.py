@@ -10,17 +10,22 @@ Stages (each reproducible from fixed seeds; `all` runs them in order):
 
 Usage (see tools/train/README.md for the environment):
 
-  python tools/train/train.py all --work tools/work --out tools/work/first-stage
-  python tools/train/train.py all --work tools/work-v3 --init-from tools/work \
-      --corpus-version 3 --train-plans 160000 --lr 4e-4 --out models/planner-gpt2
+  bash tools/train/recipe.sh WORK OUT      # the shipped model: the three stages below, resumable
+  python tools/train/train.py all --work tools/work/stage1 --out tools/work/stage1/out
+  python tools/train/train.py all --work tools/work/stage2 --init-from tools/work/stage1 \
+      --corpus-version 3 --train-plans 160000 --lr 4e-4 --out tools/work/stage2/out
+  python tools/train/train.py all --work tools/work/stage3 --init-from tools/work/stage2 \
+      --corpus-version 4 --train-plans 76800 --lr 3e-4 --seed 1237 --precision fp32 \
+      --out models/planner-gpt2
 
-The shipped model is made in two stages. The defaults are the first's settings (corpus
+The shipped model is made in three stages. The defaults are the first's settings (corpus
 version 2, 640,000 plans, a 4,096-token vocabulary, 4 layers of width 256, 1 epoch = 10,000
 steps, bfloat16 matrix products); the second goes on from its weights on corpus version 3
-(explicit requests) for 2,500 steps. `model` uses a GPU when torch sees one and runs on CPU
-otherwise (about 130 + 30 minutes on 2 free cores of a CPU with AVX-512 BF16, 0.7-0.8 s per
-step); results differ in the last digits between devices and precisions, never in
-behaviour.
+(explicit requests) for 2,500 steps, the third on version 4 (the Letters tasks and the grid
+said in more ways) for 1,200. `model` uses a GPU when torch sees one and runs on CPU
+otherwise (179 minutes in all on 2 free cores as recorded; which precision is faster depends
+on the CPU: tools/train/README.md); results differ in the last digits between devices and
+precisions, never in behaviour.
 """
 
 from __future__ import annotations
@@ -449,7 +454,7 @@ def main():
     p.add_argument("--out", default="models/planner-gpt2")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--corpus-version", type=int, choices=corpus.VERSIONS, default=corpus.DEFAULT_VERSION,
-                   help=f"corpus version (default {corpus.DEFAULT_VERSION}, the shipped model's first stage; 3 for its second; see corpus.VERSIONS)")
+                   help=f"corpus version (default {corpus.DEFAULT_VERSION}, the shipped model's first stage; 3 for its second, 4 for its third; see corpus.VERSIONS)")
     p.add_argument("--train-plans", type=int, default=640000)
     p.add_argument("--heldout-plans", type=int, default=2000)
     p.add_argument("--vocab-size", type=int, default=4096)
@@ -461,10 +466,11 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--precision", choices=["fp32", "bf16"], default="bf16",
-                   help="arithmetic of training's forward passes: bf16 (the shipped model's: matrix "
-                        "products in bfloat16 under autocast: 1.2-1.5x faster per step on a CPU with AVX-512 BF16, "
-                        "see tools/train/README.md; weights and the exported model stay float32) or fp32 "
-                        "(for a CPU without bfloat16 arithmetic)")
+                   help="arithmetic of training's forward passes: bf16 (the shipped model's first two stages: "
+                        "matrix products in bfloat16 under autocast; weights and the exported model stay float32) "
+                        "or fp32 (its third). Which is faster depends on the CPU: bf16 1.5x faster per step on an "
+                        "AMD EPYC with AVX-512 BF16, 2x slower on an Intel Xeon with it; tools/train/README.md "
+                        "says how to measure. A model trained in the other is another model")
     p.add_argument("--resume", action="store_true", help="go on from WORK/checkpoint.pt (model stage)")
     p.add_argument("--init-from", metavar="MODEL", default="",
                    help="start from a trained model (its tokenizer and weights; a fresh optimiser and schedule): "
