@@ -221,3 +221,80 @@ fn the_development_wordings_are_apart_from_the_paraphrases() {
     }
     assert!(checked > 70, "only {checked} filled development wordings checked");
 }
+
+/// The longest part of a paraphrase between its slots, lower case, single-spaced, without
+/// the punctuation around it: what a document quoting the paraphrase would hold.
+fn quotable_part(text: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        parts.push(rest[..start].to_string());
+        rest = rest[start..].find('}').map_or("", |end| &rest[start + end + 1..]);
+    }
+    parts.push(rest.to_string());
+    parts
+        .into_iter()
+        .map(|p| p.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ").trim_matches(|c: char| c.is_ascii_punctuation() || c == ' ').to_string())
+        .max_by_key(String::len)
+        .unwrap_or_default()
+}
+
+/// The paraphrases of `lines` (one file's) that `docs` quotes: those whose quotable part,
+/// of 4 words or more, occurs in it.
+fn quoted_in<'a>(docs: &str, lines: &'a [Wording]) -> Vec<&'a Wording> {
+    lines
+        .iter()
+        .filter(|w| {
+            let part = quotable_part(&w.text);
+            part.split(' ').count() >= 4 && docs.contains(&part)
+        })
+        .collect()
+}
+
+/// Every paraphrase a document quotes is listed in bench/paraphrases/quoted.txt (so that
+/// bench/paraphrases/unquoted.py can give each family without what corpus design may have
+/// read), and every line listed there is a paraphrase.
+#[test]
+fn every_paraphrase_a_document_quotes_is_listed_as_quoted() {
+    let listed: Vec<String> = std::fs::read_to_string(repo().join("bench/paraphrases/quoted.txt"))
+        .expect("bench/paraphrases/quoted.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    let mut files: Vec<PathBuf> =
+        ["README.md", "BENCHMARKS.md", "models/planner-gpt2/README.md", "tools/train/README.md"].iter().map(|f| repo().join(f)).collect();
+    for entry in std::fs::read_dir(repo().join("docs")).expect("docs/") {
+        let path = entry.expect("a docs/ entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            files.push(path);
+        }
+    }
+    let docs = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut all = Vec::new();
+    for domain in [Domain::TABLETOP, Domain::GRID, Domain::KITCHEN] {
+        let lines = paraphrases(domain);
+        for w in quoted_in(&docs, &lines) {
+            assert!(listed.contains(&w.text), "{domain} line {}: {:?} is quoted in a document but not listed in bench/paraphrases/quoted.txt", w.line, w.text);
+        }
+        all.extend(lines.into_iter().map(|w| w.text));
+    }
+    for l in &listed {
+        assert!(all.contains(l), "bench/paraphrases/quoted.txt lists {l:?}, which no paraphrase file holds");
+    }
+    // The check finds a quotation that is there.
+    let tabletop = paraphrases(Domain::TABLETOP);
+    let one = &tabletop[0];
+    let doc = format!("as the model card says, \"{}\" fails", quotable_part(&one.text));
+    assert_eq!(quoted_in(&doc, &tabletop).first().map(|w| &w.text), Some(&one.text));
+    assert_eq!(quotable_part("Move the {object}, then stop by the {target}!"), "then stop by the");
+}
