@@ -51,7 +51,7 @@ DEV_DIR = Path(__file__).resolve().parent / "dev"  # held out from version 5 on
 # holds these out, so that it regenerates byte for byte though dev/ changed since.
 DEV_V4_DIR = DEV_DIR / "v4"
 
-# Corpus versions: 1 made the model shipped two models ago (its training.json records no
+# Corpus versions: 1 made the model shipped three models ago (its training.json records no
 # version; none recorded means 1); 2 says requests in more ways (wanted states and indirect
 # requests in more frames, letter orders by where they start and which way they run, wanted
 # states for every letter-sorting task) and orders more letters a plan; 3 adds explicit
@@ -647,7 +647,7 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
             wholes=["(use|take) {all} {letters} to (spell|write|form|make) [the word] {w}",
                     "(can|could) you (spell|make|write) [the word] {w}?",
                     "(spell|write) {w}, as much of it as you can"] + ([
-                # Version 4: the word as what the letters should read or show, and first.
+                # Version 4: the word as what the letters should read or show, or said first.
                 "(lay out|line up|set out|place|order) {all} {letters} (to read|so they read|so that they read|to say|so they say|to show) [the word] {w}",
                 "(I want|I'd like|I would like) to see [the word] {w} (written|spelled|spelt|laid out|made) (with|in|from|using) {all} {letters}",
                 "{w}[(:|,| -)] (spell|write|make|form) it [out] (with|using|from) {all} {letters}",
