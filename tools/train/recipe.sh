@@ -22,8 +22,7 @@
 # on 2 free cores; minutes on a GPU. Where bf16 is slow (that Intel Xeon: 1.35 s a step),
 # PRECISION=fp32 takes about 152 minutes (111 + 27 + 13.5, each measured there). PYTHON names
 # a Python with tools/train/requirements.txt (default /tmp/train-venv/bin/python, as
-# tools/train/README.md sets it up); corpus.py reads
-# Debian's WordNet (wordnet-base).
+# tools/train/README.md sets it up); corpus.py reads Debian's WordNet (wordnet-base).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work="${1:-tools/work/recipe}"
