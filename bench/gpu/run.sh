@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU path's figures (issue 17, BENCHMARKS.md "The GPU path"), on a machine with an NVIDIA
 # GPU and a CUDA 13 driver:
-#  1. the top-k kernel over B x V logits: time per call and effective bandwidth against the
-#     device's own (grounded bench --top-k-kernel --device cuda);
+#  1. the top-k kernel over B x V logits: the kernels' own time (CUDA events) and a whole
+#     call's, each with its effective bandwidth against the device's own (grounded bench
+#     --top-k-kernel --device cuda);
 #  2. the GPU tests, required to run (the kernel against top-k by the book; plans on the GPU
 #     against plans on the CPU);
 #  3. plan latency, CPU against GPU, for the shipped model and a 139M random-weight

@@ -67,7 +67,8 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_name = "SIZES", conflicts_with_all = ["estop", "prefix_cache"])]
     pub objects: Vec<usize>,
     /// Measure the GPU's top-k kernel instead (with --device cuda): log-softmax and top-k
-    /// (--top-k) over rows x vocabulary logits already on the GPU, per call and as effective
+    /// (--top-k) over rows x vocabulary logits already on the GPU: the kernels alone (CUDA
+    /// events) and a whole call (offsets up, results down), each as time and as effective
     /// bandwidth against the device's own (a 1 GiB device-to-device copy).
     #[arg(long, conflicts_with_all = ["estop", "prefix_cache", "objects"])]
     pub top_k_kernel: bool,

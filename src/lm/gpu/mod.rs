@@ -88,6 +88,9 @@ pub fn compile_top_k(arch: Option<&'static str>) -> Result<cudarc::nvrtc::Ptx, G
     cudarc::nvrtc::compile_ptx_with_opts(TOP_K_SOURCE, options).map_err(|e| GpuError::Compile(e.to_string()))
 }
 
+/// Each selected row's best tokens, best first: (token id, log-probability).
+pub type RowTops = Vec<Vec<(u32, f32)>>;
+
 /// Buffers reused across calls, grown as needed.
 #[derive(Default)]
 struct Scratch {
@@ -169,7 +172,26 @@ impl Gpu {
     /// # Safety
     /// `logits` must point to at least `len` f32 values in this GPU's memory, written by work
     /// that has finished (ONNX Runtime's run has returned), and stay valid during the call.
-    pub unsafe fn top_k(&self, logits: u64, len: usize, vocab: usize, offsets: &[usize], k: usize) -> Result<Vec<Vec<(u32, f32)>>, GpuError> {
+    pub unsafe fn top_k(&self, logits: u64, len: usize, vocab: usize, offsets: &[usize], k: usize) -> Result<RowTops, GpuError> {
+        // SAFETY: the caller's guarantees are passed on.
+        unsafe { self.top_k_timed(logits, len, vocab, offsets, k, false) }.map(|(tops, _)| tops)
+    }
+
+    /// [`top_k`](Self::top_k), and with `time` the seconds the device spent in the two kernels
+    /// alone (CUDA events recorded on the stream before the first launch and after the second:
+    /// no upload, no copy back, no host work).
+    ///
+    /// # Safety
+    /// As [`top_k`](Self::top_k).
+    pub unsafe fn top_k_timed(
+        &self,
+        logits: u64,
+        len: usize,
+        vocab: usize,
+        offsets: &[usize],
+        k: usize,
+        time: bool,
+    ) -> Result<(RowTops, Option<f64>), GpuError> {
         if k > MAX_K {
             return Err(GpuError::TooManyCandidates { k });
         }
@@ -177,7 +199,7 @@ impl Gpu {
             return Err(GpuError::OutOfBounds { what: "top-k", offsets: offsets.to_vec(), vocab, len });
         }
         if offsets.is_empty() || k == 0 || vocab == 0 {
-            return Ok(vec![Vec::new(); offsets.len()]);
+            return Ok((vec![Vec::new(); offsets.len()], time.then_some(0.0)));
         }
         let rows = offsets.len();
         let chunk = self.chunk(rows, vocab);
@@ -196,6 +218,8 @@ impl Gpu {
         stream.memcpy_htod(&host_offsets, &mut offs.slice_mut(0..rows))?;
         let (vocab_i, len_i, k_i, chunk_i, chunks_i) =
             (vocab as i32, self.choosable.len().min(i32::MAX as usize) as i32, k as i32, chunk as i32, chunks as i32);
+        let event = || stream.record_event(Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT));
+        let started = if time { Some(event()?) } else { None };
         let mut launch = stream.launch_builder(&self.partial);
         launch
             .arg(&logits)
@@ -218,19 +242,31 @@ impl Gpu {
         let cfg = LaunchConfig { grid_dim: (rows as u32, 1, 1), block_dim: (THREADS, 1, 1), shared_mem_bytes: 0 };
         // SAFETY: as above.
         unsafe { launch.launch(cfg) }?;
+        let ended = if time { Some(event()?) } else { None };
         let lp = stream.clone_dtoh(&out_lp.slice(0..rows * k))?;
         let ids = stream.clone_dtoh(&out_id.slice(0..rows * k))?;
-        Ok((0..rows).map(|r| (0..k).filter(|&j| ids[r * k + j] >= 0).map(|j| (ids[r * k + j] as u32, lp[r * k + j])).collect()).collect())
+        let tops = (0..rows).map(|r| (0..k).filter(|&j| ids[r * k + j] >= 0).map(|j| (ids[r * k + j] as u32, lp[r * k + j])).collect()).collect();
+        let seconds = match (started, ended) {
+            (Some(a), Some(b)) => Some(f64::from(a.elapsed_ms(&b)?) / 1e3),
+            _ => None,
+        };
+        Ok((tops, seconds))
     }
 
     /// [`top_k`](Self::top_k) of `rows` rows of `vocab` logits held in a cudarc buffer (tests,
     /// benchmarks).
-    pub fn top_k_of(&self, logits: &CudaSlice<f32>, vocab: usize, rows: usize, k: usize) -> Result<Vec<Vec<(u32, f32)>>, GpuError> {
+    pub fn top_k_of(&self, logits: &CudaSlice<f32>, vocab: usize, rows: usize, k: usize) -> Result<RowTops, GpuError> {
+        self.top_k_of_timed(logits, vocab, rows, k, false).map(|(tops, _)| tops)
+    }
+
+    /// [`top_k_of`](Self::top_k_of), with the kernels' own time as
+    /// [`top_k_timed`](Self::top_k_timed) gives it.
+    pub fn top_k_of_timed(&self, logits: &CudaSlice<f32>, vocab: usize, rows: usize, k: usize, time: bool) -> Result<(RowTops, Option<f64>), GpuError> {
         use cudarc::driver::DevicePtr;
         let (ptr, _sync) = logits.device_ptr(&self.stream);
         let offsets: Vec<usize> = (0..rows).map(|r| r * vocab).collect();
         // SAFETY: the buffer is this GPU's, `logits.len()` long, and alive for the call.
-        unsafe { self.top_k(ptr, logits.len(), vocab, &offsets, k) }
+        unsafe { self.top_k_timed(ptr, logits.len(), vocab, &offsets, k, time) }
     }
 
     /// Copy `count` f32 values at element `offset` of a device buffer to the host.
