@@ -129,6 +129,9 @@ int main() {
     const Case cases[] = {
         {4096, 1, 20, 4089, 4}, {4096, 3, 5, 4096, 2}, {50257, 2, 20, 50250, 4}, {151936, 2, 64, 151929, 3},
         {151936, 1, 1, 151936, 1}, {300, 3, 64, 293, 132}, {1000, 3, 64, 2000, 2}, {5000, 2, 7, 100, 8}, {20, 3, 64, 20, 132},
+        // 20 and 16 chunks a row: more candidates than the merge has threads, so each thread
+        // keeps several, from several chunks.
+        {151936, 1, 64, 151929, 10}, {50257, 2, 20, 50257, 16},
     };
     for (int w = 0; w < 8; ++w) emu_warp_barriers.push_back(new std::barrier<>(32));
     int failures = 0;

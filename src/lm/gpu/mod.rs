@@ -238,7 +238,7 @@ impl Gpu {
         // buffers sized above and the row bounds checked on entry.
         unsafe { launch.launch(cfg) }?;
         let mut launch = stream.launch_builder(&self.merge);
-        launch.arg(&*part_m).arg(&*part_s).arg(&mut *part_v).arg(&mut *part_id).arg(&chunks_i).arg(&k_i).arg(&mut *out_lp).arg(&mut *out_id);
+        launch.arg(&*part_m).arg(&*part_s).arg(&*part_v).arg(&*part_id).arg(&chunks_i).arg(&k_i).arg(&mut *out_lp).arg(&mut *out_id);
         let cfg = LaunchConfig { grid_dim: (rows as u32, 1, 1), block_dim: (THREADS, 1, 1), shared_mem_bytes: 0 };
         // SAFETY: as above.
         unsafe { launch.launch(cfg) }?;

@@ -6,7 +6,8 @@
 //     max / sum of exponentials, and the chunk's best k choosable tokens (by logit, ties to
 //     the lower id, as the host decoder ranks them).
 //   top_k_merge:   grid (rows). Combines a row's chunks into log Z and its best k, written as
-//     (token id, logit - log Z); ids of -1 mark places past the choosable tokens.
+//     (token id, logit - log Z); ids of -1 mark places past the choosable tokens. It reads the
+//     chunks' candidates once (each thread keeps its best k), not once per place.
 // Only rows x k pairs go back to the host.
 
 #define THREADS 256
@@ -26,6 +27,17 @@ __device__ __forceinline__ void combine(float &m, float &s, float m2, float s2) 
     if (hi == NEG_INF) { m = hi; s = 0.0f; return; }
     s = s * expf(m - hi) + s2 * expf(m2 - hi);
     m = hi;
+}
+
+// A thread's best k so far (top_v/top_id, best first, `held` of them): (v, i) goes in its
+// place if it is among them, the last falling out when all k are held.
+__device__ __forceinline__ void keep(float v, int i, float *top_v, int *top_id, int &held, int k) {
+    if (held == k && !before(v, i, top_v[k - 1], top_id[k - 1])) return;
+    int at = held < k ? held++ : k - 1;
+    while (at > 0 && before(v, i, top_v[at - 1], top_id[at - 1])) {
+        top_v[at] = top_v[at - 1]; top_id[at] = top_id[at - 1]; --at;
+    }
+    top_v[at] = v; top_id[at] = i;
 }
 
 // Block-wide (max, sum) of every thread's pair; every thread gets the result.
@@ -68,6 +80,22 @@ __device__ void block_best(float &v, int &id, int &owner, float *sh_v, int *sh_i
     __syncthreads();
 }
 
+// The block's best k of its threads' best k (each thread's `held`, best first): k rounds in
+// which each thread offers its best not yet taken and the block's best is taken. Thread 0
+// writes round r's to out_v[r], out_id[r] (-inf and -1 once the block's candidates run out).
+__device__ void take_best_k(const float *top_v, const int *top_id, int held, int k, float *out_v, int *out_id,
+                            float *sh_v, int *sh_id, int *sh_owner) {
+    int next = 0;
+    for (int r = 0; r < k; ++r) {
+        float v = next < held ? top_v[next] : NEG_INF;
+        int id = next < held ? top_id[next] : -1;
+        int owner = threadIdx.x;
+        block_best(v, id, owner, sh_v, sh_id, sh_owner);
+        if (id >= 0 && owner == threadIdx.x) ++next;
+        if (threadIdx.x == 0) { out_v[r] = v; out_id[r] = id; }
+    }
+}
+
 extern "C" __global__ void top_k_partial(
     const float *__restrict__ logits,
     const unsigned long long *__restrict__ row_offsets,  // element offset of each row
@@ -95,33 +123,18 @@ extern "C" __global__ void top_k_partial(
         float v = x[i];
         if (v > m) { s = s * expf(m - v) + 1.0f; m = v; }
         else if (v != NEG_INF) { s += expf(v - m); }
-        if (i < choosable_len && choosable[i] && (held < k || before(v, i, top_v[k - 1], top_id[k - 1]))) {
-            int at = held < k ? held++ : k - 1;
-            while (at > 0 && before(v, i, top_v[at - 1], top_id[at - 1])) {
-                top_v[at] = top_v[at - 1]; top_id[at] = top_id[at - 1]; --at;
-            }
-            top_v[at] = v; top_id[at] = i;
-        }
+        if (i < choosable_len && choosable[i]) keep(v, i, top_v, top_id, held, k);
     }
     block_normaliser(m, s, sh_m, sh_s);
     const int part = row * chunks + c;
     if (threadIdx.x == 0) { part_m[part] = m; part_s[part] = s; }
 
-    // k rounds: each thread offers its best not yet taken; the block's best is taken.
-    int next = 0;
-    for (int r = 0; r < k; ++r) {
-        float v = next < held ? top_v[next] : NEG_INF;
-        int id = next < held ? top_id[next] : -1;
-        int owner = threadIdx.x;
-        block_best(v, id, owner, sh_v, sh_id, sh_owner);
-        if (id >= 0 && owner == threadIdx.x) ++next;
-        if (threadIdx.x == 0) { part_v[part * k + r] = v; part_id[part * k + r] = id; }
-    }
+    take_best_k(top_v, top_id, held, k, part_v + part * k, part_id + part * k, sh_v, sh_id, sh_owner);
 }
 
 extern "C" __global__ void top_k_merge(
     const float *__restrict__ part_m, const float *__restrict__ part_s,
-    float *__restrict__ part_v, int *__restrict__ part_id,  // taken entries are marked -1
+    const float *__restrict__ part_v, const int *__restrict__ part_id,  // ids of -1: no token
     int chunks, int k,
     float *__restrict__ out_logprob, int *__restrict__ out_id)  // [rows][k]
 {
@@ -134,21 +147,21 @@ extern "C" __global__ void top_k_merge(
     block_normaliser(m, s, sh_m, sh_s);
     const float log_z = m + logf(s);
 
+    // Each thread reads its share of the row's chunks' candidates once and keeps its best k,
+    // as top_k_partial does with logits.
     const int n = chunks * k;
-    float *v_row = part_v + (size_t)row * n;
-    int *id_row = part_id + (size_t)row * n;
-    for (int r = 0; r < k; ++r) {
-        float v = NEG_INF;
-        int id = -1, owner = -1;
-        for (int j = threadIdx.x; j < n; j += THREADS) {
-            if (id_row[j] >= 0 && (id < 0 || before(v_row[j], id_row[j], v, id))) { v = v_row[j]; id = id_row[j]; owner = j; }
-        }
-        block_best(v, id, owner, sh_v, sh_id, sh_owner);
-        if (threadIdx.x == 0) {
-            out_id[row * k + r] = id;
-            out_logprob[row * k + r] = id >= 0 ? v - log_z : NEG_INF;
-            if (id >= 0) id_row[owner] = -1;
-        }
-        __syncthreads();
+    const float *v_row = part_v + (size_t)row * n;
+    const int *id_row = part_id + (size_t)row * n;
+    float top_v[K_MAX];
+    int top_id[K_MAX];
+    int held = 0;
+    for (int j = threadIdx.x; j < n; j += THREADS) {
+        const float v = v_row[j];
+        const int i = id_row[j];
+        if (i >= 0) keep(v, i, top_v, top_id, held, k);
     }
+    float *out_v = out_logprob + row * k;
+    take_best_k(top_v, top_id, held, k, out_v, out_id + row * k, sh_v, sh_id, sh_owner);
+    if (threadIdx.x == 0)
+        for (int r = 0; r < k; ++r) out_v[r] = out_id[row * k + r] >= 0 ? out_v[r] - log_z : NEG_INF;
 }
