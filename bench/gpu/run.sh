@@ -16,7 +16,9 @@
 #
 # Without cargo (a lent GPU machine): build here, carry the binaries and the repository, and
 # point at them: GROUNDED_BIN=path/to/grounded GPU_TESTS=path/to/the/tests/gpu/binary.
-# Stripped and gzipped they are about 29 and 5 MB (`strip -o`, `gzip -9`). The kernel's
+# bench/gpu/pack.sh packs them (and with --all ONNX Runtime's CUDA build and the random
+# model's Python packages) in parts that fit a call each, and prints the calls;
+# bench/gpu/unpack.sh unpacks them there and writes the variables to set. The kernel's
 # figures and test need only the driver and NVRTC (e.g. from PyTorch's NVIDIA wheels);
 # the LM on the GPU needs ONNX Runtime's CUDA build there too.
 # ONNX Runtime's CUDA build is found as `grounded` looks for it (.cache/onnxruntime-gpu/, an
