@@ -33,7 +33,7 @@ all=0
 for arg in "$@"; do
     case "$arg" in
     --all) all=1 ;;
-    -h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$arg' (--all, or none for the binaries only)" >&2; exit 2 ;;
     esac
 done
