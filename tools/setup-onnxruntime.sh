@@ -8,6 +8,7 @@
 #   ORT_VERSION=1.33.0 bash tools/setup-onnxruntime.sh
 #   bash tools/setup-onnxruntime.sh --gpu      # CUDA build, for `--device cuda`
 #   ORT_GPU_VERSION=1.31.1 bash tools/setup-onnxruntime.sh --gpu
+#   bash tools/setup-onnxruntime.sh --gpu --no-cuda-libraries   # CUDA build only (below)
 #
 # CPU: only the one shared library is kept, in `.cache/onnxruntime/`, where `grounded` looks
 # for it (after ORT_DYLIB_PATH and the executable's own folder).
@@ -18,16 +19,26 @@
 # `.cache/onnxruntime-gpu/cuda/`; `grounded --device cuda` loads them from there (NVRTC, which
 # compiles the decoder's top-k kernel, too). The NVIDIA driver (libcuda.so.1) is not in any
 # wheel: it comes with the machine's GPU driver.
+#
+# --no-cuda-libraries (with --gpu): ONNX Runtime's CUDA build alone (about 0.3 GB), for a
+# machine whose Python already has the NVIDIA wheels (PyTorch's: nvidia/cu13/lib and
+# nvidia/cudnn/lib), where `grounded --device cuda` then takes the CUDA libraries from.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 gpu=0
+cuda_libraries=1
 for arg in "$@"; do
   case "$arg" in
     --gpu) gpu=1 ;;
+    --no-cuda-libraries) cuda_libraries=0 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$arg' (use --gpu for the CUDA build, or none for the CPU build)" >&2; exit 2 ;;
   esac
 done
+if [ "$gpu" = 0 ] && [ "$cuda_libraries" = 0 ]; then
+  echo "error: --no-cuda-libraries goes with --gpu (the CPU build needs no CUDA libraries)" >&2
+  exit 2
+fi
 if [ "$gpu" = 1 ]; then
   version="${ORT_GPU_VERSION:-1.31.1}"
   dest="$root/.cache/onnxruntime-gpu"
@@ -36,7 +47,9 @@ else
   dest="$root/.cache/onnxruntime"
 fi
 lib="$dest/libonnxruntime.so.$version"
-if [ -f "$lib" ] && { [ "$gpu" = 0 ] || [ -f "$dest/cuda/.complete" ]; }; then
+# The library is written last, so its presence says ONNX Runtime's files are complete; the
+# CUDA libraries' folder says so with its own marker.
+if [ -f "$lib" ] && { [ "$gpu" = 0 ] || [ "$cuda_libraries" = 0 ] || [ -f "$dest/cuda/.complete" ]; }; then
   echo "$lib"
   exit 0
 fi
@@ -45,7 +58,11 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # pip's own progress bar on a terminal; quiet in logs.
 if [ -t 2 ]; then show=(--progress-bar on); else show=(--quiet); fi
-if [ "$gpu" = 1 ]; then
+if [ "$gpu" = 1 ] && [ "$cuda_libraries" = 0 ]; then
+  echo "fetching onnxruntime-gpu==$version alone (no CUDA wheels) ..." >&2
+  python3 -m pip download "${show[@]}" --disable-pip-version-check "onnxruntime-gpu==$version" \
+    --no-deps --only-binary=:all: -d "$tmp" >&2
+elif [ "$gpu" = 1 ]; then
   echo "fetching onnxruntime-gpu==$version with its CUDA and cuDNN wheels (about 1.5 GB) ..." >&2
   python3 -m pip download "${show[@]}" --disable-pip-version-check "onnxruntime-gpu[cuda,cudnn]==$version" \
     --only-binary=:all: -d "$tmp" >&2
@@ -55,9 +72,10 @@ else
     --no-deps --only-binary=:all: -d "$tmp" >&2
 fi
 mkdir -p "$dest"
-python3 - "$tmp" "$dest" "$version" "$gpu" <<'PY'
+python3 - "$tmp" "$dest" "$version" "$gpu" "$cuda_libraries" <<'PY'
 import sys, zipfile, pathlib
-tmp, dest, version, gpu = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
+tmp, dest, version = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
+gpu, cuda_libraries = sys.argv[4] == "1", sys.argv[5] == "1"
 
 def extract(z, member, folder):
     """Write one member into folder, atomically (a half-written library is never found)."""
@@ -83,7 +101,7 @@ with zipfile.ZipFile(ort_wheel) as z:
     # The library itself last: its presence says the folder is complete.
     for member in reversed(wanted):
         extract(z, member, dest)
-if gpu:
+if gpu and cuda_libraries:
     cuda = dest / "cuda"
     count = 0
     for wheel in sorted(tmp.glob("nvidia_*.whl")):

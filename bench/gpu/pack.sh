@@ -14,10 +14,11 @@
 #                                as xz);
 #   ort-cpu/                     the CPU build of ONNX Runtime `grounded` runs with here;
 #   with --all:
-#   ort-gpu/                     onnxruntime-gpu's libraries (the CUDA provider is 284 MB,
-#                                about 185 MB as xz: five or six parts); the CUDA and cuDNN
-#                                libraries it needs come from the machine's own PyTorch
-#                                wheels (nvidia/cu13/lib, nvidia/cudnn/lib);
+#   ort-gpu/                     ONNX Runtime's CUDA build (tools/setup-onnxruntime.sh --gpu
+#                                --no-cuda-libraries, ORT_GPU_VERSION as there; the CUDA
+#                                provider is 284 MB, about 185 MB as xz: five or six parts);
+#                                the CUDA and cuDNN libraries it needs come from the
+#                                machine's own PyTorch wheels (nvidia/cu13/lib, nvidia/cudnn/lib);
 #   wheels/                      tools/train/requirements.txt's transformers, tokenizers and
 #                                optimum-onnx, with optimum and huggingface-hub at versions
 #                                they accept: what tools/random-model.py needs beside the
@@ -43,7 +44,6 @@ if [ "$part_mib" -lt 1 ] || [ "$part_mib" -gt 60 ]; then
     echo "error: PART_MIB=$part_mib: a part must be 1 to 60 MiB (a call carries 64 MiB, the repository included)" >&2
     exit 2
 fi
-ort_gpu_version="${ORT_GPU_VERSION:-1.31.1}"
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
@@ -65,30 +65,19 @@ strip -o "$stage/bin/gpu-tests" "$tests"
 # The tests find the repository's files (the shipped model) by the path they were built in.
 pwd > "$stage/bin/built-in"
 mkdir -p "$stage/ort-cpu"
-bash tools/setup-onnxruntime.sh >/dev/null
-cp .cache/onnxruntime/libonnxruntime.so.* "$stage/ort-cpu/"
+cp "$(bash tools/setup-onnxruntime.sh)" "$stage/ort-cpu/"
 
 if [ "$all" = 1 ]; then
-    echo "fetching onnxruntime-gpu==$ort_gpu_version and the random models' wheels (no dependencies) ..." >&2
-    wheels="$stage/download"
-    mkdir -p "$wheels" "$stage/wheels" "$stage/ort-gpu"
-    platform=(--only-binary=:all: --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64
-        --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
-    python3 -m pip download --quiet --disable-pip-version-check --no-deps "${platform[@]}" -d "$wheels" \
-        "onnxruntime-gpu==$ort_gpu_version"
+    echo "fetching ONNX Runtime's CUDA build and the random models' wheels (no dependencies) ..." >&2
+    mkdir -p "$stage/wheels" "$stage/ort-gpu"
+    ort_gpu="$(bash tools/setup-onnxruntime.sh --gpu --no-cuda-libraries)"
+    cp "$ort_gpu" "$(dirname "$ort_gpu")"/libonnxruntime_providers_{shared,cuda}.so "$stage/ort-gpu/"
     # requirements.txt's pins, and the two its optimum-onnx and transformers need at versions
     # the machine's own (transformers 5, huggingface-hub 1) do not meet.
-    python3 -m pip download --quiet --disable-pip-version-check --no-deps "${platform[@]}" -d "$stage/wheels" \
+    python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.12 \
+        --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+        -d "$stage/wheels" \
         $(grep -E '^(transformers|tokenizers|optimum-onnx)==' tools/train/requirements.txt) optimum==2.1.0 huggingface-hub==0.36.2
-    python3 - "$wheels" "$stage/ort-gpu" "$ort_gpu_version" <<'PY'
-import sys, zipfile, pathlib
-wheels, dest, version = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
-wheel = next(wheels.glob("onnxruntime_gpu-*.whl"))
-names = [f"libonnxruntime.so.{version}", "libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"]
-with zipfile.ZipFile(wheel) as z:
-    for name in names:
-        (dest / name).write_bytes(z.read(f"onnxruntime/capi/{name}"))
-PY
 fi
 
 rm -rf .gpu-carry
