@@ -174,24 +174,16 @@ impl Gpu {
     /// that has finished (ONNX Runtime's run has returned), and stay valid during the call.
     pub unsafe fn top_k(&self, logits: u64, len: usize, vocab: usize, offsets: &[usize], k: usize) -> Result<RowTops, GpuError> {
         // SAFETY: the caller's guarantees are passed on.
-        unsafe { self.top_k_timed(logits, len, vocab, offsets, k, false) }.map(|(tops, _)| tops)
+        unsafe { self.run_top_k(logits, len, vocab, offsets, k, false) }.map(|(tops, _)| tops)
     }
 
     /// [`top_k`](Self::top_k), and with `time` the seconds the device spent in the two kernels
     /// alone (CUDA events recorded on the stream before the first launch and after the second:
-    /// no upload, no copy back, no host work).
+    /// no upload, no copy back, no host work); `None` without `time`.
     ///
     /// # Safety
     /// As [`top_k`](Self::top_k).
-    pub unsafe fn top_k_timed(
-        &self,
-        logits: u64,
-        len: usize,
-        vocab: usize,
-        offsets: &[usize],
-        k: usize,
-        time: bool,
-    ) -> Result<(RowTops, Option<f64>), GpuError> {
+    unsafe fn run_top_k(&self, logits: u64, len: usize, vocab: usize, offsets: &[usize], k: usize, time: bool) -> Result<(RowTops, Option<f64>), GpuError> {
         if k > MAX_K {
             return Err(GpuError::TooManyCandidates { k });
         }
@@ -256,17 +248,23 @@ impl Gpu {
     /// [`top_k`](Self::top_k) of `rows` rows of `vocab` logits held in a cudarc buffer (tests,
     /// benchmarks).
     pub fn top_k_of(&self, logits: &CudaSlice<f32>, vocab: usize, rows: usize, k: usize) -> Result<RowTops, GpuError> {
-        self.top_k_of_timed(logits, vocab, rows, k, false).map(|(tops, _)| tops)
+        self.run_top_k_of(logits, vocab, rows, k, false).map(|(tops, _)| tops)
     }
 
-    /// [`top_k_of`](Self::top_k_of), with the kernels' own time as
-    /// [`top_k_timed`](Self::top_k_timed) gives it.
-    pub fn top_k_of_timed(&self, logits: &CudaSlice<f32>, vocab: usize, rows: usize, k: usize, time: bool) -> Result<(RowTops, Option<f64>), GpuError> {
+    /// [`top_k_of`](Self::top_k_of), and the seconds the device spent in the two kernels alone
+    /// (CUDA events on the stream: no upload, no copy back, no host work).
+    pub fn top_k_of_timed(&self, logits: &CudaSlice<f32>, vocab: usize, rows: usize, k: usize) -> Result<(RowTops, f64), GpuError> {
+        let (tops, seconds) = self.run_top_k_of(logits, vocab, rows, k, true)?;
+        let seconds = seconds.ok_or_else(|| GpuError::Driver("the kernels' time was asked for and not measured".into()))?;
+        Ok((tops, seconds))
+    }
+
+    fn run_top_k_of(&self, logits: &CudaSlice<f32>, vocab: usize, rows: usize, k: usize, time: bool) -> Result<(RowTops, Option<f64>), GpuError> {
         use cudarc::driver::DevicePtr;
         let (ptr, _sync) = logits.device_ptr(&self.stream);
         let offsets: Vec<usize> = (0..rows).map(|r| r * vocab).collect();
         // SAFETY: the buffer is this GPU's, `logits.len()` long, and alive for the call.
-        unsafe { self.top_k_timed(ptr, logits.len(), vocab, &offsets, k, time) }
+        unsafe { self.run_top_k(ptr, logits.len(), vocab, &offsets, k, time) }
     }
 
     /// Copy `count` f32 values at element `offset` of a device buffer to the host.
