@@ -759,3 +759,24 @@ fn a_plan_that_departs_from_what_was_named_stops_and_says_why() {
         fails_with(&["plan", "--scene", SCENE, bad, request], "max_departure");
     }
 }
+
+/// A set-up or benchmark script run with `env` and `args`: its output. Bad arguments are
+/// refused before any download or build.
+fn script(path: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new("bash").arg(repo().join(path)).args(args).envs(env.iter().copied()).output().expect("run bash")
+}
+
+#[test]
+fn the_gpu_scripts_refuse_bad_arguments_naming_them() {
+    for (path, env, args, needle) in [
+        ("tools/setup-onnxruntime.sh", &[][..], &["--no-cuda-libraries"][..], "--no-cuda-libraries goes with --gpu"),
+        ("tools/setup-onnxruntime.sh", &[], &["--gpu", "--cuda"], "unknown argument '--cuda'"),
+        ("bench/gpu/pack.sh", &[], &["--everything"], "unknown argument '--everything'"),
+        ("bench/gpu/pack.sh", &[("PART_MIB", "99")], &[], "PART_MIB=99: a part must be 1 to 60 MiB"),
+        ("bench/gpu/pack.sh", &[("PART_MIB", "3O")], &[], "PART_MIB='3O' is not a whole number"),
+    ] {
+        let out = script(path, env, args);
+        assert_eq!(out.status.code(), Some(2), "{path} {args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(needle), "{path} {args:?}: {}", text(&out.stderr));
+    }
+}
