@@ -278,6 +278,19 @@ fn the_demo_runs_an_episode_to_success() {
     assert!(stdout.contains("instruction: \"put the blocks in the bowls with matching colours\""), "{stdout}");
     assert!(stdout.contains("-> carried out by the policy"), "{stdout}");
     assert!(stdout.contains("success (judged on the simulator's ground truth): yes"), "{stdout}");
+    // README's excerpt of this run (its first text block; " ..." stands for lines left out)
+    // is what the demo prints, line for line and in order, so that it stays true when the
+    // model or the decoder changes.
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let excerpt = readme.split("```text\n").nth(1).and_then(|b| b.split("```").next()).expect("README.md has a text block");
+    let printed: Vec<&str> = stdout.lines().collect();
+    let mut from = 0;
+    for line in excerpt.lines().filter(|l| l.trim() != "...") {
+        let Some(at) = printed[from..].iter().position(|p| *p == line) else {
+            panic!("README.md's demo excerpt says {line:?}, which the demo does not print (after the lines before it): update the excerpt from `cargo run -- demo`\n{stdout}");
+        };
+        from += at + 1;
+    }
 }
 
 #[test]
