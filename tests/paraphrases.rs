@@ -106,6 +106,39 @@ fn corpora_to_check() -> Vec<CorpusRecord> {
     }
 }
 
+/// The corpus generator fills each slot of a paraphrase with the same values as the
+/// simulated episodes do, so that its own held-out check (it redraws an instruction that
+/// shares a window with a filled paraphrase) misses none: a word, place or colour added to
+/// the simulator and not to tools/train/corpus.py fails here.
+#[test]
+fn the_corpus_generator_fills_the_slots_as_the_episodes_do() {
+    let out = Command::new("python3").arg(repo().join("tools/train/corpus.py")).arg("--slot-values").output().expect("python3 runs tools/train/corpus.py");
+    assert!(out.status.success(), "corpus.py --slot-values failed: {}", String::from_utf8_lossy(&out.stderr));
+    let theirs: std::collections::BTreeMap<String, Vec<String>> =
+        serde_json::from_slice(&out.stdout).expect("corpus.py --slot-values prints a JSON object of lists");
+    let mut used: Vec<String> = Vec::new();
+    for domain in [Domain::TABLETOP, Domain::GRID, Domain::KITCHEN] {
+        for p in paraphrases(domain) {
+            let mut rest = p.text.as_str();
+            while let Some(start) = rest.find('{') {
+                let end = start + rest[start..].find('}').expect("closed slot");
+                used.push(rest[start + 1..end].to_string());
+                rest = &rest[end + 1..];
+            }
+        }
+    }
+    used.sort();
+    used.dedup();
+    assert!(used.len() >= 2, "the paraphrases use only the slots {used:?}");
+    for name in used.iter().chain(theirs.keys()) {
+        let mut ours = slot_values(name);
+        ours.sort();
+        let mut corpus = theirs.get(name).unwrap_or_else(|| panic!("corpus.py has no values for the slot {{{name}}}")).clone();
+        corpus.sort();
+        assert_eq!(corpus, ours, "tools/train/corpus.py fills {{{name}}} otherwise than the simulated episodes");
+    }
+}
+
 /// The training corpora (see `corpora_to_check`), regenerated, their plans one after the
 /// other; `None` when WordNet (which the corpus generator reads) is not installed and the run
 /// does not require it.

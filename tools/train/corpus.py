@@ -1254,16 +1254,22 @@ def held_out_for(version: int) -> ph.HeldOut:
     return h
 
 
-def held_out(root: Path = HELD_OUT_DIR, into: Optional[ph.HeldOut] = None) -> ph.HeldOut:
-    """The windows of every held-out paraphrase under `root` (added to `into`), each slot
-    filled with every value the simulated episodes (and this corpus) can give it."""
-    values = {
+def held_out_slot_values() -> Dict[str, List[str]]:
+    """Every value each slot of a held-out paraphrase can take in the simulated episodes
+    (tests/paraphrases.rs checks them against the simulator's own: `--slot-values`)."""
+    return {
         "place": CORNERS + SIDES,
         "word": sorted(set(SIM_WORDS)),
         "first": GRID_COLOURS, "second": GRID_COLOURS, "colour": GRID_COLOURS, "room": GRID_COLOURS,
         "object": [f"{c} {k}" for c in GRID_COLOURS for k in GRID_OBJECTS],
         "target": [f"{c} {k}" for c in GRID_COLOURS for k in GRID_OBJECTS],
     }
+
+
+def held_out(root: Path = HELD_OUT_DIR, into: Optional[ph.HeldOut] = None) -> ph.HeldOut:
+    """The windows of every held-out paraphrase under `root` (added to `into`), each slot
+    filled with every value the simulated episodes (and this corpus) can give it."""
+    values = held_out_slot_values()
     h = into if into is not None else ph.HeldOut()
     if not root.exists():
         return h
@@ -1376,7 +1382,12 @@ def main(argv: List[str]) -> int:
     p.add_argument("--version", type=int, choices=VERSIONS, default=DEFAULT_VERSION,
                    help=f"corpus version (default {DEFAULT_VERSION}, the shipped model's first stage; see VERSIONS)")
     p.add_argument("--task", metavar="NAME", help="print plans of this task only (without --write)")
+    p.add_argument("--slot-values", action="store_true",
+                   help="print, as JSON, every value each held-out paraphrase slot is filled with")
     a = p.parse_args(argv)
+    if a.slot_values:
+        print(json.dumps(held_out_slot_values(), indent=1))
+        return 0
     if not a.write:
         tasks = build_tasks(version=a.version)
         if a.task:
