@@ -13,6 +13,10 @@
 #
 #   bash tools/setup-onnxruntime.sh --gpu && bash bench/gpu/run.sh
 #   PYTHON=/path/to/train-venv/bin/python REPEATS=21 bash bench/gpu/run.sh
+#   STEP_TIMEOUT=300 bash bench/gpu/run.sh     # seconds each step may take (default 150)
+#
+# A step that fails or runs out of time does not stop the next; the exit status is the last
+# failing step's (0 when every step passed).
 #
 # Without cargo (a lent GPU machine): build here, carry the binaries and the repository, and
 # point at them: GROUNDED_BIN=path/to/grounded GPU_TESTS=path/to/the/tests/gpu/binary.
@@ -47,27 +51,37 @@ else
     bin=./target/debug/grounded
 fi
 
+# Each step is bounded (STEP_TIMEOUT seconds, default 150) and a failed one does not stop the
+# next: a lent machine's minutes are few, and every figure that can be made should be.
+step_timeout="${STEP_TIMEOUT:-150}"
+status=0
+bounded() {
+    local rc=0
+    timeout --kill-after=5 "$step_timeout" "$@" || rc=$?
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "timed out after ${step_timeout} s (STEP_TIMEOUT): $*" >&2
+    fi
+    return "$rc"
+}
+
 echo "== 1. the top-k kernel" >&2
-"$bin" bench --top-k-kernel --device cuda --repeats "$((repeats * 5))" --json > "$out/kernel.json"
-"$bin" bench --top-k-kernel --device cuda --repeats "$((repeats * 5))" --out "$out/kernel.md" >/dev/null
-cat "$out/kernel.md"
+bounded "$bin" bench --top-k-kernel --device cuda --repeats "$((repeats * 5))" --json --out "$out/kernel.md" > "$out/kernel.json" || status=$?
+cat "$out/kernel.md" 2>/dev/null || echo "no kernel figures (exit status $status)"
 
 echo "== 2. the GPU tests (required to run here)" >&2
 export GROUNDED_REQUIRE_GPU=1
-status=0
 if [ -n "${GPU_TESTS:-}" ]; then
-    "$GPU_TESTS" --test-threads 1 > "$out/tests.txt" 2>&1 || status=$?
+    bounded "$GPU_TESTS" --test-threads 1 > "$out/tests.txt" 2>&1 || status=$?
 else
     cargo test --quiet --test gpu -- --test-threads 1 > "$out/tests.txt" 2>&1 || status=$?
 fi
 cat "$out/tests.txt"
-# Go on to the latencies either way; the exit status says whether the tests passed.
 
 echo "== 3. plan latency, CPU against GPU" >&2
 models=(models/planner-gpt2)
 if [ ! -f target/models/qwen2-152k/model.onnx ] && [ -n "$python" ]; then
-    "$python" tools/random-model.py --shape qwen2 --vocab 151936 --layers 10 --hidden 640 --heads 10 --kv-heads 2 \
-        --context 2048 --seed 0 --out target/models/qwen2-152k
+    bounded "$python" tools/random-model.py --shape qwen2 --vocab 151936 --layers 10 --hidden 640 --heads 10 --kv-heads 2 \
+        --context 2048 --seed 0 --out target/models/qwen2-152k || { status=$?; echo "making the 152k model failed (exit status $status)" >&2; }
 fi
 if [ -f target/models/qwen2-152k/model.onnx ]; then
     models+=(target/models/qwen2-152k)
@@ -77,7 +91,7 @@ fi
 for model in "${models[@]}"; do
     for device in cpu cuda; do
         # Each device in its own process: the runtime (CPU or CUDA build) is chosen once per process.
-        "$bin" bench --scene-only --methods gd-greedy,gd-beam,saycan --device "$device" \
+        bounded "$bin" bench --scene-only --methods gd-greedy,gd-beam,saycan --device "$device" \
             --repeats "$repeats" --model "$model" --json > "$out/plan-$(basename "$model")-$device.json" || status=$?
     done
 done
