@@ -7,6 +7,9 @@
 //! let slots = Slots::of(&[("place", "top left corner")]);
 //! assert_eq!(slots.fill("move every block to the {place}").unwrap(), "move every block to the top left corner");
 //! assert!(slots.fill("spell {word}").is_err());
+//! // A slot named in capitals is filled in capitals, one capitalised with each word so.
+//! assert_eq!(slots.fill("MOVE EVERY BLOCK TO THE {PLACE}").unwrap(), "MOVE EVERY BLOCK TO THE TOP LEFT CORNER");
+//! assert_eq!(slots.fill("Move Every Block To The {Place}").unwrap(), "Move Every Block To The Top Left Corner");
 //! ```
 
 use serde::Serialize;
@@ -54,20 +57,66 @@ impl Slots {
         self.0.iter().map(|(k, _)| k.as_str())
     }
 
-    /// `text` with every `{name}` replaced by its value.
+    /// `text` with every `{name}` replaced by its value: `{NAME}` by its value in capitals,
+    /// `{Name}` by its value with each word capitalised (to try wordings written so).
     pub fn fill(&self, text: &str) -> Result<String, SlotError> {
         let known: Vec<String> = self.names().map(str::to_string).collect();
         let mut out = String::with_capacity(text.len());
         for part in slots_in(text) {
             match part? {
                 Part::Text(t) => out.push_str(t),
-                Part::Slot(name) => match self.get(name) {
-                    Some(v) => out.push_str(v),
-                    None => return Err(SlotError::Unknown { name: name.to_string(), known }),
+                Part::Slot(written) => match SlotCase::of(written).and_then(|(name, case)| Some((self.get(&name)?, case))) {
+                    Some((v, case)) => out.push_str(&case.apply(v)),
+                    None => return Err(SlotError::Unknown { name: written.to_string(), known }),
                 },
             }
         }
         Ok(out)
+    }
+}
+
+/// How a slot's name is written, and so its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SlotCase {
+    /// `{place}`: the value as it is.
+    AsIs,
+    /// `{PLACE}`: the value in capitals.
+    Capitals,
+    /// `{Place}`: each word of the value capitalised.
+    Capitalised,
+}
+
+impl SlotCase {
+    /// The slot's name (in small letters) and case, if written in one of the three ways.
+    fn of(written: &str) -> Option<(String, SlotCase)> {
+        let small = written.to_lowercase();
+        let mut chars = written.chars();
+        let first_capital = chars.next().is_some_and(char::is_uppercase);
+        let case = if written == small {
+            SlotCase::AsIs
+        } else if written == written.to_uppercase() {
+            SlotCase::Capitals
+        } else if first_capital && !chars.any(char::is_uppercase) {
+            SlotCase::Capitalised
+        } else {
+            return None;
+        };
+        Some((small, case))
+    }
+
+    fn apply(self, value: &str) -> String {
+        match self {
+            SlotCase::AsIs => value.to_string(),
+            SlotCase::Capitals => value.to_uppercase(),
+            SlotCase::Capitalised => value
+                .split(' ')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
     }
 }
 
@@ -116,7 +165,7 @@ pub fn slots_in(text: &str) -> impl Iterator<Item = Result<Part<'_>, SlotError>>
 pub fn check(text: &str, known: &[&str]) -> Result<(), SlotError> {
     for part in slots_in(text) {
         if let Part::Slot(name) = part? {
-            if !known.contains(&name) {
+            if !SlotCase::of(name).is_some_and(|(small, _)| known.contains(&small.as_str())) {
                 return Err(SlotError::Unknown { name: name.to_string(), known: known.iter().map(|k| k.to_string()).collect() });
             }
         }
@@ -140,6 +189,18 @@ mod tests {
         assert_eq!(s.fill("open {} door"), Err(SlotError::Empty));
         assert!(check("go to the {place}", &["place"]).is_ok());
         assert!(check("spell {word}", &["place"]).is_err());
+    }
+
+    #[test]
+    fn a_slot_named_in_capitals_or_capitalised_is_filled_so() {
+        let s = Slots::of(&[("place", "top left corner"), ("word", "love")]);
+        assert_eq!(s.fill("SPELL {WORD} AT THE {PLACE}").unwrap(), "SPELL LOVE AT THE TOP LEFT CORNER");
+        assert_eq!(s.fill("Spell {Word} At The {Place}").unwrap(), "Spell Love At The Top Left Corner");
+        assert_eq!(s.fill("{pLACE}").unwrap_err().to_string(), "{pLACE} is not a slot of this task (its slots: {place}, {word})");
+        assert!(check("GO TO THE {PLACE}", &["place"]).is_ok() && check("Go To The {Place}", &["place"]).is_ok());
+        assert!(check("{PlAcE}", &["place"]).is_err());
+        // Names whose small letters are longer than their capitals are no trouble.
+        assert!(s.fill("{İx}").is_err() && check("{İ}", &["i"]).is_err());
     }
 
     #[test]
