@@ -569,7 +569,8 @@ impl PlanSession<'_> {
             return Err(PlanError::Sequence("clarify called while a proposal awaits its outcome, or after the plan ended"));
         }
         let note: Vec<&str> = note.split_whitespace().collect();
-        let clarified = Instruction::new(&format!("{} ({})", self.instruction.as_str().trim_end_matches(['.', '!']), note.join(" ")))?;
+        // The note is read as the instruction is: in small letters if written in capitals.
+        let clarified = Instruction::new(&format!("{} ({})", self.instruction.as_str().trim_end_matches(['.', '!']), crate::prompt::normal_case(&note)))?;
         let old_start = self.prefix_len + plan_start(&self.instruction).len();
         let text = format!("{}{}{}", &self.text[..self.prefix_len], plan_start(&clarified), &self.text[old_start..]);
         let (tokens, ends) = self.planner.prompt_tokens(&text, self.prefix_len)?;

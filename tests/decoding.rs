@@ -371,3 +371,24 @@ fn a_skill_that_departs_from_a_named_object_that_is_not_there_stops_the_plan() {
         assert_eq!(present.end, PlanEnd::Done, "{method}: {:?}", present.skills());
     }
 }
+
+/// An instruction written in capitals throughout (as some speech recognisers write every
+/// transcript), or with every word capitalised, is planned as the same words in small
+/// letters, which the model learned from; read as written, the model took them for other
+/// words (README.md, "In your own words").
+#[test]
+fn an_instruction_in_capitals_or_capitalised_is_planned_as_in_small_letters() {
+    use ObjectKind::*;
+    let bowls = scene(&[("red block", Block), ("blue block", Block), ("green block", Block), ("blue bowl", Bowl), ("green bowl", Bowl), ("red bowl", Bowl)]);
+    let capitalised = |s: &str| s.split(' ').map(|w| w[..1].to_uppercase() + &w[1..]).collect::<Vec<_>>().join(" ");
+    let mut p = planner(DecodeConfig::default());
+    for said in [MATCHING, "stack all the blocks", "could you put every block in the bowl of its own colour"] {
+        let small = p.plan(said, &bowls, Method::GdBeam).expect("a plan");
+        assert_eq!(small.end, PlanEnd::Done, "{said}: {:?}", small.skills());
+        assert!(small.skills().len() >= 3, "{said}: {:?}", small.skills());
+        for written in [said.to_uppercase(), capitalised(said)] {
+            let plan = p.plan(&written, &bowls, Method::GdBeam).expect("a plan");
+            assert_eq!(plan.skills(), small.skills(), "{written}");
+        }
+    }
+}

@@ -9,6 +9,9 @@
 //! The model never sees the scene: only the instruction and the steps so far (as in the
 //! paper, and as tools/train/corpus.py writes its corpus).
 
+mod case;
+pub use case::normal_case;
+
 /// The longest instruction accepted, in characters.
 pub const MAX_INSTRUCTION_CHARS: usize = 1000;
 
@@ -37,7 +40,8 @@ fn is_hidden_control(c: char) -> bool {
     (c.is_control() && !c.is_whitespace()) || is_bidi_control(c)
 }
 
-/// A validated instruction: one line, single-spaced, non-empty, bounded.
+/// A validated instruction: one line, single-spaced, non-empty, bounded, its words in the
+/// case the model learned them in ([`normal_case`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instruction(String);
 
@@ -54,7 +58,7 @@ impl Instruction {
         if single.is_empty() {
             return Err(InstructionError::Empty);
         }
-        Ok(Self(single.join(" ")))
+        Ok(Self(normal_case(&single)))
     }
 
     pub fn as_str(&self) -> &str {

@@ -1,0 +1,129 @@
+//! An instruction's words in the case the model learned them in. The shipped model learned
+//! from instructions in small letters but for a sentence's first, and reads a word written
+//! otherwise as another word: an instruction in capitals ("PUT THE BLOCKS IN THE BOWLS", as
+//! some speech recognisers write every transcript) or with every word capitalised ("Put The
+//! Blocks In The Bowls") planned few episodes (README.md, "In your own words"). Only how
+//! words are written changes, never which words: none is read for its meaning.
+
+/// How a word is written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Written {
+    /// Two capitals or more and no small letter: "BLOCKS", "I'D", "ABC".
+    Capitals,
+    /// A capital first, then small letters: "Put", "I'd", "Coca-Cola".
+    Capitalised,
+    /// A small letter first: "put", "iPhone".
+    Small,
+    /// One capital and nothing else cased ("A", "I", "B2", which may name a letter or a
+    /// place), or nothing cased (digits, signs, scripts without case).
+    Neither,
+}
+
+fn written(word: &str) -> Written {
+    let mut cased = word.chars().filter(|c| c.is_uppercase() || c.is_lowercase());
+    let Some(first) = cased.next() else { return Written::Neither };
+    let (capitals, small) = cased.fold((usize::from(first.is_uppercase()), 0), |(c, s), x| if x.is_uppercase() { (c + 1, s) } else { (c, s + 1) });
+    match (first.is_uppercase(), capitals, small) {
+        (false, _, _) => Written::Small,
+        (true, _, 0) if capitals >= 2 => Written::Capitals,
+        (true, _, 0) => Written::Neither,
+        (true, _, _) => Written::Capitalised,
+    }
+}
+
+/// `words` joined by single spaces, in the case the model learned them in:
+/// - an instruction whose every word with a small letter starts with a capital (two such
+///   words at least: "Put The Blocks In The Bowls") has those words in small letters;
+/// - words in capitals two or more in a row ("PUT THE BLOCKS IN THE BOWLS", "put THE RED
+///   BLOCK in the bowl") are put in small letters.
+///
+/// A word of one capital ("A", "I", "B2") may name a letter or a place, and is kept without
+/// breaking a run; so is a lone word in capitals ("ABC order"). Anything else is kept as
+/// written.
+pub fn normal_case(words: &[&str]) -> String {
+    let how: Vec<Written> = words.iter().map(|w| written(w)).collect();
+    let title = !how.contains(&Written::Small) && how.iter().filter(|h| **h == Written::Capitalised).nth(1).is_some();
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        if how[i] == Written::Small || how[i] == Written::Capitalised {
+            out.push(if title { words[i].to_lowercase() } else { words[i].to_string() });
+            i += 1;
+            continue;
+        }
+        // A run of words in capitals, and of words of one capital between them.
+        let end = how[i..].iter().position(|h| matches!(h, Written::Small | Written::Capitalised)).map_or(words.len(), |n| i + n);
+        let fold = how[i..end].iter().filter(|h| **h == Written::Capitals).nth(1).is_some();
+        for j in i..end {
+            out.push(if fold && how[j] == Written::Capitals { words[j].to_lowercase() } else { words[j].to_string() });
+        }
+        i = end;
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> String {
+        normal_case(&text.split(' ').collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn words_are_told_by_how_they_are_written() {
+        let cases = [
+            ("BLOCKS", Written::Capitals),
+            ("I'D", Written::Capitals),
+            ("Put", Written::Capitalised),
+            ("Coca-Cola", Written::Capitalised),
+            ("put", Written::Small),
+            ("iPhone", Written::Small),
+            ("A,", Written::Neither),
+            ("B2", Written::Neither),
+            ("2", Written::Neither),
+            ("积木", Written::Neither),
+        ];
+        for (word, how) in cases {
+            assert_eq!(written(word), how, "{word}");
+        }
+    }
+
+    #[test]
+    fn words_in_capitals_two_or_more_in_a_row_are_read_in_small_letters() {
+        assert_eq!(read("PUT THE BLOCKS IN THE BOWLS WITH MATCHING COLOURS"), "put the blocks in the bowls with matching colours");
+        assert_eq!(read("I'D LIKE THE VOWELS ON THE LEFT"), "i'd like the vowels on the left");
+        // A word of one capital may name a letter: kept, and it does not end the run.
+        assert_eq!(read("TAKE A, E AND I TO THE LEFT"), "take A, E and I to the left");
+        assert_eq!(read("I AM THIRSTY"), "I am thirsty");
+        assert_eq!(read("put THE RED BLOCK in the bowl"), "put the red block in the bowl");
+        assert_eq!(read("PUT the letters in ABC order"), "PUT the letters in ABC order");
+        assert_eq!(read("ΒΆΛΕ ΤΑ ΜΠΛΟΚ"), "βάλε τα μπλοκ");
+    }
+
+    #[test]
+    fn an_instruction_with_every_word_capitalised_is_read_in_small_letters() {
+        assert_eq!(read("Put The Blocks In The Bowls With Matching Colours"), "put the blocks in the bowls with matching colours");
+        assert_eq!(read("I'd Like The Letters In ABC Order"), "i'd like the letters in ABC order");
+        assert_eq!(read("Move M And U To The Top Side"), "move M and U to the top side");
+        assert_eq!(read("Put The Parcel On Shelf B2"), "put the parcel on shelf B2");
+        // One capitalised word is a sentence's first, or a name.
+        assert_eq!(read("Stack A"), "Stack A");
+    }
+
+    #[test]
+    fn anything_else_is_kept_as_written() {
+        for kept in [
+            "Put the blocks in the bowls",
+            "spell the word love",
+            "move M and U to the top side",
+            "Bring me a Red Bull",
+            "go to shelf B2",
+            "把积木放进碗里",
+            "I want an iPhone Case",
+        ] {
+            assert_eq!(read(kept), kept);
+        }
+        assert_eq!(normal_case(&[]), "");
+    }
+}
