@@ -569,7 +569,7 @@ impl PlanSession<'_> {
             return Err(PlanError::Sequence("clarify called while a proposal awaits its outcome, or after the plan ended"));
         }
         let note: Vec<&str> = note.split_whitespace().collect();
-        // The note is read as the instruction is: in small letters if written in capitals.
+        // The note is read as the instruction is: in the case the model learned.
         let clarified = Instruction::new(&format!("{} ({})", self.instruction.as_str().trim_end_matches(['.', '!']), crate::prompt::normal_case(&note)))?;
         let old_start = self.prefix_len + plan_start(&self.instruction).len();
         let text = format!("{}{}{}", &self.text[..self.prefix_len], plan_start(&clarified), &self.text[old_start..]);

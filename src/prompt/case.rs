@@ -10,7 +10,7 @@
 enum Written {
     /// Two capitals or more and no small letter: "BLOCKS", "I'D", "ABC".
     Capitals,
-    /// A capital first, then small letters: "Put", "I'd", "Coca-Cola".
+    /// A capital first and a small letter after it: "Put", "I'd", "Coca-Cola".
     Capitalised,
     /// A small letter first: "put", "iPhone".
     Small,
