@@ -55,7 +55,7 @@ pub struct DemoArgs {
     /// its colour": the robot plans for your wording, and the episode's task still judges
     /// success, so you see whether your wording works. `{place}` and `{word}` (tabletop) and
     /// the grid's `{first}`, `{second}`, `{object}`, `{target}`, `{colour}`, `{room}` are
-    /// filled from the episode.
+    /// filled from the episode (`{WORD}` in capitals, `{Word}` with each word capitalised).
     #[arg(long, value_name = "TEXT")]
     pub instruction: Option<String>,
     /// How skills are chosen [default: gd-beam]

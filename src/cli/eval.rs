@@ -57,7 +57,8 @@ pub struct EvalArgs {
     /// Your own wordings of the tasks, each evaluated on the same episodes as its task's own
     /// wording: a tab-separated file, one `task id<TAB>instruction` per line, `#` comments.
     /// `{place}` and `{word}` (tabletop), `{first}`, `{second}`, `{object}`, `{target}`,
-    /// `{colour}` and `{room}` (grid) are filled from each episode. Without --tasks, the
+    /// `{colour}` and `{room}` (grid) are filled from each episode (`{WORD}` in capitals,
+    /// `{Word}` with each word capitalised). Without --tasks, the
     /// tasks the file names are evaluated. Examples: bench/paraphrases/*.tsv.
     #[arg(long, value_name = "FILE")]
     pub instructions: Option<PathBuf>,
