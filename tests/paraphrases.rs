@@ -116,19 +116,16 @@ fn the_corpus_generator_fills_the_slots_as_the_episodes_do() {
     assert!(out.status.success(), "corpus.py --slot-values failed: {}", String::from_utf8_lossy(&out.stderr));
     let theirs: std::collections::BTreeMap<String, Vec<String>> =
         serde_json::from_slice(&out.stdout).expect("corpus.py --slot-values prints a JSON object of lists");
-    let mut used: Vec<String> = Vec::new();
+    let mut used = std::collections::BTreeSet::new();
     for domain in [Domain::TABLETOP, Domain::GRID, Domain::KITCHEN] {
         for p in paraphrases(domain) {
-            let mut rest = p.text.as_str();
-            while let Some(start) = rest.find('{') {
-                let end = start + rest[start..].find('}').expect("closed slot");
-                used.push(rest[start + 1..end].to_string());
-                rest = &rest[end + 1..];
+            for part in sim::wording::slots_in(&p.text) {
+                if let sim::wording::Part::Slot(name) = part.expect("a well-formed slot") {
+                    used.insert(name.to_string());
+                }
             }
         }
     }
-    used.sort();
-    used.dedup();
     assert!(used.len() >= 2, "the paraphrases use only the slots {used:?}");
     for name in used.iter().chain(theirs.keys()) {
         let mut ours = slot_values(name);
