@@ -780,13 +780,14 @@ fn script(path: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
 }
 
 #[test]
-fn the_gpu_scripts_refuse_bad_arguments_naming_them() {
+fn the_scripts_refuse_bad_arguments_naming_them() {
     for (path, env, args, needle) in [
         ("tools/setup-onnxruntime.sh", &[][..], &["--no-cuda-libraries"][..], "--no-cuda-libraries goes with --gpu"),
         ("tools/setup-onnxruntime.sh", &[], &["--gpu", "--cuda"], "unknown argument '--cuda'"),
         ("bench/gpu/pack.sh", &[], &["--everything"], "unknown argument '--everything'"),
         ("bench/gpu/pack.sh", &[("PART_MIB", "99")], &[], "PART_MIB=99: a part must be 1 to 60 MiB"),
         ("bench/gpu/pack.sh", &[("PART_MIB", "3O")], &[], "PART_MIB='3O' is not a whole number"),
+        ("bench/paraphrases/run.sh", &[("CASE", "upper")], &[], "CASE=upper: say capitals or capitalised"),
     ] {
         let out = script(path, env, args);
         assert_eq!(out.status.code(), Some(2), "{path} {args:?}: {}", text(&out.stderr));

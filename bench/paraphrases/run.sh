@@ -16,18 +16,20 @@ episodes="${EPISODES:-20}"
 seed="${SEED:-0}"
 methods="${METHODS:-llm,gd-beam}"
 out="${OUT:-target/paraphrases}"
+case "${CASE:-}" in
+    "" | capitals | capitalised) ;;
+    *) echo "CASE=${CASE}: say capitals or capitalised (or leave CASE unset)" >&2; exit 2 ;;
+esac
 mkdir -p "$out"
 bash tools/setup-onnxruntime.sh >/dev/null
 cargo build --quiet
 for domain in tabletop grid kitchen; do
     started=$SECONDS
     wordings="bench/paraphrases/$domain.tsv"
-    case "${CASE:-}" in
-        "") ;;
-        capitals | capitalised)
-            # Each instruction (its slots' names too, which eval then fills so) in capitals,
-            # or with every word capitalised.
-            python3 -c 'import re, sys
+    if [ -n "${CASE:-}" ]; then
+        # Each instruction (its slots' names too, which eval then fills so) in capitals,
+        # or with every word capitalised.
+        python3 -c 'import re, sys
 for line in open(sys.argv[1]):
     task, tab, text = line.partition("\t")
     if line.startswith("#") or not tab:
@@ -35,10 +37,8 @@ for line in open(sys.argv[1]):
     else:
         said = text.upper() if sys.argv[2] == "capitals" else re.sub(r"(?<![\w\x27])([a-z])", lambda m: m.group(1).upper(), text)
         print(task + tab + said, end="")' "$wordings" "$CASE" > "$out/$CASE-$domain.tsv"
-            wordings="$out/$CASE-$domain.tsv"
-            ;;
-        *) echo "CASE=$CASE: say capitals or capitalised" >&2; exit 2 ;;
-    esac
+        wordings="$out/$CASE-$domain.tsv"
+    fi
     ./target/debug/grounded eval --domain "$domain" --instructions "$wordings" \
         --episodes "$episodes" --seed "$seed" --methods "$methods" --transport local \
         --out "$out/$domain.jsonl" > "$out/$domain.md"
