@@ -34,6 +34,11 @@ cd "$(dirname "$0")/../.."
 repeats="${REPEATS:-11}"
 out="${OUT:-target/gpu}"
 python="${PYTHON:-}"
+step_timeout="${STEP_TIMEOUT:-150}"
+if ! [[ "$step_timeout" =~ ^[1-9][0-9]*$ ]]; then
+    echo "error: STEP_TIMEOUT='$step_timeout' is not a whole number of seconds (default 150)" >&2
+    exit 2
+fi
 mkdir -p "$out"
 if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
     echo "error: no NVIDIA GPU here (nvidia-smi finds none); these figures need one" >&2
@@ -53,7 +58,6 @@ fi
 
 # Each step is bounded (STEP_TIMEOUT seconds, default 150) and a failed one does not stop the
 # next: a lent machine's minutes are few, and every figure that can be made should be.
-step_timeout="${STEP_TIMEOUT:-150}"
 status=0
 bounded() {
     local rc=0
