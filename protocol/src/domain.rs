@@ -2,6 +2,7 @@
 //! one a plug-in registers). The built-in names are always known; another must be registered
 //! before an observation naming it is read, so that a misspelt domain is refused, not planned in.
 
+use crate::quote::Quoted;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::sync::Mutex;
 
@@ -17,9 +18,9 @@ pub const MAX_DOMAIN_NAME: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
-    #[error("domain name {0:?}: use 1 to 32 lowercase letters, digits and '-', starting with a letter")]
+    #[error("domain name {}: use 1 to 32 lowercase letters, digits and '-', starting with a letter", Quoted(.0))]
     BadName(String),
-    #[error("unknown domain {name:?}; known domains: {known}")]
+    #[error("unknown domain {}; known domains: {known}", Quoted(.name))]
     Unknown { name: String, known: String },
 }
 

@@ -2,6 +2,7 @@
 //! mobile robot that can find, pick up, go to and put down. The robot's state holds what it
 //! has *observed* (each sighting with the detector's box score), never the ground truth.
 
+use crate::quote::Quoted;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -159,7 +160,7 @@ pub struct KitchenState {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum KitchenError {
-    #[error("kitchen: {0:?} is not one of the kitchen's objects ({names})", names = object_names())]
+    #[error("kitchen: {} is not one of the kitchen's objects ({names})", Quoted(.0), names = object_names())]
     UnknownObject(String),
     #[error("kitchen: the {0} is detected twice; each object is in one place")]
     DuplicateDetection(String),

@@ -12,6 +12,7 @@ pub mod kitchen;
 pub mod limits;
 pub mod messages;
 pub mod observation;
+pub mod quote;
 pub mod skill;
 pub mod tabletop;
 

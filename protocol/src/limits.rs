@@ -18,7 +18,7 @@ pub const MAX_INSTRUCTION_LEN: usize = 2048;
 /// The longest words an operator's answer carries ("none of these: ..."), in bytes.
 pub const MAX_ANSWER_LEN: usize = 512;
 
-/// The longest client-chosen instruction id, in bytes.
+/// The longest id, in bytes: a client-chosen instruction id, a question's, an observed object's.
 pub const MAX_ID_LEN: usize = 128;
 
 /// The most texts one affordance query may ask to score.

@@ -6,6 +6,7 @@
 
 use crate::limits::{self, valid_sim_seconds};
 use crate::observation::{Observation, SCHEMA_VERSION};
+use crate::quote::{clip, Quoted};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -20,11 +21,11 @@ fn schema_version() -> u32 {
 pub enum MessageError {
     #[error("message of {0} bytes refused: at most {MAX_MESSAGE_BYTES} are accepted")]
     TooLarge(usize),
-    #[error("malformed {what} message: {error}")]
+    #[error("malformed {what} message: {}", clip(&.error.to_string()))]
     Json { what: &'static str, error: serde_json::Error },
     #[error("{what} message has schema version {found}; this build speaks version {SCHEMA_VERSION}")]
     Schema { what: &'static str, found: u32 },
-    #[error("invalid {what} message: {reason}")]
+    #[error("invalid {what} message: {}", clip(.reason))]
     Invalid { what: &'static str, reason: String },
 }
 
@@ -127,7 +128,7 @@ pub struct SkillRequest {
 }
 message!(SkillRequest, "skill request", |r| match &r.sender {
     Some(s) => ensure(!s.is_empty() && s.len() <= limits::MAX_ID_LEN && s.chars().all(|c| c.is_ascii_alphanumeric()), || {
-        format!("the sender {s:?} is not a zenoh id (1 to {} letters and digits)", limits::MAX_ID_LEN)
+        format!("the sender {} is not a zenoh id (1 to {} letters and digits)", limits::MAX_ID_LEN, Quoted(s))
     }),
     None => Ok(()),
 });
@@ -206,7 +207,7 @@ pub struct AffordanceReply {
 }
 message!(AffordanceReply, "affordance reply", |r| {
     if let Some((text, f)) = r.skills.iter().find(|(_, f)| !(f.is_finite() && *f > 0.0 && *f <= 1.0)) {
-        return Err(format!("skill {text:?} has feasibility {f}, not a probability in (0, 1]"));
+        return Err(format!("skill {} has feasibility {f}, not a probability in (0, 1]", Quoted(text)));
     }
     match r.scores.iter().find(|p| !(p.is_finite() && (0.0..=1.0).contains(*p))) {
         Some(p) => Err(format!("a score {p} is not a probability in [0, 1]")),
@@ -551,6 +552,33 @@ mod tests {
         refused::<Answer>(r#"{"question_id":"i#1","choice":{"kind":"option","index":99}}"#, "option 99 does not exist");
         let words = "a".repeat(crate::limits::MAX_ANSWER_LEN + 1);
         refused::<Answer>(&format!(r#"{{"question_id":"i#1","choice":{{"kind":"none-of-these","text":"{words}"}}}}"#), "at most 512");
+    }
+
+    /// A refusal quotes a peer's value by its beginning and length, so that a message near
+    /// the size limit cannot make a megabyte-long log line or error reply.
+    #[test]
+    fn a_refusal_stays_short_whatever_it_refuses() {
+        let long = "z".repeat(MAX_MESSAGE_BYTES - 200);
+        fn refusal<T: Message>(json: &str) -> String {
+            decode::<T>(json.as_bytes()).err().map(|e| e.to_string()).unwrap_or_default()
+        }
+        type Refusal = fn(&str) -> String;
+        let cases: [(String, Refusal, &str); 4] = [
+            (format!(r#"{{"skill":"done","sender":"{long}"}}"#), refusal::<SkillRequest>, "is not a zenoh id"),
+            (format!(r#"{{"skill":"done","{long}":1}}"#), refusal::<SkillRequest>, "unknown field"),
+            (format!(r#"{{"skills":[["{long}", 7.0]]}}"#), refusal::<AffordanceReply>, "has feasibility 7"),
+            (
+                format!(
+                    r#"{{"domain":"kitchen","kitchen":{{"robot_at":"user","looked":[],"detections":[{{"name":"{long}","location":"table","score":0.5}}]}}}}"#
+                ),
+                refusal::<Observation>,
+                "is not one of the kitchen's objects",
+            ),
+        ];
+        for (json, refusal, needle) in cases {
+            let err = refusal(&json);
+            assert!(err.contains(needle) && err.len() < 1000, "{} bytes: {}", err.len(), crate::quote::clip(&err));
+        }
     }
 
     use proptest::prelude::*;

@@ -1,5 +1,7 @@
 //! The observed world state that grounded models score against.
 
+use crate::limits::MAX_ID_LEN;
+use crate::quote::{clip, Quoted};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -131,7 +133,7 @@ fn schema_version() -> u32 {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObservationError {
-    #[error("not a valid observation: {0} (expected JSON like {{\"domain\": \"tabletop\", \"objects\": [{{\"id\": \"b1\", \"name\": \"red block\", \"kind\": \"block\", \"position\": [0.1, 0.2, 0.0]}}]}})")]
+    #[error("not a valid observation: {} (expected JSON like {{\"domain\": \"tabletop\", \"objects\": [{{\"id\": \"b1\", \"name\": \"red block\", \"kind\": \"block\", \"position\": [0.1, 0.2, 0.0]}}]}})", clip(&.0.to_string()))]
     Json(#[from] serde_json::Error),
     #[error("observation schema version {found} is not supported (this build reads version {SCHEMA_VERSION})")]
     Schema { found: u32 },
@@ -139,15 +141,17 @@ pub enum ObservationError {
     TooManyObjects(usize),
     #[error("object #{index} has an empty id")]
     EmptyId { index: usize },
-    #[error("object id {0:?} appears twice; ids must be unique")]
+    #[error("object #{index} has id {}: an id is at most {MAX_ID_LEN} bytes, without control characters", Quoted(.id))]
+    BadId { index: usize, id: String },
+    #[error("object id {} appears twice; ids must be unique", Quoted(.0))]
     DuplicateId(String),
-    #[error("object {id:?} has name {name:?}: a name is 1 to {MAX_NAME_LEN} letters, digits and single spaces, in lower case except a letter block's letter")]
+    #[error("object {} has name {}: a name is 1 to {MAX_NAME_LEN} letters, digits and single spaces, in lower case except a letter block's letter", Quoted(.id), Quoted(.name))]
     BadName { id: String, name: String },
-    #[error("object {id:?}: at most {MAX_TAGS} tags, each like a name (1 to {MAX_NAME_LEN} letters, digits and single spaces)")]
+    #[error("object {}: at most {MAX_TAGS} tags, each like a name (1 to {MAX_NAME_LEN} letters, digits and single spaces)", Quoted(.id))]
     BadTags { id: String },
-    #[error("object name {0:?} appears twice; names must be unique, since skills refer to objects by name")]
+    #[error("object name {} appears twice; names must be unique, since skills refer to objects by name", Quoted(.0))]
     DuplicateName(String),
-    #[error("object {id:?} has a position that is not finite: {position:?}")]
+    #[error("object {} has a position that is not finite: {position:?}", Quoted(.id))]
     BadPosition { id: String, position: [f64; 3] },
     #[error("grid: {0}")]
     Grid(#[from] crate::grid::GridError),
@@ -186,6 +190,9 @@ impl Observation {
         for (index, o) in self.objects.iter().enumerate() {
             if o.id.trim().is_empty() {
                 return Err(ObservationError::EmptyId { index });
+            }
+            if o.id.len() > MAX_ID_LEN || o.id.chars().any(char::is_control) {
+                return Err(ObservationError::BadId { index, id: o.id.clone() });
             }
             if !ids.insert(o.id.as_str()) {
                 return Err(ObservationError::DuplicateId(o.id.clone()));
@@ -278,5 +285,27 @@ mod tests {
             let err = Observation::from_json(json).unwrap_err().to_string();
             assert!(err.contains(needle), "{json} -> {err}");
         }
+    }
+
+    /// A refusal names the value it refuses, but a peer's megabyte-long value is quoted by its
+    /// beginning and length: the reason stays a line long and is not lost.
+    #[test]
+    fn a_long_value_is_quoted_short_in_its_refusal() {
+        let long = "x".repeat(900_000);
+        let object = |id: &str, name: &str, kind: &str| format!(r#"{{"id":"{id}","name":"{name}","kind":"{kind}","position":[0,0,0]}}"#);
+        let scene = |objects: &[String]| format!(r#"{{"domain":"tabletop","objects":[{}]}}"#, objects.join(","));
+        let cases = [
+            (scene(&[object("a", &long, "block")]), "has name \"xxx"),
+            (scene(&[object(&long, "red block", "block")]), "an id is at most 128 bytes"),
+            (scene(&[object("a", "red block", "block"), object("b", "red block", "block")]), "\"red block\" appears twice"),
+            (scene(&[object("a", "red block", &long)]), "expected one of `block`"),
+        ];
+        for (json, needle) in cases {
+            let err = Observation::from_json(&json).unwrap_err().to_string();
+            assert!(err.contains(needle), "{}", crate::quote::clip(&err));
+            assert!(err.len() < 1000, "a refusal {} bytes long: {}", err.len(), crate::quote::clip(&err));
+        }
+        let control = scene(&[object("a\\u0007", "red block", "block")]);
+        assert!(Observation::from_json(&control).unwrap_err().to_string().contains("without control characters"));
     }
 }

@@ -318,10 +318,9 @@ fn scene_to_observation(store: &TypeStore, base: &BaseInTable, bytes: &[u8]) -> 
     let mut objects = Vec::new();
     for o in v["objects"].as_array().into_iter().flatten() {
         let kind_name = o["kind"].as_str().unwrap_or_default();
-        let kind = ObjectKind::ALL
-            .into_iter()
-            .find(|k| k.name() == kind_name)
-            .ok_or_else(|| format!("the robot's Scene: object kind {kind_name:?} is none of block, bowl, letter, item, box (say more with tags)"))?;
+        let kind = ObjectKind::ALL.into_iter().find(|k| k.name() == kind_name).ok_or_else(|| {
+            format!("the robot's Scene: object kind {} is none of block, bowl, letter, item, box (say more with tags)", protocol::quote::Quoted(kind_name))
+        })?;
         let p = &o["pose"]["position"];
         let q = &o["pose"]["orientation"];
         let mut obj = SceneObject::new(
