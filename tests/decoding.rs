@@ -391,4 +391,20 @@ fn an_instruction_in_capitals_or_capitalised_is_planned_as_in_small_letters() {
             assert_eq!(plan.skills(), small.skills(), "{written}");
         }
     }
+    // A word capitalised inside a sentence (headline style, emphasis, a name) is read as the
+    // model learned it, in small letters: one such word could change which object is moved.
+    let headline = |s: &str| {
+        s.split(' ').enumerate().map(|(i, w)| if i == 0 || w.len() > 3 { w[..1].to_uppercase() + &w[1..] } else { w.to_string() }).collect::<Vec<_>>().join(" ")
+    };
+    for said in [MATCHING, "put the red block in the green bowl", "put the blue block on the red block", "put the green block in the blue bowl"] {
+        let small = p.plan(said, &bowls, Method::GdBeam).expect("a plan");
+        assert_eq!(small.end, PlanEnd::Done, "{said}: {:?}", small.skills());
+        let words: Vec<&str> = said.split(' ').collect();
+        let emphasised = (1..words.len())
+            .map(|i| words.iter().enumerate().map(|(j, w)| if j == i { w[..1].to_uppercase() + &w[1..] } else { w.to_string() }).collect::<Vec<_>>().join(" "));
+        for written in std::iter::once(headline(said)).chain(emphasised) {
+            let plan = p.plan(&written, &bowls, Method::GdBeam).expect("a plan");
+            assert_eq!(plan.skills(), small.skills(), "{written}");
+        }
+    }
 }

@@ -10,6 +10,8 @@
 #                                                          # some speech recognisers write
 #   CASE=capitalised bash bench/paraphrases/run.sh         # every word capitalised
 #                                                          # (slots filled so too: {WORD}, {Word})
+#   CASE=headline bash bench/paraphrases/run.sh            # headline style: every word
+#                                                          # capitalised but short joining words
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 episodes="${EPISODES:-20}"
@@ -17,8 +19,8 @@ seed="${SEED:-0}"
 methods="${METHODS:-llm,gd-beam}"
 out="${OUT:-target/paraphrases}"
 case "${CASE:-}" in
-    "" | capitals | capitalised) ;;
-    *) echo "CASE=${CASE}: say capitals or capitalised (or leave CASE unset)" >&2; exit 2 ;;
+    "" | capitals | capitalised | headline) ;;
+    *) echo "CASE=${CASE}: say capitals, capitalised or headline (or leave CASE unset)" >&2; exit 2 ;;
 esac
 mkdir -p "$out"
 bash tools/setup-onnxruntime.sh >/dev/null
@@ -28,15 +30,24 @@ for domain in tabletop grid kitchen; do
     wordings="bench/paraphrases/$domain.tsv"
     if [ -n "${CASE:-}" ]; then
         # Each instruction (its slots' names too, which eval then fills so) in capitals,
-        # or with every word capitalised.
+        # with every word capitalised, or in headline style: every word capitalised but
+        # for articles, conjunctions and short prepositions after the first.
         python3 -c 'import re, sys
+small = set("a an the and but or nor so yet as at by for from in into of off on onto per to up via with".split())
+def capitalise(word):
+    return re.sub(r"(?<![\w\x27])([a-z])", lambda m: m.group(1).upper(), word)
 for line in open(sys.argv[1]):
     task, tab, text = line.partition("\t")
     if line.startswith("#") or not tab:
         print(line, end="")
+    elif sys.argv[2] == "capitals":
+        print(task + tab + text.upper(), end="")
+    elif sys.argv[2] == "capitalised":
+        print(task + tab + capitalise(text), end="")
     else:
-        said = text.upper() if sys.argv[2] == "capitals" else re.sub(r"(?<![\w\x27])([a-z])", lambda m: m.group(1).upper(), text)
-        print(task + tab + said, end="")' "$wordings" "$CASE" > "$out/$CASE-$domain.tsv"
+        words = text.split(" ")
+        said = [w if i > 0 and w.strip(",.?!;:").lower() in small else capitalise(w) for i, w in enumerate(words)]
+        print(task + tab + " ".join(said), end="")' "$wordings" "$CASE" > "$out/$CASE-$domain.tsv"
         wordings="$out/$CASE-$domain.tsv"
     fi
     ./target/debug/grounded eval --domain "$domain" --instructions "$wordings" \

@@ -2,8 +2,10 @@
 //! from instructions in small letters but for a sentence's first, and reads a word written
 //! otherwise as another word: an instruction in capitals ("PUT THE BLOCKS IN THE BOWLS", as
 //! some speech recognisers write every transcript) or with every word capitalised ("Put The
-//! Blocks In The Bowls") planned few episodes (README.md, "In your own words"). Only how
-//! words are written changes, never which words: none is read for its meaning.
+//! Blocks In The Bowls") planned few episodes (README.md, "In your own words"), and a word
+//! capitalised inside a sentence could change the plan ("put the yellow block in the Red
+//! bowl" put it in the yellow bowl; "bring me a Coke" brought a red bull). Only how words are
+//! written changes, never which words: none is read for its meaning.
 
 /// How a word is written.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -31,15 +33,32 @@ fn written(word: &str) -> Written {
     }
 }
 
+/// Whether the word at `i` starts a sentence: it is the first, or the word before it ends
+/// one (in '.', '!', '?' or ':', perhaps inside a closing quote or bracket).
+fn starts_sentence(words: &[&str], i: usize) -> bool {
+    i == 0 || words[i - 1].trim_end_matches(['"', '\'', '’', '”', ')', ']']).ends_with(['.', '!', '?', ':'])
+}
+
+/// Whether a word's capital stands alone before an apostrophe or a hyphen: "I'd", "I’m",
+/// "A-to-Z", "O'Brien". Such a capital is not a capitalised word's first letter, but a
+/// word of its own (the model learned "I'd" as written).
+fn lone_capital_first(word: &str) -> bool {
+    let first = word.trim_start_matches(|c: char| !c.is_alphanumeric()).split(['\'', '’', '-']).next().unwrap_or_default();
+    let mut cased = first.chars().filter(|c| c.is_uppercase() || c.is_lowercase());
+    matches!((cased.next(), cased.next()), (Some(c), None) if c.is_uppercase())
+}
+
 /// `words` joined by single spaces, in the case the model learned them in:
 /// - an instruction whose every word with a small letter starts with a capital (two such
 ///   words at least: "Put The Blocks In The Bowls") has those words in small letters;
+/// - a capitalised word that does not start a sentence ("put the yellow block in the Red
+///   bowl", "Put the Blocks in the Bowls", "bring me a Coke") is put in small letters;
 /// - words in capitals two or more in a row ("PUT THE BLOCKS IN THE BOWLS", "put THE RED
 ///   BLOCK in the bowl") are put in small letters.
 ///
 /// A word of one capital ("A", "I", "B2") may name a letter or a place, and is kept without
-/// breaking a run; so is a lone word in capitals ("ABC order"). Anything else is kept as
-/// written.
+/// breaking a run; so is a lone word in capitals ("ABC order"), and a capital alone before
+/// an apostrophe or a hyphen ("I'd", "A-to-Z"). Anything else is kept as written.
 pub fn normal_case(words: &[&str]) -> String {
     let how: Vec<Written> = words.iter().map(|w| written(w)).collect();
     let title = !how.contains(&Written::Small) && how.iter().filter(|h| **h == Written::Capitalised).nth(1).is_some();
@@ -47,7 +66,8 @@ pub fn normal_case(words: &[&str]) -> String {
     let mut i = 0;
     while i < words.len() {
         if how[i] == Written::Small || how[i] == Written::Capitalised {
-            out.push(if title { words[i].to_lowercase() } else { words[i].to_string() });
+            let inside = how[i] == Written::Capitalised && !starts_sentence(words, i) && !lone_capital_first(words[i]);
+            out.push(if title || inside { words[i].to_lowercase() } else { words[i].to_string() });
             i += 1;
             continue;
         }
@@ -112,16 +132,25 @@ mod tests {
     }
 
     #[test]
+    fn a_capitalised_word_inside_a_sentence_is_read_in_small_letters() {
+        assert_eq!(read("put the yellow block in the Red bowl"), "put the yellow block in the red bowl");
+        assert_eq!(read("Put the Blocks in the Bowls with Matching Colours"), "Put the blocks in the bowls with matching colours");
+        assert_eq!(read("Bring me a Red Bull"), "Bring me a red bull");
+        assert_eq!(read("I want an iPhone Case"), "I want an iPhone case");
+        assert_eq!(read("(Robot) Stack the Blocks"), "(Robot) stack the blocks");
+        // A sentence's first word keeps its capital, wherever the sentence starts.
+        assert_eq!(read("Okay. Put the blocks away! Then: Stack them"), "Okay. Put the blocks away! Then: Stack them");
+        assert_eq!(read("he said \"done.\" Now stack"), "he said \"done.\" Now stack");
+        // A capital alone before an apostrophe or a hyphen is a word of its own.
+        assert_eq!(read("so I'd like, I’m sure, the letters in A-to-Z Order"), "so I'd like, I’m sure, the letters in A-to-Z order");
+        assert_eq!(read("give it to O'Brien"), "give it to O'Brien");
+    }
+
+    #[test]
     fn anything_else_is_kept_as_written() {
-        for kept in [
-            "Put the blocks in the bowls",
-            "spell the word love",
-            "move M and U to the top side",
-            "Bring me a Red Bull",
-            "go to shelf B2",
-            "把积木放进碗里",
-            "I want an iPhone Case",
-        ] {
+        for kept in
+            ["Put the blocks in the bowls", "spell the word love", "move M and U to the top side", "go to shelf B2", "把积木放进碗里", "I'd like an iPhone"]
+        {
             assert_eq!(read(kept), kept);
         }
         assert_eq!(normal_case(&[]), "");
