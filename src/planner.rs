@@ -570,7 +570,8 @@ impl PlanSession<'_> {
         }
         let note: Vec<&str> = note.split_whitespace().collect();
         // The note is read as the instruction is: in the case the model learned.
-        let clarified = Instruction::new(&format!("{} ({})", self.instruction.as_str().trim_end_matches(['.', '!']), crate::prompt::normal_case(&note)))?;
+        let clarified = Instruction::new(&format!("{} ({})", self.instruction.as_str().trim_end_matches(['.', '!']), crate::prompt::normal_case(&note)))?
+            .in_vocabulary(|w| self.planner.lm.holds_whole(w));
         let old_start = self.prefix_len + plan_start(&self.instruction).len();
         let text = format!("{}{}{}", &self.text[..self.prefix_len], plan_start(&clarified), &self.text[old_start..]);
         let (tokens, ends) = self.planner.prompt_tokens(&text, self.prefix_len)?;
@@ -722,7 +723,7 @@ impl Planner {
     pub fn start(&mut self, instruction: &str, method: Method) -> Result<PlanSession<'_>, PlanError> {
         let started = Instant::now();
         self.config.validate()?;
-        let instruction = Instruction::new(instruction)?;
+        let instruction = Instruction::new(instruction)?.in_vocabulary(|w| self.lm.holds_whole(w));
         let stats_before = self.lm.stats();
         let prefix = self.prompt_prefix.as_ref().map_or("", |p| p.as_str()).to_string();
         let prompt = format!("{prefix}{}", plan_start(&instruction));

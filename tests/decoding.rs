@@ -386,7 +386,9 @@ fn an_instruction_in_capitals_or_capitalised_is_planned_as_in_small_letters() {
         let small = p.plan(said, &bowls, Method::GdBeam).expect("a plan");
         assert_eq!(small.end, PlanEnd::Done, "{said}: {:?}", small.skills());
         assert!(small.skills().len() >= 3, "{said}: {:?}", small.skills());
-        for written in [said.to_uppercase(), capitalised(said)] {
+        // Typed with caps lock on, the sentence's first letter shifted: "pUT THE BLOCKS ...".
+        let caps_locked = said[..1].to_lowercase() + &said[1..].to_uppercase();
+        for written in [said.to_uppercase(), capitalised(said), caps_locked] {
             let plan = p.plan(&written, &bowls, Method::GdBeam).expect("a plan");
             assert_eq!(plan.skills(), small.skills(), "{written}");
         }
@@ -407,4 +409,28 @@ fn an_instruction_in_capitals_or_capitalised_is_planned_as_in_small_letters() {
             assert_eq!(plan.skills(), small.skills(), "{written}");
         }
     }
+}
+
+/// A lone word in capitals said for emphasis is read in small letters where the model's
+/// vocabulary lacks it whole (it would read "RED" as the letters R, E and D), and kept where
+/// the model learned it so ("ABC order").
+#[test]
+fn a_lone_word_in_capitals_is_read_as_the_models_vocabulary_holds_it() {
+    use ObjectKind::*;
+    let bowls = scene(&[("red block", Block), ("blue block", Block), ("green block", Block), ("blue bowl", Bowl), ("green bowl", Bowl), ("red bowl", Bowl)]);
+    let mut p = planner(DecodeConfig::default());
+    for said in ["put the red block in the green bowl", "put the blue block on the red block", "put the green block in the blue bowl"] {
+        let small = p.plan(said, &bowls, Method::GdBeam).expect("a plan");
+        assert_eq!(small.end, PlanEnd::Done, "{said}: {:?}", small.skills());
+        let words: Vec<&str> = said.split(' ').collect();
+        for i in 1..words.len() {
+            let written = words.iter().enumerate().map(|(j, w)| if j == i { w.to_uppercase() } else { w.to_string() }).collect::<Vec<_>>().join(" ");
+            let plan = p.plan(&written, &bowls, Method::GdBeam).expect("a plan");
+            assert_eq!(plan.instruction, said, "{written}");
+            assert_eq!(plan.skills(), small.skills(), "{written}");
+        }
+    }
+    let letters = scene(&[("letter C", Letter), ("letter A", Letter), ("letter B", Letter)]);
+    let plan = p.plan("put the letters in ABC order", &letters, Method::GdBeam).expect("a plan");
+    assert_eq!(plan.instruction, "put the letters in ABC order");
 }

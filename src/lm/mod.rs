@@ -280,6 +280,16 @@ impl LanguageModel {
         Ok(enc.get_ids().iter().map(|&i| TokenId(i)).collect())
     }
 
+    /// Whether the vocabulary holds `word` whole: after a word, it is one token (" ABC" in
+    /// the shipped model's; " RED" is three, R, E and D). Asked of words written in a case
+    /// the model may not have learned them in ([`crate::prompt::in_vocabulary`]).
+    pub fn holds_whole(&self, word: &str) -> bool {
+        match (self.encode("the"), self.encode(&format!("the {word}"))) {
+            (Ok(before), Ok(after)) => !word.is_empty() && after.len() == before.len() + 1 && after.starts_with(&before),
+            _ => false,
+        }
+    }
+
     /// [`encode`](Self::encode), remembered: the decoder tokenizes the same skill texts again
     /// and again (jump-forward's drafts), and the tokenizer costs more than a small model's
     /// pass. At most a few thousand texts are kept; then it starts afresh.

@@ -4,7 +4,8 @@
 //! some speech recognisers write every transcript) or with every word capitalised ("Put The
 //! Blocks In The Bowls") planned few episodes (README.md, "In your own words"), and a word
 //! capitalised inside a sentence could change the plan ("put the yellow block in the Red
-//! bowl" put it in the yellow bowl; "bring me a Coke" brought a red bull). Only how words are
+//! bowl" put it in the yellow bowl; "bring me a Coke" brought a red bull), and so could a
+//! lone word in capitals it reads as letters ("the RED bowl": R, E, D). Only how words are
 //! written changes, never which words: none is read for its meaning.
 
 /// How a word is written.
@@ -33,6 +34,16 @@ fn written(word: &str) -> Written {
     }
 }
 
+/// Whether a word is written as with caps lock on: a small letter first and only capitals
+/// after it ("pUT", "tHE", "iN"; "pUT THE BLOCKS AWAY" is what a sentence typed so gives).
+fn caps_locked(word: &str) -> bool {
+    let mut cased = word.chars().filter(|c| c.is_uppercase() || c.is_lowercase());
+    matches!(cased.next(), Some(c) if c.is_lowercase()) && {
+        let mut rest = cased.peekable();
+        rest.peek().is_some() && rest.all(char::is_uppercase)
+    }
+}
+
 /// Whether the word at `i` starts a sentence: it is the first, or the word before it ends
 /// one (in '.', '!', '?' or ':', perhaps inside a closing quote or bracket).
 fn starts_sentence(words: &[&str], i: usize) -> bool {
@@ -54,19 +65,22 @@ fn lone_capital_first(word: &str) -> bool {
 /// - a capitalised word that does not start a sentence ("put the yellow block in the Red
 ///   bowl", "Put the Blocks in the Bowls", "bring me a Coke") is put in small letters;
 /// - words in capitals two or more in a row ("PUT THE BLOCKS IN THE BOWLS", "put THE RED
-///   BLOCK in the bowl") are put in small letters.
+///   BLOCK in the bowl") are put in small letters;
+/// - a word written as with caps lock on ("pUT", "tHE") is put in small letters.
 ///
 /// A word of one capital ("A", "I", "B2") may name a letter or a place, and is kept without
 /// breaking a run; so is a lone word in capitals ("ABC order"), and a capital alone before
 /// an apostrophe or a hyphen ("I'd", "A-to-Z"). Anything else is kept as written.
 pub fn normal_case(words: &[&str]) -> String {
+    let unlocked: Vec<String> = words.iter().map(|w| if caps_locked(w) { w.to_lowercase() } else { w.to_string() }).collect();
+    let words: Vec<&str> = unlocked.iter().map(String::as_str).collect();
     let how: Vec<Written> = words.iter().map(|w| written(w)).collect();
     let title = !how.contains(&Written::Small) && how.iter().filter(|h| **h == Written::Capitalised).nth(1).is_some();
     let mut out: Vec<String> = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
         if how[i] == Written::Small || how[i] == Written::Capitalised {
-            let inside = how[i] == Written::Capitalised && !starts_sentence(words, i) && !lone_capital_first(words[i]);
+            let inside = how[i] == Written::Capitalised && !starts_sentence(&words, i) && !lone_capital_first(words[i]);
             out.push(if title || inside { words[i].to_lowercase() } else { words[i].to_string() });
             i += 1;
             continue;
@@ -80,6 +94,24 @@ pub fn normal_case(words: &[&str]) -> String {
         i = end;
     }
     out.join(" ")
+}
+
+/// `words` joined by single spaces, each lone word in capitals whose whole the model's
+/// vocabulary lacks (`holds` says, given the word without the signs around it) in small
+/// letters: the model never learned it so, and reads it letter by letter ("RED" as R, E, D;
+/// "LOVE" as letters to spell). One it learned whole ("ABC" in "ABC order") is kept, and so
+/// is a capital alone before an apostrophe or a hyphen ("A-Z"). Words in capitals two or
+/// more in a row are [`normal_case`]'s; run this on what it gives.
+pub fn in_vocabulary(words: &[&str], holds: impl Fn(&str) -> bool) -> String {
+    let read = |word: &&str| {
+        let core = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if written(word) == Written::Capitals && !lone_capital_first(word) && !holds(core) {
+            word.to_lowercase()
+        } else {
+            word.to_string()
+        }
+    };
+    words.iter().map(read).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -144,6 +176,29 @@ mod tests {
         // A capital alone before an apostrophe or a hyphen is a word of its own.
         assert_eq!(read("so I'd like, I’m sure, the letters in A-to-Z Order"), "so I'd like, I’m sure, the letters in A-to-Z order");
         assert_eq!(read("give it to O'Brien"), "give it to O'Brien");
+    }
+
+    #[test]
+    fn a_lone_word_in_capitals_the_vocabulary_lacks_is_read_in_small_letters() {
+        let holds = |w: &str| ["ABC", "NASA"].contains(&w);
+        let read = |text: &str| in_vocabulary(&text.split(' ').collect::<Vec<_>>(), holds);
+        assert_eq!(read("put the yellow block in the RED bowl"), "put the yellow block in the red bowl");
+        assert_eq!(read("spell as much of the word LOVE, please"), "spell as much of the word love, please");
+        assert_eq!(read("bring me a \"COKE\""), "bring me a \"coke\"");
+        // Learned whole, a word of one capital, a capital before a hyphen: kept.
+        for kept in ["put the letters in ABC order", "the NASA mug", "move M and U up", "sort them A-Z", "I'D like it", "Put the blocks away"] {
+            assert_eq!(read(kept), kept);
+        }
+    }
+
+    #[test]
+    fn a_word_typed_with_caps_lock_on_is_read_in_small_letters() {
+        assert_eq!(read("pUT THE BLOCKS IN THE BOWLS"), "put the blocks in the bowls");
+        assert_eq!(read("pUT tHE bLOCKS iN tHE bOWLS"), "put the blocks in the bowls");
+        assert_eq!(read("put the blocks in the bowls, pLEASE"), "put the blocks in the bowls, please");
+        for kept in ["put the iPhone away", "move M and U up", "a b c"] {
+            assert_eq!(read(kept), kept);
+        }
     }
 
     #[test]

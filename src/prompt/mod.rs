@@ -10,7 +10,7 @@
 //! paper, and as tools/train/corpus.py writes its corpus).
 
 mod case;
-pub use case::normal_case;
+pub use case::{in_vocabulary, normal_case};
 
 /// The longest instruction accepted, in characters.
 pub const MAX_INSTRUCTION_CHARS: usize = 1000;
@@ -63,6 +63,12 @@ impl Instruction {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The instruction as a model reads it whose vocabulary `holds` some words whole: a lone
+    /// word in capitals it lacks in small letters ([`in_vocabulary`]).
+    pub fn in_vocabulary(&self, holds: impl Fn(&str) -> bool) -> Self {
+        Self(in_vocabulary(&self.0.split(' ').collect::<Vec<_>>(), holds))
     }
 
     /// The plan text's first line, ending in a full stop unless it ends in `.`, `?` or `!`.
