@@ -69,9 +69,10 @@ fn slot_values(name: &str) -> Vec<String> {
 
 /// A wording with its slots filled every way the episodes can fill them.
 fn filled(text: &str) -> Vec<String> {
-    let Some(start) = text.find('{') else { return vec![text.to_string()] };
-    let end = start + text[start..].find('}').expect("closed slot");
-    slot_values(&text[start + 1..end]).iter().flat_map(|v| filled(&format!("{}{v}{}", &text[..start], &text[end + 1..]))).collect()
+    sim::wording::slots_in(text).fold(vec![String::new()], |partial, part| match part.expect("a well-formed slot") {
+        sim::wording::Part::Text(t) => partial.into_iter().map(|p| p + t).collect(),
+        sim::wording::Part::Slot(name) => partial.iter().flat_map(|p| slot_values(name).into_iter().map(move |v| format!("{p}{v}"))).collect(),
+    })
 }
 
 /// A corpus the shipped model was trained on, as its training.json records it
