@@ -69,8 +69,9 @@ fn lone_capital_first(word: &str) -> bool {
 /// - a word written as with caps lock on ("pUT", "tHE") is put in small letters.
 ///
 /// A word of one capital ("A", "I", "B2") may name a letter or a place, and is kept without
-/// breaking a run; so is a lone word in capitals ("ABC order"), and a capital alone before
-/// an apostrophe or a hyphen ("I'd", "A-to-Z"). Anything else is kept as written.
+/// breaking a run; so is a capital alone before an apostrophe or a hyphen ("I'd",
+/// "A-to-Z"), and a lone word in capitals ("ABC order"), which the planner then reads
+/// against its model's vocabulary ([`in_vocabulary`]). Anything else is kept as written.
 pub fn normal_case(words: &[&str]) -> String {
     let unlocked: Vec<String> = words.iter().map(|w| if caps_locked(w) { w.to_lowercase() } else { w.to_string() }).collect();
     let words: Vec<&str> = unlocked.iter().map(String::as_str).collect();
