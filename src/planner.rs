@@ -570,8 +570,7 @@ impl PlanSession<'_> {
         }
         let note: Vec<&str> = note.split_whitespace().collect();
         // The note is read as the instruction is: in the case the model learned.
-        let clarified = Instruction::new(&format!("{} ({})", self.instruction.as_str().trim_end_matches(['.', '!']), crate::prompt::normal_case(&note)))?
-            .in_vocabulary(|w| self.planner.lm.holds_whole(w));
+        let clarified = self.planner.read(&format!("{} ({})", self.instruction.as_str().trim_end_matches(['.', '!']), crate::prompt::normal_case(&note)))?;
         let old_start = self.prefix_len + plan_start(&self.instruction).len();
         let text = format!("{}{}{}", &self.text[..self.prefix_len], plan_start(&clarified), &self.text[old_start..]);
         let (tokens, ends) = self.planner.prompt_tokens(&text, self.prefix_len)?;
@@ -702,6 +701,12 @@ impl Planner {
         self.task_models = models;
     }
 
+    /// `text` as this planner's model reads it: a valid [`Instruction`], in the case the model
+    /// learned, a lone word in capitals read against its vocabulary.
+    fn read(&self, text: &str) -> Result<Instruction, PlanError> {
+        Ok(Instruction::new(text)?.in_vocabulary(|w| self.lm.holds_whole(w)))
+    }
+
     /// The tokens of a prompt whose first `prefix_len` bytes are the few-shot prefix, and
     /// where its segments end for [`LanguageModel::prefill`]: after the prefix, where the
     /// prompt's tokens start with the prefix's own (so that prompts with the same prefix
@@ -723,7 +728,7 @@ impl Planner {
     pub fn start(&mut self, instruction: &str, method: Method) -> Result<PlanSession<'_>, PlanError> {
         let started = Instant::now();
         self.config.validate()?;
-        let instruction = Instruction::new(instruction)?.in_vocabulary(|w| self.lm.holds_whole(w));
+        let instruction = self.read(instruction)?;
         let stats_before = self.lm.stats();
         let prefix = self.prompt_prefix.as_ref().map_or("", |p| p.as_str()).to_string();
         let prompt = format!("{prefix}{}", plan_start(&instruction));
