@@ -372,6 +372,17 @@ fn a_skill_that_departs_from_a_named_object_that_is_not_there_stops_the_plan() {
     }
 }
 
+/// `word` with its first letter a capital.
+fn capitalise(word: &str) -> String {
+    word[..1].to_uppercase() + &word[1..]
+}
+
+/// `said` with one word after the first rewritten by `rewrite`, for each such word in turn.
+fn each_word_rewritten(said: &str, rewrite: fn(&str) -> String) -> Vec<String> {
+    let words: Vec<&str> = said.split(' ').collect();
+    (1..words.len()).map(|i| words.iter().enumerate().map(|(j, w)| if j == i { rewrite(w) } else { w.to_string() }).collect::<Vec<_>>().join(" ")).collect()
+}
+
 /// An instruction written in capitals throughout (as some speech recognisers write every
 /// transcript), or with every word capitalised, is planned as the same words in small
 /// letters, which the model learned from; read as written, the model took them for other
@@ -380,7 +391,7 @@ fn a_skill_that_departs_from_a_named_object_that_is_not_there_stops_the_plan() {
 fn an_instruction_in_capitals_or_capitalised_is_planned_as_in_small_letters() {
     use ObjectKind::*;
     let bowls = scene(&[("red block", Block), ("blue block", Block), ("green block", Block), ("blue bowl", Bowl), ("green bowl", Bowl), ("red bowl", Bowl)]);
-    let capitalised = |s: &str| s.split(' ').map(|w| w[..1].to_uppercase() + &w[1..]).collect::<Vec<_>>().join(" ");
+    let capitalised = |s: &str| s.split(' ').map(capitalise).collect::<Vec<_>>().join(" ");
     let mut p = planner(DecodeConfig::default());
     for said in [MATCHING, "stack all the blocks", "could you put every block in the bowl of its own colour"] {
         let small = p.plan(said, &bowls, Method::GdBeam).expect("a plan");
@@ -395,16 +406,12 @@ fn an_instruction_in_capitals_or_capitalised_is_planned_as_in_small_letters() {
     }
     // A word capitalised inside a sentence (headline style, emphasis, a name) is read as the
     // model learned it, in small letters: one such word could change which object is moved.
-    let headline = |s: &str| {
-        s.split(' ').enumerate().map(|(i, w)| if i == 0 || w.len() > 3 { w[..1].to_uppercase() + &w[1..] } else { w.to_string() }).collect::<Vec<_>>().join(" ")
-    };
+    let headline =
+        |s: &str| s.split(' ').enumerate().map(|(i, w)| if i == 0 || w.len() > 3 { capitalise(w) } else { w.to_string() }).collect::<Vec<_>>().join(" ");
     for said in [MATCHING, "put the red block in the green bowl", "put the blue block on the red block", "put the green block in the blue bowl"] {
         let small = p.plan(said, &bowls, Method::GdBeam).expect("a plan");
         assert_eq!(small.end, PlanEnd::Done, "{said}: {:?}", small.skills());
-        let words: Vec<&str> = said.split(' ').collect();
-        let emphasised = (1..words.len())
-            .map(|i| words.iter().enumerate().map(|(j, w)| if j == i { w[..1].to_uppercase() + &w[1..] } else { w.to_string() }).collect::<Vec<_>>().join(" "));
-        for written in std::iter::once(headline(said)).chain(emphasised) {
+        for written in std::iter::once(headline(said)).chain(each_word_rewritten(said, capitalise)) {
             let plan = p.plan(&written, &bowls, Method::GdBeam).expect("a plan");
             assert_eq!(plan.skills(), small.skills(), "{written}");
         }
@@ -422,9 +429,7 @@ fn a_lone_word_in_capitals_is_read_as_the_models_vocabulary_holds_it() {
     for said in ["put the red block in the green bowl", "put the blue block on the red block", "put the green block in the blue bowl"] {
         let small = p.plan(said, &bowls, Method::GdBeam).expect("a plan");
         assert_eq!(small.end, PlanEnd::Done, "{said}: {:?}", small.skills());
-        let words: Vec<&str> = said.split(' ').collect();
-        for i in 1..words.len() {
-            let written = words.iter().enumerate().map(|(j, w)| if j == i { w.to_uppercase() } else { w.to_string() }).collect::<Vec<_>>().join(" ");
+        for written in each_word_rewritten(said, str::to_uppercase) {
             let plan = p.plan(&written, &bowls, Method::GdBeam).expect("a plan");
             assert_eq!(plan.instruction, said, "{written}");
             assert_eq!(plan.skills(), small.skills(), "{written}");
