@@ -387,3 +387,50 @@ async fn the_sim_obeys_the_emergency_stop() {
     let again = command(Primitive::MoveTo { position: [0.0, 0.0, 0.3], speed: 2.0 }).await.unwrap();
     assert!(again.ok, "{again:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_ends_the_plan_only_when_its_daemon_stays_gone() {
+    // A daemon that is only its instance token, withdrawn and declared again as a link
+    // closed and re-made would (one session: its peers need not meet first).
+    let daemon = session().await;
+    let operator = daemon.clone();
+    let keys = keys("faults-blink");
+    let instance = daemon.zid().to_string();
+    let token = || daemon.liveliness().declare_token(keys.alive_instance(Component::Daemon, &instance));
+    let first = token().await.unwrap();
+    let progress = |id: &str, status: PlanStatus| PlanProgress {
+        schema: SCHEMA_VERSION,
+        daemon: Some(instance.clone()),
+        instruction_id: id.into(),
+        step: 1,
+        skill: None,
+        status,
+        reason: None,
+        score: None,
+        lm_score: None,
+        plan: String::new(),
+    };
+    // Withdrawn and declared again at once while the follower follows, then the plan ends:
+    // the follower sees it end.
+    let plan = client::send_instruction(&operator, &keys, "blink", "stack the blocks").await.expect("sent");
+    let blink = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        first.undeclare().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let second = token().await.unwrap();
+        tokio::time::sleep(timeouts::DAEMON_GONE_CONFIRM + Duration::from_millis(500)).await;
+        let (s, k, done) = (daemon.clone(), keys.plan(), progress("blink", PlanStatus::Done));
+        tokio::task::spawn_blocking(move || put(&s, &k, &done)).await.unwrap().unwrap();
+        second
+    };
+    let (end, second) = tokio::join!(plan.follow(Duration::from_secs(30), |_| {}), blink);
+    let end = end.expect("the plan ends");
+    assert_eq!(end.status, PlanStatus::Done, "a token withdrawn and declared again ended the plan: {end:?}");
+    // Withdrawn for good: the follower reports the plan aborted, naming the daemon.
+    let plan = client::send_instruction(&operator, &keys, "gone", "stack the blocks").await.expect("sent");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    second.undeclare().await.unwrap();
+    let end = plan.follow(Duration::from_secs(30), |_| {}).await.expect("the plan ends");
+    assert_eq!(end.status, PlanStatus::Aborted, "{end:?}");
+    assert!(end.reason.as_deref().is_some_and(|r| r.contains("went away") && r.contains(&instance)), "{end:?}");
+}

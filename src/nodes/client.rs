@@ -102,7 +102,8 @@ pub fn ends_plan(status: PlanStatus) -> bool {
 impl PlanFollower {
     /// Every progress message of this instruction from the daemon it was sent to, to `each`,
     /// until the plan ends (done, step limit, aborted), which is returned; an `aborted`
-    /// progress of its own when that daemon goes away first; an error when `within` passes.
+    /// progress of its own when that daemon goes away first (its token withdrawn and still
+    /// gone [`timeouts::DAEMON_GONE_CONFIRM`] later); an error when `within` passes.
     pub async fn follow(&self, within: Duration, each: impl FnMut(&PlanProgress)) -> Result<PlanProgress, ClientError> {
         self.follow_answering(within, each, |_| None).await
     }
@@ -117,8 +118,14 @@ impl PlanFollower {
     ) -> Result<PlanProgress, ClientError> {
         let deadline = Instant::now() + within;
         let mut last_step = 0;
+        // When the daemon's token was seen withdrawn: it is looked for again after
+        // [`timeouts::DAEMON_GONE_CONFIRM`] before the plan is reported aborted, so that a
+        // withdrawal the network takes back (a link re-made) is not reported as an end while
+        // the daemon still plans and the robot still moves.
+        let mut withdrawn: Option<Instant> = None;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
+            let confirm = withdrawn.map_or(left, |at| (at + timeouts::DAEMON_GONE_CONFIRM).saturating_duration_since(Instant::now()));
             let sample = tokio::select! {
                 q = self.questions.recv_async() => {
                     let Ok(q) = q else { continue };
@@ -137,12 +144,24 @@ impl PlanFollower {
                 s = self.progress.recv_async() => s.map_err(|e| ClientError::Net(e.to_string()))?,
                 t = self.daemon_token.recv_async() => match t {
                     Ok(t) if t.kind() == SampleKind::Delete => {
-                        let p = self.went_away(last_step);
-                        each(&p);
-                        return Ok(p);
+                        withdrawn.get_or_insert_with(Instant::now);
+                        continue;
                     }
-                    _ => continue,
+                    Ok(_) => {
+                        withdrawn = None;
+                        continue;
+                    }
+                    Err(e) => return Err(ClientError::Net(e.to_string())),
                 },
+                _ = tokio::time::sleep(confirm), if withdrawn.is_some() => {
+                    if self.daemon_alive().await {
+                        withdrawn = None;
+                        continue;
+                    }
+                    let p = self.went_away(last_step);
+                    each(&p);
+                    return Ok(p);
+                }
                 _ = tokio::time::sleep(left) => return Err(ClientError::Timeout(within.as_secs_f64())),
             };
             let Ok(p) = decode::<PlanProgress>(&sample.payload().to_bytes()) else { continue };
@@ -155,6 +174,12 @@ impl PlanFollower {
                 return Ok(p);
             }
         }
+    }
+
+    /// Whether the daemon followed holds its instance token now.
+    async fn daemon_alive(&self) -> bool {
+        let (s, key) = (self.session.clone(), self.keys.alive_instance(Component::Daemon, &self.daemon));
+        tokio::task::spawn_blocking(move || alive(&s, &key)).await.unwrap_or(false)
     }
 
     fn went_away(&self, step: usize) -> PlanProgress {

@@ -38,6 +38,11 @@ pub const DAEMON_CLASH: Duration = Duration::from_secs(1);
 /// two networks joined): the one with the larger zenoh id then stops.
 pub const DAEMON_RECHECK: Duration = Duration::from_secs(1);
 
+/// A client that saw the daemon it follows withdraw its token looks for it again after this
+/// long before it reports the plan aborted, so that a withdrawal the network takes back (a
+/// link closed and re-made) is not reported as the plan's end.
+pub const DAEMON_GONE_CONFIRM: Duration = Duration::from_secs(2);
+
 /// How often a client looks again for a component not yet up.
 pub const RETRY: Duration = Duration::from_millis(50);
 

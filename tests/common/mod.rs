@@ -106,3 +106,11 @@ pub async fn follow_to_end(plan: &grounded::nodes::client::PlanFollower, within:
         Err(e) => panic!("the plan did not end: {e}; progress seen: {seen:#?}"),
     }
 }
+
+/// Warnings and errors of every thread of this test process (zenoh's transports closing a
+/// link, a node halting the robot) written to standard error as they happen, so that a
+/// failure in CI shows what the network did meanwhile. Once per process; later calls do
+/// nothing.
+pub fn show_warnings() {
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("warn")).with_ansi(false).with_writer(std::io::stderr).try_init();
+}
