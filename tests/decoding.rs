@@ -418,6 +418,28 @@ fn an_instruction_in_capitals_or_capitalised_is_planned_as_in_small_letters() {
     }
 }
 
+/// Letters named in small letters, as people type in a chat ("put b and d on the left"),
+/// are planned as named in capitals, as the model learned letters; read as typed, the
+/// model moved only B.
+#[test]
+fn letters_named_in_small_letters_are_planned_as_named_in_capitals() {
+    use ObjectKind::*;
+    let letters = scene(&[("letter D", Letter), ("letter A", Letter), ("letter C", Letter), ("letter E", Letter), ("letter B", Letter), ("letter O", Letter)]);
+    let mut p = planner(DecodeConfig::default());
+    let put_b_and_d = p.plan("put B and D on the left side", &letters, Method::GdBeam).expect("a plan");
+    let moved: Vec<&str> = put_b_and_d.skills().iter().filter_map(|s| s.split(' ').nth(4)).collect();
+    assert_eq!(moved, ["B", "D"], "{:?}", put_b_and_d.skills());
+    for said in ["put B and D on the left side", "put A, E, O and U on the left side", "line the letters up from A to Z"] {
+        let capitals = p.plan(said, &letters, Method::GdBeam).expect("a plan");
+        let small = p.plan(&said.to_lowercase(), &letters, Method::GdBeam).expect("a plan");
+        assert_eq!(small.instruction, said);
+        assert_eq!(small.skills(), capitals.skills(), "{said}");
+    }
+    // The article stays an article.
+    let plan = p.plan("put a letter on the left side", &letters, Method::GdBeam).expect("a plan");
+    assert_eq!(plan.instruction, "put a letter on the left side");
+}
+
 /// A lone word in capitals said for emphasis is read in small letters where the model's
 /// vocabulary lacks it whole (it would read "RED" as the letters R, E and D), and kept where
 /// the model learned it so ("ABC order").

@@ -12,6 +12,8 @@
 #                                                          # (slots filled so too: {WORD}, {Word})
 #   CASE=headline bash bench/paraphrases/run.sh            # headline style: every word
 #                                                          # capitalised but short joining words
+#   CASE=small bash bench/paraphrases/run.sh               # everything in small letters, as
+#                                                          # people type in a chat ("i'd", "d")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 episodes="${EPISODES:-20}"
@@ -19,8 +21,8 @@ seed="${SEED:-0}"
 methods="${METHODS:-llm,gd-beam}"
 out="${OUT:-target/paraphrases}"
 case "${CASE:-}" in
-    "" | capitals | capitalised | headline) ;;
-    *) echo "CASE=${CASE}: say capitals, capitalised or headline (or leave CASE unset)" >&2; exit 2 ;;
+    "" | capitals | capitalised | headline | small) ;;
+    *) echo "CASE=${CASE}: say capitals, capitalised, headline or small (or leave CASE unset)" >&2; exit 2 ;;
 esac
 mkdir -p "$out"
 bash tools/setup-onnxruntime.sh >/dev/null
@@ -30,8 +32,8 @@ for domain in tabletop grid kitchen; do
     wordings="bench/paraphrases/$domain.tsv"
     if [ -n "${CASE:-}" ]; then
         # Each instruction (its slots' names too, which eval then fills so) in capitals,
-        # with every word capitalised, or in headline style: every word capitalised but
-        # for articles, conjunctions and short prepositions after the first.
+        # with every word capitalised, in headline style (every word capitalised but for
+        # articles, conjunctions and short prepositions after the first), or in small letters.
         python3 -c 'import re, sys
 small = set("a an the and but or nor so yet as at by for from in into of off on onto per to up via with".split())
 def capitalise(word):
@@ -42,6 +44,8 @@ for line in open(sys.argv[1]):
         print(line, end="")
     elif sys.argv[2] == "capitals":
         print(task + tab + text.upper(), end="")
+    elif sys.argv[2] == "small":
+        print(task + tab + text.lower(), end="")
     elif sys.argv[2] == "capitalised":
         print(task + tab + capitalise(text), end="")
     else:

@@ -5,8 +5,9 @@
 //! Blocks In The Bowls") planned few episodes (README.md, "In your own words"), and a word
 //! capitalised inside a sentence could change the plan ("put the yellow block in the Red
 //! bowl" put it in the yellow bowl; "bring me a Coke" brought a red bull), and so could a
-//! lone word in capitals it reads as letters ("the RED bowl": R, E, D). Only how words are
-//! written changes, never which words: none is read for its meaning.
+//! lone word in capitals it reads as letters ("the RED bowl": R, E, D). It learned letters'
+//! names in capitals, and read "put b and d on the left" as moving B only. Only how words
+//! are written changes, never which words: none is read for its meaning.
 
 /// How a word is written.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -59,6 +60,42 @@ fn lone_capital_first(word: &str) -> bool {
     matches!((cased.next(), cased.next()), (Some(c), None) if c.is_uppercase())
 }
 
+/// The letter a word names when it is one small Latin letter with nothing but signs around
+/// it ("b", "d,", "(c)"): how people type a letter's name in small letters.
+fn small_letter(word: &str) -> Option<char> {
+    let core = word.trim_matches(|c: char| !c.is_alphanumeric());
+    let mut chars = core.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_ascii_lowercase() => Some(c),
+        _ => None,
+    }
+}
+
+/// Whether a word is one Latin letter, in either case, with nothing but signs around it.
+fn lone_letter(word: &str) -> bool {
+    let core = word.trim_matches(|c: char| !c.is_alphanumeric());
+    let mut chars = core.chars();
+    matches!((chars.next(), chars.next()), (Some(c), None) if c.is_ascii_alphabetic())
+}
+
+/// Whether the small letter at `i` names a letter, written as the model learned letters: in
+/// capitals. "i" is a capital whether it is the pronoun or the letter. "a" (the article) and
+/// "u" (typed for "you") name letters only where those words cannot stand: last, before a
+/// sign ("back to a", "a, e, i"), before another letter ("a b c"), or joined to one by
+/// "and", "or", "to" or "through" ("from a to z", "o and u"); not merely after one ("move b
+/// a little"). Any other is a letter ("put b and d on the left").
+fn names_a_letter(words: &[&str], i: usize) -> bool {
+    let Some(letter) = small_letter(words[i]) else { return false };
+    if !matches!(letter, 'a' | 'u') {
+        return true;
+    }
+    let at = |k: isize| i.checked_add_signed(k).and_then(|j| words.get(j)).copied();
+    let joins = |k: isize| at(k).is_some_and(|w| ["and", "or", "to", "through"].contains(&w.to_lowercase().as_str()));
+    let letter_at = |k: isize| at(k).is_some_and(lone_letter);
+    let before_sign = !words[i].ends_with(|c: char| c.is_alphanumeric());
+    before_sign || at(1).is_none() || letter_at(1) || (joins(1) && letter_at(2)) || (joins(-1) && letter_at(-2))
+}
+
 /// `words` joined by single spaces, in the case the model learned them in:
 /// - an instruction whose every word with a small letter starts with a capital (two such
 ///   words at least: "Put The Blocks In The Bowls") has those words in small letters;
@@ -66,14 +103,28 @@ fn lone_capital_first(word: &str) -> bool {
 ///   bowl", "Put the Blocks in the Bowls", "bring me a Coke") is put in small letters;
 /// - words in capitals two or more in a row ("PUT THE BLOCKS IN THE BOWLS", "put THE RED
 ///   BLOCK in the bowl") are put in small letters;
-/// - a word written as with caps lock on ("pUT", "tHE") is put in small letters.
+/// - a word written as with caps lock on ("pUT", "tHE") is put in small letters;
+/// - a letter named in small letters ("put b and d on the left", "from a to z") is put in
+///   capitals, as the model learned letters ([`names_a_letter`] says which "a" and "u" do).
 ///
 /// A word of one capital ("A", "I", "B2") may name a letter or a place, and is kept without
 /// breaking a run; so is a capital alone before an apostrophe or a hyphen ("I'd",
 /// "A-to-Z"), and a lone word in capitals ("ABC order"), which the planner then reads
 /// against its model's vocabulary ([`in_vocabulary`]). Anything else is kept as written.
 pub fn normal_case(words: &[&str]) -> String {
-    let unlocked: Vec<String> = words.iter().map(|w| if caps_locked(w) { w.to_lowercase() } else { w.to_string() }).collect();
+    let unlocked: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if caps_locked(w) {
+                w.to_lowercase()
+            } else if names_a_letter(words, i) {
+                w.to_uppercase()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
     let words: Vec<&str> = unlocked.iter().map(String::as_str).collect();
     let how: Vec<Written> = words.iter().map(|w| written(w)).collect();
     let title = !how.contains(&Written::Small) && how.iter().filter(|h| **h == Written::Capitalised).nth(1).is_some();
@@ -197,9 +248,25 @@ mod tests {
         assert_eq!(read("pUT THE BLOCKS IN THE BOWLS"), "put the blocks in the bowls");
         assert_eq!(read("pUT tHE bLOCKS iN tHE bOWLS"), "put the blocks in the bowls");
         assert_eq!(read("put the blocks in the bowls, pLEASE"), "put the blocks in the bowls, please");
-        for kept in ["put the iPhone away", "move M and U up", "a b c"] {
+        for kept in ["put the iPhone away", "move M and U up", "A b C"] {
+            assert_eq!(read(kept).to_lowercase(), kept.to_lowercase());
+        }
+        assert_eq!(read("A b C"), "A B C");
+    }
+
+    #[test]
+    fn a_letter_named_in_small_letters_is_read_in_capitals() {
+        assert_eq!(read("put b and d on the left side"), "put B and D on the left side");
+        assert_eq!(read("put a, e, i and u on the left"), "put A, E, I and U on the left");
+        assert_eq!(read("line them up from a to z"), "line them up from A to Z");
+        assert_eq!(read("from z back to a"), "from Z back to A");
+        assert_eq!(read("spell (c) then a b"), "spell (C) then A B");
+        assert_eq!(read("can i have the letters before d?"), "can I have the letters before D?");
+        // The article, "you" typed as "u", and letters inside words stay as written.
+        for kept in ["put a block in a bowl", "can u put the letters in order", "bring me a red bull", "sort them a-z", "rock'n'roll"] {
             assert_eq!(read(kept), kept);
         }
+        assert_eq!(read("move b a little up"), "move B a little up");
     }
 
     #[test]
