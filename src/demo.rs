@@ -192,10 +192,14 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
     } else {
         (Robot::Running, reset_running_robot(&session, &keys, domain, options).await?)
     };
+    let space = domain.robot_skills(&session, &keys);
+    let mut planner = options.planner.build(Some(Affordance::new(space, options.planner.config.floor)), true).map_err(|e| DemoError::Setup(e.to_string()))?;
+    planner.set_task_models(episode.grounding.as_ref().map(task_models).unwrap_or_default());
+    // Shown as the planner's model reads it (case, a lone word in capitals), as `plan` shows it.
     let instruction = match &options.instruction {
         Some(text) => {
             let filled = episode.slots.fill(text).map_err(|e| DemoError::Setup(format!("--instruction: {e}")))?;
-            crate::prompt::Instruction::new(&filled).map_err(|e| DemoError::Setup(format!("--instruction: {e}")))?.as_str().to_string()
+            planner.read(&filled).map_err(|e| DemoError::Setup(format!("--instruction: {e}")))?.as_str().to_string()
         }
         None => episode.instruction.clone(),
     };
@@ -213,9 +217,6 @@ pub async fn run(common: &CommonArgs, options: &DemoOptions, dashboard: &Dashboa
         legend: map.map(|(_, l)| l),
     });
 
-    let space = domain.robot_skills(&session, &keys);
-    let mut planner = options.planner.build(Some(Affordance::new(space, options.planner.config.floor)), true).map_err(|e| DemoError::Setup(e.to_string()))?;
-    planner.set_task_models(episode.grounding.as_ref().map(task_models).unwrap_or_default());
     out(DemoEvent::Models { grounded: planner.model_names(), in_use: planner.models_in_use(), lm_threads: planner.lm.threads() });
 
     if let Robot::Simulated(state) = robot {

@@ -703,7 +703,7 @@ impl Planner {
 
     /// `text` as this planner's model reads it: a valid [`Instruction`], in the case the model
     /// learned, a lone word in capitals read against its vocabulary.
-    fn read(&self, text: &str) -> Result<Instruction, PlanError> {
+    pub fn read(&self, text: &str) -> Result<Instruction, PlanError> {
         Ok(Instruction::new(text)?.in_vocabulary(|w| self.lm.holds_whole(w)))
     }
 

@@ -412,6 +412,13 @@ fn the_demo_plans_for_the_users_words_and_the_task_judges() {
     assert_eq!(verdict["event"], "verdict");
     // The exit status follows the task's verdict on the user's wording.
     assert_eq!(out.status.success(), verdict["success"] == true, "{}", text(&out.stderr));
+    // Shown as the model reads it: a lone word in capitals its vocabulary lacks in small letters.
+    let out = grounded(&["demo", "--json", "--task", "matching-bowls", "--seed", "0", "--instruction", "put the blocks in the bowls with matching COLOURS"]);
+    let ev = events(&out);
+    let read = "put the blocks in the bowls with matching colours";
+    assert_eq!(ev[0]["instruction"], read);
+    let ended = ev.iter().find(|e| e["event"] == "plan-ended").expect("the plan ends");
+    assert!(ended["plan"].as_str().is_some_and(|p| p.starts_with(&format!("Instruction: {read}."))), "{ended}");
 }
 
 #[test]
