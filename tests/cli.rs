@@ -578,7 +578,7 @@ fn secure_init_writes_each_components_files_and_never_overwrites() {
         assert!(guide.contains(&config.canonicalize().unwrap().display().to_string()), "{guide}");
     }
     let operator = std::fs::read_to_string(out.join("operator").join("zenoh.json5")).unwrap();
-    assert!(operator.contains("tls/robot-pc:7447") && operator.contains("\"client\""), "{operator}");
+    assert!(operator.contains("quic/robot-pc:7447") && operator.contains("\"client\""), "{operator}");
     fails_with(&["secure", "init", "--robot", "r1", "--out", out_s], "exists already");
     fails_with(&["secure", "init", "--robot", "R 1", "--out", dir.join("other").to_str().unwrap()], "robot id");
     std::fs::remove_dir_all(&dir).unwrap();

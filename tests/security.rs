@@ -5,7 +5,7 @@
 //! but no role ("visitor") can do nothing; each role can do only its own part.
 mod common;
 
-use common::free_port;
+use common::free_udp_port;
 
 use grounded::decoder::DecodeConfig;
 use grounded::lm::LanguageModel;
@@ -39,19 +39,20 @@ impl Net {
         let dir = std::env::temp_dir().join(format!("grounded-security-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let keys = RobotKeys::new(RobotId::new(name).unwrap());
-        let port = free_port();
+        let port = free_udp_port();
         let options = InitOptions { keys: keys.clone(), out: dir.clone(), router_hosts: vec!["localhost".into(), "127.0.0.1".into()], router_port: port };
         grounded::secure::init(&options).expect("secure init");
-        let router = CommonArgs { zenoh_config: Some(config_path(&dir, Role::Router)), listen: vec![format!("tls/127.0.0.1:{port}")], ..CommonArgs::default() }
-            .open()
-            .await
-            .expect("the router starts with its configuration");
+        let router =
+            CommonArgs { zenoh_config: Some(config_path(&dir, Role::Router)), listen: vec![format!("quic/127.0.0.1:{port}")], ..CommonArgs::default() }
+                .open()
+                .await
+                .expect("the router starts with its configuration");
         Self { dir, port, keys, _router: router }
     }
 
     /// A client session with `config` (a role's, or one made for the test).
     async fn open_with(&self, config: &Path) -> Result<zenoh::Session, String> {
-        let args = CommonArgs { zenoh_config: Some(config.to_path_buf()), connect: vec![format!("tls/127.0.0.1:{}", self.port)], ..CommonArgs::default() };
+        let args = CommonArgs { zenoh_config: Some(config.to_path_buf()), connect: vec![format!("quic/127.0.0.1:{}", self.port)], ..CommonArgs::default() };
         match tokio::time::timeout(Duration::from_secs(20), args.open()).await {
             Ok(r) => r.map_err(|e| e.to_string()),
             Err(_) => Err("timed out".into()),
@@ -114,7 +115,7 @@ fn stop(engaged: bool) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peers_without_the_robots_certificates_cannot_connect() {
     let net = Net::start("sec-connect").await;
-    // Plain TCP to a TLS router.
+    // Plain TCP to the router's port (it speaks QUIC with mutual TLS only).
     let plain = CommonArgs { mode: Some("client".into()), connect: vec![format!("tcp/127.0.0.1:{}", net.port)], ..CommonArgs::default() };
     let plain = tokio::time::timeout(Duration::from_secs(20), plain.open()).await;
     assert!(!matches!(plain, Ok(Ok(_))), "a plain TCP peer is refused");

@@ -34,7 +34,7 @@ pub struct InitArgs {
     /// certificate is valid for each; the first goes into the components' configurations).
     #[arg(long = "router-host", value_name = "HOST", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
     pub router_hosts: Vec<String>,
-    /// The router's TLS port.
+    /// The router's port (UDP: QUIC with mutual TLS).
     #[arg(long, default_value_t = 7447)]
     pub router_port: u16,
 }

@@ -110,7 +110,13 @@ pub async fn follow_to_end(plan: &grounded::nodes::client::PlanFollower, within:
 /// Warnings and errors of every thread of this test process (zenoh's transports closing a
 /// link, a node halting the robot) written to standard error as they happen, so that a
 /// failure in CI shows what the network did meanwhile. Once per process; later calls do
-/// nothing.
+/// nothing. `RUST_LOG` widens it (`RUST_LOG=zenoh=debug`).
 pub fn show_warnings() {
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("warn")).with_ansi(false).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::io::stderr).try_init();
+}
+
+/// A loopback UDP port free now (for a QUIC endpoint).
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).expect("a free UDP port")
 }
