@@ -398,13 +398,13 @@ async fn a_follower_ends_the_plan_only_when_its_daemon_stays_gone() {
     let instance = daemon.zid().to_string();
     let token = || daemon.liveliness().declare_token(keys.alive_instance(Component::Daemon, &instance));
     let first = token().await.unwrap();
-    let progress = |id: &str, status: PlanStatus| PlanProgress {
+    let done = PlanProgress {
         schema: SCHEMA_VERSION,
         daemon: Some(instance.clone()),
-        instruction_id: id.into(),
+        instruction_id: "blink".into(),
         step: 1,
         skill: None,
-        status,
+        status: PlanStatus::Done,
         reason: None,
         score: None,
         lm_score: None,
@@ -419,7 +419,7 @@ async fn a_follower_ends_the_plan_only_when_its_daemon_stays_gone() {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let second = token().await.unwrap();
         tokio::time::sleep(timeouts::DAEMON_GONE_CONFIRM + Duration::from_millis(500)).await;
-        let (s, k, done) = (daemon.clone(), keys.plan(), progress("blink", PlanStatus::Done));
+        let (s, k, done) = (daemon.clone(), keys.plan(), done.clone());
         tokio::task::spawn_blocking(move || put(&s, &k, &done)).await.unwrap().unwrap();
         second
     };

@@ -209,7 +209,8 @@ async fn each_role_may_do_its_own_part_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secured_robot_plans_and_its_stop_holds_against_a_visitor() {
-    // Once seen in CI: the daemon's token withdrawn mid-plan. Should it recur, the log says why.
+    // A component's link closed mid-plan here once (zenoh's tls/ link; docs/security.md):
+    // should a link close again, the log says why.
     common::show_warnings();
     let net = Net::start("sec-plan").await;
     let keys = net.keys.clone();

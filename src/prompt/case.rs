@@ -60,22 +60,14 @@ fn lone_capital_first(word: &str) -> bool {
     matches!((cased.next(), cased.next()), (Some(c), None) if c.is_uppercase())
 }
 
-/// The letter a word names when it is one small Latin letter with nothing but signs around
-/// it ("b", "d,", "(c)"): how people type a letter's name in small letters.
-fn small_letter(word: &str) -> Option<char> {
-    let core = word.trim_matches(|c: char| !c.is_alphanumeric());
-    let mut chars = core.chars();
+/// The letter a word is when it is one Latin letter, in either case, with nothing but signs
+/// around it ("b", "D,", "(c)").
+fn lone_letter(word: &str) -> Option<char> {
+    let mut chars = word.trim_matches(|c: char| !c.is_alphanumeric()).chars();
     match (chars.next(), chars.next()) {
-        (Some(c), None) if c.is_ascii_lowercase() => Some(c),
+        (Some(c), None) if c.is_ascii_alphabetic() => Some(c),
         _ => None,
     }
-}
-
-/// Whether a word is one Latin letter, in either case, with nothing but signs around it.
-fn lone_letter(word: &str) -> bool {
-    let core = word.trim_matches(|c: char| !c.is_alphanumeric());
-    let mut chars = core.chars();
-    matches!((chars.next(), chars.next()), (Some(c), None) if c.is_ascii_alphabetic())
 }
 
 /// Whether the small letter at `i` names a letter, written as the model learned letters: in
@@ -85,13 +77,14 @@ fn lone_letter(word: &str) -> bool {
 /// "and", "or", "to" or "through" ("from a to z", "o and u"); not merely after one ("move b
 /// a little"). Any other is a letter ("put b and d on the left").
 fn names_a_letter(words: &[&str], i: usize) -> bool {
-    let Some(letter) = small_letter(words[i]) else { return false };
+    // How people type a letter's name in small letters.
+    let Some(letter) = lone_letter(words[i]).filter(char::is_ascii_lowercase) else { return false };
     if !matches!(letter, 'a' | 'u') {
         return true;
     }
     let at = |k: isize| i.checked_add_signed(k).and_then(|j| words.get(j)).copied();
     let joins = |k: isize| at(k).is_some_and(|w| ["and", "or", "to", "through"].contains(&w.to_lowercase().as_str()));
-    let letter_at = |k: isize| at(k).is_some_and(lone_letter);
+    let letter_at = |k: isize| at(k).and_then(lone_letter).is_some();
     let before_sign = !words[i].ends_with(|c: char| c.is_alphanumeric());
     before_sign || at(1).is_none() || letter_at(1) || (joins(1) && letter_at(2)) || (joins(-1) && letter_at(-2))
 }
