@@ -701,10 +701,10 @@ impl Planner {
         self.task_models = models;
     }
 
-    /// `text` as this planner's model reads it: a valid [`Instruction`], in the case the model
-    /// learned, a lone word in capitals read against its vocabulary.
+    /// `text` as this planner's model reads it: a valid [`Instruction`], in the characters and
+    /// the case the model learned, a lone word in capitals read against its vocabulary.
     pub fn read(&self, text: &str) -> Result<Instruction, PlanError> {
-        Ok(Instruction::new(text)?.in_vocabulary(|w| self.lm.holds_whole(w)))
+        Ok(Instruction::in_alphabet(text, |c| self.lm.learned(c))?.in_vocabulary(|w| self.lm.holds_whole(w)))
     }
 
     /// The tokens of a prompt whose first `prefix_len` bytes are the few-shot prefix, and

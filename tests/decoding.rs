@@ -440,6 +440,53 @@ fn letters_named_in_small_letters_are_planned_as_named_in_capitals() {
     assert_eq!(plan.instruction, "put a letter on the left side");
 }
 
+/// Characters the model never learned, as phones, word processors and speech recognisers
+/// write them, are read in their nearest learned form or, if signs without one, left out:
+/// quotes around the instruction, typographic quotes and dashes, full-width letters, an
+/// emoji. Read as typed, they changed the plans (quotes around the held-out tabletop
+/// paraphrases: 91% -> 68%). Letters of a script the model never learned are refused, not
+/// dropped: nothing is planned.
+#[test]
+fn instructions_are_read_in_the_characters_the_model_learned() {
+    use grounded::planner::PlanError;
+    use grounded::prompt::InstructionError;
+    use ObjectKind::*;
+    let letters = scene(&[("letter D", Letter), ("letter A", Letter), ("letter C", Letter), ("letter E", Letter), ("letter B", Letter), ("letter O", Letter)]);
+    let bowls = scene(&[("red block", Block), ("blue block", Block), ("green block", Block), ("blue bowl", Bowl), ("green bowl", Bowl), ("red bowl", Bowl)]);
+    let mut p = planner(DecodeConfig::default());
+    let full_width = |s: &str| s.chars().map(|c| if c.is_ascii_graphic() { char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap() } else { c }).collect::<String>();
+    for (said, on) in [
+        ("put the letters in alphabetical order", &letters),
+        ("put the blocks in the bowls with matching colours", &bowls),
+        ("stack the blocks on top of each other", &bowls),
+    ] {
+        let plain = p.plan(said, on, Method::GdBeam).expect("a plan");
+        assert!(!plain.skills().is_empty());
+        for written in [
+            format!("\"{said}\""),
+            format!("\u{201C}{said}\u{201D}"),
+            format!("'{said}'."),
+            format!("{said} \u{1F642}"),
+            format!("\u{1F916} {said}!"),
+            full_width(said),
+        ] {
+            let plan = p.plan(&written, on, Method::GdBeam).expect("a plan");
+            assert_eq!(plan.instruction.trim_end_matches('!'), said, "{written}");
+            assert_eq!(plan.skills(), plain.skills(), "{written}");
+        }
+    }
+    let dash = p.plan("put the red block in the green bowl \u{2013} then stop", &bowls, Method::GdBeam).expect("a plan");
+    assert_eq!(dash.instruction, "put the red block in the green bowl - then stop");
+    for unreadable in
+        ["\u{636}\u{639} \u{627}\u{644}\u{643}\u{62A}\u{644}\u{629} \u{627}\u{644}\u{62D}\u{645}\u{631}\u{627}\u{621}", "put the \u{8D64} block in the bowl"]
+    {
+        let refused = p.plan(unreadable, &bowls, Method::GdBeam);
+        assert!(matches!(refused, Err(PlanError::Instruction(InstructionError::Unreadable(_)))), "{unreadable}: {refused:?}");
+    }
+    let signs = p.plan("\u{1F44D}", &bowls, Method::GdBeam);
+    assert!(matches!(signs, Err(PlanError::Instruction(InstructionError::OnlySigns(_)))), "{signs:?}");
+}
+
 /// A lone word in capitals said for emphasis is read in small letters where the model's
 /// vocabulary lacks it whole (it would read "RED" as the letters R, E and D), and kept where
 /// the model learned it so ("ABC order").

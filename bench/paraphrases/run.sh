@@ -14,6 +14,12 @@
 #                                                          # capitalised but short joining words
 #   CASE=small bash bench/paraphrases/run.sh               # everything in small letters, as
 #                                                          # people type in a chat ("i'd", "d")
+#   SIGNS=quotes bash bench/paraphrases/run.sh             # each in quotes: "..."
+#   SIGNS=typographic bash bench/paraphrases/run.sh        # each in typographic quotes, with
+#                                                          # curly apostrophes, as word
+#                                                          # processors and phones write them
+#   SIGNS=emoji bash bench/paraphrases/run.sh              # each ending in a smiley
+#   (CASE and SIGNS go together.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 episodes="${EPISODES:-20}"
@@ -24,35 +30,51 @@ case "${CASE:-}" in
     "" | capitals | capitalised | headline | small) ;;
     *) echo "CASE=${CASE}: say capitals, capitalised, headline or small (or leave CASE unset)" >&2; exit 2 ;;
 esac
+case "${SIGNS:-}" in
+    "" | quotes | typographic | emoji) ;;
+    *) echo "SIGNS=${SIGNS}: say quotes, typographic or emoji (or leave SIGNS unset)" >&2; exit 2 ;;
+esac
 mkdir -p "$out"
 bash tools/setup-onnxruntime.sh >/dev/null
 cargo build --quiet
 for domain in tabletop grid kitchen; do
     started=$SECONDS
     wordings="bench/paraphrases/$domain.tsv"
-    if [ -n "${CASE:-}" ]; then
+    if [ -n "${CASE:-}${SIGNS:-}" ]; then
         # Each instruction (its slots' names too, which eval then fills so) in capitals,
         # with every word capitalised, in headline style (every word capitalised but for
-        # articles, conjunctions and short prepositions after the first), or in small letters.
+        # articles, conjunctions and short prepositions after the first), or in small
+        # letters; then in quotes, typographic quotes (and apostrophes), or with a smiley.
         python3 -c 'import re, sys
 small = set("a an the and but or nor so yet as at by for from in into of off on onto per to up via with".split())
 def capitalise(word):
     return re.sub(r"(?<![\w\x27])([a-z])", lambda m: m.group(1).upper(), word)
-for line in open(sys.argv[1]):
+def cased(text, how):
+    if how == "capitals":
+        return text.upper()
+    if how == "small":
+        return text.lower()
+    if how == "capitalised":
+        return capitalise(text)
+    if how == "headline":
+        words = text.split(" ")
+        return " ".join(w if i > 0 and w.strip(",.?!;:").lower() in small else capitalise(w) for i, w in enumerate(words))
+    return text
+def signed(text, how):
+    if how == "quotes":
+        return "\"" + text + "\""
+    if how == "typographic":
+        return "\u201c" + text.replace("\x27", "\u2019") + "\u201d"
+    if how == "emoji":
+        return text + " \U0001F642"
+    return text
+for line in open(sys.argv[1], encoding="utf-8"):
     task, tab, text = line.partition("\t")
     if line.startswith("#") or not tab:
         print(line, end="")
-    elif sys.argv[2] == "capitals":
-        print(task + tab + text.upper(), end="")
-    elif sys.argv[2] == "small":
-        print(task + tab + text.lower(), end="")
-    elif sys.argv[2] == "capitalised":
-        print(task + tab + capitalise(text), end="")
     else:
-        words = text.split(" ")
-        said = [w if i > 0 and w.strip(",.?!;:").lower() in small else capitalise(w) for i, w in enumerate(words)]
-        print(task + tab + " ".join(said), end="")' "$wordings" "$CASE" > "$out/$CASE-$domain.tsv"
-        wordings="$out/$CASE-$domain.tsv"
+        print(task + tab + signed(cased(text, sys.argv[2]).rstrip("\n"), sys.argv[3]))' "$wordings" "${CASE:-}" "${SIGNS:-}" > "$out/${CASE:-as-written}${SIGNS:+-$SIGNS}-$domain.tsv"
+        wordings="$out/${CASE:-as-written}${SIGNS:+-$SIGNS}-$domain.tsv"
     fi
     ./target/debug/grounded eval --domain "$domain" --instructions "$wordings" \
         --episodes "$episodes" --seed "$seed" --methods "$methods" --transport local \

@@ -140,7 +140,11 @@ pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
         );
     }
     let wordings = match &args.instructions {
-        Some(path) => grounded::wordings::load(path, &grounded::eval::DomainTasks(domain))?,
+        Some(path) => {
+            let model = args.planner.options(file).model;
+            let alphabet = grounded::lm::LanguageModel::alphabet_of(&model).with_context(|| format!("reading the tokenizer of {}", model.display()))?;
+            grounded::wordings::load(path, &grounded::eval::DomainTasks(domain), &|c| alphabet.learned(c))?
+        }
         None => Vec::new(),
     };
     let tasks = if args.tasks.is_empty() && !wordings.is_empty() {

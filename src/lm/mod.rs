@@ -8,6 +8,7 @@
 //! Qwen2 models. Layer count, key/value heads and head size are read from the graph (and
 //! from `config.json` where the graph leaves them symbolic), never assumed.
 
+mod alphabet;
 mod fingerprint;
 pub mod gpu;
 mod kv_cache;
@@ -17,6 +18,7 @@ mod spec;
 mod spelling;
 mod token_table;
 
+pub use alphabet::Alphabet;
 pub use fingerprint::fingerprint;
 use fingerprint::MODEL_FILES;
 pub use kv_cache::KvCache;
@@ -152,6 +154,8 @@ pub struct LanguageModel {
     io_binding: bool,
     /// Texts the decoder had tokenized, with their tokens ([`encode_remembered`](Self::encode_remembered)).
     remembered: std::collections::HashMap<String, Vec<TokenId>>,
+    /// The characters it learned ([`learned`](Self::learned)).
+    alphabet: Alphabet,
 }
 
 /// Texts [`LanguageModel::encode_remembered`] keeps before it starts afresh.
@@ -203,6 +207,7 @@ impl LanguageModel {
             }
         }
         let token_texts = token_texts(&tokenizer, tok_vocab);
+        let alphabet = Alphabet::new(token_texts.iter().map(String::as_str));
         let tokens = TokenTable::new(&token_texts, &protocol::skill::TERMINATORS).map_err(|e| LmError::Mismatch(e.to_string()))?;
         let candidate_ids: Vec<u32> = (0..tokens.len() as u32).filter(|&i| tokens.is_choosable(i)).collect();
         let gpu = match device {
@@ -227,6 +232,7 @@ impl LanguageModel {
             io_binding: gpu.is_some(),
             gpu,
             remembered: std::collections::HashMap::new(),
+            alphabet,
         })
     }
 
@@ -275,6 +281,11 @@ impl LanguageModel {
     }
 
     /// Tokens of a text (no special tokens added).
+    /// Whether the model learned the character `c` ([`Alphabet`]).
+    pub fn learned(&self, c: char) -> bool {
+        self.alphabet.learned(c)
+    }
+
     pub fn encode(&self, text: &str) -> Result<Vec<TokenId>, LmError> {
         let enc = self.tokenizer.encode_fast(text, false).map_err(|e| LmError::Tokenizer { path: self.dir.join("tokenizer.json"), message: e.to_string() })?;
         Ok(enc.get_ids().iter().map(|&i| TokenId(i)).collect())
@@ -321,19 +332,20 @@ impl LanguageModel {
         &self.tokens
     }
 
-    /// The vocabulary size the decoder may choose from (tokens the tokenizer knows).
     /// What the tokens of the model in `dir` can write, from its tokenizer alone (without
     /// loading the network).
     pub fn spelling_of(dir: &Path) -> Result<Spelling, LmError> {
-        let path = dir.join("tokenizer.json");
-        if !path.is_file() {
-            return Err(LmError::MissingFile { dir: dir.to_path_buf(), file: "tokenizer.json" });
-        }
-        let tokenizer = Tokenizer::from_file(&path).map_err(|e| LmError::Tokenizer { path: path.clone(), message: e.to_string() })?;
-        let texts = token_texts(&tokenizer, tokenizer.get_vocab_size(true));
+        let texts = tokenizer_texts(dir)?;
         Ok(Spelling::new(texts.iter().map(String::as_str)))
     }
 
+    /// The characters the model in `dir` learned, from its tokenizer alone.
+    pub fn alphabet_of(dir: &Path) -> Result<Alphabet, LmError> {
+        let texts = tokenizer_texts(dir)?;
+        Ok(Alphabet::new(texts.iter().map(String::as_str)))
+    }
+
+    /// The vocabulary size the decoder may choose from (tokens the tokenizer knows).
     pub fn vocab(&self) -> usize {
         self.tokens.len()
     }
@@ -526,6 +538,16 @@ fn take_outputs(mut outputs: SessionOutputs<'_>, layers: usize) -> Result<(DynVa
         }
     }
     Ok((logits, present))
+}
+
+/// The texts of the tokens of the tokenizer in `dir`.
+fn tokenizer_texts(dir: &Path) -> Result<Vec<String>, LmError> {
+    let path = dir.join("tokenizer.json");
+    if !path.is_file() {
+        return Err(LmError::MissingFile { dir: dir.to_path_buf(), file: "tokenizer.json" });
+    }
+    let tokenizer = Tokenizer::from_file(&path).map_err(|e| LmError::Tokenizer { path: path.clone(), message: e.to_string() })?;
+    Ok(token_texts(&tokenizer, tokenizer.get_vocab_size(true)))
 }
 
 /// The text each token adds after another token; a SentencePiece-style tokenizer drops a

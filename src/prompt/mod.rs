@@ -9,6 +9,7 @@
 //! The model never sees the scene: only the instruction and the steps so far (as in the
 //! paper, and as tools/train/corpus.py writes its corpus).
 
+mod alphabet;
 mod case;
 pub use case::{in_vocabulary, normal_case};
 
@@ -26,6 +27,13 @@ pub enum InstructionError {
     /// operator reads would not be what the robot was told.
     #[error("the instruction holds a control character (U+{code:04X} at character {at}): send plain text")]
     Control { code: u32, at: usize },
+    /// Letters or digits the model never learned and that have no plain form it did (another
+    /// script's): left out, the instruction would be another one.
+    #[error("the planner's model never learned the characters {0}: say it in the language and letters of the corpus it was trained on (the shipped model's: English), or train one on yours (grounded train)")]
+    Unreadable(String),
+    /// Nothing but signs the model never learned (emoji, symbols).
+    #[error("the instruction holds only signs the planner's model never learned ({0}): say in words what the robot should do")]
+    OnlySigns(String),
 }
 
 /// Whether `c` is a bidirectional embedding, override or isolate: a character that changes
@@ -46,7 +54,17 @@ fn is_hidden_control(c: char) -> bool {
 pub struct Instruction(String);
 
 impl Instruction {
+    /// `text` validated, as any model reads it ([`Instruction::in_alphabet`] with every
+    /// character learned).
     pub fn new(text: &str) -> Result<Self, InstructionError> {
+        Self::in_alphabet(text, |_| true)
+    }
+
+    /// `text` validated and as a model reads it that learned the characters `learned` says
+    /// (besides ASCII): characters it did not learn in their nearest learned form or left out
+    /// if signs ([`alphabet::readable`]), whitespace a single space, quotes around the whole
+    /// taken off, words in the case it learned ([`normal_case`]).
+    pub fn in_alphabet(text: &str, learned: impl Fn(char) -> bool) -> Result<Self, InstructionError> {
         let chars = text.chars().count();
         if chars > MAX_INSTRUCTION_CHARS {
             return Err(InstructionError::TooLong(chars));
@@ -54,11 +72,13 @@ impl Instruction {
         if let Some((at, c)) = text.chars().enumerate().find(|&(_, c)| is_hidden_control(c)) {
             return Err(InstructionError::Control { code: c as u32, at: at + 1 });
         }
-        let single: Vec<&str> = text.split_whitespace().collect();
-        if single.is_empty() {
+        let readable = alphabet::readable(text, learned)?;
+        let single = readable.split_whitespace().collect::<Vec<_>>().join(" ");
+        let words: Vec<&str> = alphabet::unquoted(&single).split(' ').filter(|w| !w.is_empty()).collect();
+        if words.is_empty() {
             return Err(InstructionError::Empty);
         }
-        Ok(Self(normal_case(&single)))
+        Ok(Self(normal_case(&words)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -148,8 +168,13 @@ mod tests {
         assert_eq!(Instruction::new("stack \u{202E}skcolb"), Err(InstructionError::Control { code: 0x202E, at: 7 }));
         let said = Instruction::new("\u{7f}").unwrap_err().to_string();
         assert!(said.contains("U+007F at character 1"), "{said}");
-        // Text in any script is fine.
+        // Text in any script is fine where the model is not known; a model reads it in the
+        // characters it learned.
         assert!(Instruction::new("mets les blocs dans les bols, s'il te plaît 🙂").is_ok());
+        let ascii = Instruction::in_alphabet("“mets les blocs dans les bols, s’il te plaît” 🙂", |_| false).unwrap();
+        assert_eq!(ascii.as_str(), "mets les blocs dans les bols, s'il te plait");
+        assert!(matches!(Instruction::in_alphabet("🙂 🙂", |_| false), Err(InstructionError::OnlySigns(_))));
+        assert_eq!(Instruction::in_alphabet(" \"\" ", |_| false), Err(InstructionError::Empty));
     }
 
     #[test]
