@@ -245,15 +245,17 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
-/// The domain of the robot's skill file (`--skills`), registered, if one is given: before
-/// any observation of that domain is read.
-/// Register the domain of a skill file (`--skills`), checked against the model that will
-/// plan with it: every template must be one its tokenizer can write and end.
+/// Register the domain of a skill file (`--skills`), if one is given, before any
+/// observation of that domain is read, checked against the model that will plan with it:
+/// every template must be one its tokenizer can write and end, every task's instruction
+/// one it can read.
 pub fn register_skills(path: Option<&std::path::Path>, model: &std::path::Path) -> Result<Option<&'static grounded::domains::skill_file::SkillFileDomain>> {
     let Some(path) = path else { return Ok(None) };
     let library = grounded::skills::load(path)?;
     let spelling = grounded::lm::LanguageModel::spelling_of(model).with_context(|| format!("reading the tokenizer of {}", model.display()))?;
     library.check_spelling(&spelling, model)?;
+    let alphabet = grounded::lm::LanguageModel::alphabet_of(model).with_context(|| format!("reading the tokenizer of {}", model.display()))?;
+    library.check_instructions(&alphabet, model)?;
     Ok(Some(grounded::domains::skill_file::register(library).map_err(anyhow::Error::msg)?))
 }
 

@@ -230,6 +230,23 @@ impl SkillLibrary {
         Ok(())
     }
 
+    /// Check that the model that learned the characters `alphabet` holds can read every
+    /// task's instruction (`crate::prompt::Instruction::in_alphabet`). `Err` names the task's
+    /// line and the characters.
+    pub fn check_instructions(&self, alphabet: &crate::lm::Alphabet, model: &std::path::Path) -> Result<(), SkillFileError> {
+        for (i, task) in self.tasks.iter().enumerate() {
+            if let Err(e) = crate::prompt::Instruction::in_alphabet(&task.instruction, |c| alphabet.learned(c)) {
+                return Err(SkillFileError {
+                    path: self.source.display().to_string(),
+                    line: Some(task.line),
+                    key: format!("task[{}].instruction", i + 1),
+                    message: format!("{e} (the model: {})", model.display()),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Every skill the file allows in `obs` whose precondition holds, `done` last. Two
     /// object slots of one skill never name the same object.
     pub fn admissible(&self, obs: &Observation) -> Result<Vec<FilledSkill>, AdmissibleError> {
@@ -345,6 +362,20 @@ slots.place = { values = ["dock", "charger"] }
         let no_end = pieces.map(|p| if p == "." { "!" } else { p });
         let e = lib.check_spelling(&crate::lm::Spelling::new(no_end), "m".as_ref()).unwrap_err();
         assert!(e.message.contains("no token ends it"), "{e}");
+    }
+
+    #[test]
+    fn a_task_instruction_the_model_cannot_read_is_refused_with_its_line() {
+        let with_task =
+            |instruction: &str| parse(&format!("{FILE}\n[[task]]\nid = \"ship\"\ninstruction = \"{instruction}\"\n"), "skills.toml".as_ref()).unwrap();
+        let ascii = crate::lm::Alphabet::new(["a"]);
+        assert_eq!(with_task("ship the \u{201C}red parcel\u{201D} \u{1F4E6}").check_instructions(&ascii, "m".as_ref()), Ok(()));
+        let lib = with_task("ship the \u{8377}\u{7269}");
+        let e = lib.check_instructions(&ascii, "m".as_ref()).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (Some(lib.tasks[0].line), "task[1].instruction"), "{e}");
+        assert!(e.message.contains("never learned the characters '\u{8377}'"), "{e}");
+        // A model that learned them reads them.
+        assert_eq!(lib.check_instructions(&crate::lm::Alphabet::new(["\u{8377}\u{7269}"]), "m".as_ref()), Ok(()));
     }
 
     #[test]
