@@ -10,7 +10,7 @@
 //!
 //! So each character the model did not learn is read as the nearest one it did: a
 //! typographic quote or dash as its ASCII form, a letter as its letters without accents
-//! and in compatibility form (é as e, Ｂ as B, ﬁ as fi). A sign with no such form (an
+//! and in compatibility form (é as e, Ｂ as B, ﬁ as fi, ß as ss). A sign with no such form (an
 //! emoji, a symbol) is left out: the model could read it only as bytes that confuse it. A letter or digit with no such form (another script's) is not left out
 //! but refused: dropping a word the robot cannot read would plan a different instruction,
 //! so the robot does nothing and says what it cannot read. Quotes around the whole
@@ -72,18 +72,43 @@ fn is_joiner(c: char) -> bool {
 }
 
 /// The nearest form of `c` in plain characters: a typographic quote, apostrophe, dash or
-/// slash as its ASCII form, anything else as its compatibility decomposition without
+/// slash as its ASCII form, a Latin letter without a decomposition in its usual ASCII
+/// spelling ([`latin`]), anything else as its compatibility decomposition without
 /// accents, typographic signs in it so too (empty for an accent alone, which belongs to the
 /// letter before it; ½ as 1/2). `None` where that is `c` itself.
 fn nearest_form(c: char) -> Option<String> {
     if let Some(t) = typographic(c) {
         return Some(t.to_string());
     }
+    if let Some(l) = latin(c) {
+        return Some(l.to_string());
+    }
     let mut n = NormalizedString::from(c.to_string().as_str());
     n.nfkd();
     StripAccents.normalize(&mut n).ok()?;
     let form: String = n.get().chars().map(|d| typographic(d).unwrap_or(d)).collect();
     (form != c.to_string()).then_some(form)
+}
+
+/// The usual ASCII spelling of a Latin letter that has no decomposition (ß as ss, ø as o).
+fn latin(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{DF}' => "ss",
+        '\u{E6}' => "ae",
+        '\u{C6}' => "AE",
+        '\u{153}' => "oe",
+        '\u{152}' => "OE",
+        '\u{F8}' => "o",
+        '\u{D8}' => "O",
+        '\u{142}' => "l",
+        '\u{141}' => "L",
+        '\u{111}' => "d",
+        '\u{110}' => "D",
+        '\u{131}' => "i",
+        '\u{FE}' => "th",
+        '\u{DE}' => "Th",
+        _ => return None,
+    })
 }
 
 /// The ASCII form of a typographic quote, apostrophe, dash or slash.
@@ -133,6 +158,7 @@ mod tests {
         assert_eq!(readable("cafe\u{301} box", shipped).unwrap(), "cafe box");
         assert_eq!(readable("\u{FF30}\u{FF35}\u{FF34} the \u{FB01}sh away\u{2026}", shipped).unwrap(), "PUT the fish away...");
         assert_eq!(readable("move it \u{BD} way, to the \u{2116} 2 bowl", shipped).unwrap(), "move it 1/2 way, to the No 2 bowl");
+        assert_eq!(readable("the stra\u{DF}e, the \u{153}uvre and the \u{F8}l", shipped).unwrap(), "the strasse, the oeuvre and the ol");
         // A model that learned a character reads it as written.
         assert_eq!(readable("caf\u{E9}", |c| c == '\u{E9}').unwrap(), "caf\u{E9}");
     }
