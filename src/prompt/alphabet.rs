@@ -10,10 +10,11 @@
 //!
 //! So each character the model did not learn is read as the nearest one it did: a
 //! typographic quote or dash as its ASCII form, a letter as its letters without accents
-//! and in compatibility form (é as e, Ｂ as B, ﬁ as fi, ß as ss). A sign with no such form (an
-//! emoji, a symbol) is left out: the model could read it only as bytes that confuse it. A letter or digit with no such form (another script's) is not left out
-//! but refused: dropping a word the robot cannot read would plan a different instruction,
-//! so the robot does nothing and says what it cannot read. Quotes around the whole
+//! and in compatibility form (é as e, Ｂ as B, ﬁ as fi, ß as ss). A sign with no such form
+//! (an emoji, a symbol) is left out: the model could read it only as bytes that confuse
+//! it. A letter or digit with no such form (another script's) is not left out but
+//! refused: dropping a word the robot cannot read would plan a different instruction, so
+//! the robot does nothing and says what it cannot read. Quotes around the whole
 //! instruction are taken off ([`unquoted`]). Form only: no word is read for its meaning.
 
 use super::InstructionError;
