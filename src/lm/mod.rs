@@ -280,12 +280,12 @@ impl LanguageModel {
         self.forward_time
     }
 
-    /// Tokens of a text (no special tokens added).
     /// Whether the model learned the character `c` ([`Alphabet`]).
     pub fn learned(&self, c: char) -> bool {
         self.alphabet.learned(c)
     }
 
+    /// Tokens of a text (no special tokens added).
     pub fn encode(&self, text: &str) -> Result<Vec<TokenId>, LmError> {
         let enc = self.tokenizer.encode_fast(text, false).map_err(|e| LmError::Tokenizer { path: self.dir.join("tokenizer.json"), message: e.to_string() })?;
         Ok(enc.get_ids().iter().map(|&i| TokenId(i)).collect())
