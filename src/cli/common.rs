@@ -252,10 +252,9 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn register_skills(path: Option<&std::path::Path>, model: &std::path::Path) -> Result<Option<&'static grounded::domains::skill_file::SkillFileDomain>> {
     let Some(path) = path else { return Ok(None) };
     let library = grounded::skills::load(path)?;
-    let spelling = grounded::lm::LanguageModel::spelling_of(model).with_context(|| format!("reading the tokenizer of {}", model.display()))?;
-    library.check_spelling(&spelling, model)?;
-    let alphabet = grounded::lm::LanguageModel::alphabet_of(model).with_context(|| format!("reading the tokenizer of {}", model.display()))?;
-    library.check_instructions(&alphabet, model)?;
+    let texts = grounded::lm::LanguageModel::token_texts_of(model).with_context(|| format!("reading the tokenizer of {}", model.display()))?;
+    library.check_spelling(&grounded::lm::Spelling::new(texts.iter().map(String::as_str)), model)?;
+    library.check_instructions(&grounded::lm::Alphabet::new(texts.iter().map(String::as_str)), model)?;
     Ok(Some(grounded::domains::skill_file::register(library).map_err(anyhow::Error::msg)?))
 }
 

@@ -332,16 +332,20 @@ impl LanguageModel {
         &self.tokens
     }
 
-    /// What the tokens of the model in `dir` can write, from its tokenizer alone (without
-    /// loading the network).
-    pub fn spelling_of(dir: &Path) -> Result<Spelling, LmError> {
-        let texts = tokenizer_texts(dir)?;
-        Ok(Spelling::new(texts.iter().map(String::as_str)))
+    /// The text each token of the model in `dir` writes, from its tokenizer alone (without
+    /// loading the network): what [`Spelling`] and [`Alphabet`] are made from.
+    pub fn token_texts_of(dir: &Path) -> Result<Vec<String>, LmError> {
+        let path = dir.join("tokenizer.json");
+        if !path.is_file() {
+            return Err(LmError::MissingFile { dir: dir.to_path_buf(), file: "tokenizer.json" });
+        }
+        let tokenizer = Tokenizer::from_file(&path).map_err(|e| LmError::Tokenizer { path: path.clone(), message: e.to_string() })?;
+        Ok(token_texts(&tokenizer, tokenizer.get_vocab_size(true)))
     }
 
     /// The characters the model in `dir` learned, from its tokenizer alone.
     pub fn alphabet_of(dir: &Path) -> Result<Alphabet, LmError> {
-        let texts = tokenizer_texts(dir)?;
+        let texts = Self::token_texts_of(dir)?;
         Ok(Alphabet::new(texts.iter().map(String::as_str)))
     }
 
@@ -538,16 +542,6 @@ fn take_outputs(mut outputs: SessionOutputs<'_>, layers: usize) -> Result<(DynVa
         }
     }
     Ok((logits, present))
-}
-
-/// The texts of the tokens of the tokenizer in `dir`.
-fn tokenizer_texts(dir: &Path) -> Result<Vec<String>, LmError> {
-    let path = dir.join("tokenizer.json");
-    if !path.is_file() {
-        return Err(LmError::MissingFile { dir: dir.to_path_buf(), file: "tokenizer.json" });
-    }
-    let tokenizer = Tokenizer::from_file(&path).map_err(|e| LmError::Tokenizer { path: path.clone(), message: e.to_string() })?;
-    Ok(token_texts(&tokenizer, tokenizer.get_vocab_size(true)))
 }
 
 /// The text each token adds after another token; a SentencePiece-style tokenizer drops a
