@@ -14,6 +14,7 @@
 // The example is the file's own syntax, tabs and all.
 #![allow(clippy::tabs_in_doc_comments)]
 
+use crate::lm::Alphabet;
 use crate::prompt::{Instruction, MAX_INSTRUCTION_CHARS};
 use std::path::{Path, PathBuf};
 
@@ -44,16 +45,16 @@ pub trait TaskLookup {
     fn slots_of(&self, task: &str) -> Result<&'static [&'static str], String>;
 }
 
-/// Read and check a wordings file for a model that learned the characters `learned` says
+/// Read and check a wordings file for a model that learned `alphabet`
 /// (`LanguageModel::alphabet_of`): an instruction it cannot read is refused here, with its
 /// line, not in the middle of the evaluation.
-pub fn load(path: &Path, tasks: &dyn TaskLookup, learned: &dyn Fn(char) -> bool) -> Result<Vec<Wording>, WordingError> {
+pub fn load(path: &Path, tasks: &dyn TaskLookup, alphabet: &Alphabet) -> Result<Vec<Wording>, WordingError> {
     let text = std::fs::read_to_string(path).map_err(|error| WordingError::Read { path: path.to_path_buf(), error })?;
-    parse(&text, path, tasks, learned)
+    parse(&text, path, tasks, alphabet)
 }
 
 /// Parse a wordings file's text; `path` names it in errors.
-pub fn parse(text: &str, path: &Path, tasks: &dyn TaskLookup, learned: &dyn Fn(char) -> bool) -> Result<Vec<Wording>, WordingError> {
+pub fn parse(text: &str, path: &Path, tasks: &dyn TaskLookup, alphabet: &Alphabet) -> Result<Vec<Wording>, WordingError> {
     let mut out = Vec::new();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
@@ -81,7 +82,7 @@ pub fn parse(text: &str, path: &Path, tasks: &dyn TaskLookup, learned: &dyn Fn(c
             return Err(fail(format!("the instruction is longer than {MAX_INSTRUCTION_CHARS} characters")));
         }
         sim::wording::check(instruction, slots).map_err(|e| fail(format!("{e} (task {task})")))?;
-        Instruction::in_alphabet(instruction, learned).map_err(|e| fail(e.to_string()))?;
+        Instruction::in_alphabet(instruction, |c| alphabet.learned(c)).map_err(|e| fail(e.to_string()))?;
         out.push(Wording { line, task: task.to_string(), text: instruction.to_string() });
     }
     if out.is_empty() {
@@ -106,13 +107,13 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        parse(text, Path::new("w.tsv"), &Two, &|c: char| c.is_ascii()).unwrap_err().to_string()
+        parse(text, Path::new("w.tsv"), &Two, &Alphabet::default()).unwrap_err().to_string()
     }
 
     #[test]
     fn a_file_of_wordings_with_comments_and_slots() {
         let text = "# mine\n\nmatching-bowls\teach block goes into the bowl of its colour\n  # indented comment\nblocks-on-place\t move them to the {place} \n";
-        let w = parse(text, Path::new("w.tsv"), &Two, &|c: char| c.is_ascii()).unwrap();
+        let w = parse(text, Path::new("w.tsv"), &Two, &Alphabet::default()).unwrap();
         assert_eq!(w.len(), 2);
         assert_eq!((w[0].line, w[0].task.as_str()), (3, "matching-bowls"));
         assert_eq!((w[1].line, w[1].text.as_str()), (5, "move them to the {place}"));
@@ -132,12 +133,12 @@ mod tests {
         assert_eq!(err("\tput\n"), "w.tsv:1: the task id before the tab is empty");
         assert_eq!(err("matching-bowls\tput them\tin bowls\n"), "w.tsv:1: more than one tab: write the task id, one tab, then the instruction");
         // A byte-order mark and Windows line ends are read past.
-        let w = parse("\u{feff}matching-bowls\tput them in bowls\r\n", Path::new("w.tsv"), &Two, &|c: char| c.is_ascii()).unwrap();
+        let w = parse("\u{feff}matching-bowls\tput them in bowls\r\n", Path::new("w.tsv"), &Two, &Alphabet::default()).unwrap();
         assert_eq!(w[0].text, "put them in bowls");
         assert!(err("# only comments\n").contains("holds no instructions"));
         assert!(err(&format!("matching-bowls\t{}\n", "x".repeat(MAX_INSTRUCTION_CHARS + 1))).contains("longer than"));
         // Letters the model never learned are refused with the line; signs are read past.
         assert!(err("matching-bowls\tok\nmatching-bowls\t\u{8D64}\u{3044}\n").starts_with("w.tsv:2: the planner's model never learned the characters"));
-        assert_eq!(parse("matching-bowls\t\u{201C}put them in bowls\u{201D} \u{1F642}\n", Path::new("w.tsv"), &Two, &|c: char| c.is_ascii()).unwrap().len(), 1);
+        assert_eq!(parse("matching-bowls\t\u{201C}put them in bowls\u{201D} \u{1F642}\n", Path::new("w.tsv"), &Two, &Alphabet::default()).unwrap().len(), 1);
     }
 }

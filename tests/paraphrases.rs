@@ -18,7 +18,7 @@ fn repo() -> PathBuf {
 /// A wordings file, checked as `grounded eval` checks it for the shipped model.
 fn wordings(path: &Path, domain: Domain) -> Vec<Wording> {
     let alphabet = grounded::lm::LanguageModel::alphabet_of(&grounded::default_model_dir()).expect("the shipped model's tokenizer");
-    load(path, &DomainTasks(domain), &|c| alphabet.learned(c)).unwrap_or_else(|e| panic!("{e}"))
+    load(path, &DomainTasks(domain), &alphabet).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn paraphrases(domain: Domain) -> Vec<Wording> {

@@ -143,7 +143,7 @@ pub fn run(args: EvalArgs, file: &ConfigFile) -> Result<ExitCode> {
         Some(path) => {
             let model = args.planner.options(file).model;
             let alphabet = grounded::lm::LanguageModel::alphabet_of(&model).with_context(|| format!("reading the tokenizer of {}", model.display()))?;
-            grounded::wordings::load(path, &grounded::eval::DomainTasks(domain), &|c| alphabet.learned(c))?
+            grounded::wordings::load(path, &grounded::eval::DomainTasks(domain), &alphabet)?
         }
         None => Vec::new(),
     };

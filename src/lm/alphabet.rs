@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-/// The characters beyond ASCII a model's tokens hold whole.
+/// The characters beyond ASCII a model's tokens hold whole (none by default: ASCII alone).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Alphabet(BTreeSet<char>);
 
