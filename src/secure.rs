@@ -313,6 +313,25 @@ mod tests {
     }
 
     #[test]
+    fn every_link_is_quic_with_mutual_tls() {
+        let out = PathBuf::from("/robot/secure");
+        for role in Role::ALL {
+            let config = zenoh_config(&options(out.clone()), role);
+            let endpoints: Vec<&str> = ["listen", "connect"]
+                .iter()
+                .filter_map(|side| config[side]["endpoints"].as_array())
+                .flatten()
+                .map(|e| e.as_str().unwrap_or_default())
+                .collect();
+            assert_eq!(endpoints.len(), 1, "{}: one endpoint, listened on by the router and connected to by the rest: {endpoints:?}", role.name());
+            assert!(endpoints.iter().all(|e| e.starts_with("quic/")), "{}: {endpoints:?}", role.name());
+            assert_eq!(config["transport"]["link"]["tls"]["enable_mtls"], true, "{}", role.name());
+            assert_eq!(config["scouting"]["multicast"]["enabled"], false, "{}", role.name());
+            assert_eq!(config["mode"], if role == Role::Router { "router" } else { "client" }, "{}", role.name());
+        }
+    }
+
+    #[test]
     fn only_the_daemon_may_query_skills_and_only_the_policy_the_arm() {
         let keys = RobotKeys::new(RobotId::new("r1").unwrap());
         let acl = access_control(&keys);

@@ -115,7 +115,9 @@ fn stop(engaged: bool) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peers_without_the_robots_certificates_cannot_connect() {
     let net = Net::start("sec-connect").await;
-    // Plain TCP to the router's port (it speaks QUIC with mutual TLS only).
+    // Plain TCP to the router's port: refused, the router listening on QUIC alone (that
+    // every role's configuration has QUIC with mutual TLS and nothing else is checked
+    // in src/secure.rs's unit tests; this checks a started router).
     let plain = CommonArgs { mode: Some("client".into()), connect: vec![format!("tcp/127.0.0.1:{}", net.port)], ..CommonArgs::default() };
     let plain = tokio::time::timeout(Duration::from_secs(20), plain.open()).await;
     assert!(!matches!(plain, Ok(Ok(_))), "a plain TCP peer is refused");
