@@ -487,6 +487,30 @@ fn instructions_are_read_in_the_characters_the_model_learned() {
     assert!(matches!(signs, Err(PlanError::Instruction(InstructionError::OnlySigns(_)))), "{signs:?}");
 }
 
+/// A comma, semicolon, colon, ! or ? typed without the space after it is read with it: the
+/// corpus always writes one, and "A,E" is text the model never saw.
+#[test]
+fn a_separator_typed_without_its_space_is_read_with_it() {
+    use ObjectKind::*;
+    let letters = scene(&[("letter D", Letter), ("letter A", Letter), ("letter C", Letter), ("letter E", Letter), ("letter B", Letter), ("letter O", Letter)]);
+    let bowls = scene(&[("red block", Block), ("blue block", Block), ("green block", Block), ("blue bowl", Bowl), ("green bowl", Bowl), ("red bowl", Bowl)]);
+    let mut p = planner(DecodeConfig::default());
+    for (spaced, on) in [
+        ("put A, E and O on the left side", &letters),
+        ("robot: put the red block in the green bowl, then stop", &bowls),
+        ("please; stack the blocks on top of each other", &bowls),
+    ] {
+        let plain = p.plan(spaced, on, Method::GdBeam).expect("a plan");
+        assert!(!plain.skills().is_empty(), "{spaced}");
+        let typed = spaced.replace(", ", ",").replace(": ", ":").replace("; ", ";");
+        let plan = p.plan(&typed, on, Method::GdBeam).expect("a plan");
+        assert_eq!(plan.instruction, spaced, "{typed}");
+        assert_eq!(plan.skills(), plain.skills(), "{typed}");
+    }
+    let numbers = p.plan("put 1,000 blocks in the red bowl at 10:30", &bowls, Method::GdBeam).expect("a plan");
+    assert_eq!(numbers.instruction, "put 1,000 blocks in the red bowl at 10:30");
+}
+
 /// A lone word in capitals said for emphasis is read in small letters where the model's
 /// vocabulary lacks it whole (it would read "RED" as the letters R, E and D), and kept where
 /// the model learned it so ("ABC order").

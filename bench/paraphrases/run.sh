@@ -19,6 +19,8 @@
 #                                                          # curly apostrophes, as word
 #                                                          # processors and phones write them
 #   SIGNS=emoji bash bench/paraphrases/run.sh              # each ending in a smiley
+#   SIGNS=unspaced bash bench/paraphrases/run.sh           # no space after a comma, semicolon,
+#                                                          # colon, ! or ? ("A,E and I")
 #   (CASE and SIGNS go together.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,8 +33,8 @@ case "${CASE:-}" in
     *) echo "CASE=${CASE}: say capitals, capitalised, headline or small (or leave CASE unset)" >&2; exit 2 ;;
 esac
 case "${SIGNS:-}" in
-    "" | quotes | typographic | emoji) ;;
-    *) echo "SIGNS=${SIGNS}: say quotes, typographic or emoji (or leave SIGNS unset)" >&2; exit 2 ;;
+    "" | quotes | typographic | emoji | unspaced) ;;
+    *) echo "SIGNS=${SIGNS}: say quotes, typographic, emoji or unspaced (or leave SIGNS unset)" >&2; exit 2 ;;
 esac
 mkdir -p "$out"
 bash tools/setup-onnxruntime.sh >/dev/null
@@ -44,7 +46,8 @@ for domain in tabletop grid kitchen; do
         # Each instruction (its slots' names too, which eval then fills so) in capitals,
         # with every word capitalised, in headline style (every word capitalised but for
         # articles, conjunctions and short prepositions after the first), or in small
-        # letters; then in quotes, typographic quotes (and apostrophes), or with a smiley.
+        # letters; then in quotes, typographic quotes (and apostrophes), with a smiley, or
+        # with no space after a comma, semicolon, colon, ! or ? that a word follows.
         python3 -c 'import re, sys
 small = set("a an the and but or nor so yet as at by for from in into of off on onto per to up via with".split())
 def capitalise(word):
@@ -67,6 +70,8 @@ def signed(text, how):
         return "\u201c" + text.replace("\x27", "\u2019") + "\u201d"
     if how == "emoji":
         return text + " \U0001F642"
+    if how == "unspaced":
+        return re.sub(r"([,;:!?]) +(?=[A-Za-z{])", r"\1", text)
     return text
 for line in open(sys.argv[1], encoding="utf-8"):
     task, tab, text = line.partition("\t")

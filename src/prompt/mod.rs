@@ -11,6 +11,7 @@
 
 mod alphabet;
 mod case;
+mod spacing;
 pub use case::{in_vocabulary, normal_case};
 
 /// The longest instruction accepted, in characters.
@@ -62,8 +63,9 @@ impl Instruction {
 
     /// `text` validated and as a model reads it that learned the characters `learned` says
     /// (besides ASCII): characters it did not learn in their nearest learned form or left out
-    /// if signs ([`alphabet::readable`]), whitespace a single space, quotes around the whole
-    /// taken off, words in the case it learned ([`normal_case`]).
+    /// if signs ([`alphabet::readable`]), a space after a separator a letter follows
+    /// ([`spacing::spaced`]), whitespace a single space, quotes around the whole taken off,
+    /// words in the case it learned ([`normal_case`]).
     pub fn in_alphabet(text: &str, learned: impl Fn(char) -> bool) -> Result<Self, InstructionError> {
         let chars = text.chars().count();
         if chars > MAX_INSTRUCTION_CHARS {
@@ -72,7 +74,7 @@ impl Instruction {
         if let Some((at, c)) = text.chars().enumerate().find(|&(_, c)| is_hidden_control(c)) {
             return Err(InstructionError::Control { code: c as u32, at: at + 1 });
         }
-        let readable = alphabet::readable(text, learned)?;
+        let readable = spacing::spaced(&alphabet::readable(text, learned)?);
         let single = readable.split_whitespace().collect::<Vec<_>>().join(" ");
         let words: Vec<&str> = alphabet::unquoted(&single).split(' ').filter(|w| !w.is_empty()).collect();
         if words.is_empty() {
