@@ -487,10 +487,11 @@ fn instructions_are_read_in_the_characters_the_model_learned() {
     assert!(matches!(signs, Err(PlanError::Instruction(InstructionError::OnlySigns(_)))), "{signs:?}");
 }
 
-/// A comma, semicolon, colon, ! or ? typed without the space after it is read with it: the
-/// corpus always writes one, and "A,E" is text the model never saw.
+/// A comma, semicolon, colon, ! or ? typed without the space after it is read with it, and
+/// one typed with a space before it without: the corpus always writes them so, and "A,E"
+/// and "blocks ," are text the model never saw.
 #[test]
-fn a_separator_typed_without_its_space_is_read_with_it() {
+fn separators_are_read_spaced_as_the_model_learned_them() {
     use ObjectKind::*;
     let letters = scene(&[("letter D", Letter), ("letter A", Letter), ("letter C", Letter), ("letter E", Letter), ("letter B", Letter), ("letter O", Letter)]);
     let bowls = scene(&[("red block", Block), ("blue block", Block), ("green block", Block), ("blue bowl", Bowl), ("green bowl", Bowl), ("red bowl", Bowl)]);
@@ -502,10 +503,13 @@ fn a_separator_typed_without_its_space_is_read_with_it() {
     ] {
         let plain = p.plan(spaced, on, Method::GdBeam).expect("a plan");
         assert!(!plain.skills().is_empty(), "{spaced}");
-        let typed = spaced.replace(", ", ",").replace(": ", ":").replace("; ", ";");
-        let plan = p.plan(&typed, on, Method::GdBeam).expect("a plan");
-        assert_eq!(plan.instruction, spaced, "{typed}");
-        assert_eq!(plan.skills(), plain.skills(), "{typed}");
+        let unspaced = spaced.replace(", ", ",").replace(": ", ":").replace("; ", ";");
+        let space_before = spaced.replace(',', " ,").replace(':', " :").replace(';', " ;") + " .";
+        for (typed, read) in [(unspaced, spaced.to_string()), (space_before, format!("{spaced}."))] {
+            let plan = p.plan(&typed, on, Method::GdBeam).expect("a plan");
+            assert_eq!(plan.instruction, read, "{typed}");
+            assert_eq!(plan.skills(), plain.skills(), "{typed}");
+        }
     }
     let numbers = p.plan("put 1,000 blocks in the red bowl at 10:30", &bowls, Method::GdBeam).expect("a plan");
     assert_eq!(numbers.instruction, "put 1,000 blocks in the red bowl at 10:30");

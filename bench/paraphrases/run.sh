@@ -21,6 +21,8 @@
 #   SIGNS=emoji bash bench/paraphrases/run.sh              # each ending in a smiley
 #   SIGNS=unspaced bash bench/paraphrases/run.sh           # no space after a comma, semicolon,
 #                                                          # colon, ! or ? ("A,E and I")
+#   SIGNS=space-before bash bench/paraphrases/run.sh       # a space before each of them and
+#                                                          # each full stop ("blocks , please")
 #   (CASE and SIGNS go together.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,8 +35,8 @@ case "${CASE:-}" in
     *) echo "CASE=${CASE}: say capitals, capitalised, headline or small (or leave CASE unset)" >&2; exit 2 ;;
 esac
 case "${SIGNS:-}" in
-    "" | quotes | typographic | emoji | unspaced) ;;
-    *) echo "SIGNS=${SIGNS}: say quotes, typographic, emoji or unspaced (or leave SIGNS unset)" >&2; exit 2 ;;
+    "" | quotes | typographic | emoji | unspaced | space-before) ;;
+    *) echo "SIGNS=${SIGNS}: say quotes, typographic, emoji, unspaced or space-before (or leave SIGNS unset)" >&2; exit 2 ;;
 esac
 mkdir -p "$out"
 bash tools/setup-onnxruntime.sh >/dev/null
@@ -47,7 +49,8 @@ for domain in tabletop grid kitchen; do
         # with every word capitalised, in headline style (every word capitalised but for
         # articles, conjunctions and short prepositions after the first), or in small
         # letters; then in quotes, typographic quotes (and apostrophes), with a smiley, or
-        # with no space after a comma, semicolon, colon, ! or ? that a word follows.
+        # with no space after a comma, semicolon, colon, ! or ? that a word follows, or
+        # with a space before each of them and each full stop.
         python3 -c 'import re, sys
 small = set("a an the and but or nor so yet as at by for from in into of off on onto per to up via with".split())
 def capitalise(word):
@@ -72,6 +75,8 @@ def signed(text, how):
         return text + " \U0001F642"
     if how == "unspaced":
         return re.sub(r"([,;:!?]) +(?=[A-Za-z{])", r"\1", text)
+    if how == "space-before":
+        return re.sub(r"([,;:!?.])", r" \1", text)
     return text
 for line in open(sys.argv[1], encoding="utf-8"):
     task, tab, text = line.partition("\t")
