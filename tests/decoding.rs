@@ -469,6 +469,9 @@ fn instructions_are_read_in_the_characters_the_model_learned() {
             format!("{said} \u{1F642}"),
             format!("\u{1F916} {said}!"),
             full_width(said),
+            // Markdown's emphasis: ASCII signs its corpora never held (training.json says which).
+            format!("**{said}**"),
+            format!("_{said}_"),
         ] {
             let plan = p.plan(&written, on, Method::GdBeam).expect("a plan");
             assert_eq!(plan.instruction.trim_end_matches('!'), said, "{written}");

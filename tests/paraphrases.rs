@@ -88,6 +88,8 @@ struct CorpusRecord {
     plans: u64,
     seed: u64,
     sha256: String,
+    /// The characters it holds, which grounded reads as what the model learned (src/lm/alphabet.rs).
+    characters: Option<String>,
 }
 
 /// Every corpus the shipped model saw: its own run's and, for a run that went on from
@@ -103,7 +105,8 @@ fn corpora_to_check() -> Vec<CorpusRecord> {
         let seed = corpus["seed"].as_u64().expect("corpus.seed in training.json");
         let sha = corpus["corpus_sha256"].as_str().expect("corpus.corpus_sha256 in training.json");
         let version = if corpus["version"].is_null() { 1 } else { corpus["version"].as_u64().expect("corpus.version in training.json is a whole number") };
-        out.push(CorpusRecord { version, plans, seed, sha256: sha.to_string() });
+        let characters = corpus["characters"].as_str().map(str::to_string);
+        out.push(CorpusRecord { version, plans, seed, sha256: sha.to_string(), characters });
         let before = training["init_from"].take();
         if before.is_null() {
             return out;
@@ -152,7 +155,7 @@ fn training_corpus() -> Option<String> {
         return None;
     }
     let mut text = String::new();
-    for (i, CorpusRecord { version, plans, seed, sha256: sha }) in corpora_to_check().into_iter().enumerate() {
+    for (i, CorpusRecord { version, plans, seed, sha256: sha, characters }) in corpora_to_check().into_iter().enumerate() {
         let dir = std::env::temp_dir().join(format!("grounded-corpus-{}-{i}", std::process::id()));
         let out = Command::new("python3")
             .arg(repo().join("tools/train/corpus.py"))
@@ -167,6 +170,7 @@ fn training_corpus() -> Option<String> {
             Some(sha.as_str()),
             "the regenerated corpus (version {version}, {plans} plans, seed {seed}) is not the one the shipped model was trained on: retrain (tools/train/README.md), or restore the generator"
         );
+        assert_eq!(info["characters"].as_str(), characters.as_deref(), "the characters training.json records of corpus version {version} are not the corpus's");
         text += &std::fs::read_to_string(dir.join("corpus-train.txt")).expect("corpus");
         text.push('\n');
         let _ = std::fs::remove_dir_all(&dir);

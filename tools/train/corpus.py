@@ -1413,7 +1413,10 @@ def main(argv: List[str]) -> int:
     (work / "corpus-heldout.txt").write_text("\n".join(held.plans))
     info = {"version": a.version, "train_plans": len(train.plans), "heldout_plans": len(held.plans), "seed": a.seed,
             "corpus_sha256": hashlib.sha256(text.encode()).hexdigest(),
-            "instructions_redrawn_for_held_out_paraphrases": train.clashes}
+            "instructions_redrawn_for_held_out_paraphrases": train.clashes,
+            # What the model can have learned to read: grounded reads an instruction's ASCII
+            # signs that are not here as it reads an emoji (src/lm/alphabet.rs).
+            "characters": "".join(sorted(set(text)))}
     (work / "corpus.json").write_text(json.dumps(info, indent=2) + "\n")
     print(json.dumps(info))
     return 0

@@ -253,7 +253,9 @@ def main(argv=None):
     report = {"skills": str(a.skills), "examples": len(examples), "plans": len(plans), "steps": step,
               "batch": a.batch, "layers": a.layers, "embd": a.embd, "heads": a.heads, "lr": a.lr,
               "seed": a.seed, "parameters": sum(q.numel() for q in model.parameters()),
-              "heldout_loss_nats_per_token": round(heldout, 4), "train_seconds": round(time.time() - t0, 1)}
+              "heldout_loss_nats_per_token": round(heldout, 4), "train_seconds": round(time.time() - t0, 1),
+              # What the model can have learned to read (src/lm/alphabet.rs).
+              "corpus": {"characters": "".join(sorted(set("\n".join(plans[held_n:] or plans))))}}
     (work / "hf" / "training.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"held-out loss {heldout:.4f} nats/token; exporting to {a.out}", flush=True)
     train.stage_export(argparse.Namespace(work=str(work), out=str(a.out)))
