@@ -795,7 +795,7 @@ fn the_scripts_refuse_bad_arguments_naming_them() {
         ("bench/gpu/pack.sh", &[("PART_MIB", "99")], &[], "PART_MIB=99: a part must be 1 to 60 MiB"),
         ("bench/gpu/pack.sh", &[("PART_MIB", "3O")], &[], "PART_MIB='3O' is not a whole number"),
         ("bench/paraphrases/run.sh", &[("CASE", "upper")], &[], "CASE=upper: say capitals, capitalised, headline or small"),
-        ("bench/paraphrases/run.sh", &[("SIGNS", "stars")], &[], "SIGNS=stars: say quotes, typographic, emoji, unspaced, space-before or markdown"),
+        ("bench/paraphrases/run.sh", &[("SIGNS", "stars")], &[], "SIGNS=stars: say quotes, typographic, emoji, unspaced, space-before, markdown or aside"),
         ("bench/gpu/run.sh", &[("STEP_TIMEOUT", "2m")], &[], "STEP_TIMEOUT='2m' is not a whole number of seconds"),
     ] {
         let out = script(path, env, args);

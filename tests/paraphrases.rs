@@ -88,7 +88,8 @@ struct CorpusRecord {
     plans: u64,
     seed: u64,
     sha256: String,
-    /// The characters it holds, which grounded reads as what the model learned (src/lm/alphabet.rs).
+    /// The characters its instructions hold, which grounded reads as what the model learned
+    /// to read in one (src/lm/alphabet.rs).
     characters: Option<String>,
 }
 
@@ -105,7 +106,7 @@ fn corpora_to_check() -> Vec<CorpusRecord> {
         let seed = corpus["seed"].as_u64().expect("corpus.seed in training.json");
         let sha = corpus["corpus_sha256"].as_str().expect("corpus.corpus_sha256 in training.json");
         let version = if corpus["version"].is_null() { 1 } else { corpus["version"].as_u64().expect("corpus.version in training.json is a whole number") };
-        let characters = corpus["characters"].as_str().map(str::to_string);
+        let characters = corpus["instruction_characters"].as_str().map(str::to_string);
         out.push(CorpusRecord { version, plans, seed, sha256: sha.to_string(), characters });
         let before = training["init_from"].take();
         if before.is_null() {
@@ -170,7 +171,11 @@ fn training_corpus() -> Option<String> {
             Some(sha.as_str()),
             "the regenerated corpus (version {version}, {plans} plans, seed {seed}) is not the one the shipped model was trained on: retrain (tools/train/README.md), or restore the generator"
         );
-        assert_eq!(info["characters"].as_str(), characters.as_deref(), "the characters training.json records of corpus version {version} are not the corpus's");
+        assert_eq!(
+            info["instruction_characters"].as_str(),
+            characters.as_deref(),
+            "the instruction characters training.json records of corpus version {version} are not the corpus's"
+        );
         text += &std::fs::read_to_string(dir.join("corpus-train.txt")).expect("corpus");
         text.push('\n');
         let _ = std::fs::remove_dir_all(&dir);

@@ -24,6 +24,7 @@
 #   SIGNS=space-before bash bench/paraphrases/run.sh       # a space before each of them and
 #                                                          # each full stop ("blocks , please")
 #   SIGNS=markdown bash bench/paraphrases/run.sh           # as a chat's message: "@robot **...**"
+#   SIGNS=aside bash bench/paraphrases/run.sh              # with an aside: "... (please)"
 #   (CASE and SIGNS go together.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,8 +37,8 @@ case "${CASE:-}" in
     *) echo "CASE=${CASE}: say capitals, capitalised, headline or small (or leave CASE unset)" >&2; exit 2 ;;
 esac
 case "${SIGNS:-}" in
-    "" | quotes | typographic | emoji | unspaced | space-before | markdown) ;;
-    *) echo "SIGNS=${SIGNS}: say quotes, typographic, emoji, unspaced, space-before or markdown (or leave SIGNS unset)" >&2; exit 2 ;;
+    "" | quotes | typographic | emoji | unspaced | space-before | markdown | aside) ;;
+    *) echo "SIGNS=${SIGNS}: say quotes, typographic, emoji, unspaced, space-before, markdown or aside (or leave SIGNS unset)" >&2; exit 2 ;;
 esac
 mkdir -p "$out"
 bash tools/setup-onnxruntime.sh >/dev/null
@@ -51,8 +52,8 @@ for domain in tabletop grid kitchen; do
         # articles, conjunctions and short prepositions after the first), or in small
         # letters; then in quotes, typographic quotes (and apostrophes), with a smiley, or
         # with no space after a comma, semicolon, colon, ! or ? that a word follows, or
-        # with a space before each of them and each full stop, or as a chat message in
-        # markdown to a mention.
+        # with a space before each of them and each full stop, as a chat message in
+        # markdown to a mention, or with an aside in parentheses.
         python3 -c 'import re, sys
 small = set("a an the and but or nor so yet as at by for from in into of off on onto per to up via with".split())
 def capitalise(word):
@@ -81,6 +82,8 @@ def signed(text, how):
         return re.sub(r"([,;:!?.])", r" \1", text)
     if how == "markdown":
         return "@robot **" + text + "**"
+    if how == "aside":
+        return text + " (please)"
     return text
 for line in open(sys.argv[1], encoding="utf-8"):
     task, tab, text = line.partition("\t")

@@ -1369,6 +1369,16 @@ def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05, ver
     return generate_corpus(n_plans, seed, weights, fail_rate, version=version).plans
 
 
+def instruction_characters(plans: Sequence[str]) -> str:
+    """Every character the plans' instruction lines hold (after "Instruction: "), sorted."""
+    chars = set()
+    for plan in plans:
+        for line in plan.split("\n"):
+            if line.startswith("Instruction: "):
+                chars.update(line[len("Instruction: "):])
+    return "".join(sorted(chars))
+
+
 def main(argv: List[str]) -> int:
     import argparse
     import hashlib
@@ -1414,9 +1424,10 @@ def main(argv: List[str]) -> int:
     info = {"version": a.version, "train_plans": len(train.plans), "heldout_plans": len(held.plans), "seed": a.seed,
             "corpus_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "instructions_redrawn_for_held_out_paraphrases": train.clashes,
-            # What the model can have learned to read: grounded reads an instruction's ASCII
-            # signs that are not here as it reads an emoji (src/lm/alphabet.rs).
-            "characters": "".join(sorted(set(text)))}
+            # What the model learned to read in an instruction: grounded reads an
+            # instruction's ASCII signs that are not here as it reads an emoji
+            # (src/lm/alphabet.rs).
+            "instruction_characters": instruction_characters(train.plans)}
     (work / "corpus.json").write_text(json.dumps(info, indent=2) + "\n")
     print(json.dumps(info))
     return 0

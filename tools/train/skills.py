@@ -254,8 +254,10 @@ def main(argv=None):
               "batch": a.batch, "layers": a.layers, "embd": a.embd, "heads": a.heads, "lr": a.lr,
               "seed": a.seed, "parameters": sum(q.numel() for q in model.parameters()),
               "heldout_loss_nats_per_token": round(heldout, 4), "train_seconds": round(time.time() - t0, 1),
-              # What the model can have learned to read (src/lm/alphabet.rs).
-              "corpus": {"characters": "".join(sorted(set("\n".join(plans[held_n:] or plans))))}}
+              # What the model learned to read in an instruction (src/lm/alphabet.rs).
+              # (Each plan's first line is its instruction.)
+              "corpus": {"instruction_characters": "".join(sorted(
+                  {c for p in plans[held_n:] or plans for c in p.split("\n", 1)[0].removeprefix("Instruction: ")}))}}
     (work / "hf" / "training.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"held-out loss {heldout:.4f} nats/token; exporting to {a.out}", flush=True)
     train.stage_export(argparse.Namespace(work=str(work), out=str(a.out)))
