@@ -111,6 +111,9 @@ mod tests {
         let write = |json: &str| std::fs::write(dir.join("training.json"), json).unwrap();
         write(r#"{"corpus": {"instruction_characters": "ab:"}, "init_from": {"corpus": {"instruction_characters": "b("}}}"#);
         assert_eq!(instruction_characters(&dir), Some("ab:(".chars().collect()));
+        // As `grounded train` (tools/train/skills.py) writes it: one run.
+        write(r#"{"skills": "skills.toml", "steps": 10, "corpus": {"instruction_characters": " .ab"}}"#);
+        assert_eq!(instruction_characters(&dir), Some(" .ab".chars().collect()));
         write(r#"{"corpus": {"instruction_characters": "ab:"}, "init_from": {"corpus": {"version": 1}}}"#);
         assert_eq!(instruction_characters(&dir), None, "a run that records none: not known");
         write(r#"{"corpus": {"instruction_characters": "ab:"}"#);
