@@ -562,15 +562,18 @@ impl PlanSession<'_> {
     }
 
     /// The operator's words go into the prompt: the instruction becomes
-    /// `instruction (note)` and the plan text so far is read again from the start, so that the
+    /// `instruction, note` and the plan text so far is read again from the start, so that the
     /// next skill is decoded knowing them. The steps and their scores stay as they were.
     pub fn clarify(&mut self, note: &str) -> Result<(), PlanError> {
         if self.proposed.is_some() || self.cursor.is_none() {
             return Err(PlanError::Sequence("clarify called while a proposal awaits its outcome, or after the plan ended"));
         }
         let note: Vec<&str> = note.split_whitespace().collect();
-        // The note is read as the instruction is: in the case the model learned.
-        let clarified = self.planner.read(&format!("{} ({})", self.instruction.as_str().trim_end_matches(['.', '!']), crate::prompt::normal_case(&note)))?;
+        // The note is read as the instruction is: in the case the model learned. Joined by a
+        // comma, which instructions hold, where parentheses would be signs a corpus's
+        // instructions never held (the shipped model's: its plans write "(failed)").
+        let clarified =
+            self.planner.read(&format!("{}, {}", self.instruction.as_str().trim_end_matches(['.', '!', '?']), crate::prompt::normal_case(&note)))?;
         let old_start = self.prefix_len + plan_start(&self.instruction).len();
         let text = format!("{}{}{}", &self.text[..self.prefix_len], plan_start(&clarified), &self.text[old_start..]);
         let (tokens, ends) = self.planner.prompt_tokens(&text, self.prefix_len)?;

@@ -276,10 +276,10 @@ fn none_of_these_with_words_goes_into_the_prompt_and_the_step_is_decoded_again()
     let (result, abort) =
         run_closed_loop_asking(&mut planner, &mut robot, "bring me my drink", grounded::planner::Method::GdBeam, Some(&mut help), &mut |_| {}).unwrap();
     assert!(abort.is_none(), "{abort:?}");
-    assert!(result.text.starts_with("Instruction: bring me my drink (the coke can).\n1. "), "{}", result.text);
+    assert!(result.text.starts_with("Instruction: bring me my drink, the coke can.\n1. "), "{}", result.text);
     // Asked twice about step 1: before and after the words.
     assert!(operator.asked.len() >= 2 && operator.asked[0].step == 1 && operator.asked[1].step == 1, "{:?}", operator.asked);
-    assert!(operator.asked[1].text.contains("bring me my drink (the coke can)"));
+    assert!(operator.asked[1].text.contains("bring me my drink, the coke can"));
 
     // "none of these" without words, and no answer: the robot stops, saying why.
     // Words that cannot join the instruction: the robot stops, and says it was the answer.

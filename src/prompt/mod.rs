@@ -62,8 +62,9 @@ impl Instruction {
     }
 
     /// `text` validated and as a model reads it that learned the characters `learned` says
-    /// (besides ASCII): characters it did not learn in their nearest learned form or left out
-    /// if signs ([`alphabet::readable`]), a space after a separator a letter follows
+    /// (besides ASCII letters, digits and whitespace, which every model learned): characters
+    /// it did not learn in their nearest learned form or left out if signs
+    /// ([`alphabet::readable`]), separators spaced as the corpus writes them
     /// ([`spacing::spaced`]), whitespace a single space, quotes around the whole taken off,
     /// words in the case it learned ([`normal_case`]).
     pub fn in_alphabet(text: &str, learned: impl Fn(char) -> bool) -> Result<Self, InstructionError> {
