@@ -254,8 +254,7 @@ pub fn register_skills(path: Option<&std::path::Path>, model: &std::path::Path) 
     let library = grounded::skills::load(path)?;
     let texts = grounded::lm::LanguageModel::token_texts_of(model).with_context(|| format!("reading the tokenizer of {}", model.display()))?;
     library.check_spelling(&grounded::lm::Spelling::new(texts.iter().map(String::as_str)), model)?;
-    library
-        .check_instructions(&grounded::lm::Alphabet::new(texts.iter().map(String::as_str)).with_corpus(grounded::lm::instruction_characters(model)), model)?;
+    library.check_instructions(&grounded::lm::Alphabet::of_model(texts.iter().map(String::as_str), model), model)?;
     Ok(Some(grounded::domains::skill_file::register(library).map_err(anyhow::Error::msg)?))
 }
 

@@ -1,15 +1,14 @@
 //! The characters a model learned: ASCII letters, digits and spaces; the other ASCII
 //! characters the instructions of its training corpora held, where its training.json says
 //! which (else all of them); and every other character some token of its vocabulary holds
-//! whole. A byte-level
-//! vocabulary holds every byte, so it can write any character, but one its corpus never
-//! held appears in none of its merged tokens, only as bytes the model never saw (the shipped
-//! model's alphabet: ASCII and the curly apostrophe). An ASCII sign is one byte, a token of
-//! every byte-level vocabulary whatever the corpus held, so for those only the corpus can
-//! tell: the shipped model's instructions never held `*`, `@`, `#`, `_`, `/`, brackets,
-//! braces or parentheses (its plans write "(failed)", but a sign learned in a plan is not
-//! learned in an instruction, where "(please)" confused it).
-//! `crate::prompt`'s reading of an instruction puts the rest in their nearest learned form.
+//! whole. A byte-level vocabulary holds every byte, so it can write any character, but one
+//! its corpus never held appears in none of its merged tokens, only as bytes the model never
+//! saw (the shipped model's alphabet: ASCII and the curly apostrophe). An ASCII sign is one
+//! byte, a token of every byte-level vocabulary whatever the corpus held, so for those only
+//! the corpus can tell: the shipped model's instructions never held `*`, `@`, `#`, `_`, `/`,
+//! brackets, braces or parentheses (its plans write "(failed)", but a sign learned in a plan
+//! is not learned in an instruction, where "(please)" confused it). `crate::prompt`'s
+//! reading of an instruction puts the rest in their nearest learned form.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -32,10 +31,16 @@ impl Alphabet {
         Self { beyond_ascii, ascii_signs: None }
     }
 
+    /// The alphabet of the model in `dir` whose tokens write `texts`: [`Alphabet::new`], then
+    /// of the ASCII signs only those its training.json records ([`instruction_characters`]).
+    pub fn of_model<'a>(texts: impl IntoIterator<Item = &'a str>, dir: &Path) -> Self {
+        Self::new(texts).with_corpus(instruction_characters(dir))
+    }
+
     /// This alphabet with, of the ASCII signs, only those of `corpus` learned (the
     /// characters its training corpora's instructions held: [`instruction_characters`]);
     /// `None` leaves it as it is.
-    pub fn with_corpus(self, corpus: Option<BTreeSet<char>>) -> Self {
+    fn with_corpus(self, corpus: Option<BTreeSet<char>>) -> Self {
         match corpus {
             Some(chars) => Self { ascii_signs: Some(chars.into_iter().filter(|c| is_sign(*c)).collect()), ..self },
             None => self,
@@ -62,7 +67,7 @@ fn is_sign(c: char) -> bool {
 /// a model trained on from another, `init_from` records that one's, and so on). `None` where
 /// that is not known: no training.json (a model trained elsewhere), or a run in its chain
 /// that records none.
-pub fn instruction_characters(dir: &Path) -> Option<BTreeSet<char>> {
+fn instruction_characters(dir: &Path) -> Option<BTreeSet<char>> {
     let text = std::fs::read_to_string(dir.join("training.json")).ok()?;
     let mut run: serde_json::Value = match serde_json::from_str(&text) {
         Ok(v) => v,

@@ -18,7 +18,7 @@ mod spec;
 mod spelling;
 mod token_table;
 
-pub use alphabet::{instruction_characters, Alphabet};
+pub use alphabet::Alphabet;
 pub use fingerprint::fingerprint;
 use fingerprint::MODEL_FILES;
 pub use kv_cache::KvCache;
@@ -207,7 +207,7 @@ impl LanguageModel {
             }
         }
         let token_texts = token_texts(&tokenizer, tok_vocab);
-        let alphabet = Alphabet::new(token_texts.iter().map(String::as_str)).with_corpus(instruction_characters(dir));
+        let alphabet = Alphabet::of_model(token_texts.iter().map(String::as_str), dir);
         let tokens = TokenTable::new(&token_texts, &protocol::skill::TERMINATORS).map_err(|e| LmError::Mismatch(e.to_string()))?;
         let candidate_ids: Vec<u32> = (0..tokens.len() as u32).filter(|&i| tokens.is_choosable(i)).collect();
         let gpu = match device {
@@ -346,7 +346,7 @@ impl LanguageModel {
     /// The characters the model in `dir` learned, from its tokenizer and training.json alone.
     pub fn alphabet_of(dir: &Path) -> Result<Alphabet, LmError> {
         let texts = Self::token_texts_of(dir)?;
-        Ok(Alphabet::new(texts.iter().map(String::as_str)).with_corpus(instruction_characters(dir)))
+        Ok(Alphabet::of_model(texts.iter().map(String::as_str), dir))
     }
 
     /// The vocabulary size the decoder may choose from (tokens the tokenizer knows).
