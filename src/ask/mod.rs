@@ -187,7 +187,8 @@ impl Calibration {
         if self.departure_rule != DEPARTURE_RULE {
             out.push(format!(
                 "calibrated under departure rule {}, planning under rule {DEPARTURE_RULE} (since rule 2 a wish the world allows only later, \
-                 such as a locked door whose key can be fetched, is no departure), so the steps that depart differ",
+                 such as a locked door whose key can be fetched, is no departure; since rule 3 a skill departs by the sum of its tokens' \
+                 gaps, not the largest), so the steps that depart differ",
                 self.departure_rule
             ));
         }
@@ -641,7 +642,14 @@ mod tests {
         assert!(without.threshold > rule.threshold + 0.2, "{without:?} against {rule:?}");
         // Applied: the departing step's set is every option, the easy step's the top alone.
         let option = |skill: &str, score: f32, nats: Option<f32>| crate::decoder::SkillOption {
-            departure: nats.map(|nats| crate::decoder::Departure { before: String::new(), wanted: " red".into(), chosen: " blue".into(), nats }),
+            departure: nats.map(|nats| crate::decoder::Departure {
+                before: String::new(),
+                wanted: " red".into(),
+                chosen: " blue".into(),
+                token_nats: nats,
+                tokens: 1,
+                nats,
+            }),
             ..crate::decoder::SkillOption::new(skill, score, score)
         };
         let departed = [option("a", 0.0, Some(9.0)), option("b", -6.0, None), option("c", -7.0, None)];

@@ -107,12 +107,13 @@ pub struct PlannerArgs {
     pub beyond_top_k: Option<bool>,
     /// Stop the plan before a skill that departs from what the language model wanted by more
     /// than NATS: the model was sure of something no admissible skill allows (the
-    /// instruction named a red block and there is none) and the skill took a token it
-    /// thought e^NATS times less likely. The plan ends "departed", naming both (with
-    /// --ask-for-help the operator is asked instead); --json and --explain show every step's
-    /// departure. A wish the world allows only later does not count where the domain says
-    /// so (the grid: opening a locked door before its key is held). "inf": never stop
-    /// [default: 8, about 3,000 times]
+    /// instruction named a red block and there is none) and the skill took tokens it thought
+    /// e^NATS times less likely, its gaps summed (another block and another bowl both
+    /// count). The plan ends "departed", naming the token it departs at most and the sum
+    /// (with --ask-for-help the operator is asked instead); --json and --explain show every
+    /// step's departure. A wish the world allows only later does not count where the domain
+    /// says so (the grid: opening a locked door before its key is held). "inf": never stop
+    /// [default: 5, about 150 times]
     #[arg(long, value_name = "NATS", help_heading = "Planner")]
     pub max_departure: Option<f32>,
     /// Safety rules (JSON: {"forbidden": ["red", "knife"], "mode": "hard"|"soft", "epsilon": 0.001}).

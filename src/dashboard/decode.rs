@@ -140,7 +140,8 @@ mod tests {
         assert_eq!(token_table(&p, 1), None);
         assert_eq!(token_count(&p.explanation), 1);
         // A wish the world allows only later is shown as such, not as a departure.
-        let wish = crate::decoder::Departure { before: " pick up the".into(), wanted: " green".into(), chosen: " blue".into(), nats: 0.8 };
+        let wish =
+            crate::decoder::Departure { before: " pick up the".into(), wanted: " green".into(), chosen: " blue".into(), token_nats: 0.8, tokens: 1, nats: 0.8 };
         let later = Proposal { deferred: Some(wish), ..p };
         let t = token_table(&later, 0).expect("a table");
         assert!(t.contains("**allowed only later:** after \"pick up the\" the model wanted \" green\"") && !t.contains("departure from"), "{t}");

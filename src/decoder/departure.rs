@@ -7,7 +7,10 @@
 //! far less likely, the robot would do something other than what it was evidently asked.
 //! That is read from the candidates a step's tokens were chosen from, never from the
 //! instruction: at each token, the model's likeliest candidate, if no admissible skill
-//! allows it, against the token chosen; the step's departure is the largest gap in nats.
+//! allows it, against the token chosen. The step's departure is the sum of those gaps in
+//! nats: a skill that puts another block in another bowl, each in place of one the model
+//! was fairly sure of, departs by both (how much less likely the model thought the skill it
+//! got than the one it wanted, at the places grounding turned it).
 //!
 //! A wish the world rules out only for now is no departure: where the model wants to open a
 //! locked door whose key is in the maze, grounding turning the step to something feasible
@@ -24,21 +27,31 @@ use serde::{Deserialize, Serialize};
 
 /// Which rule measures departures, numbered so that a calibration made under another one is
 /// known for what it is (its steps' `departs` were read differently):
-/// 1. every wanted token that no admissible skill allows departs;
-/// 2. (today's) as 1, except a wish the world allows only later ([`Later`]).
-pub const DEPARTURE_RULE: u32 = 2;
+/// 1. every wanted token that no admissible skill allows departs, by its largest gap;
+/// 2. as 1, except a wish the world allows only later ([`Later`]);
+/// 3. (today's) as 2, a skill departing by the sum of its gaps, not the largest.
+pub const DEPARTURE_RULE: u32 = 3;
 
-/// The largest departure of a step's skill from the language model's wishes.
+/// How far a step's skill departs from the language model's wishes, and where most.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Departure {
-    /// The skill's text before the token where it departs.
+    /// The skill's text before the token where it departs most.
     pub before: String,
     /// The token the model thought likeliest there, which no admissible skill allows.
     pub wanted: String,
     /// The token chosen instead.
     pub chosen: String,
-    /// log p_LM(wanted) - log p_LM(chosen), in nats (5 nats: the model thought the chosen
-    /// token about 150 times less likely).
+    /// log p_LM(wanted) - log p_LM(chosen) at that token, in nats (5 nats: the model thought
+    /// the chosen token about 150 times less likely). Absent from records written before
+    /// departure rule 3 (read as 0), whose `nats` was this gap.
+    #[serde(default)]
+    pub token_nats: f32,
+    /// How many of the skill's tokens depart (1: that one alone; 0 in records written
+    /// before departure rule 3).
+    #[serde(default)]
+    pub tokens: u32,
+    /// The skill's departure: the gaps of all its departing tokens summed, in nats, which
+    /// `--max-departure` limits (`token_nats` where one token departs).
     pub nats: f32,
 }
 
@@ -51,8 +64,17 @@ impl Departure {
             self.before.trim_start(),
             self.wanted,
             self.chosen,
-            self.nats
+            self.named_gap()
         )
+    }
+
+    /// The gap at the token named (`nats` in a record written before departure rule 3).
+    pub fn named_gap(&self) -> f32 {
+        if self.tokens == 0 {
+            self.nats
+        } else {
+            self.token_nats
+        }
     }
 }
 
@@ -60,13 +82,23 @@ impl std::fmt::Display for Departure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "after {:?} the model wanted {:?}, which no admissible skill allows, and {:?} was chosen, {:.1} nats (x{:.0}) less likely",
+            "after {:?} the model wanted {:?}, which no admissible skill allows, and {:?} was chosen, ",
             self.before.trim_start(),
             self.wanted,
-            self.chosen,
-            self.nats,
-            f64::from(self.nats).exp()
-        )
+            self.chosen
+        )?;
+        match self.tokens {
+            0 | 1 => write!(f, "{:.1} nats (x{:.0}) less likely", self.nats, f64::from(self.nats).exp()),
+            n => write!(
+                f,
+                "{:.1} nats less likely; with {} other such token{}, the skill departs {:.1} nats (x{:.0}) in all",
+                self.token_nats,
+                n - 1,
+                if n == 2 { "" } else { "s" },
+                self.nats,
+                f64::from(self.nats).exp()
+            ),
+        }
     }
 }
 
@@ -109,42 +141,58 @@ impl Later {
     }
 }
 
-/// The largest departure among a skill's token `choices` (grounded scores in the order of
-/// `weights`; `log_floor`: the affordance's score for text no admissible skill starts
-/// with), or `None` where at every token the model's likeliest candidate was chosen or is
-/// admissible, or (with `later`) is ruled out only for now.
+/// How far a skill's token `choices` depart (grounded scores in the order of `weights`;
+/// `log_floor`: the affordance's score for text no admissible skill starts with), or `None`
+/// where at every token the model's likeliest candidate was chosen or is admissible, or
+/// (with `later`) is ruled out only for now.
 pub fn departure(choices: &[TokenChoice], weights: &[f32], log_floor: f32, later: Option<&Later>) -> Option<Departure> {
-    largest_wish(choices, |wanted, before| {
+    wishes(choices, |wanted, before| {
         !admitted(&wanted.grounded, weights, log_floor) && !later.is_some_and(|l| l.only_for_now(&wanted.grounded, weights, log_floor, before, &wanted.token))
     })
 }
 
-/// The largest gap among a skill's token `choices` where the model's likeliest candidate
-/// is ruled out only for now (see [`Later`]): not a departure, but what an explanation
-/// shows of the step grounding turned (the model wanted to open a locked door).
+/// The gaps among a skill's token `choices` where the model's likeliest candidate is ruled
+/// out only for now (see [`Later`]): not a departure, but what an explanation shows of the
+/// step grounding turned (the model wanted to open a locked door).
 pub fn deferred(choices: &[TokenChoice], weights: &[f32], log_floor: f32, later: &Later) -> Option<Departure> {
-    largest_wish(choices, |wanted, before| {
+    wishes(choices, |wanted, before| {
         !admitted(&wanted.grounded, weights, log_floor) && later.only_for_now(&wanted.grounded, weights, log_floor, before, &wanted.token)
     })
 }
 
-/// The largest gap between the model's likeliest candidate and the chosen token, among the
-/// tokens of `choices` whose likeliest candidate `counts` (given the text before it).
-fn largest_wish(choices: &[TokenChoice], mut counts: impl FnMut(&CandidateScore, &str) -> bool) -> Option<Departure> {
-    let mut largest: Option<Departure> = None;
+/// The gaps between the model's likeliest candidate and the chosen token, among the tokens
+/// of `choices` whose likeliest candidate `counts` (given the text before it): summed, and
+/// the largest named.
+fn wishes(choices: &[TokenChoice], mut counts: impl FnMut(&CandidateScore, &str) -> bool) -> Option<Departure> {
+    let mut found: Option<Departure> = None;
     let mut before = String::new();
     for choice in choices {
         let chosen = choice.candidates.iter().find(|c| c.token == choice.chosen);
         let wanted = choice.candidates.iter().max_by(|a, b| a.lm.total_cmp(&b.lm));
         if let (Some(chosen), Some(wanted)) = (chosen, wanted) {
-            let nats = wanted.lm - chosen.lm;
-            if wanted.token != chosen.token && nats > 0.0 && largest.as_ref().is_none_or(|d| nats > d.nats) && counts(wanted, &before) {
-                largest = Some(Departure { before: before.clone(), wanted: wanted.token.to_string(), chosen: chosen.token.to_string(), nats });
+            let gap = wanted.lm - chosen.lm;
+            if wanted.token != chosen.token && gap > 0.0 && counts(wanted, &before) {
+                let here = Departure {
+                    before: before.clone(),
+                    wanted: wanted.token.to_string(),
+                    chosen: chosen.token.to_string(),
+                    token_nats: gap,
+                    tokens: 1,
+                    nats: gap,
+                };
+                found = Some(match found {
+                    None => here,
+                    Some(so_far) => {
+                        let (tokens, nats) = (so_far.tokens + 1, so_far.nats + gap);
+                        let most = if gap > so_far.token_nats { here } else { so_far };
+                        Departure { tokens, nats, ..most }
+                    }
+                });
             }
         }
         before.push_str(&choice.chosen);
     }
-    largest
+    found
 }
 
 #[cfg(test)]
@@ -191,15 +239,31 @@ mod tests {
     }
 
     #[test]
-    fn the_largest_gap_of_a_skill_is_its_departure() {
+    fn a_skill_departs_by_its_gaps_summed_and_names_the_largest() {
+        // Another block (1.9 nats) and another bowl (7.0) than the model wanted: 8.9 in all.
         let choices = vec![
             choice(" blue", vec![cand(" red", -0.1, FLOOR), cand(" blue", -2.0, 0.0)]),
             choice(" block", vec![cand(" block", 0.0, 0.0)]),
             choice(" yellow", vec![cand(" green", -0.1, f32::NEG_INFINITY), cand(" yellow", -7.1, 0.0)]),
         ];
         let d = departure(&choices, &[1.0], FLOOR, None).expect("a departure");
-        assert_eq!((d.before.as_str(), d.wanted.as_str()), (" blue block", " green"));
-        assert!((d.nats - 7.0).abs() < 1e-4);
+        assert_eq!((d.before.as_str(), d.wanted.as_str(), d.tokens), (" blue block", " green", 2));
+        assert!((d.token_nats - 7.0).abs() < 1e-4, "{}", d.token_nats);
+        assert!((d.nats - 8.9).abs() < 1e-4, "{}", d.nats);
+        let said = d.to_string();
+        assert!(said.contains("7.0 nats less likely; with 1 other such token, the skill departs 8.9 nats"), "{said}");
+        // Either gap alone stays under 8 nats; the skill does not.
+        let limit = crate::decoder::DecodeConfig { max_departure: 8.0, ..Default::default() };
+        assert!(limit.departs_too_far(Some(&d)));
+        // One departing token: the skill's departure is its gap.
+        // A record from before rule 3 (no token count) reads its one gap as the named one.
+        let old: Departure = serde_json::from_str(r#"{"before": " pick up the", "wanted": " red", "chosen": " blue", "nats": 6.5}"#).expect("reads");
+        assert_eq!((old.tokens, old.named_gap()), (0, 6.5));
+        assert!(old.to_string().ends_with("6.5 nats (x665) less likely"), "{old}");
+        let one = departure(&choices[..2], &[1.0], FLOOR, None).expect("a departure");
+        assert_eq!(one.tokens, 1);
+        assert!((one.nats - 1.9).abs() < 1e-4 && (one.token_nats - one.nats).abs() < 1e-6);
+        assert!(!one.to_string().contains("in all"), "{one}");
     }
 
     #[test]

@@ -93,7 +93,8 @@ pub struct DecodeConfig {
     /// likeliest tokens that do (see [`fallback`]).
     pub beyond_top_k: bool,
     /// Stop a plan before a skill that departs from what the language model wanted by more
-    /// than this many nats ([`departure`]); infinity: never.
+    /// than this many nats, its departing tokens' gaps summed ([`departure`]); infinity:
+    /// never.
     pub max_departure: f32,
 }
 
@@ -110,7 +111,7 @@ impl Default for DecodeConfig {
             search: Search::BestFirst,
             jump_forward: true,
             beyond_top_k: true,
-            max_departure: 8.0,
+            max_departure: 5.0,
         }
     }
 }
