@@ -108,7 +108,8 @@ pub struct PlanStep {
     pub lm_score: f32,
     pub outcome: StepOutcome,
     pub explanation: StepExplanation,
-    /// Where the skill departs most from what the language model wanted (`None`: nowhere).
+    /// How far the skill departs from what the language model wanted, its departing tokens'
+    /// gaps summed, and where most (`None`: nowhere).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub departure: Option<Departure>,
     /// Where the model wanted most a skill the world allows only later (a locked door
@@ -321,7 +322,8 @@ pub struct Proposal {
     pub models: Vec<String>,
     /// Why this skill: each token's candidates (or SayCan's best skills).
     pub explanation: StepExplanation,
-    /// Where the skill departs most from what the language model wanted.
+    /// How far the skill departs from what the language model wanted, its departing tokens'
+    /// gaps summed, and where most (journals written before departure rule 3 read too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub departure: Option<Departure>,
     /// Where the model wanted most a skill the world allows only later (not a departure).

@@ -43,7 +43,8 @@ pub struct Departure {
     pub chosen: String,
     /// log p_LM(wanted) - log p_LM(chosen) at that token, in nats (5 nats: the model thought
     /// the chosen token about 150 times less likely). Absent from records written before
-    /// departure rule 3 (read as 0), whose `nats` was this gap.
+    /// departure rule 3, such as a daemon's older journals (read as 0), whose `nats` was this
+    /// gap.
     #[serde(default)]
     pub token_nats: f32,
     /// How many of the skill's tokens depart (1: that one alone; 0 in records written

@@ -25,7 +25,8 @@ pub struct SkillOption {
     /// Sum of the language model's log-probabilities of its tokens.
     #[serde(deserialize_with = "super::never_as_null::one")]
     pub lm_score: f32,
-    /// Where the skill departs most from what the language model wanted ([`super::departure`]).
+    /// How far the skill departs from what the language model wanted, and where most
+    /// ([`super::departure`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub departure: Option<Departure>,
 }
