@@ -12,7 +12,7 @@
 #
 # Steps (names for ONLY): evals (README "Results": tabletop 20, grid 100, kitchen 20
 # episodes, seed 0), paraphrases (bench/paraphrases, llm and gd-beam), explicit
-# (bench/explicit, four methods), departure (the --max-departure inf figures), ask
+# (bench/explicit, four methods), negation (bench/negation, four methods), departure (the --max-departure inf figures), ask
 # (bench/ask, and DELTA=off), jump-forward (bench/jump-forward), latency (grounded bench
 # --repeats 21, both settings of README's table), scale (bench/scale's shipped-model rows).
 # A step whose output is complete ($OUT/STEP.done) is skipped, so an interrupted run goes on
@@ -36,7 +36,7 @@ baseline=""
 if [ -n "${BASELINE:-}" ]; then
     baseline="$(cd "$BASELINE" && pwd)" || { echo "figures: no baseline folder $BASELINE" >&2; exit 2; }
 fi
-all_steps="evals paraphrases explicit departure ask jump-forward latency scale"
+all_steps="evals paraphrases explicit negation departure ask jump-forward latency scale"
 steps="${ONLY:-$all_steps}"
 for name in $steps; do
     case " $all_steps " in *" $name "*) ;; *) echo "figures: no step '$name' in ONLY (steps: $all_steps)" >&2; exit 2 ;; esac
@@ -68,6 +68,9 @@ step_paraphrases() {
 }
 step_explicit() {
     OUT="$out/explicit" EPISODES=5 METHODS=llm,saycan,gd-greedy,gd-beam bash bench/explicit/run.sh > "$out/explicit.md"
+}
+step_negation() {
+    OUT="$out/negation" METHODS=llm,saycan,gd-greedy,gd-beam bash bench/negation/run.sh > "$out/negation.md"
 }
 step_departure() {
     mkdir -p "$out/departure"

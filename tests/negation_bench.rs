@@ -1,0 +1,54 @@
+//! bench/negation/run.py reads its requests before it plans anything, and refuses a bad line
+//! with the file, the line number and what was wrong; a request forbidding an object its
+//! scene lacks (which would measure nothing) is refused naming what the scene has.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("grounded-negation-bench-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
+}
+
+fn run_with(name: &str, requests: &str, grounded: &str) -> (Option<i32>, String, String) {
+    let dir = scratch(name);
+    let file = dir.join("requests.tsv");
+    std::fs::write(&file, requests).expect("write the requests");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/negation/run.py");
+    let out = Command::new("python3")
+        .args([script, "--grounded", grounded, "--methods", "gd-beam", "--requests", file.to_str().expect("utf-8"), "--out", dir.to_str().expect("utf-8")])
+        .output()
+        .expect("python3 runs run.py");
+    let _ = std::fs::remove_dir_all(&dir);
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_malformed_line_is_refused_with_its_number() {
+    // No grounded binary is needed: the file is refused before any scene is made.
+    for bad in ["matching-bowls\t-\tnever mind\n", "matching-bowls:x\t-\tnever mind\n", "matching-bowls:0\tred block\t  \n", "matching-bowls:0\tnever mind\n"] {
+        let (code, _, stderr) = run_with("malformed", &format!("# a comment\n\n{bad}"), "/nonexistent/grounded");
+        assert_eq!(code, Some(1), "{bad:?}: {stderr}");
+        assert!(stderr.contains(":3:") && stderr.contains("task:seed<TAB>"), "{bad:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_request_forbidding_what_the_scene_lacks_is_refused_and_the_rest_is_planned() {
+    let grounded = env!("CARGO_BIN_EXE_grounded");
+    // matching-bowls seed 0 has a red block and no blue one (examples: `grounded scene`).
+    let (code, _, stderr) = run_with("absent", "matching-bowls:0\tblue block\tdon't touch the blue block\n", grounded);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(":1:") && stderr.contains("has no 'blue block'") && stderr.contains("red block"), "{stderr}");
+    // Doors and keys of the grid and the kitchen's detections are names a request may forbid.
+    let (code, stdout, stderr) = run_with(
+        "present",
+        "matching-bowls:0\tred block\tdon't touch the red block\nlocked-room:0\tgrey key\tleave the grey key\nbring-apple:0\tapple\tno apple\n",
+        grounded,
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    for domain in ["tabletop", "grid", "kitchen", "all"] {
+        assert!(stdout.contains(&format!("| gd-beam | {domain} |")), "{stdout}");
+    }
+}
