@@ -10,7 +10,7 @@ use std::process::Command;
 
 /// Every corpus version tools/train/corpus.py makes (its `VERSIONS`, the keys of
 /// phrasing.py's `STYLES`).
-const CORPUS_VERSIONS: [u32; 4] = [1, 2, 3, 4];
+const CORPUS_VERSIONS: [u32; 5] = [1, 2, 3, 4, 5];
 
 /// A sample of every corpus version (seed 0), one after the other; `None` when WordNet, which
 /// the generator reads, is not installed and the run does not require it (CI does:
@@ -115,6 +115,34 @@ fn kitchen_plans_look_for_another_of_the_kind_after_a_failed_find() {
 /// Plans of one task of a corpus version (seed 0).
 fn task_sample(plans: usize, version: u32, task: &str) -> Option<String> {
     corpus_py(&[&plans.to_string(), "--version", &version.to_string(), "--task", task])
+}
+
+/// Requests for nothing (version 5 on) plan `done` at once, in every domain, and none of them
+/// is held out (bench/negation/'s requests are: tests/paraphrases.rs).
+#[test]
+fn requests_for_nothing_plan_done_at_once() {
+    for domain in ["tabletop", "grid", "kitchen"] {
+        for kind in ["forbidden", "nothing"] {
+            let task = format!("{domain}-{kind}");
+            let Some(text) = task_sample(200, 5, &task) else { return };
+            let plans: Vec<&str> = text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
+            assert_eq!(plans.len(), 200, "{task}");
+            let mut instructions = std::collections::BTreeSet::new();
+            for plan in plans {
+                let lines: Vec<&str> = plan.lines().collect();
+                assert!(lines[0].starts_with("Instruction: "), "{task}: {plan}");
+                assert_eq!(&lines[1..], ["1. done."], "{task}: a request for nothing plans only done:\n{plan}");
+                instructions.insert(lines[0]);
+            }
+            assert!(instructions.len() > 150, "{task}: only {} different requests in 200", instructions.len());
+        }
+    }
+    // Before version 5 there are none.
+    let out = Command::new("python3")
+        .args([concat!(env!("CARGO_MANIFEST_DIR"), "/tools/train/corpus.py"), "1", "--version", "4", "--task", "tabletop-nothing"])
+        .output()
+        .expect("python3 runs corpus.py");
+    assert!(!out.status.success());
 }
 
 /// What names a tabletop object in an instruction: a block's colour, a letter, an item.

@@ -47,6 +47,8 @@ from wordnet import WordNet  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 HELD_OUT_DIR = REPO / "bench" / "paraphrases"
 DEV_DIR = Path(__file__).resolve().parent / "dev"  # held out from version 5 on
+# Requests for nothing written by hand (bench/negation/requests.tsv), held out from version 5 on.
+NEGATION_FILE = REPO / "bench" / "negation" / "requests.tsv"
 # The development wordings as they were when version 4's corpus was made (dev/v4/); version 4
 # holds these out, so that it regenerates byte for byte though dev/ changed since.
 DEV_V4_DIR = DEV_DIR / "v4"
@@ -59,7 +61,8 @@ DEV_V4_DIR = DEV_DIR / "v4"
 # levels in more ways (an order by what comes first or where it starts, a group apart from the
 # group the others make, the word to spell as what the letters read; the grid's levels with
 # the goal first, orders said backwards, what is needed for what) and also holds out the
-# development wordings written to choose these changes (tools/train/dev/v4/). The shipped
+# development wordings written to choose these changes (tools/train/dev/v4/); 5 adds requests
+# for nothing, whose plan is `done` at once (nothing.py), and holds out bench/negation/. The shipped
 # model is 2 (its first stage, the default here), then 3 (its second, `train.py
 # --init-from`), then 4 (its third); models/planner-gpt2/training.json records all three,
 # and tools/train/README.md compares the models trained on each.
@@ -1245,12 +1248,13 @@ def render(instruction: str, steps: List[Tuple[str, bool]], rng: random.Random, 
 def held_out_for(version: int) -> ph.HeldOut:
     """What corpus `version` holds out: the paraphrases of bench/paraphrases/ and, from
     version 4 on, the development wordings too (version 4: as they were when its corpus was
-    made, dev/v4/; later versions: dev/)."""
+    made, dev/v4/; later versions: dev/, and bench/negation/'s requests for nothing)."""
     h = held_out()
     if version == 4:
         held_out(DEV_V4_DIR, into=h)
     elif version > 4:
         held_out(DEV_DIR, into=h)
+        held_out_negation(into=h)
     return h
 
 
@@ -1280,6 +1284,15 @@ def held_out(root: Path = HELD_OUT_DIR, into: Optional[ph.HeldOut] = None) -> ph
             _, _, text = line.partition("\t")
             for filled in fill_all(text, values):
                 h.add(filled)
+    return h
+
+
+def held_out_negation(path: Path = NEGATION_FILE, into: Optional[ph.HeldOut] = None) -> ph.HeldOut:
+    """The windows of bench/negation/'s requests (`scene<TAB>forbidden<TAB>request`)."""
+    h = into if into is not None else ph.HeldOut()
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            h.add(line.split("\t")[-1])
     return h
 
 
@@ -1319,6 +1332,10 @@ def build_tasks(wn: Optional[WordNet] = None, version: int = DEFAULT_VERSION) ->
     if version >= 3:
         import explicit
         tasks["explicit"] = explicit.tasks(sys.modules[__name__], lex)
+    if version >= 5:
+        import nothing
+        for domain in ("tabletop", "grid", "kitchen"):
+            tasks[domain] += nothing.tasks(sys.modules[__name__], domain)
     return tasks
 
 

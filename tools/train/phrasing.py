@@ -242,6 +242,8 @@ STYLES = {
     3: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
     # Version 4 says them as version 3 does; its tasks are said in more ways (corpus.py).
     4: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
+    # Version 5 says them as version 4 does and adds requests for nothing (nothing.py).
+    5: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
 }
 
 
