@@ -1,5 +1,5 @@
 """Requests for nothing (corpus version 5): what a person says when the robot should do
-nothing, and prohibitions that ask for no task ("don't touch the red block"). The plan of
+nothing, and prohibitions that ask for no task ("leave the blue bowl alone"). The plan of
 each is `done` at once.
 
 The model never sees the scene, and before version 5 it read every instruction as a task:
