@@ -126,7 +126,7 @@ impl SetRule {
     /// calibration's `max_departure`.
     pub fn departs(&self, options: &[crate::decoder::SkillOption]) -> bool {
         let (Some(limit), Some(top)) = (self.max_departure, options.first()) else { return false };
-        top.departure.as_ref().is_some_and(|d| d.nats > limit)
+        top.departure.as_ref().is_some_and(|d| d.beyond(limit))
     }
 }
 

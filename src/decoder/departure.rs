@@ -69,6 +69,12 @@ impl Departure {
         )
     }
 
+    /// Whether the skill departs by more than `limit` nats in all (what `--max-departure` and a
+    /// calibration's `max_departure` limit).
+    pub fn beyond(&self, limit: f32) -> bool {
+        self.nats > limit
+    }
+
     /// The gap at the token named (`nats` in a record written before departure rule 3).
     pub fn named_gap(&self) -> f32 {
         if self.tokens == 0 {
@@ -256,6 +262,8 @@ mod tests {
         // Either gap alone stays under 8 nats; the skill does not.
         let limit = crate::decoder::DecodeConfig { max_departure: 8.0, ..Default::default() };
         assert!(limit.departs_too_far(Some(&d)));
+        // A limit is exceeded only past it, and an infinite one never ("inf": never stop).
+        assert!(d.beyond(8.8) && !d.beyond(8.9 + 1e-3) && !d.beyond(f32::INFINITY));
         // One departing token: the skill's departure is its gap.
         // A record from before rule 3 (no token count) reads its one gap as the named one.
         let old: Departure = serde_json::from_str(r#"{"before": " pick up the", "wanted": " red", "chosen": " blue", "nats": 6.5}"#).expect("reads");

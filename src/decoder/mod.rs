@@ -130,7 +130,7 @@ impl DecodeConfig {
     /// Whether a skill that departs by `departure` from what the language model wanted is
     /// past `max_departure`: not carried out unless an operator confirms it.
     pub fn departs_too_far(&self, departure: Option<&Departure>) -> bool {
-        departure.is_some_and(|d| d.nats > self.max_departure)
+        departure.is_some_and(|d| d.beyond(self.max_departure))
     }
 
     pub fn validate(&self) -> Result<(), DecodeError> {
