@@ -57,11 +57,8 @@ NOTHING = [
     "(not now|maybe later|another time|some other time|later, maybe)",
 ]
 
-# What can be named, and the domain's own verbs for it.
-DOMAINS: Dict[str, Dict[str, List[str]]] = {}
-
-
 def _things(c) -> Dict[str, List[str]]:
+    """What a prohibition can name in each domain (`c`: the corpus module)."""
     blocks = [f"{x} block" for x in c.COLOURS] + [f"{x} bowl" for x in c.COLOURS]
     letters = [f"letter {x}" for x in c.LETTERS] + [f"{x} tile" for x in c.LETTERS]
     items = c.PACKABLE + [f"{x} box" for x in c.BOX_COLOURS]
@@ -73,6 +70,7 @@ def _things(c) -> Dict[str, List[str]]:
     }
 
 
+# Each domain's own actions on the thing named.
 VERBS = {
     "tabletop": ["move", "pick up", "touch", "stack", "put away", "pack", "rearrange", "place"],
     "grid": ["open", "go to", "pick up", "unlock", "toggle", "walk to", "carry", "drop"],
