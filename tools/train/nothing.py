@@ -57,6 +57,7 @@ NOTHING = [
     "(not now|maybe later|another time|some other time|later, maybe)",
 ]
 
+
 def _things(c) -> Dict[str, List[str]]:
     """What a prohibition can name in each domain (`c`: the corpus module)."""
     blocks = [f"{x} block" for x in c.COLOURS] + [f"{x} bowl" for x in c.COLOURS]
@@ -92,8 +93,7 @@ def tasks(c, domain: str) -> List:
     def nothing(rng: random.Random):
         return c.plain([])
 
-    say = c.Say
     return [
-        c.Task(f"{domain}-forbidden", "nothing", plan, say(wholes=PROHIBITIONS)),
-        c.Task(f"{domain}-nothing", "nothing", nothing, say(wholes=NOTHING)),
+        c.Task(f"{domain}-forbidden", "nothing", plan, c.Say(wholes=PROHIBITIONS)),
+        c.Task(f"{domain}-nothing", "nothing", nothing, c.Say(wholes=NOTHING)),
     ]
