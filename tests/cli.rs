@@ -745,10 +745,10 @@ fn a_plan_that_finds_no_admissible_skill_says_why_and_what_to_try() {
     let beam = text(&grounded(&["plan", "--scene", SCENE, MATCHING]).stdout);
     assert!(beam.contains("plan ended: Done") && !beam.contains(hint), "{beam}");
     // Greedy decoding places the blocks whose bowls are there, then commits to the green
-    // block, whose bowl is missing, and finds no admissible colour among the model's 10
+    // block, whose bowl is missing, and finds no admissible colour among the model's 5
     // likeliest tokens (tests/decoding.rs): offered only those, it ends with no skill, and
     // the output says so and what to try.
-    let out = grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", "--top-k", "10", "--beyond-top-k", "false", MATCHING]);
+    let out = grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", "--top-k", "5", "--beyond-top-k", "false", MATCHING]);
     let greedy = text(&out.stdout);
     assert!(greedy.contains("plan ended: NoSkill"), "{greedy}");
     for needle in [hint, "--method gd-beam", "--floor 0", "--top-k", "--explain", "docs/skills.md"] {
@@ -757,7 +757,7 @@ fn a_plan_that_finds_no_admissible_skill_says_why_and_what_to_try() {
     // Offered the likeliest admissible tokens beyond them too (the default), it finishes
     // when told to go on however far a skill departs from what the model wanted (the green
     // block goes into another bowl; by default the plan stops before that skill).
-    let greedy = text(&grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", "--top-k", "10", "--max-departure", "inf", "--explain", MATCHING]).stdout);
+    let greedy = text(&grounded(&["plan", "--scene", SCENE, "--method", "gd-greedy", "--top-k", "5", "--max-departure", "inf", "--explain", MATCHING]).stdout);
     assert!(greedy.contains("plan ended: Done") && !greedy.contains(hint), "{greedy}");
     // --explain marks the tokens offered from beyond the top-k.
     assert!(greedy.contains("\"+ ") && greedy.contains("(+: beyond the LM's top-k"), "{greedy}");
