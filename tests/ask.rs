@@ -389,6 +389,7 @@ fn a_request_for_a_block_that_is_not_there(planner: &mut grounded::planner::Plan
     }
     panic!("no request for an absent block departs: {tried:?}")
 }
+
 #[test]
 fn a_plan_that_stops_before_a_departing_skill_says_why_as_it_ends() {
     use grounded::controller::{run_closed_loop_asking, ControlEvent};
