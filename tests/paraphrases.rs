@@ -155,16 +155,31 @@ fn training_corpus() -> Option<String> {
         eprintln!("SKIPPED: the held-out check regenerates the training corpus, which reads WordNet: install Debian's wordnet-base (CI does)");
         return None;
     }
+    // Every corpus regenerated at once, one process each: they take minutes one after the other.
+    // Each one's errors go to a file, so that none waits on a full pipe while another is read.
+    let runs: Vec<(CorpusRecord, PathBuf, std::process::Child)> = corpora_to_check()
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| {
+            let dir = std::env::temp_dir().join(format!("grounded-corpus-{}-{i}", std::process::id()));
+            let errors = std::fs::File::create(dir.with_extension("stderr")).expect("create a file for corpus.py's errors");
+            let child = Command::new("python3")
+                .arg(repo().join("tools/train/corpus.py"))
+                .args(["--write", dir.to_str().expect("utf-8 path"), "--plans", &record.plans.to_string(), "--heldout-plans", "10"])
+                .args(["--seed", &record.seed.to_string(), "--version", &record.version.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(errors)
+                .spawn()
+                .expect("python3 runs tools/train/corpus.py");
+            (record, dir, child)
+        })
+        .collect();
     let mut text = String::new();
-    for (i, CorpusRecord { version, plans, seed, sha256: sha, characters }) in corpora_to_check().into_iter().enumerate() {
-        let dir = std::env::temp_dir().join(format!("grounded-corpus-{}-{i}", std::process::id()));
-        let out = Command::new("python3")
-            .arg(repo().join("tools/train/corpus.py"))
-            .args(["--write", dir.to_str().expect("utf-8 path"), "--plans", &plans.to_string(), "--heldout-plans", "10", "--seed", &seed.to_string()])
-            .args(["--version", &version.to_string()])
-            .output()
-            .expect("python3 runs tools/train/corpus.py");
-        assert!(out.status.success(), "corpus.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    for (CorpusRecord { version, plans, seed, sha256: sha, characters }, dir, mut child) in runs {
+        let status = child.wait().expect("wait for tools/train/corpus.py");
+        let errors = std::fs::read_to_string(dir.with_extension("stderr")).unwrap_or_default();
+        let _ = std::fs::remove_file(dir.with_extension("stderr"));
+        assert!(status.success(), "corpus.py (version {version}) failed: {errors}");
         let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("corpus.json")).expect("corpus.json")).expect("json");
         assert_eq!(
             info["corpus_sha256"].as_str(),
