@@ -31,6 +31,7 @@ precisions, never in behaviour.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -118,6 +119,37 @@ def trained_files(path) -> TrainedFiles:
     if missing:
         raise NoTrainedModel(f"no trained model there ({folder} lacks {', '.join(missing)}); {advice}")
     return TrainedFiles(folder, onnx)
+
+
+def complete_corpus_records(run: dict, source) -> None:
+    """Gives every run in the chain `run` (a training.json, then its `init_from`, ...) whose
+    corpus record lacks `instruction_characters` (runs made before it was recorded) the
+    characters its corpus's instructions hold, from the corpus made again and checked
+    against the recorded sha256. grounded reads an instruction's ASCII signs outside them as
+    it reads an emoji (src/lm/alphabet.rs), and a chain with one run that records none lets
+    every sign through; a run that cannot be made again is said, not left silent."""
+    while run is not None:
+        record = run.get("corpus")
+        if record is None:
+            print(f"warning: a run {source} went on from records no corpus, so the new model's record "
+                  f"will not say which characters its instructions held: grounded will read every ASCII "
+                  f"sign in an instruction as it is", file=sys.stderr)
+        elif "instruction_characters" not in record:
+            version, plans, seed = record.get("version", 1), record["train_plans"], record["seed"]
+            print(f"corpus version {version} ({plans} plans, seed {seed}), which a run {source} went on "
+                  f"from was trained on, records no instruction characters: making it again to read them",
+                  flush=True)
+            made = corpus.generate_corpus(plans, seed, heldout=corpus.held_out_for(version),
+                                          tasks=corpus.build_tasks(version=version), version=version)
+            sha = hashlib.sha256("\n".join(made.plans).encode()).hexdigest()
+            if sha != record.get("corpus_sha256"):
+                print(f"warning: corpus version {version} ({plans} plans, seed {seed}) made again is not the "
+                      f"one recorded (sha256 {sha}, recorded {record.get('corpus_sha256')}): the generator "
+                      f"has changed since, so its instruction characters stay unknown and grounded will read "
+                      f"every ASCII sign in an instruction as it is", file=sys.stderr)
+            else:
+                record["instruction_characters"] = corpus.instruction_characters(made.plans)
+        run = run.get("init_from")
 
 
 def model_from_onnx(folder: Path):
@@ -299,6 +331,7 @@ def stage_model(a):
             sys.exit(f"{a.init_from} has a vocabulary of {model.config.vocab_size}, the tokenizer {tok.get_vocab_size()}: "
                      f"run the tokenizer stage with the same --init-from")
         before = json.loads(init.training.read_text())
+        complete_corpus_records(before, a.init_from)
         a.layers, a.embd, a.heads = model.config.n_layer, model.config.n_embd, model.config.n_head
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
