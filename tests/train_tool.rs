@@ -134,7 +134,7 @@ fn a_run_gone_on_from_without_its_instruction_characters_gets_them_from_its_corp
     let out = Command::new("python3").args(["-c", &script, &chain.to_string()]).output().expect("python3 runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let completed: serde_json::Value = serde_json::from_slice(&out.stdout.rsplit(|b| *b == b'\n').find(|l| !l.is_empty()).unwrap().to_vec()).unwrap();
+    let completed: serde_json::Value = serde_json::from_slice(out.stdout.rsplit(|b| *b == b'\n').find(|l| !l.is_empty()).unwrap()).unwrap();
     assert_eq!(completed["corpus"]["instruction_characters"], "ab", "a recorded set is left as it is");
     assert_eq!(completed["init_from"]["corpus"]["instruction_characters"].as_str(), Some(characters.as_str()));
     assert!(completed["init_from"]["init_from"]["corpus"]["instruction_characters"].is_null());
