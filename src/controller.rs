@@ -244,8 +244,9 @@ pub fn run_closed_loop_asking(
     }
     let final_state = robot.observe().ok().or(last_state).unwrap_or_else(|| Observation::new(protocol::Domain::TABLETOP, Vec::new()));
     let result = session.finish(final_state);
-    // A plan that stopped before a departing skill says why, as an abort does.
-    let departed = result.end.departed().map(ToString::to_string);
-    events(ControlEvent::Ended { end: &result.end, reason: abort.as_deref().or(departed.as_deref()) });
+    // A plan that stopped before a departing skill, or said `done` in place of one, says
+    // why, as an abort does.
+    let why = result.end_reason();
+    events(ControlEvent::Ended { end: &result.end, reason: abort.as_deref().or(why.as_deref()) });
     Ok((result, abort))
 }

@@ -116,6 +116,10 @@ pub struct PlanStep {
     /// opened before its key is held) and grounding turned the step: not a departure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deferred: Option<Departure>,
+    /// A `done` said in place of a skill the model wanted more and that departs from what it
+    /// wanted (see [`DoneInstead`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub done_instead: Option<DoneInstead>,
 }
 
 /// Why a plan ended.
@@ -235,6 +239,26 @@ pub struct PlanResult {
     pub final_scene: Observation,
 }
 
+/// Why a plan said `done` where the model wanted to go on: the beam search was still
+/// decoding a skill the model found likelier, and that skill departs from what the model
+/// wanted by more than `max_departure` (after "pick up the" it wanted "purple", and the
+/// scene has no purple block), so `done` scored higher. The robot does nothing more, as it
+/// would had the plan stopped before the departing skill; this says why. Read from the
+/// search's candidates, never from the instruction.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct DoneInstead {
+    /// The skill `done` beat, as far as it was decoded.
+    pub unfinished: String,
+    /// How it departs, as far as it was decoded (a skill's departure only grows).
+    pub departure: Departure,
+}
+
+impl std::fmt::Display for DoneInstead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "said \"done\" in place of {:?}, which departs: {}", self.unfinished, self.departure)
+    }
+}
+
 /// A skill not carried out because it departed from what the language model wanted.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DepartedSkill {
@@ -267,6 +291,21 @@ impl PlanResult {
     /// The skills of the plan, `done` included.
     pub fn skills(&self) -> Vec<&str> {
         self.steps.iter().map(|s| s.skill.as_str()).collect()
+    }
+
+    /// Where the plan ended `done` in place of a departing skill the model wanted more: why
+    /// it did nothing more ([`DoneInstead`]).
+    pub fn done_instead(&self) -> Option<&DoneInstead> {
+        self.steps.last().filter(|_| self.end == PlanEnd::Done)?.done_instead.as_ref()
+    }
+
+    /// Why the plan ended, in words, where its end needs one: the departing skill it stopped
+    /// before, or the departing skill its `done` was said in place of.
+    pub fn end_reason(&self) -> Option<String> {
+        match &self.end {
+            PlanEnd::Departed(d) => Some(d.to_string()),
+            _ => self.done_instead().map(ToString::to_string),
+        }
     }
 }
 
@@ -329,6 +368,9 @@ pub struct Proposal {
     /// Where the model wanted most a skill the world allows only later (not a departure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deferred: Option<Departure>,
+    /// A `done` said in place of a departing skill the model wanted more ([`DoneInstead`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_instead: Option<DoneInstead>,
 }
 
 /// The skill a plan session proposed, awaiting its outcome.
@@ -337,6 +379,7 @@ struct Proposed {
     explanation: StepExplanation,
     departure: Option<Departure>,
     deferred: Option<Departure>,
+    done_instead: Option<DoneInstead>,
 }
 
 /// A plan being made step by step: [`propose`](Self::propose) the next skill against the
@@ -386,6 +429,11 @@ impl PlanSession<'_> {
             self.end = Some(PlanEnd::Departed(Box::new(DepartedSkill { skill: decoded.text.clone(), departure: d.clone() })));
             return Ok(None);
         }
+        let done_instead = decoded.passed_over.as_ref().and_then(|unfinished| {
+            let (d, _) = self.departure_of(&StepExplanation::Tokens(unfinished.choices.clone()), state);
+            let d = d.filter(|d| self.planner.config.departs_too_far(Some(d)))?;
+            Some(DoneInstead { unfinished: unfinished.text.clone(), departure: d })
+        });
         let models = if self.method == Method::Llm { Vec::new() } else { self.planner.model_names() };
         let proposal = Proposal {
             index: self.steps.len() + 1,
@@ -396,8 +444,9 @@ impl PlanSession<'_> {
             explanation: explanation.clone(),
             departure: departure.clone(),
             deferred: deferred.clone(),
+            done_instead: done_instead.clone(),
         };
-        self.proposed = Some(Proposed { decoded, explanation, departure, deferred });
+        self.proposed = Some(Proposed { decoded, explanation, departure, deferred, done_instead });
         Ok(Some(proposal))
     }
 
@@ -474,6 +523,7 @@ impl PlanSession<'_> {
             choices: Vec::new(),
             cache: cursor.cache,
             pending: format!(" {}", option.skill),
+            passed_over: None,
         };
         let explanation = StepExplanation::Skills(
             options.iter().map(|o| SkillScore { skill: o.skill.clone(), lm: o.lm_score, grounded: Vec::new(), total: o.score }).collect(),
@@ -487,8 +537,9 @@ impl PlanSession<'_> {
             explanation: explanation.clone(),
             departure: option.departure.clone(),
             deferred: None,
+            done_instead: None,
         };
-        self.proposed = Some(Proposed { decoded, explanation, departure: option.departure.clone(), deferred: None });
+        self.proposed = Some(Proposed { decoded, explanation, departure: option.departure.clone(), deferred: None, done_instead: None });
         Ok(proposal)
     }
 
@@ -514,7 +565,7 @@ impl PlanSession<'_> {
     /// What became of the proposed skill. A `Failed` step is written into the plan text as
     /// failed, so the language model sees it when it decodes the next.
     pub fn record(&mut self, outcome: StepOutcome) -> Result<(), PlanError> {
-        let Some(Proposed { decoded, explanation, departure, deferred }) = self.proposed.take() else {
+        let Some(Proposed { decoded, explanation, departure, deferred, done_instead }) = self.proposed.take() else {
             return Err(PlanError::Sequence("record called without a proposal"));
         };
         let index = self.steps.len() + 1;
@@ -531,6 +582,7 @@ impl PlanSession<'_> {
             explanation,
             departure,
             deferred,
+            done_instead,
         });
         if done || index >= self.planner.config.max_steps {
             self.text.push('.');
@@ -822,6 +874,7 @@ impl Planner {
                         choices: Vec::new(),
                         cache,
                         pending: format!(" {}", best.skill),
+                        passed_over: None,
                     },
                     StepExplanation::Skills(shown),
                 )));

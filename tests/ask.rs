@@ -371,6 +371,15 @@ fn the_oracle_finds_right_options_the_planner_alone_would_not_finish_from() {
 /// requests ask for nothing: models/planner-gpt2/README.md), so the first absent colour
 /// whose plan departs is taken; none departing fails the test.
 fn a_request_for_a_block_that_is_not_there(planner: &mut grounded::planner::Planner) -> (impl Fn() -> grounded::controller::InProcessRobot, String, String) {
+    a_request_for_a_block_that_is_not_there_ending(planner, |plan| matches!(plan.end, grounded::planner::PlanEnd::Departed(_)))
+}
+
+/// As [`a_request_for_a_block_that_is_not_there`], the first absent colour whose plan `ends`
+/// as asked.
+fn a_request_for_a_block_that_is_not_there_ending(
+    planner: &mut grounded::planner::Planner,
+    ends: impl Fn(&grounded::planner::PlanResult) -> bool,
+) -> (impl Fn() -> grounded::controller::InProcessRobot, String, String) {
     use grounded::controller::{InProcessRobot, Robot};
     let tabletop = grounded::domains::domain(protocol::Domain::TABLETOP).unwrap();
     let robot = move || InProcessRobot::new(tabletop, tabletop.world("matching-bowls", 3, &grounded::domains::WorldOptions::default()).unwrap());
@@ -382,12 +391,31 @@ fn a_request_for_a_block_that_is_not_there(planner: &mut grounded::planner::Plan
     for absent in colours.iter().filter(|c| !has(&format!("{c} block"))) {
         let instruction = format!("put the {absent} block in the {bowl}");
         let plan = planner.plan(&instruction, &scene, grounded::planner::Method::GdBeam).unwrap();
-        if matches!(plan.end, grounded::planner::PlanEnd::Departed(_)) {
+        if ends(&plan) {
             return (robot, instruction, absent.to_string());
         }
         tried.push(format!("{instruction:?} ended {}", plan.end));
     }
-    panic!("no request for an absent block departs: {tried:?}")
+    panic!("no request for an absent block ends as asked: {tried:?}")
+}
+
+#[test]
+fn a_plan_that_says_done_in_place_of_a_departing_skill_says_why_as_it_ends() {
+    use grounded::controller::{run_closed_loop_asking, ControlEvent};
+    let options = grounded::setup::PlannerOptions::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/planner-gpt2"));
+    let mut planner = options.build(None, true).expect("the shipped model loads");
+    let (robot, instruction, absent) = a_request_for_a_block_that_is_not_there_ending(&mut planner, |plan| plan.done_instead().is_some());
+    let mut ended: Vec<Option<String>> = Vec::new();
+    let (result, abort) = run_closed_loop_asking(&mut planner, &mut robot(), &instruction, grounded::planner::Method::GdBeam, None, &mut |e| {
+        if let ControlEvent::Ended { reason, .. } = e {
+            ended.push(reason.map(str::to_string));
+        }
+    })
+    .unwrap();
+    assert!(abort.is_none() && result.skills() == ["done"], "{abort:?} {:?}", result.skills());
+    // The end event (the dashboard's "plan ended", the daemon's reason) carries why.
+    let [Some(reason)] = &ended[..] else { panic!("one end with a reason: {ended:?}") };
+    assert!(reason.starts_with("said \"done\" in place of \"pick up the") && reason.contains(&format!("the model wanted \" {absent}\"")), "{reason}");
 }
 
 #[test]

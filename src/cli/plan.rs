@@ -123,6 +123,13 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
              depart before the plan stops)"
         );
     }
+    if let Some(d) = result.done_instead() {
+        let _ = writeln!(
+            out,
+            "  ({d}; so the plan ended. The instruction may name something the scene does not have; --max-departure sets how \
+             far a skill may depart before it is not carried out)"
+        );
+    }
     if result.end == PlanEnd::NoSkill {
         let _ = writeln!(
             out,

@@ -68,6 +68,9 @@ pub(super) fn token_table(p: &Proposal, token: usize) -> Option<String> {
     if let Some(d) = &p.deferred {
         let _ = write!(t, "\n\n**allowed only later:** {}", d.as_deferred());
     }
+    if let Some(d) = &p.done_instead {
+        let _ = write!(t, "\n\n**why `done`:** {d}");
+    }
     Some(t)
 }
 
@@ -131,6 +134,7 @@ mod tests {
             explanation: StepExplanation::Tokens(vec![choice]),
             departure: None,
             deferred: None,
+            done_instead: None,
         };
         let t = token_table(&p, 0).expect("a table");
         assert!(!t.contains("departure"), "{t}");
@@ -142,8 +146,17 @@ mod tests {
         // A wish the world allows only later is shown as such, not as a departure.
         let wish =
             crate::decoder::Departure { before: " pick up the".into(), wanted: " green".into(), chosen: " blue".into(), token_nats: 0.8, tokens: 1, nats: 0.8 };
-        let later = Proposal { deferred: Some(wish), ..p };
+        let later = Proposal { deferred: Some(wish.clone()), ..p.clone() };
         let t = token_table(&later, 0).expect("a table");
         assert!(t.contains("**allowed only later:** after \"pick up the\" the model wanted \" green\"") && !t.contains("departure from"), "{t}");
+        // A `done` said in place of a departing skill says so, at each of its tokens.
+        let far = crate::decoder::Departure { token_nats: 9.0, nats: 9.0, ..wish };
+        let instead = crate::planner::DoneInstead { unfinished: "pick up the blue".into(), departure: far };
+        let done = Proposal { skill: "done".into(), done_instead: Some(instead), ..p };
+        let t = token_table(&done, 0).expect("a table");
+        assert!(
+            t.contains("**why `done`:** said \"done\" in place of \"pick up the blue\", which departs: after \"pick up the\" the model wanted \" green\""),
+            "{t}"
+        );
     }
 }

@@ -16,7 +16,9 @@
 //! runs all B beams in every pass, which is the better trade where batching rows is nearly
 //! free (a large model on a GPU).
 
-use super::{candidate_lists, child, expand, sort_best_first, unroll, Beam, DecodeConfig, DecodeError, DecodedSkill, Lookahead, NextTokens, WeightedModel};
+use super::{
+    candidate_lists, child, expand, sort_best_first, unroll, Beam, DecodeConfig, DecodeError, DecodedSkill, Lookahead, NextTokens, Unfinished, WeightedModel,
+};
 use crate::lm::{KvCache, LanguageModel, TokenId};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -163,7 +165,11 @@ pub fn decode_skill_best_first(
             queue.retain(|other| other.length != q.length);
         }
         if q.finishes() {
-            // Nothing left in the queue can beat it; drop the queue so the cache is ours alone.
+            // Nothing left in the queue can beat it. Where it is `done`, the best unfinished
+            // skill the search would have run next is what it was said in place of.
+            let runs_next = std::iter::from_fn(|| queue.pop()).filter(|o| !o.finishes() && taken.take(o, config).is_some()).map(|o| o.beam);
+            let passed_over = Unfinished::of(&q.beam.text, runs_next, models, config, lm);
+            // Drop the queue so the cache is ours alone.
             drop(queue);
             let Queued { beam, tail, parent_cache, .. } = q;
             let cache = Rc::try_unwrap(parent_cache).or_else(|shared| shared.row(0))?;
@@ -174,6 +180,7 @@ pub fn decode_skill_best_first(
                 choices: unroll(beam.choices, lm),
                 cache,
                 pending: tail.unwrap_or_default(),
+                passed_over,
             }));
         }
         if q.length == config.max_skill_tokens {

@@ -238,6 +238,37 @@ pub struct DecodedSkill {
     pub cache: KvCache,
     /// Text of the skill not yet in `cache` (to be fed with the step's ending).
     pub pending: String,
+    /// Where the beam search returns the stop skill (`done`) while skills were still being
+    /// decoded: the best of those, which `done` beat (see [`Unfinished`]). `None` otherwise,
+    /// and from greedy decoding, which keeps no other beam.
+    pub passed_over: Option<Unfinished>,
+}
+
+/// The best skill a beam search was still decoding when a finished one won: its text so
+/// far and its tokens' choices. Where the search ends on `done`, this is what the model
+/// wanted to do instead, and its choices say whether that departs from what the model
+/// wanted (the instruction named something the scene lacks) or was merely less likely.
+#[derive(Clone, Debug)]
+pub struct Unfinished {
+    pub text: String,
+    pub choices: Vec<TokenChoice>,
+}
+
+impl Unfinished {
+    /// The first of `unfinished` (best first) whose every token keeps its skill admissible,
+    /// read out where the search returns the stop skill `finished` (`None` for any other
+    /// skill: only `done` needs saying what it was said in place of). A beam that took a
+    /// token no admissible skill allows (scored at the floor: it names an object the scene
+    /// lacks) is no skill `done` was said in place of.
+    fn of(finished: &str, mut unfinished: impl Iterator<Item = Beam>, models: &[WeightedModel<'_>], config: &DecodeConfig, lm: &LanguageModel) -> Option<Self> {
+        if finished.trim() != protocol::skill::SkillText::DONE {
+            return None;
+        }
+        let weights: Vec<f32> = models.iter().map(|m| m.weight).collect();
+        let log_floor = config.floor.ln() as f32;
+        let beam = unfinished.find(|b| b.all_admitted(&weights, log_floor))?;
+        Some(Unfinished { text: beam.text.trim().to_string(), choices: unroll(beam.choices, lm) })
+    }
 }
 
 /// The choices that led to a beam, newest first, shared between beams that branch.
@@ -287,6 +318,18 @@ impl Beam {
     /// The beam before a skill's first token.
     fn start() -> Self {
         Beam { text: String::new(), tokens: Vec::new(), score: 0.0, lm_score: 0.0, choices: None }
+    }
+
+    /// Whether every token the beam chose keeps its skill admissible ([`fallback::admitted`]).
+    fn all_admitted(&self, weights: &[f32], log_floor: f32) -> bool {
+        let mut node = self.choices.as_deref();
+        while let Some(n) = node {
+            if !fallback::admitted(n.candidates.grounded(n.chosen), weights, log_floor) {
+                return false;
+            }
+            node = n.previous.as_deref();
+        }
+        true
     }
 }
 
@@ -886,6 +929,7 @@ pub fn decode_skill_lock_step(
     let mut lookahead = Lookahead::new(config);
     // A finished skill keeps its row of the batch that ran it, read in place.
     let mut best: Option<(Beam, KvCache, String)> = None;
+    let mut passed_over = None;
     for length in 0..config.max_skill_tokens {
         let mut cands = expand(lm, &beams, &logprobs, models, config)?;
         sort_best_first(&mut cands);
@@ -909,7 +953,10 @@ pub fn decode_skill_lock_step(
         let best_live = next.first().map(|&i| cands[i].total);
         match (best_live, &best) {
             (None, _) => break,
-            (Some(live), Some((done, _, _))) if done.score >= live => break,
+            (Some(live), Some((done, _, _))) if done.score >= live || length + 1 == config.max_skill_tokens => {
+                passed_over = Unfinished::of(&done.text, next.iter().map(|&i| child(&beams, &cands, i, &lists)), models, config, lm);
+                break;
+            }
             // The live beams are as long as a skill may be: nothing to run them for.
             _ if length + 1 == config.max_skill_tokens => break,
             _ => {}
@@ -924,6 +971,7 @@ pub fn decode_skill_lock_step(
         choices: unroll(beam.choices, lm),
         cache,
         pending,
+        passed_over,
     }))
 }
 
@@ -958,6 +1006,7 @@ pub fn decode_skill_greedy(
                 choices: unroll(next.choices, lm),
                 cache,
                 pending: c.tail.clone().unwrap_or_default(),
+                passed_over: None,
             }));
         }
         if length + 1 == config.max_skill_tokens {

@@ -168,8 +168,8 @@ pub fn handle_instruction(
             m.reason = abort.or_else(|| match &result.end {
                 PlanEnd::NoSkill => Some("no admissible skill could be decoded".to_string()),
                 PlanEnd::ContextFull => Some("the plan filled the language model's context".to_string()),
-                PlanEnd::Departed(d) => Some(d.to_string()),
-                PlanEnd::Done | PlanEnd::StepLimit => None,
+                PlanEnd::Departed(_) | PlanEnd::Done => result.end_reason(),
+                PlanEnd::StepLimit => None,
             });
             m.plan = result.text;
             m
