@@ -34,6 +34,7 @@ Rust test `corpus_sample_parses` checks a sample of this output against it.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import sys
 from dataclasses import dataclass, field
@@ -1386,6 +1387,16 @@ def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05, ver
     return generate_corpus(n_plans, seed, weights, fail_rate, version=version).plans
 
 
+def training_corpus(n_plans: int, seed: int, version: int, tasks: Optional[Dict[str, List[Task]]] = None,
+                    heldout: Optional[ph.HeldOut] = None) -> Tuple[Corpus, str]:
+    """Corpus `version`'s training plans as `--write` makes them (holding out what the
+    version holds out; `tasks` and `heldout`, when given, are the version's own), and the
+    sha256 that training.json records of them."""
+    heldout = heldout if heldout is not None else held_out_for(version)
+    train = generate_corpus(n_plans, seed, heldout=heldout, tasks=tasks or build_tasks(version=version), version=version)
+    return train, hashlib.sha256("\n".join(train.plans).encode()).hexdigest()
+
+
 def instruction_characters(plans: Sequence[str]) -> str:
     """Every character the plans' instruction lines hold (after "Instruction: "), sorted."""
     chars = set()
@@ -1398,7 +1409,6 @@ def instruction_characters(plans: Sequence[str]) -> str:
 
 def main(argv: List[str]) -> int:
     import argparse
-    import hashlib
     import json
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("count", nargs="?", type=int, default=5, help="plans to print (seed 0)")
@@ -1433,13 +1443,12 @@ def main(argv: List[str]) -> int:
     work.mkdir(parents=True, exist_ok=True)
     tasks = build_tasks(version=a.version)
     h = held_out_for(a.version)
-    train = generate_corpus(a.plans, a.seed, heldout=h, tasks=tasks, version=a.version)
+    train, sha = training_corpus(a.plans, a.seed, a.version, tasks=tasks, heldout=h)
     held = generate_corpus(a.heldout_plans, a.seed + 1, heldout=h, tasks=tasks, version=a.version)
-    text = "\n".join(train.plans)
-    (work / "corpus-train.txt").write_text(text)
+    (work / "corpus-train.txt").write_text("\n".join(train.plans))
     (work / "corpus-heldout.txt").write_text("\n".join(held.plans))
     info = {"version": a.version, "train_plans": len(train.plans), "heldout_plans": len(held.plans), "seed": a.seed,
-            "corpus_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "corpus_sha256": sha,
             "instructions_redrawn_for_held_out_paraphrases": train.clashes,
             # What the model learned to read in an instruction: grounded reads an
             # instruction's ASCII signs that are not here as it reads an emoji

@@ -31,7 +31,6 @@ precisions, never in behaviour.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -139,9 +138,7 @@ def complete_corpus_records(run: dict, source) -> None:
             print(f"corpus version {version} ({plans} plans, seed {seed}), which a run {source} went on "
                   f"from was trained on, records no instruction characters: making it again to read them",
                   flush=True)
-            made = corpus.generate_corpus(plans, seed, heldout=corpus.held_out_for(version),
-                                          tasks=corpus.build_tasks(version=version), version=version)
-            sha = hashlib.sha256("\n".join(made.plans).encode()).hexdigest()
+            made, sha = corpus.training_corpus(plans, seed, version)
             if sha != record.get("corpus_sha256"):
                 print(f"warning: corpus version {version} ({plans} plans, seed {seed}) made again is not the "
                       f"one recorded (sha256 {sha}, recorded {record.get('corpus_sha256')}): the generator "
