@@ -4,6 +4,8 @@
 //! corpus, regenerated here from tools/train/corpus.py with the seed and size
 //! models/planner-gpt2/training.json records, and checked against the hash it records.
 
+mod common;
+
 use grounded::eval::{DomainTasks, EvalTask};
 use grounded::wordings::{load, Wording};
 use protocol::Domain;
@@ -150,9 +152,7 @@ fn the_corpus_generator_fills_the_slots_as_the_episodes_do() {
 /// other; `None` when WordNet (which the corpus generator reads) is not installed and the run
 /// does not require it.
 fn training_corpus() -> Option<String> {
-    if !Path::new("/usr/share/wordnet/index.noun").exists() && std::env::var_os("WORDNET_DIR").is_none() {
-        assert!(std::env::var_os("GROUNDED_REQUIRE_WORDNET").is_none(), "WordNet is required (GROUNDED_REQUIRE_WORDNET is set): apt-get install wordnet-base");
-        eprintln!("SKIPPED: the held-out check regenerates the training corpus, which reads WordNet: install Debian's wordnet-base (CI does)");
+    if !common::wordnet_here("the held-out check regenerates the training corpus") {
         return None;
     }
     // Every corpus regenerated at once, one process each: they take minutes one after the other.

@@ -2,6 +2,8 @@
 //! before any stage imports it, so a bad value is refused at once, with the reason, and never
 //! after a corpus has been written or an hour of training spent.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn train_py(args: &[&str]) -> Output {
@@ -101,9 +103,7 @@ fn the_shipped_model_is_a_model_to_go_on_from() {
 /// same is said, and left unknown rather than guessed.
 #[test]
 fn a_run_gone_on_from_without_its_instruction_characters_gets_them_from_its_corpus_made_again() {
-    if !std::path::Path::new("/usr/share/wordnet/index.noun").exists() && std::env::var_os("WORDNET_DIR").is_none() {
-        assert!(std::env::var_os("GROUNDED_REQUIRE_WORDNET").is_none(), "WordNet is required (GROUNDED_REQUIRE_WORDNET is set): apt-get install wordnet-base");
-        eprintln!("SKIPPED: the corpus generator reads WordNet: install Debian's wordnet-base (CI does)");
+    if !common::wordnet_here("the corpus is made again") {
         return;
     }
     let train = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/train");

@@ -5,6 +5,18 @@
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
+/// Whether WordNet, which the corpus generator (tools/train/corpus.py) reads, is installed.
+/// Without it a test that regenerates a corpus says it skips, unless the run requires
+/// WordNet (GROUNDED_REQUIRE_WORDNET, as CI sets), where that fails.
+pub fn wordnet_here(what: &str) -> bool {
+    if Path::new("/usr/share/wordnet/index.noun").exists() || std::env::var_os("WORDNET_DIR").is_some() {
+        return true;
+    }
+    assert!(std::env::var_os("GROUNDED_REQUIRE_WORDNET").is_none(), "WordNet is required (GROUNDED_REQUIRE_WORDNET is set): apt-get install wordnet-base");
+    eprintln!("SKIPPED: {what}, which reads WordNet: install Debian's wordnet-base (CI does)");
+    false
+}
+
 /// The repository root (where README.md's commands run).
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
