@@ -420,7 +420,7 @@ impl PlanSession<'_> {
         let Some(next) = self.choosing(|planner, timing| planner.next_skill(cursor.cache, &cursor.logits, state, method, timing))? else {
             return Ok(None);
         };
-        let Some((decoded, explanation)) = next else {
+        let Some((mut decoded, explanation)) = next else {
             self.end = Some(PlanEnd::NoSkill);
             return Ok(None);
         };
@@ -429,10 +429,10 @@ impl PlanSession<'_> {
             self.end = Some(PlanEnd::Departed(Box::new(DepartedSkill { skill: decoded.text.clone(), departure: d.clone() })));
             return Ok(None);
         }
-        let done_instead = decoded.passed_over.as_ref().and_then(|unfinished| {
-            let (d, _) = self.departure_of(&StepExplanation::Tokens(unfinished.choices.clone()), state);
+        let done_instead = decoded.passed_over.take().and_then(|unfinished| {
+            let (d, _) = self.departure_of(&StepExplanation::Tokens(unfinished.choices), state);
             let d = d.filter(|d| self.planner.config.departs_too_far(Some(d)))?;
-            Some(DoneInstead { unfinished: unfinished.text.clone(), departure: d })
+            Some(DoneInstead { unfinished: unfinished.text, departure: d })
         });
         let models = if self.method == Method::Llm { Vec::new() } else { self.planner.model_names() };
         let proposal = Proposal {
