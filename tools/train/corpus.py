@@ -63,9 +63,11 @@ DEV_V4_DIR = DEV_DIR / "v4"
 # group the others make, the word to spell as what the letters read; the grid's levels with
 # the goal first, orders said backwards, what is needed for what) and also holds out the
 # development wordings written to choose these changes (tools/train/dev/v4/); 5 adds requests
-# for nothing, whose plan is `done` at once (nothing.py), and holds out bench/negation/. The shipped
-# model is 2 (its first stage, the default here), then 3 (its second, `train.py
-# --init-from`), then 4 (its third); models/planner-gpt2/training.json records all three,
+# for nothing, whose plan is `done` at once (nothing.py), and holds out bench/negation/; 6
+# plans mismatched bowls one block at a time, each to a bowl of any other colour, not as a
+# cycle (tt_mismatched_each). The shipped model is 2 (its first stage, the default here),
+# then 3 (its second, `train.py --init-from`), then 5 (its third; 4 made the third stage
+# shipped before it); models/planner-gpt2/training.json records all three,
 # and tools/train/README.md compares the models trained on each.
 VERSIONS = tuple(ph.STYLES)  # tests/corpus_grammar.rs checks each of them (CORPUS_VERSIONS)
 DEFAULT_VERSION = 2
@@ -162,6 +164,24 @@ def tt_mismatched(rng):
     cs = pick(rng, COLOURS, 2, 5)
     bowls = cs[1:] + cs[:1]  # a derangement: every block to a bowl of another colour
     return plain([skill(block(c), in_(bowl(b))) for c, b in zip(cs, bowls)])
+
+
+def tt_mismatched_each(rng):
+    """Every block, one at a time, to a bowl of any colour but its own (version 6 on).
+
+    Version 1-5's plans are cycles (the first block to the second's bowl, the second to the
+    third's, the last to the first's): a model that never sees the scene has to guess where
+    the cycle closes, and a cycle sent through a bowl no block matches wants a block that is
+    not there. Here each bowl is chosen on its own, so each step needs nothing but its block's
+    colour: which bowls there are is grounding's to say.
+
+    The blocks are drawn as version 5 draws them and the bowls from a generator of their own,
+    seeded by the corpus generator's state without advancing it, so that every other plan of
+    the corpus is version 5's: a model trained on it differs from one trained on version 5 by
+    this task's plans alone, not by another sample of everything."""
+    cs = pick(rng, COLOURS, 2, 5)
+    bowls = random.Random(repr(rng.getstate()[1]))
+    return plain([skill(block(c), in_(bowl(bowls.choice([b for b in COLOURS if b != c])))) for c in cs])
 
 
 def tt_corners(rng):
@@ -496,6 +516,7 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
     s = tabletop_slots(lex)
     v2 = version >= 2
     v4 = version >= 4
+    v6 = version >= 6
 
     def say(**kw) -> Say:
         return Say(kw.get("vps", ()), kw.get("states", ()), kw.get("wholes", ()), dict(s, **kw.get("slots", {})))
@@ -714,7 +735,7 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
                     "(sort|group) {all} {blocks} into the {bowls} by {colour}",
                     "(match|pair) up {all} {blocks} and {bowls} (by|of the same) {colour}",
                     "(colour|color)-(match|sort) {all} {blocks} into the {bowls}"])),
-        Task("mismatched-bowls", "blocks-and-bowls", tt_mismatched, say(
+        Task("mismatched-bowls", "blocks-and-bowls", tt_mismatched_each if v6 else tt_mismatched, say(
             vps=[("PUT", "{each} {block} {in} " + other + " {bowl}"),
                  ("PUT", "{each} {block} {in} a {bowl} (of|with|that has|having) " + other + " {colour}"),
                  ("PUT", "{all} {blocks} {in} the {bowls} (with|of|having) (mismatched|different|non-matching|other|contrasting|unmatched|the wrong) {colours}"),

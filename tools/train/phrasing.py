@@ -244,6 +244,8 @@ STYLES = {
     4: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
     # Version 5 says them as version 4 does and adds requests for nothing (nothing.py).
     5: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
+    # Version 6 says them as version 5 does; its mismatched-bowls plans are not cycles (corpus.py).
+    6: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
 }
 
 
