@@ -780,14 +780,16 @@ fn a_plan_that_departs_from_what_was_named_stops_and_says_why() {
     }
     // Where `done` beats every skill the scene allows, the plan says what it was said in
     // place of (the shipped model answers some such requests so: tests/decoding.rs).
-    let said_done = ["purple", "brown", "gray", "red", "orange", "pink", "cyan", "white"]
-        .iter()
-        .map(|c| (c, text(&grounded(&["plan", "--scene", SCENE, &format!("put the {c} block in the yellow bowl")]).stdout)))
-        .find(|(_, out)| out.contains(" 1. done.\n"));
-    let Some((colour, out)) = said_done else { panic!("no request for an absent block was answered `done`") };
+    // Every absent block into each of the scene's bowls, until one is answered so.
+    let requests = ["yellow", "blue", "red"].iter().flat_map(|bowl| {
+        ["purple", "brown", "gray", "red", "orange", "pink", "cyan", "white"].iter().map(move |c| (*c, format!("put the {c} block in the {bowl} bowl")))
+    });
+    let said_done = requests
+        .map(|(c, request)| (c, text(&grounded(&["plan", "--scene", SCENE, &request]).stdout), request))
+        .find(|(_, out, _)| out.contains(" 1. done.\n"));
+    let Some((colour, out, request)) = said_done else { panic!("no request for an absent block was answered `done`") };
     assert!(out.contains("plan ended: Done") && out.contains("(said \"done\" in place of \"pick up the"), "{out}");
     assert!(out.contains(&format!("the model wanted \" {colour}\"")) && out.contains("--max-departure"), "{out}");
-    let request = format!("put the {colour} block in the yellow bowl");
     let json: serde_json::Value = serde_json::from_slice(&grounded(&["plan", "--scene", SCENE, "--json", &request]).stdout).expect("JSON");
     assert_eq!(json["steps"][0]["done_instead"]["departure"]["wanted"], format!(" {colour}"), "{json}");
 }

@@ -108,7 +108,7 @@ impl grounding::SkillSpace for AdmissibleNowOnly {
 }
 
 #[test]
-fn a_locked_door_the_model_wants_opened_first_is_not_a_departure_but_a_key_to_fetch() {
+fn a_locked_door_the_model_wants_opened_first_is_not_a_departure_but_a_wish_for_later() {
     use grounded::decoder::DecodeConfig;
     use grounded::planner::{Method, PlanEnd, Planner};
     use grounding::Affordance;
@@ -128,25 +128,27 @@ fn a_locked_door_the_model_wants_opened_first_is_not_a_departure_but_a_key_to_fe
     let d = &departed.departure;
     assert!(d.before.trim() == "open the" && d.wanted.trim() == colour, "the locked door's colour was wanted: {departed:?}");
     // The grid says it: the locked door is there, only not open-able yet; grounding turns
-    // the step to something feasible, the plan does not stop, and it goes on to fetch the
-    // key. (Whether the model then opens the door and walks to the goal in one open-loop
-    // plan is the model's quality, not grounding's: README's LockedRoom figures measure it
-    // closed-loop.) With the default limit, this wording's plan is not stopped at the door,
-    // though it is later: told the key lies in a room of another colour, the model then
-    // wants a key of the room's colour, which the maze does not hold (about 6 nats).
+    // the step to something feasible and the plan does not stop. (Whether the model then
+    // fetches the key, opens the door and walks to the goal in one open-loop plan is the
+    // model's quality, not grounding's: README's LockedRoom figures measure it closed-loop.
+    // Told the key lies in a room of another colour, the model wants a key of the room's
+    // colour, which the maze does not hold, and where grounding then turns it depends on
+    // the model: the shipped model takes the locked door's key, a third stage trained on another
+    // sample of much the same corpus opened another door.) With the default limit, this
+    // wording's plan is not stopped at the door, though it is later, at that key (about 6
+    // nats).
     let by_default = planner(Box::new(policies::grid::GridSkills), DecodeConfig::default()).plan(&instruction, &obs, Method::GdBeam).expect("a plan");
     assert!(!by_default.steps.is_empty() && by_default.steps[0].departure.is_none(), "{:?} ended {}", by_default.skills(), by_default.end);
     assert!(by_default.end.departed().is_none_or(|d| d.departure.before.trim() != "open the"), "stopped at the locked door: {}", by_default.end);
-    // Going on past that later wish (told never to stop), the plan fetches the key before
-    // it opens the door.
+    // Going on past that later wish (told never to stop), the plan never opens the locked
+    // door before it holds its key.
     let config = DecodeConfig { max_departure: f32::INFINITY, ..DecodeConfig::default() };
     let plan = planner(Box::new(policies::grid::GridSkills), config.clone()).plan(&instruction, &obs, Method::GdBeam).expect("a plan");
     let skills = plan.skills();
     assert_eq!(plan.end, PlanEnd::Done, "{skills:?}");
     let at = |s: &str| skills.iter().position(|x| *x == s);
     let (key, door) = (at(&format!("pick up the {colour} key")), at(&format!("open the {colour} door")));
-    assert!(key.is_some(), "the plan fetches the key: {skills:?}");
-    assert!(door.is_none_or(|d| key < Some(d)), "the locked door is never opened before its key is held: {skills:?}");
+    assert!(door.is_none_or(|d| key.is_some_and(|k| k < d)), "the locked door is never opened before its key is held: {skills:?}");
     // The step grounding turned says what the model wanted, as allowed only later.
     let turned = plan.steps.iter().find_map(|s| s.deferred.as_ref()).expect("a wish allowed only later");
     assert!(turned.before.trim() == "open the" && turned.wanted.trim() == colour, "{turned:?}");
