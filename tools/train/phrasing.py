@@ -246,6 +246,8 @@ STYLES = {
     5: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
     # Version 6 says them as version 5 does; its mismatched-bowls plans are not cycles (corpus.py).
     6: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
+    # Version 7 says them as version 6 does; its requests for nothing are drawn twice as often.
+    7: Style([("vp", 6), ("state", 3), ("whole", 3), ("classic", 2)], IMPERATIVE_FRAMES_V2, STATE_FRAMES_V2, WHOLE_FRAMES),
 }
 
 
