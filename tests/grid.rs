@@ -133,10 +133,10 @@ fn a_locked_door_the_model_wants_opened_first_is_not_a_departure_but_a_wish_for_
     // model's quality, not grounding's: README's LockedRoom figures measure it closed-loop.
     // Told the key lies in a room of another colour, the model wants a key of the room's
     // colour, which the maze does not hold, and where grounding then turns it depends on
-    // the model: the shipped model takes the locked door's key, a third stage trained on another
-    // sample of much the same corpus opened another door.) With the default limit, this
-    // wording's plan is not stopped at the door, though it is later, at that key (about 6
-    // nats).
+    // the model: the shipped model takes the locked door's key, a third stage trained on
+    // another sample of much the same corpus opened another door.) With the default limit,
+    // this wording's plan is not stopped at the door, though it is later, at that key
+    // (about 6 nats).
     let by_default = planner(Box::new(policies::grid::GridSkills), DecodeConfig::default()).plan(&instruction, &obs, Method::GdBeam).expect("a plan");
     assert!(!by_default.steps.is_empty() && by_default.steps[0].departure.is_none(), "{:?} ended {}", by_default.skills(), by_default.end);
     assert!(by_default.end.departed().is_none_or(|d| d.departure.before.trim() != "open the"), "stopped at the locked door: {}", by_default.end);
