@@ -87,3 +87,53 @@ fn no_document_quotes_a_request() {
         }
     }
 }
+
+/// The words of each request of a requests file, lower case, anything but letters, digits and
+/// apostrophes a separator.
+fn request_words(path: &str) -> Vec<Vec<String>> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(root.join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            assert_eq!(l.split('\t').count(), 3, "{path}: {l:?} is not scene<TAB>forbidden<TAB>request");
+            l.rsplit('\t')
+                .next()
+                .expect("a request")
+                .to_lowercase()
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
+/// The first `n` words in a row (fewer if `b` is shorter) that `b` shares with `d`.
+fn shared_run<'a>(d: &[String], b: &'a [String], n: usize) -> Option<&'a [String]> {
+    let n = n.min(b.len());
+    b.windows(n).find(|w| d.windows(n).any(|x| x == *w))
+}
+
+/// The development requests (tools/train/dev/negation/, which choose among candidate models)
+/// are apart from the bench's: none shares 4 words in a row with a bench request, nor holds a
+/// shorter one whole, so that choosing by them is not choosing by the bench.
+#[test]
+fn the_development_requests_are_apart_from_the_bench() {
+    const RUN: usize = 4;
+    let bench = request_words("bench/negation/requests.tsv");
+    let dev = request_words("tools/train/dev/negation/requests.tsv");
+    assert!(dev.len() >= 30, "only {} development requests", dev.len());
+    for d in &dev {
+        for b in &bench {
+            let shared = shared_run(d, b, RUN);
+            assert!(shared.is_none(), "the development request {:?} shares {:?} with the bench's {:?}", d.join(" "), shared, b.join(" "));
+        }
+    }
+    // The comparison finds what is there: a run inside, and a short request whole.
+    let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+    assert!(shared_run(&words("you should leave the lemon alone"), &words("leave the lemon alone please"), RUN).is_some());
+    assert!(shared_run(&words("please stay put now"), &words("stay put"), RUN).is_some());
+    assert!(shared_run(&words("stay here"), &words("stay put"), RUN).is_none());
+}

@@ -2,7 +2,9 @@
 //! every line names a real task and real slots, every task has its share of wordings, and
 //! no paraphrase, nor any 5-word window of one, occurs in an instruction of the training
 //! corpus, regenerated here from tools/train/corpus.py with the seed and size
-//! models/planner-gpt2/training.json records, and checked against the hash it records.
+//! models/planner-gpt2/training.json records, and checked against the hash it records; nor
+//! does a request for nothing of bench/negation/ or tools/train/dev/negation/ in a corpus of
+//! version 5 or later (those that hold requests for nothing).
 
 mod common;
 
@@ -148,10 +150,10 @@ fn the_corpus_generator_fills_the_slots_as_the_episodes_do() {
     }
 }
 
-/// The training corpora (see `corpora_to_check`), regenerated, their plans one after the
-/// other; `None` when WordNet (which the corpus generator reads) is not installed and the run
-/// does not require it.
-fn training_corpus() -> Option<String> {
+/// The training corpora (see `corpora_to_check`), regenerated: each one's generator version
+/// and its plans; `None` when WordNet (which the corpus generator reads) is not installed and
+/// the run does not require it.
+fn training_corpora() -> Option<Vec<(u64, String)>> {
     if !common::wordnet_here("the held-out check regenerates the training corpus") {
         return None;
     }
@@ -174,7 +176,7 @@ fn training_corpus() -> Option<String> {
             (record, dir, child)
         })
         .collect();
-    let mut text = String::new();
+    let mut corpora = Vec::new();
     for (CorpusRecord { version, plans, seed, sha256: sha, characters }, dir, mut child) in runs {
         let status = child.wait().expect("wait for tools/train/corpus.py");
         let errors = std::fs::read_to_string(dir.with_extension("stderr")).unwrap_or_default();
@@ -191,17 +193,21 @@ fn training_corpus() -> Option<String> {
             characters.as_deref(),
             "the instruction characters training.json records of corpus version {version} are not the corpus's"
         );
-        text += &std::fs::read_to_string(dir.join("corpus-train.txt")).expect("corpus");
-        text.push('\n');
+        corpora.push((version, std::fs::read_to_string(dir.join("corpus-train.txt")).expect("corpus")));
         let _ = std::fs::remove_dir_all(&dir);
     }
-    Some(text)
+    Some(corpora)
+}
+
+/// The instructions of `corpora`, each as its words.
+fn instructions_of<'a>(corpora: impl Iterator<Item = &'a String>) -> Vec<Vec<String>> {
+    corpora.flat_map(|c| c.lines()).filter_map(|l| l.strip_prefix("Instruction: ")).map(words_of).collect()
 }
 
 #[test]
 fn no_paraphrase_nor_any_five_word_window_of_one_is_in_the_training_corpus() {
-    let Some(corpus) = training_corpus() else { return };
-    let instructions: Vec<Vec<String>> = corpus.lines().filter_map(|l| l.strip_prefix("Instruction: ")).map(words_of).collect();
+    let Some(corpora) = training_corpora() else { return };
+    let instructions = instructions_of(corpora.iter().map(|(_, text)| text));
     assert!(instructions.len() > 10_000, "only {} instructions in the corpus", instructions.len());
     let mut windows: HashSet<&[String]> = HashSet::new();
     for ws in &instructions {
@@ -226,6 +232,31 @@ fn no_paraphrase_nor_any_five_word_window_of_one_is_in_the_training_corpus() {
         }
     }
     assert!(checked > 255, "only {checked} filled paraphrases checked");
+    // The requests for nothing: bench/negation/'s and the development set that chooses among
+    // candidate models (tools/train/dev/negation/), against the corpora from version 5 on,
+    // which hold such requests (the earlier ones, made before the requests were written, hold
+    // none, and may share an everyday phrase with one by chance).
+    let later = instructions_of(corpora.iter().filter(|(version, _)| *version >= 5).map(|(_, text)| text));
+    assert!(later.len() > 10_000, "only {} instructions in the corpora from version 5 on", later.len());
+    let later_windows: HashSet<&[String]> = later.iter().flat_map(|ws| ws.windows(WINDOW)).collect();
+    let mut requests = 0;
+    for file in ["bench/negation/requests.tsv", "tools/train/dev/negation/requests.tsv"] {
+        for (n, line) in std::fs::read_to_string(repo().join(file)).expect("a requests file").lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let ws = words_of(line.rsplit('\t').next().expect("a request"));
+            requests += 1;
+            if ws.len() >= WINDOW {
+                if let Some(w) = ws.windows(WINDOW).find(|w| later_windows.contains(w)) {
+                    panic!("{file}:{}: {:?} is in a training corpus of version 5 or later", n + 1, w.join(" "));
+                }
+            } else if let Some(i) = later.iter().find(|i| i.windows(ws.len()).any(|x| x == ws.as_slice())) {
+                panic!("{file}:{}: {:?} occurs in a training corpus of version 5 or later: {:?}", n + 1, ws.join(" "), i.join(" "));
+            }
+        }
+    }
+    assert!(requests >= 60, "only {requests} requests for nothing checked");
 }
 
 #[test]
