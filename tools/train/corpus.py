@@ -67,8 +67,8 @@ DEV_V4_DIR = DEV_DIR / "v4"
 # plans mismatched bowls one block at a time, each to a bowl of any other colour, not as a
 # cycle (tt_mismatched_each); 7 is 6 with its requests for nothing drawn twice as often
 # (about 18% of plans against 10%). The shipped model is 2 (its first stage, the default
-# here), then 3 (its second, `train.py --init-from`), then 5 (its third; 4 made the third
-# stage shipped before it); models/planner-gpt2/training.json records all three,
+# here), then 3 (its second, `train.py --init-from`), then 7 (its third; 5 and before it 4
+# made the third stages shipped before); models/planner-gpt2/training.json records all three,
 # and tools/train/README.md compares the models trained on each.
 VERSIONS = tuple(ph.STYLES)  # tests/corpus_grammar.rs checks each of them (CORPUS_VERSIONS)
 DEFAULT_VERSION = 2

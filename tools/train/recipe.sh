@@ -20,7 +20,7 @@
 # Each stage in the precision that made the shipped one (bf16, bf16, fp32) unless PRECISION
 # says one for all. Measured: 130 + 36 minutes (bf16, on an AMD EPYC with AVX-512 BF16,
 # 0.78-0.85 s a step) + 13.5 (fp32, on an Intel Xeon, 0.68 s a step: version 4's third stage;
-# version 7's, the same steps, took 23.5 on the AMD EPYC) = 179-190 minutes of training on 2
+# version 7's, the same steps, took 23.6 on the AMD EPYC) = 179-190 minutes of training on 2
 # free cores; minutes on a GPU. Where bf16 is slow (that Intel Xeon: 1.35 s a step),
 # PRECISION=fp32 takes about 152 minutes (111 + 27 + 13.5, each measured there). PYTHON names
 # a Python with tools/train/requirements.txt (default /tmp/train-venv/bin/python, as
