@@ -2,6 +2,8 @@
 //! with the file, the line number and what was wrong; a request forbidding an object its
 //! scene lacks (which would measure nothing) is refused naming what the scene has.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -59,12 +61,7 @@ fn a_request_forbidding_what_the_scene_lacks_is_refused_and_the_rest_is_planned(
 #[test]
 fn no_document_quotes_a_request() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let requests = std::fs::read_to_string(root.join("bench/negation/requests.tsv")).expect("requests.tsv");
-    let lines: Vec<String> = requests
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| l.rsplit('\t').next().expect("a request").trim().to_lowercase())
-        .collect();
+    let lines: Vec<String> = common::nothing_requests("bench/negation/requests.tsv").into_iter().map(|r| r.text.to_lowercase()).collect();
     assert!(lines.len() >= 30, "only {} requests", lines.len());
     let mut documents = vec![
         root.join("README.md"),
@@ -88,26 +85,9 @@ fn no_document_quotes_a_request() {
     }
 }
 
-/// The words of each request of a requests file, lower case, anything but letters, digits and
-/// apostrophes a separator.
+/// The words of each request of a requests file (`common::words_of`).
 fn request_words(path: &str) -> Vec<Vec<String>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(root.join(path))
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            assert_eq!(l.split('\t').count(), 3, "{path}: {l:?} is not scene<TAB>forbidden<TAB>request");
-            l.rsplit('\t')
-                .next()
-                .expect("a request")
-                .to_lowercase()
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
-                .filter(|w| !w.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .collect()
+    common::nothing_requests(path).iter().map(|r| common::words_of(&r.text)).collect()
 }
 
 /// The first `n` words in a row (fewer if `b` is shorter) that `b` shares with `d`.

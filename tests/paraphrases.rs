@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::words_of;
 use grounded::eval::{DomainTasks, EvalTask};
 use grounded::wordings::{load, Wording};
 use protocol::Domain;
@@ -49,17 +50,6 @@ fn every_task_has_its_share_of_paraphrases() {
 
 fn own_wording(domain: Domain, task: &str) -> String {
     grounded::domains::domain(domain).expect("a domain").summary(task, 0).expect("a task").instruction
-}
-
-/// The words the check compares: lower case, curly apostrophes straight, anything but
-/// letters, digits and apostrophes a separator (tools/train/phrasing.py does the same).
-fn words_of(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .replace('\u{2019}', "'")
-        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '\''))
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 const WINDOW: usize = 5;
@@ -204,6 +194,19 @@ fn instructions_of<'a>(corpora: impl Iterator<Item = &'a String>) -> Vec<Vec<Str
     corpora.flat_map(|c| c.lines()).filter_map(|l| l.strip_prefix("Instruction: ")).map(words_of).collect()
 }
 
+/// Where a text (its words `ws`) is in a corpus: the first of its `WINDOW`-word windows among
+/// the corpus's `windows`, or, for a text shorter than that, the corpus instruction that holds
+/// it whole; `None` where it is not. A text without words cannot be checked, and says so.
+fn in_corpus(ws: &[String], windows: &HashSet<&[String]>, instructions: &[Vec<String>]) -> Option<String> {
+    if ws.is_empty() {
+        Some("it has no words to compare".to_string())
+    } else if ws.len() >= WINDOW {
+        ws.windows(WINDOW).find(|w| windows.contains(w)).map(|w| format!("{:?} is in a training corpus", w.join(" ")))
+    } else {
+        instructions.iter().find(|i| i.windows(ws.len()).any(|x| x == ws)).map(|i| format!("{:?} occurs in a training corpus: {:?}", ws.join(" "), i.join(" ")))
+    }
+}
+
 #[test]
 fn no_paraphrase_nor_any_five_word_window_of_one_is_in_the_training_corpus() {
     let Some(corpora) = training_corpora() else { return };
@@ -219,14 +222,9 @@ fn no_paraphrase_nor_any_five_word_window_of_one_is_in_the_training_corpus() {
     for domain in [Domain::TABLETOP, Domain::GRID, Domain::KITCHEN] {
         for p in paraphrases(domain) {
             for text in filled(&p.text) {
-                let ws = words_of(&text);
                 checked += 1;
-                if ws.len() >= WINDOW {
-                    for w in ws.windows(WINDOW) {
-                        assert!(!windows.contains(w), "{domain} line {}: {:?} is in the training corpus ({text:?})", p.line, w.join(" "));
-                    }
-                } else if let Some(i) = instructions.iter().find(|i| i.windows(ws.len()).any(|x| x == ws.as_slice())) {
-                    panic!("{domain} line {}: {text:?} occurs in the training corpus: {:?}", p.line, i.join(" "));
+                if let Some(found) = in_corpus(&words_of(&text), &windows, &instructions) {
+                    panic!("{domain} line {}: {text:?}: {found}", p.line);
                 }
             }
         }
@@ -241,18 +239,10 @@ fn no_paraphrase_nor_any_five_word_window_of_one_is_in_the_training_corpus() {
     let later_windows: HashSet<&[String]> = later.iter().flat_map(|ws| ws.windows(WINDOW)).collect();
     let mut requests = 0;
     for file in ["bench/negation/requests.tsv", "tools/train/dev/negation/requests.tsv"] {
-        for (n, line) in std::fs::read_to_string(repo().join(file)).expect("a requests file").lines().enumerate() {
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let ws = words_of(line.rsplit('\t').next().expect("a request"));
+        for r in common::nothing_requests(file) {
             requests += 1;
-            if ws.len() >= WINDOW {
-                if let Some(w) = ws.windows(WINDOW).find(|w| later_windows.contains(w)) {
-                    panic!("{file}:{}: {:?} is in a training corpus of version 5 or later", n + 1, w.join(" "));
-                }
-            } else if let Some(i) = later.iter().find(|i| i.windows(ws.len()).any(|x| x == ws.as_slice())) {
-                panic!("{file}:{}: {:?} occurs in a training corpus of version 5 or later: {:?}", n + 1, ws.join(" "), i.join(" "));
+            if let Some(found) = in_corpus(&words_of(&r.text), &later_windows, &later) {
+                panic!("{file}:{}: {:?}: {found}, of version 5 or later", r.line, r.text);
             }
         }
     }
@@ -261,11 +251,16 @@ fn no_paraphrase_nor_any_five_word_window_of_one_is_in_the_training_corpus() {
 
 #[test]
 fn the_check_finds_a_window_that_is_there() {
-    // The same comparison, on a text that shares a window with a paraphrase: it must be found.
-    let p = words_of("Could you line the letters up from A through Z?");
-    let corpus = words_of("please, line the letters up from A to Z now");
-    let set: HashSet<&[String]> = corpus.windows(WINDOW).collect();
-    assert!(p.windows(WINDOW).any(|w| set.contains(w)), "{p:?}");
+    // The same comparison, on texts that share a window with a corpus line or lie whole
+    // inside one: each must be found, and a text that does neither must not.
+    let corpus = vec![words_of("please, line the letters up from A to Z now")];
+    let windows: HashSet<&[String]> = corpus.iter().flat_map(|ws| ws.windows(WINDOW)).collect();
+    let found = in_corpus(&words_of("Could you line the letters up from A through Z?"), &windows, &corpus);
+    assert!(found.as_deref().is_some_and(|f| f.contains("line the letters up from")), "{found:?}");
+    let found = in_corpus(&words_of("from A to Z"), &windows, &corpus);
+    assert!(found.as_deref().is_some_and(|f| f.contains("please line the letters")), "{found:?}");
+    assert_eq!(in_corpus(&words_of("Could you sort the letters from A through Z?"), &windows, &corpus), None);
+    assert_eq!(in_corpus(&words_of("from Z to A"), &windows, &corpus), None);
     assert_eq!(words_of("I\u{2019}d like it, OK?"), vec!["i'd", "like", "it", "ok"]);
     assert_eq!(filled("to the {place}").len(), 8);
 }

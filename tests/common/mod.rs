@@ -132,3 +132,39 @@ pub fn show_warnings() {
 pub fn free_udp_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).expect("a free UDP port")
 }
+
+/// The words two texts are compared by (held-out checks): lower case, curly apostrophes
+/// straight, anything but letters, digits and apostrophes a separator (tools/train/phrasing.py
+/// does the same).
+pub fn words_of(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .replace('\u{2019}', "'")
+        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// One line of a requests file for nothing (bench/negation/requests.tsv and the development
+/// set tools/train/dev/negation/requests.tsv): `task:seed <TAB> forbidden <TAB> request`.
+pub struct NothingRequest {
+    /// The line's number in its file, from 1.
+    pub line: usize,
+    /// The request, its last field.
+    pub text: String,
+}
+
+/// The requests of a requests file for nothing (`path` from the repository root), comments
+/// and blank lines left out; a line without its three fields fails the test, naming it.
+pub fn nothing_requests(path: &str) -> Vec<NothingRequest> {
+    std::fs::read_to_string(repo().join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| match l.split('\t').collect::<Vec<_>>().as_slice() {
+            [_scene, _forbidden, text] => NothingRequest { line: i + 1, text: text.trim().to_string() },
+            _ => panic!("{path}:{}: {l:?} is not task:seed<TAB>forbidden<TAB>request", i + 1),
+        })
+        .collect()
+}
