@@ -5,7 +5,7 @@
 //! prompt only grows, so the cache of the text already processed is reused at every step.
 
 use crate::decoder::{
-    decode_options, decode_skill, decode_skill_greedy, deferred, departure, DecodeConfig, DecodeError, DecodedSkill, Departure, Later, SkillOption,
+    decode_options, decode_skill, decode_skill_greedy, deferred, departure, Admission, DecodeConfig, DecodeError, DecodedSkill, Departure, Later, SkillOption,
     TokenChoice, WeightedModel,
 };
 use crate::lm::{KvCache, LanguageModel, LmError, Purpose, TokenStats};
@@ -458,13 +458,12 @@ impl PlanSession<'_> {
         if self.method == Method::Llm {
             return (None, None);
         }
-        let weights: Vec<f32> = self.planner.models_in_use().iter().map(|m| m.weight).collect();
-        let log_floor = self.planner.config.floor.ln() as f32;
+        let admission = Admission::new(self.planner.models_in_use().iter().map(|m| m.weight).collect(), self.planner.config.floor);
         // Most skills depart nowhere; only where one does is the world asked what it rules
         // out only for now.
-        let Some(strict) = departure(choices, &weights, log_floor, None) else { return (None, None) };
+        let Some(strict) = departure(choices, &admission, None) else { return (None, None) };
         match self.planner.later(state) {
-            Some(later) => (departure(choices, &weights, log_floor, Some(&later)), deferred(choices, &weights, log_floor, &later)),
+            Some(later) => (departure(choices, &admission, Some(&later)), deferred(choices, &admission, &later)),
             None => (Some(strict), None),
         }
     }

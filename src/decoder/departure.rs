@@ -18,7 +18,7 @@
 //! could become admissible ([`SkillSpace::conceivable`](grounding::SkillSpace::conceivable)),
 //! a wish that starts such a skill, and that only the affordance rules out, does not count.
 
-use super::fallback::admitted;
+use super::fallback::Admission;
 use super::{CandidateScore, TokenChoice};
 use grounding::trie::SkillTrie;
 use grounding::LogProb;
@@ -139,32 +139,28 @@ impl Later {
         }
     }
 
-    /// Whether a candidate whose grounded scores are `grounded` (in `weights`' order) is
-    /// ruled out only for now: the models that rule it out are this one alone, and the text
-    /// starts a conceivable skill.
-    fn only_for_now(&self, grounded: &[f32], weights: &[f32], log_floor: f32, before: &str, token: &str) -> bool {
-        let others_admit = weights.iter().zip(grounded).enumerate().filter(|&(i, _)| i != self.model).all(|(_, (&w, &g))| admitted(&[g], &[w], log_floor));
-        others_admit && self.starts(before, token)
+    /// Whether a candidate whose grounded scores are `grounded` is ruled out only for now:
+    /// the models that rule it out are this one alone, and the text starts a conceivable
+    /// skill.
+    fn only_for_now(&self, grounded: &[f32], admission: &Admission, before: &str, token: &str) -> bool {
+        admission.others_admit(grounded, self.model) && self.starts(before, token)
     }
 }
 
-/// How far a skill's token `choices` depart (grounded scores in the order of `weights`;
-/// `log_floor`: the affordance's score for text no admissible skill starts with), or `None`
-/// where at every token the model's likeliest candidate was chosen or is admissible, or
-/// (with `later`) is ruled out only for now.
-pub fn departure(choices: &[TokenChoice], weights: &[f32], log_floor: f32, later: Option<&Later>) -> Option<Departure> {
+/// How far a skill's token `choices` depart, or `None` where at every token the model's
+/// likeliest candidate was chosen or is admissible (`admission`), or (with `later`) is ruled
+/// out only for now.
+pub fn departure(choices: &[TokenChoice], admission: &Admission, later: Option<&Later>) -> Option<Departure> {
     wishes(choices, |wanted, before| {
-        !admitted(&wanted.grounded, weights, log_floor) && !later.is_some_and(|l| l.only_for_now(&wanted.grounded, weights, log_floor, before, &wanted.token))
+        !admission.admits(&wanted.grounded) && !later.is_some_and(|l| l.only_for_now(&wanted.grounded, admission, before, &wanted.token))
     })
 }
 
 /// The gaps among a skill's token `choices` where the model's likeliest candidate is ruled
 /// out only for now (see [`Later`]): not a departure, but what an explanation shows of the
 /// step grounding turned (the model wanted to open a locked door).
-pub fn deferred(choices: &[TokenChoice], weights: &[f32], log_floor: f32, later: &Later) -> Option<Departure> {
-    wishes(choices, |wanted, before| {
-        !admitted(&wanted.grounded, weights, log_floor) && later.only_for_now(&wanted.grounded, weights, log_floor, before, &wanted.token)
-    })
+pub fn deferred(choices: &[TokenChoice], admission: &Admission, later: &Later) -> Option<Departure> {
+    wishes(choices, |wanted, before| !admission.admits(&wanted.grounded) && later.only_for_now(&wanted.grounded, admission, before, &wanted.token))
 }
 
 /// The gaps between the model's likeliest candidate and the chosen token, among the tokens
@@ -216,6 +212,10 @@ mod tests {
 
     const FLOOR: f32 = -13.815511;
 
+    fn admission(weights: &[f32]) -> Admission {
+        Admission::with_log_floor(weights.to_vec(), FLOOR)
+    }
+
     #[test]
     fn a_sure_wish_no_skill_allows_and_a_far_less_likely_choice_is_a_departure() {
         let choices = vec![
@@ -223,7 +223,7 @@ mod tests {
             choice(" up the", vec![cand(" up the", 0.0, 0.0)]),
             choice(" blue", vec![cand(" red", -0.02, FLOOR), cand(" blue", -9.0, 0.0), cand(" green", -9.5, 0.0)]),
         ];
-        let d = departure(&choices, &[1.0], FLOOR, None).expect("a departure");
+        let d = departure(&choices, &admission(&[1.0]), None).expect("a departure");
         assert_eq!((d.before.as_str(), d.wanted.as_str(), d.chosen.as_str()), (" pick up the", " red", " blue"));
         assert!((d.nats - 8.98).abs() < 1e-4, "{}", d.nats);
         assert!(d.to_string().contains("\"red\"") || d.to_string().contains("\" red\""), "{d}");
@@ -233,16 +233,16 @@ mod tests {
     fn a_wish_that_is_allowed_or_chosen_is_no_departure() {
         // The likeliest is admissible (a choice among objects there), or it was chosen.
         let allowed = vec![choice(" blue", vec![cand(" red", -0.5, -0.2), cand(" blue", -3.0, 0.0)])];
-        assert_eq!(departure(&allowed, &[1.0], FLOOR, None), None);
+        assert_eq!(departure(&allowed, &admission(&[1.0]), None), None);
         let taken = vec![choice(" red", vec![cand(" red", -0.5, 0.0), cand(" blue", -3.0, FLOOR)])];
-        assert_eq!(departure(&taken, &[1.0], FLOOR, None), None);
+        assert_eq!(departure(&taken, &admission(&[1.0]), None), None);
         // A model of weight 0 does not count.
         let unweighted = vec![choice(" blue", vec![cand(" red", -0.5, FLOOR), cand(" blue", -3.0, 0.0)])];
-        assert_eq!(departure(&unweighted, &[0.0], FLOOR, None), None);
-        assert!(departure(&unweighted, &[1.0], FLOOR, None).is_some());
+        assert_eq!(departure(&unweighted, &admission(&[0.0]), None), None);
+        assert!(departure(&unweighted, &admission(&[1.0]), None).is_some());
         // With no grounded models (the LM alone) nothing departs.
         let alone = vec![choice(" blue", vec![CandidateScore { token: " red".into(), lm: -0.5, grounded: vec![], total: 0.0, beyond_top_k: false }])];
-        assert_eq!(departure(&alone, &[], FLOOR, None), None);
+        assert_eq!(departure(&alone, &admission(&[]), None), None);
     }
 
     #[test]
@@ -253,7 +253,7 @@ mod tests {
             choice(" block", vec![cand(" block", 0.0, 0.0)]),
             choice(" yellow", vec![cand(" green", -0.1, f32::NEG_INFINITY), cand(" yellow", -7.1, 0.0)]),
         ];
-        let d = departure(&choices, &[1.0], FLOOR, None).expect("a departure");
+        let d = departure(&choices, &admission(&[1.0]), None).expect("a departure");
         assert_eq!((d.before.as_str(), d.wanted.as_str(), d.tokens), (" blue block", " green", 2));
         assert!((d.token_nats - 7.0).abs() < 1e-4, "{}", d.token_nats);
         assert!((d.nats - 8.9).abs() < 1e-4, "{}", d.nats);
@@ -269,7 +269,7 @@ mod tests {
         let old: Departure = serde_json::from_str(r#"{"before": " pick up the", "wanted": " red", "chosen": " blue", "nats": 6.5}"#).expect("reads");
         assert_eq!((old.tokens, old.named_gap()), (0, 6.5));
         assert!(old.to_string().ends_with("6.5 nats (x665) less likely"), "{old}");
-        let one = departure(&choices[..2], &[1.0], FLOOR, None).expect("a departure");
+        let one = departure(&choices[..2], &admission(&[1.0]), None).expect("a departure");
         assert_eq!(one.tokens, 1);
         assert!((one.nats - 1.9).abs() < 1e-4 && (one.token_nats - one.nats).abs() < 1e-6);
         assert!(!one.to_string().contains("in all"), "{one}");
@@ -282,24 +282,24 @@ mod tests {
             vec![choice(" go", vec![cand(" open", -0.1, FLOOR), cand(" go", -6.0, 0.0)]), choice(" to the grey key", vec![cand(" to the grey key", 0.0, 0.0)])];
         let conceivable = ["open the grey door", "go to the grey key", "go to the grey door"];
         let later = Later::new(0, conceivable);
-        assert_eq!(departure(&choices, &[1.0], FLOOR, Some(&later)), None);
-        assert!(departure(&choices, &[1.0], FLOOR, None).is_some(), "without the domain's word it departs");
-        let d = deferred(&choices, &[1.0], FLOOR, &later).expect("the wish grounding turned");
+        assert_eq!(departure(&choices, &admission(&[1.0]), Some(&later)), None);
+        assert!(departure(&choices, &admission(&[1.0]), None).is_some(), "without the domain's word it departs");
+        let d = deferred(&choices, &admission(&[1.0]), &later).expect("the wish grounding turned");
         assert_eq!((d.wanted.as_str(), d.chosen.as_str()), (" open", " go"));
         // A wish that names what the world does not hold still departs.
         let absent = vec![choice(" go to the", vec![cand(" go to the", 0.0, 0.0)]), choice(" grey", vec![cand(" red", -0.1, FLOOR), cand(" grey", -7.0, 0.0)])];
-        let d = departure(&absent, &[1.0], FLOOR, Some(&later)).expect("no red thing here");
+        let d = departure(&absent, &admission(&[1.0]), Some(&later)).expect("no red thing here");
         assert_eq!(d.wanted, " red");
-        assert_eq!(deferred(&absent, &[1.0], FLOOR, &later), None, "a wish for what is not there is never only for now");
+        assert_eq!(deferred(&absent, &admission(&[1.0]), &later), None, "a wish for what is not there is never only for now");
         // A finishing token: the finished text must be a conceivable skill, not only start one.
         let finishing =
             vec![choice(" open the grey", vec![cand(" open the grey", 0.0, 0.0)]), choice(" key", vec![cand(" door.", -0.1, FLOOR), cand(" key", -7.0, 0.0)])];
-        assert_eq!(departure(&finishing, &[1.0], FLOOR, Some(&later)), None, "\"open the grey door\" is conceivable");
+        assert_eq!(departure(&finishing, &admission(&[1.0]), Some(&later)), None, "\"open the grey door\" is conceivable");
         let cut = vec![
             choice(" go to the", vec![cand(" go to the", 0.0, 0.0)]),
             choice(" grey key", vec![cand(" grey.", -0.1, FLOOR), cand(" grey key", -7.0, 0.0)]),
         ];
-        assert!(departure(&cut, &[1.0], FLOOR, Some(&later)).is_some(), "\"go to the grey\" is no skill");
+        assert!(departure(&cut, &admission(&[1.0]), Some(&later)).is_some(), "\"go to the grey\" is no skill");
     }
 
     #[test]
@@ -313,7 +313,7 @@ mod tests {
             ],
         )];
         let later = Later::new(0, ["open the grey door"]);
-        assert!(departure(&choices, &[1.0, 1.0], FLOOR, Some(&later)).is_some());
+        assert!(departure(&choices, &admission(&[1.0, 1.0]), Some(&later)).is_some());
         // With the second model admitting it, it is only for now.
         let admitted_by_safety = vec![choice(
             " go",
@@ -322,9 +322,9 @@ mod tests {
                 CandidateScore { token: " go".into(), lm: -6.0, grounded: vec![0.0, 0.0], total: 0.0, beyond_top_k: false },
             ],
         )];
-        assert_eq!(departure(&admitted_by_safety, &[1.0, 1.0], FLOOR, Some(&later)), None);
+        assert_eq!(departure(&admitted_by_safety, &admission(&[1.0, 1.0]), Some(&later)), None);
         // The later skills are the affordance's: they say nothing for another model's place.
         let for_other = Later::new(1, ["open the grey door"]);
-        assert!(departure(&admitted_by_safety, &[1.0, 1.0], FLOOR, Some(&for_other)).is_some());
+        assert!(departure(&admitted_by_safety, &admission(&[1.0, 1.0]), Some(&for_other)).is_some());
     }
 }

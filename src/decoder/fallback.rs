@@ -19,14 +19,50 @@ use grounding::NextWords;
 /// Most words one model is asked to list after a prefix.
 const WORD_LIMIT: usize = 256;
 
-/// Whether a candidate with these grounded scores (one per model, whose weights are
-/// `weights`) keeps its skill admissible: no model that counts scores it never or at the
-/// floor (`log_floor`: the affordance's score for text no admissible skill starts with).
-pub(super) fn admitted(grounded: &[f32], weights: &[f32], log_floor: f32) -> bool {
-    // The floor as the affordance stores it (a probability's log in f32) may round a hair
-    // either way of `log_floor`.
-    let bar = if log_floor.is_finite() { log_floor + 1e-4 * log_floor.abs().max(1.0) } else { f32::NEG_INFINITY };
-    weights.iter().zip(grounded).all(|(&w, &g)| w == 0.0 || g > bar)
+/// What keeps a skill admissible: no grounded model that counts (a weight other than 0)
+/// scores a token of it never, nor at the floor (the affordance's score for text no
+/// admissible skill starts with). Built once per decode from the models' weights, in the
+/// order candidates hold their grounded scores, and the configured floor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Admission {
+    weights: Vec<f32>,
+    /// The highest score that does not admit: the floor's log, a hair above it, since the
+    /// floor as the affordance stores it (a probability's log in f32) may round either way.
+    bar: f32,
+}
+
+impl Admission {
+    /// For grounded models weighted `weights` and the floor probability `floor` (0: text no
+    /// admissible skill starts with is never chosen).
+    pub fn new(weights: Vec<f32>, floor: f64) -> Self {
+        Self::with_log_floor(weights, floor.ln() as f32)
+    }
+
+    /// The same, from the floor's log.
+    pub fn with_log_floor(weights: Vec<f32>, log_floor: f32) -> Self {
+        let bar = if log_floor.is_finite() { log_floor + 1e-4 * log_floor.abs().max(1.0) } else { f32::NEG_INFINITY };
+        Self { weights, bar }
+    }
+
+    /// For the models a decode runs with.
+    pub(super) fn of(models: &[WeightedModel<'_>], floor: f64) -> Self {
+        Self::new(models.iter().map(|m| m.weight).collect(), floor)
+    }
+
+    /// Whether a candidate with these grounded scores (one per model) keeps its skill
+    /// admissible.
+    pub fn admits(&self, grounded: &[f32]) -> bool {
+        self.weights.iter().zip(grounded).all(|(&w, &g)| self.admits_one(w, g))
+    }
+
+    /// Whether every model but the one at `model` admits a candidate with these scores.
+    pub(super) fn others_admit(&self, grounded: &[f32], model: usize) -> bool {
+        self.weights.iter().zip(grounded).enumerate().filter(|&(i, _)| i != model).all(|(_, (&w, &g))| self.admits_one(w, g))
+    }
+
+    fn admits_one(&self, weight: f32, score: f32) -> bool {
+        weight == 0.0 || score > self.bar
+    }
 }
 
 /// The words every model that can list them admits after `prefix` (`None`: no model can).

@@ -32,6 +32,7 @@ mod options;
 
 pub use best_first::decode_skill_best_first;
 pub use departure::{deferred, departure, Departure, Later, DEPARTURE_RULE};
+pub use fallback::Admission;
 pub use options::{decode_options, SkillOption};
 
 use jump_forward::Lookahead;
@@ -264,9 +265,8 @@ impl Unfinished {
         if finished.trim() != protocol::skill::SkillText::DONE {
             return None;
         }
-        let weights: Vec<f32> = models.iter().map(|m| m.weight).collect();
-        let log_floor = config.floor.ln() as f32;
-        let beam = unfinished.find(|b| b.all_admitted(&weights, log_floor))?;
+        let admission = fallback::Admission::of(models, config.floor);
+        let beam = unfinished.find(|b| b.all_admitted(&admission))?;
         Some(Unfinished { text: beam.text.trim().to_string(), choices: unroll(beam.choices, lm) })
     }
 }
@@ -320,11 +320,11 @@ impl Beam {
         Beam { text: String::new(), tokens: Vec::new(), score: 0.0, lm_score: 0.0, choices: None }
     }
 
-    /// Whether every token the beam chose keeps its skill admissible ([`fallback::admitted`]).
-    fn all_admitted(&self, weights: &[f32], log_floor: f32) -> bool {
+    /// Whether every token the beam chose keeps its skill admissible.
+    fn all_admitted(&self, admission: &fallback::Admission) -> bool {
         let mut node = self.choices.as_deref();
         while let Some(n) = node {
-            if !fallback::admitted(n.candidates.grounded(n.chosen), weights, log_floor) {
+            if !admission.admits(n.candidates.grounded(n.chosen)) {
                 return false;
             }
             node = n.previous.as_deref();
@@ -720,11 +720,10 @@ fn expand(lm: &LanguageModel, beams: &[Beam], next: &[NextTokens], models: &mut 
     }
     cands.score(0, models)?;
     if config.beyond_top_k {
-        let log_floor = config.floor.ln() as f32;
-        let weights: Vec<f32> = models.iter().map(|m| m.weight).collect();
+        let admission = fallback::Admission::of(models, config.floor);
         let scored = cands.len();
         for (parent, beam) in beams.iter().enumerate() {
-            if cands[..scored].iter().any(|c| c.parent == parent && fallback::admitted(cands.grounded(c), &weights, log_floor)) {
+            if cands[..scored].iter().any(|c| c.parent == parent && admission.admits(cands.grounded(c))) {
                 continue;
             }
             for (token, lp) in fallback::admissible_tokens(lm, &beam.text, &next[parent], models, config.top_k)? {

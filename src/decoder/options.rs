@@ -7,8 +7,8 @@
 //! beam, or no beam is left. Options are returned best first, at most `width`.
 
 use super::{
-    advance, candidate_lists, child, departure, expand, sort_best_first, unroll, Beam, DecodeConfig, DecodeError, Departure, Later, Lookahead, NextTokens,
-    Step, WeightedModel,
+    advance, candidate_lists, child, departure, expand, sort_best_first, unroll, Admission, Beam, DecodeConfig, DecodeError, Departure, Later, Lookahead,
+    NextTokens, Step, WeightedModel,
 };
 use crate::lm::{KvCache, LanguageModel};
 use serde::{Deserialize, Serialize};
@@ -63,8 +63,7 @@ pub fn decode_options(
     let mut cache = Arc::new(cache);
     let mut lookahead = Lookahead::new(config);
     let mut finished: Vec<SkillOption> = Vec::new();
-    let weights: Vec<f32> = models.iter().map(|m| m.weight).collect();
-    let log_floor = config.floor.ln() as f32;
+    let admission = Admission::of(models, config.floor);
     for length in 0..config.max_skill_tokens {
         let mut cands = expand(lm, &beams, &logprobs, models, config)?;
         sort_best_first(&mut cands);
@@ -81,7 +80,7 @@ pub fn decode_options(
                 if finished.iter().any(|o| o.skill == text && o.score >= beam.score) {
                     continue;
                 }
-                let departure = departure(&unroll(beam.choices.clone(), lm), &weights, log_floor, later);
+                let departure = departure(&unroll(beam.choices.clone(), lm), &admission, later);
                 let option = SkillOption { skill: text, score: beam.score, lm_score: beam.lm_score, departure };
                 match finished.iter_mut().find(|o| o.skill == option.skill) {
                     Some(o) => *o = option,
