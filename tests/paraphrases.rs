@@ -194,6 +194,11 @@ fn instructions_of<'a>(corpora: impl Iterator<Item = &'a String>) -> Vec<Vec<Str
     corpora.flat_map(|c| c.lines()).filter_map(|l| l.strip_prefix("Instruction: ")).map(words_of).collect()
 }
 
+/// Every `WINDOW`-word window of a corpus's instructions (each as its words).
+fn windows_of(instructions: &[Vec<String>]) -> HashSet<&[String]> {
+    instructions.iter().flat_map(|ws| ws.windows(WINDOW)).collect()
+}
+
 /// Where a text (its words `ws`) is in a corpus: the first of its `WINDOW`-word windows among
 /// the corpus's `windows`, or, for a text shorter than that, the corpus instruction that holds
 /// it whole; `None` where it is not. A text without words cannot be checked, and says so.
@@ -212,12 +217,7 @@ fn no_paraphrase_nor_any_five_word_window_of_one_is_in_the_training_corpus() {
     let Some(corpora) = training_corpora() else { return };
     let instructions = instructions_of(corpora.iter().map(|(_, text)| text));
     assert!(instructions.len() > 10_000, "only {} instructions in the corpus", instructions.len());
-    let mut windows: HashSet<&[String]> = HashSet::new();
-    for ws in &instructions {
-        for w in ws.windows(WINDOW) {
-            windows.insert(w);
-        }
-    }
+    let windows = windows_of(&instructions);
     let mut checked = 0;
     for domain in [Domain::TABLETOP, Domain::GRID, Domain::KITCHEN] {
         for p in paraphrases(domain) {
@@ -236,7 +236,7 @@ fn no_paraphrase_nor_any_five_word_window_of_one_is_in_the_training_corpus() {
     // none, and may share an everyday phrase with one by chance).
     let later = instructions_of(corpora.iter().filter(|(version, _)| *version >= 5).map(|(_, text)| text));
     assert!(later.len() > 10_000, "only {} instructions in the corpora from version 5 on", later.len());
-    let later_windows: HashSet<&[String]> = later.iter().flat_map(|ws| ws.windows(WINDOW)).collect();
+    let later_windows = windows_of(&later);
     let mut requests = 0;
     for file in ["bench/negation/requests.tsv", "tools/train/dev/negation/requests.tsv"] {
         for r in common::nothing_requests(file) {
@@ -254,7 +254,7 @@ fn the_check_finds_a_window_that_is_there() {
     // The same comparison, on texts that share a window with a corpus line or lie whole
     // inside one: each must be found, and a text that does neither must not.
     let corpus = vec![words_of("please, line the letters up from A to Z now")];
-    let windows: HashSet<&[String]> = corpus.iter().flat_map(|ws| ws.windows(WINDOW)).collect();
+    let windows = windows_of(&corpus);
     let found = in_corpus(&words_of("Could you line the letters up from A through Z?"), &windows, &corpus);
     assert!(found.as_deref().is_some_and(|f| f.contains("line the letters up from")), "{found:?}");
     let found = in_corpus(&words_of("from A to Z"), &windows, &corpus);

@@ -39,7 +39,7 @@ impl Admission {
     }
 
     /// The same, from the floor's log.
-    pub fn with_log_floor(weights: Vec<f32>, log_floor: f32) -> Self {
+    pub(super) fn with_log_floor(weights: Vec<f32>, log_floor: f32) -> Self {
         let bar = if log_floor.is_finite() { log_floor + 1e-4 * log_floor.abs().max(1.0) } else { f32::NEG_INFINITY };
         Self { weights, bar }
     }
