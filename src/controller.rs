@@ -149,9 +149,13 @@ fn propose_asking(
         let Some(options) = session.options(state, help.options)? else { return Ok(Ok(None)) };
         let (p, set) = help.rule.apply(&options);
         // Where the most confident skill (options come best first) departs from what the
-        // model wanted, the step is asked about even when the set holds it alone: the
-        // operator confirms it or stops the robot.
-        let departs = options.first().filter(|o| session.departs(o)).and_then(|o| o.departure.clone());
+        // model wanted, or is a `done` said in place of a skill that does, the step is asked
+        // about even when the set holds it alone: the operator confirms it, stops the robot or
+        // says what was meant.
+        let departs = options
+            .first()
+            .filter(|o| session.departs(o))
+            .and_then(|o| o.departure.as_ref().map(ToString::to_string).or_else(|| o.in_place_of.as_ref().map(ToString::to_string)));
         if let ([only], None) = (&set[..], &departs) {
             return Ok(Ok(Some(session.force_among(&options[*only], &options)?)));
         }

@@ -4,6 +4,7 @@
 //! a policy carried it out perfectly) and the next skill is grounded on the new state. The
 //! prompt only grows, so the cache of the text already processed is reused at every step.
 
+pub use crate::decoder::DoneInstead;
 use crate::decoder::{
     decode_options, decode_skill, decode_skill_greedy, deferred, departure, Admission, DecodeConfig, DecodeError, DecodedSkill, Departure, Later, SkillOption,
     TokenChoice, WeightedModel,
@@ -239,26 +240,6 @@ pub struct PlanResult {
     pub final_scene: Observation,
 }
 
-/// Why a plan said `done` where the model wanted to go on: the beam search was still
-/// decoding a skill the model found likelier, and that skill departs from what the model
-/// wanted by more than `max_departure` (after "pick up the" it wanted "purple", and the
-/// scene has no purple block), so `done` scored higher. The robot does nothing more, as it
-/// would had the plan stopped before the departing skill; this says why. Read from the
-/// search's candidates, never from the instruction.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
-pub struct DoneInstead {
-    /// The skill `done` beat, as far as it was decoded.
-    pub unfinished: String,
-    /// How it departs, as far as it was decoded (a skill's departure only grows).
-    pub departure: Departure,
-}
-
-impl std::fmt::Display for DoneInstead {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "said \"done\" in place of {:?}, which departs: {}", self.unfinished, self.departure)
-    }
-}
-
 /// A skill not carried out because it departed from what the language model wanted.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DepartedSkill {
@@ -489,12 +470,20 @@ impl PlanSession<'_> {
         let cache = cursor.cache.row(0)?;
         let logits = cursor.logits.clone();
         let method = self.method;
-        let Some(options) = self.choosing(|planner, timing| planner.next_options(cache, &logits, state, method, width, timing))? else {
+        let Some(mut options) = self.choosing(|planner, timing| planner.next_options(cache, &logits, state, method, width, timing))? else {
             return Ok(None);
         };
         if options.is_empty() {
             self.end = Some(PlanEnd::NoSkill);
             return Ok(None);
+        }
+        // What a `done` is said in place of counts only before the first skill: there the
+        // robot would do nothing at all for the instruction while the model wanted something
+        // the scene does not allow. Later, the model's wanting one more object of a kind it
+        // cannot see (a cool colour the scene lacks, once the cool blocks are stacked) is how
+        // a plan over a kind of objects ends, and asking there would ask at every such end.
+        if !self.steps.is_empty() {
+            options.iter_mut().for_each(|o| o.in_place_of = None);
         }
         Ok(Some(options))
     }
@@ -524,6 +513,9 @@ impl PlanSession<'_> {
             pending: format!(" {}", option.skill),
             passed_over: None,
         };
+        // A `done` said in place of a skill that departs too far says so as the plan ends,
+        // whoever chose it.
+        let done_instead = option.in_place_of.clone().filter(|d| self.planner.config.departs_too_far(Some(&d.departure)));
         let explanation = StepExplanation::Skills(
             options.iter().map(|o| SkillScore { skill: o.skill.clone(), lm: o.lm_score, grounded: Vec::new(), total: o.score }).collect(),
         );
@@ -536,9 +528,9 @@ impl PlanSession<'_> {
             explanation: explanation.clone(),
             departure: option.departure.clone(),
             deferred: None,
-            done_instead: None,
+            done_instead: done_instead.clone(),
         };
-        self.proposed = Some(Proposed { decoded, explanation, departure: option.departure.clone(), deferred: None, done_instead: None });
+        self.proposed = Some(Proposed { decoded, explanation, departure: option.departure.clone(), deferred: None, done_instead });
         Ok(proposal)
     }
 
@@ -611,7 +603,7 @@ impl PlanSession<'_> {
     /// Whether `option` departs from what the language model wanted by more than the
     /// planner's `max_departure`: carried out only when the operator confirms it.
     pub fn departs(&self, option: &SkillOption) -> bool {
-        self.planner.config.departs_too_far(option.departure.as_ref())
+        self.planner.config.departs_too_far(option.departing())
     }
 
     /// The operator's words go into the prompt: the instruction becomes

@@ -128,7 +128,7 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         // Whether the most confident option (the first: options come best first) departs
         // beyond the planner's `max_departure`, and beyond the limit the step's set is drawn
         // with (a calibrated set's own, else the planner's).
-        let top_departs = planner.config.departs_too_far(options.first().and_then(|o| o.departure.as_ref()));
+        let top_departs = planner.config.departs_too_far(options.first().and_then(|o| o.departing()));
         let step_departs = match asking {
             Asking::Conformal { rule, .. } => rule.departs(&options),
             _ => top_departs,
@@ -149,13 +149,15 @@ pub fn play(planner: &mut Planner, task: &EvalTask, seed: u64, asking: Asking, w
         };
         // A skill that departs from what the model wanted (beyond the planner's
         // `max_departure`) is not carried out unasked: a policy that asks asks about its set
-        // even when that is the skill alone; one that never asks stops, as a plan does.
+        // even when that is the skill alone; one that never asks stops, as a plan does, or
+        // says `done` where that was said in place of the departing skill, as a plan does.
         let departs = !matches!(asking, Asking::Calibrating) && top_departs;
         let asked = asked || (departs && !matches!(asking, Asking::Never));
+        let says_done = options.first().is_some_and(|o| o.skill == protocol::skill::SkillText::DONE);
         // The operator takes the most confident right option among those offered.
         let chosen = if asked {
             set.iter().copied().find(|&i| right[i])
-        } else if departs {
+        } else if departs && !says_done {
             None
         } else {
             set.first().copied()

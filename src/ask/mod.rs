@@ -126,7 +126,7 @@ impl SetRule {
     /// calibration's `max_departure`.
     pub fn departs(&self, options: &[crate::decoder::SkillOption]) -> bool {
         let (Some(limit), Some(top)) = (self.max_departure, options.first()) else { return false };
-        top.departure.as_ref().is_some_and(|d| d.beyond(limit))
+        top.departing().is_some_and(|d| d.beyond(limit))
     }
 }
 
@@ -188,7 +188,8 @@ impl Calibration {
             out.push(format!(
                 "calibrated under departure rule {}, planning under rule {DEPARTURE_RULE} (since rule 2 a wish the world allows only later, \
                  such as a locked door whose key can be fetched, is no departure; since rule 3 a skill departs by the sum of its tokens' \
-                 gaps, not the largest), so the steps that depart differ",
+                 gaps, not the largest; since rule 4 a \"done\" said at the first step in place of a departing skill departs as that skill does), so the \
+                 steps that depart differ",
                 self.departure_rule
             ));
         }
@@ -657,6 +658,17 @@ mod tests {
         let within = [option("a", 0.0, Some(7.0)), option("b", -6.0, None), option("c", -7.0, None)];
         assert_eq!(rule.apply(&within).1, vec![0]);
         assert_eq!(SetRule { max_departure: None, ..rule }.apply(&departed).1, vec![0]);
+        // A `done` said in place of a skill that departs departs as that skill does (rule 4).
+        let done_instead = |nats: Option<f32>| crate::decoder::SkillOption {
+            in_place_of: option("pick up the blue", -9.0, nats)
+                .departure
+                .map(|departure| crate::decoder::DoneInstead { unfinished: "pick up the blue".into(), departure }),
+            ..option("done", 0.0, None)
+        };
+        for (nats, set) in [(Some(9.0), vec![0, 1, 2]), (Some(7.0), vec![0]), (None, vec![0])] {
+            let options = [done_instead(nats), option("b", -6.0, None), option("c", -7.0, None)];
+            assert_eq!(rule.apply(&options).1, set, "{nats:?}");
+        }
     }
 
     /// `c` written to a file of its own (named after `name`) and read back as a calibration.

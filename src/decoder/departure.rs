@@ -29,8 +29,11 @@ use serde::{Deserialize, Serialize};
 /// known for what it is (its steps' `departs` were read differently):
 /// 1. every wanted token that no admissible skill allows departs, by its largest gap;
 /// 2. as 1, except a wish the world allows only later ([`Later`]);
-/// 3. (today's) as 2, a skill departing by the sum of its gaps, not the largest.
-pub const DEPARTURE_RULE: u32 = 3;
+/// 3. as 2, a skill departing by the sum of its gaps, not the largest;
+/// 4. (today's) as 3, and a first step (no skill taken yet) whose most confident option is
+///    `done` said in place of a skill that departs ([`super::DoneInstead`]) departs as that
+///    skill does.
+pub const DEPARTURE_RULE: u32 = 4;
 
 /// How far a step's skill departs from the language model's wishes, and where most.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

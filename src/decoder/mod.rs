@@ -271,6 +271,27 @@ impl Unfinished {
     }
 }
 
+/// Why a plan said `done` where the model wanted to go on: the beam search was still
+/// decoding a skill the model found likelier, and that skill departs from what the model
+/// wanted by more than `max_departure` (after "pick up the" it wanted "purple", and the
+/// scene has no purple block), so `done` scored higher. The robot does nothing more, as it
+/// would had the plan stopped before the departing skill; this says why. Read from the
+/// search's candidates, never from the instruction. A `done` option ([`SkillOption`])
+/// carries one wherever the skill it beat departs at all; the planner judges how far.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DoneInstead {
+    /// The skill `done` beat, as far as it was decoded.
+    pub unfinished: String,
+    /// How it departs, as far as it was decoded (a skill's departure only grows).
+    pub departure: Departure,
+}
+
+impl std::fmt::Display for DoneInstead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "said \"done\" in place of {:?}, which departs: {}", self.unfinished, self.departure)
+    }
+}
+
 /// The choices that led to a beam, newest first, shared between beams that branch.
 struct ChoiceNode {
     /// Index of the chosen candidate in `candidates`.

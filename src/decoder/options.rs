@@ -7,10 +7,11 @@
 //! beam, or no beam is left. Options are returned best first, at most `width`.
 
 use super::{
-    advance, candidate_lists, child, departure, expand, sort_best_first, unroll, Admission, Beam, DecodeConfig, DecodeError, Departure, Later, Lookahead,
-    NextTokens, Step, WeightedModel,
+    advance, candidate_lists, child, departure, expand, sort_best_first, unroll, Admission, Beam, DecodeConfig, DecodeError, Departure, DoneInstead, Later,
+    Lookahead, NextTokens, Step, Unfinished, WeightedModel,
 };
 use crate::lm::{KvCache, LanguageModel};
+use protocol::skill::SkillText;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -29,12 +30,24 @@ pub struct SkillOption {
     /// ([`super::departure`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub departure: Option<Departure>,
+    /// For `done`: the skill the search was still decoding when `done` beat every live
+    /// beam, where that skill departs from what the model wanted (as a plan's search reads
+    /// it: [`DoneInstead`]). A plan session's options keep it at the first step only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_place_of: Option<DoneInstead>,
 }
 
 impl SkillOption {
     /// An option with no departure (a skill named by the operator or replayed).
     pub fn new(skill: impl Into<String>, score: f32, lm_score: f32) -> Self {
-        Self { skill: skill.into(), score, lm_score, departure: None }
+        Self { skill: skill.into(), score, lm_score, departure: None, in_place_of: None }
+    }
+
+    /// How taking this option departs from what the language model wanted: its own
+    /// departure, or for a `done` said in place of a skill that departs, that skill's. A
+    /// step whose most confident option departs too far is not acted on unasked.
+    pub fn departing(&self) -> Option<&Departure> {
+        self.departure.as_ref().or(self.in_place_of.as_ref().map(|d| &d.departure))
     }
 }
 
@@ -81,7 +94,7 @@ pub fn decode_options(
                     continue;
                 }
                 let departure = departure(&unroll(beam.choices.clone(), lm), &admission, later);
-                let option = SkillOption { skill: text, score: beam.score, lm_score: beam.lm_score, departure };
+                let option = SkillOption { skill: text, score: beam.score, lm_score: beam.lm_score, departure, in_place_of: None };
                 match finished.iter_mut().find(|o| o.skill == option.skill) {
                     Some(o) => *o = option,
                     None => finished.push(option),
@@ -94,6 +107,13 @@ pub fn decode_options(
         finished.truncate(width);
         // Scores only fall as text grows: stop once `width` finished skills beat every live beam.
         let Some(best_live) = next.first().map(|&i| cands[i].total) else { break };
+        // `done` first and beating every live beam: what the best of them was decoding is
+        // what `done` is said in place of, read as a plan's search reads it when it ends.
+        if let Some(top) = finished.first_mut().filter(|o| o.skill == SkillText::DONE && o.score >= best_live && o.in_place_of.is_none()) {
+            let unfinished = next.iter().map(|&i| child(&beams, &cands, i, &lists));
+            top.in_place_of = Unfinished::of(&top.skill, unfinished, models, config, lm)
+                .and_then(|u| Some(DoneInstead { departure: departure(&u.choices, &admission, later)?, unfinished: u.text }));
+        }
         if finished.len() == width && finished.last().is_some_and(|o| o.score >= best_live) {
             break;
         }
