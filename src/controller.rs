@@ -2,6 +2,7 @@
 //! carry it out, and decode again on the new state; a failed skill is written into the plan
 //! text as failed and the model decodes again.
 
+use crate::decoder::SkillOption;
 use crate::domains::{Domain, InProcess, World};
 use crate::planner::{Method, PlanEnd, PlanError, PlanResult, PlanSession, Planner, Proposal, StepOutcome};
 use protocol::Observation;
@@ -152,10 +153,7 @@ fn propose_asking(
         // model wanted, or is a `done` said in place of a skill that does, the step is asked
         // about even when the set holds it alone: the operator confirms it, stops the robot or
         // says what was meant.
-        let departs = options
-            .first()
-            .filter(|o| session.departs(o))
-            .and_then(|o| o.departure.as_ref().map(ToString::to_string).or_else(|| o.in_place_of.as_ref().map(ToString::to_string)));
+        let departs = options.first().filter(|o| session.departs(o)).and_then(SkillOption::departing_in_words);
         if let ([only], None) = (&set[..], &departs) {
             return Ok(Ok(Some(session.force_among(&options[*only], &options)?)));
         }

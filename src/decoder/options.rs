@@ -49,6 +49,12 @@ impl SkillOption {
     pub fn departing(&self) -> Option<&Departure> {
         self.departure.as_ref().or(self.in_place_of.as_ref().map(|d| &d.departure))
     }
+
+    /// [`departing`](Self::departing) in words, for the operator: the departure, or the
+    /// `done` said in place of a skill that departs.
+    pub fn departing_in_words(&self) -> Option<String> {
+        self.departure.as_ref().map(ToString::to_string).or_else(|| self.in_place_of.as_ref().map(ToString::to_string))
+    }
 }
 
 /// Candidate tokens per beam and step when looking for options: wider than a plan's top-k,
@@ -108,7 +114,8 @@ pub fn decode_options(
         // Scores only fall as text grows: stop once `width` finished skills beat every live beam.
         let Some(best_live) = next.first().map(|&i| cands[i].total) else { break };
         // `done` first and beating every live beam: what the best of them was decoding is
-        // what `done` is said in place of, read as a plan's search reads it when it ends.
+        // what `done` is said in place of, read as a plan's search reads it when it ends; at
+        // the first such step where that departs (until then, each such step reads it).
         if let Some(top) = finished.first_mut().filter(|o| o.skill == SkillText::DONE && o.score >= best_live && o.in_place_of.is_none()) {
             let unfinished = next.iter().map(|&i| child(&beams, &cands, i, &lists));
             top.in_place_of = Unfinished::of(&top.skill, unfinished, models, config, lm)
