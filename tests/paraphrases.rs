@@ -85,6 +85,8 @@ struct CorpusRecord {
     /// The characters its instructions hold, which grounded reads as what the model learned
     /// to read in one (src/lm/alphabet.rs).
     characters: Option<String>,
+    /// How its letter orders were drawn (corpus.py `--orders`); none recorded means uniform.
+    orders: String,
 }
 
 /// Every corpus the shipped model saw: its own run's and, for a run that went on from
@@ -101,7 +103,8 @@ fn corpora_to_check() -> Vec<CorpusRecord> {
         let sha = corpus["corpus_sha256"].as_str().expect("corpus.corpus_sha256 in training.json");
         let version = if corpus["version"].is_null() { 1 } else { corpus["version"].as_u64().expect("corpus.version in training.json is a whole number") };
         let characters = corpus["instruction_characters"].as_str().map(str::to_string);
-        out.push(CorpusRecord { version, plans, seed, sha256: sha.to_string(), characters });
+        let orders = if corpus["orders"].is_null() { "uniform" } else { corpus["orders"].as_str().expect("corpus.orders in training.json is text") };
+        out.push(CorpusRecord { version, plans, seed, sha256: sha.to_string(), characters, orders: orders.to_string() });
         let before = training["init_from"].take();
         if before.is_null() {
             return out;
@@ -158,7 +161,7 @@ fn training_corpora() -> Option<Vec<(u64, String)>> {
             let child = Command::new("python3")
                 .arg(repo().join("tools/train/corpus.py"))
                 .args(["--write", dir.to_str().expect("utf-8 path"), "--plans", &record.plans.to_string(), "--heldout-plans", "10"])
-                .args(["--seed", &record.seed.to_string(), "--version", &record.version.to_string()])
+                .args(["--seed", &record.seed.to_string(), "--version", &record.version.to_string(), "--orders", &record.orders])
                 .stdout(std::process::Stdio::null())
                 .stderr(errors)
                 .spawn()
@@ -167,7 +170,7 @@ fn training_corpora() -> Option<Vec<(u64, String)>> {
         })
         .collect();
     let mut corpora = Vec::new();
-    for (CorpusRecord { version, plans, seed, sha256: sha, characters }, dir, mut child) in runs {
+    for (CorpusRecord { version, plans, seed, sha256: sha, characters, .. }, dir, mut child) in runs {
         let status = child.wait().expect("wait for tools/train/corpus.py");
         let errors = std::fs::read_to_string(dir.with_extension("stderr")).unwrap_or_default();
         let _ = std::fs::remove_file(dir.with_extension("stderr"));

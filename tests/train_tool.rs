@@ -49,7 +49,7 @@ fn help_names_the_stages_and_the_resume_path() {
     let out = train_py(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["corpus", "tokenizer", "model", "export", "--resume", "--init-from", "--max-steps", "--threads", "--precision"] {
+    for needle in ["corpus", "tokenizer", "model", "export", "--resume", "--init-from", "--max-steps", "--threads", "--precision", "--corpus-orders"] {
         assert!(text.contains(needle), "--help does not mention {needle}: {text}");
     }
 }
@@ -139,4 +139,28 @@ fn a_run_gone_on_from_without_its_instruction_characters_gets_them_from_its_corp
     assert_eq!(completed["init_from"]["corpus"]["instruction_characters"].as_str(), Some(characters.as_str()));
     assert!(completed["init_from"]["init_from"]["corpus"]["instruction_characters"].is_null());
     assert!(stderr.contains("seed 12") && stderr.contains("is not the one recorded"), "{stderr}");
+}
+
+/// recipe.sh gives every stage the letter orders ORDERS names (corpus.py `--orders`), and
+/// uniform ones, every shipped model's, without it.
+#[test]
+fn the_recipe_draws_every_stage_s_letter_orders_as_orders_says() {
+    let recipe = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/train/recipe.sh");
+    let work = std::env::temp_dir().join(format!("grounded-recipe-dry-{}", std::process::id()));
+    for (orders, expected) in [(Some("walk-0.7"), "walk-0.7"), (None, "uniform")] {
+        let mut command = Command::new("bash");
+        command.arg(recipe).arg(&work).env("DRY_RUN", "1").env_remove("ORDERS");
+        if let Some(orders) = orders {
+            command.env("ORDERS", orders);
+        }
+        let out = command.output().expect("bash runs recipe.sh");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        let runs: Vec<&str> = stderr.lines().filter(|l| l.starts_with("+ ") && l.contains("train.py all")).collect();
+        assert_eq!(runs.len(), 3, "three stages: {stderr}");
+        for run in runs {
+            assert!(run.contains(&format!("--corpus-orders {expected}")), "{run}");
+        }
+    }
+    assert!(!work.exists(), "a dry run makes no folder");
 }

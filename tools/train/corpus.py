@@ -73,6 +73,42 @@ DEV_V4_DIR = DEV_DIR / "v4"
 VERSIONS = tuple(ph.STYLES)  # tests/corpus_grammar.rs checks each of them (CORPUS_VERSIONS)
 DEFAULT_VERSION = 2
 
+# How the letters of a plan that orders them are drawn, beside any version: "uniform" (2 to 7
+# of the 26, every set as likely: every model shipped so far) or "walk-D" for a decay D
+# between 0 and 1 (half of them a walk through the alphabet whose steps are short more often
+# than long, `walk_letters`; the others uniform). A corpus record (corpus.json,
+# training.json) without "orders" was drawn "uniform". tools/train/README.md ("Letter orders
+# drawn as walks") says what two decays did.
+DEFAULT_ORDERS = "uniform"
+
+
+def walk_decay(orders: str) -> Optional[float]:
+    """The decay that `orders` ("uniform" or "walk-D") draws walks with, None for uniform;
+    ValueError, saying what is accepted, for anything else."""
+    if orders == "uniform":
+        return None
+    if orders.startswith("walk-"):
+        try:
+            d = float(orders[len("walk-"):])
+        except ValueError:
+            d = None
+        if d is not None and 0.0 < d < 1.0:
+            return d
+    raise ValueError(f"letter orders {orders!r}: say uniform, or walk-D with a decay D between 0 and 1 (walk-0.7)")
+
+
+def orders_arg(text: str) -> str:
+    """argparse's type for --orders: the text, once `walk_decay` accepts it."""
+    import argparse
+    try:
+        walk_decay(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e))
+    return text
+
+
+WALK_SHARE = 0.5  # "walk-D" draws the others uniformly, so that late letters start plans too
+
 # ----------------------------------------------------------------------------- tabletop objects
 COLOURS = ["red", "orange", "yellow", "green", "blue", "purple", "pink", "cyan", "brown",
            "gray", "white"]
@@ -203,11 +239,42 @@ def tt_primary_left(rng):
     return plain([skill(block(c), on("left side")) for c in cs])
 
 
-def letters_in_order(reverse=False, most=5):
+def letters_in_order(reverse=False, most=5, orders=DEFAULT_ORDERS):
+    """Letters placed in (reverse) alphabetical order: 2 to `most` of them, drawn as
+    `orders` says (`walk_decay`)."""
+    decay = walk_decay(orders)
+
     def plan(rng):
-        ls = sorted(pick(rng, LETTERS, 2, most), reverse=reverse)
+        if decay is not None and rng.random() < WALK_SHARE:
+            ls = walk_letters(rng, most, reverse, decay)
+        else:
+            ls = sorted(pick(rng, LETTERS, 2, most), reverse=reverse)
         return plain([skill(letter(l), at(i + 1)) for i, l in enumerate(ls)])
     return plan
+
+
+def walk_letters(rng: random.Random, most: int, reverse: bool, decay: float) -> List[str]:
+    """2 to `most` letters as a walk through the alphabet from A (from Z when `reverse`):
+    the first is A plus a gap of g >= 0, each next the one before plus 1 + g, where
+    P(g) is proportional to decay^g. So of two letters the nearer one (in the walk's
+    direction) is always the likelier to come first or next, as a planner that does not
+    see the scene must rank them: among the letters on the table, the one a plan takes next
+    is the likeliest one. (Uniform draws of 2 to 7 letters rank them gently: after D each
+    letter comes next about 0.83 times as often as the one before it, and the shipped
+    model learned a bump a few letters on instead: tools/train/README.md.)"""
+    def gap() -> int:
+        g = 0
+        while rng.random() < decay:
+            g += 1
+        return g
+    k = rng.randint(2, most)
+    while True:
+        ls, i = [], gap()
+        while i < len(LETTERS) and len(ls) < k:
+            ls.append(LETTERS[len(LETTERS) - 1 - i] if reverse else LETTERS[i])
+            i += 1 + gap()
+        if len(ls) >= 2:
+            return ls
 
 
 def tt_spell_word(words):
@@ -512,8 +579,9 @@ def place_phrase(rng: random.Random, place: str) -> str:
                       [f"{rng.choice(words)}"])
 
 
-def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
-    """The tabletop's tasks as corpus `version` says them (see `VERSIONS`)."""
+def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION, orders: str = DEFAULT_ORDERS) -> List[Task]:
+    """The tabletop's tasks as corpus `version` says them (see `VERSIONS`), with letter
+    orders drawn as `orders` says (`walk_decay`)."""
     s = tabletop_slots(lex)
     v2 = version >= 2
     v4 = version >= 4
@@ -634,7 +702,7 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
                     "(a|one) (stack|tower) of [the] " + adjective + " {blocks}"])
 
     T = [
-        Task("alphabetical-order", "letters", letters_in_order(most=7 if v2 else 5), say(
+        Task("alphabetical-order", "letters", letters_in_order(most=7 if v2 else 5, orders=orders), say(
             vps=[("ARRANGE", "{all} {letters} (in|into) " + alpha), ("ARRANGE", "{all} {letters} " + alpha_adv),
                  ("ARRANGE", "{all} {letters} (in a row|in a line|left to right) (alphabetically|in " + alpha + ")"),
                  ("ARRANGE", "{all} {letters} so [that] they (read|go|run) " + alpha_adv),
@@ -651,7 +719,7 @@ def tabletop_tasks(lex: Lexicon, version: int = DEFAULT_VERSION) -> List[Task]:
                 "(get|put) {all} {letters} into (alphabetical|ABC) (order|sequence)",
                 "{all} {letters} (need|want) (sorting|alphabetizing|alphabetising|putting in order) [" + alpha_adv + "]",
                 "(make|have) {all} {letters} (read|go|run) " + alpha_adv] if v2 else []))),
-        Task("reverse-alphabetical-order", "letters", letters_in_order(reverse=True, most=7 if v2 else 5), say(
+        Task("reverse-alphabetical-order", "letters", letters_in_order(reverse=True, most=7 if v2 else 5, orders=orders), say(
             vps=[("ARRANGE", "{all} {letters} in " + rev), ("ARRANGE", "{all} {letters} " + rev_adv),
                  ("ARRANGE", "{all} {letters} (alphabetically|in alphabetical order) (but|only) (backwards|in reverse|reversed)")] + ([
                 ("PUT", "{all} {letters} in (order|sequence) " + rev_adv),
@@ -1347,11 +1415,13 @@ class Corpus:
     clashes: int  # instructions drawn again because they touched the held-out set
 
 
-def build_tasks(wn: Optional[WordNet] = None, version: int = DEFAULT_VERSION) -> Dict[str, List[Task]]:
+def build_tasks(wn: Optional[WordNet] = None, version: int = DEFAULT_VERSION,
+                orders: str = DEFAULT_ORDERS) -> Dict[str, List[Task]]:
     if version not in VERSIONS:
         raise ValueError(f"corpus version {version} is not one of {VERSIONS}")
+    walk_decay(orders)
     lex = Lexicon(wn or WordNet())
-    tasks = {"tabletop": tabletop_tasks(lex, version), "grid": grid_tasks(lex, version), "kitchen": kitchen_tasks(lex)}
+    tasks = {"tabletop": tabletop_tasks(lex, version, orders), "grid": grid_tasks(lex, version), "kitchen": kitchen_tasks(lex)}
     if version >= 3:
         import explicit
         tasks["explicit"] = explicit.tasks(sys.modules[__name__], lex)
@@ -1412,12 +1482,14 @@ def generate(n_plans: int, seed: int, weights=None, fail_rate: float = 0.05, ver
 
 
 def training_corpus(n_plans: int, seed: int, version: int, tasks: Optional[Dict[str, List[Task]]] = None,
-                    heldout: Optional[ph.HeldOut] = None) -> Tuple[Corpus, str]:
+                    heldout: Optional[ph.HeldOut] = None, orders: str = DEFAULT_ORDERS) -> Tuple[Corpus, str]:
     """Corpus `version`'s training plans as `--write` makes them (holding out what the
-    version holds out; `tasks` and `heldout`, when given, are the version's own), and the
-    sha256 that training.json records of them."""
+    version holds out; `tasks` and `heldout`, when given, are the version's own, else its
+    tasks with letter orders drawn as `orders` says), and the sha256 that training.json
+    records of them."""
     heldout = heldout if heldout is not None else held_out_for(version)
-    train = generate_corpus(n_plans, seed, heldout=heldout, tasks=tasks or build_tasks(version=version), version=version)
+    train = generate_corpus(n_plans, seed, heldout=heldout, tasks=tasks or build_tasks(version=version, orders=orders),
+                            version=version)
     return train, hashlib.sha256("\n".join(train.plans).encode()).hexdigest()
 
 
@@ -1442,6 +1514,10 @@ def main(argv: List[str]) -> int:
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--version", type=int, choices=VERSIONS, default=DEFAULT_VERSION,
                    help=f"corpus version (default {DEFAULT_VERSION}, the shipped model's first stage; see VERSIONS)")
+    p.add_argument("--orders", type=orders_arg, default=DEFAULT_ORDERS, metavar="uniform|walk-D",
+                   help=f"how the letters of a plan that orders them are drawn (default {DEFAULT_ORDERS}, every "
+                        f"model shipped so far; walk-0.7: half of them a walk whose steps shrink by 0.7 a letter; "
+                        f"see walk_decay)")
     p.add_argument("--task", metavar="NAME", help="print plans of this task only (without --write)")
     p.add_argument("--slot-values", action="store_true",
                    help="print, as JSON, every value each held-out paraphrase slot is filled with")
@@ -1450,7 +1526,7 @@ def main(argv: List[str]) -> int:
         print(json.dumps(held_out_slot_values(), indent=1))
         return 0
     if not a.write:
-        tasks = build_tasks(version=a.version)
+        tasks = build_tasks(version=a.version, orders=a.orders)
         if a.task:
             named = [t for ts in tasks.values() for t in ts if t.name == a.task]
             if not named:
@@ -1465,7 +1541,7 @@ def main(argv: List[str]) -> int:
         return 0
     work = Path(a.write)
     work.mkdir(parents=True, exist_ok=True)
-    tasks = build_tasks(version=a.version)
+    tasks = build_tasks(version=a.version, orders=a.orders)
     h = held_out_for(a.version)
     train, sha = training_corpus(a.plans, a.seed, a.version, tasks=tasks, heldout=h)
     held = generate_corpus(a.heldout_plans, a.seed + 1, heldout=h, tasks=tasks, version=a.version)
@@ -1478,6 +1554,8 @@ def main(argv: List[str]) -> int:
             # instruction's ASCII signs that are not here as it reads an emoji
             # (src/lm/alphabet.rs).
             "instruction_characters": instruction_characters(train.plans)}
+    if a.orders != DEFAULT_ORDERS:
+        info["orders"] = a.orders
     (work / "corpus.json").write_text(json.dumps(info, indent=2) + "\n")
     print(json.dumps(info))
     return 0

@@ -10,6 +10,9 @@
 #   PRECISION=fp32 bash tools/train/recipe.sh          # every stage in fp32: another model, see
 #                                                      # "precision" in tools/train/README.md
 #   DRY_RUN=1 bash tools/train/recipe.sh               # print what it would run, run nothing
+#   ORDERS=walk-0.7 bash tools/train/recipe.sh WORK    # every stage's letter orders drawn as
+#                                                      # walks (corpus.py --orders): another
+#                                                      # model, see tools/train/README.md
 #
 # The stages (tools/train/README.md says why each):
 #   1. corpus version 2, 640,000 plans, seed 1234, lr 1e-3: 10,000 steps from random weights;
@@ -31,6 +34,7 @@ work="${1:-tools/work/recipe}"
 out="${2:-$work/stage3/out}"
 python="${PYTHON:-/tmp/train-venv/bin/python}"
 precision="${PRECISION:-}"
+orders="${ORDERS:-uniform}"
 if [ $# -gt 2 ]; then
     echo "usage: bash tools/train/recipe.sh [WORK] [OUT]  (see the header of $0)" >&2
     exit 2
@@ -51,7 +55,7 @@ run() {
 stage() {
     local n="$1" made_in="$2" model="$3"; shift 3
     local dir="$work/stage$n"
-    local args=(--work "$dir" --out "$model" --precision "${precision:-$made_in}" "$@")
+    local args=(--work "$dir" --out "$model" --precision "${precision:-$made_in}" --corpus-orders "$orders" "$@")
     if [ -f "$model/training.json" ] && [ -f "$dir/hf/training.json" ] && cmp -s "$model/training.json" "$dir/hf/training.json"; then
         echo "recipe: stage $n done before ($model)" >&2
         return 0

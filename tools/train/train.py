@@ -50,7 +50,8 @@ PAD = "<|pad|>"
 
 def stage_corpus(a):
     corpus.main(["--write", a.work, "--plans", str(a.train_plans), "--heldout-plans",
-                 str(a.heldout_plans), "--seed", str(a.seed), "--version", str(a.corpus_version)])
+                 str(a.heldout_plans), "--seed", str(a.seed), "--version", str(a.corpus_version),
+                 "--orders", a.corpus_orders])
     print(f"corpus: {a.train_plans} training plans, {a.heldout_plans} held-out plans -> {a.work}")
 
 
@@ -135,10 +136,11 @@ def complete_corpus_records(run: dict, source) -> None:
                   f"sign in an instruction as it is", file=sys.stderr)
         elif "instruction_characters" not in record:
             version, plans, seed = record.get("version", 1), record["train_plans"], record["seed"]
+            orders = record.get("orders", corpus.DEFAULT_ORDERS)
             print(f"corpus version {version} ({plans} plans, seed {seed}), which a run {source} went on "
                   f"from was trained on, records no instruction characters: making it again to read them",
                   flush=True)
-            made, sha = corpus.training_corpus(plans, seed, version)
+            made, sha = corpus.training_corpus(plans, seed, version, orders=orders)
             if sha != record.get("corpus_sha256"):
                 print(f"warning: corpus version {version} ({plans} plans, seed {seed}) made again is not the "
                       f"one recorded (sha256 {sha}, recorded {record.get('corpus_sha256')}): the generator "
@@ -485,6 +487,10 @@ def main():
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--corpus-version", type=int, choices=corpus.VERSIONS, default=corpus.DEFAULT_VERSION,
                    help=f"corpus version (default {corpus.DEFAULT_VERSION}, the shipped model's first stage; 3 for its second, 7 for its third; see corpus.VERSIONS)")
+    p.add_argument("--corpus-orders", type=corpus.orders_arg, default=corpus.DEFAULT_ORDERS, metavar="uniform|walk-D",
+                   help=f"how the corpus draws the letters of a plan that orders them (default {corpus.DEFAULT_ORDERS}, "
+                        f"every model shipped so far; walk-0.7: half of them walks through the alphabet whose steps "
+                        f"shrink by 0.7 a letter; see corpus.walk_decay and tools/train/README.md)")
     p.add_argument("--train-plans", type=int, default=640000)
     p.add_argument("--heldout-plans", type=int, default=2000)
     p.add_argument("--vocab-size", type=int, default=4096)
