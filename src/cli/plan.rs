@@ -124,11 +124,16 @@ pub fn render_plan(result: &PlanResult, scene: &protocol::Observation, explain: 
         );
     }
     if let Some(d) = result.done_instead() {
-        let _ = writeln!(
-            out,
-            "  ({d}; so the plan ended. The instruction may name something the scene does not have; --max-departure sets how \
-             far a skill may depart before it is not carried out)"
-        );
+        // After a skill or more, wanting one more object of a kind the scene has no more of
+        // is how a plan over a kind of objects ends (the model does not see the scene);
+        // before any, the robot did nothing for the instruction.
+        let why = if result.steps.len() > 1 {
+            "The model does not see the scene: wanting one more object than the scene has is how a plan over a kind of \
+             objects ends. If the instruction names objects, check that the scene has each"
+        } else {
+            "The instruction may name something the scene does not have"
+        };
+        let _ = writeln!(out, "  ({d}; so the plan ended. {why}; --max-departure sets how far a skill may depart before it is not carried out)");
     }
     if result.end == PlanEnd::NoSkill {
         let _ = writeln!(
