@@ -276,6 +276,16 @@ impl SkillSpace for AnyDomainSkills {
     }
 }
 
+/// A scene that is a list of objects, as [`Domain::describe`] begins it: how many, then each
+/// as `describe_object` says it ("scene: no objects" when there are none).
+pub fn objects_line<T>(objects: &[T], describe_object: impl Fn(&T) -> String) -> String {
+    match objects {
+        [] => "scene: no objects".to_string(),
+        [one] => format!("scene: 1 object: {}", describe_object(one)),
+        many => format!("scene: {} objects: {}", many.len(), many.iter().map(describe_object).collect::<Vec<_>>().join(", ")),
+    }
+}
+
 /// An error of the affordance model (a domain not registered, a robot that cannot be asked).
 pub(crate) fn affordance_error(message: String) -> GroundingError {
     GroundingError::Model { model: "affordance".into(), message }
@@ -316,5 +326,15 @@ mod tests {
         }
         let err = world("juggle", 0, &WorldOptions::default()).err().unwrap();
         assert!(err.contains("unknown task \"juggle\"") && err.contains("grid tasks: "), "{err}");
+    }
+
+    #[test]
+    fn a_scene_of_objects_is_told_with_its_count_in_words() {
+        let tabletop = domain(protocol::Domain::TABLETOP).unwrap();
+        let block = |id: &str, name: &str| protocol::SceneObject::new(id, name, protocol::ObjectKind::Block, [0.0; 3]);
+        let scene = |objects| Observation::new(protocol::Domain::TABLETOP, objects);
+        assert_eq!(tabletop.describe(&scene(vec![])), "scene: no objects\n");
+        assert_eq!(tabletop.describe(&scene(vec![block("a", "red block")])), "scene: 1 object: red block\n");
+        assert_eq!(tabletop.describe(&scene(vec![block("a", "red block"), block("b", "blue block")])), "scene: 2 objects: red block, blue block\n");
     }
 }

@@ -153,20 +153,15 @@ impl Domain for SkillFileDomain {
     }
 
     fn describe(&self, scene: &Observation) -> String {
-        let objects: Vec<String> =
-            scene
-                .objects
-                .iter()
-                .map(|o| {
-                    if o.tags.is_empty() {
-                        format!("{} ({})", o.name, o.kind.name())
-                    } else {
-                        format!("{} ({}, {})", o.name, o.kind.name(), o.tags.join(", "))
-                    }
-                })
-                .collect();
+        let objects = super::objects_line(&scene.objects, |o| {
+            if o.tags.is_empty() {
+                format!("{} ({})", o.name, o.kind.name())
+            } else {
+                format!("{} ({}, {})", o.name, o.kind.name(), o.tags.join(", "))
+            }
+        });
         let holding = scene.robot.as_ref().and_then(|r| r.holding.as_deref()).unwrap_or("nothing");
-        format!("scene: {} objects: {}; holding {holding}\n", objects.len(), objects.join(", "))
+        format!("{objects}; holding {holding}\n")
     }
 }
 

@@ -65,8 +65,7 @@ impl Domain for Tabletop {
     }
 
     fn describe(&self, scene: &Observation) -> String {
-        let names: Vec<&str> = scene.objects.iter().map(|o| o.name.as_str()).collect();
-        format!("scene: {} objects: {}\n", names.len(), names.join(", "))
+        format!("{}\n", super::objects_line(&scene.objects, |o| o.name.clone()))
     }
 }
 
